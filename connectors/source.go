@@ -1,0 +1,90 @@
+// Package connectors defines where a day's feeds come from. A Source delivers, for one
+// business date, every input it holds (a file, or one pull of one feed for one counter)
+// and every input it could not get. Parsing is not the connector's job: inputs are raw
+// bytes in the BOSS export dialect or the canonical one, decoded by package dialect.
+package connectors
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"settle/engine/feed"
+)
+
+// Format of an input's bytes.
+type Format int
+
+// Input formats.
+const (
+	CSV Format = iota
+	XLSX
+)
+
+// Input is one unit of feed data: a file, or one pull.
+type Input struct {
+	Feed feed.ID
+	// Name identifies the input in rejects.csv and exceptions' source column: a file's path
+	// relative to the source root with '/' separators, or "<feed>/<counter_id>" for a pull.
+	// Inputs of one feed are processed in Name order (RULES.md canonical order).
+	Name string
+	// Counter is the counter_id this input covers alone (a per-counter file or pull), or "".
+	Counter string
+	// Pull is true for an input fetched from the report API: exceptions cite it as Name
+	// (feed/counter_id) rather than Name:line.
+	Pull   bool
+	Format Format
+	// Open returns the input's bytes. It may be called more than once and from any
+	// goroutine; each call returns a fresh reader that the caller closes.
+	Open func() (io.ReadCloser, error)
+}
+
+// Missing is an input the source should have had but could not deliver (FEED_MISSING).
+type Missing struct {
+	Feed feed.ID
+	// Counter is set when the missing input covered one counter; "" means the whole city.
+	Counter string
+	City    string // optional: the counter's city and outlet when known (from a roster)
+	Outlet  string
+	Reason  string // e.g. "no file for feed order under \"/data/day\"", "GET ...: 503 after 5 tries"
+}
+
+// FeedStats counts what the source did for one feed, recorded in manifest.json.
+type FeedStats struct {
+	Files   int   `json:"files"`
+	Pulls   int   `json:"pulls"`
+	Retries int   `json:"retries"`
+	Failures int  `json:"failures"`
+	Bytes   int64 `json:"bytes"`
+}
+
+// Day is what a source delivers for one business date.
+type Day struct {
+	Inputs  []Input
+	Missing []Missing
+	// Roster lists the counters the source knows were open that day (the API's /counters),
+	// or nil when the source has no roster (files: the counters are those seen in the rows).
+	Roster []Counter
+	Stats  [feed.Count]FeedStats
+}
+
+// Counter identifies one counter in its outlet and city.
+type Counter struct {
+	City, Outlet, Counter string
+}
+
+// Source delivers a day's inputs.
+type Source interface {
+	// Fetch collects every input of date. It returns an error only when nothing sensible
+	// can be published (the source does not exist, the roster cannot be read); a feed that
+	// cannot be had is reported in Day.Missing and the run goes on.
+	Fetch(ctx context.Context, date time.Time, progress Progress) (*Day, error)
+	// Describe names the source for the manifest (a path or URL, never a secret).
+	Describe() string
+}
+
+// Progress receives optional progress reports; implementations must be safe for
+// concurrent use. A nil Progress is allowed and ignored by sources.
+type Progress interface {
+	Step(what string, done, total int)
+}
