@@ -34,14 +34,14 @@ type Kind int
 
 // Column kinds.
 const (
-	Text  Kind = iota // free text, kept as read (trimmed)
-	Ident             // 1–32 characters of [A-Za-z0-9_-]
-	Date              // YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD
-	Time              // YYYY-MM-DD HH:MM:SS (or / separators, or compact)
-	Money             // yuan with at most two decimals, thousands separators allowed; stored as int64 fen
-	Whole             // a whole number >= 0
-	Enum              // one of Column.Enum's values, English or Chinese
-	Digits            // a string of ASCII digits (card serials)
+	Text   Kind = iota // free text, kept as read (trimmed)
+	Ident              // 1–32 characters of [A-Za-z0-9_-]
+	Date               // YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD
+	Time               // YYYY-MM-DD HH:MM:SS (or / separators, or compact)
+	Money              // yuan with at most two decimals, thousands separators allowed; stored as int64 fen
+	Whole              // a whole number >= 0
+	Enum               // one of Column.Enum's values, English or Chinese
+	Digits             // a string of ASCII digits (card serials)
 )
 
 // Column is one column of a feed.

@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"settle/engine/feed"
+)
+
+// assemble applies RULES.md §1's duplicate rule across the loaded inputs (which are in
+// canonical order) and concatenates each feed's valid rows into one record. The per-input
+// records are released.
+func (l *loader) assemble(loads []*loaded) (feeds [feed.Count]arrow.RecordBatch, rejects []Reject, excs []Exception, err error) {
+	type loc struct {
+		ld  *loaded
+		row int
+	}
+	drop := map[*loaded][]bool{}
+	seen := map[string]loc{}
+	for _, ld := range loads {
+		if ld.rec == nil || !feed.HasTxnID(ld.in.Feed) {
+			continue
+		}
+		f := feed.Get(ld.in.Feed)
+		txnCol := f.Col("txn_id")
+		txn := ld.rec.Column(txnCol).(*array.String)
+		for r := 0; r < int(ld.rec.NumRows()); r++ {
+			id := txn.Value(r)
+			kept, dup := seen[id]
+			if !dup {
+				seen[id] = loc{ld, r}
+				continue
+			}
+			if drop[ld] == nil {
+				drop[ld] = make([]bool, ld.rec.NumRows())
+			}
+			drop[ld][r] = true
+			sev := SevError
+			how := "differs from"
+			if kept.ld.in.Feed == ld.in.Feed && rowsEqual(kept.ld.rec, kept.row, ld.rec, r, len(f.Columns)) {
+				sev, how = SevWarning, "is identical to"
+			}
+			keptSrc := lineSource(kept.ld.in, lineOf(kept.ld.rec, kept.row))
+			detail := fmt.Sprintf("txn_id %s already seen; this row %s the one kept (%s %s)", quote(id), how, kept.ld.in.Feed, keptSrc)
+			line := lineOf(ld.rec, r)
+			rejects = append(rejects, Reject{Feed: f.Name, Source: ld.in.Name, Line: line, Reason: "DUPLICATE_TXN: " + detail, Raw: ld.raws[r]})
+			excs = append(excs, Exception{
+				Code: "DUPLICATE_TXN", Severity: sev, Feed: f.Name, TxnID: id, Detail: detail,
+				Source: lineSource(ld.in, line),
+				City:   str(ld.rec, feed.ColCity, r), Outlet: str(ld.rec, feed.ColOutlet, r), Counter: str(ld.rec, feed.ColCounter, r),
+			})
+		}
+	}
+	for id := feed.ID(0); id < feed.Count; id++ {
+		var parts []arrow.RecordBatch
+		for _, ld := range loads {
+			if ld.in.Feed != id || ld.rec == nil {
+				continue
+			}
+			if d := drop[ld]; d != nil {
+				parts = append(parts, l.filter(ld.rec, d))
+			} else {
+				ld.rec.Retain()
+				parts = append(parts, ld.rec)
+			}
+		}
+		feeds[id], err = l.concat(id, parts)
+		for _, p := range parts {
+			p.Release()
+		}
+		if err != nil {
+			for _, r := range feeds {
+				if r != nil {
+					r.Release()
+				}
+			}
+			return feeds, nil, nil, err
+		}
+	}
+	for _, ld := range loads {
+		if ld.rec != nil {
+			ld.rec.Release()
+			ld.rec = nil
+		}
+	}
+	return feeds, rejects, excs, nil
+}
+
+// concat joins records of one feed's schema; none gives an empty record.
+func (l *loader) concat(id feed.ID, parts []arrow.RecordBatch) (arrow.RecordBatch, error) {
+	schema := feed.Schema(id)
+	if len(parts) == 1 {
+		parts[0].Retain()
+		return parts[0], nil
+	}
+	if len(parts) == 0 {
+		b := array.NewRecordBuilder(l.mem, schema)
+		defer b.Release()
+		return b.NewRecordBatch(), nil
+	}
+	cols := make([]arrow.Array, schema.NumFields())
+	var n int64
+	for _, p := range parts {
+		n += p.NumRows()
+	}
+	for c := range cols {
+		arrs := make([]arrow.Array, len(parts))
+		for i, p := range parts {
+			arrs[i] = p.Column(c)
+		}
+		a, err := array.Concatenate(arrs, l.mem)
+		if err != nil {
+			for _, done := range cols[:c] {
+				done.Release()
+			}
+			return nil, fmt.Errorf("concatenate %s.%s: %w", id, schema.Field(c).Name, err)
+		}
+		cols[c] = a
+	}
+	rec := array.NewRecordBatch(schema, cols, n)
+	for _, a := range cols {
+		a.Release()
+	}
+	return rec, nil
+}
+
+// filter copies the rows of rec not marked in drop.
+func (l *loader) filter(rec arrow.RecordBatch, drop []bool) arrow.RecordBatch {
+	b := array.NewRecordBuilder(l.mem, rec.Schema())
+	defer b.Release()
+	for r := 0; r < int(rec.NumRows()); r++ {
+		if drop[r] {
+			continue
+		}
+		for c := 0; c < int(rec.NumCols()); c++ {
+			copyValue(b.Field(c), rec.Column(c), r)
+		}
+	}
+	return b.NewRecordBatch()
+}
+
+func copyValue(b array.Builder, a arrow.Array, r int) {
+	if a.IsNull(r) {
+		b.AppendNull()
+		return
+	}
+	switch a := a.(type) {
+	case *array.String:
+		b.(*array.StringBuilder).Append(a.Value(r))
+	case *array.Int64:
+		b.(*array.Int64Builder).Append(a.Value(r))
+	case *array.Date32:
+		b.(*array.Date32Builder).Append(a.Value(r))
+	case *array.Timestamp:
+		b.(*array.TimestampBuilder).Append(a.Value(r))
+	default:
+		panic(fmt.Sprintf("engine: no copy for %s", a.DataType()))
+	}
+}
+
+// rowsEqual compares the first ncol columns of two rows of one schema.
+func rowsEqual(a arrow.RecordBatch, ra int, b arrow.RecordBatch, rb int, ncol int) bool {
+	for c := 0; c < ncol; c++ {
+		x, y := a.Column(c), b.Column(c)
+		if x.IsNull(ra) || y.IsNull(rb) {
+			if x.IsNull(ra) != y.IsNull(rb) {
+				return false
+			}
+			continue
+		}
+		switch x := x.(type) {
+		case *array.String:
+			if x.Value(ra) != y.(*array.String).Value(rb) {
+				return false
+			}
+		case *array.Int64:
+			if x.Value(ra) != y.(*array.Int64).Value(rb) {
+				return false
+			}
+		case *array.Date32:
+			if x.Value(ra) != y.(*array.Date32).Value(rb) {
+				return false
+			}
+		case *array.Timestamp:
+			if x.Value(ra) != y.(*array.Timestamp).Value(rb) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func str(rec arrow.RecordBatch, col, row int) string {
+	return rec.Column(col).(*array.String).Value(row)
+}
+
+func lineOf(rec arrow.RecordBatch, row int) int {
+	return int(rec.Column(int(rec.NumCols()) - 1).(*array.Int64).Value(row))
+}

@@ -1,0 +1,193 @@
+package engine
+
+import (
+	"fmt"
+	"math/bits"
+	"sort"
+	"strconv"
+	"strings"
+
+	"settle/engine/feed"
+	"settle/engine/money"
+)
+
+// cards applies RULES.md §7 to business card sales.
+func (d *day) cards() {
+	f := feed.CardSale
+	n := d.n(f)
+	from, to := d.str(f, "serial_from"), d.str(f, "serial_to")
+	qty, face, amount := d.i64(f, "quantity"), d.i64(f, "face_value"), d.i64(f, "amount")
+	txn := d.str(f, "txn_id")
+	type span struct {
+		lo, hi uint64
+		row    int
+	}
+	spans := make([]span, 0, n)
+	for r := 0; r < n; r++ {
+		// Serials are validated digit strings of up to 18 digits: they fit.
+		lo, _ := strconv.ParseUint(from.Value(r), 10, 64)
+		hi, _ := strconv.ParseUint(to.Value(r), 10, 64)
+		if hi < lo {
+			d.raise(f, r, "CARD_QTY_MISMATCH", fmt.Sprintf("serial_to %s is below serial_from %s", to.Value(r), from.Value(r)))
+		} else {
+			if width := hi - lo + 1; uint64(qty[r]) != width {
+				d.raise(f, r, "CARD_QTY_MISMATCH", fmt.Sprintf("quantity %d, serials %s-%s hold %d", qty[r], from.Value(r), to.Value(r), width))
+			}
+			spans = append(spans, span{lo, hi, r})
+		}
+		hi64, lo64 := bits.Mul64(uint64(face[r]), uint64(qty[r]))
+		if hi64 != 0 || lo64 != uint64(amount[r]) {
+			want := "more than can be held"
+			if hi64 == 0 && lo64 <= 1<<62 {
+				want = money.Format(int64(lo64))
+			}
+			d.raise(f, r, "CARD_AMOUNT_MISMATCH", fmt.Sprintf("amount %s, face value %s × %d = %s",
+				money.Format(amount[r]), money.Format(face[r]), qty[r], want))
+		}
+	}
+
+	// Overlaps anywhere in the city: sweep the ranges by their start.
+	sort.Slice(spans, func(i, j int) bool {
+		if spans[i].lo != spans[j].lo {
+			return spans[i].lo < spans[j].lo
+		}
+		return spans[i].row < spans[j].row
+	})
+	others := map[int][]int{}
+	var active []span
+	for _, s := range spans {
+		kept := active[:0]
+		for _, a := range active {
+			if a.hi >= s.lo {
+				kept = append(kept, a)
+			}
+		}
+		active = kept
+		for _, a := range active {
+			others[a.row] = append(others[a.row], s.row)
+			others[s.row] = append(others[s.row], a.row)
+		}
+		active = append(active, s)
+	}
+	rows := make([]int, 0, len(others))
+	for r := range others {
+		rows = append(rows, r)
+	}
+	sort.Ints(rows)
+	for _, r := range rows {
+		o := others[r]
+		sort.Ints(o)
+		names := make([]string, 0, len(o))
+		for i, x := range o {
+			if i == 20 {
+				names = append(names, fmt.Sprintf("and %d more", len(o)-20))
+				break
+			}
+			names = append(names, txn.Value(x))
+		}
+		d.raise(f, r, "CARD_SERIAL_OVERLAP", fmt.Sprintf("serials %s-%s overlap %s", from.Value(r), to.Value(r), strings.Join(names, ", ")))
+	}
+}
+
+// invoices applies RULES.md §8.
+func (d *day) invoices() {
+	f := feed.Invoice
+	code, no, txn := d.str(f, "invoice_code"), d.str(f, "invoice_no"), d.str(f, "txn_id")
+	status, amount := d.str(f, "status"), d.i64(f, "amount")
+	type pairKey struct{ code, no string }
+	seen := map[pairKey]int{}
+	issued := map[string]int{}
+	type gapKey struct {
+		t    triple
+		code string
+	}
+	type num struct {
+		n     uint64
+		width int
+		row   int
+	}
+	nums := map[gapKey][]num{}
+	for r := 0; r < d.n(f); r++ {
+		pk := pairKey{code.Value(r), no.Value(r)}
+		first, dupPair := seen[pk]
+		isIssued := status.Value(r) == "ISSUED"
+		dupTxn := isIssued && issued[txn.Value(r)] > 0
+		if !dupPair {
+			seen[pk] = r
+		}
+		if isIssued {
+			issued[txn.Value(r)]++
+		}
+		if dupPair {
+			d.raise(f, r, "INVOICE_DUPLICATE", fmt.Sprintf("invoice %s/%s already on %s", pk.code, pk.no, d.source(f, first)))
+			continue
+		}
+		if dupTxn {
+			d.raise(f, r, "INVOICE_DUPLICATE", fmt.Sprintf("second ISSUED invoice for txn %s", txn.Value(r)))
+			continue
+		}
+		if v, ok := invoiceNumber(pk.no); ok {
+			gk := gapKey{d.counterOf(f, r), pk.code}
+			nums[gk] = append(nums[gk], num{v, len(pk.no), r})
+		}
+		rf, found := d.revenue[txn.Value(r)]
+		if !found {
+			d.raise(f, r, "INVOICE_ORPHAN", fmt.Sprintf("txn %s is no valid revenue row of the day", quote(txn.Value(r))))
+			continue
+		}
+		if !isIssued {
+			continue
+		}
+		if orig := d.i64(rf.f, "amount")[rf.row]; amount[r] != orig {
+			d.raise(f, r, "INVOICE_AMOUNT_MISMATCH", fmt.Sprintf("invoice %s, %s %s is %s", money.Format(amount[r]), rf.f, txn.Value(r), money.Format(orig)))
+		}
+		if d.voidedToday[origKey{rf.f.String(), txn.Value(r)}] {
+			d.raise(f, r, "INVOICE_NOT_VOIDED", fmt.Sprintf("%s %s was voided today; invoice %s/%s is still ISSUED", rf.f, txn.Value(r), pk.code, pk.no))
+		}
+	}
+	keys := make([]gapKey, 0, len(nums))
+	for k := range nums {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.t != b.t {
+			return a.t.city+"\x00"+a.t.outlet+"\x00"+a.t.counter < b.t.city+"\x00"+b.t.outlet+"\x00"+b.t.counter
+		}
+		return a.code < b.code
+	})
+	for _, k := range keys {
+		ns := nums[k]
+		sort.Slice(ns, func(i, j int) bool { return ns[i].n < ns[j].n })
+		for i := 1; i < len(ns); i++ {
+			prev, cur := ns[i-1], ns[i]
+			if cur.n <= prev.n+1 {
+				continue
+			}
+			lo, hi := prev.n+1, cur.n-1
+			rng := pad(lo, cur.width)
+			if hi > lo {
+				rng += "-" + pad(hi, cur.width)
+			}
+			info, _ := CodeInfo("INVOICE_GAP")
+			d.excs = append(d.excs, Exception{Code: "INVOICE_GAP", Severity: info.Severity, City: k.t.city, Outlet: k.t.outlet,
+				Counter: k.t.counter, Feed: f.String(), Key: k.code + "/" + rng,
+				Detail: fmt.Sprintf("invoice code %s: %d number(s) missing: %s", k.code, hi-lo+1, rng),
+				Source: d.source(f, cur.row)})
+		}
+	}
+}
+
+// invoiceNumber reads an all-digit invoice number of up to 18 digits.
+func invoiceNumber(s string) (uint64, bool) {
+	v, err := ParseDigits(s)
+	return uint64(v), err == nil
+}
+
+func pad(n uint64, width int) string {
+	s := strconv.FormatUint(n, 10)
+	for len(s) < width {
+		s = "0" + s
+	}
+	return s
+}

@@ -1,0 +1,419 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"settle/connectors"
+	"settle/connectors/dialect"
+	"settle/engine/feed"
+	"settle/engine/money"
+)
+
+// maxInputBytes bounds what one input may hold; a larger one is set aside as unreadable.
+const maxInputBytes = 1 << 30
+
+// loaded is one input after its rows were parsed and checked on their own (RULES.md §1
+// before duplicates): rows that parse and carry the run date are in rec, in input order.
+type loaded struct {
+	in      connectors.Input
+	rec     arrow.RecordBatch // nil when no row survived
+	raws    []string          // raw text of each rec row (for a later DUPLICATE_TXN reject)
+	read    int               // data lines read
+	rejects []Reject
+	excs    []Exception
+	// counters seen on rows with valid ids, and whether every row had the same one.
+	triples  []triple
+	uniform  bool
+	complete bool // false when the input raised FEED_MISSING / FEED_TOTAL_MISMATCH
+}
+
+type triple struct{ city, outlet, counter string }
+
+// loader turns inputs into Arrow records.
+type loader struct {
+	date    time.Time
+	day     arrow.Date32
+	ceiling int64
+	mem     memory.Allocator
+}
+
+// loadAll reads every input with up to workers goroutines. The result keeps input order.
+func (l *loader) loadAll(ctx context.Context, inputs []connectors.Input, workers int, progress func(done int)) ([]*loaded, error) {
+	out := make([]*loaded, len(inputs))
+	if workers < 1 {
+		workers = 1
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		next int
+		done int
+	)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(inputs) || ctx.Err() != nil {
+					return
+				}
+				out[i] = l.load(inputs[i])
+				mu.Lock()
+				done++
+				if progress != nil {
+					progress(done)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		for _, ld := range out {
+			if ld != nil && ld.rec != nil {
+				ld.rec.Release()
+			}
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+func readInput(in connectors.Input) ([]byte, error) {
+	rc, err := in.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, maxInputBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxInputBytes {
+		return nil, fmt.Errorf("larger than %d bytes", maxInputBytes)
+	}
+	return data, nil
+}
+
+// load reads one input; it never fails: what cannot be read is reported in the result.
+func (l *loader) load(in connectors.Input) *loaded {
+	ld := &loaded{in: in, uniform: true, complete: true}
+	f := feed.Get(in.Feed)
+	data, err := readInput(in)
+	var t *dialect.Table
+	if err == nil {
+		t, err = dialect.Read(in.Name, data, in.Format == connectors.XLSX, f)
+	}
+	if err != nil {
+		ld.complete = false
+		ld.excs = append(ld.excs, Exception{
+			Code: "FEED_MISSING", Severity: SevError, Feed: f.Name,
+			Detail: fmt.Sprintf("cannot read %s: %v", in.Name, err), Source: in.Name,
+		})
+		return ld
+	}
+	ld.read = t.Len()
+	l.collectTriples(ld, t)
+	if len(t.Missing) > 0 {
+		ld.complete = false
+		reason := fmt.Sprintf("lacks required column(s) %s", strings.Join(t.Missing, ", "))
+		if t.HeaderLine == 0 {
+			reason = "has no header line naming the columns of " + f.Name
+		}
+		ld.excs = append(ld.excs, Exception{
+			Code: "FEED_MISSING", Severity: SevError, Feed: f.Name,
+			Detail: fmt.Sprintf("%s %s; its %d row(s) are set aside", in.Name, reason, t.Len()),
+			Source: lineSource(in, t.HeaderLine),
+		})
+		for i := 0; i < t.Len(); i++ {
+			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: in.Name, Line: t.Line(i), Reason: "FEED_MISSING: file " + reason, Raw: t.Raw(i)})
+		}
+		return ld
+	}
+	l.checkFooter(ld, t, f)
+	l.parseRows(ld, t, f)
+	return ld
+}
+
+func lineSource(in connectors.Input, line int) string {
+	if in.Pull || line <= 0 {
+		return in.Name
+	}
+	return fmt.Sprintf("%s:%d", in.Name, line)
+}
+
+func (l *loader) collectTriples(ld *loaded, t *dialect.Table) {
+	seen := map[triple]bool{}
+	var first triple
+	for i := 0; i < t.Len(); i++ {
+		tr := triple{t.Cell(i, feed.ColCity), t.Cell(i, feed.ColOutlet), t.Cell(i, feed.ColCounter)}
+		if i == 0 {
+			first = tr
+		} else if tr != first {
+			ld.uniform = false
+		}
+		if !seen[tr] && ValidID(tr.city) && ValidID(tr.outlet) && ValidID(tr.counter) {
+			seen[tr] = true
+			ld.triples = append(ld.triples, tr)
+		}
+	}
+}
+
+// checkFooter compares a 合计/TOTAL line with the rows read (RULES.md §9).
+func (l *loader) checkFooter(ld *loaded, t *dialect.Table, f *feed.Feed) {
+	ft := t.Footer
+	if ft == nil {
+		return
+	}
+	amountCol := f.Col("amount")
+	var problems []string
+	count, err := ParseWhole(ft.Count)
+	if err != nil {
+		problems = append(problems, fmt.Sprintf("footer row count %s is not a number", quote(ft.Count)))
+	} else if count != int64(t.Len()) {
+		problems = append(problems, fmt.Sprintf("footer says %d row(s), %d read", count, t.Len()))
+	}
+	var sum int64
+	allValid := true
+	for i := 0; i < t.Len() && allValid; i++ {
+		v, err := money.Parse(t.Cell(i, amountCol))
+		if err != nil {
+			allValid = false
+		}
+		sum += v
+	}
+	if allValid {
+		want, err := money.Parse(ft.Amount)
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("footer amount %s is not an amount", quote(ft.Amount)))
+		case want != sum:
+			problems = append(problems, fmt.Sprintf("footer amount %s, rows add up to %s", money.Format(want), money.Format(sum)))
+		}
+	}
+	if len(problems) == 0 {
+		return
+	}
+	ld.complete = false
+	ld.excs = append(ld.excs, Exception{
+		Code: "FEED_TOTAL_MISMATCH", Severity: SevError, Feed: f.Name,
+		Detail: ld.in.Name + ": " + strings.Join(problems, "; "), Source: lineSource(ld.in, ft.Line),
+	})
+}
+
+// value is one parsed cell.
+type value struct {
+	s    string
+	i    int64
+	null bool
+}
+
+// parseRows validates every row on its own and appends the good ones to an Arrow record.
+func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
+	schema := feed.Schema(f.ID)
+	b := array.NewRecordBuilder(l.mem, schema)
+	defer b.Release()
+	b.Reserve(t.Len())
+	ncol := len(f.Columns)
+	vals := make([]value, ncol)
+	var problems []string
+	amountCol := f.Col("amount")
+	payCol := f.Col("pay_method")
+	srcB := b.Field(ncol).(*array.StringBuilder)
+	lineB := b.Field(ncol + 1).(*array.Int64Builder)
+	for i := 0; i < t.Len(); i++ {
+		problems = problems[:0]
+		for c := range f.Columns {
+			col := &f.Columns[c]
+			text := t.Cell(i, c)
+			vals[c] = value{}
+			if text == "" {
+				vals[c].null = true
+				if !col.Optional && !(c == payCol && f.ID == feed.Order) {
+					problems = append(problems, col.Name+" is empty")
+				}
+				continue
+			}
+			if p := l.parseCell(col, text, &vals[c]); p != "" {
+				problems = append(problems, p)
+			}
+		}
+		problems = l.crossCheck(f, vals, amountCol, payCol, problems)
+		code := ""
+		switch {
+		case len(problems) > 0:
+			code = "MALFORMED_ROW"
+		case arrow.Date32(vals[feed.ColBizDate].i) != l.day:
+			code = "WRONG_DATE"
+			problems = append(problems, fmt.Sprintf("biz_date %s is not the run's date %s", quote(t.Cell(i, feed.ColBizDate)), l.date.Format("2006-01-02")))
+		}
+		if code != "" {
+			detail := strings.Join(problems, "; ")
+			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: ld.in.Name, Line: t.Line(i), Reason: code + ": " + detail, Raw: t.Raw(i)})
+			e := Exception{Code: code, Severity: SevError, Feed: f.Name, Detail: detail, Source: lineSource(ld.in, t.Line(i)),
+				City: t.Cell(i, feed.ColCity), Outlet: t.Cell(i, feed.ColOutlet), Counter: t.Cell(i, feed.ColCounter)}
+			if tc := f.Col("txn_id"); tc >= 0 {
+				e.TxnID = t.Cell(i, tc)
+			}
+			ld.excs = append(ld.excs, e)
+			continue
+		}
+		for c := range f.Columns {
+			appendValue(b.Field(c), f.Columns[c].Kind, vals[c])
+		}
+		srcB.Append(ld.in.Name)
+		lineB.Append(int64(t.Line(i)))
+		ld.raws = append(ld.raws, t.Raw(i))
+	}
+	if len(ld.raws) > 0 {
+		ld.rec = b.NewRecordBatch()
+	}
+}
+
+func appendValue(b array.Builder, k feed.Kind, v value) {
+	if v.null {
+		b.AppendNull()
+		return
+	}
+	switch k {
+	case feed.Date:
+		b.(*array.Date32Builder).Append(arrow.Date32(v.i))
+	case feed.Time:
+		b.(*array.TimestampBuilder).Append(arrow.Timestamp(v.i))
+	case feed.Money, feed.Whole:
+		b.(*array.Int64Builder).Append(v.i)
+	default:
+		b.(*array.StringBuilder).Append(v.s)
+	}
+}
+
+// parseCell parses one non-empty cell into v; it returns a problem or "".
+func (l *loader) parseCell(col *feed.Column, text string, v *value) string {
+	switch col.Kind {
+	case feed.Ident:
+		if !ValidID(text) {
+			return fieldErr(col.Name, text, errNotIdent)
+		}
+		v.s = text
+	case feed.Date:
+		d, err := ParseDate(text)
+		if err != nil {
+			return fieldErr(col.Name, text, err)
+		}
+		v.i = int64(dayNumber(d))
+	case feed.Time:
+		ts, err := ParseTime(text)
+		if err != nil {
+			return fieldErr(col.Name, text, err)
+		}
+		v.i = ts.Unix()
+	case feed.Money:
+		fen, err := money.Parse(text)
+		if err != nil {
+			return fieldErr(col.Name, text, err)
+		}
+		v.i = fen
+	case feed.Whole:
+		n, err := ParseWhole(text)
+		if err != nil {
+			return fieldErr(col.Name, text, err)
+		}
+		v.i = n
+	case feed.Enum:
+		code, ok := col.Enum.Parse(text)
+		if !ok {
+			return fmt.Sprintf("%s %s is not one of %s", col.Name, quote(text), strings.Join(col.Enum.Values, ", "))
+		}
+		v.s = code
+	case feed.Digits:
+		n, err := ParseDigits(text)
+		if err != nil {
+			return fieldErr(col.Name, text, err)
+		}
+		v.s, v.i = text, n
+	default:
+		v.s = text
+	}
+	return ""
+}
+
+// crossCheck applies the rules of FEEDS.md that involve a column's meaning or several columns.
+func (l *loader) crossCheck(f *feed.Feed, vals []value, amountCol, payCol int, problems []string) []string {
+	amountOK := amountCol >= 0 && !vals[amountCol].null && !hasProblem(problems, "amount")
+	if amountOK {
+		a := vals[amountCol].i
+		if a == 0 && f.ID != feed.Order {
+			problems = append(problems, "amount is 0")
+		}
+		if a > l.ceiling {
+			problems = append(problems, fmt.Sprintf("amount %s is above the ceiling %s", money.Format(a), money.Format(l.ceiling)))
+		}
+	}
+	if f.ID == feed.Order && vals[payCol].null && amountOK && vals[amountCol].i != 0 {
+		problems = append(problems, "pay_method is empty on an order with an amount")
+	}
+	switch f.ID {
+	case feed.Reversal:
+		od, bd := vals[f.Col("orig_date")], vals[feed.ColBizDate]
+		if !od.null && !bd.null && !hasProblem(problems, "orig_date") && !hasProblem(problems, "biz_date") && od.i > bd.i {
+			problems = append(problems, "orig_date is after biz_date")
+		}
+	case feed.CardSale:
+		if fv := vals[f.Col("face_value")]; !fv.null && !hasProblem(problems, "face_value") && fv.i == 0 {
+			problems = append(problems, "face_value is 0")
+		}
+		if q := vals[f.Col("quantity")]; !q.null && !hasProblem(problems, "quantity") && q.i < 1 {
+			problems = append(problems, "quantity is 0")
+		}
+		from, to := vals[f.Col("serial_from")], vals[f.Col("serial_to")]
+		if !from.null && !to.null && !hasProblem(problems, "serial_") && len(from.s) != len(to.s) {
+			problems = append(problems, fmt.Sprintf("serial_from %s and serial_to %s differ in length", quote(from.s), quote(to.s)))
+		}
+	}
+	return problems
+}
+
+func hasProblem(problems []string, prefix string) bool {
+	for _, p := range problems {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// dayNumber is the Arrow date32 of a calendar date: days since 1970-01-01.
+func dayNumber(t time.Time) arrow.Date32 {
+	y, m, d := t.Date()
+	return arrow.Date32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// dateOf is the inverse of dayNumber, at midnight Asia/Shanghai.
+func dateOf(d arrow.Date32) time.Time {
+	u := time.Unix(int64(d)*86400, 0).UTC()
+	return time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, Shanghai)
+}
+
+// sortInputs puts inputs in canonical order: feed, then name.
+func sortInputs(inputs []connectors.Input) {
+	sort.SliceStable(inputs, func(i, j int) bool {
+		if inputs[i].Feed != inputs[j].Feed {
+			return inputs[i].Feed < inputs[j].Feed
+		}
+		return inputs[i].Name < inputs[j].Name
+	})
+}

@@ -1,0 +1,208 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"settle/engine/money"
+)
+
+// Shanghai is the business time zone of every date and time in the feeds.
+var Shanghai = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		// No tzdata on the machine: China has used UTC+8 without DST since 1991.
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}()
+
+var (
+	errEmpty     = money.ErrEmpty
+	errTooLarge  = money.ErrTooLarge
+	errNotDate   = errors.New("is not a date (YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD)")
+	errNotTime   = errors.New("is not a time (YYYY-MM-DD HH:MM:SS)")
+	errNotWhole  = errors.New("is not a whole number")
+	errNotIdent  = errors.New("is not an id of 1-32 letters, digits, '-' or '_'")
+	errNotDigits = errors.New("is not a string of 1-18 digits")
+)
+
+// ParseDate parses YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD as a date (midnight, Asia/Shanghai).
+func ParseDate(s string) (time.Time, error) {
+	var y, m, d int
+	var ok bool
+	switch len(s) {
+	case 10:
+		sep := s[4]
+		if (sep == '-' || sep == '/') && s[7] == sep {
+			y, ok = atoiN(s[0:4])
+			if ok {
+				m, ok = atoiN(s[5:7])
+			}
+			if ok {
+				d, ok = atoiN(s[8:10])
+			}
+		}
+	case 8:
+		y, ok = atoiN(s[0:4])
+		if ok {
+			m, ok = atoiN(s[4:6])
+		}
+		if ok {
+			d, ok = atoiN(s[6:8])
+		}
+	}
+	if !ok || !validYMD(y, m, d) {
+		return time.Time{}, errNotDate
+	}
+	return time.Date(y, time.Month(m), d, 0, 0, 0, 0, Shanghai), nil
+}
+
+// ParseTime parses "YYYY-MM-DD HH:MM:SS" (date part in any form ParseDate takes; a 'T' may
+// separate the parts; seconds may be omitted) in Asia/Shanghai.
+func ParseTime(s string) (time.Time, error) {
+	cut := -1
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' || s[i] == 'T' {
+			cut = i
+			break
+		}
+	}
+	if cut < 0 {
+		return time.Time{}, errNotTime
+	}
+	day, err := ParseDate(s[:cut])
+	if err != nil {
+		return time.Time{}, errNotTime
+	}
+	clock := s[cut+1:]
+	for len(clock) > 0 && clock[0] == ' ' {
+		clock = clock[1:]
+	}
+	var hh, mm, ss int
+	ok := false
+	switch len(clock) {
+	case 8:
+		if clock[2] == ':' && clock[5] == ':' {
+			hh, ok = atoiN(clock[0:2])
+			if ok {
+				mm, ok = atoiN(clock[3:5])
+			}
+			if ok {
+				ss, ok = atoiN(clock[6:8])
+			}
+		}
+	case 5:
+		if clock[2] == ':' {
+			hh, ok = atoiN(clock[0:2])
+			if ok {
+				mm, ok = atoiN(clock[3:5])
+			}
+		}
+	case 6:
+		hh, ok = atoiN(clock[0:2])
+		if ok {
+			mm, ok = atoiN(clock[2:4])
+		}
+		if ok {
+			ss, ok = atoiN(clock[4:6])
+		}
+	}
+	if !ok || hh > 23 || mm > 59 || ss > 59 {
+		return time.Time{}, errNotTime
+	}
+	return day.Add(time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute + time.Duration(ss)*time.Second), nil
+}
+
+// ParseWhole parses a whole number >= 0 (thousands separators allowed).
+func ParseWhole(s string) (int64, error) {
+	if s == "" {
+		return 0, errEmpty
+	}
+	var n int64
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			n = n*10 + int64(c-'0')
+			digits++
+			if digits > 15 {
+				return 0, errTooLarge
+			}
+		case c == ',' && i > 0:
+		default:
+			return 0, errNotWhole
+		}
+	}
+	if digits == 0 {
+		return 0, errNotWhole
+	}
+	return n, nil
+}
+
+// ValidID reports whether s is an identifier of FEEDS.md: 1-32 of [A-Za-z0-9_-]. Only such
+// ids ever become file or folder names.
+func ValidID(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseDigits parses a numeric string of 1-18 digits (a card serial) into its value.
+func ParseDigits(s string) (int64, error) {
+	if len(s) == 0 || len(s) > 18 {
+		return 0, errNotDigits
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, errNotDigits
+		}
+		n = n*10 + int64(s[i]-'0')
+	}
+	return n, nil
+}
+
+func atoiN(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, len(s) > 0
+}
+
+func validYMD(y, m, d int) bool {
+	if y < 1900 || y > 2999 || m < 1 || m > 12 || d < 1 {
+		return false
+	}
+	return d <= time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// quote renders feed text for a message: quoted, cut to 60 characters.
+func quote(s string) string {
+	r := []rune(s)
+	if len(r) > 60 {
+		return strconv.Quote(string(r[:60])) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+func fieldErr(col, text string, err error) string {
+	if errors.Is(err, errEmpty) {
+		return fmt.Sprintf("%s is empty", col)
+	}
+	return fmt.Sprintf("%s %s %v", col, quote(text), err)
+}

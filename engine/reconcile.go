@@ -1,0 +1,313 @@
+// Package engine is the columnar core of settle: it loads a day's inputs into Arrow
+// records, applies every rule of RULES.md and returns the settlement, the deposit check,
+// the exceptions and the rejected rows.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"settle/connectors"
+	"settle/engine/feed"
+	"settle/engine/money"
+)
+
+// Config of one reconciliation.
+type Config struct {
+	Date     time.Time // business date; only its calendar day counts
+	Lookback int       // days a reversal may reach back into stored runs (RULES.md §5)
+	Ceiling  int64     // fen; an amount above it is malformed
+	Workers  int       // inputs parsed in parallel
+	History  History   // stored runs of earlier days; nil means none
+	Mem      memory.Allocator
+	// Progress, when set, is told how many inputs have been read.
+	Progress func(done, total int)
+}
+
+// NewConfig returns the defaults: 90 days of look-back, a ceiling of 1,000,000.00 yuan.
+func NewConfig() Config {
+	return Config{Lookback: 90, Ceiling: 1_000_000_00, Workers: runtime.NumCPU(), Mem: memory.DefaultAllocator}
+}
+
+// Validate checks the configuration; errors name the setting.
+func (c Config) Validate() error {
+	switch {
+	case c.Date.IsZero():
+		return errors.New("date: must be set")
+	case c.Lookback < 0:
+		return fmt.Errorf("lookback: %d must not be negative", c.Lookback)
+	case c.Ceiling <= 0:
+		return fmt.Errorf("amount_ceiling: %s must be above 0", money.Format(c.Ceiling))
+	}
+	return nil
+}
+
+// Reconcile applies RULES.md to one day's inputs.
+func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Mem == nil {
+		cfg.Mem = memory.DefaultAllocator
+	}
+	date := time.Date(cfg.Date.Year(), cfg.Date.Month(), cfg.Date.Day(), 0, 0, 0, 0, Shanghai)
+	inputs := append([]connectors.Input(nil), src.Inputs...)
+	sortInputs(inputs)
+	l := &loader{date: date, day: dayNumber(date), ceiling: cfg.Ceiling, mem: cfg.Mem}
+	var progress func(int)
+	if cfg.Progress != nil {
+		progress = func(done int) { cfg.Progress(done, len(inputs)) }
+	}
+	loads, err := l.loadAll(ctx, inputs, cfg.Workers, progress)
+	if err != nil {
+		return nil, err
+	}
+	feeds, dupRejects, dupExcs, err := l.assemble(loads)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Date: date, Feeds: feeds}
+	pulls := map[string]bool{}
+	for _, in := range inputs {
+		if in.Pull {
+			pulls[in.Name] = true
+		}
+	}
+	d := newDay(l.day, feeds, pulls, cfg.Lookback, cfg.History)
+	for _, ld := range loads {
+		res.Rejects = append(res.Rejects, ld.rejects...)
+	}
+	res.Rejects = append(res.Rejects, dupRejects...)
+	d.excs = append(d.excs, dupExcs...)
+
+	res.Settlement, res.Variance = d.settle()
+	d.summary()
+	d.purchases()
+	if err := d.reversals(); err != nil {
+		res.Release()
+		return nil, err
+	}
+	d.remote()
+	d.cards()
+	d.invoices()
+
+	known := knownCounters(src, loads)
+	d.excs = append(d.excs, completeness(src, loads, known)...)
+	for _, ld := range loads {
+		for _, e := range ld.excs {
+			if e.Code == "MALFORMED_ROW" || e.Code == "WRONG_DATE" {
+				d.excs = append(d.excs, e)
+			}
+		}
+	}
+	res.Exceptions = d.excs
+	sortExceptions(res.Exceptions)
+	sortRejects(res.Rejects)
+	res.Counters, res.Complete = counterList(known, res.Exceptions)
+	for _, ld := range loads {
+		c := &res.Counts[ld.in.Feed]
+		c.Inputs++
+		c.Read += ld.read
+	}
+	for _, r := range res.Rejects {
+		if id, ok := feed.ByName(r.Feed); ok {
+			res.Counts[id].Rejected++
+		}
+	}
+	for id := range feed.All {
+		res.Counts[id].Valid = d.n(feed.ID(id))
+	}
+	return res, nil
+}
+
+// counters maps counter_id → its city and outlet: the roster's first, then rows' in
+// canonical order.
+type counters struct {
+	byID  map[string]triple
+	order []string
+}
+
+func (c *counters) add(t triple) {
+	if _, ok := c.byID[t.counter]; ok {
+		return
+	}
+	c.byID[t.counter] = t
+	c.order = append(c.order, t.counter)
+}
+
+func knownCounters(src *connectors.Day, loads []*loaded) *counters {
+	c := &counters{byID: map[string]triple{}}
+	for _, r := range src.Roster {
+		if ValidID(r.City) && ValidID(r.Outlet) && ValidID(r.Counter) {
+			c.add(triple{r.City, r.Outlet, r.Counter})
+		}
+	}
+	for _, ld := range loads {
+		for _, t := range ld.triples {
+			c.add(t)
+		}
+	}
+	return c
+}
+
+// completeness raises FEED_MISSING and FEED_TOTAL_MISMATCH (RULES.md §9) with the counter
+// each belongs to (docs/DECISIONS.md).
+func completeness(src *connectors.Day, loads []*loaded, known *counters) []Exception {
+	var out []Exception
+	attach := func(e *Exception, counter string) {
+		if t, ok := known.byID[counter]; ok {
+			e.City, e.Outlet = t.city, t.outlet
+		}
+		e.Counter = counter
+	}
+	missing := map[feed.ID]map[string]bool{}
+	for _, m := range src.Missing {
+		f := feed.Get(m.Feed)
+		e := Exception{Code: "FEED_MISSING", Severity: SevError, Feed: f.Name, Detail: m.Reason}
+		if m.Counter != "" {
+			attach(&e, m.Counter)
+			if e.City == "" {
+				e.City, e.Outlet = m.City, m.Outlet
+			}
+			e.Source = f.Name + "/" + m.Counter
+		}
+		if missing[m.Feed] == nil {
+			missing[m.Feed] = map[string]bool{}
+		}
+		missing[m.Feed][m.Counter] = true
+		out = append(out, e)
+	}
+	perCounter := func(in connectors.Input) bool {
+		_, ok := known.byID[in.Counter]
+		return in.Counter != "" && (in.Pull || ok)
+	}
+	have := map[feed.ID]map[string]bool{}
+	layoutPerCounter := map[feed.ID]bool{}
+	for _, ld := range loads {
+		in := ld.in
+		if perCounter(in) {
+			layoutPerCounter[in.Feed] = true
+			if have[in.Feed] == nil {
+				have[in.Feed] = map[string]bool{}
+			}
+			have[in.Feed][in.Counter] = true
+		}
+		for _, e := range ld.excs {
+			if e.Code != "FEED_MISSING" && e.Code != "FEED_TOTAL_MISMATCH" {
+				continue
+			}
+			if perCounter(in) {
+				attach(&e, in.Counter)
+			}
+			out = append(out, e)
+		}
+	}
+	if src.Roster == nil {
+		for _, f := range feed.All {
+			if !layoutPerCounter[f] {
+				continue
+			}
+			for _, c := range known.order {
+				if have[f][c] || missing[f][c] {
+					continue
+				}
+				e := Exception{Code: "FEED_MISSING", Severity: SevError, Feed: f.String(),
+					Detail: fmt.Sprintf("no %s file for counter %s (the feed is laid out one file per counter)", f, c)}
+				attach(&e, c)
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// counterList lists the day's counters with their completeness.
+func counterList(known *counters, excs []Exception) ([]CounterInfo, bool) {
+	why := map[string][]string{}
+	var all []string
+	for _, e := range excs {
+		if e.Code != "FEED_MISSING" && e.Code != "FEED_TOTAL_MISMATCH" {
+			continue
+		}
+		msg := e.Code + " " + e.Feed + ": " + e.Detail
+		if e.Counter == "" {
+			all = append(all, msg)
+		} else {
+			why[e.Counter] = append(why[e.Counter], msg)
+		}
+	}
+	complete := len(all) == 0 && len(why) == 0
+	out := make([]CounterInfo, 0, len(known.order))
+	for _, id := range known.order {
+		t := known.byID[id]
+		w := append(append([]string(nil), all...), why[id]...)
+		out = append(out, CounterInfo{City: t.city, Outlet: t.outlet, Counter: t.counter, Incomplete: len(w) > 0, Why: w})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.City != b.City {
+			return a.City < b.City
+		}
+		if a.Outlet != b.Outlet {
+			return a.Outlet < b.Outlet
+		}
+		return a.Counter < b.Counter
+	})
+	return out, complete
+}
+
+// ExceptionFields returns an exception as the text columns of exceptions.csv after
+// biz_date, in order; rows are sorted by these as text.
+func ExceptionFields(e *Exception) [10]string {
+	amount := ""
+	if e.HasAmount {
+		amount = money.Format(e.Amount)
+	}
+	return [10]string{e.Code, e.Severity, e.City, e.Outlet, e.Counter, e.Feed, e.TxnID, amount, e.Detail, e.Source}
+}
+
+func sortExceptions(excs []Exception) {
+	keys := make([][10]string, len(excs))
+	idx := make([]int, len(excs))
+	for i := range excs {
+		keys[i] = ExceptionFields(&excs[i])
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		ka, kb := &keys[idx[a]], &keys[idx[b]]
+		for c := range ka {
+			if ka[c] != kb[c] {
+				return ka[c] < kb[c]
+			}
+		}
+		return false
+	})
+	sorted := make([]Exception, len(excs))
+	for i, j := range idx {
+		sorted[i] = excs[j]
+	}
+	copy(excs, sorted)
+}
+
+func sortRejects(rs []Reject) {
+	order := map[string]int{}
+	for _, f := range feed.All {
+		order[f.String()] = int(f)
+	}
+	sort.SliceStable(rs, func(i, j int) bool {
+		a, b := rs[i], rs[j]
+		if a.Feed != b.Feed {
+			return order[a.Feed] < order[b.Feed]
+		}
+		if a.Source != b.Source {
+			return a.Source < b.Source
+		}
+		return a.Line < b.Line
+	})
+}

@@ -1,0 +1,220 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+
+	"settle/engine/feed"
+	"settle/engine/money"
+)
+
+// settleKey is a counter × category × pay method.
+type settleKey struct {
+	t        triple
+	category string
+	pay      string
+}
+
+type settleSum struct {
+	count, gross, reversed int64
+	src                    string // first row that contributed, for the deposit finding
+}
+
+// settle computes RULES.md §2: settlement lines, the deposit check and DEPOSIT_SHORT/OVER.
+func (d *day) settle() ([]SettlementLine, []VarianceLine) {
+	sums := map[settleKey]*settleSum{}
+	get := func(k settleKey, f feed.ID, r int) *settleSum {
+		s := sums[k]
+		if s == nil {
+			s = &settleSum{src: d.source(f, r)}
+			sums[k] = s
+		}
+		return s
+	}
+	for _, f := range feed.All {
+		if !feed.IsRevenue(f) {
+			continue
+		}
+		cat := feed.Get(f).Category
+		amount, pay := d.i64(f, "amount"), d.str(f, "pay_method")
+		for r := 0; r < d.n(f); r++ {
+			if amount[r] <= 0 {
+				continue
+			}
+			s := get(settleKey{d.counterOf(f, r), cat, pay.Value(r)}, f, r)
+			s.count++
+			s.gross += amount[r]
+		}
+	}
+	amount, pay, origFeed := d.i64(feed.Reversal, "amount"), d.str(feed.Reversal, "pay_method"), d.str(feed.Reversal, "orig_feed")
+	for r := 0; r < d.n(feed.Reversal); r++ {
+		s := get(settleKey{d.counterOf(feed.Reversal, r), feed.CategoryOf(origFeed.Value(r)), pay.Value(r)}, feed.Reversal, r)
+		s.reversed += amount[r]
+	}
+
+	type varKey struct {
+		t   triple
+		pay string
+	}
+	type varSum struct {
+		expected, deposited int64
+		src                 string
+		depositRow          int
+	}
+	vars := map[varKey]*varSum{}
+	var lines []SettlementLine
+	for k, s := range sums {
+		if s.count > 0 || s.reversed > 0 {
+			lines = append(lines, SettlementLine{City: k.t.city, Outlet: k.t.outlet, Counter: k.t.counter, Category: k.category,
+				PayMethod: k.pay, TxnCount: s.count, Gross: s.gross, Reversed: s.reversed, Net: s.gross - s.reversed})
+		}
+		vk := varKey{k.t, k.pay}
+		v := vars[vk]
+		if v == nil {
+			v = &varSum{src: s.src, depositRow: -1}
+			vars[vk] = v
+		} else if s.src < v.src {
+			v.src = s.src
+		}
+		v.expected += s.gross - s.reversed
+	}
+	depAmount, depPay := d.i64(feed.Deposit, "amount"), d.str(feed.Deposit, "pay_method")
+	for r := 0; r < d.n(feed.Deposit); r++ {
+		vk := varKey{d.counterOf(feed.Deposit, r), depPay.Value(r)}
+		v := vars[vk]
+		if v == nil {
+			v = &varSum{depositRow: r}
+			vars[vk] = v
+		}
+		if v.depositRow < 0 {
+			v.depositRow = r
+		}
+		v.deposited += depAmount[r]
+	}
+	var variance []VarianceLine
+	for k, v := range vars {
+		if v.expected == 0 && v.deposited == 0 {
+			continue
+		}
+		vl := VarianceLine{City: k.t.city, Outlet: k.t.outlet, Counter: k.t.counter, PayMethod: k.pay,
+			Expected: v.expected, Deposited: v.deposited, Variance: v.deposited - v.expected}
+		variance = append(variance, vl)
+		if vl.Variance == 0 {
+			continue
+		}
+		code := "DEPOSIT_SHORT"
+		if vl.Variance > 0 {
+			code = "DEPOSIT_OVER"
+		}
+		info, _ := CodeInfo(code)
+		src := v.src
+		if v.depositRow >= 0 {
+			src = d.source(feed.Deposit, v.depositRow)
+		}
+		d.excs = append(d.excs, Exception{Code: code, Severity: info.Severity, City: k.t.city, Outlet: k.t.outlet,
+			Counter: k.t.counter, Feed: feed.Deposit.String(), Amount: vl.Variance, HasAmount: true, Key: k.pay,
+			Detail: fmt.Sprintf("%s: expected %s, deposited %s, variance %s", k.pay,
+				money.Format(vl.Expected), money.Format(vl.Deposited), money.Format(vl.Variance)),
+			Source: src})
+	}
+	sort.Slice(lines, func(i, j int) bool { return settlementLess(&lines[i], &lines[j]) })
+	sort.Slice(variance, func(i, j int) bool { return varianceLess(&variance[i], &variance[j]) })
+	return lines, variance
+}
+
+func settlementLess(a, b *SettlementLine) bool {
+	if a.City != b.City {
+		return a.City < b.City
+	}
+	if a.Outlet != b.Outlet {
+		return a.Outlet < b.Outlet
+	}
+	if a.Counter != b.Counter {
+		return a.Counter < b.Counter
+	}
+	if a.Category != b.Category {
+		return a.Category < b.Category
+	}
+	return a.PayMethod < b.PayMethod
+}
+
+func varianceLess(a, b *VarianceLine) bool {
+	if a.City != b.City {
+		return a.City < b.City
+	}
+	if a.Outlet != b.Outlet {
+		return a.Outlet < b.Outlet
+	}
+	if a.Counter != b.Counter {
+		return a.Counter < b.Counter
+	}
+	return a.PayMethod < b.PayMethod
+}
+
+// summary applies RULES.md §3: the payment summary against the local, remote and card detail.
+func (d *day) summary() {
+	type key struct {
+		t        triple
+		category string
+		pay      string
+	}
+	type side struct {
+		count, amount int64
+		row           int // first row, -1 when none
+	}
+	type pair struct{ sum, det side }
+	pairs := map[key]*pair{}
+	get := func(k key) *pair {
+		p := pairs[k]
+		if p == nil {
+			p = &pair{side{row: -1}, side{row: -1}}
+			pairs[k] = p
+		}
+		return p
+	}
+	cat, pay, cnt, amt := d.str(feed.PaymentSummary, "category"), d.str(feed.PaymentSummary, "pay_method"),
+		d.i64(feed.PaymentSummary, "txn_count"), d.i64(feed.PaymentSummary, "amount")
+	for r := 0; r < d.n(feed.PaymentSummary); r++ {
+		p := get(key{d.counterOf(feed.PaymentSummary, r), cat.Value(r), pay.Value(r)})
+		p.sum.count += cnt[r]
+		p.sum.amount += amt[r]
+		if p.sum.row < 0 {
+			p.sum.row = r
+		}
+	}
+	details := []struct {
+		category string
+		f        feed.ID
+	}{{"LOCAL", feed.LocalPayment}, {"REMOTE", feed.RemotePayment}, {"CARD", feed.CardSale}}
+	detRef := map[key]ref{}
+	for _, dt := range details {
+		amount, pay := d.i64(dt.f, "amount"), d.str(dt.f, "pay_method")
+		for r := 0; r < d.n(dt.f); r++ {
+			k := key{d.counterOf(dt.f, r), dt.category, pay.Value(r)}
+			p := get(k)
+			p.det.count++
+			p.det.amount += amount[r]
+			if p.det.row < 0 {
+				p.det.row = r
+				detRef[k] = ref{dt.f, r}
+			}
+		}
+	}
+	for k, p := range pairs {
+		if p.sum.count == p.det.count && p.sum.amount == p.det.amount {
+			continue
+		}
+		detail := fmt.Sprintf("%s/%s: summary %d txn %s, detail %d txn %s", k.category, k.pay,
+			p.sum.count, money.Format(p.sum.amount), p.det.count, money.Format(p.det.amount))
+		e := Exception{Code: "SUMMARY_MISMATCH", Severity: SevError, City: k.t.city, Outlet: k.t.outlet, Counter: k.t.counter,
+			Feed: feed.PaymentSummary.String(), Amount: p.sum.amount - p.det.amount, HasAmount: true,
+			Key: k.category + "/" + k.pay, Detail: detail}
+		if p.sum.row >= 0 {
+			e.Source = d.source(feed.PaymentSummary, p.sum.row)
+		} else {
+			dr := detRef[k]
+			e.Source = d.source(dr.f, dr.row)
+		}
+		d.excs = append(d.excs, e)
+	}
+}
