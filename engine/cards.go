@@ -112,11 +112,12 @@ func (d *day) invoices() {
 		first, dupPair := seen[pk]
 		isIssued := status.Value(r) == "ISSUED"
 		dupTxn := isIssued && issued[txn.Value(r)] > 0
-		if !dupPair {
+		if !dupPair && !dupTxn {
+			// A flagged row takes no part in any later check, this one included.
 			seen[pk] = r
-		}
-		if isIssued {
-			issued[txn.Value(r)]++
+			if isIssued {
+				issued[txn.Value(r)]++
+			}
 		}
 		if dupPair {
 			d.raise(f, r, "INVOICE_DUPLICATE", fmt.Sprintf("invoice %s/%s already on %s", pk.code, pk.no, d.source(f, first)))

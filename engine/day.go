@@ -91,7 +91,7 @@ func (d *day) col(f feed.ID, name string) arrow.Array {
 }
 
 func (d *day) str(f feed.ID, name string) *array.String { return d.col(f, name).(*array.String) }
-func (d *day) i64(f feed.ID, name string) []int64      { return d.col(f, name).(*array.Int64).Int64Values() }
+func (d *day) i64(f feed.ID, name string) []int64       { return d.col(f, name).(*array.Int64).Int64Values() }
 func (d *day) date32(f feed.ID, name string) []arrow.Date32 {
 	return d.col(f, name).(*array.Date32).Date32Values()
 }

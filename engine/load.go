@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"sort"
@@ -26,6 +27,7 @@ const maxInputBytes = 1 << 30
 // before duplicates): rows that parse and carry the run date are in rec, in input order.
 type loaded struct {
 	in      connectors.Input
+	digest  [32]byte          // sha256 of the input's bytes
 	rec     arrow.RecordBatch // nil when no row survived
 	raws    []string          // raw text of each rec row (for a later DUPLICATE_TXN reject)
 	read    int               // data lines read
@@ -114,6 +116,7 @@ func (l *loader) load(in connectors.Input) *loaded {
 	ld := &loaded{in: in, uniform: true, complete: true}
 	f := feed.Get(in.Feed)
 	data, err := readInput(in)
+	ld.digest = sha256.Sum256(data)
 	var t *dialect.Table
 	if err == nil {
 		t, err = dialect.Read(in.Name, data, in.Format == connectors.XLSX, f)

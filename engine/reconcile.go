@@ -5,8 +5,11 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"runtime"
 	"sort"
 	"time"
@@ -110,6 +113,7 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 	sortExceptions(res.Exceptions)
 	sortRejects(res.Rejects)
 	res.Counters, res.Complete = counterList(known, res.Exceptions)
+	res.InputDigest, res.FeedDigests = digests(loads)
 	for _, ld := range loads {
 		c := &res.Counts[ld.in.Feed]
 		c.Inputs++
@@ -310,4 +314,23 @@ func sortRejects(rs []Reject) {
 		}
 		return a.Line < b.Line
 	})
+}
+
+// digests sums the inputs' names and checksums, in canonical order, overall and per feed.
+func digests(loads []*loaded) (string, [feed.Count]string) {
+	all := sha256.New()
+	var per [feed.Count]hash.Hash
+	for i := range per {
+		per[i] = sha256.New()
+	}
+	for _, ld := range loads {
+		for _, h := range []hash.Hash{all, per[ld.in.Feed]} {
+			fmt.Fprintf(h, "%s\x00%x\n", ld.in.Name, ld.digest)
+		}
+	}
+	var out [feed.Count]string
+	for i, h := range per {
+		out[i] = hex.EncodeToString(h.Sum(nil))
+	}
+	return hex.EncodeToString(all.Sum(nil)), out
 }

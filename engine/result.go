@@ -76,6 +76,10 @@ type Result struct {
 	Counters   []CounterInfo // sorted by city, outlet, counter
 	Complete   bool          // false when any FEED_MISSING / FEED_TOTAL_MISMATCH was raised
 	Counts     [feed.Count]FeedCounts
+	// InputDigest is a sha256 over every input's name and bytes, in canonical order: equal
+	// digests mean the same inputs. FeedDigests is the same per feed.
+	InputDigest string
+	FeedDigests [feed.Count]string
 	// Feeds holds each feed's valid rows, normalized (schema feed.Schema(id)), in canonical
 	// order. Owned by the Result: Release frees them.
 	Feeds [feed.Count]arrow.RecordBatch
