@@ -1,0 +1,261 @@
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"settle/connectors"
+	"settle/engine"
+	"settle/engine/feed"
+)
+
+// ManifestName is the manifest's path inside a run directory.
+const ManifestName = "manifest.json"
+
+// Values of Manifest.Status.
+const (
+	StatusComplete   = "complete"
+	StatusIncomplete = "incomplete"
+)
+
+// Manifest is manifest.json: what a run read, what it found and what it wrote. Its JSON
+// keys come in struct order, the feeds in canonical order and maps sorted by key, so the
+// file is a function of its values. InputDigest and each feed's SHA256 are the engine's
+// checksums of the inputs (engine.Result.InputDigest, FeedDigests): equal for the same
+// inputs, so that settle diff can tell a change of inputs from a change of version.
+type Manifest struct {
+	RunID       string          `json:"run_id"`
+	BizDate     string          `json:"biz_date"`
+	Source      string          `json:"source"`
+	ToolVersion string          `json:"tool_version"`
+	InputDigest string          `json:"input_digest,omitempty"`
+	StartedAt   time.Time       `json:"started_at"`  // written in UTC, RFC3339, whole seconds
+	FinishedAt  time.Time       `json:"finished_at"` // written in UTC, RFC3339, whole seconds
+	Status      string          `json:"status"`      // StatusComplete or StatusIncomplete
+	Feeds       []FeedManifest  `json:"feeds"`
+	Counters    CounterCounts   `json:"counters"`
+	Exceptions  ExceptionCounts `json:"exceptions"`
+	// Outputs holds the sha256 and size of every file of the run directory but the manifest,
+	// keyed by '/'-separated relative path. WriteManifest fills it.
+	Outputs map[string]Output `json:"outputs"`
+}
+
+// FeedManifest is one feed's line of the manifest: what the source did (files, pulls,
+// retries, failures, bytes) and what the engine read (SHA256: the checksum of its inputs).
+type FeedManifest struct {
+	Feed     string `json:"feed"`
+	Inputs   int    `json:"inputs"`
+	Files    int    `json:"files"`
+	Pulls    int    `json:"pulls"`
+	Retries  int    `json:"retries"`
+	Failures int    `json:"failures"`
+	Bytes    int64  `json:"bytes"`
+	RowsRead int    `json:"rows_read"`
+	Valid    int    `json:"valid"`
+	Rejected int    `json:"rejected"`
+	SHA256   string `json:"sha256,omitempty"`
+}
+
+// CounterCounts counts the counters of the day and those left incomplete.
+type CounterCounts struct {
+	Total      int `json:"total"`
+	Incomplete int `json:"incomplete"`
+}
+
+// ExceptionCounts counts the exceptions in total, by code and by severity.
+type ExceptionCounts struct {
+	Total      int            `json:"total"`
+	ByCode     map[string]int `json:"by_code"`
+	BySeverity map[string]int `json:"by_severity"`
+}
+
+// Output is the checksum of one file of the run.
+type Output struct {
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// Meta is what the manifest says about a run beyond its result.
+type Meta struct {
+	RunID       string
+	Source      string // connectors.Source.Describe(): never a secret
+	ToolVersion string
+	StartedAt   time.Time
+	FinishedAt  time.Time
+}
+
+// NewManifest builds the manifest of a run from its result, the source's day (nil when
+// there is none: its figures are then 0) and meta. Outputs is left for WriteManifest.
+func NewManifest(res *engine.Result, day *connectors.Day, meta Meta) *Manifest {
+	m := &Manifest{
+		RunID:       meta.RunID,
+		BizDate:     res.BizDate(),
+		Source:      meta.Source,
+		ToolVersion: meta.ToolVersion,
+		InputDigest: res.InputDigest,
+		StartedAt:   meta.StartedAt,
+		FinishedAt:  meta.FinishedAt,
+		Status:      StatusIncomplete,
+		Feeds:       make([]FeedManifest, 0, feed.Count),
+		Exceptions:  ExceptionCounts{ByCode: map[string]int{}, BySeverity: map[string]int{}},
+	}
+	if res.Complete {
+		m.Status = StatusComplete
+	}
+	for _, id := range feed.All {
+		c := res.Counts[id]
+		fm := FeedManifest{Feed: id.String(), Inputs: c.Inputs, RowsRead: c.Read, Valid: c.Valid, Rejected: c.Rejected, SHA256: res.FeedDigests[id]}
+		if day != nil {
+			s := day.Stats[id]
+			fm.Files, fm.Pulls, fm.Retries, fm.Failures, fm.Bytes = s.Files, s.Pulls, s.Retries, s.Failures, s.Bytes
+		}
+		m.Feeds = append(m.Feeds, fm)
+	}
+	m.Counters.Total = len(res.Counters)
+	for _, c := range res.Counters {
+		if c.Incomplete {
+			m.Counters.Incomplete++
+		}
+	}
+	for _, e := range res.Exceptions {
+		m.Exceptions.Total++
+		m.Exceptions.ByCode[e.Code]++
+		m.Exceptions.BySeverity[e.Severity]++
+	}
+	return m
+}
+
+// WriteManifest checksums every file of the run (all must be closed), stores the sums in
+// m.Outputs and writes m as manifest.json: indented JSON, times in UTC to the second. It
+// is the last file of a run; an empty m.RunID is taken from run, a different one is an error.
+func WriteManifest(run *Run, m *Manifest) error {
+	if m.RunID == "" {
+		m.RunID = run.ID()
+	}
+	if m.RunID != run.ID() {
+		return fmt.Errorf("write manifest: run id %q is not the run's %q", m.RunID, run.ID())
+	}
+	run.mu.Lock()
+	open := run.open
+	run.mu.Unlock()
+	if open > 0 {
+		return fmt.Errorf("write manifest: %d output files still open", open)
+	}
+	outputs, err := checksums(run.Dir())
+	if err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	m.Outputs = outputs
+	m.StartedAt = m.StartedAt.UTC().Truncate(time.Second)
+	m.FinishedAt = m.FinishedAt.UTC().Truncate(time.Second)
+	data, err := marshalManifest(m)
+	if err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	return writeFile(run, ManifestName, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+func marshalManifest(m *Manifest) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// ReadManifest reads a manifest.json.
+func ReadManifest(path string) (*Manifest, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("read manifest %q: %w", path, err)
+	}
+	return &m, nil
+}
+
+// Verify checks that runDir holds exactly the files of m.Outputs, with their sizes and
+// checksums.
+func (m *Manifest) Verify(runDir string) error {
+	got, err := checksums(runDir)
+	if err != nil {
+		return fmt.Errorf("verify %q: %w", runDir, err)
+	}
+	var paths []string
+	for p := range m.Outputs {
+		paths = append(paths, p)
+	}
+	for p := range got {
+		if _, ok := m.Outputs[p]; !ok {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		want, inManifest := m.Outputs[p]
+		have, onDisk := got[p]
+		switch {
+		case !onDisk:
+			return fmt.Errorf("verify %q: %s is missing", runDir, p)
+		case !inManifest:
+			return fmt.Errorf("verify %q: %s is not in the manifest", runDir, p)
+		case want != have:
+			return fmt.Errorf("verify %q: %s has sha256 %s and %d bytes, the manifest says %s and %d", runDir, p, have.SHA256, have.Size, want.SHA256, want.Size)
+		}
+	}
+	return nil
+}
+
+// checksums hashes every regular file under dir except the top-level manifest.
+func checksums(dir string) (map[string]Output, error) {
+	out := map[string]Output{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if rel == ManifestName {
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return fmt.Errorf("%q is not a regular file", p)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		h := sha256.New()
+		n, err := io.Copy(h, f)
+		if err != nil {
+			return fmt.Errorf("hash %q: %w", p, err)
+		}
+		out[rel] = Output{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
+		return nil
+	})
+	return out, err
+}

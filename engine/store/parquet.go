@@ -1,0 +1,250 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"settle/engine/feed"
+)
+
+// CreatedBy is the created_by of every Parquet file settle writes: a fixed string, so that
+// the files depend on their rows alone.
+const CreatedBy = "settle"
+
+// writeParquet writes rec as one Parquet file with deterministic properties: fixed
+// created_by, Snappy, statistics, no timestamps, and the Arrow schema stored (so field
+// metadata such as unit=fen and txn_time's time zone come back on reading).
+func writeParquet(w io.Writer, rec arrow.RecordBatch, mem memory.Allocator) error {
+	props := parquet.NewWriterProperties(
+		parquet.WithCreatedBy(CreatedBy),
+		parquet.WithCompression(compress.Codecs.Snappy),
+		parquet.WithAllocator(mem),
+	)
+	aprops := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem))
+	fw, err := pqarrow.NewFileWriter(rec.Schema(), nopCloser{w}, props, aprops)
+	if err != nil {
+		return err
+	}
+	if err := fw.Write(rec); err != nil {
+		fw.Close()
+		return err
+	}
+	return fw.Close()
+}
+
+// nopCloser keeps pqarrow from closing the caller's writer.
+type nopCloser struct{ io.Writer }
+
+// writeFeed writes a feed's normalized rows; a nil rec is an empty table.
+func writeFeed(w io.Writer, id feed.ID, rec arrow.RecordBatch) error {
+	want := feed.Schema(id)
+	mem := memory.NewGoAllocator()
+	if rec == nil {
+		b := array.NewRecordBuilder(mem, want)
+		rec = b.NewRecordBatch()
+		b.Release()
+		defer rec.Release()
+	} else if !rec.Schema().Equal(want) {
+		return fmt.Errorf("feed %s: record schema %v differs from the feed's %v", id, rec.Schema(), want)
+	}
+	return writeParquet(w, rec, mem)
+}
+
+// ReadParquet reads a whole Parquet file written by the store into one record (its row
+// groups concatenated), allocated from mem; the caller releases it. With want set, the
+// record is given exactly that schema, which must match the file's column for column; this
+// restores what Parquet cannot hold, such as a timestamp's unit of seconds and time zone.
+// Without it, the file's schema is taken as read (minus Parquet's field ids). A missing file
+// gives an error wrapping fs.ErrNotExist.
+func ReadParquet(path string, want *arrow.Schema, mem memory.Allocator) (arrow.RecordBatch, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %q: %w", path, err)
+	}
+	defer f.Close()
+	rec, err := readParquet(f, mem)
+	if err != nil {
+		return nil, fmt.Errorf("read %q: %w", path, err)
+	}
+	defer rec.Release()
+	if want == nil {
+		want = stripFieldIDs(rec.Schema())
+	}
+	out, err := conform(rec, want, mem)
+	if err != nil {
+		return nil, fmt.Errorf("read %q: %w", path, err)
+	}
+	return out, nil
+}
+
+func readParquet(r parquet.ReaderAtSeeker, mem memory.Allocator) (arrow.RecordBatch, error) {
+	pf, err := file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(mem)))
+	if err != nil {
+		return nil, err
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, mem)
+	if err != nil {
+		return nil, err
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	defer tbl.Release()
+	schema := tbl.Schema()
+	cols := make([]arrow.Array, 0, schema.NumFields())
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	for i := range schema.NumFields() {
+		chunks := tbl.Column(i).Data().Chunks()
+		var col arrow.Array
+		switch len(chunks) {
+		case 0:
+			col = array.MakeArrayOfNull(mem, schema.Field(i).Type, 0)
+		case 1:
+			col = chunks[0]
+			col.Retain()
+		default:
+			col, err = array.Concatenate(chunks, mem)
+			if err != nil {
+				return nil, err
+			}
+		}
+		cols = append(cols, col)
+	}
+	return array.NewRecordBatch(schema, cols, tbl.NumRows()), nil
+}
+
+// fieldIDKey is the field metadata pqarrow adds on reading.
+const fieldIDKey = "PARQUET:field_id"
+
+// stripFieldIDs returns schema without Parquet's field ids in its fields' metadata.
+func stripFieldIDs(schema *arrow.Schema) *arrow.Schema {
+	fields := schema.Fields()
+	for i, f := range fields {
+		fields[i].Metadata = withoutKey(f.Metadata, fieldIDKey)
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+func withoutKey(md arrow.Metadata, key string) arrow.Metadata {
+	if md.FindKey(key) < 0 {
+		return md
+	}
+	var keys, values []string
+	for i, k := range md.Keys() {
+		if k != key {
+			keys, values = append(keys, k), append(values, md.Values()[i])
+		}
+	}
+	if len(keys) == 0 {
+		return arrow.Metadata{}
+	}
+	return arrow.NewMetadata(keys, values)
+}
+
+// conform gives rec the schema want: same names, nullability and field metadata (Parquet's
+// field ids aside), the same types except that timestamps may differ in unit and time zone
+// (converted exactly: a value that does not fit the wanted unit is an error).
+func conform(rec arrow.RecordBatch, want *arrow.Schema, mem memory.Allocator) (arrow.RecordBatch, error) {
+	got := rec.Schema()
+	if got.NumFields() != want.NumFields() {
+		return nil, fmt.Errorf("%d columns, want %d", got.NumFields(), want.NumFields())
+	}
+	cols := make([]arrow.Array, 0, want.NumFields())
+	release := func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}
+	for i, wf := range want.Fields() {
+		gf := got.Field(i)
+		if gf.Name != wf.Name || gf.Nullable != wf.Nullable || !withoutKey(gf.Metadata, fieldIDKey).Equal(wf.Metadata) {
+			release()
+			return nil, fmt.Errorf("column %d is %v, want %v", i+1, fieldString(gf), fieldString(wf))
+		}
+		col := rec.Column(i)
+		switch {
+		case arrow.TypeEqual(gf.Type, wf.Type):
+			col.Retain()
+		case gf.Type.ID() == arrow.TIMESTAMP && wf.Type.ID() == arrow.TIMESTAMP:
+			var err error
+			if col, err = convertTimestamps(col.(*array.Timestamp), wf.Type.(*arrow.TimestampType), mem); err != nil {
+				release()
+				return nil, fmt.Errorf("column %q: %w", wf.Name, err)
+			}
+		default:
+			release()
+			return nil, fmt.Errorf("column %q is %v, want %v", wf.Name, gf.Type, wf.Type)
+		}
+		cols = append(cols, col)
+	}
+	defer release()
+	return array.NewRecordBatch(want, cols, rec.NumRows()), nil
+}
+
+func fieldString(f arrow.Field) string {
+	s := f.Name + " " + f.Type.String()
+	if f.Nullable {
+		s += " nullable"
+	}
+	if md := withoutKey(f.Metadata, fieldIDKey); md.Len() > 0 {
+		s += " " + md.String()
+	}
+	return s
+}
+
+// convertTimestamps converts timestamps to another unit and time zone, exactly.
+func convertTimestamps(a *array.Timestamp, to *arrow.TimestampType, mem memory.Allocator) (arrow.Array, error) {
+	from := a.DataType().(*arrow.TimestampType).Unit.Multiplier()
+	into := to.Unit.Multiplier()
+	b := array.NewTimestampBuilder(mem, to)
+	defer b.Release()
+	b.Reserve(a.Len())
+	for i := range a.Len() {
+		if a.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		v := int64(a.Value(i))
+		switch {
+		case from > into:
+			f := int64(from / into)
+			if v > math.MaxInt64/f || v < math.MinInt64/f {
+				return nil, fmt.Errorf("timestamp %d overflows unit %s", v, to.Unit)
+			}
+			v *= f
+		case from < into:
+			f := int64(into / from)
+			if v%f != 0 {
+				return nil, fmt.Errorf("timestamp %d is not a whole number of %s", v, to.Unit)
+			}
+			v /= f
+		}
+		b.Append(arrow.Timestamp(v))
+	}
+	return b.NewArray(), nil
+}
+
+// ReadFeed reads feeds/<feed>.parquet of a run directory back into one record with the
+// schema feed.Schema(id), allocated from mem; the caller releases it. A run without the
+// file gives an error wrapping fs.ErrNotExist; a file of another schema is an error.
+func ReadFeed(runDir string, id feed.ID, mem memory.Allocator) (arrow.RecordBatch, error) {
+	return ReadParquet(filepath.Join(runDir, filepath.FromSlash(FeedPath(id))), feed.Schema(id), mem)
+}

@@ -1,0 +1,348 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// NewRunID returns the id of a run started at now over inputs whose digest is inputDigest:
+// "20261122T013000Z-" and the first 8 hex digits of sha256(inputDigest). Ids sort by start
+// time (UTC, to the second); with SOURCE_DATE_EPOCH the caller passes that time, so reruns
+// over the same inputs get the same id.
+func NewRunID(now time.Time, inputDigest string) string {
+	sum := sha256.Sum256([]byte(inputDigest))
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(sum[:4])
+}
+
+// Run is a run being written: files go to <store>/<date>/runs/.tmp-<id> until Publish.
+// Its methods are safe for concurrent use (renderers may write files in parallel).
+type Run struct {
+	store   *Store
+	date    string
+	id      string
+	dateDir string
+	tmp     string // runs/.tmp-<id>
+	root    *os.Root
+
+	mu        sync.Mutex
+	open      int   // writers not yet closed
+	err       error // first write error: the run cannot be published
+	published bool
+	aborted   bool
+}
+
+// Begin starts run id of date. The caller must hold the date's lock (Lock on this Store).
+// Begin first removes what killed runs left: runs/.tmp-* directories, a runs/.old-<id> that
+// Publish moved aside (put back if its run is missing) and stray current links.
+func (s *Store) Begin(date, runID string) (*Run, error) {
+	dd, err := s.dateDir(date)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRunID(runID); err != nil {
+		return nil, err
+	}
+	if !s.holds(date) {
+		return nil, fmt.Errorf("begin run %s@%s: the date is not locked by this store", date, runID)
+	}
+	runs := filepath.Join(dd, runsName)
+	if err := os.MkdirAll(runs, 0o755); err != nil {
+		return nil, fmt.Errorf("begin run %s@%s: %w", date, runID, err)
+	}
+	if err := cleanLeftovers(dd); err != nil {
+		return nil, fmt.Errorf("begin run %s@%s: %w", date, runID, err)
+	}
+	tmp := filepath.Join(runs, tmpPrefix+runID)
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("begin run %s@%s: %w", date, runID, err)
+	}
+	root, err := os.OpenRoot(tmp)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("begin run %s@%s: %w", date, runID, err)
+	}
+	return &Run{store: s, date: date, id: runID, dateDir: dd, tmp: tmp, root: root}, nil
+}
+
+// cleanLeftovers removes what interrupted runs and publishes of the date directory dd left.
+func cleanLeftovers(dd string) error {
+	runs := filepath.Join(dd, runsName)
+	ents, err := os.ReadDir(runs)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		name := e.Name()
+		p := filepath.Join(runs, name)
+		switch {
+		case strings.HasPrefix(name, tmpPrefix):
+			if err := os.RemoveAll(p); err != nil {
+				return fmt.Errorf("remove leftover %q: %w", p, err)
+			}
+		case strings.HasPrefix(name, oldPrefix):
+			// Publish was killed while replacing a run of the same id: if the new one never
+			// arrived, the old one is still the run `current` names.
+			orig := filepath.Join(runs, strings.TrimPrefix(name, oldPrefix))
+			if _, err := os.Lstat(orig); errors.Is(err, fs.ErrNotExist) {
+				if err := os.Rename(p, orig); err != nil {
+					return fmt.Errorf("restore %q: %w", orig, err)
+				}
+				continue
+			}
+			if err := os.RemoveAll(p); err != nil {
+				return fmt.Errorf("remove leftover %q: %w", p, err)
+			}
+		}
+	}
+	ents, err = os.ReadDir(dd)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), linkPrefix) {
+			p := filepath.Join(dd, e.Name())
+			if err := os.Remove(p); err != nil {
+				return fmt.Errorf("remove leftover %q: %w", p, err)
+			}
+		}
+	}
+	return nil
+}
+
+// ID returns the run id.
+func (r *Run) ID() string { return r.id }
+
+// Date returns the business date (YYYY-MM-DD).
+func (r *Run) Date() string { return r.date }
+
+// Dir returns the directory being written (runs/.tmp-<id>), for renderers that write files
+// themselves; after Publish it returns the published directory runs/<id>.
+func (r *Run) Dir() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.published {
+		return filepath.Join(r.dateDir, runsName, r.id)
+	}
+	return r.tmp
+}
+
+// CheckRel validates a path relative to a run directory: non-empty, '/'-separated, clean,
+// not absolute, no "." or ".." element, no backslash or NUL.
+func CheckRel(rel string) error {
+	bad := rel == "" || strings.ContainsAny(rel, "\\\x00") || path.IsAbs(rel) ||
+		path.Clean(rel) != rel || !filepath.IsLocal(rel)
+	for _, el := range strings.Split(rel, "/") {
+		if el == "." || el == ".." {
+			bad = true
+		}
+	}
+	if bad {
+		return fmt.Errorf("invalid output path %q: want a clean relative path inside the run directory", rel)
+	}
+	return nil
+}
+
+// Create creates the file rel (a '/'-separated path, see CheckRel) in the run directory,
+// with its parent directories (0755); the file is new (0644). A write or close error of the
+// returned writer is remembered, and Publish then refuses the run.
+func (r *Run) Create(rel string) (io.WriteCloser, error) {
+	if err := CheckRel(rel); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.published || r.aborted {
+		return nil, fmt.Errorf("create %q: run %s is already finished", rel, r.id)
+	}
+	if dir := path.Dir(rel); dir != "." {
+		if err := r.root.MkdirAll(dir, 0o755); err != nil {
+			return nil, r.fail(fmt.Errorf("create %q: %w", rel, err))
+		}
+	}
+	f, err := r.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, r.fail(fmt.Errorf("create %q: %w", rel, err))
+	}
+	r.open++
+	return &runFile{run: r, f: f, rel: rel}, nil
+}
+
+// fail records the run's first error; r.mu is held.
+func (r *Run) fail(err error) error {
+	if r.err == nil {
+		r.err = err
+	}
+	return err
+}
+
+// runFile is a file being written by Create.
+type runFile struct {
+	run    *Run
+	f      *os.File
+	rel    string
+	closed bool
+}
+
+func (w *runFile) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if err != nil {
+		w.run.mu.Lock()
+		err = w.run.fail(fmt.Errorf("write %q: %w", w.rel, err))
+		w.run.mu.Unlock()
+	}
+	return n, err
+}
+
+func (w *runFile) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	err := w.f.Close()
+	w.run.mu.Lock()
+	defer w.run.mu.Unlock()
+	w.run.open--
+	if err != nil {
+		return w.run.fail(fmt.Errorf("close %q: %w", w.rel, err))
+	}
+	return nil
+}
+
+// Publish makes the run whole and current: it fsyncs every file and directory of the run,
+// renames runs/.tmp-<id> to runs/<id> (a published run of the same id, as a rerun under
+// SOURCE_DATE_EPOCH makes, is moved aside, replaced and then removed), points current at
+// runs/<id> through a new link renamed over it, and fsyncs the date directory. It fails, and
+// publishes nothing, after any write error or while a file made by Create is still open.
+func (r *Run) Publish() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.published:
+		return fmt.Errorf("publish run %s@%s: already published", r.date, r.id)
+	case r.aborted:
+		return fmt.Errorf("publish run %s@%s: aborted", r.date, r.id)
+	case r.err != nil:
+		return fmt.Errorf("publish run %s@%s: %w", r.date, r.id, r.err)
+	case r.open > 0:
+		return fmt.Errorf("publish run %s@%s: %d output files still open", r.date, r.id, r.open)
+	}
+	if err := r.publish(); err != nil {
+		return fmt.Errorf("publish run %s@%s: %w", r.date, r.id, err)
+	}
+	r.published = true
+	r.root.Close()
+	return nil
+}
+
+func (r *Run) publish() error {
+	if err := syncTree(r.tmp); err != nil {
+		return err
+	}
+	runs := filepath.Join(r.dateDir, runsName)
+	final := filepath.Join(runs, r.id)
+	old := ""
+	if _, err := os.Lstat(final); err == nil {
+		old = filepath.Join(runs, oldPrefix+r.id)
+		if err := os.RemoveAll(old); err != nil {
+			return err
+		}
+		if err := os.Rename(final, old); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.Rename(r.tmp, final); err != nil {
+		if old != "" {
+			os.Rename(old, final) // put the published run back
+		}
+		return err
+	}
+	// Until current is switched, a failure takes the run back out of runs/ (Abort then
+	// removes it) and puts back the run of the same id it replaced.
+	rollback := func(err error) error {
+		if rerr := os.Rename(final, r.tmp); rerr == nil && old != "" {
+			os.Rename(old, final)
+		}
+		return err
+	}
+	if err := syncDir(runs); err != nil {
+		return rollback(err)
+	}
+	// current: a new relative link, renamed over the old one (atomic on POSIX).
+	link := filepath.Join(r.dateDir, linkPrefix+r.id)
+	if err := os.Remove(link); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return rollback(err)
+	}
+	if err := os.Symlink(runsName+"/"+r.id, link); err != nil {
+		return rollback(err)
+	}
+	if err := os.Rename(link, filepath.Join(r.dateDir, currentName)); err != nil {
+		os.Remove(link)
+		return rollback(err)
+	}
+	if err := syncDir(r.dateDir); err != nil {
+		return err
+	}
+	if old != "" {
+		if err := os.RemoveAll(old); err != nil {
+			return err
+		}
+		return syncDir(runs)
+	}
+	return nil
+}
+
+// syncTree fsyncs every regular file and directory under dir, dir included.
+func syncTree(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return syncDir(p)
+		case d.Type().IsRegular():
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			err = f.Sync()
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("sync %q: %w", p, err)
+			}
+			return nil
+		default:
+			return fmt.Errorf("%q is not a regular file", p)
+		}
+	})
+}
+
+// Abort discards the run: its temporary directory is removed and current is left as it
+// was. After Publish it does nothing, so `defer run.Abort()` is the usual pattern.
+func (r *Run) Abort() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.published || r.aborted {
+		return nil
+	}
+	r.aborted = true
+	r.root.Close()
+	if err := os.RemoveAll(r.tmp); err != nil {
+		return fmt.Errorf("abort run %s@%s: %w", r.date, r.id, err)
+	}
+	return nil
+}

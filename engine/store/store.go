@@ -1,0 +1,200 @@
+// Package store is settle's run store (OUTPUTS.md "Run store"): one directory per business
+// date, one directory per run under it, written under a temporary name and renamed into
+// place when whole, and a `current` symbolic link switched atomically to the latest run that
+// finished. Runs of one date are serialized by a lock file (flock(2)).
+//
+//	<store>/<date>/.lock             held while a run of the date writes
+//	<store>/<date>/runs/<run_id>/    a published run
+//	<store>/<date>/runs/.tmp-<id>/   a run being written (removed by the next Begin if left)
+//	<store>/<date>/current           symlink "runs/<run_id>"
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Names inside a date directory.
+const (
+	lockName    = ".lock"
+	runsName    = "runs"
+	currentName = "current"
+	tmpPrefix   = ".tmp-"     // runs/.tmp-<id>: a run being written
+	oldPrefix   = ".old-"     // runs/.old-<id>: a run of the same id moved aside by Publish
+	linkPrefix  = ".current-" // <date>/.current-<id>: the new symlink before it is renamed
+)
+
+// Store is a run store rooted at a directory. Its methods are safe for concurrent use.
+type Store struct {
+	dir string
+
+	mu     sync.Mutex
+	locked map[string]bool // dates whose lock this Store holds
+}
+
+// Open opens the store at dir, creating the directory if needed.
+func Open(dir string) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("open store: empty directory name")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("open store %q: %w", dir, err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open store %q: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("open store %q: not a directory", dir)
+	}
+	return &Store{dir: dir, locked: map[string]bool{}}, nil
+}
+
+// Dir returns the store's root directory as given to Open.
+func (s *Store) Dir() string { return s.dir }
+
+// dateDir validates date and returns its directory.
+func (s *Store) dateDir(date string) (string, error) {
+	if err := checkDate(date); err != nil {
+		return "", err
+	}
+	return filepath.Join(s.dir, date), nil
+}
+
+// checkDate accepts a calendar date written YYYY-MM-DD.
+func checkDate(date string) error {
+	t, err := time.Parse(time.DateOnly, date)
+	if err != nil || t.Format(time.DateOnly) != date {
+		return fmt.Errorf("invalid date %q: want YYYY-MM-DD", date)
+	}
+	return nil
+}
+
+// checkRunID accepts 1–64 characters of [A-Za-z0-9._-] not starting with '.': NewRunID's
+// ids, and nothing that could name another path.
+func checkRunID(id string) error {
+	ok := id != "" && len(id) <= 64 && id[0] != '.'
+	for i := 0; ok && i < len(id); i++ {
+		c := id[i]
+		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+	}
+	if !ok {
+		return fmt.Errorf("invalid run id %q", id)
+	}
+	return nil
+}
+
+// Current returns the directory of the date's current run. ok is false, with a nil error,
+// when the date has no current run; a current link whose run is gone is an error wrapping
+// fs.ErrNotExist.
+func (s *Store) Current(date string) (runDir string, ok bool, err error) {
+	dd, err := s.dateDir(date)
+	if err != nil {
+		return "", false, err
+	}
+	link := filepath.Join(dd, currentName)
+	target, err := os.Readlink(link)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read current run of %s: %w", date, err)
+	}
+	id, found := strings.CutPrefix(target, runsName+"/")
+	if !found || checkRunID(id) != nil {
+		return "", false, fmt.Errorf("read current run of %s: %q points to %q, not %s/<run_id>", date, link, target, runsName)
+	}
+	runDir = filepath.Join(dd, runsName, id)
+	fi, err := os.Stat(runDir)
+	if err != nil {
+		return "", false, fmt.Errorf("read current run of %s: %w", date, err)
+	}
+	if !fi.IsDir() {
+		return "", false, fmt.Errorf("read current run of %s: %q is not a directory", date, runDir)
+	}
+	return runDir, true, nil
+}
+
+// Runs lists the ids of the date's published runs in sorted (chronological) order; runs
+// being written are left out. A date without runs gives an empty list.
+func (s *Store) Runs(date string) ([]string, error) {
+	dd, err := s.dateDir(date)
+	if err != nil {
+		return nil, err
+	}
+	ents, err := os.ReadDir(filepath.Join(dd, runsName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list runs of %s: %w", date, err)
+	}
+	var ids []string
+	for _, e := range ents {
+		if e.IsDir() && checkRunID(e.Name()) == nil {
+			ids = append(ids, e.Name())
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// RunDir returns the directory of a published run, or an error wrapping fs.ErrNotExist when
+// there is no such run.
+func (s *Store) RunDir(date, id string) (string, error) {
+	dd, err := s.dateDir(date)
+	if err != nil {
+		return "", err
+	}
+	if err := checkRunID(id); err != nil {
+		return "", err
+	}
+	dir := filepath.Join(dd, runsName, id)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return "", fmt.Errorf("run %s@%s: %w", date, id, err)
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("run %s@%s: %q is not a directory", date, id, dir)
+	}
+	return dir, nil
+}
+
+func (s *Store) setLocked(date string, held bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if held {
+		s.locked[date] = true
+	} else {
+		delete(s.locked, date)
+	}
+}
+
+func (s *Store) holds(date string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.locked[date]
+}
+
+// syncDir fsyncs a directory so that entries created, renamed or removed in it are durable.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sync %q: %w", dir, err)
+	}
+	return nil
+}
