@@ -1,0 +1,107 @@
+// Package demo is the built-in source: it generates a BOSS day in process with package
+// fixtures (whole-city files in the canonical dialect), so settle runs on a fresh machine
+// with no data at hand.
+package demo
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"time"
+
+	"settle/connectors"
+	"settle/fixtures"
+)
+
+// Source generates the requested day with the generator settings it was made with.
+type Source struct {
+	cfg fixtures.Config
+}
+
+var _ connectors.Source = (*Source)(nil)
+
+// New returns a demo source. cfg.Date is ignored (Fetch's date is used), and so are
+// cfg.Layout and cfg.Dialect: the demo always delivers whole-city canonical files.
+func New(cfg fixtures.Config) *Source { return &Source{cfg: cfg} }
+
+// Describe names the source, e.g. "demo (seed 1, 457 outlets × 5 counters)".
+func (s *Source) Describe() string {
+	return fmt.Sprintf("demo (seed %d, %d outlets × %d counters)", s.cfg.Seed, s.cfg.Outlets, s.cfg.Counters)
+}
+
+// Fetch generates date's day and renders each of its files to memory. Inputs are named as
+// the files would be in a directory (order.csv, ...); with FeedFaults the day's
+// unreadable file is among them and the footer fault is in its file. The roster is the
+// generator's. The error is non-nil only for an unusable configuration or a cancelled ctx.
+func (s *Source) Fetch(ctx context.Context, date time.Time, progress connectors.Progress) (*connectors.Day, error) {
+	cfg := s.cfg
+	cfg.Date = date
+	cfg.Layout = fixtures.LayoutCity
+	cfg.Dialect = fixtures.DialectCanonical
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("demo source: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	d, err := fixtures.Generate(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("demo source: %w", err)
+	}
+	files := d.Files()
+	data := make([][]byte, len(files))
+	errs := make([]error, len(files))
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		next int
+		done int
+	)
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(files) || ctx.Err() != nil {
+					return
+				}
+				var buf bytes.Buffer
+				errs[i] = files[i].Write(&buf)
+				data[i] = buf.Bytes()
+				mu.Lock()
+				done++
+				n := done
+				mu.Unlock()
+				if progress != nil {
+					progress.Step("render", n, len(files))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	day := &connectors.Day{Roster: d.Roster()}
+	for i, f := range files {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("demo source: render %s: %w", f.Name, errs[i])
+		}
+		b := data[i]
+		day.Inputs = append(day.Inputs, connectors.Input{
+			Feed:    f.Feed,
+			Name:    f.Name,
+			Counter: f.Counter,
+			Format:  f.Format,
+			Open:    func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil },
+		})
+		day.Stats[f.Feed].Files++
+		day.Stats[f.Feed].Bytes += int64(len(b))
+	}
+	return day, nil
+}
