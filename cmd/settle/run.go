@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"settle/connectors"
+	"settle/connectors/demo"
+	"settle/connectors/file"
+	"settle/engine"
+	"settle/engine/money"
+	"settle/engine/store"
+	"settle/fixtures"
+	"settle/job"
+)
+
+func defaultStore() string {
+	if s := os.Getenv("SETTLE_STORE"); s != "" {
+		return s
+	}
+	return "./settle-data"
+}
+
+func runCommand(stderr io.Writer) *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "reconcile one business day and publish a run in the store",
+		UsageText: "settle run --date DATE [--source SRC] [--store DIR] [options]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "date", Usage: "business date: YYYY-MM-DD, today or yesterday (Asia/Shanghai)"},
+			&cli.StringFlag{Name: "source", Value: "demo", Usage: "a directory of exports, an http(s):// BOSS report API base URL, or demo[?outlets=N&counters=K&seed=S&anomalies=R]"},
+			&cli.StringFlag{Name: "store", Value: defaultStore(), Usage: "run store directory (env SETTLE_STORE)"},
+			&cli.IntFlag{Name: "lookback", Value: 90, Usage: "days a reversal may reach back into stored runs"},
+			&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "parallel pulls from the BOSS report API"},
+			&cli.StringFlag{Name: "formats", Value: "xlsx,pdf", Usage: "report formats: xlsx, pdf, both, or empty for none"},
+			&cli.StringFlag{Name: "lang", Value: "zh", Usage: "report language: zh or en"},
+			&cli.StringFlag{Name: "fail-on", Value: "never", Usage: "exit 3 when exceptions of this severity or worse exist: never, error, warning"},
+			&cli.StringFlag{Name: "amount-ceiling", Value: "1000000.00", Usage: "amounts above this many yuan are malformed"},
+			&cli.DurationFlag{Name: "lock-timeout", Value: time.Hour, Usage: "how long to wait for another run of the same date"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
+			&cli.BoolFlag{Name: "quiet", Usage: "no progress line and only warnings in the log"},
+			&cli.StringFlag{Name: "config", Usage: "config file of key = value lines (keys are these flags' names); flags win"},
+		},
+		Action: func(c *cli.Context) error {
+			if p := c.String("config"); p != "" {
+				if err := applyConfig(c, p); err != nil {
+					return err
+				}
+			}
+			opts, err := runOptionsFrom(c, stderr)
+			if err != nil {
+				return err
+			}
+			return runDay(c.Context, opts, c.App.Writer)
+		},
+	}
+}
+
+// runOptions are the validated flags of `settle run`.
+type runOptions struct {
+	job       job.Config
+	storeDir  string
+	logFormat string
+}
+
+func newLogger(w io.Writer, format string, quiet bool) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	if quiet {
+		level = slog.LevelWarn
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, hopts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, hopts)), nil
+	}
+	return nil, usagef("--log-format %q: want text or json", format)
+}
+
+func runOptionsFrom(c *cli.Context, stderr io.Writer) (*runOptions, error) {
+	now, err := job.Clock()
+	if err != nil {
+		return nil, usageError{err}
+	}
+	log, err := newLogger(stderr, c.String("log-format"), c.Bool("quiet"))
+	if err != nil {
+		return nil, err
+	}
+	date, err := parseDate("date", c.String("date"), time.Now())
+	if err != nil {
+		return nil, err
+	}
+	ecfg := engine.NewConfig()
+	ecfg.Lookback = c.Int("lookback")
+	if ecfg.Lookback < 0 {
+		return nil, usagef("--lookback %d: must not be negative", ecfg.Lookback)
+	}
+	ceiling, err := money.Parse(c.String("amount-ceiling"))
+	if err != nil || ceiling == 0 {
+		return nil, usagef("--amount-ceiling %q: want an amount in yuan above 0", c.String("amount-ceiling"))
+	}
+	ecfg.Ceiling = ceiling
+	failOn := c.String("fail-on")
+	switch failOn {
+	case "never", "error", "warning":
+	default:
+		return nil, usagef("--fail-on %q: want never, error or warning", failOn)
+	}
+	if c.Int("concurrency") < 1 {
+		return nil, usagef("--concurrency %d: must be at least 1", c.Int("concurrency"))
+	}
+	progress := newProgress(stderr, c.Bool("quiet"))
+	render, err := rendererFrom(c.String("formats"), c.String("lang"), progress)
+	if err != nil {
+		return nil, err
+	}
+	src, err := sourceFrom(c.String("source"), c.Int("concurrency"), log)
+	if err != nil {
+		return nil, err
+	}
+	opts := &runOptions{storeDir: c.String("store"), logFormat: c.String("log-format")}
+	opts.job = job.Config{
+		Date: date, Source: src, Engine: ecfg, Render: render, LockTimeout: c.Duration("lock-timeout"),
+		FailOn: failOn, Log: log, Now: now,
+	}
+	if progress != nil {
+		opts.job.Progress = progress
+	}
+	return opts, nil
+}
+
+// sourceFrom picks the connector by the source's form: demo, a URL, or a directory.
+func sourceFrom(src string, concurrency int, log *slog.Logger) (connectors.Source, error) {
+	switch {
+	case src == "demo" || strings.HasPrefix(src, "demo?"):
+		cfg, err := demoConfig(strings.TrimPrefix(strings.TrimPrefix(src, "demo"), "?"))
+		if err != nil {
+			return nil, err
+		}
+		return demo.New(cfg), nil
+	case strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://"):
+		return httpSource(src, concurrency, log)
+	}
+	fi, err := os.Stat(src)
+	if err != nil {
+		return nil, usagef("--source %q: %v", src, err)
+	}
+	if !fi.IsDir() {
+		return nil, usagef("--source %q: not a directory", src)
+	}
+	return file.New(src), nil
+}
+
+// demoConfig reads demo's optional query: outlets, counters, seed, anomalies.
+func demoConfig(query string) (fixtures.Config, error) {
+	cfg := fixtures.NewConfig()
+	// The demo shows what settle finds: a few counters in a hundred carry an anomaly.
+	cfg.Anomalies = 0.02
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return cfg, usagef("--source demo?%s: %v", query, err)
+	}
+	for k, vs := range q {
+		v := vs[len(vs)-1]
+		var perr error
+		switch k {
+		case "outlets":
+			cfg.Outlets, perr = strconv.Atoi(v)
+		case "counters":
+			cfg.Counters, perr = strconv.Atoi(v)
+		case "seed":
+			cfg.Seed, perr = strconv.ParseInt(v, 10, 64)
+		case "anomalies":
+			cfg.Anomalies, perr = strconv.ParseFloat(v, 64)
+		default:
+			return cfg, usagef("--source demo: unknown parameter %q (want outlets, counters, seed, anomalies)", k)
+		}
+		if perr != nil {
+			return cfg, usagef("--source demo: %s=%q: %v", k, v, perr)
+		}
+	}
+	return cfg, nil
+}
+
+func runDay(ctx context.Context, opts *runOptions, stdout io.Writer) error {
+	st, err := store.Open(opts.storeDir)
+	if err != nil {
+		return err
+	}
+	opts.job.Store = st
+	out, err := job.Run(ctx, opts.job)
+	if out != nil {
+		status := "complete"
+		if !out.Complete {
+			status = "INCOMPLETE"
+		}
+		fmt.Fprintf(stdout, "%s  %s  %d counters  %d exceptions  %s\n", out.RunID, status, out.Counters, out.Exceptions, out.RunDir)
+	}
+	return err
+}
+

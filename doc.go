@@ -1,0 +1,19 @@
+// Package settle turns a telecom operator's nine daily counter revenue feeds into one
+// reconciled, signed-off settlement report per counter.
+//
+// The folders, in the order data flows through them:
+//
+//	connectors/         where feeds come from: the Source interface and its Input/Missing values
+//	connectors/dialect/ the BOSS export dialect and the canonical one (encoding, Chinese headers,
+//	                    title lines, XLSX, 合计 footers) read into text tables
+//	connectors/file/    exports in a directory tree; connectors/demo/ the built-in generator
+//	engine/             the columnar core: rows into Arrow records, every rule of RULES.md
+//	engine/feed/        the nine feeds: names, columns, enumerations, normalized Arrow schema
+//	engine/money/       integer fen in, yuan text out; never a float
+//	engine/store/       the run store: lock, temporary run directory, atomic publication, manifest
+//	report/             XLSX and PDF settlement reports and roll-ups
+//	job/                one run end to end: lock, fetch, reconcile, write, render, publish
+//	fixtures/           the deterministic BOSS-day generator with its ground truth
+//	cmd/settle/         the command line: flags and config in, exit codes out
+//	bench/              end-to-end benchmarks and peer comparisons
+package settle

@@ -1,0 +1,211 @@
+// Package job is one nightly run of settle, end to end: take the date's lock, fetch the
+// day from a source, reconcile it, write the results and reports into a new run directory
+// and publish it atomically. The command line is a thin layer over Run.
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"settle/connectors"
+	"settle/engine"
+	"settle/engine/feed"
+	"settle/engine/store"
+)
+
+// Version is the tool version recorded in every manifest; set at build time with
+// -ldflags "-X settle/job.Version=...".
+var Version = "0.1.0-dev"
+
+// Renderer writes the reports of a result into a run directory (package report).
+type Renderer func(ctx context.Context, res *engine.Result, runDir string, meta store.Meta) error
+
+// Config of one run.
+type Config struct {
+	Date        time.Time
+	Source      connectors.Source
+	Store       *store.Store
+	Engine      engine.Config // Date and History are filled by Run
+	Render      Renderer      // nil: no reports
+	LockTimeout time.Duration
+	FailOn      string // never, error, warning
+	Log         *slog.Logger
+	Progress    Progress
+	// Now is the clock; SOURCE_DATE_EPOCH pins it (see Clock).
+	Now func() time.Time
+}
+
+// Progress is told what the run is doing, for a terminal.
+type Progress interface {
+	connectors.Progress
+	Done()
+}
+
+// Outcome says what a finished run published.
+type Outcome struct {
+	RunID    string
+	RunDir   string
+	Complete bool
+	// Worst is the most severe exception's severity ("" when none).
+	Worst      string
+	Exceptions int
+	Counters   int
+}
+
+// Errors of Run that the command maps to exit codes.
+var (
+	// ErrFailOn: the run was published, but exceptions at or above --fail-on exist.
+	ErrFailOn = errors.New("exceptions at or above --fail-on")
+	// ErrIncomplete: the run was published, but some feeds are missing or truncated.
+	ErrIncomplete = errors.New("published incomplete")
+)
+
+// Clock returns the time source: SOURCE_DATE_EPOCH when set (reproducible builds), else
+// the wall clock. A malformed SOURCE_DATE_EPOCH is an error naming it.
+func Clock() (func() time.Time, error) {
+	v, ok := os.LookupEnv("SOURCE_DATE_EPOCH")
+	if !ok || v == "" {
+		return time.Now, nil
+	}
+	secs, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || secs < 0 {
+		return nil, fmt.Errorf("SOURCE_DATE_EPOCH %q is not a number of seconds", v)
+	}
+	t := time.Unix(secs, 0).UTC()
+	return func() time.Time { return t }, nil
+}
+
+// Run performs one run. On success the outcome is returned with a nil error, or with
+// ErrIncomplete / ErrFailOn when the run was published but needs attention. Any other
+// error means nothing was published and `current` is as it was.
+func Run(ctx context.Context, cfg Config) (*Outcome, error) {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	started := now()
+	date := cfg.Date.Format("2006-01-02")
+	unlock, err := cfg.Store.Lock(ctx, date, cfg.LockTimeout, func(holder string) {
+		log.Warn("waiting for the lock of the date", "date", date, "holder", holder)
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := unlock(); err != nil {
+			log.Error("release lock", "date", date, "err", err)
+		}
+	}()
+
+	log.Info("fetching", "date", date, "source", cfg.Source.Describe())
+	day, err := cfg.Source.Fetch(ctx, cfg.Date, cfg.Progress)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", cfg.Source.Describe(), err)
+	}
+	for _, m := range day.Missing {
+		log.Warn("feed missing", "feed", m.Feed.String(), "counter", m.Counter, "reason", m.Reason)
+	}
+
+	ecfg := cfg.Engine
+	ecfg.Date = cfg.Date
+	if ecfg.Mem == nil {
+		ecfg.Mem = memory.DefaultAllocator
+	}
+	ecfg.History = storeHistory{cfg.Store, ecfg}
+	if cfg.Progress != nil && ecfg.Progress == nil {
+		ecfg.Progress = func(done, total int) { cfg.Progress.Step("read", done, total) }
+	}
+	res, err := engine.Reconcile(ctx, ecfg, day)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile %s: %w", date, err)
+	}
+	defer res.Release()
+	log.Info("reconciled", "date", date, "counters", len(res.Counters), "exceptions", len(res.Exceptions),
+		"rejects", len(res.Rejects), "complete", res.Complete)
+
+	runID := store.NewRunID(started, res.InputDigest+"\x00"+Version)
+	run, err := cfg.Store.Begin(date, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer run.Abort()
+	if err := store.WriteResult(run, res); err != nil {
+		return nil, fmt.Errorf("write run %s: %w", runID, err)
+	}
+	meta := store.Meta{RunID: runID, Source: cfg.Source.Describe(), ToolVersion: Version, StartedAt: started}
+	if cfg.Render != nil {
+		if err := cfg.Render(ctx, res, run.Dir(), meta); err != nil {
+			return nil, fmt.Errorf("render reports of %s: %w", runID, err)
+		}
+	}
+	meta.FinishedAt = now()
+	if err := store.WriteManifest(run, store.NewManifest(res, day, meta)); err != nil {
+		return nil, fmt.Errorf("write manifest of %s: %w", runID, err)
+	}
+	if err := run.Publish(); err != nil {
+		return nil, fmt.Errorf("publish %s: %w", runID, err)
+	}
+	if cfg.Progress != nil {
+		cfg.Progress.Done()
+	}
+	dir, _ := cfg.Store.RunDir(date, runID)
+	out := &Outcome{RunID: runID, RunDir: dir, Complete: res.Complete, Exceptions: len(res.Exceptions), Counters: len(res.Counters)}
+	for _, e := range res.Exceptions {
+		if e.Severity == engine.SevError {
+			out.Worst = engine.SevError
+			break
+		}
+		out.Worst = engine.SevWarning
+	}
+	log.Info("published", "date", date, "run_id", runID, "dir", dir)
+	switch {
+	case !res.Complete:
+		return out, ErrIncomplete
+	case failOn(cfg.FailOn, out.Worst):
+		return out, ErrFailOn
+	}
+	return out, nil
+}
+
+func failOn(level, worst string) bool {
+	switch level {
+	case "error":
+		return worst == engine.SevError
+	case "warning":
+		return worst != ""
+	}
+	return false
+}
+
+// storeHistory reads earlier days' stored runs for the reversal rules.
+type storeHistory struct {
+	s   *store.Store
+	cfg engine.Config
+}
+
+func (h storeHistory) Feed(date time.Time, id feed.ID) (arrow.RecordBatch, bool, error) {
+	dir, ok, err := h.s.Current(date.Format("2006-01-02"))
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	rec, err := store.ReadFeed(dir, id, h.cfg.Mem)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return rec, true, nil
+}
