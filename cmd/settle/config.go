@@ -62,4 +62,3 @@ func applyConfig(c *cli.Context, path string) error {
 	}
 	return nil
 }
-

@@ -24,4 +24,3 @@ func parseDate(flag, s string, now time.Time) (time.Time, error) {
 	}
 	return d, nil
 }
-

@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		HideHelpCommand:      true,
 		Commands:             []*cli.Command{runCommand(stderr), fixturesCommand(stderr)},
 		// Usage errors from urfave/cli (unknown flag, missing value) are exit 2.
-		OnUsageError: func(c *cli.Context, err error, isSub bool) error { return usageError{err} },
+		OnUsageError:   func(c *cli.Context, err error, isSub bool) error { return usageError{err} },
 		ExitErrHandler: func(c *cli.Context, err error) {},
 	}
 	for _, c := range app.Commands {
@@ -118,4 +118,3 @@ func isCLIUsage(err error) bool {
 	}
 	return false
 }
-

@@ -208,4 +208,3 @@ func runDay(ctx context.Context, opts *runOptions, stdout io.Writer) error {
 	}
 	return err
 }
-
