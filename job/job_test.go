@@ -147,3 +147,61 @@ func TestCleanDayHasNoExceptions(t *testing.T) {
 		t.Errorf("counters = %d, want 10", out.Counters)
 	}
 }
+
+// TestLookBackIntoStoredRun runs day 1, then day 2 with refunds of day-1 transactions: the
+// reversal rules must find the originals in day 1's published feeds.
+func TestLookBackIntoStoredRun(t *testing.T) {
+	storeDir := t.TempDir()
+	gen := func(date time.Time) string {
+		cfg := fixtures.NewConfig()
+		cfg.Date, cfg.Outlets, cfg.Counters, cfg.Seed = date, 2, 1, 3
+		day, err := fixtures.Generate(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if err := fixtures.WriteDir(day, dir); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	src1 := gen(day1)
+	if _, err := runOnce(t, storeDir, file.New(src1), day1); err != nil {
+		t.Fatal(err)
+	}
+	// The first local payment of day 1: refund part of it, then too much of it.
+	lp := readCSV(t, filepath.Join(src1, "local_payment.csv"))[1]
+	txn, counter, outlet, amount, pay := lp[4], lp[3], lp[2], lp[8], lp[9]
+
+	day2 := day1.AddDate(0, 0, 1)
+	src2 := gen(day2)
+	head := "biz_date,city,outlet_id,counter_id,txn_id,txn_time,orig_txn_id,orig_date,orig_feed,kind,amount,pay_method,approver_id,reason\n"
+	line := func(id, orig, origDate, amt string) string {
+		return strings.Join([]string{"2026-11-22", "TY", outlet, counter, id, "2026-11-22 10:00:00", orig, origDate, "local_payment", "REFUND", amt, pay, "SUP1", ""}, ",") + "\n"
+	}
+	extra := head + line("XR1", txn, "2026-11-21", "0.01") +
+		line("XR2", txn, "2026-11-21", amount) + // with XR1, more than the original
+		line("XR3", "NOSUCH", "2026-11-21", "1.00") +
+		line("XR4", "OLD", "2026-11-10", "1.00")
+	if err := os.WriteFile(filepath.Join(src2, "extra_冲退日报.csv"), []byte(extra), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runOnce(t, storeDir, file.New(src2), day2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range readCSV(t, filepath.Join(out.RunDir, "exceptions.csv"))[1:] {
+		if strings.HasPrefix(e[1], "REVERSAL") {
+			got = append(got, strings.Join([]string{e[1], e[7], e[8]}, " "))
+		}
+	}
+	want := []string{
+		"REVERSAL_EXCEEDS_ORIGINAL XR2 " + amount,
+		"REVERSAL_NO_HISTORY XR4 1.00",
+		"REVERSAL_ORPHAN XR3 1.00",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("reversal findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
