@@ -1,0 +1,163 @@
+package dialect
+
+import (
+	"encoding/csv"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"settle/engine/feed"
+)
+
+// FuzzRead checks the invariants of Read on any input, CSV or XLSX, for any feed: it
+// never panics, fails only with an *Error and only for XLSX, and returns a Table whose
+// rows are consistent (lines strictly increasing after the header, every cell in range,
+// raw text of every row non-blank, the footer on a line of its own).
+// The seed corpus is in testdata/fuzz/FuzzRead.
+func FuzzRead(f *testing.F) {
+	for _, name := range []string{"local_payment.csv", "太原_TY0009-01_本地缴费日报.csv"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data, false, uint8(feed.LocalPayment))
+	}
+	f.Add(xlsxBook(f, [][]any{
+		{"title"},
+		{"账务日期", "地市", "营业厅编码", "工号", "解款单号", "金额", "支付方式"},
+		{"2026-11-19", "TY", "O1", "C1", "S1", 12.5, "现金"},
+		{"合计", 1, nil, nil, nil, 12.5},
+	}), true, uint8(feed.Deposit))
+	f.Fuzz(func(t *testing.T, data []byte, xlsx bool, id uint8) {
+		fd := feed.Get(feed.ID(id % uint8(feed.Count)))
+		tab, err := Read("fuzz", data, xlsx, fd)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || !xlsx {
+				t.Fatalf("error %v (%T) for xlsx=%v", err, err, xlsx)
+			}
+			if tab != nil {
+				t.Fatal("a Table with an error")
+			}
+			return
+		}
+		checkTable(t, tab, fd)
+	})
+}
+
+func checkTable(t *testing.T, tab *Table, fd *feed.Feed) {
+	t.Helper()
+	n := tab.Len()
+	if len(tab.lines) != n || len(tab.raws) != n || len(tab.cells) != n*len(fd.Columns) || tab.ncol != len(fd.Columns) {
+		t.Fatalf("Len %d, %d lines, %d raws, %d cells of %d columns", n, len(tab.lines), len(tab.raws), len(tab.cells), tab.ncol)
+	}
+	prev := tab.HeaderLine
+	for i := range n {
+		if tab.Line(i) <= prev {
+			t.Fatalf("row %d on line %d after line %d", i, tab.Line(i), prev)
+		}
+		prev = tab.Line(i)
+		if strings.TrimSpace(strings.ReplaceAll(tab.Raw(i), ",", "")) == "" {
+			t.Fatalf("row %d (line %d) is blank: %q", i, tab.Line(i), tab.Raw(i))
+		}
+		for c := range fd.Columns {
+			if v := tab.Cell(i, c); v != strings.TrimSpace(v) {
+				t.Fatalf("row %d column %d not trimmed: %q", i, c, v)
+			}
+		}
+		if tab.HeaderLine == 0 && slices.ContainsFunc(tab.cells, func(s string) bool { return s != "" }) {
+			t.Fatal("cells without a header")
+		}
+	}
+	if ft := tab.Footer; ft != nil {
+		if tab.HeaderLine == 0 || ft.Line <= tab.HeaderLine || slices.Contains(tab.lines, ft.Line) {
+			t.Fatalf("footer on line %d, header %d, rows on %v", ft.Line, tab.HeaderLine, tab.lines)
+		}
+	}
+	for _, m := range tab.Missing {
+		if c := fd.Col(m); c < 0 || fd.Columns[c].Optional {
+			t.Fatalf("missing %q is not a required column", m)
+		}
+	}
+}
+
+// FuzzSplit compares the record splitter with encoding/csv on the inputs both accept
+// (valid UTF-8 without '\r', which encoding/csv rewrites inside quotes): the same
+// records, fields (trimmed) and starting lines. On any input the splitter must consume
+// the text and number its records with strictly increasing lines.
+func FuzzSplit(f *testing.F) {
+	f.Add("a,b\n\"c\nd\",e\n\n\"f\"\"g\",h")
+	f.Add("a,\"b\n")
+	f.Add("x\"y,\"z\"w\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		type rec struct {
+			line   int
+			fields []string
+		}
+		var ours []rec
+		p := newSplitter(s, 1<<30)
+		prev := 0
+		for p.next() {
+			if p.start <= prev || p.n != len(p.fields) || p.n == 0 {
+				t.Fatalf("record on line %d after %d, %d fields kept of %d", p.start, prev, len(p.fields), p.n)
+			}
+			prev = p.start
+			if p.raw != "" {
+				ours = append(ours, rec{p.start, slices.Clone(p.fields)})
+			}
+		}
+		if p.pos < len(s) {
+			t.Fatalf("stopped at %d of %d", p.pos, len(s))
+		}
+		if !utf8.ValidString(s) || strings.Contains(s, "\r") {
+			return
+		}
+		r := csv.NewReader(strings.NewReader(s))
+		r.FieldsPerRecord = -1
+		var theirs []rec
+		for {
+			fields, err := r.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return // not RFC 4180: the splitter is lenient there by design
+			}
+			line, _ := r.FieldPos(0)
+			for i := range fields {
+				fields[i] = strings.TrimSpace(fields[i])
+			}
+			theirs = append(theirs, rec{line, fields})
+		}
+		if len(ours) != len(theirs) {
+			t.Fatalf("%d records, encoding/csv %d:\n%v\n%v", len(ours), len(theirs), ours, theirs)
+		}
+		for i := range ours {
+			if ours[i].line != theirs[i].line || !slices.Equal(ours[i].fields, theirs[i].fields) {
+				t.Fatalf("record %d: %d %q, encoding/csv %d %q", i, ours[i].line, ours[i].fields, theirs[i].line, theirs[i].fields)
+			}
+		}
+	})
+}
+
+// FuzzDecode checks the fast GB18030 decoder against x/text's on any bytes.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte("合计,2\r\n"))
+	f.Add([]byte("\x84\x31\x95\x33a\x81\x30\x81\x30,\xff\x80\x81"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
+		if err != nil {
+			t.Skip(err)
+		}
+		if got := decodeGB18030(data); got != string(want) {
+			t.Fatalf("decodeGB18030(%q) = %q, want %q", data, got, want)
+		}
+	})
+}

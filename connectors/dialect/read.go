@@ -1,0 +1,252 @@
+package dialect
+
+import (
+	"errors"
+
+	"settle/engine/feed"
+)
+
+// Limits of the reader.
+const (
+	// minHeaderNames is how many known column names a line needs to be the header.
+	minHeaderNames = 4
+	// maxHeaderCells: a line with more cells than this is never the header (no feed has
+	// more than 14 columns; the limit only keeps an absurd line from costing memory).
+	maxHeaderCells = 1024
+	// sampleRows is how many data rows are read before the row count of the rest of the
+	// input is estimated and the Table's slices are sized once.
+	sampleRows = 256
+)
+
+// Footer first cells.
+const (
+	footerZh = "合计"
+	footerEn = "TOTAL"
+)
+
+// Read reads one input of feed f in either dialect of FEEDS.md: CSV (UTF-8 with or
+// without BOM, or GB18030/GBK when the bytes are not valid UTF-8) or, when xlsx is set,
+// the first sheet of an XLSX workbook. name is the input's name, kept in Table.Name and
+// in errors.
+//
+// The header is the first line whose non-empty cells are all known column names of any
+// feed (English or Chinese, feed.HeaderName) with at least four distinct ones; lines
+// before it are title lines and are skipped. Header cells are mapped to f's columns;
+// other feeds' columns, unknown columns and repeated columns are ignored. Every non-blank
+// line after the header is a data row, except the last one whose first cell is 合计 or
+// TOTAL, which is the Footer. Table.Missing lists f's required columns the header lacks.
+//
+// An input without a header line is not an error: HeaderLine is 0, Missing lists every
+// required column, and every non-blank line is a data row whose cells are all "", so the
+// caller can set each aside with its line and raw text. Read returns an *Error only for
+// an input that cannot be read at all: an XLSX that is not a zip archive, would unpack to
+// more than 512 MiB, has no sheet or a sheet that cannot be parsed. It never panics on
+// any input, and the Table does not keep a reference to data.
+func Read(name string, data []byte, xlsx bool, f *feed.Feed) (*Table, error) {
+	if f == nil {
+		return nil, errors.New("dialect.Read: nil feed")
+	}
+	b := newBuilder(name, f)
+	if xlsx {
+		if err := readXLSX(name, data, b); err != nil {
+			return nil, err
+		}
+		return b.finish(), nil
+	}
+	text := decode(data)
+	p := newSplitter(text, maxHeaderCells)
+	for p.next() {
+		if p.blank {
+			continue
+		}
+		if !b.found {
+			if b.header(p.start, p.fields, p.n) {
+				p.limit = max(len(b.colOf), 2)
+				b.dataStart = p.pos
+				continue
+			}
+			b.pre = append(b.pre, pending{p.start, p.raw})
+			continue
+		}
+		if b.rows == sampleRows {
+			// Size the Table for the rest of the input once, from the bytes per data row
+			// read so far, instead of growing its slices row by row.
+			per := max((p.pos-b.dataStart)/(sampleRows+1), 1)
+			b.reserve(sampleRows + 1 + (len(text)-p.pos)/per + 1)
+		}
+		b.row(p.start, p.raw, p.fields)
+	}
+	return b.finish(), nil
+}
+
+// pending is a non-blank line seen before any header: a data row if no header follows.
+type pending struct {
+	line int
+	raw  string
+}
+
+// builder turns records (CSV or XLSX) into a Table.
+type builder struct {
+	f *feed.Feed
+	t *Table
+
+	found    bool  // the header has been seen
+	colOf    []int // header cell index → f's column index, or -1
+	amountAt int   // header cell index of f's amount column, or -1
+	pre      []pending
+
+	rows      int // data rows so far
+	dataStart int // CSV: offset where data rows start (for the size estimate)
+
+	footerRow int // index of the last 合计/TOTAL row, or -1
+	footer    Footer
+}
+
+func newBuilder(name string, f *feed.Feed) *builder {
+	return &builder{
+		f:         f,
+		t:         &Table{Name: name, ncol: len(f.Columns)},
+		amountAt:  -1,
+		footerRow: -1,
+	}
+}
+
+// header reports whether the trimmed cells of a line (n cells, fields the first ones)
+// are a header line; if so it maps them to the feed's columns.
+func (b *builder) header(line int, fields []string, n int) bool {
+	if n > len(fields) || n > maxHeaderCells {
+		return false
+	}
+	var seen [64]string // distinct canonical names (no feed vocabulary comes near 64)
+	distinct := 0
+	for _, c := range fields {
+		if c == "" {
+			continue
+		}
+		name, ok := feed.HeaderName(c)
+		if !ok {
+			return false
+		}
+		dup := false
+		for _, s := range seen[:distinct] {
+			if s == name {
+				dup = true
+				break
+			}
+		}
+		if !dup && distinct < len(seen) {
+			seen[distinct] = name
+			distinct++
+		}
+	}
+	if distinct < minHeaderNames {
+		return false
+	}
+	b.found = true
+	b.pre = nil
+	b.t.HeaderLine = line
+	b.colOf = make([]int, n)
+	mapped := make([]bool, len(b.f.Columns))
+	amount := b.f.Col("amount")
+	for j, c := range fields {
+		b.colOf[j] = -1
+		if c == "" {
+			continue
+		}
+		name, _ := feed.HeaderName(c)
+		col := b.f.Col(name)
+		if col < 0 || mapped[col] {
+			continue
+		}
+		mapped[col] = true
+		b.colOf[j] = col
+		if col == amount {
+			b.amountAt = j
+		}
+	}
+	for col, c := range b.f.Columns {
+		if !c.Optional && !mapped[col] {
+			b.t.Missing = append(b.t.Missing, c.Name)
+		}
+	}
+	return true
+}
+
+// reserve sizes the Table's slices for n data rows in all.
+func (b *builder) reserve(n int) {
+	t := b.t
+	if n <= cap(t.lines) {
+		return
+	}
+	lines := make([]int, len(t.lines), n)
+	copy(lines, t.lines)
+	raws := make([]string, len(t.raws), n)
+	copy(raws, t.raws)
+	cells := make([]string, len(t.cells), n*t.ncol)
+	copy(cells, t.cells)
+	t.lines, t.raws, t.cells = lines, raws, cells
+}
+
+// row adds a data row (after the header) from its trimmed cells; cells beyond the
+// header's width are ignored.
+func (b *builder) row(line int, raw string, fields []string) {
+	t := b.t
+	if len(fields) > 0 && (fields[0] == footerZh || fields[0] == footerEn) {
+		b.footerRow = len(t.lines)
+		b.footer = Footer{Line: line, Raw: raw}
+		if len(fields) > 1 {
+			b.footer.Count = fields[1]
+		}
+		if b.amountAt >= 0 && b.amountAt < len(fields) {
+			b.footer.Amount = fields[b.amountAt]
+		}
+	}
+	t.lines = append(t.lines, line)
+	t.raws = append(t.raws, raw)
+	base := len(t.cells)
+	t.cells = append(t.cells, make([]string, t.ncol)...)
+	cells := t.cells[base:]
+	if len(fields) > len(b.colOf) {
+		fields = fields[:len(b.colOf)]
+	}
+	for j, v := range fields {
+		if c := b.colOf[j]; c >= 0 {
+			cells[c] = v
+		}
+	}
+	b.rows++
+}
+
+// finish completes the Table: the footer is taken out of the data rows, or, without a
+// header, the pending lines become the data rows.
+func (b *builder) finish() *Table {
+	t := b.t
+	if !b.found {
+		t.HeaderLine = 0
+		t.Missing = nil
+		for _, c := range b.f.Columns {
+			if !c.Optional {
+				t.Missing = append(t.Missing, c.Name)
+			}
+		}
+		t.lines = make([]int, len(b.pre))
+		t.raws = make([]string, len(b.pre))
+		for i, p := range b.pre {
+			t.lines[i], t.raws[i] = p.line, p.raw
+		}
+		t.cells = make([]string, len(b.pre)*t.ncol)
+		b.pre = nil
+		return t
+	}
+	if i := b.footerRow; i >= 0 {
+		footer := b.footer
+		t.Footer = &footer
+		t.lines = append(t.lines[:i], t.lines[i+1:]...)
+		t.raws = append(t.raws[:i], t.raws[i+1:]...)
+		t.cells = append(t.cells[:i*t.ncol], t.cells[(i+1)*t.ncol:]...)
+		// Let go of the strings left beyond the new length.
+		clear(t.raws[len(t.raws):cap(t.raws)][:1])
+		clear(t.cells[len(t.cells):cap(t.cells)][:t.ncol])
+	}
+	return t
+}
