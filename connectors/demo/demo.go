@@ -71,6 +71,7 @@ func (s *Source) Fetch(ctx context.Context, date time.Time, progress connectors.
 					return
 				}
 				var buf bytes.Buffer
+				buf.Grow(files[i].SizeHint())
 				errs[i] = files[i].Write(&buf)
 				data[i] = buf.Bytes()
 				mu.Lock()

@@ -1,0 +1,98 @@
+package demo_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"settle/connectors"
+	"settle/connectors/demo"
+	"settle/connectors/file"
+	"settle/engine"
+	"settle/fixtures"
+)
+
+func compare(t *testing.T, truth []fixtures.TruthRow, res *engine.Result) {
+	t.Helper()
+	want := map[string]int{}
+	for _, r := range truth {
+		want[strings.Join(r.Strings(), ",")]++
+	}
+	got := map[string]int{}
+	for i := range res.Exceptions {
+		f := engine.ExceptionFields(&res.Exceptions[i])
+		got[strings.Join(f[:8], ",")]++
+	}
+	var msgs []string
+	for k, n := range want {
+		if got[k] != n {
+			msgs = append(msgs, fmt.Sprintf("truth %d, engine %d: %s", n, got[k], k))
+		}
+	}
+	for k, n := range got {
+		if want[k] == 0 {
+			msgs = append(msgs, fmt.Sprintf("truth 0, engine %d: %s", n, k))
+		}
+	}
+	sort.Strings(msgs)
+	if len(msgs) > 0 {
+		t.Errorf("%d differences:\n%s", len(msgs), strings.Join(msgs[:min(60, len(msgs))], "\n"))
+	}
+}
+
+func TestEngineFindsTruthDemo(t *testing.T) {
+	date := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	for _, rate := range []float64{0, 0.3, 1} {
+		cfg := fixtures.NewConfig()
+		cfg.Outlets, cfg.Counters, cfg.Seed, cfg.Anomalies, cfg.FeedFaults = 30, 5, 5, rate, rate > 0.5
+		day, err := demo.New(cfg).Fetch(context.Background(), date, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ec := engine.NewConfig()
+		ec.Date = date
+		res, err := engine.Reconcile(context.Background(), ec, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Date, cfg.Layout, cfg.Dialect = date, fixtures.LayoutCity, fixtures.DialectCanonical
+		gen, _ := fixtures.Generate(cfg)
+		t.Run(fmt.Sprint(rate), func(t *testing.T) { compare(t, gen.Truth, res) })
+	}
+}
+
+func TestEngineFindsTruthFiles(t *testing.T) {
+	date := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	for _, dl := range []string{fixtures.DialectCanonical, fixtures.DialectBOSS} {
+		for _, layout := range []string{fixtures.LayoutCity, fixtures.LayoutCounter} {
+			t.Run(dl+"-"+layout, func(t *testing.T) {
+				cfg := fixtures.NewConfig()
+				cfg.Date, cfg.Outlets, cfg.Counters, cfg.Seed = date, 20, 5, 9
+				cfg.Anomalies, cfg.Dialect, cfg.Layout, cfg.FeedFaults = 0.5, dl, layout, true
+				gen, err := fixtures.Generate(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dir := t.TempDir()
+				if err := fixtures.WriteDir(gen, dir); err != nil {
+					t.Fatal(err)
+				}
+				var src connectors.Source = file.New(dir)
+				day, err := src.Fetch(context.Background(), date, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ec := engine.NewConfig()
+				ec.Date = date
+				res, err := engine.Reconcile(context.Background(), ec, day)
+				if err != nil {
+					t.Fatal(err)
+				}
+				compare(t, gen.Truth, res)
+			})
+		}
+	}
+}
