@@ -97,7 +97,7 @@ type splitter struct {
 	raw    string   // its text without the line end
 	fields []string // its first min(n, limit) fields, trimmed
 	n      int      // its number of fields
-	blank  bool     // every field is empty after trimming
+	last   int      // index of its last non-empty field; -1 when the record is blank
 
 	buf []byte // scratch for unescaping quoted fields
 }
@@ -242,13 +242,13 @@ func (p *splitter) begin() {
 	p.start = p.line
 	p.fields = p.fields[:0]
 	p.n = 0
-	p.blank = true
+	p.last = -1
 }
 
 func (p *splitter) add(f string) {
 	f = trim(f)
 	if f != "" {
-		p.blank = false
+		p.last = p.n
 	}
 	if p.n < p.limit {
 		p.fields = append(p.fields, f)

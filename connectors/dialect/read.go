@@ -56,11 +56,11 @@ func Read(name string, data []byte, xlsx bool, f *feed.Feed) (*Table, error) {
 	text := decode(data)
 	p := newSplitter(text, maxHeaderCells)
 	for p.next() {
-		if p.blank {
-			continue
+		if p.last < 0 {
+			continue // blank
 		}
 		if !b.found {
-			if b.header(p.start, p.fields, p.n) {
+			if b.header(p.start, p.fields, p.last+1) {
 				p.limit = max(len(b.colOf), 2)
 				b.dataStart = p.pos
 				continue
@@ -111,12 +111,14 @@ func newBuilder(name string, f *feed.Feed) *builder {
 	}
 }
 
-// header reports whether the trimmed cells of a line (n cells, fields the first ones)
-// are a header line; if so it maps them to the feed's columns.
+// header reports whether the trimmed cells of a line are a header line; if so it maps
+// them to the feed's columns. n is the number of cells up to the last non-empty one;
+// fields holds at least those (or the line is too wide to be the header).
 func (b *builder) header(line int, fields []string, n int) bool {
 	if n > len(fields) || n > maxHeaderCells {
 		return false
 	}
+	fields = fields[:n]
 	var seen [64]string // distinct canonical names (no feed vocabulary comes near 64)
 	distinct := 0
 	for _, c := range fields {

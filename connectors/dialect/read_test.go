@@ -204,6 +204,20 @@ func TestReadCSV(t *testing.T) {
 		in:   lpHeader + "\n合计\n",
 		want: result{Header: 1, Footer: &Footer{Line: 2, Raw: "合计"}},
 	}, {
+		name: "a header with 2,000 trailing empty cells, a footer and no amount column",
+		in: strings.Replace(lpHeader, ",amount", "", 1) + strings.Repeat(",", 2000) + "\n" +
+			lpRow("T1", "x") + "\n合计,1,,,,,,,1.00\n",
+		want: result{Header: 1, Missing: []string{"amount"},
+			Footer: &Footer{Line: 3, Count: "1", Raw: "合计,1,,,,,,,1.00"},
+			Rows:   []row{{2, "2026-11-19|TY|TY0009|TY0009-01|T1|2026-11-19 09:00:00|139|A1||x", lpRow("T1", "x")}}},
+	}, {
+		name: "a line wider than the header limit is not the header",
+		in:   lpHeader + strings.Repeat(",amount", 1100) + "\n" + lpRow("T1", "1.00") + "\n",
+		want: result{Missing: allRequired, Rows: []row{
+			{1, "|||||||||", lpHeader + strings.Repeat(",amount", 1100)},
+			{2, "|||||||||", lpRow("T1", "1.00")},
+		}},
+	}, {
 		name: "header only",
 		in:   lpHeader,
 		want: result{Header: 1},

@@ -58,22 +58,22 @@ func readXLSX(name string, data []byte, b *builder) (err error) {
 		if err != nil {
 			return &Error{Name: name, Line: line, Err: fmt.Errorf("read sheet %q: %w", sheets[0], err)}
 		}
-		blank := true
-		for _, c := range cells {
-			if trim(c) != "" {
-				blank = false
+		last := -1 // the last non-empty cell
+		for i := len(cells) - 1; i >= 0; i-- {
+			if trim(cells[i]) != "" {
+				last = i
 				break
 			}
 		}
-		if blank {
-			continue
+		if last < 0 {
+			continue // blank
 		}
 		raw := joinCSV(&sb, cells)
 		for i, c := range cells {
 			cells[i] = trim(c)
 		}
 		if !b.found {
-			if !b.header(line, cells, len(cells)) {
+			if !b.header(line, cells, last+1) {
 				b.pre = append(b.pre, pending{line, raw})
 			}
 			continue
