@@ -1,0 +1,271 @@
+// Package report renders the settlement reports of a run (OUTPUTS.md, "The settlement
+// report"): for every counter an XLSX workbook and a PDF a clerk prints and signs, and the
+// outlet and city roll-ups, in Chinese or English.
+//
+// Everything is drawn from an engine.Result; money stays integer fen until the last step (a
+// cell value or a formatted string). Output depends only on the Result and the Options, so two
+// renders with the same GeneratedAt are byte-identical.
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"settle/engine"
+)
+
+// Formats a report can be written in.
+const (
+	FormatXLSX = "xlsx"
+	FormatPDF  = "pdf"
+)
+
+// Options control a Render.
+type Options struct {
+	// Lang is the language of labels and exception descriptions: "zh" (default when empty) or "en".
+	Lang string
+	// Formats lists the formats to write, "xlsx" and/or "pdf"; empty writes nothing. The
+	// roll-ups are XLSX and are written with "xlsx".
+	Formats []string
+	// Workers bounds how many counters are rendered at once; 0 or less means runtime.NumCPU().
+	Workers int
+	// RunID and Source are shown in every report's header.
+	RunID, Source string
+	// GeneratedAt is shown in the header and stamped into the files' metadata (its zone is
+	// the one shown: pass it in Asia/Shanghai).
+	GeneratedAt time.Time
+	// Progress, when set, is called after each file set is written (a counter's reports, an
+	// outlet roll-up, the city roll-up) with the number done and the total; never concurrently.
+	Progress func(done, total int)
+}
+
+// NewOptions returns the defaults: Chinese, both formats, one worker per CPU.
+func NewOptions() Options {
+	return Options{Lang: "zh", Formats: []string{FormatXLSX, FormatPDF}, Workers: runtime.NumCPU()}
+}
+
+// Validate checks the language and the formats.
+func (o *Options) Validate() error {
+	if _, err := labelsFor(o.Lang); err != nil {
+		return err
+	}
+	for _, f := range o.Formats {
+		if f != FormatXLSX && f != FormatPDF {
+			return fmt.Errorf("formats: unknown format %q (want xlsx, pdf)", f)
+		}
+	}
+	return nil
+}
+
+// ValidID reports whether s may name a file or folder of the output: 1–32 characters of
+// ASCII letters, digits, '-' and '_' (FEEDS.md, identifiers).
+func ValidID(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// CounterPaths returns where Render writes a counter's reports, relative to the run directory.
+func CounterPaths(outlet, counter string) (xlsx, pdf string, err error) {
+	if !ValidID(outlet) {
+		return "", "", fmt.Errorf("outlet id %q is not 1-32 characters of [A-Za-z0-9_-]", outlet)
+	}
+	if !ValidID(counter) {
+		return "", "", fmt.Errorf("counter id %q is not 1-32 characters of [A-Za-z0-9_-]", counter)
+	}
+	base := filepath.Join("reports", outlet, counter)
+	return base + ".xlsx", base + ".pdf", nil
+}
+
+// Render writes the reports of res under dir, the run directory:
+//
+//	reports/<outlet_id>/<counter_id>.xlsx, .pdf   one per counter of res.Counters
+//	reports/<outlet_id>/outlet.xlsx               the outlet's roll-up
+//	reports/city.xlsx                             the city roll-up
+//
+// Outlet and counter ids must be valid ids (ValidID), and no two counters may share a report
+// path; otherwise nothing is written and an error says which. Counters are rendered in parallel
+// by opts.Workers workers; the first failure stops the rest and is returned. res is only read.
+func Render(ctx context.Context, res *engine.Result, dir string, opts Options) error {
+	if err := opts.Validate(); err != nil {
+		return err
+	}
+	l, _ := labelsFor(opts.Lang)
+	wantXLSX, wantPDF := slices.Contains(opts.Formats, FormatXLSX), slices.Contains(opts.Formats, FormatPDF)
+	if !wantXLSX && !wantPDF {
+		return nil
+	}
+
+	// Every path part is checked before anything is written.
+	type place struct{ city, outlet, counter string }
+	seen := map[string]place{}
+	var outlets []string
+	isOutlet := map[string]bool{}
+	for _, c := range res.Counters {
+		if _, _, err := CounterPaths(c.Outlet, c.Counter); err != nil {
+			return fmt.Errorf("counter %s/%s/%s: %w", c.City, c.Outlet, c.Counter, err)
+		}
+		p := c.Outlet + "/" + c.Counter
+		if prev, dup := seen[p]; dup {
+			return fmt.Errorf("counters %s/%s/%s and %s/%s/%s would share the report %q",
+				prev.city, prev.outlet, prev.counter, c.City, c.Outlet, c.Counter, "reports/"+p)
+		}
+		seen[p] = place{c.City, c.Outlet, c.Counter}
+		if !isOutlet[c.Outlet] {
+			isOutlet[c.Outlet] = true
+			outlets = append(outlets, c.Outlet)
+		}
+	}
+	slices.Sort(outlets)
+
+	ix := newRunIndex(res)
+	r := &renderer{ix: ix, l: l, opts: &opts, dir: dir}
+	if wantPDF {
+		var err error
+		if r.font, err = newRunFont(res, l, &opts); err != nil {
+			return err
+		}
+	}
+	for _, o := range append([]string{""}, outlets...) {
+		p := filepath.Join(dir, "reports", o)
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			return fmt.Errorf("create %q: %w", p, err)
+		}
+	}
+
+	var tasks []func() error
+	for _, c := range res.Counters {
+		tasks = append(tasks, func() error { return r.counter(c, wantXLSX, wantPDF) })
+	}
+	if wantXLSX {
+		for _, o := range outlets {
+			tasks = append(tasks, func() error { return r.outletRollup(o) })
+		}
+		tasks = append(tasks, r.cityRollup)
+	}
+	return runPool(ctx, opts.Workers, tasks, opts.Progress)
+}
+
+// renderer holds what the reports of one run share.
+type renderer struct {
+	ix   *runIndex
+	l    *labels
+	opts *Options
+	dir  string
+	font *runFont // nil without PDF
+}
+
+// stamp is the time written into the files' metadata: GeneratedAt, or the business date when
+// it is not set (fpdf would take the clock), in UTC.
+func (r *renderer) stamp() time.Time {
+	if r.opts.GeneratedAt.IsZero() {
+		return r.ix.res.Date.UTC()
+	}
+	return r.opts.GeneratedAt.UTC()
+}
+
+// counter writes one counter's reports.
+func (r *renderer) counter(c engine.CounterInfo, wantXLSX, wantPDF bool) (err error) {
+	v := r.ix.counter(c)
+	xlsxPath, pdfPath, _ := CounterPaths(c.Outlet, c.Counter)
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("counter %s/%s: panic: %v", c.Outlet, c.Counter, p)
+		}
+	}()
+	if wantXLSX {
+		if err := r.counterXLSX(v, filepath.Join(r.dir, xlsxPath)); err != nil {
+			return fmt.Errorf("counter %s/%s: %w", c.Outlet, c.Counter, err)
+		}
+	}
+	if wantPDF {
+		if err := r.counterPDF(v, filepath.Join(r.dir, pdfPath)); err != nil {
+			return fmt.Errorf("counter %s/%s: %w", c.Outlet, c.Counter, err)
+		}
+	}
+	return nil
+}
+
+// runPool runs tasks on at most workers goroutines (runtime.NumCPU() when workers <= 0),
+// handing them out in order. After the first error or the context's end no new task starts;
+// that error is returned.
+func runPool(ctx context.Context, workers int, tasks []func() error, progress func(done, total int)) error {
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	workers = min(workers, len(tasks))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		done     int
+		next     int
+		wg       sync.WaitGroup
+	)
+	take := func() (func() error, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr != nil || ctx.Err() != nil || next == len(tasks) {
+			return nil, false
+		}
+		next++
+		return tasks[next-1], true
+	}
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				t, ok := take()
+				if !ok {
+					return
+				}
+				err := t()
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				if err == nil {
+					done++
+					if progress != nil {
+						progress(done, len(tasks))
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	if err := ctx.Err(); err != nil && next < len(tasks) {
+		return err
+	}
+	return nil
+}
+
+// errNoFeedSchema reports a feed record not in the normalized schema.
+var errNoFeedSchema = errors.New("feed record is not in the normalized schema")
+
+// headerLine is what a report's pages belong to, for running heads and footers.
+func headerLine(c engine.CounterInfo, date string) string {
+	return strings.Join([]string{c.City, c.Outlet, c.Counter, date}, " · ")
+}

@@ -1,0 +1,504 @@
+package report
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/xuri/excelize/v2"
+
+	"settle/engine/feed"
+)
+
+// rows streams rows one after another and remembers where it is.
+type rows struct {
+	sw  *excelize.StreamWriter
+	row int // last row written
+}
+
+func (r *rows) add(values []any, height float64) error {
+	r.row++
+	if height > 0 {
+		return r.sw.SetRow(fmt.Sprintf("A%d", r.row), values, excelize.RowOpts{Height: height})
+	}
+	return r.sw.SetRow(fmt.Sprintf("A%d", r.row), values)
+}
+
+func (r *rows) skip() { r.row++ }
+
+// merge merges columns c1..c2 (1-based) of rows r1..r2.
+func (r *rows) merge(c1, r1, c2, r2 int) error {
+	a, _ := excelize.CoordinatesToCellName(c1, r1)
+	b, _ := excelize.CoordinatesToCellName(c2, r2)
+	return r.sw.MergeCell(a, b)
+}
+
+// counterXLSX writes a counter's workbook: summary, exceptions, one detail sheet per feed.
+func (r *renderer) counterXLSX(v *counterView, path string) error {
+	l := r.l
+	b, err := newBook(l, r.stamp(), l.title+" "+v.info.Counter, headerLine(v.info, r.ix.res.BizDate()))
+	if err != nil {
+		return err
+	}
+	if err := r.summarySheet(b, v); err != nil {
+		return fmt.Errorf("sheet %q: %w", l.summarySheet, err)
+	}
+	if err := r.exceptionSheet(b, v); err != nil {
+		return fmt.Errorf("sheet %q: %w", l.exceptionSheet, err)
+	}
+	for _, id := range feed.All {
+		if err := r.detailSheet(b, v, id); err != nil {
+			return fmt.Errorf("sheet %q: %w", l.sheetOfFeed(feed.Get(id)), err)
+		}
+	}
+	return b.save(path)
+}
+
+// summarySheet: header block, revenue, deposit check, exception count, sign-off.
+func (r *renderer) summarySheet(b *book, v *counterView) error {
+	l, st, ix := r.l, &b.st, r.ix
+	nm := len(ix.methods)
+	ncol := max(8, 3+nm) // category, item, methods..., total
+	widths := make([]float64, ncol)
+	widths[0], widths[1] = 18, 9
+	for i := 2; i < ncol; i++ {
+		widths[i] = 16
+	}
+	for _, c := range ix.cats {
+		widths[0] = max(widths[0], colWidth(displayWidth(l.categoryName(c)), 0, 40))
+	}
+	sw, err := b.sheet(sheetSetup{name: l.summarySheet, widths: widths, freeze: 5})
+	if err != nil {
+		return err
+	}
+	w := &rows{sw: sw}
+	last := ncol
+	half := last / 2 // the header block: label A, value B..half, label half+1, value half+2..last
+
+	// Title and header block.
+	if err := w.add([]any{str(l.title, st.title)}, 30); err != nil {
+		return err
+	}
+	if err := w.merge(1, 1, last, 1); err != nil {
+		return err
+	}
+	status, statusStyle := l.complete, st.statusOK
+	if v.info.Incomplete {
+		status, statusStyle = l.incomplete, st.statusBad
+	}
+	info := [][4]string{
+		{l.city, v.info.City, l.outlet, v.info.Outlet},
+		{l.counter, v.info.Counter, l.date, ix.res.BizDate()},
+		{l.runID, r.opts.RunID, l.generated, formatTime(r.opts.GeneratedAt)},
+		{l.source, r.opts.Source, l.status, status},
+	}
+	for i, kv := range info {
+		row := make([]any, last)
+		row[0] = str(kv[0], st.label)
+		row[1] = str(kv[1], st.value)
+		for c := 2; c < half; c++ {
+			row[c] = str("", st.value)
+		}
+		row[half] = str(kv[2], st.label)
+		vs := st.value
+		if i == len(info)-1 {
+			vs = statusStyle
+		}
+		row[half+1] = str(kv[3], vs)
+		for c := half + 2; c < last; c++ {
+			row[c] = str("", vs)
+		}
+		if err := w.add(row, 20); err != nil {
+			return err
+		}
+		if err := w.merge(2, w.row, half, w.row); err != nil {
+			return err
+		}
+		if err := w.merge(half+2, w.row, last, w.row); err != nil {
+			return err
+		}
+	}
+
+	// Incomplete: a banner nobody can miss, and why.
+	if v.info.Incomplete {
+		w.skip()
+		if err := w.add([]any{str(l.incomplete, st.banner)}, 40); err != nil {
+			return err
+		}
+		if err := w.merge(1, w.row, last, w.row); err != nil {
+			return err
+		}
+		reasons := append([]string{l.incompleteNote}, v.info.Why...)
+		for _, why := range reasons {
+			lines := (displayWidth(why)+99)/100 + 0
+			if err := w.add([]any{str(why, st.reason)}, 16*float64(max(lines, 1))); err != nil {
+				return err
+			}
+			if err := w.merge(1, w.row, last, w.row); err != nil {
+				return err
+			}
+		}
+	}
+
+	// 1. Revenue by category × pay method.
+	w.skip()
+	if err := w.add(sectionRow(l.revenue, l.unit, last, st), 22); err != nil {
+		return err
+	}
+	head := []any{str(l.category, st.th), str(l.item, st.th)}
+	for _, m := range ix.methods {
+		head = append(head, str(l.payMethodName(m), st.th))
+	}
+	head = append(head, str(l.total, st.th))
+	if err := w.add(head, 20); err != nil {
+		return err
+	}
+	kinds := []struct {
+		name string
+		g    [][]int64
+	}{{l.gross, v.gross}, {l.reversed, v.reversed}, {l.net, v.net}}
+	for ci, c := range ix.cats {
+		for ki, k := range kinds {
+			name := ""
+			if ki == 0 {
+				name = l.categoryName(c)
+			}
+			row := []any{str(name, st.text), str(k.name, st.text)}
+			for mi := range ix.methods {
+				row = append(row, fen(k.g[ci][mi], st.money))
+			}
+			row = append(row, fen(sumRow(k.g[ci]), st.moneyBold))
+			if err := w.add(row, 0); err != nil {
+				return err
+			}
+			if ki == len(kinds)-1 {
+				if err := w.merge(1, w.row-2, 1, w.row); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for ki, k := range kinds {
+		name := ""
+		if ki == 0 {
+			name = l.total
+		}
+		row := []any{str(name, st.totalText), str(k.name, st.totalText)}
+		for mi := range ix.methods {
+			row = append(row, fen(sumCol(k.g, mi), st.moneyBold))
+		}
+		row = append(row, fen(sumAll(k.g), st.moneyBold))
+		if err := w.add(row, 0); err != nil {
+			return err
+		}
+		if ki == len(kinds)-1 {
+			if err := w.merge(1, w.row-2, 1, w.row); err != nil {
+				return err
+			}
+		}
+	}
+
+	// 2. Deposit check per pay method.
+	w.skip()
+	if err := w.add(sectionRow(l.deposit, l.unit, last, st), 22); err != nil {
+		return err
+	}
+	dhead := []any{str(l.payMethod, st.th), nil, str(l.expected, st.th), str(l.deposited, st.th), str(l.variance, st.th), str(l.result, st.th)}
+	dhead[1] = str("", st.th)
+	if err := w.add(dhead, 20); err != nil {
+		return err
+	}
+	if err := w.merge(1, w.row, 2, w.row); err != nil {
+		return err
+	}
+	var sumExp, sumDep int64
+	for mi, m := range ix.methods {
+		vs, res := st.money, l.balanced
+		resStyle := st.text
+		switch {
+		case v.variance[mi] < 0:
+			vs, res, resStyle = st.moneyShort, l.short, st.moneyShort
+		case v.variance[mi] > 0:
+			res = l.over
+		}
+		row := []any{str(l.payMethodName(m), st.text), str("", st.text),
+			fen(v.expected[mi], st.money), fen(v.deposited[mi], st.money), fen(v.variance[mi], vs), str(res, resStyle)}
+		if err := w.add(row, 0); err != nil {
+			return err
+		}
+		if err := w.merge(1, w.row, 2, w.row); err != nil {
+			return err
+		}
+		sumExp += v.expected[mi]
+		sumDep += v.deposited[mi]
+	}
+	if err := w.add([]any{str(l.total, st.totalText), str("", st.totalText), fen(sumExp, st.moneyBold), fen(sumDep, st.moneyBold),
+		str("", st.totalText), str("", st.totalText)}, 0); err != nil {
+		return err
+	}
+	if err := w.merge(1, w.row, 2, w.row); err != nil {
+		return err
+	}
+
+	// 3. Exceptions: the count here, the list on its own sheet.
+	w.skip()
+	if err := w.add([]any{str(l.exceptions, st.section)}, 22); err != nil {
+		return err
+	}
+	count := l.noExceptions
+	if n := len(v.exceptions); n > 0 {
+		count = fmt.Sprintf(l.exceptionCount, n, v.errors, v.warnings) + " → " + l.exceptionSheet
+	}
+	cs := st.note
+	if v.errors > 0 {
+		cs = st.reason
+	}
+	if err := w.add([]any{str(count, cs)}, 0); err != nil {
+		return err
+	}
+	if err := w.merge(1, w.row, last, w.row); err != nil {
+		return err
+	}
+
+	// 4. Sign-off.
+	w.skip()
+	if err := w.add([]any{str(l.signoff, st.section)}, 22); err != nil {
+		return err
+	}
+	if err := w.add([]any{str(l.signNote, st.note)}, 0); err != nil {
+		return err
+	}
+	if err := w.merge(1, w.row, last, w.row); err != nil {
+		return err
+	}
+	sign := make([]any, 8)
+	sign[0] = str(l.colon(l.clerk), st.signLabel)
+	sign[1], sign[2] = str("", st.sign), str("", st.sign)
+	sign[3] = str(l.colon(l.reviewer), st.signLabel)
+	sign[4], sign[5] = str("", st.sign), str("", st.sign)
+	sign[6] = str(l.colon(l.signDate), st.signLabel)
+	sign[7] = str("", st.sign)
+	if err := w.add(sign, 36); err != nil {
+		return err
+	}
+	if err := w.merge(2, w.row, 3, w.row); err != nil {
+		return err
+	}
+	if err := w.merge(5, w.row, 6, w.row); err != nil {
+		return err
+	}
+	return sw.Flush()
+}
+
+func sectionRow(title, unit string, last int, st *styles) []any {
+	row := make([]any, last)
+	row[0] = str(title, st.section)
+	row[last-1] = str(unit, st.note)
+	return row
+}
+
+// exceptionSheet lists the counter's exceptions.
+func (r *renderer) exceptionSheet(b *book, v *counterView) error {
+	l, st := r.l, &b.st
+	head := []string{l.code, l.description, l.severity, l.feedCol, l.txn, l.amount, l.detail, l.sourceCol}
+	table := make([][]string, 0, len(v.exceptions))
+	for _, e := range v.exceptions {
+		table = append(table, []string{e.Code, l.codeDescription(e.Code), l.severityName(e.Severity),
+			l.feedName(e.Feed), e.TxnID, "", e.Detail, e.Source})
+	}
+	limits := []float64{30, 40, 10, 16, 24, 16, 60, 40}
+	widths := make([]float64, len(head))
+	for c, h := range head {
+		wmax := displayWidth(h)
+		for _, row := range table {
+			wmax = max(wmax, displayWidth(row[c]))
+		}
+		widths[c] = colWidth(wmax, 8, limits[c])
+	}
+	widths[5] = 16
+	filter := ""
+	if len(table) > 0 {
+		filter = fmt.Sprintf("A1:H%d", len(table)+1)
+	}
+	sw, err := b.sheet(sheetSetup{name: l.exceptionSheet, landscape: true, widths: widths, freeze: 1, filter: filter})
+	if err != nil {
+		return err
+	}
+	w := &rows{sw: sw}
+	hrow := make([]any, len(head))
+	for i, h := range head {
+		hrow[i] = str(h, st.th)
+	}
+	if err := w.add(hrow, 20); err != nil {
+		return err
+	}
+	for i, e := range v.exceptions {
+		row := make([]any, len(head))
+		lines := 1
+		for c, s := range table[i] {
+			if c == 5 {
+				continue
+			}
+			row[c] = str(s, st.textWrap)
+			if n := (displayWidth(s) + int(widths[c]) - 3) / max(int(widths[c])-2, 1); n > lines {
+				lines = n
+			}
+		}
+		if e.HasAmount {
+			row[5] = excelize.Cell{Value: yuanCell(e.Amount), StyleID: st.money}
+		}
+		h := 0.0
+		if lines > 1 {
+			h = 15 * float64(min(lines, 20))
+		}
+		if err := w.add(row, h); err != nil {
+			return err
+		}
+	}
+	return sw.Flush()
+}
+
+// shanghai is the business time zone (UTC+8, no daylight saving).
+var shanghai = time.FixedZone("CST", 8*3600)
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format("2006-01-02 15:04:05 -07:00")
+}
+
+// Excel serial dates count days from 1899-12-30.
+const excelEpochDays = 25569 // 1970-01-01
+
+// detailSheet lists the counter's rows of one feed, as normalized.
+func (r *renderer) detailSheet(b *book, v *counterView, id feed.ID) error {
+	l, st := r.l, &b.st
+	f := feed.Get(id)
+	rec := r.ix.res.Feeds[id]
+	var idx []int
+	if v.rows != nil {
+		idx = v.rows[id]
+	}
+	// Columns: the feed's own (the four common ones are the sheet's), then source and line.
+	type col struct {
+		name string
+		c    feed.Column
+		arr  arrow.Array
+	}
+	var cols []col
+	for i, c := range f.Columns {
+		if i <= feed.ColCounter {
+			continue
+		}
+		var arr arrow.Array
+		if rec != nil {
+			arr = rec.Column(i)
+		}
+		cols = append(cols, col{l.columnName(c), c, arr})
+	}
+	srcCol := len(f.Columns)
+	var srcArr, lineArr arrow.Array
+	if rec != nil {
+		if int(rec.NumCols()) != len(f.Columns)+2 {
+			return fmt.Errorf("%s: %w", f.Name, errNoFeedSchema)
+		}
+		srcArr, lineArr = rec.Column(srcCol), rec.Column(srcCol+1)
+	}
+	srcName, lineName := feed.SourceColumn, feed.LineColumn
+	if l.lang == "zh" {
+		srcName, lineName = l.sourceCol, l.line
+	}
+	cols = append(cols, col{srcName, feed.Column{Name: feed.SourceColumn, Kind: feed.Text}, srcArr},
+		col{lineName, feed.Column{Name: feed.LineColumn, Kind: feed.Whole}, lineArr})
+
+	// Values first (widths must be set before the first row is streamed).
+	cells := make([][]any, len(idx))
+	widths := make([]int, len(cols))
+	for c, cl := range cols {
+		widths[c] = displayWidth(cl.name)
+	}
+	for ri, i := range idx {
+		row := make([]any, len(cols))
+		for c, cl := range cols {
+			cell, w, err := arrowCell(l, st, cl.c, cl.arr, i)
+			if err != nil {
+				return fmt.Errorf("%s.%s: %w", f.Name, cl.c.Name, err)
+			}
+			row[c] = cell
+			widths[c] = max(widths[c], w)
+		}
+		cells[ri] = row
+	}
+	ws := make([]float64, len(cols))
+	for c := range cols {
+		ws[c] = colWidth(widths[c], 8, 50)
+	}
+	lastCell, _ := excelize.CoordinatesToCellName(len(cols), len(idx)+1)
+	sw, err := b.sheet(sheetSetup{name: l.sheetOfFeed(f), landscape: true, widths: ws, freeze: 1, filter: "A1:" + lastCell})
+	if err != nil {
+		return err
+	}
+	w := &rows{sw: sw}
+	head := make([]any, len(cols))
+	for c, cl := range cols {
+		head[c] = str(cl.name, st.th)
+	}
+	if err := w.add(head, 20); err != nil {
+		return err
+	}
+	for _, row := range cells {
+		if err := w.add(row, 0); err != nil {
+			return err
+		}
+	}
+	return sw.Flush()
+}
+
+// arrowCell is the cell of row i of a normalized column, and its display width.
+func arrowCell(l *labels, st *styles, c feed.Column, arr arrow.Array, i int) (any, int, error) {
+	if arr == nil || arr.IsNull(i) {
+		return nil, 0, nil
+	}
+	switch a := arr.(type) {
+	case *array.String:
+		s := a.Value(i)
+		if c.Kind == feed.Enum {
+			s = l.enumName(c.Enum, s)
+		}
+		return str(s, st.shortText), displayWidth(s), nil
+	case *array.Int64:
+		n := a.Value(i)
+		if c.Kind == feed.Money {
+			return excelize.Cell{Value: yuanCell(n), StyleID: st.money}, len(formatFen(n)) + 2, nil
+		}
+		return excelize.Cell{Value: n}, len(fmt.Sprint(n)), nil
+	case *array.Date32:
+		return excelize.Cell{Value: float64(int64(a.Value(i)) + excelEpochDays), StyleID: st.date}, 10, nil
+	case *array.Timestamp:
+		t, err := timestampOf(a, i)
+		if err != nil {
+			return nil, 0, err
+		}
+		return excelize.Cell{Value: excelSerial(t), StyleID: st.datetime}, 19, nil
+	}
+	return nil, 0, fmt.Errorf("%w: column type %s", errNoFeedSchema, arr.DataType())
+}
+
+// timestampOf is the Asia/Shanghai wall-clock time of a timestamp value.
+func timestampOf(a *array.Timestamp, i int) (time.Time, error) {
+	tt, ok := a.DataType().(*arrow.TimestampType)
+	if !ok {
+		return time.Time{}, errNoFeedSchema
+	}
+	return a.Value(i).ToTime(tt.Unit).In(shanghai), nil
+}
+
+// excelSerial is the Excel date-time serial of t's wall clock.
+func excelSerial(t time.Time) float64 {
+	y, m, d := t.Date()
+	days := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	secs := t.Hour()*3600 + t.Minute()*60 + t.Second()
+	return float64(days+excelEpochDays) + float64(secs)/86400
+}

@@ -1,0 +1,308 @@
+package report
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// moneyFormat shows yuan with the currency sign, negatives in red.
+const moneyFormat = `¥#,##0.00;[Red]-¥#,##0.00`
+
+// book is one workbook being written sheet by sheet with excelize's StreamWriter.
+type book struct {
+	f      *excelize.File
+	l      *labels
+	st     styles
+	sheets int
+	header string // print header (left part): what the pages belong to
+}
+
+// styles of a workbook, created once per workbook.
+type styles struct {
+	title, label, value, th, thLeft, text, textWrap, money, moneyBold, moneyShort int
+	integer, totalText, banner, reason, section, note, statusOK, statusBad, sign  int
+	signLabel, date, datetime, shortText                                          int
+}
+
+func newBook(l *labels, stamp time.Time, title, header string) (*book, error) {
+	f := excelize.NewFile()
+	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter { return &sortedZip{w: w} })
+	at := stamp.UTC().Format("2006-01-02T15:04:05Z")
+	if err := f.SetDocProps(&excelize.DocProperties{
+		Created:        at,
+		Modified:       at,
+		Creator:        "settle",
+		LastModifiedBy: "settle",
+		Title:          title,
+		Language:       map[string]string{"zh": "zh-CN", "en": "en-US"}[l.lang],
+	}); err != nil {
+		return nil, err
+	}
+	if l.lang == "zh" {
+		// The default font of Chinese Excel and WPS; English keeps excelize's Calibri.
+		if err := f.SetDefaultFont("等线"); err != nil {
+			return nil, err
+		}
+	}
+	b := &book{f: f, l: l, header: header}
+	if err := b.makeStyles(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *book) makeStyles() error {
+	money := moneyFormat
+	thin := func(color string) []excelize.Border {
+		return []excelize.Border{
+			{Type: "left", Color: color, Style: 1}, {Type: "right", Color: color, Style: 1},
+			{Type: "top", Color: color, Style: 1}, {Type: "bottom", Color: color, Style: 1},
+		}
+	}
+	grid := thin("A6A6A6")
+	gray := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"E7E6E6"}}
+	light := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2F2F2"}}
+	pink := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}
+	red := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"C00000"}}
+	vcenter := &excelize.Alignment{Vertical: "center"}
+	defs := []struct {
+		id *int
+		s  excelize.Style
+	}{
+		{&b.st.title, excelize.Style{Font: &excelize.Font{Bold: true, Size: 16}, Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center"}}},
+		{&b.st.label, excelize.Style{Font: &excelize.Font{Bold: true}, Fill: gray, Border: grid, Alignment: vcenter}},
+		{&b.st.value, excelize.Style{Border: grid, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}}},
+		{&b.st.th, excelize.Style{Font: &excelize.Font{Bold: true}, Fill: gray, Border: grid, Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true}}},
+		{&b.st.thLeft, excelize.Style{Font: &excelize.Font{Bold: true}, Fill: gray, Border: grid, Alignment: &excelize.Alignment{Vertical: "center"}}},
+		{&b.st.text, excelize.Style{Border: grid, Alignment: vcenter}},
+		{&b.st.textWrap, excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}}},
+		{&b.st.shortText, excelize.Style{Alignment: &excelize.Alignment{Vertical: "top"}}},
+		{&b.st.money, excelize.Style{Border: grid, CustomNumFmt: &money, Alignment: vcenter}},
+		{&b.st.moneyBold, excelize.Style{Font: &excelize.Font{Bold: true}, Fill: light, Border: grid, CustomNumFmt: &money, Alignment: vcenter}},
+		{&b.st.moneyShort, excelize.Style{Font: &excelize.Font{Bold: true, Color: "9C0006"}, Fill: pink, Border: grid, CustomNumFmt: &money, Alignment: vcenter}},
+		{&b.st.integer, excelize.Style{Border: grid, NumFmt: 1, Alignment: vcenter}},
+		{&b.st.totalText, excelize.Style{Font: &excelize.Font{Bold: true}, Fill: light, Border: grid, Alignment: vcenter}},
+		{&b.st.banner, excelize.Style{Font: &excelize.Font{Bold: true, Size: 20, Color: "FFFFFF"}, Fill: red, Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center"}}},
+		{&b.st.reason, excelize.Style{Font: &excelize.Font{Bold: true, Color: "C00000"}, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}}},
+		{&b.st.section, excelize.Style{Font: &excelize.Font{Bold: true, Size: 12}, Alignment: vcenter}},
+		{&b.st.note, excelize.Style{Font: &excelize.Font{Color: "595959"}, Alignment: vcenter}},
+		{&b.st.statusOK, excelize.Style{Font: &excelize.Font{Bold: true, Color: "006100"}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"C6EFCE"}}, Border: grid, Alignment: vcenter}},
+		{&b.st.statusBad, excelize.Style{Font: &excelize.Font{Bold: true, Size: 12, Color: "FFFFFF"}, Fill: red, Border: grid, Alignment: vcenter}},
+		{&b.st.sign, excelize.Style{Border: []excelize.Border{{Type: "bottom", Color: "000000", Style: 1}}}},
+		{&b.st.signLabel, excelize.Style{Font: &excelize.Font{Bold: true, Size: 12}, Alignment: &excelize.Alignment{Horizontal: "right", Vertical: "bottom"}}},
+		{&b.st.date, excelize.Style{CustomNumFmt: strPtr("yyyy-mm-dd"), Alignment: &excelize.Alignment{Vertical: "top"}}},
+		{&b.st.datetime, excelize.Style{CustomNumFmt: strPtr("yyyy-mm-dd hh:mm:ss"), Alignment: &excelize.Alignment{Vertical: "top"}}},
+	}
+	for _, d := range defs {
+		id, err := b.f.NewStyle(&d.s)
+		if err != nil {
+			return err
+		}
+		*d.id = id
+	}
+	return nil
+}
+
+func strPtr(s string) *string { return &s }
+
+// sheetSetup is what a sheet needs before its rows are streamed.
+type sheetSetup struct {
+	name      string
+	landscape bool
+	widths    []float64 // column widths, from column A
+	freeze    int       // rows frozen at the top
+	freezeCol int       // columns frozen at the left
+	filter    string    // autofilter range, "" for none
+	// wide sheets (the roll-ups) are not shrunk to the page width, which would make them
+	// unreadable; their first freeze rows and freezeCol columns repeat on every printed page.
+	wide bool
+}
+
+// sheet adds a sheet (the first one replaces excelize's default) with A4 print setup fit to
+// the page width, page-number footers, frozen rows, column widths and autofilter, and returns
+// its stream writer.
+func (b *book) sheet(s sheetSetup) (*excelize.StreamWriter, error) {
+	f := b.f
+	if b.sheets == 0 {
+		if err := f.SetSheetName(f.GetSheetName(0), s.name); err != nil {
+			return nil, err
+		}
+	} else if _, err := f.NewSheet(s.name); err != nil {
+		return nil, err
+	}
+	b.sheets++
+	orient := "portrait"
+	if s.landscape {
+		orient = "landscape"
+	}
+	size, fitW, fitH := 9, 1, 0 // 9: A4
+	layout := &excelize.PageLayoutOptions{Size: &size, Orientation: &orient, FitToWidth: &fitW, FitToHeight: &fitH}
+	if s.wide {
+		scale := uint(80)
+		layout.FitToWidth, layout.FitToHeight, layout.AdjustTo = nil, nil, &scale
+	}
+	if err := f.SetPageLayout(s.name, layout); err != nil {
+		return nil, err
+	}
+	m := 0.5
+	if err := f.SetPageMargins(s.name, &excelize.PageLayoutMarginsOptions{Left: &m, Right: &m, Top: &m, Bottom: &m}); err != nil {
+		return nil, err
+	}
+	footer := "&L" + footerEscape(b.header) + "&C" + b.l.xlsxFooter
+	if err := f.SetHeaderFooter(s.name, &excelize.HeaderFooterOptions{OddFooter: footer}); err != nil {
+		return nil, err
+	}
+	if s.filter != "" {
+		if err := f.AutoFilter(s.name, s.filter, nil); err != nil {
+			return nil, err
+		}
+	}
+	// After AutoFilter, which replaces the sheet properties.
+	fit := !s.wide
+	if err := f.SetSheetProps(s.name, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return nil, err
+	}
+	if s.wide && s.freeze > 0 && s.freezeCol > 0 {
+		lastCol, _ := excelize.ColumnNumberToName(s.freezeCol)
+		quoted := "'" + strings.ReplaceAll(s.name, "'", "''") + "'"
+		if err := f.SetDefinedName(&excelize.DefinedName{
+			Name:     "_xlnm.Print_Titles",
+			RefersTo: fmt.Sprintf("%s!$A:$%s,%s!$%d:$%d", quoted, lastCol, quoted, 2, s.freeze),
+			Scope:    s.name,
+		}); err != nil {
+			return nil, err
+		}
+	}
+	sw, err := f.NewStreamWriter(s.name)
+	if err != nil {
+		return nil, err
+	}
+	for i, w := range s.widths {
+		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+			return nil, err
+		}
+	}
+	if s.freeze > 0 || s.freezeCol > 0 {
+		topLeft, _ := excelize.CoordinatesToCellName(s.freezeCol+1, s.freeze+1)
+		pane := "bottomLeft"
+		switch {
+		case s.freeze > 0 && s.freezeCol > 0:
+			pane = "bottomRight"
+		case s.freezeCol > 0:
+			pane = "topRight"
+		}
+		if err := sw.SetPanes(&excelize.Panes{
+			Freeze: true, XSplit: s.freezeCol, YSplit: s.freeze, TopLeftCell: topLeft, ActivePane: pane,
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return sw, nil
+}
+
+// footerEscape keeps an &-code out of a header/footer text.
+func footerEscape(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range xmlSafe(s) {
+		if r == '&' {
+			out = append(out, '&', '&')
+			continue
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}
+
+// save writes the workbook to path.
+func (b *book) save(path string) (err error) {
+	defer b.f.Close()
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(path)
+		}
+	}()
+	if err := b.f.Write(out); err != nil {
+		return fmt.Errorf("write %q: %w", path, err)
+	}
+	return nil
+}
+
+// colWidth turns a display width (CJK counted 2) into an Excel column width.
+func colWidth(w int, lo, hi float64) float64 {
+	x := float64(w)*1.2 + 2
+	return min(max(x, lo), hi)
+}
+
+// str is a text cell: always a string value, so nothing read from a feed becomes a formula.
+func str(s string, style int) excelize.Cell {
+	return excelize.Cell{Value: xmlSafe(s), StyleID: style}
+}
+
+// fen is a money cell.
+func fen(v int64, style int) excelize.Cell {
+	return excelize.Cell{Value: yuanCell(v), StyleID: style}
+}
+
+// sortedZip is excelize's ZipWriter with its parts written in name order: excelize writes
+// streamed sheets in map order, which would make two renders of one report differ.
+type sortedZip struct {
+	w     io.Writer
+	parts map[string]*bytes.Buffer
+}
+
+func (z *sortedZip) Create(name string) (io.Writer, error) {
+	if z.parts == nil {
+		z.parts = map[string]*bytes.Buffer{}
+	}
+	if _, dup := z.parts[name]; dup {
+		return nil, fmt.Errorf("zip part %q written twice", name)
+	}
+	b := &bytes.Buffer{}
+	z.parts[name] = b
+	return b, nil
+}
+
+func (z *sortedZip) AddFS(fs.FS) error { return errors.New("sortedZip: AddFS not supported") }
+
+func (z *sortedZip) Close() error {
+	names := make([]string, 0, len(z.parts))
+	for n := range z.parts {
+		names = append(names, n)
+	}
+	// [Content_Types].xml first, as Office writes it; the rest by name.
+	sort.Slice(names, func(i, j int) bool {
+		ci, cj := names[i] == "[Content_Types].xml", names[j] == "[Content_Types].xml"
+		if ci != cj {
+			return ci
+		}
+		return names[i] < names[j]
+	})
+	zw := zip.NewWriter(z.w)
+	for _, n := range names {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: n, Method: zip.Deflate})
+		if err != nil {
+			return err
+		}
+		if _, err := z.parts[n].WriteTo(w); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}
