@@ -51,11 +51,11 @@ type Missing struct {
 
 // FeedStats counts what the source did for one feed, recorded in manifest.json.
 type FeedStats struct {
-	Files   int   `json:"files"`
-	Pulls   int   `json:"pulls"`
-	Retries int   `json:"retries"`
-	Failures int  `json:"failures"`
-	Bytes   int64 `json:"bytes"`
+	Files    int   `json:"files"`
+	Pulls    int   `json:"pulls"`
+	Retries  int   `json:"retries"`
+	Failures int   `json:"failures"`
+	Bytes    int64 `json:"bytes"`
 }
 
 // Day is what a source delivers for one business date.
