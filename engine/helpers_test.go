@@ -162,4 +162,5 @@ func (h memHistory) Feed(date time.Time, id feed.ID) (arrow.RecordBatch, bool, e
 	rec.Retain()
 	return rec, true, nil
 }
+
 type arrowRecord = arrow.RecordBatch

@@ -42,7 +42,7 @@ func TestValidation(t *testing.T) {
 		{"impossible date", []row{r(LP, "txn_id=L1|biz_date=2026-02-30")}, []string{"MALFORMED_ROW ERROR C1 local_payment L1 "}},
 		{"wrong date", []row{r(LP, "txn_id=L1|biz_date=2026-11-20")}, []string{"WRONG_DATE ERROR C1 local_payment L1 "}},
 		{"path-like counter id", []row{r(LP, "txn_id=L1|counter_id=../x")}, []string{"MALFORMED_ROW ERROR ../x local_payment L1 "}},
-		{"id of 33 characters", []row{r(LP, "txn_id=L1|counter_id=" + strings.Repeat("a", 33))}, []string{"MALFORMED_ROW ERROR " + strings.Repeat("a", 33) + " local_payment L1 "}},
+		{"id of 33 characters", []row{r(LP, "txn_id=L1|counter_id="+strings.Repeat("a", 33))}, []string{"MALFORMED_ROW ERROR " + strings.Repeat("a", 33) + " local_payment L1 "}},
 		{"at the ceiling", []row{r(LP, "txn_id=L1|amount=1000000.00")}, nil},
 		{"above the ceiling", []row{r(LP, "txn_id=L1|amount=1000000.01")}, []string{"MALFORMED_ROW ERROR C1 local_payment L1 "}},
 		{"orig_date after biz_date", []row{r(REV, "txn_id=R1|orig_date=2026-11-22")}, []string{"MALFORMED_ROW ERROR C1 reversal R1 "}},
