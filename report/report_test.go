@@ -756,3 +756,33 @@ func TestPDFPageBreaks(t *testing.T) {
 		})
 	}
 }
+
+// TestCitySubtotals: a run over several cities totals each city, then all.
+func TestCitySubtotals(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	res := testResult(t, mem)
+	defer res.Release()
+	res.Counters = append([]engine.CounterInfo{{City: "DT", Outlet: "DT0001", Counter: "DT0001-01"}}, res.Counters...)
+	res.Settlement = append(res.Settlement, engine.SettlementLine{City: "DT", Outlet: "DT0001", Counter: "DT0001-01",
+		Category: "ORDER_FEE", PayMethod: "CASH", TxnCount: 1, Gross: 700, Net: 700})
+	o := testOptions("zh")
+	o.Formats = []string{"xlsx"}
+	dir := t.TempDir()
+	if err := Render(context.Background(), res, dir, o); err != nil {
+		t.Fatal(err)
+	}
+	f := openXLSX(t, filepath.Join(dir, "reports", "city.xlsx"))
+	rows, _ := f.GetRows("营业厅")
+	var first []string
+	for _, row := range rows[3:] {
+		first = append(first, row[0]+"/"+row[1])
+	}
+	want := []string{"DT/DT0001", "DT 合计/", "TY/TY0001", "TY/TY0002", "TY 合计/", "合计/"}
+	if !slices.Equal(first, want) {
+		t.Errorf("outlet rows = %q, want %q", first, want)
+	}
+	wantMoney(t, f, "营业厅", 5, 5, "7")       // DT's ORDER_FEE net
+	wantMoney(t, f, "营业厅", 10, 8, "5671.5") // TY's net
+	wantMoney(t, f, "营业厅", 10, 9, "5678.5") // all
+}

@@ -1,8 +1,11 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 
@@ -192,7 +195,7 @@ func (r *renderer) counterRows(counters []engine.CounterInfo, st *styles) ([]rol
 func (r *renderer) outletRollup(outlet string) error {
 	l := r.l
 	var counters []engine.CounterInfo
-	for _, c := range r.ix.res.Counters {
+	for _, c := range r.ix.sortedCounters() {
 		if c.Outlet == outlet {
 			counters = append(counters, c)
 		}
@@ -227,7 +230,7 @@ func (r *renderer) cityRollup() error {
 	}
 	st := &b.st
 
-	// Outlets, in the order of res.Counters (city, outlet), with a subtotal per city when
+	// Outlets by city and id, with a subtotal per city when
 	// the run has more than one, and the grand total.
 	type group struct {
 		city, outlet string
@@ -237,7 +240,8 @@ func (r *renderer) cityRollup() error {
 	cities := map[string]*tally{}
 	var cityOrder []string
 	grand := r.ix.newTally()
-	for _, c := range res.Counters {
+	counters := r.ix.sortedCounters()
+	for _, c := range counters {
 		if len(groups) == 0 || groups[len(groups)-1].city != c.City || groups[len(groups)-1].outlet != c.Outlet {
 			groups = append(groups, &group{c.City, c.Outlet, r.ix.newTally()})
 		}
@@ -268,11 +272,21 @@ func (r *renderer) cityRollup() error {
 		return fmt.Errorf("city roll-up: %w", err)
 	}
 
-	crws, _ := r.counterRows(res.Counters, st)
+	crws, _ := r.counterRows(counters, st)
 	if err := r.rollupSheet(b, l.countersSheet, title, []string{l.city, l.outlet, l.counter, l.status}, crws); err != nil {
 		return fmt.Errorf("city roll-up: %w", err)
 	}
 	return b.save(filepath.Join(r.dir, "reports", "city.xlsx"))
+}
+
+// sortedCounters are the run's counters by city, outlet and counter (the engine sorts them so;
+// the roll-ups do not depend on it).
+func (ix *runIndex) sortedCounters() []engine.CounterInfo {
+	out := slices.Clone(ix.res.Counters)
+	slices.SortStableFunc(out, func(a, b engine.CounterInfo) int {
+		return cmp.Or(strings.Compare(a.City, b.City), strings.Compare(a.Outlet, b.Outlet), strings.Compare(a.Counter, b.Counter))
+	})
+	return out
 }
 
 func incompleteStyle(t *tally, st *styles) int {
