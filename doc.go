@@ -11,6 +11,7 @@
 //	engine/feed/        the nine feeds: names, columns, enumerations, normalized Arrow schema
 //	engine/money/       integer fen in, yuan text out; never a float
 //	engine/store/       the run store: lock, temporary run directory, atomic publication, manifest
+//	engine/diff/        what changed between two runs (settle diff)
 //	report/             XLSX and PDF settlement reports and roll-ups
 //	job/                one run end to end: lock, fetch, reconcile, write, render, publish
 //	fixtures/           the deterministic BOSS-day generator with its ground truth

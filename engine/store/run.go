@@ -16,12 +16,12 @@ import (
 )
 
 // NewRunID returns the id of a run started at now over inputs whose digest is inputDigest:
-// "20261122T013000Z-" and the first 8 hex digits of sha256(inputDigest). Ids sort by start
-// time (UTC, to the second); with SOURCE_DATE_EPOCH the caller passes that time, so reruns
-// over the same inputs get the same id.
+// "20261122T013000.123Z-" and the first 8 hex digits of sha256(inputDigest). Ids sort by start
+// time (UTC, to the millisecond), so reruns a moment apart stay apart; with SOURCE_DATE_EPOCH
+// the caller passes that time, so reruns over the same inputs get the same id.
 func NewRunID(now time.Time, inputDigest string) string {
 	sum := sha256.Sum256([]byte(inputDigest))
-	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(sum[:4])
+	return now.UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(sum[:4])
 }
 
 // Run is a run being written: files go to <store>/<date>/runs/.tmp-<id> until Publish.

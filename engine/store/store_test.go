@@ -95,9 +95,10 @@ func TestNewRunID(t *testing.T) {
 		want   string
 	}{
 		// sha256("abc") = ba7816bf…, sha256("") = e3b0c442…
-		{time.Date(2026, 11, 22, 9, 30, 0, 0, shanghai), "abc", "20261122T013000Z-ba7816bf"},
-		{time.Date(2026, 11, 22, 1, 30, 0, 999, time.UTC), "abc", "20261122T013000Z-ba7816bf"},
-		{time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), "", "20260102T030405Z-e3b0c442"},
+		{time.Date(2026, 11, 22, 9, 30, 0, 0, shanghai), "abc", "20261122T013000.000Z-ba7816bf"},
+		{time.Date(2026, 11, 22, 1, 30, 0, 999, time.UTC), "abc", "20261122T013000.000Z-ba7816bf"},
+		{time.Date(2026, 11, 22, 1, 30, 0, 7e6, time.UTC), "abc", "20261122T013000.007Z-ba7816bf"},
+		{time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), "", "20260102T030405.000Z-e3b0c442"},
 	}
 	for _, tt := range tests {
 		if got := NewRunID(tt.now, tt.digest); got != tt.want {
@@ -111,7 +112,7 @@ func TestNewRunID(t *testing.T) {
 	base := time.Date(2026, 11, 22, 23, 59, 59, 0, time.UTC)
 	var ids []string
 	for i, d := range []string{"zzz", "aaa", "mmm", "000"} {
-		ids = append(ids, NewRunID(base.Add(time.Duration(i)*time.Second), d))
+		ids = append(ids, NewRunID(base.Add(time.Duration(i)*time.Millisecond), d))
 	}
 	if !slices.IsSorted(ids) {
 		t.Errorf("ids of increasing times do not sort: %q", ids)
