@@ -312,8 +312,9 @@ func (d *pdfDoc) cell(w, h float64, s, border, align string, fill rgb, text rgb)
 	d.color(black)
 }
 
-// wrap breaks s into lines no wider than w: at spaces, around CJK characters and after _ and
-// /, and inside a word only when the word alone is too wide. At most maxCellLines.
+// wrap breaks s into lines no wider than w: at spaces, around CJK characters, after _ and /
+// and after the - of a long word, and inside a word only when the word alone is too wide. At
+// most maxCellLines.
 func (d *pdfDoc) wrap(s string, w float64) []string {
 	s = d.font.clean(s, true)
 	var lines []string
@@ -352,7 +353,8 @@ func (d *pdfDoc) wrapLine(s string, w float64) []string {
 			space = false
 		default:
 			word = append(word, r)
-			if r == '_' || r == '/' {
+			// '-' only ends a long word (a serial range), so ids such as TY0001-01 stay whole.
+			if r == '_' || r == '/' || r == '-' && len(word) > 9 {
 				flush()
 			}
 		}
@@ -748,7 +750,23 @@ func (d *pdfDoc) exceptions() {
 	for _, s := range []string{l.severity, l.sevError, l.sevWarning} {
 		sevW = max(sevW, d.width(d.font.clean(s, false))+2*d.p.GetCellMargin()+1)
 	}
-	cols := []tcol{{sevW, "C"}, {47, "L"}, {28, "L"}, {19, "R"}, {51 + 13 - sevW, "L"}, {28, "L"}}
+	// Transaction ids and sources are looked for as a whole: their columns widen to the
+	// longest (within bounds), and the detail column takes what is left.
+	fit := func(lo, hi float64, texts ...string) float64 {
+		w := lo
+		for _, s := range texts {
+			w = max(w, d.width(d.font.clean(s, false))+2*d.p.GetCellMargin()+0.5)
+		}
+		return min(w, hi)
+	}
+	var wheres, sources []string
+	for _, e := range v.exceptions {
+		wheres = append(wheres, l.feedName(e.Feed), e.TxnID)
+		sources = append(sources, e.Source)
+	}
+	whereW, sourceW := fit(26, 42, wheres...), fit(24, 40, sources...)
+	const codeW, amountW = 45.0, 19.0
+	cols := []tcol{{sevW, "C"}, {codeW, "L"}, {whereW, "L"}, {amountW, "R"}, {contentW - sevW - codeW - whereW - amountW - sourceW, "L"}, {sourceW, "L"}}
 	head := func() {
 		d.setFont(7.5)
 		d.p.SetX(marginX)

@@ -153,6 +153,8 @@ func TestCleanAndWrap(t *testing.T) {
 		{"REVERSAL_EXCEEDS_ORIGINAL", 30, []string{"REVERSAL_", "EXCEEDS_", "ORIGINAL"}},
 		{"REVERSAL_EXCEEDS_ORIGINAL", 42, []string{"REVERSAL_EXCEEDS_", "ORIGINAL"}},
 		{"TY0001-01TY0001-01", 10, []string{"TY000", "1-01T", "Y0001", "-01"}}, // too long for a line: cut anywhere
+		{"860000000000000254-860000000000000255", 40, []string{"860000000000000254-", "860000000000000255"}},
+		{"ab TY0001-01", 18, []string{"ab", "TY0001-01"}},
 		{"1,300.00 元", 14, []string{"1,300.00", "元"}},
 		{"a\nb", 100, []string{"a", "b"}},
 		{"", 10, []string{""}},
