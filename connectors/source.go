@@ -5,6 +5,7 @@
 package connectors
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"time"
@@ -88,3 +89,19 @@ type Source interface {
 type Progress interface {
 	Step(what string, done, total int)
 }
+
+// Bytes returns an Input.Open over b. Readers built by it also expose the whole buffer
+// (Bytes), so a consumer can use it without a copy; nobody may modify b afterwards.
+func Bytes(b []byte) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) { return &bytesReader{Reader: bytes.NewReader(b), b: b}, nil }
+}
+
+type bytesReader struct {
+	*bytes.Reader
+	b []byte
+}
+
+func (r *bytesReader) Close() error { return nil }
+
+// Bytes returns the whole buffer, whatever has been read.
+func (r *bytesReader) Bytes() []byte { return r.b }

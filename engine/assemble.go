@@ -18,7 +18,13 @@ func (l *loader) assemble(loads []*loaded) (feeds [feed.Count]arrow.RecordBatch,
 		row int
 	}
 	drop := map[*loaded][]bool{}
-	seen := map[string]loc{}
+	total := 0
+	for _, ld := range loads {
+		if ld.rec != nil && feed.HasTxnID(ld.in.Feed) {
+			total += int(ld.rec.NumRows())
+		}
+	}
+	seen := make(map[string]loc, total)
 	for _, ld := range loads {
 		if ld.rec == nil || !feed.HasTxnID(ld.in.Feed) {
 			continue

@@ -95,8 +95,8 @@ func (d *day) invoices() {
 	code, no, txn := d.str(f, "invoice_code"), d.str(f, "invoice_no"), d.str(f, "txn_id")
 	status, amount := d.str(f, "status"), d.i64(f, "amount")
 	type pairKey struct{ code, no string }
-	seen := map[pairKey]int{}
-	issued := map[string]int{}
+	seen := make(map[pairKey]int, d.n(f))
+	issued := make(map[string]int, d.n(f))
 	type gapKey struct {
 		t    triple
 		code string

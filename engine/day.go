@@ -48,7 +48,13 @@ type origKey struct {
 
 func newDay(date arrow.Date32, feeds [feed.Count]arrow.RecordBatch, pulls map[string]bool, lookback int, hist History) *day {
 	d := &day{date: date, feeds: feeds, pulls: pulls, lookback: lookback, hist: hist}
-	d.revenue = map[string]ref{}
+	nrev := 0
+	for _, f := range feed.All {
+		if feed.IsRevenue(f) {
+			nrev += d.n(f)
+		}
+	}
+	d.revenue = make(map[string]ref, nrev)
 	for _, f := range feed.All {
 		if !feed.IsRevenue(f) {
 			continue

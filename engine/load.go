@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"io/fs"
 	"sort"
 	"strings"
 	"sync"
@@ -101,14 +103,36 @@ func readInput(in connectors.Input) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, maxInputBytes+1))
-	if err != nil {
-		return nil, err
+	if b, ok := rc.(interface{ Bytes() []byte }); ok { // connectors.Bytes: no copy
+		if len(b.Bytes()) > maxInputBytes {
+			return nil, fmt.Errorf("larger than %d bytes", maxInputBytes)
+		}
+		return b.Bytes(), nil
 	}
-	if len(data) > maxInputBytes {
+	// Read in one allocation when the size is known (a file, a buffer).
+	size := int64(-1)
+	switch r := rc.(type) {
+	case interface{ Stat() (fs.FileInfo, error) }:
+		if fi, err := r.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+	case interface{ Len() int }:
+		size = int64(r.Len())
+	}
+	if size > maxInputBytes {
 		return nil, fmt.Errorf("larger than %d bytes", maxInputBytes)
 	}
-	return data, nil
+	var buf bytes.Buffer
+	if size >= 0 {
+		buf.Grow(int(size) + 1)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(rc, maxInputBytes+1)); err != nil {
+		return nil, err
+	}
+	if buf.Len() > maxInputBytes {
+		return nil, fmt.Errorf("larger than %d bytes", maxInputBytes)
+	}
+	return buf.Bytes(), nil
 }
 
 // load reads one input; it never fails: what cannot be read is reported in the result.
@@ -232,6 +256,11 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 	defer b.Release()
 	b.Reserve(t.Len())
 	ncol := len(f.Columns)
+	for c := range f.Columns {
+		if sb, ok := b.Field(c).(*array.StringBuilder); ok {
+			sb.ReserveData(t.Len() * stringWidth(&f.Columns[c]))
+		}
+	}
 	vals := make([]value, ncol)
 	var problems []string
 	amountCol := f.Col("amount")
@@ -419,4 +448,18 @@ func sortInputs(inputs []connectors.Input) {
 		}
 		return inputs[i].Name < inputs[j].Name
 	})
+}
+
+// stringWidth guesses a string column's bytes per row, to size its builder once.
+func stringWidth(c *feed.Column) int {
+	switch c.Kind {
+	case feed.Ident, feed.Enum:
+		return 10
+	case feed.Digits:
+		return 18
+	}
+	if c.Optional {
+		return 4
+	}
+	return 16
 }

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"runtime"
 	"sync"
 	"time"
@@ -99,7 +98,7 @@ func (s *Source) Fetch(ctx context.Context, date time.Time, progress connectors.
 			Name:    f.Name,
 			Counter: f.Counter,
 			Format:  f.Format,
-			Open:    func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil },
+			Open:    connectors.Bytes(b),
 		})
 		day.Stats[f.Feed].Files++
 		day.Stats[f.Feed].Bytes += int64(len(b))

@@ -13,12 +13,12 @@ import (
 
 // decode returns data as UTF-8 text: a UTF-8 BOM is stripped, and data that is not valid
 // UTF-8 is decoded as GB18030 (a superset of GBK), whose BOM is stripped too. Bytes that
-// are not GB18030 either become U+FFFD; decoding never fails. The result never shares
-// memory with data, so the Table does not depend on the caller's buffer.
+// are not GB18030 either become U+FFFD; decoding never fails. Valid UTF-8 is not copied:
+// the result shares memory with data, which the caller must not modify afterwards.
 func decode(data []byte) string {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if utf8.Valid(data) {
-		return string(data)
+		return unsafe.String(unsafe.SliceData(data), len(data))
 	}
 	return strings.TrimPrefix(decodeGB18030(data), "\uFEFF")
 }

@@ -41,7 +41,8 @@ const (
 // caller can set each aside with its line and raw text. Read returns an *Error only for
 // an input that cannot be read at all: an XLSX that is not a zip archive, would unpack to
 // more than 512 MiB, has no sheet or a sheet that cannot be parsed. It never panics on
-// any input, and the Table does not keep a reference to data.
+// any input. The Table may share memory with data (UTF-8 input is not copied): the caller
+// must not modify data while the Table or any string taken from it is in use.
 func Read(name string, data []byte, xlsx bool, f *feed.Feed) (*Table, error) {
 	if f == nil {
 		return nil, errors.New("dialect.Read: nil feed")
