@@ -220,7 +220,8 @@ func (w *runFile) Close() error {
 
 // Publish makes the run whole and current: it fsyncs every file and directory of the run,
 // renames runs/.tmp-<id> to runs/<id> (a published run of the same id, as a rerun under
-// SOURCE_DATE_EPOCH makes, is moved aside, replaced and then removed), points current at
+// SOURCE_DATE_EPOCH makes, is exchanged with it in one step where the system can, else
+// moved aside, replaced; then it is removed), points current at
 // runs/<id> through a new link renamed over it, and fsyncs the date directory. It fails, and
 // publishes nothing, after any write error or while a file made by Create is still open.
 func (r *Run) Publish() error {
@@ -250,28 +251,44 @@ func (r *Run) publish() error {
 	}
 	runs := filepath.Join(r.dateDir, runsName)
 	final := filepath.Join(runs, r.id)
-	old := ""
+	old := ""        // where a published run of the same id was moved aside
+	swapped := false // r.tmp and final were exchanged: r.tmp holds the replaced run
 	if _, err := os.Lstat(final); err == nil {
-		old = filepath.Join(runs, oldPrefix+r.id)
-		if err := os.RemoveAll(old); err != nil {
+		// A rerun of the same id: swap the two directories in one step, so that current
+		// never names a missing run, even for a moment; where the system cannot, move the
+		// published run aside first (a kill then leaves runs/.old-<id>, which Begin puts back).
+		err := exchangeDirs(r.tmp, final)
+		switch {
+		case err == nil:
+			swapped = true
+		case !errors.Is(err, errors.ErrUnsupported):
 			return err
-		}
-		if err := os.Rename(final, old); err != nil {
-			return err
+		default:
+			old = filepath.Join(runs, oldPrefix+r.id)
+			if err := os.RemoveAll(old); err != nil {
+				return err
+			}
+			if err := os.Rename(final, old); err != nil {
+				return err
+			}
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if err := os.Rename(r.tmp, final); err != nil {
-		if old != "" {
-			os.Rename(old, final) // put the published run back
+	if !swapped {
+		if err := os.Rename(r.tmp, final); err != nil {
+			if old != "" {
+				os.Rename(old, final) // put the published run back
+			}
+			return err
 		}
-		return err
 	}
 	// Until current is switched, a failure takes the run back out of runs/ (Abort then
 	// removes it) and puts back the run of the same id it replaced.
 	rollback := func(err error) error {
-		if rerr := os.Rename(final, r.tmp); rerr == nil && old != "" {
+		if swapped {
+			exchangeDirs(r.tmp, final)
+		} else if rerr := os.Rename(final, r.tmp); rerr == nil && old != "" {
 			os.Rename(old, final)
 		}
 		return err
@@ -294,7 +311,14 @@ func (r *Run) publish() error {
 	if err := syncDir(r.dateDir); err != nil {
 		return err
 	}
-	if old != "" {
+	// The replaced run is garbage now; what is not removed here, the next Begin removes.
+	switch {
+	case swapped:
+		if err := os.RemoveAll(r.tmp); err != nil {
+			return err
+		}
+		return syncDir(runs)
+	case old != "":
 		if err := os.RemoveAll(old); err != nil {
 			return err
 		}
@@ -302,6 +326,9 @@ func (r *Run) publish() error {
 	}
 	return nil
 }
+
+// exchangeDirs is exchange; tests replace it to take the path of systems without it.
+var exchangeDirs = exchange
 
 // syncTree fsyncs every regular file and directory under dir, dir included.
 func syncTree(dir string) error {
