@@ -68,3 +68,24 @@ func (p *termProgress) Done() {
 		p.shown = false
 	}
 }
+
+// logWriter returns a writer for log lines that first clears the progress line, so a log
+// line never runs into it; w itself when there is no progress line.
+func (p *termProgress) logWriter(w io.Writer) io.Writer {
+	if p == nil {
+		return w
+	}
+	return progressLog{p}
+}
+
+type progressLog struct{ p *termProgress }
+
+func (l progressLog) Write(b []byte) (int, error) {
+	l.p.mu.Lock()
+	defer l.p.mu.Unlock()
+	if l.p.shown {
+		fmt.Fprint(l.p.w, "\r\x1b[K")
+		l.p.shown = false
+	}
+	return l.p.w.Write(b)
+}

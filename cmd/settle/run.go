@@ -92,7 +92,8 @@ func runOptionsFrom(c *cli.Context, stderr io.Writer) (*runOptions, error) {
 	if err != nil {
 		return nil, usageError{err}
 	}
-	log, err := newLogger(stderr, c.String("log-format"), c.Bool("quiet"))
+	progress := newProgress(stderr, c.Bool("quiet"))
+	log, err := newLogger(progress.logWriter(stderr), c.String("log-format"), c.Bool("quiet"))
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +120,6 @@ func runOptionsFrom(c *cli.Context, stderr io.Writer) (*runOptions, error) {
 	if c.Int("concurrency") < 1 {
 		return nil, usagef("--concurrency %d: must be at least 1", c.Int("concurrency"))
 	}
-	progress := newProgress(stderr, c.Bool("quiet"))
 	render, err := rendererFrom(c.String("formats"), c.String("lang"), progress)
 	if err != nil {
 		return nil, err

@@ -78,7 +78,7 @@ func (s *Source) Fetch(ctx context.Context, date time.Time, progress connectors.
 				n := done
 				mu.Unlock()
 				if progress != nil {
-					progress.Step("render", n, len(files))
+					progress.Step("generate", n, len(files))
 				}
 			}
 		})
