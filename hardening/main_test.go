@@ -155,10 +155,17 @@ func settle(t *testing.T, envv []string, args ...string) result {
 // settleAs runs the program at path as settle.
 func settleAs(t *testing.T, path string, envv []string, args ...string) result {
 	t.Helper()
+	return settleAsIn(t, path, "", envv, args...)
+}
+
+// settleAsIn runs the program at path as settle in the working directory cwd ("": the test's).
+func settleAsIn(t *testing.T, path, cwd string, envv []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = envv
+	cmd.Dir = cwd
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
