@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -215,11 +216,15 @@ func (l *loader) checkFooter(ld *loaded, t *dialect.Table, f *feed.Feed) {
 		problems = append(problems, fmt.Sprintf("footer says %d row(s), %d read", count, t.Len()))
 	}
 	var sum int64
-	allValid := true
+	allValid, overflow := true, false
 	for i := 0; i < t.Len() && allValid; i++ {
 		v, err := money.Parse(t.Cell(i, amountCol))
 		if err != nil {
 			allValid = false
+		}
+		// v >= 0. A sum beyond int64 is beyond any amount a footer can state.
+		if sum > math.MaxInt64-v {
+			overflow = true
 		}
 		sum += v
 	}
@@ -228,6 +233,8 @@ func (l *loader) checkFooter(ld *loaded, t *dialect.Table, f *feed.Feed) {
 		switch {
 		case err != nil:
 			problems = append(problems, fmt.Sprintf("footer amount %s is not an amount", quote(ft.Amount)))
+		case overflow:
+			problems = append(problems, fmt.Sprintf("footer amount %s, rows add up to more than %s", money.Format(want), money.Format(math.MaxInt64)))
 		case want != sum:
 			problems = append(problems, fmt.Sprintf("footer amount %s, rows add up to %s", money.Format(want), money.Format(sum)))
 		}
