@@ -1,0 +1,379 @@
+// Package boss is the connector for the BOSS report API of FEEDS.md: it reads the day's
+// roster from GET {base}/counters and pulls every feed of every counter from
+// GET {base}/reports/{feed} — about 20,000 pulls for a city — through the faults a real
+// BOSS throws.
+//
+// Requests go out over one kept-alive connection pool, at most Config.Concurrency at a
+// time. An attempt that fails transiently — a 5xx, a timeout, a reset connection, a body
+// cut short (fewer bytes than its Content-Length, or no 合计/合計/TOTAL footer as its last
+// line) — is tried again after an exponential backoff with jitter; a 429 (or 503) is tried
+// again after its Retry-After. A retry waits on a timer, not in a worker, so the other
+// pulls go on meanwhile. 401, 403, 404 and the other 4xx are not retried. A pull that
+// still fails is reported in Day.Missing (FEED_MISSING for that counter) and the run goes
+// on.
+//
+// Bodies are decoded as they stream in: GBK (GB18030) when the Content-Type says so, as
+// they are otherwise; package dialect reads them later like any file.
+package boss
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"settle/connectors"
+	"settle/engine/feed"
+)
+
+// Source pulls a day from the BOSS report API. It is safe for concurrent use; each Fetch
+// is independent.
+type Source struct {
+	cfg    Config
+	base   *url.URL
+	shown  string // Describe: the base without user info
+	client *http.Client
+	tr     *http.Transport
+	log    *slog.Logger
+	jitter func() float64
+
+	// afterFunc schedules f after d (time.AfterFunc); tests replace it to record waits.
+	afterFunc func(d time.Duration, f func())
+	now       func() time.Time
+}
+
+var _ connectors.Source = (*Source)(nil)
+
+// RetryProgress is an optional ability of a connectors.Progress: one that can also show
+// how many retries and failed pulls a stage has had implements it, and Fetch calls
+// StepRetries in place of Step.
+type RetryProgress interface {
+	StepRetries(what string, done, total, retries, failures int)
+}
+
+// New returns a source for cfg after validating it and reading its CA file.
+func New(cfg Config) (*Source, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	base, _ := parseBase(cfg.Base)
+	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("ca_file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca_file %q: no PEM certificate in it", cfg.CAFile)
+		}
+		tlsConf.RootCAs = pool
+	}
+	tr := &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   min(cfg.PullTimeout, 30*time.Second),
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSClientConfig:       tlsConf,
+		TLSHandshakeTimeout:   min(cfg.PullTimeout, 15*time.Second),
+		MaxIdleConns:          cfg.Concurrency,
+		MaxIdleConnsPerHost:   cfg.Concurrency,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	jitter := cfg.Jitter
+	if jitter == nil {
+		jitter = rand.Float64
+	}
+	return &Source{
+		cfg: cfg, base: base, shown: redact(base),
+		client:    &http.Client{Transport: tr},
+		tr:        tr,
+		log:       log,
+		jitter:    jitter,
+		afterFunc: func(d time.Duration, f func()) { time.AfterFunc(d, f) },
+		now:       time.Now,
+	}, nil
+}
+
+// Describe returns the base URL without user info: never a secret.
+func (s *Source) Describe() string { return s.shown }
+
+// Fetch reads date's roster, then pulls every feed of every counter on it. Inputs are
+// named "<feed>/<counter_id>", sorted by feed then name; pulls that failed are in
+// Day.Missing with the counter's city and outlet (the job logs each); Day.Stats counts per
+// feed the pulls, their retries, the pulls that failed and the bytes received of those
+// delivered (as sent, before decoding).
+//
+// Fetch fails when ctx ends, when the roster cannot be read or lists no counter, and when
+// not one pull succeeded (the BOSS answers nothing useful: there is nothing to publish).
+func (s *Source) Fetch(ctx context.Context, date time.Time, progress connectors.Progress) (*connectors.Day, error) {
+	start := s.now()
+	defer s.tr.CloseIdleConnections()
+	day := date.Format("2006-01-02")
+	pctx := ctx
+	if s.cfg.Deadline > 0 {
+		var cancel context.CancelFunc
+		pctx, cancel = context.WithTimeoutCause(ctx, s.cfg.Deadline, fmt.Errorf("the deadline of %v passed", s.cfg.Deadline))
+		defer cancel()
+	}
+	roster, err := s.roster(pctx, day)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
+		return nil, fmt.Errorf("roster of %s: %w", day, err)
+	}
+	s.log.Info("roster read", "date", day, "counters", len(roster), "pulls", len(roster)*int(feed.Count))
+
+	pulls, err := s.pullAll(pctx, day, roster, progress)
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	out := &connectors.Day{Roster: roster}
+	ok := 0
+	var last *pull
+	for i := range pulls {
+		p := &pulls[i]
+		st := &out.Stats[p.feed]
+		st.Pulls++
+		st.Retries += max(p.tries-1, 0)
+		c := roster[p.ctr]
+		name := p.feed.String() + "/" + c.Counter
+		if p.ok {
+			ok++
+			st.Bytes += p.raw
+			data := p.data
+			out.Inputs = append(out.Inputs, connectors.Input{
+				Feed: p.feed, Name: name, Counter: c.Counter, Pull: true, Format: connectors.CSV,
+				Open: func() (io.ReadCloser, error) { return io.NopCloser(newReader(data)), nil },
+			})
+			continue
+		}
+		st.Failures++
+		last = p
+		reason := p.reason(s.cfg.Deadline)
+		out.Missing = append(out.Missing, connectors.Missing{
+			Feed: p.feed, Counter: c.Counter, City: c.City, Outlet: c.Outlet, Reason: reason,
+		})
+		s.log.Debug("pull failed", "feed", p.feed.String(), "counter", c.Counter, "tries", p.tries, "err", reason)
+	}
+	if ok == 0 {
+		return nil, fmt.Errorf("no pull of %s succeeded; %s", day, last.reason(s.cfg.Deadline))
+	}
+	slices.SortFunc(out.Inputs, func(a, b connectors.Input) int {
+		if a.Feed != b.Feed {
+			return int(a.Feed - b.Feed)
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	slices.SortFunc(out.Missing, func(a, b connectors.Missing) int {
+		if a.Feed != b.Feed {
+			return int(a.Feed - b.Feed)
+		}
+		return strings.Compare(a.Counter, b.Counter)
+	})
+	var retries, failures int
+	var bytes int64
+	for _, st := range out.Stats {
+		retries += st.Retries
+		failures += st.Failures
+		bytes += st.Bytes
+	}
+	s.log.Info("pulled", "date", day, "pulls", len(pulls), "retries", retries, "failures", failures,
+		"bytes", bytes, "took", s.now().Sub(start).Round(time.Millisecond))
+	return out, nil
+}
+
+// pull is one feed of one counter.
+type pull struct {
+	feed  feed.ID
+	ctr   int    // index in the roster
+	url   string // the request URL
+	path  string // the request as shown: reports/{feed}?counter=…&date=…
+	tries int
+	done  bool   // finished, successfully or not
+	ok    bool   // the body is in data
+	data  []byte // decoded body
+	raw   int64  // bytes received
+	err   error  // the last failure
+}
+
+// reason says why a failed pull is missing, for FEED_MISSING's detail.
+func (p *pull) reason(deadline time.Duration) string {
+	tries := "1 try"
+	if p.tries != 1 {
+		tries = fmt.Sprintf("%d tries", p.tries)
+	}
+	switch {
+	case !p.done && p.err == nil:
+		return fmt.Sprintf("GET %s: not pulled before the deadline of %v", p.path, deadline)
+	case !p.done:
+		return fmt.Sprintf("GET %s: %v (%s; then the deadline of %v passed)", p.path, p.err, tries, deadline)
+	}
+	return fmt.Sprintf("GET %s: %v (%s)", p.path, p.err, tries)
+}
+
+// pullAll pulls every feed of every counter with Config.Concurrency workers. A pull to be
+// retried waits on a timer and then goes back into the queue, so no worker sleeps. When
+// ctx ends (the deadline) the pulls not done are returned as they are.
+func (s *Source) pullAll(ctx context.Context, day string, roster []connectors.Counter, progress connectors.Progress) ([]pull, error) {
+	pulls := make([]pull, 0, len(roster)*int(feed.Count))
+	for i, c := range roster {
+		q := "?counter=" + url.QueryEscape(c.Counter) + "&date=" + day
+		for _, f := range feed.All {
+			rel := "reports/" + f.String()
+			pulls = append(pulls, pull{feed: f, ctr: i, url: s.base.JoinPath(rel).String() + q, path: rel + q})
+		}
+	}
+	total := len(pulls)
+	// Every pull is in the queue or on a timer at most once, so sends never block.
+	queue := make(chan *pull, total)
+	for i := range pulls {
+		queue <- &pulls[i]
+	}
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	var (
+		finished, succeeded, failed, retried atomic.Int64
+		allDone                              = make(chan struct{})
+		gaveUp                               atomic.Pointer[pull] // the pull that made us give up
+	)
+	rp, _ := progress.(RetryProgress)
+	// Stop early when the first pulls all fail for good: the BOSS is down or refuses us,
+	// and waiting out every pull's retries would only delay the error.
+	giveUpAfter := int64(max(2*s.cfg.Concurrency, 64))
+	finish := func(p *pull) {
+		p.done = true
+		if p.ok {
+			succeeded.Add(1)
+		} else if n := failed.Add(1); n == giveUpAfter && succeeded.Load() == 0 {
+			gaveUp.Store(p)
+			cancel(errNothingPulled)
+		}
+		done := int(finished.Add(1))
+		switch {
+		case rp != nil:
+			rp.StepRetries("pull", done, total, int(retried.Load()), int(failed.Load()))
+		case progress != nil:
+			progress.Step("pull", done, total)
+		}
+		if done == total {
+			close(allDone)
+		}
+	}
+	requeue := func(p *pull) {
+		select {
+		case queue <- p:
+		case <-wctx.Done():
+		}
+	}
+
+	var wg sync.WaitGroup
+	for range min(s.cfg.Concurrency, total) {
+		wg.Go(func() {
+			w := newWorker()
+			for {
+				var p *pull
+				select {
+				case <-wctx.Done():
+					return
+				case p = <-queue:
+				}
+				res := s.get(wctx, p.url, w, true)
+				p.tries++
+				if res.err == nil {
+					p.ok, p.raw, p.data, p.err = true, res.raw, w.keep(), nil
+					finish(p)
+					continue
+				}
+				p.err = res.err
+				if !res.retry || p.tries > s.cfg.Retries || wctx.Err() != nil {
+					finish(p)
+					continue
+				}
+				wait := s.wait(p.tries, res)
+				if dl, ok := wctx.Deadline(); ok && s.now().Add(wait).After(dl) {
+					finish(p) // it could not be tried again in time
+					continue
+				}
+				retried.Add(1)
+				s.log.Debug("retry", "feed", p.feed.String(), "counter", roster[p.ctr].Counter, "try", p.tries,
+					"wait", wait, "err", res.err)
+				s.afterFunc(wait, func() { requeue(p) })
+			}
+		})
+	}
+	select {
+	case <-allDone:
+	case <-wctx.Done():
+	}
+	cancel(nil)
+	wg.Wait()
+	if p := gaveUp.Load(); p != nil && errors.Is(context.Cause(wctx), errNothingPulled) {
+		return nil, fmt.Errorf("gave up after the first %d pulls of %s all failed; %s", giveUpAfter, day, p.reason(s.cfg.Deadline))
+	}
+	return pulls, nil
+}
+
+var errNothingPulled = errors.New("no pull succeeded")
+
+// wait returns how long to wait before try n+1 after res: the Retry-After the server
+// asked for (capped) plus up to one BackoffBase of jitter, or else the backoff.
+func (s *Source) wait(n int, res result) time.Duration {
+	if res.hasRetryAfter {
+		return min(res.retryAfter, s.cfg.MaxRetryAfter) + time.Duration(s.jitter()*float64(s.cfg.BackoffBase))
+	}
+	return backoff(s.cfg.BackoffBase, s.cfg.BackoffMax, n, s.jitter())
+}
+
+// backoff returns the wait before retry n (n ≥ 1): d = base·2ⁿ⁻¹ capped at max, and of
+// it half plus a jittered half ("equal jitter": never less than d/2, so retries spread
+// out without ever coming back at once).
+func backoff(base, maxWait time.Duration, n int, jitter float64) time.Duration {
+	d := base
+	for i := 1; i < n && d < maxWait; i++ {
+		d *= 2
+	}
+	d = min(d, maxWait)
+	return d/2 + time.Duration(jitter*float64(d/2))
+}
+
+// sleep waits d or until ctx ends.
+func (s *Source) sleep(ctx context.Context, d time.Duration) error {
+	ch := make(chan struct{})
+	s.afterFunc(d, func() { close(ch) })
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}

@@ -1,0 +1,325 @@
+package boss
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
+)
+
+// result is the outcome of one attempt.
+type result struct {
+	raw           int64 // bytes received
+	err           error // nil on success
+	retry         bool  // err is transient
+	retryAfter    time.Duration
+	hasRetryAfter bool
+}
+
+// worker holds one goroutine's reusable buffers.
+type worker struct {
+	in  []byte // a chunk of the body as received
+	out []byte // the decoded body of the current attempt, in the arena's free tail
+	dec transform.Transformer
+	// arena is a block that kept bodies are carved out of: bodies are small and many, so
+	// one block holds hundreds of them, each decoded in place, without a copy.
+	arena []byte
+}
+
+const (
+	chunkSize = 32 << 10
+	arenaSize = 1 << 20
+	// minRoom is the free tail a body starts in; a body that outgrows it moves out.
+	minRoom = 64 << 10
+)
+
+func newWorker() *worker {
+	return &worker{in: make([]byte, chunkSize), dec: simplifiedchinese.GB18030.NewDecoder()}
+}
+
+// begin starts a body in the free tail of the arena.
+func (w *worker) begin() {
+	if cap(w.arena)-len(w.arena) < minRoom {
+		w.arena = make([]byte, 0, arenaSize)
+	}
+	w.out = w.arena[len(w.arena):len(w.arena)]
+}
+
+// keep returns the current body for good: the arena moves past it, or, when the body
+// outgrew the arena's free tail, it keeps the array it moved to.
+func (w *worker) keep() []byte {
+	n := len(w.out)
+	b := w.out[:n:n]
+	if n > 0 && len(w.arena) < cap(w.arena) && &w.arena[:len(w.arena)+1][len(w.arena)] == &w.out[0] {
+		w.arena = w.arena[:len(w.arena)+n]
+	}
+	w.out = nil
+	return b
+}
+
+// grow makes room for at least need more bytes in w.out.
+func (w *worker) grow(need int) {
+	if cap(w.out)-len(w.out) >= need {
+		return
+	}
+	grown := make([]byte, len(w.out), max(2*len(w.out)+need, 16<<10))
+	copy(grown, w.out)
+	w.out = grown
+}
+
+func newReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// get performs one attempt of GET rawURL and leaves the decoded body in w.out. With
+// footer set, a body whose last non-blank line is not a 合计/合計/TOTAL footer counts as
+// cut short.
+func (s *Source) get(ctx context.Context, rawURL string, w *worker, footer bool) result {
+	w.begin()
+	actx, cancel := context.WithTimeout(ctx, s.cfg.PullTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return result{err: err}
+	}
+	req.Header.Set("Accept", "text/csv")
+	req.Header.Set("User-Agent", "settle")
+	if s.cfg.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.cfg.Token)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return s.transportFailure(ctx, actx, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		// Read a little of the answer so the connection can be kept.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return s.statusFailure(resp)
+	}
+	raw, err := w.read(resp, s.cfg.MaxBody)
+	if err != nil {
+		if errors.Is(err, errTooLarge) {
+			return result{raw: raw, err: err}
+		}
+		f := s.transportFailure(ctx, actx, err)
+		f.raw = raw
+		return f
+	}
+	if resp.ContentLength >= 0 && raw != resp.ContentLength {
+		return result{raw: raw, retry: true,
+			err: fmt.Errorf("body cut short: %d of %d bytes", raw, resp.ContentLength)}
+	}
+	if footer && !hasFooter(w.out) {
+		return result{raw: raw, retry: true, err: errors.New("body cut short: its last line is not a 合计 footer")}
+	}
+	return result{raw: raw}
+}
+
+var errTooLarge = errors.New("body too large")
+
+// read streams the body into w.out, decoding GBK as it comes when the Content-Type says
+// so, and returns the number of bytes received.
+func (w *worker) read(resp *http.Response, maxBody int64) (int64, error) {
+	gbk := isGBK(resp.Header.Get("Content-Type"))
+	if gbk {
+		w.dec.Reset()
+	}
+	var raw int64
+	pending := 0 // undecoded bytes at the start of w.in
+	for {
+		n, rerr := resp.Body.Read(w.in[pending:])
+		raw += int64(n)
+		if raw > maxBody {
+			return raw, fmt.Errorf("%w: more than %d bytes", errTooLarge, maxBody)
+		}
+		eof := rerr == io.EOF
+		if rerr != nil && !eof {
+			return raw, rerr
+		}
+		src := w.in[:pending+n]
+		if !gbk {
+			w.out = append(w.out, src...)
+			pending = 0
+		} else {
+			var err error
+			if src, err = w.decode(src, eof); err != nil {
+				return raw, err
+			}
+			pending = copy(w.in, src)
+		}
+		if eof {
+			return raw, nil
+		}
+	}
+}
+
+// decode decodes as much of src as it can into w.out and returns what is left (the start
+// of a character cut by the chunk's end). BOSS reports are mostly ASCII, which GBK shares:
+// ASCII runs are copied as they are, and only the stretches between them go through the
+// decoder. A stretch starts at a byte ≥ 0x80 and ends before the next byte < 0x30, which
+// no GBK or GB18030 sequence holds, so no character is ever cut (package dialect decodes
+// files the same way).
+func (w *worker) decode(src []byte, eof bool) ([]byte, error) {
+	for len(src) > 0 {
+		i := 0
+		for i < len(src) && src[i] < utf8.RuneSelf {
+			i++
+		}
+		w.out = append(w.out, src[:i]...)
+		src = src[i:]
+		if len(src) == 0 {
+			break
+		}
+		j := 1
+		for j < len(src) && src[j] >= 0x30 {
+			j++
+		}
+		// Only a stretch that reaches the end of the chunk may end inside a character.
+		final := j < len(src) || eof
+		n, err := w.transform(src[:j], final)
+		if err != nil {
+			return src, err
+		}
+		src = src[n:]
+		if n < j {
+			return src, nil // the start of a character: wait for the next chunk
+		}
+	}
+	return src, nil
+}
+
+// transform decodes src (or all but an unfinished character at its end when !final)
+// into w.out and returns the bytes consumed.
+func (w *worker) transform(src []byte, final bool) (int, error) {
+	done := 0
+	for {
+		w.grow(64)
+		nDst, nSrc, err := w.dec.Transform(w.out[len(w.out):cap(w.out)], src[done:], final)
+		w.out = w.out[:len(w.out)+nDst]
+		done += nSrc
+		switch {
+		case err == nil:
+			return done, nil
+		case errors.Is(err, transform.ErrShortSrc) && !final:
+			return done, nil
+		case errors.Is(err, transform.ErrShortDst):
+			w.grow(3*(len(src)-done) + 16) // a GBK byte never takes more than 3 bytes of UTF-8
+		default:
+			return done, fmt.Errorf("decode GBK: %w", err)
+		}
+	}
+}
+
+// isGBK reports whether a Content-Type names a GBK-family charset.
+func isGBK(contentType string) bool {
+	_, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	switch strings.ToLower(params["charset"]) {
+	case "gbk", "gb2312", "gb18030", "cp936", "x-gbk", "windows-936":
+		return true
+	}
+	return false
+}
+
+// hasFooter reports whether the last non-blank line of b is a footer: its first cell is
+// 合计, 合計 or TOTAL. A line that is not UTF-8 is read as GBK, as package dialect would.
+func hasFooter(b []byte) bool {
+	end := len(b)
+	for end > 0 {
+		i := bytes.LastIndexByte(b[:end], '\n')
+		line := b[i+1 : end]
+		end = max(i, 0)
+		if len(bytes.Trim(line, " \t\r,\"\u3000\ufeff")) == 0 {
+			if i < 0 {
+				return false
+			}
+			continue
+		}
+		if !utf8.Valid(line) {
+			// No charset said GBK, and this is not UTF-8: the dialect will take it for GBK.
+			if dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(line); err == nil {
+				line = dec
+			}
+		}
+		first, _, _ := bytes.Cut(line, []byte(","))
+		first = bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(first), []byte("\ufeff")))
+		first = bytes.TrimSpace(bytes.Trim(first, "\""))
+		switch string(first) {
+		case "合计", "合計", "TOTAL", "Total", "total":
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+// transportFailure classifies an error of the request or of reading the body: every one
+// is transient but a bad certificate (trying again would not help) and the end of ctx.
+func (s *Source) transportFailure(ctx, actx context.Context, err error) result {
+	if ctx.Err() != nil {
+		return result{err: context.Cause(ctx)}
+	}
+	if actx.Err() != nil {
+		return result{retry: true, err: fmt.Errorf("no whole answer within %v", s.cfg.PullTimeout)}
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // the URL is named by the caller, without secrets
+	}
+	var unknown x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var host x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	if errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &host) || errors.As(err, &verify) {
+		return result{err: err}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return result{retry: true, err: errors.New("body cut short: the connection closed before its Content-Length")}
+	}
+	return result{retry: true, err: err}
+}
+
+// statusFailure classifies an answer other than 200.
+func (s *Source) statusFailure(resp *http.Response) result {
+	code := resp.StatusCode
+	r := result{err: fmt.Errorf("%d %s", code, http.StatusText(code))}
+	switch {
+	case code == http.StatusTooManyRequests, code >= 500, code == http.StatusRequestTimeout:
+		r.retry = true
+		if d, ok := retryAfter(resp.Header.Get("Retry-After"), s.now()); ok && (code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable) {
+			r.retryAfter, r.hasRetryAfter = d, true
+		}
+	case code == http.StatusUnauthorized:
+		r.err = fmt.Errorf("%w (is SETTLE_BOSS_TOKEN right?)", r.err)
+	}
+	return r
+}
+
+// retryAfter parses a Retry-After header: seconds, or an HTTP date (RFC 9110 §10.2.3).
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
