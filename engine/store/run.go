@@ -218,12 +218,13 @@ func (w *runFile) Close() error {
 	return nil
 }
 
-// Publish makes the run whole and current: it fsyncs every file and directory of the run,
-// renames runs/.tmp-<id> to runs/<id> (a published run of the same id, as a rerun under
-// SOURCE_DATE_EPOCH makes, is exchanged with it in one step where the system can, else
-// moved aside, replaced; then it is removed), points current at
-// runs/<id> through a new link renamed over it, and fsyncs the date directory. It fails, and
-// publishes nothing, after any write error or while a file made by Create is still open.
+// Publish makes the run whole and current: it fsyncs every file and directory of the run
+// (taking group and other write permission off any that has it), renames runs/.tmp-<id> to
+// runs/<id> (a published run of the same id, as a rerun under SOURCE_DATE_EPOCH makes, is
+// exchanged with it in one step where the system can, else moved aside and replaced; then
+// it is removed), points current at runs/<id> through a new link renamed over it, and
+// fsyncs the date directory. It fails, and publishes nothing, after any write error or
+// while a file made by Create is still open.
 func (r *Run) Publish() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -330,11 +331,25 @@ func (r *Run) publish() error {
 // exchangeDirs is exchange; tests replace it to take the path of systems without it.
 var exchangeDirs = exchange
 
-// syncTree fsyncs every regular file and directory under dir, dir included.
+// syncTree fsyncs every regular file and directory under dir, dir included, and takes the
+// group's and others' write permission off any that has it: a renderer that writes its own
+// files (os.Create: 0666 less the umask) must not leave a published run writable by others
+// under umask 0. Permissions the umask took away stay away.
 func syncTree(dir string) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if d.IsDir() || d.Type().IsRegular() {
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+				if err := os.Chmod(p, perm&^0o022); err != nil {
+					return err
+				}
+			}
 		}
 		switch {
 		case d.IsDir():
