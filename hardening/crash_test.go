@@ -226,14 +226,20 @@ func TestWriteErrorFailsCleanly(t *testing.T) {
 	}
 }
 
-// fsizeEnv asks TestMain, re-executed as a wrapper, to set RLIMIT_FSIZE and ignore SIGXFSZ
-// before it executes settle.
-const fsizeEnv = "HARDENING_FSIZE"
+// fsizeEnv and umaskEnv ask TestMain, re-executed as a wrapper, to set RLIMIT_FSIZE (and
+// ignore SIGXFSZ) or the umask before it executes settle.
+const (
+	fsizeEnv = "HARDENING_FSIZE"
+	umaskEnv = "HARDENING_UMASK"
+)
 
-// settleLimited runs settle through the test binary as a wrapper when fsizeEnv is set.
+// settleLimited runs settle through the test binary as a wrapper when fsizeEnv or umaskEnv
+// is set.
 func settleLimited(t *testing.T, envv []string, args ...string) result {
 	t.Helper()
-	if !slices.ContainsFunc(envv, func(kv string) bool { return strings.HasPrefix(kv, fsizeEnv+"=") }) {
+	if !slices.ContainsFunc(envv, func(kv string) bool {
+		return strings.HasPrefix(kv, fsizeEnv+"=") || strings.HasPrefix(kv, umaskEnv+"=")
+	}) {
 		return settle(t, envv, args...)
 	}
 	self, err := os.Executable()

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -46,24 +45,35 @@ const wrapEnv = "HARDENING_EXEC"
 
 // execLimited replaces this process by the program at path with the arguments of this one,
 // after setting RLIMIT_FSIZE to $HARDENING_FSIZE bytes and ignoring SIGXFSZ, so that a write
-// beyond the limit fails with EFBIG (as a full disk fails with ENOSPC) instead of killing it.
-// The limit binds root too; an ignored signal stays ignored across exec.
+// beyond the limit fails with EFBIG (as a full disk fails with ENOSPC) instead of killing it
+// (the limit binds root too; an ignored signal stays ignored across exec), and the umask to
+// $HARDENING_UMASK (octal).
 func execLimited(path string) {
 	fail := func(err error) {
 		fmt.Fprintln(os.Stderr, "hardening wrapper:", err)
 		os.Exit(125)
 	}
-	n, err := strconv.ParseUint(os.Getenv(fsizeEnv), 10, 64)
-	if err != nil {
-		fail(err)
+	if v := os.Getenv(fsizeEnv); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			fail(err)
+		}
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: n, Max: n}); err != nil {
+			fail(err)
+		}
+		signal.Ignore(syscall.SIGXFSZ)
 	}
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: n, Max: n}); err != nil {
-		fail(err)
+	if v := os.Getenv(umaskEnv); v != "" {
+		n, err := strconv.ParseUint(v, 8, 32)
+		if err != nil {
+			fail(err)
+		}
+		syscall.Umask(int(n))
 	}
-	signal.Ignore(syscall.SIGXFSZ)
 	var envv []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, wrapEnv+"=") && !strings.HasPrefix(kv, fsizeEnv+"=") {
+		k, _, _ := strings.Cut(kv, "=")
+		if k != wrapEnv && k != fsizeEnv && k != umaskEnv {
 			envv = append(envv, kv)
 		}
 	}
@@ -201,6 +211,7 @@ func mustRun(t *testing.T, want int, envv []string, args ...string) result {
 // proc is a settle process running in the background.
 type proc struct {
 	cmd    *exec.Cmd
+	stdout *syncBuffer
 	stderr *syncBuffer
 	done   chan struct{}
 	err    error
@@ -211,8 +222,8 @@ func start(t *testing.T, envv []string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = envv
-	p := &proc{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stdout = io.Discard
+	p := &proc{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stdout = p.stdout
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
