@@ -91,11 +91,14 @@ func New(cfg Config) (*Source, error) {
 			Timeout:   min(cfg.PullTimeout, 30*time.Second),
 			KeepAlive: 30 * time.Second,
 		}).DialContext,
-		ForceAttemptHTTP2:     true,
-		TLSClientConfig:       tlsConf,
-		TLSHandshakeTimeout:   min(cfg.PullTimeout, 15*time.Second),
+		ForceAttemptHTTP2:   true,
+		TLSClientConfig:     tlsConf,
+		TLSHandshakeTimeout: min(cfg.PullTimeout, 15*time.Second),
+		// As many connections as requests in flight, kept alive between them; never more
+		// (a worker may ask before the connection it just used is back in the pool).
 		MaxIdleConns:          cfg.Concurrency,
 		MaxIdleConnsPerHost:   cfg.Concurrency,
+		MaxConnsPerHost:       cfg.Concurrency,
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
