@@ -1,6 +1,6 @@
 // Package hardening holds settle's end-to-end hardening tests (issue 7). They build the real
-// binary once per test binary and run it as a child process, so that SIGKILL, two runs at once,
-// a full disk and hostile input are real:
+// binary once per test binary (TestMain) and run it as a child process, so that SIGKILL, two
+// runs at once, a full disk and hostile input are real:
 //
 //   - reproducible runs: SOURCE_DATE_EPOCH gives byte-identical run directories;
 //   - crash safety: a run killed at any moment leaves the store consistent;

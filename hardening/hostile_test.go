@@ -411,6 +411,8 @@ func TestHostileInput(t *testing.T) {
 					}
 				}
 				if longest < 32000 || longest > 32767 {
+					// Excel's limit of 32767 characters per cell counts UTF-16 units: a character
+					// beyond U+FFFF counts two.
 					t.Errorf("the 200 KB refund reason takes %d UTF-16 units of an XLSX cell, want it cut to Excel's 32767", longest)
 				}
 				for _, ext := range []string{".xlsx", ".pdf"} {
