@@ -193,11 +193,13 @@ type runFile struct {
 	closed bool
 }
 
+// Write writes to the file; an error is remembered by the run (naming the file) and returned
+// as the file system gave it, for the caller to wrap once.
 func (w *runFile) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
 	if err != nil {
 		w.run.mu.Lock()
-		err = w.run.fail(fmt.Errorf("write %q: %w", w.rel, err))
+		w.run.fail(fmt.Errorf("write %q: %w", w.rel, err))
 		w.run.mu.Unlock()
 	}
 	return n, err
