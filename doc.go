@@ -17,4 +17,6 @@
 //	fixtures/           the deterministic BOSS-day generator with its ground truth
 //	cmd/settle/         the command line: flags and config in, exit codes out
 //	bench/              end-to-end benchmarks and peer comparisons
+//	hardening/          end-to-end tests of the real binary: reproducibility, kills, locks,
+//	                    hostile input, secrets and permissions
 package settle
