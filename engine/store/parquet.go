@@ -23,13 +23,22 @@ import (
 // the files depend on their rows alone.
 const CreatedBy = "settle"
 
+// maxDictionaryPage bounds a column's dictionary page. It is far above the default (1 MiB)
+// because a column whose dictionary outgrows the limit falls back to plain encoding part way,
+// and arrow-go then lists the chunk's page encodings from a map, in random order: the same
+// rows would give different bytes. A column of a city-day (unique txn ids included) stays
+// far below it.
+const maxDictionaryPage = 1 << 30
+
 // writeParquet writes rec as one Parquet file with deterministic properties: fixed
-// created_by, Snappy, statistics, no timestamps, and the Arrow schema stored (so field
-// metadata such as unit=fen and txn_time's time zone come back on reading).
+// created_by, Snappy, statistics, no timestamps, dictionaries that never fall back to plain
+// encoding part way (maxDictionaryPage), and the Arrow schema stored (so field metadata such
+// as unit=fen and txn_time's time zone come back on reading).
 func writeParquet(w io.Writer, rec arrow.RecordBatch, mem memory.Allocator) error {
 	props := parquet.NewWriterProperties(
 		parquet.WithCreatedBy(CreatedBy),
 		parquet.WithCompression(compress.Codecs.Snappy),
+		parquet.WithDictionaryPageSizeLimit(maxDictionaryPage),
 		parquet.WithAllocator(mem),
 	)
 	aprops := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem))
