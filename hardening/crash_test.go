@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -247,4 +248,43 @@ func settleLimited(t *testing.T, envv []string, args ...string) result {
 		t.Fatal(err)
 	}
 	return settleAs(t, self, append(envv, wrapEnv+"="+bin), args...)
+}
+
+// TestTermStopsCleanly: SIGTERM (or Ctrl-C) while a run fetches or renders stops it within
+// seconds with exit 1: nothing is published, `current` is as it was and the temporary run
+// directory is removed, not left for the next run.
+func TestTermStopsCleanly(t *testing.T) {
+	t.Parallel()
+	st := filepath.Join(t.TempDir(), "store")
+	tmp := t.TempDir()
+	mustRun(t, 0, env(tmp), "run", "--date", date, "--source", "demo?outlets=2&counters=1", "--store", st, "--quiet")
+	prev, _ := storeState(t, st)
+	for _, phase := range []string{"fetching", "rendering"} {
+		p := start(t, env(tmp), "run", "--date", date, "--source", "demo?outlets=40&counters=5", "--store", st, "--quiet")
+		started := time.Now()
+		reached := waitFor(time.Minute, func() bool {
+			if phase == "fetching" {
+				// Past the start, when the signal handler is in place.
+				return time.Since(started) > 300*time.Millisecond
+			}
+			tr := tmpRuns(st)
+			return len(tr) > 0 && countFiles(tr[0], ".pdf") >= 5
+		})
+		if !reached {
+			t.Fatalf("%s: the run never got there:\n%s", phase, p.stderr.String())
+		}
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		sent := time.Now()
+		code := p.wait(t, time.Minute)
+		if code != 1 || !strings.Contains(p.stderr.String(), "context canceled") {
+			t.Errorf("%s: SIGTERM gave exit %d:\n%s", phase, code, p.stderr.String())
+		}
+		t.Logf("%s: stopped %s after SIGTERM", phase, time.Since(sent).Round(time.Millisecond))
+		if current, leftovers := storeState(t, st); current != prev || len(leftovers) > 0 {
+			t.Errorf("%s: current %q (want %q), leftovers %v", phase, current, prev, leftovers)
+		}
+	}
+	noFilesOutside(t, tmp)
 }
