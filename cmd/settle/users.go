@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"settle/web/users"
+)
+
+func usersCommand(stderr io.Writer) *cli.Command {
+	fileFlags := []cli.Flag{
+		&cli.StringFlag{Name: "store", Value: defaultStore(), Usage: "run store directory (env SETTLE_STORE)"},
+		&cli.StringFlag{Name: "users", Usage: "users file (default <store>/users.json)"},
+	}
+	return &cli.Command{
+		Name:  "users",
+		Usage: "manage who may log in to `settle serve`",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "add",
+				Usage:     "add a user (the password is read from stdin, or asked for on a terminal)",
+				UsageText: "settle users add NAME --role clerk|reviewer|auditor [--counters ID,...] [--outlets ID,...] [--display NAME] [--replace]",
+				Description: "A clerk sees the counters listed (--counters), a reviewer the counters of the outlets listed\n" +
+					"(--outlets), an auditor every counter, read-only. The password (at least 8 characters) is\n" +
+					"kept as a bcrypt hash; it is read from the first line of stdin, or asked for twice on a\n" +
+					"terminal. --replace changes an existing user (and ends their sessions).",
+				Flags: append([]cli.Flag{
+					&cli.StringFlag{Name: "role", Usage: "clerk, reviewer or auditor (required)"},
+					&cli.StringSliceFlag{Name: "counters", Usage: "a clerk's counter ids"},
+					&cli.StringSliceFlag{Name: "outlets", Usage: "a reviewer's outlet ids"},
+					&cli.StringFlag{Name: "display", Usage: "the name to show, e.g. 张三"},
+					&cli.BoolFlag{Name: "replace", Usage: "replace the user if it exists"},
+				}, fileFlags...),
+				Action: func(c *cli.Context) error {
+					args, err := lateFlags(c)
+					if err != nil {
+						return err
+					}
+					if len(args) != 1 {
+						return usagef("users add: want one NAME, got %d arguments", len(args))
+					}
+					if c.String("role") == "" {
+						return usagef("users add: --role is required (clerk, reviewer or auditor)")
+					}
+					role, err := users.ParseRole(c.String("role"))
+					if err != nil {
+						return usagef("--role: %v", err)
+					}
+					u := users.User{Name: args[0], Display: c.String("display"), Role: role,
+						Counters: splitList(c.StringSlice("counters")), Outlets: splitList(c.StringSlice("outlets"))}
+					password, err := readPassword(c.App.Reader, stderr)
+					if err != nil {
+						return err
+					}
+					path := usersPath(c)
+					if err := addUser(path, u, password, c.Bool("replace")); err != nil {
+						return err
+					}
+					fmt.Fprintf(c.App.Writer, "user %s (%s) saved in %s\n", u.Name, u.Role, path)
+					return nil
+				},
+			},
+			{
+				Name:      "list",
+				Usage:     "list the users: name, role, scope",
+				UsageText: "settle users list [--users FILE]",
+				Flags:     fileFlags,
+				Action: func(c *cli.Context) error {
+					f, err := users.Load(usersPath(c))
+					if err != nil {
+						return err
+					}
+					for _, u := range f.Users {
+						scope := strings.Join(append(u.Counters, u.Outlets...), ",")
+						if u.Role == users.Auditor {
+							scope = "*"
+						}
+						fmt.Fprintf(c.App.Writer, "%-16s %-9s %s\t%s\n", u.Name, u.Role, scope, u.Display)
+					}
+					return nil
+				},
+			},
+			{
+				Name:      "remove",
+				Usage:     "remove a user (their sessions end)",
+				UsageText: "settle users remove NAME [--users FILE]",
+				Flags:     fileFlags,
+				Action: func(c *cli.Context) error {
+					args, err := lateFlags(c)
+					if err != nil {
+						return err
+					}
+					if len(args) != 1 {
+						return usagef("users remove: want one NAME, got %d arguments", len(args))
+					}
+					name := args[0]
+					return users.Update(usersPath(c), func(f *users.File) error {
+						if !f.Remove(name) {
+							return usagef("users remove: no user %q", name)
+						}
+						return nil
+					})
+				},
+			},
+		},
+	}
+}
+
+// lateFlags parses the flags that follow the NAME (urfave/cli stops at the first argument),
+// so that `settle users add zhang --role clerk` reads as written.
+func lateFlags(c *cli.Context) ([]string, error) {
+	var args []string
+	all := c.Args().Slice()
+	for i := 0; i < len(all); i++ {
+		a := all[i]
+		if a == "--" {
+			return append(args, all[i+1:]...), nil
+		}
+		if len(a) < 2 || a[0] != '-' {
+			args = append(args, a)
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		var fl cli.Flag
+		for _, f := range c.Command.Flags {
+			if slices.Contains(f.Names(), name) {
+				fl = f
+			}
+		}
+		if fl == nil {
+			return nil, usagef("flag provided but not defined: -%s", name)
+		}
+		if _, isBool := fl.(*cli.BoolFlag); isBool && !hasValue {
+			value, hasValue = "true", true
+		}
+		if !hasValue {
+			if i+1 == len(all) {
+				return nil, usagef("flag needs an argument: -%s", name)
+			}
+			i++
+			value = all[i]
+		}
+		if err := c.Set(name, value); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	return args, nil
+}
+
+func usersPath(c *cli.Context) string {
+	if p := c.String("users"); p != "" {
+		return p
+	}
+	return filepath.Join(c.String("store"), "users.json")
+}
+
+// splitList flattens comma-separated values and drops empty ones.
+func splitList(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// addUser adds u to the users file at path, making the file (and its folder) if needed.
+func addUser(path string, u users.User, password []byte, replace bool) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("users file %q: %w", path, err)
+	}
+	err := users.Update(path, func(f *users.File) error { return f.Add(u, password, 0, replace) })
+	if errors.Is(err, users.ErrInvalid) || errors.Is(err, users.ErrExists) {
+		return usageError{err}
+	}
+	return err
+}
+
+// readPassword asks twice on a terminal (without echo) or reads the first line of in.
+func readPassword(in io.Reader, stderr io.Writer) ([]byte, error) {
+	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "password: ")
+		p1, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return nil, fmt.Errorf("read password: %w", err)
+		}
+		fmt.Fprint(stderr, "again: ")
+		p2, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return nil, fmt.Errorf("read password: %w", err)
+		}
+		if string(p1) != string(p2) {
+			return nil, usagef("the two passwords differ")
+		}
+		return p1, nil
+	}
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read password from stdin: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return nil, usagef("no password on stdin (pipe it in, or run on a terminal to be asked)")
+	}
+	return []byte(line), nil
+}

@@ -1,0 +1,202 @@
+package main
+
+// `settle serve`: the clerks' one-click pages (package web). The file is not serve.go: that
+// name holds `settle fixtures serve`, the BOSS report API simulator.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"settle/engine"
+	"settle/engine/money"
+	"settle/engine/store"
+	"settle/job"
+	"settle/web"
+)
+
+func webServeCommand(stderr io.Writer) *cli.Command {
+	def := web.NewConfig()
+	return &cli.Command{
+		Name:      "serve",
+		Usage:     "serve the one-click settlement pages: clerks run and certify, reviewers approve, auditors compare",
+		UsageText: "settle serve --addr 127.0.0.1:8080 --store DIR [--source SRC] [--users FILE] [options]",
+		Description: "Pages in Chinese (English on request) for the hall's intranet. A clerk settles a day with one\n" +
+			"click and certifies their counter; the reviewer of the outlet approves it, which locks the\n" +
+			"counter-day; an auditor browses runs, manifests and the diff of any two. Users come from\n" +
+			"--users (default <store>/users.json; see `settle users add`). Sign-offs are appended to\n" +
+			"<store>/signoff.log, each line MACed with <store>/signoff.key; the session key is\n" +
+			"<store>/web.secret (both made on first start, mode 0600; keep signoff.key with the log).\n" +
+			"SIGINT or SIGTERM stops it gracefully: requests in flight finish, a run going on is abandoned\n" +
+			"(it publishes nothing).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "address to listen on (port 0: any free port)"},
+			&cli.StringFlag{Name: "store", Value: defaultStore(), Usage: "run store directory (env SETTLE_STORE)"},
+			&cli.StringFlag{Name: "source", Value: "demo", Usage: "where the one-click run fetches the day, as for settle run: a directory, an http(s):// BOSS API URL, or demo[?...]"},
+			&cli.StringFlag{Name: "users", Usage: "users file (default <store>/users.json)"},
+			&cli.StringFlag{Name: "lang", Value: "zh", Usage: "language of the rendered reports: zh or en"},
+			&cli.IntFlag{Name: "lookback", Value: 90, Usage: "days a reversal may reach back into stored runs"},
+			&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "parallel pulls from the BOSS report API"},
+			&cli.StringFlag{Name: "amount-ceiling", Value: "1000000.00", Usage: "amounts above this many yuan are malformed"},
+			&cli.DurationFlag{Name: "lock-timeout", Value: 10 * time.Minute, Usage: "how long a run waits for another run of the same date"},
+			&cli.DurationFlag{Name: "session-ttl", Value: def.SessionTTL, Usage: "how long a login lasts"},
+			&cli.StringFlag{Name: "tls-cert", Usage: "serve HTTPS with this certificate (PEM); cookies are then Secure"},
+			&cli.StringFlag{Name: "tls-key", Usage: "the certificate's private key (PEM)"},
+			&cli.BoolFlag{Name: "secure-cookies", Usage: "mark cookies Secure (behind an HTTPS proxy)"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
+			&cli.BoolFlag{Name: "quiet", Usage: "only warnings in the log (no access log)"},
+		},
+		Action: func(c *cli.Context) error {
+			opts, err := webOptionsFrom(c, stderr)
+			if err != nil {
+				return err
+			}
+			return serveWeb(c.Context, opts, c.App.Writer)
+		},
+	}
+}
+
+type webOptions struct {
+	addr, storeDir    string
+	tlsCert, tlsKey   string
+	cfg               web.Config
+	log               *slog.Logger
+	shutdownDeadline  time.Duration
+	readHeaderTimeout time.Duration
+}
+
+func webOptionsFrom(c *cli.Context, stderr io.Writer) (*webOptions, error) {
+	log, err := newLogger(stderr, c.String("log-format"), c.Bool("quiet"))
+	if err != nil {
+		return nil, err
+	}
+	now, err := job.Clock()
+	if err != nil {
+		return nil, usageError{err}
+	}
+	ecfg := engine.NewConfig()
+	ecfg.Lookback = c.Int("lookback")
+	if ecfg.Lookback < 0 {
+		return nil, usagef("--lookback %d: must not be negative", ecfg.Lookback)
+	}
+	ceiling, err := money.Parse(c.String("amount-ceiling"))
+	if err != nil || ceiling == 0 {
+		return nil, usagef("--amount-ceiling %q: want an amount in yuan above 0", c.String("amount-ceiling"))
+	}
+	ecfg.Ceiling = ceiling
+	if c.Int("concurrency") < 1 {
+		return nil, usagef("--concurrency %d: must be at least 1", c.Int("concurrency"))
+	}
+	// The pages serve both reports of every counter: both formats, always.
+	render, err := rendererFrom("xlsx,pdf", c.String("lang"), nil)
+	if err != nil {
+		return nil, err
+	}
+	src, err := sourceFrom(c.String("source"), c.Int("concurrency"), log)
+	if err != nil {
+		return nil, err
+	}
+	o := &webOptions{addr: c.String("addr"), storeDir: c.String("store"), log: log,
+		tlsCert: c.String("tls-cert"), tlsKey: c.String("tls-key"),
+		shutdownDeadline: 15 * time.Second, readHeaderTimeout: 10 * time.Second}
+	if o.addr == "" {
+		return nil, usagef("--addr: required, e.g. 127.0.0.1:8080")
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return nil, usagef("--tls-cert and --tls-key go together")
+	}
+	cfg := web.NewConfig()
+	cfg.UsersFile = c.String("users")
+	if cfg.UsersFile == "" {
+		cfg.UsersFile = filepath.Join(o.storeDir, "users.json")
+	}
+	cfg.Job = job.Config{Source: src, Engine: ecfg, Render: render, LockTimeout: c.Duration("lock-timeout"),
+		FailOn: "never", Log: log, Now: now}
+	cfg.Log = log
+	cfg.SessionTTL = c.Duration("session-ttl")
+	cfg.SecureCookies = c.Bool("secure-cookies") || o.tlsCert != ""
+	o.cfg = cfg
+	return o, nil
+}
+
+// serveWeb serves the pages until ctx ends (SIGINT, SIGTERM), then lets the requests in
+// flight finish, abandons any run going on and closes the sign-off log.
+func serveWeb(ctx context.Context, o *webOptions, stdout io.Writer) error {
+	st, err := store.Open(o.storeDir)
+	if err != nil {
+		return err
+	}
+	o.cfg.Store = st
+	if err := o.cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	if _, err := os.Stat(o.cfg.UsersFile); errors.Is(err, fs.ErrNotExist) {
+		return usagef("--users %q: no such file: add a user first with `settle users add NAME --role clerk|reviewer|auditor`", o.cfg.UsersFile)
+	}
+	srv, err := web.New(o.cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return usagef("--addr %s: %v", o.addr, err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: o.readHeaderTimeout,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(slogWriter{o.log}, "", 0),
+	}
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "serving %s://%s (store %s, users %s)\n", scheme, ln.Addr(), o.storeDir, o.cfg.UsersFile)
+	done := make(chan error, 1)
+	go func() {
+		if o.tlsCert != "" {
+			done <- hs.ServeTLS(ln, o.tlsCert, o.tlsKey)
+			return
+		}
+		done <- hs.Serve(ln)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	o.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownDeadline)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		hs.Close()
+		return fmt.Errorf("shut down: %w", err)
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// slogWriter sends net/http's own complaints (TLS handshakes, bad requests) to the log.
+type slogWriter struct{ log *slog.Logger }
+
+func (w slogWriter) Write(b []byte) (int, error) {
+	w.log.Warn("http server", "msg", string(b))
+	return len(b), nil
+}

@@ -1,0 +1,480 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"settle/web/users"
+)
+
+// Cookie names.
+const (
+	sessionCookie = "settle_session"
+	loginCookie   = "settle_login" // binds the login form's CSRF token before there is a session
+	langCookie    = "settle_lang"
+)
+
+// secretSize is the size of the HMAC key in bytes.
+const secretSize = 32
+
+// loadSecret reads the key at path, or makes one (mode 0600) when there is none. A key that
+// others may read is refused: whoever reads it can forge any session.
+func loadSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := makeSecret(path); err != nil {
+			return nil, err
+		}
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read secret %q: %w", path, err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read secret %q: %w", path, err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("secret %q has mode %04o: others may read it; chmod 600 it", path, fi.Mode().Perm())
+	}
+	if len(b) < secretSize {
+		return nil, fmt.Errorf("secret %q: %d bytes, want at least %d", path, len(b), secretSize)
+	}
+	return b, nil
+}
+
+// makeSecret writes a new random key to a temporary file and links it to path, so that two
+// servers starting at once agree on one key.
+func makeSecret(path string) error {
+	key := make([]byte, secretSize)
+	rand.Read(key)
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".web-secret-*")
+	if err != nil {
+		return fmt.Errorf("make secret %q: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("make secret %q: %w", path, err)
+	}
+	_, err = tmp.Write(key)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("make secret %q: %w", path, err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("make secret %q: %w", path, err)
+	}
+	return nil
+}
+
+// mac is the HMAC-SHA256 of the parts under the server's key, base64url.
+func (s *Server) mac(parts ...string) string {
+	h := hmac.New(sha256.New, s.secret)
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
+}
+
+func randomToken() string {
+	b := make([]byte, 18)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// fileStamp tells whether a file changed.
+type fileStamp struct {
+	size int64
+	mod  time.Time
+}
+
+// userSource is the users file, read again when its size or modification time changes.
+type userSource struct {
+	path  string
+	mu    sync.Mutex
+	stamp fileStamp
+	file  *users.File
+}
+
+func newUserSource(path string) (*userSource, error) {
+	us := &userSource{path: path}
+	if _, err := us.get(); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("users file %q does not exist: add a user with `settle users add NAME --role ...`", path)
+		}
+		return nil, err
+	}
+	return us, nil
+}
+
+// get returns the users, reading the file again if it changed. A file that became
+// unreadable or invalid keeps the last good content (and the error is returned with it).
+func (us *userSource) get() (*users.File, error) {
+	us.mu.Lock()
+	defer us.mu.Unlock()
+	fi, err := os.Stat(us.path)
+	if err != nil {
+		if us.file != nil {
+			return us.file, nil
+		}
+		return nil, fmt.Errorf("read users %q: %w", us.path, err)
+	}
+	st := fileStamp{fi.Size(), fi.ModTime()}
+	if us.file != nil && st == us.stamp {
+		return us.file, nil
+	}
+	f, err := users.Load(us.path)
+	if err != nil {
+		if us.file != nil {
+			return us.file, err
+		}
+		return nil, err
+	}
+	us.file, us.stamp = f, st
+	return f, nil
+}
+
+// session is a logged-in request.
+type session struct {
+	user  *users.User
+	nonce string
+	exp   time.Time
+	csrf  string
+	l     *lang
+}
+
+// newSessionCookie signs name|nonce|expiry|password fingerprint.
+func (s *Server) newSessionCookie(u *users.User) *http.Cookie {
+	exp := s.now().Add(s.cfg.SessionTTL)
+	payload := strings.Join([]string{u.Name, randomToken(), strconv.FormatInt(exp.Unix(), 10), u.Fingerprint()}, "|")
+	val := base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + s.mac("session", payload)
+	return s.cookie(sessionCookie, val, int(s.cfg.SessionTTL.Seconds()))
+}
+
+func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode}
+}
+
+// session returns the request's session, or nil: no cookie, a bad signature, expired,
+// logged out, or a user removed or with another password since.
+func (s *Server) session(r *http.Request) *session {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	enc, sig, ok := strings.Cut(c.Value, ".")
+	if !ok {
+		return nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		return nil
+	}
+	payload := string(raw)
+	if !hmac.Equal([]byte(sig), []byte(s.mac("session", payload))) {
+		return nil
+	}
+	parts := strings.Split(payload, "|")
+	if len(parts) != 4 {
+		return nil
+	}
+	secs, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil {
+		return nil
+	}
+	exp := time.Unix(secs, 0)
+	if !s.now().Before(exp) || s.revoked.has(parts[1]) {
+		return nil
+	}
+	f, err := s.users.get()
+	if f == nil {
+		if err != nil {
+			s.log.Error("users file", "err", err)
+		}
+		return nil
+	}
+	u, ok := f.Get(parts[0])
+	if !ok || u.Fingerprint() != parts[3] {
+		return nil
+	}
+	return &session{user: u, nonce: parts[1], exp: exp, csrf: s.mac("csrf", parts[1]), l: s.langOf(r)}
+}
+
+// langOf is the request's page language: its cookie, else Chinese.
+func (s *Server) langOf(r *http.Request) *lang {
+	if c, err := r.Cookie(langCookie); err == nil {
+		if l, ok := langs[c.Value]; ok {
+			return l
+		}
+	}
+	return langs["zh"]
+}
+
+// page wraps a handler of a page: without a session a GET goes to the login page and any
+// other method gets 401; a POST must carry the session's CSRF token (403 otherwise).
+func (s *Server) page(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
+	return s.authed(h, true)
+}
+
+// api wraps a handler of data (downloads, progress): 401 without a session.
+func (s *Server) api(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
+	return s.authed(h, false)
+}
+
+func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *session), redirect bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		sess := s.session(r)
+		if sess == nil {
+			if redirect && r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			s.fail(w, r, nil, http.StatusUnauthorized, "login_expired")
+			return
+		}
+		infoOf(r).user = sess.user.Name
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+			if err := r.ParseForm(); err != nil {
+				s.fail(w, r, sess, http.StatusBadRequest, "bad_request")
+				return
+			}
+			if !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(sess.csrf)) {
+				s.fail(w, r, sess, http.StatusForbidden, "login_expired")
+				return
+			}
+		}
+		h(w, r, sess)
+	}
+}
+
+// safeNext returns next when it is a path of this site, else "/".
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || len(next) > 2048 {
+		return "/"
+	}
+	// Browsers drop tabs and newlines from URLs and read '\' as '/': "/\t/evil" would be "//evil".
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c <= ' ' || c == 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/"
+	}
+	return next
+}
+
+type loginData struct {
+	base
+	Next, Token, Name, Error string
+}
+
+// loginPage shows the login form, with a CSRF token bound to a cookie of its own.
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	next := safeNext(r.URL.Query().Get("next"))
+	if sess := s.session(r); sess != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	s.showLogin(w, r, http.StatusOK, next, "", "")
+}
+
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, next, name, msg string) {
+	nonce := ""
+	if c, err := r.Cookie(loginCookie); err == nil && len(c.Value) >= 16 && len(c.Value) <= 64 {
+		nonce = c.Value
+	} else {
+		nonce = randomToken()
+		http.SetCookie(w, s.cookie(loginCookie, nonce, 3600))
+	}
+	d := loginData{base: s.base(r, nil, "login"), Next: next, Token: s.mac("login", nonce), Name: name, Error: msg}
+	s.render(w, status, "login", d)
+}
+
+// loginSlots bounds the bcrypt comparisons going on at once.
+var loginSlots = make(chan struct{}, max(2, runtime.NumCPU()))
+
+// login checks the form's token, the attempt limits and the password, then sets the
+// session cookie.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, nil, http.StatusBadRequest, "bad_request")
+		return
+	}
+	l := s.langOf(r)
+	next := safeNext(r.PostFormValue("next"))
+	name := strings.TrimSpace(r.PostFormValue("username"))
+	c, err := r.Cookie(loginCookie)
+	if err != nil || !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(s.mac("login", c.Value))) {
+		s.showLogin(w, r, http.StatusForbidden, next, name, l.T("login_expired"))
+		return
+	}
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	ip := clientIP(r)
+	userKey, ipKey := "user:"+name, "ip:"+ip
+	if wait := max(s.limiter.blocked(userKey, 1), s.limiter.blocked(ipKey, 4)); wait > 0 {
+		s.log.Warn("login refused: too many failures", "user", name, "remote", ip)
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		s.showLogin(w, r, http.StatusTooManyRequests, next, name, l.Tf("login_limited", int(wait.Minutes())+1))
+		return
+	}
+	f, err := s.users.get()
+	if f == nil {
+		s.log.Error("users file", "err", err)
+		s.fail(w, r, nil, http.StatusInternalServerError, "server_error")
+		return
+	}
+	loginSlots <- struct{}{}
+	u, ok := f.Check(name, []byte(r.PostFormValue("password")))
+	<-loginSlots
+	if !ok {
+		s.limiter.fail(userKey)
+		s.limiter.fail(ipKey)
+		s.log.Warn("login failed", "user", name, "remote", ip)
+		s.showLogin(w, r, http.StatusUnauthorized, next, name, l.T("login_failed"))
+		return
+	}
+	s.limiter.reset(userKey)
+	infoOf(r).user = u.Name
+	s.log.Info("login", "user", u.Name, "role", string(u.Role), "remote", ip)
+	http.SetCookie(w, s.cookie(loginCookie, "", -1))
+	http.SetCookie(w, s.newSessionCookie(u))
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// logout ends the session: its nonce is refused until it would have expired anyway.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess *session) {
+	s.revoked.add(sess.nonce, sess.exp)
+	http.SetCookie(w, s.cookie(sessionCookie, "", -1))
+	s.log.Info("logout", "user", sess.user.Name)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// setLang switches the page language and goes back to next.
+func (s *Server) setLang(w http.ResponseWriter, r *http.Request) {
+	code := r.PathValue("lang")
+	if _, ok := langs[code]; !ok {
+		s.fail(w, r, nil, http.StatusNotFound, "not_found")
+		return
+	}
+	http.SetCookie(w, s.cookie(langCookie, code, 365*24*3600))
+	http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+}
+
+// limiter counts failures per key within a window.
+type limiter struct {
+	mu     sync.Mutex
+	max    int
+	window time.Duration
+	fails  map[string][]time.Time
+	now    func() time.Time
+}
+
+func newLimiter(maxFails int, window time.Duration) *limiter {
+	return &limiter{max: maxFails, window: window, fails: map[string][]time.Time{}, now: time.Now}
+}
+
+// prune drops the failures older than the window; l.mu must be held.
+func (l *limiter) prune(key string, now time.Time) []time.Time {
+	ts := l.fails[key]
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) >= l.window {
+		i++
+	}
+	ts = ts[i:]
+	if len(ts) == 0 {
+		delete(l.fails, key)
+	} else {
+		l.fails[key] = ts
+	}
+	return ts
+}
+
+// blocked returns how long key is blocked: it has had factor×max failures within the window.
+func (l *limiter) blocked(key string, factor int) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	ts := l.prune(key, now)
+	if len(ts) < l.max*factor {
+		return 0
+	}
+	return l.window - now.Sub(ts[len(ts)-l.max*factor])
+}
+
+func (l *limiter) fail(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if len(l.fails) > 100_000 { // bound the memory an attacker can make us hold
+		for k := range l.fails {
+			l.prune(k, now)
+		}
+	}
+	ts := l.prune(key, now)
+	if len(ts) >= 64 {
+		ts = ts[1:]
+	}
+	l.fails[key] = append(ts, now)
+}
+
+func (l *limiter) reset(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.fails, key)
+}
+
+// revocations are the sessions logged out before they expired.
+type revocations struct {
+	mu sync.Mutex
+	m  map[string]time.Time
+}
+
+func (v *revocations) add(nonce string, exp time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	now := time.Now()
+	for n, e := range v.m {
+		if now.After(e) {
+			delete(v.m, n)
+		}
+	}
+	v.m[nonce] = exp
+}
+
+func (v *revocations) has(nonce string) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	_, ok := v.m[nonce]
+	return ok
+}

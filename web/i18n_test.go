@@ -1,0 +1,69 @@
+package web
+
+import (
+	"io/fs"
+	"regexp"
+	"strings"
+	"testing"
+
+	"settle/engine/diff"
+	"settle/web/signoff"
+	"settle/web/users"
+)
+
+// Every message the templates and handlers name exists in both languages.
+func TestMessages(t *testing.T) {
+	for k, v := range messages {
+		if v[0] == "" || v[1] == "" {
+			t.Errorf("message %q lacks a language", k)
+		}
+	}
+	need := map[string]bool{}
+	re := regexp.MustCompile(`\.(?:T|Tf) "([a-z_]+)"`)
+	fs.WalkDir(templateFS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := templateFS.ReadFile(p)
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			need[m[1]] = true
+		}
+		return nil
+	})
+	for _, r := range []users.Role{users.Clerk, users.Reviewer, users.Auditor} {
+		need["role_"+string(r)] = true
+	}
+	for _, a := range []signoff.Action{signoff.Certify, signoff.Approve, signoff.Return, signoff.Reopen} {
+		need["act_"+string(a)] = true
+		need["ok_"+string(a)] = true
+	}
+	for _, s := range []string{"queued", "start", "render", "scan", "pull", "read", "reports"} {
+		need["stage_"+s] = true
+	}
+	for _, k := range []string{diff.KindSettlement, diff.KindVariance, diff.KindException} {
+		need["kind_"+k] = true
+	}
+	for _, c := range []diff.Change{diff.Changed, diff.Added, diff.Removed, diff.Resolved} {
+		need["change_"+string(c)] = true
+	}
+	for _, c := range []string{diff.CauseInputs, diff.CauseVersion, diff.CauseBoth, diff.CauseNeither} {
+		need["cause_"+c] = true
+	}
+	for _, k := range []string{"state_open", "state_certified", "state_approved", "state_returned", "state_reopened",
+		"err_stale", "err_state", "err_incomplete", "err_errors_need_note", "err_confirm", "err_comment_required", "err_future",
+		"forbidden", "forbidden_counter", "not_found", "bad_request", "server_error", "login_expired", "login_failed", "login_limited",
+		"counter_absent", "pinned_missing", "report_altered", "elapsed"} {
+		need[k] = true
+	}
+	for k := range need {
+		if _, ok := messages[k]; !ok {
+			t.Errorf("message %q is used but not defined", k)
+		}
+	}
+	if got := langs["en"].Pay("CASH") + "/" + langs["zh"].Pay("CASH") + "/" + langs["zh"].Cat("CARD"); got != "Cash/现金/商务卡" {
+		t.Errorf("names: %s", got)
+	}
+	if strings.Contains(langs["zh"].Code("DEPOSIT_SHORT"), "DEPOSIT") {
+		t.Errorf("code description: %s", langs["zh"].Code("DEPOSIT_SHORT"))
+	}
+}

@@ -1,0 +1,361 @@
+// Package web is `settle serve`: the pages of the hall's intranet where a clerk settles a day
+// with one click and certifies their counter's report, a reviewer approves it (which locks the
+// counter-day), and an auditor browses the runs, their manifests and the diff of any two.
+//
+// Pages are rendered on the server with html/template; the CSS and the few lines of script
+// (progress polling) are embedded, so the binary works offline. Chinese by default, English
+// on request.
+//
+// Security, in one place:
+//   - sessions are HMAC-signed, HttpOnly, SameSite=Strict cookies keyed by a secret kept in
+//     the store (web.secret, mode 0600, made on first start); they end after SessionTTL, on
+//     logout, and when the user's password changes or the user is removed;
+//   - every form carries a CSRF token bound to the session (the login form one bound to a
+//     cookie); a POST without it is refused with 403;
+//   - every handler checks the role and the counter/outlet scope on the server, before it
+//     looks anything up: a clerk who types another counter's URL gets 403;
+//   - downloads are served only from the run store, from ids checked against
+//     [A-Za-z0-9_-]{1,32} and run ids against the store's own check, and only when the file's
+//     sha256 is the one its manifest (and a sign-off, when pinned) records;
+//   - failed logins are limited per user name and per address; an unknown name costs a bcrypt
+//     comparison like a known one;
+//   - responses carry a strict Content-Security-Policy (no inline script, no other origin);
+//   - the sign-off log (package signoff) is append-only, chained and MACed under its own key
+//     (signoff.key), and what a sign-off pinned is served only while its sha256 still holds.
+//
+// The period lock: a clerk's certification and a reviewer's approval pin the run they saw.
+// While a counter-day is certified or approved its page and downloads are that run's, even
+// after later runs of the date publish; a reviewer's return or reopening (with a comment, in
+// the log) lets the counter show the date's current run again.
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"settle/engine"
+	"settle/engine/money"
+	"settle/engine/store"
+	"settle/job"
+	"settle/web/signoff"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Config of a Server.
+type Config struct {
+	Store *store.Store
+	// UsersFile is the users file (package users); it is read again when it changes.
+	UsersFile string
+	// Job is the template of a one-click run: Source, Engine, Render, LockTimeout, FailOn and
+	// Now as `settle run` would set them. Date, Store and Progress are filled per run.
+	Job job.Config
+	// Log receives the access log and the server's own records.
+	Log *slog.Logger
+	// Now is the clock of sessions, sign-offs and the default date (yesterday).
+	Now func() time.Time
+	// SessionTTL is how long a login lasts.
+	SessionTTL time.Duration
+	// SecureCookies marks the cookies Secure: set it when the pages are served over HTTPS.
+	SecureCookies bool
+	// LoginFailures failed logins of one user name, or 4× as many from one address, within
+	// LoginWindow block further attempts until the window has passed.
+	LoginFailures int
+	LoginWindow   time.Duration
+	// MaxRuns bounds the runs going on at once (each takes a date's lock in the store).
+	MaxRuns int
+}
+
+// NewConfig returns the defaults: 12-hour sessions, 5 failures per 15 minutes, one run at
+// a time.
+func NewConfig() Config {
+	return Config{
+		Now:           time.Now,
+		SessionTTL:    12 * time.Hour,
+		LoginFailures: 5,
+		LoginWindow:   15 * time.Minute,
+		MaxRuns:       1,
+	}
+}
+
+// Validate checks the configuration; errors name the field.
+func (c *Config) Validate() error {
+	switch {
+	case c.Store == nil:
+		return errors.New("store: required")
+	case c.UsersFile == "":
+		return errors.New("users: a users file is required (settle users add)")
+	case c.Job.Source == nil:
+		return errors.New("source: required")
+	case c.Job.Render == nil:
+		return errors.New("render: the pages serve the XLSX and PDF reports: a renderer is required")
+	case c.SessionTTL < time.Minute:
+		return fmt.Errorf("session ttl %s: at least one minute", c.SessionTTL)
+	case c.LoginFailures < 1:
+		return fmt.Errorf("login failures %d: at least 1", c.LoginFailures)
+	case c.LoginWindow <= 0:
+		return fmt.Errorf("login window %s: must be positive", c.LoginWindow)
+	case c.MaxRuns < 1:
+		return fmt.Errorf("max runs %d: at least 1", c.MaxRuns)
+	}
+	return nil
+}
+
+// Server serves the pages. Close it to stop its runs and close the sign-off log.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	secret  []byte
+	users   *userSource
+	signoff *signoff.Log
+	runs    *runner
+	cache   *runCache
+	pages   map[string]*template.Template
+	limiter *limiter
+	revoked *revocations
+	handler http.Handler
+}
+
+// Files of the server in the store, both mode 0600 and made on first start: the key of the
+// session cookies and CSRF tokens, and the key of the sign-off log's line MACs. Removing
+// web.secret ends every session; signoff.key must be kept with signoff.log.
+const (
+	SecretName     = "web.secret"
+	SignoffKeyName = "signoff.key"
+)
+
+// New opens the server's state in the store (the secret, created on first start, and the
+// sign-off log) and reads the users file.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	secret, err := loadSecret(filepath.Join(cfg.Store.Dir(), SecretName))
+	if err != nil {
+		return nil, err
+	}
+	us, err := newUserSource(cfg.UsersFile)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	// The log's key is its own, so that a new session secret (every login ends) leaves the
+	// log readable.
+	logKey, err := loadSecret(filepath.Join(cfg.Store.Dir(), SignoffKeyName))
+	if err != nil {
+		return nil, err
+	}
+	sl, err := signoff.Open(filepath.Join(cfg.Store.Dir(), signoff.FileName), logKey)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg: cfg, log: cfg.Log, now: cfg.Now, secret: secret, users: us, signoff: sl,
+		cache: newRunCache(8), pages: pages,
+		limiter: newLimiter(cfg.LoginFailures, cfg.LoginWindow),
+		revoked: &revocations{m: map[string]time.Time{}},
+	}
+	s.runs = newRunner(s)
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler is the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close cancels the runs going on (they publish nothing), waits for them and closes the
+// sign-off log. Call it after http.Server.Shutdown.
+func (s *Server) Close() error {
+	s.runs.stop()
+	return s.signoff.Close()
+}
+
+// WaitRuns waits until no run is going on or ctx ends.
+func (s *Server) WaitRuns(ctx context.Context) error { return s.runs.wait(ctx) }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	fileServer := http.FileServerFS(static)
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		fileServer.ServeHTTP(w, r)
+	})))
+	mux.HandleFunc("GET /login", s.loginPage)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.page(s.logout))
+	mux.HandleFunc("GET /lang/{lang}", s.setLang)
+
+	mux.HandleFunc("GET /{$}", s.page(s.home))
+	mux.HandleFunc("GET /day", s.page(s.pickDate))
+	mux.HandleFunc("GET /day/{date}", s.page(s.day))
+	mux.HandleFunc("POST /day/{date}/run", s.page(s.startRun))
+	mux.HandleFunc("GET /day/{date}/status", s.api(s.runStatus))
+	mux.HandleFunc("GET /day/{date}/c/{outlet}/{counter}", s.page(s.counter))
+	mux.HandleFunc("POST /day/{date}/c/{outlet}/{counter}/{action}", s.page(s.signoffAction))
+	mux.HandleFunc("GET /day/{date}/c/{outlet}/{counter}/{run}/{file}", s.api(s.download))
+	mux.HandleFunc("GET /audit/{date}/runs/{run}", s.page(s.auditRun))
+	mux.HandleFunc("GET /audit/{date}/diff", s.page(s.auditDiff))
+	mux.HandleFunc("GET /audit/{date}/diff.xlsx", s.api(s.auditDiffXLSX))
+	mux.HandleFunc("GET /audit/log", s.page(s.auditLog))
+	return s.headers(s.accessLog(mux))
+}
+
+// headers sets the security headers of every response.
+func (s *Server) headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "+
+			"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if s.cfg.SecureCookies {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// reqInfo is filled while a request is handled, for its access-log line.
+type reqInfo struct{ user string }
+
+type reqInfoKey struct{}
+
+func infoOf(r *http.Request) *reqInfo {
+	if ri, ok := r.Context().Value(reqInfoKey{}).(*reqInfo); ok {
+		return ri
+	}
+	return &reqInfo{}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// accessLog writes one structured record per request: never a query's secrets (there are
+// none: passwords and tokens travel in POST bodies and cookies only).
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &reqInfo{}
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, ri)))
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
+			slog.Duration("took", time.Since(start)),
+			slog.String("remote", clientIP(r)), slog.String("user", ri.user))
+	})
+}
+
+// clientIP is the peer's address: the pages are served to the intranet directly, so no
+// forwarding header is trusted.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// parseTemplates parses every page with the layout and the shared partials.
+func parseTemplates() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"yuan":   money.Format,
+		"signed": signedYuan,
+		"neg":    func(v int64) bool { return v < 0 },
+		"pos":    func(v int64) bool { return v > 0 },
+		"short":  func(s string) string { return shortText(s, 12) },
+		"itoa":   strconv.Itoa,
+	}
+	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse templates: %w", err)
+	}
+	pages := map[string]*template.Template{}
+	for _, name := range []string{"login", "error", "clerk", "reviewer", "auditor", "counter", "run", "diff", "log"} {
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+func signedYuan(fen int64) string {
+	s := money.Format(fen)
+	if fen > 0 {
+		s = "+" + s
+	}
+	return s
+}
+
+func shortText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// today is the current date in Asia/Shanghai, at midnight.
+func (s *Server) today() time.Time {
+	t := s.now().In(engine.Shanghai)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, engine.Shanghai)
+}
+
+// yesterday is the default business date.
+func (s *Server) yesterday() string { return s.today().AddDate(0, 0, -1).Format(time.DateOnly) }
