@@ -10,11 +10,11 @@ import (
 	"time"
 )
 
-// holdLock starts a medium day's run and waits until it holds the date's lock; it returns
-// the running process and the holder text it wrote into the lock file.
-func holdLock(t *testing.T, st, tmp string) (*proc, string) {
+// holdLock starts a run of source and waits until it holds the date's lock; it returns the
+// running process and the holder text it wrote into the lock file.
+func holdLock(t *testing.T, st, tmp, source string) (*proc, string) {
 	t.Helper()
-	p := start(t, env(tmp), "run", "--date", date, "--source", "demo?outlets=40&counters=5", "--store", st)
+	p := start(t, env(tmp), "run", "--date", date, "--source", source, "--store", st)
 	want := fmt.Sprintf("pid=%d ", p.cmd.Process.Pid)
 	var holder string
 	ok := waitFor(time.Minute, func() bool {
@@ -35,7 +35,7 @@ func TestSecondRunWaitsForTheLock(t *testing.T) {
 	t.Parallel()
 	st := filepath.Join(t.TempDir(), "store")
 	tmp := t.TempDir()
-	first, holder := holdLock(t, st, tmp)
+	first, holder := holdLock(t, st, tmp, "demo?outlets=40&counters=5")
 	second := mustRun(t, 0, env(tmp), "run", "--date", date, "--source", "demo?outlets=2&counters=1", "--store", st)
 	if code := first.wait(t, 5*time.Minute); code != 0 {
 		t.Fatalf("first run: exit %d\n%s", code, first.stderr.String())
@@ -68,7 +68,8 @@ func TestLockTimeoutNamesHolder(t *testing.T) {
 	t.Parallel()
 	st := filepath.Join(t.TempDir(), "store")
 	tmp := t.TempDir()
-	first, holder := holdLock(t, st, tmp)
+	// A day that takes seconds even on a fast machine: the second run must time out first.
+	first, holder := holdLock(t, st, tmp, "demo?outlets=120&counters=5")
 	second := settle(t, env(tmp), "run", "--date", date, "--source", "demo?outlets=2&counters=1", "--store", st,
 		"--lock-timeout", "1s", "--quiet")
 	pid := strings.Fields(holder)[0]
