@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -25,6 +26,7 @@ func (l *loader) assemble(loads []*loaded) (feeds [feed.Count]arrow.RecordBatch,
 		}
 	}
 	seen := make(map[string]loc, total)
+	needRaw := map[*loaded][]int{} // rejects whose raw text is still to be read
 	for _, ld := range loads {
 		if ld.rec == nil || !feed.HasTxnID(ld.in.Feed) {
 			continue
@@ -51,12 +53,33 @@ func (l *loader) assemble(loads []*loaded) (feeds [feed.Count]arrow.RecordBatch,
 			keptSrc := lineSource(kept.ld.in, lineOf(kept.ld.rec, kept.row))
 			detail := fmt.Sprintf("txn_id %s already seen; this row %s the one kept (%s %s)", quote(id), how, kept.ld.in.Feed, keptSrc)
 			line := lineOf(ld.rec, r)
-			rejects = append(rejects, Reject{Feed: f.Name, Source: ld.in.Name, Line: line, Reason: "DUPLICATE_TXN: " + detail, Raw: ld.raws[r]})
+			rejects = append(rejects, Reject{Feed: f.Name, Source: ld.in.Name, Line: line, Reason: "DUPLICATE_TXN: " + detail})
+			needRaw[ld] = append(needRaw[ld], len(rejects)-1)
 			excs = append(excs, Exception{
-				Code: "DUPLICATE_TXN", Severity: sev, Feed: f.Name, TxnID: id, Detail: detail,
+				Code: "DUPLICATE_TXN", Severity: sev, Feed: f.Name, TxnID: strings.Clone(id), Detail: detail,
 				Source: lineSource(ld.in, line),
-				City:   str(ld.rec, feed.ColCity, r), Outlet: str(ld.rec, feed.ColOutlet, r), Counter: str(ld.rec, feed.ColCounter, r),
+				City:   strings.Clone(str(ld.rec, feed.ColCity, r)), Outlet: strings.Clone(str(ld.rec, feed.ColOutlet, r)),
+				Counter: strings.Clone(str(ld.rec, feed.ColCounter, r)),
 			})
+		}
+	}
+	// The raw text of the rows set aside, read again from their inputs (a handful of inputs).
+	for _, ld := range loads {
+		idx := needRaw[ld]
+		if len(idx) == 0 {
+			continue
+		}
+		lines := make([]int, len(idx))
+		for i, j := range idx {
+			lines[i] = rejects[j].Line
+		}
+		raws, rerr := rawLines(ld, lines)
+		for _, j := range idx {
+			if rerr != nil {
+				rejects[j].Raw = fmt.Sprintf("(not available: %v)", rerr)
+			} else {
+				rejects[j].Raw = raws[rejects[j].Line]
+			}
 		}
 	}
 	for id := feed.ID(0); id < feed.Count; id++ {
@@ -67,19 +90,23 @@ func (l *loader) assemble(loads []*loaded) (feeds [feed.Count]arrow.RecordBatch,
 			}
 			if d := drop[ld]; d != nil {
 				parts = append(parts, l.filter(ld.rec, d))
+				ld.rec.Release()
 			} else {
-				ld.rec.Retain()
 				parts = append(parts, ld.rec)
 			}
+			ld.rec = nil // the part is the only reference left: concat frees it column by column
 		}
 		feeds[id], err = l.concat(id, parts)
-		for _, p := range parts {
-			p.Release()
-		}
 		if err != nil {
 			for _, r := range feeds {
 				if r != nil {
 					r.Release()
+				}
+			}
+			for _, ld := range loads {
+				if ld.rec != nil {
+					ld.rec.Release()
+					ld.rec = nil
 				}
 			}
 			return feeds, nil, nil, err
@@ -94,11 +121,11 @@ func (l *loader) assemble(loads []*loaded) (feeds [feed.Count]arrow.RecordBatch,
 	return feeds, rejects, excs, nil
 }
 
-// concat joins records of one feed's schema; none gives an empty record.
+// concat joins records of one feed's schema; none gives an empty record. It takes over the
+// parts: each is released (or becomes the result).
 func (l *loader) concat(id feed.ID, parts []arrow.RecordBatch) (arrow.RecordBatch, error) {
 	schema := feed.Schema(id)
 	if len(parts) == 1 {
-		parts[0].Retain()
 		return parts[0], nil
 	}
 	if len(parts) == 0 {
@@ -108,22 +135,46 @@ func (l *loader) concat(id feed.ID, parts []arrow.RecordBatch) (arrow.RecordBatc
 	}
 	cols := make([]arrow.Array, schema.NumFields())
 	var n int64
-	for _, p := range parts {
+	// The parts' columns, held here alone (the parts are released), so that each column of
+	// the parts can be let go as soon as it is copied: a feed of many inputs is never held
+	// twice over.
+	partCols := make([][]arrow.Array, len(parts))
+	for i, p := range parts {
 		n += p.NumRows()
+		partCols[i] = make([]arrow.Array, len(cols))
+		for c := range cols {
+			partCols[i][c] = p.Column(c)
+			partCols[i][c].Retain()
+		}
+		p.Release()
+		parts[i] = nil
+	}
+	releaseFrom := func(c0 int) {
+		for _, pc := range partCols {
+			for c := c0; c < len(pc); c++ {
+				pc[c].Release()
+				pc[c] = nil
+			}
+		}
 	}
 	for c := range cols {
 		arrs := make([]arrow.Array, len(parts))
-		for i, p := range parts {
-			arrs[i] = p.Column(c)
+		for i := range partCols {
+			arrs[i] = partCols[i][c]
 		}
 		a, err := array.Concatenate(arrs, l.mem)
 		if err != nil {
 			for _, done := range cols[:c] {
 				done.Release()
 			}
+			releaseFrom(c)
 			return nil, fmt.Errorf("concatenate %s.%s: %w", id, schema.Field(c).Name, err)
 		}
 		cols[c] = a
+		for i := range partCols {
+			partCols[i][c].Release()
+			partCols[i][c] = nil
+		}
 	}
 	rec := array.NewRecordBatch(schema, cols, n)
 	for _, a := range cols {

@@ -32,7 +32,6 @@ type loaded struct {
 	in      connectors.Input
 	digest  [32]byte          // sha256 of the input's bytes
 	rec     arrow.RecordBatch // nil when no row survived
-	raws    []string          // raw text of each rec row (for a later DUPLICATE_TXN reject)
 	read    int               // data lines read
 	rejects []Reject
 	excs    []Exception
@@ -168,7 +167,7 @@ func (l *loader) load(in connectors.Input) *loaded {
 			Source: lineSource(in, t.HeaderLine),
 		})
 		for i := 0; i < t.Len(); i++ {
-			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: in.Name, Line: t.Line(i), Reason: "FEED_MISSING: file " + reason, Raw: t.Raw(i)})
+			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: in.Name, Line: t.Line(i), Reason: "FEED_MISSING: file " + reason, Raw: strings.Clone(t.Raw(i))})
 		}
 		return ld
 	}
@@ -196,7 +195,9 @@ func (l *loader) collectTriples(ld *loaded, t *dialect.Table) {
 		}
 		if !seen[tr] && ValidID(tr.city) && ValidID(tr.outlet) && ValidID(tr.counter) {
 			seen[tr] = true
-			ld.triples = append(ld.triples, tr)
+			// The cells are the input's bytes: copies, so that the counters of the run do
+			// not keep every input alive.
+			ld.triples = append(ld.triples, triple{strings.Clone(tr.city), strings.Clone(tr.outlet), strings.Clone(tr.counter)})
 		}
 	}
 }
@@ -263,13 +264,25 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 	defer b.Release()
 	b.Reserve(t.Len())
 	ncol := len(f.Columns)
+	// String data is sized from the text itself: a guess that falls short makes the builder
+	// double its buffer, and the record keeps the slack (a province-day's feeds carried
+	// hundreds of MB of it).
 	for c := range f.Columns {
 		if sb, ok := b.Field(c).(*array.StringBuilder); ok {
-			sb.ReserveData(t.Len() * stringWidth(&f.Columns[c]))
+			n := 0
+			for i := 0; i < t.Len(); i++ {
+				n += len(t.Cell(i, c))
+			}
+			if f.Columns[c].Kind == feed.Enum {
+				n += t.Len() * 2 // a code may be longer than the name it was written as
+			}
+			sb.ReserveData(n)
 		}
 	}
+	b.Field(ncol).(*array.StringBuilder).ReserveData(t.Len() * len(ld.in.Name))
 	vals := make([]value, ncol)
 	var problems []string
+	kept := 0
 	amountCol := f.Col("amount")
 	payCol := f.Col("pay_method")
 	srcB := b.Field(ncol).(*array.StringBuilder)
@@ -302,11 +315,12 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 		}
 		if code != "" {
 			detail := strings.Join(problems, "; ")
-			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: ld.in.Name, Line: t.Line(i), Reason: code + ": " + detail, Raw: t.Raw(i)})
+			// Copies of the input's text: a reject must not keep the whole input alive.
+			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: ld.in.Name, Line: t.Line(i), Reason: code + ": " + detail, Raw: strings.Clone(t.Raw(i))})
 			e := Exception{Code: code, Severity: SevError, Feed: f.Name, Detail: detail, Source: lineSource(ld.in, t.Line(i)),
-				City: t.Cell(i, feed.ColCity), Outlet: t.Cell(i, feed.ColOutlet), Counter: t.Cell(i, feed.ColCounter)}
+				City: strings.Clone(t.Cell(i, feed.ColCity)), Outlet: strings.Clone(t.Cell(i, feed.ColOutlet)), Counter: strings.Clone(t.Cell(i, feed.ColCounter))}
 			if tc := f.Col("txn_id"); tc >= 0 {
-				e.TxnID = t.Cell(i, tc)
+				e.TxnID = strings.Clone(t.Cell(i, tc))
 			}
 			ld.excs = append(ld.excs, e)
 			continue
@@ -316,11 +330,37 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 		}
 		srcB.Append(ld.in.Name)
 		lineB.Append(int64(t.Line(i)))
-		ld.raws = append(ld.raws, t.Raw(i))
+		kept++
 	}
-	if len(ld.raws) > 0 {
+	if kept > 0 {
 		ld.rec = b.NewRecordBatch()
 	}
+}
+
+// rawLines returns the raw text of the given lines of an input, read again: the loader keeps
+// no raw text of valid rows (it would keep every input in memory for the few rows that turn
+// out to be duplicates). An input that cannot be read again, or reads differently, gives an
+// error.
+func rawLines(ld *loaded, lines []int) (map[int]string, error) {
+	data, err := readInput(ld.in)
+	if err != nil {
+		return nil, err
+	}
+	if sha256.Sum256(data) != ld.digest {
+		return nil, fmt.Errorf("%s changed since it was read", ld.in.Name)
+	}
+	t, err := dialect.Read(ld.in.Name, data, ld.in.Format == connectors.XLSX, feed.Get(ld.in.Feed))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]string, len(lines))
+	for _, line := range lines {
+		i := sort.Search(t.Len(), func(i int) bool { return t.Line(i) >= line })
+		if i < t.Len() && t.Line(i) == line {
+			out[line] = strings.Clone(t.Raw(i))
+		}
+	}
+	return out, nil
 }
 
 func appendValue(b array.Builder, k feed.Kind, v value) {
@@ -455,18 +495,4 @@ func sortInputs(inputs []connectors.Input) {
 		}
 		return inputs[i].Name < inputs[j].Name
 	})
-}
-
-// stringWidth guesses a string column's bytes per row, to size its builder once.
-func stringWidth(c *feed.Column) int {
-	switch c.Kind {
-	case feed.Ident, feed.Enum:
-		return 10
-	case feed.Digits:
-		return 18
-	}
-	if c.Optional {
-		return 4
-	}
-	return 16
 }
