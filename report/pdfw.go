@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"compress/zlib"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -12,8 +13,6 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
-
-	"github.com/klauspost/compress/zlib"
 )
 
 // pdfw writes the PDF reports. It draws what the report code asks for with the methods, units
@@ -653,29 +652,16 @@ func utf16Hex(s string) []byte {
 	return append(out, '>')
 }
 
-// zlibPool keeps the page streams' compressors across garbage collections (see flatePool).
-var zlibPool = make(chan *zlib.Writer, 16)
-
-// pdfLevel is the deflate level of page contents: klauspost/compress's level 2, as for the
-// workbooks. The font programs, built once per set of glyphs, are compressed harder.
-const pdfLevel = 2
+var zlibPool sync.Pool
 
 func getZlib() *zlib.Writer {
-	select {
-	case w := <-zlibPool:
+	if w, ok := zlibPool.Get().(*zlib.Writer); ok {
 		return w
-	default:
 	}
-	w, _ := zlib.NewWriterLevel(io.Discard, pdfLevel)
-	return w
+	return zlib.NewWriter(io.Discard)
 }
 
-func putZlib(w *zlib.Writer) {
-	select {
-	case zlibPool <- w:
-	default:
-	}
-}
+func putZlib(w *zlib.Writer) { zlibPool.Put(w) }
 
 // pdfFace is the run's font as the PDF writer uses it: the run's cut of the face (runFont),
 // parsed, with its glyph widths, and the embedded objects built so far, by set of glyphs.
@@ -833,13 +819,11 @@ func (f *pdfFace) build(used []bool) (*pdfFontObjects, error) {
 	return &pdfFontObjects{name: string(name), widths: ws, file: file, fileLen: len(prog), toUnicode: tu}, nil
 }
 
-// deflateZlib compresses what is built once and shared: hard.
 func deflateZlib(b []byte) ([]byte, error) {
 	var out bytes.Buffer
-	zw, err := zlib.NewWriterLevel(&out, zlib.BestCompression)
-	if err != nil {
-		return nil, err
-	}
+	zw := getZlib()
+	defer putZlib(zw)
+	zw.Reset(&out)
 	if _, err := zw.Write(b); err != nil {
 		return nil, err
 	}
