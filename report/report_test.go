@@ -275,7 +275,7 @@ func TestCounterXLSX(t *testing.T) {
 			}
 		}
 	}
-	if s := xml["xl/worksheets/sheet5.xml"]; !strings.Contains(s, `<autoFilter ref="A1:L2"`) {
+	if s := xml["xl/worksheets/sheet5.xml"]; !strings.Contains(s, `<autoFilter ref="$A$1:$L$2"`) {
 		t.Errorf("冲退日报 (sheet5): no autofilter A1:L2")
 	}
 	if s := xml["xl/worksheets/sheet2.xml"]; !strings.Contains(s, `orientation="landscape"`) {

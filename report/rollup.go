@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/xuri/excelize/v2"
+
 	"settle/engine"
 )
 
@@ -59,7 +61,7 @@ func (t *tally) merge(o *tally) {
 
 // rollupRow is one row of a roll-up sheet: leading text cells, then the tally.
 type rollupRow struct {
-	lead  []cell
+	lead  []excelize.Cell
 	t     *tally
 	total bool
 }
@@ -83,8 +85,8 @@ func (r *renderer) rollupSheet(b *book, name, title string, leadHeads []string, 
 	for c := nl; c < ncol; c++ {
 		widths[c] = 14
 	}
-	lastCell := cellName(ncol, len(rws)+3)
-	firstHead := cellName(1, 3)
+	lastCell, _ := excelize.CoordinatesToCellName(ncol, len(rws)+3)
+	firstHead, _ := excelize.CoordinatesToCellName(1, 3)
 	sw, err := b.sheet(sheetSetup{name: name, landscape: true, widths: widths, freeze: 3, freezeCol: nl, filter: firstHead + ":" + lastCell, wide: true})
 	if err != nil {
 		return err
@@ -157,7 +159,7 @@ func (r *renderer) rollupSheet(b *book, name, title string, leadHeads []string, 
 			}
 			row = append(row, fen(rw.t.exp[i], money), fen(rw.t.dep[i], money), fen(rw.t.vari[i], vs))
 		}
-		row = append(row, cell{Value: rw.t.errors, StyleID: count}, cell{Value: rw.t.warnings, StyleID: count})
+		row = append(row, excelize.Cell{Value: rw.t.errors, StyleID: count}, excelize.Cell{Value: rw.t.warnings, StyleID: count})
 		if err := w.add(row, 0); err != nil {
 			return err
 		}
@@ -179,13 +181,13 @@ func (r *renderer) counterRows(counters []engine.CounterInfo, st *styles) ([]rol
 		if c.Incomplete {
 			status, ss = l.incomplete, st.statusBad
 		}
-		rws = append(rws, rollupRow{lead: []cell{str(c.City, st.text), str(c.Outlet, st.text), str(c.Counter, st.text), str(status, ss)}, t: t})
+		rws = append(rws, rollupRow{lead: []excelize.Cell{str(c.City, st.text), str(c.Outlet, st.text), str(c.Counter, st.text), str(status, ss)}, t: t})
 	}
 	status, ss := l.complete, st.statusOK
 	if total.incomplete > 0 {
 		status, ss = l.incomplete, st.statusBad
 	}
-	rws = append(rws, rollupRow{lead: []cell{str(l.total, st.totalText), str("", st.totalText), cell{Value: total.counters, StyleID: st.totalText}, str(status, ss)}, t: total, total: true})
+	rws = append(rws, rollupRow{lead: []excelize.Cell{str(l.total, st.totalText), str("", st.totalText), excelize.Cell{Value: total.counters, StyleID: st.totalText}, str(status, ss)}, t: total, total: true})
 	return rws, total
 }
 
@@ -254,17 +256,17 @@ func (r *renderer) cityRollup() error {
 		grand.merge(t)
 	}
 	var rws []rollupRow
-	count := func(n int, style int) cell { return cell{Value: n, StyleID: style} }
+	count := func(n int, style int) excelize.Cell { return excelize.Cell{Value: n, StyleID: style} }
 	for i, g := range groups {
-		rws = append(rws, rollupRow{lead: []cell{str(g.city, st.text), str(g.outlet, st.text),
+		rws = append(rws, rollupRow{lead: []excelize.Cell{str(g.city, st.text), str(g.outlet, st.text),
 			count(g.t.counters, st.integer), count(g.t.incomplete, incompleteStyle(g.t, st))}, t: g.t})
 		if len(cityOrder) > 1 && (i == len(groups)-1 || groups[i+1].city != g.city) {
 			ct := cities[g.city]
-			rws = append(rws, rollupRow{lead: []cell{str(fmt.Sprintf(l.totalOf, g.city), st.totalText), str("", st.totalText),
+			rws = append(rws, rollupRow{lead: []excelize.Cell{str(fmt.Sprintf(l.totalOf, g.city), st.totalText), str("", st.totalText),
 				count(ct.counters, st.totalText), count(ct.incomplete, incompleteStyle(ct, st))}, t: ct, total: true})
 		}
 	}
-	rws = append(rws, rollupRow{lead: []cell{str(l.total, st.totalText), str("", st.totalText),
+	rws = append(rws, rollupRow{lead: []excelize.Cell{str(l.total, st.totalText), str("", st.totalText),
 		count(grand.counters, st.totalText), count(grand.incomplete, incompleteStyle(grand, st))}, t: grand, total: true})
 	if err := r.rollupSheet(b, l.outletsSheet, title, []string{l.city, l.outlet, l.counters, l.incompleteCount}, rws); err != nil {
 		return fmt.Errorf("city roll-up: %w", err)

@@ -6,25 +6,33 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/xuri/excelize/v2"
 
 	"settle/engine/feed"
 )
 
 // rows streams rows one after another and remembers where it is.
 type rows struct {
-	sw  *xsheet
+	sw  *excelize.StreamWriter
 	row int // last row written
 }
 
 func (r *rows) add(values []any, height float64) error {
 	r.row++
-	return r.sw.row(r.row, values, height)
+	if height > 0 {
+		return r.sw.SetRow(fmt.Sprintf("A%d", r.row), values, excelize.RowOpts{Height: height})
+	}
+	return r.sw.SetRow(fmt.Sprintf("A%d", r.row), values)
 }
 
 func (r *rows) skip() { r.row++ }
 
 // merge merges columns c1..c2 (1-based) of rows r1..r2.
-func (r *rows) merge(c1, r1, c2, r2 int) error { return r.sw.merge(c1, r1, c2, r2) }
+func (r *rows) merge(c1, r1, c2, r2 int) error {
+	a, _ := excelize.CoordinatesToCellName(c1, r1)
+	b, _ := excelize.CoordinatesToCellName(c2, r2)
+	return r.sw.MergeCell(a, b)
+}
 
 // counterXLSX writes a counter's workbook: summary, exceptions, one detail sheet per feed.
 func (r *renderer) counterXLSX(v *counterView, path string) error {
@@ -338,7 +346,7 @@ func (r *renderer) exceptionSheet(b *book, v *counterView) error {
 			}
 		}
 		if e.HasAmount {
-			row[5] = cell{Value: yuanCell(e.Amount), StyleID: st.money}
+			row[5] = excelize.Cell{Value: yuanCell(e.Amount), StyleID: st.money}
 		}
 		h := 0.0
 		if lines > 1 {
@@ -427,7 +435,7 @@ func (r *renderer) detailSheet(b *book, v *counterView, id feed.ID) error {
 	for c := range cols {
 		ws[c] = colWidth(widths[c], 8, 50)
 	}
-	lastCell := cellName(len(cols), len(idx)+1)
+	lastCell, _ := excelize.CoordinatesToCellName(len(cols), len(idx)+1)
 	sw, err := b.sheet(sheetSetup{name: l.sheetOfFeed(f), landscape: true, widths: ws, freeze: 1, filter: "A1:" + lastCell})
 	if err != nil {
 		return err
@@ -463,17 +471,17 @@ func arrowCell(l *labels, st *styles, c feed.Column, arr arrow.Array, i int) (an
 	case *array.Int64:
 		n := a.Value(i)
 		if c.Kind == feed.Money {
-			return cell{Value: yuanCell(n), StyleID: st.money}, len(formatFen(n)) + 2, nil
+			return excelize.Cell{Value: yuanCell(n), StyleID: st.money}, len(formatFen(n)) + 2, nil
 		}
-		return cell{Value: n}, len(fmt.Sprint(n)), nil
+		return excelize.Cell{Value: n}, len(fmt.Sprint(n)), nil
 	case *array.Date32:
-		return cell{Value: float64(int64(a.Value(i)) + excelEpochDays), StyleID: st.date}, 10, nil
+		return excelize.Cell{Value: float64(int64(a.Value(i)) + excelEpochDays), StyleID: st.date}, 10, nil
 	case *array.Timestamp:
 		t, err := timestampOf(a, i)
 		if err != nil {
 			return nil, 0, err
 		}
-		return cell{Value: excelSerial(t), StyleID: st.datetime}, 19, nil
+		return excelize.Cell{Value: excelSerial(t), StyleID: st.datetime}, 19, nil
 	}
 	return nil, 0, fmt.Errorf("%w: column type %s", errNoFeedSchema, arr.DataType())
 }
