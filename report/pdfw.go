@@ -33,26 +33,26 @@ import (
 type pdfw struct {
 	face *pdfFace
 
-	k, w, h                            float64 // points per mm, page width and height in mm
-	lMargin, tMargin, rMargin, cMargin float64
-	x, y, lasth                        float64
-	page                               int
-	pages                              []*bytes.Buffer
-	fontOn                             bool // a font has been set on this page
-	fontSizePt, fontSize               float64
-	lineWidth                          float64
-	drawColor, fillColor, textColor    string
-	colorFlag                          bool
-	inHeader, inFooter                 bool
-	header, footer                     func()
-	transformNest                      int
-	alphas                             []string // ExtGState /ca values, GS1, GS2, …
-	used                               []bool   // glyph ids drawn
-	aliasNb                            string
-	title, subject, author, creator    string
-	created, modified                  time.Time
-	closed                             bool
-	buf                                []byte // scratch for one operator line
+	k, w, h                             float64 // points per mm, page width and height in mm
+	lMargin, tMargin, rMargin, cMargin  float64
+	x, y, lasth                         float64
+	page                                int
+	pages                               []*bytes.Buffer
+	fontOn                              bool // a font has been set on this page
+	fontSizePt, fontSize                float64
+	lineWidth                           float64
+	drawColor, fillColor, textColor     string
+	colorFlag                           bool
+	inHeader, inFooter                  bool
+	header, footer                      func()
+	transformNest                       int
+	alphas                              []string // ExtGState /ca values, GS1, GS2, …
+	used                                []bool   // glyph ids drawn
+	aliasNb                             string
+	title, subject, author, creator     string
+	created, modified                   time.Time
+	closed                              bool
+	buf                                 []byte // scratch for one operator line
 }
 
 // newPDFW starts a document drawn with face: A4 portrait, mm, fpdf's default margins, cell
@@ -72,26 +72,24 @@ func newPDFW(face *pdfFace) *pdfw {
 
 // Document settings.
 
-func (p *pdfw) AliasNbPages(alias string)       { p.aliasNb = alias }
-func (p *pdfw) SetTitle(s string)               { p.title = s }
-func (p *pdfw) SetSubject(s string)             { p.subject = s }
-func (p *pdfw) SetCreator(s string)             { p.creator = s }
-func (p *pdfw) SetAuthor(s string)              { p.author = s }
-func (p *pdfw) SetCreationDate(t time.Time)     { p.created = t }
-func (p *pdfw) SetModificationDate(t time.Time) { p.modified = t }
-func (p *pdfw) SetHeaderFunc(f func())          { p.header = f }
-func (p *pdfw) SetFooterFunc(f func())          { p.footer = f }
-func (p *pdfw) SetMargins(left, top, right float64) {
-	p.lMargin, p.tMargin, p.rMargin = left, top, right
-}
-func (p *pdfw) GetCellMargin() float64                     { return p.cMargin }
-func (p *pdfw) GetX() float64                              { return p.x }
-func (p *pdfw) GetY() float64                              { return p.y }
-func (p *pdfw) PageNo() int                                { return p.page }
-func (p *pdfw) Error() error                               { return nil }
-func (p *pdfw) SetXY(x, y float64)                         { p.SetY(y); p.SetX(x) }
-func (p *pdfw) TransformBegin()                            { p.transformNest++; p.out("q") }
-func (p *pdfw) TransformEnd()                              { p.transformNest--; p.out("Q") }
+func (p *pdfw) AliasNbPages(alias string)                { p.aliasNb = alias }
+func (p *pdfw) SetTitle(s string)                        { p.title = s }
+func (p *pdfw) SetSubject(s string)                      { p.subject = s }
+func (p *pdfw) SetCreator(s string)                      { p.creator = s }
+func (p *pdfw) SetAuthor(s string)                       { p.author = s }
+func (p *pdfw) SetCreationDate(t time.Time)              { p.created = t }
+func (p *pdfw) SetModificationDate(t time.Time)          { p.modified = t }
+func (p *pdfw) SetHeaderFunc(f func())                   { p.header = f }
+func (p *pdfw) SetFooterFunc(f func())                   { p.footer = f }
+func (p *pdfw) SetMargins(left, top, right float64)      { p.lMargin, p.tMargin, p.rMargin = left, top, right }
+func (p *pdfw) GetCellMargin() float64                   { return p.cMargin }
+func (p *pdfw) GetX() float64                            { return p.x }
+func (p *pdfw) GetY() float64                            { return p.y }
+func (p *pdfw) PageNo() int                              { return p.page }
+func (p *pdfw) Error() error                             { return nil }
+func (p *pdfw) SetXY(x, y float64)                       { p.SetY(y); p.SetX(x) }
+func (p *pdfw) TransformBegin()                          { p.transformNest++; p.out("q") }
+func (p *pdfw) TransformEnd()                            { p.transformNest--; p.out("Q") }
 func (p *pdfw) SetAutoPageBreak(auto bool, margin float64) {} // every break is the caller's
 
 func (p *pdfw) SetX(x float64) {
