@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"codeberg.org/go-pdf/fpdf"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"settle/assets/fonts"
 	"settle/engine"
 	"settle/engine/feed"
 )
@@ -150,9 +152,9 @@ func BenchmarkRunFont(b *testing.B) {
 	}
 }
 
-// BenchmarkPDFFixedCost is what one small document costs beyond its drawing: the writer,
-// the embedded font (built once per set of glyphs, then shared) and the output.
-func BenchmarkPDFFixedCost(b *testing.B) {
+// BenchmarkPDFFont compares what one small document costs when fpdf is handed the whole face
+// and when it is handed the run's cut.
+func BenchmarkPDFFont(b *testing.B) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	res := typicalCounter(b, mem)
 	defer func() { res.Release(); mem.AssertSize(b, 0) }()
@@ -161,14 +163,22 @@ func BenchmarkPDFFixedCost(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		p := newPDFW(cut.face)
-		p.AddPage()
-		p.SetFont(fontFamily, "", 10)
-		p.CellFormat(0, 10, "柜台日结算报告 营业员 复核人 1,234.50", "", 1, "L", false, 0, "")
-		if err := p.Output(io.Discard); err != nil {
-			b.Fatal(err)
-		}
+	for _, tc := range []struct {
+		name string
+		font []byte
+	}{{"whole", fonts.WQYMicroHei}, {"run-cut", cut.data}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p := fpdf.New("P", "mm", "A4", "")
+				p.AddUTF8FontFromBytes("f", "", tc.font)
+				p.AddPage()
+				p.SetFont("f", "", 10)
+				p.Cell(0, 10, "柜台日结算报告 营业员 复核人 1,234.50")
+				if err := p.Output(io.Discard); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

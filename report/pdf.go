@@ -2,12 +2,15 @@ package report
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"reflect"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"codeberg.org/go-pdf/fpdf"
 
 	"settle/engine"
 	"settle/engine/feed"
@@ -24,8 +27,7 @@ const pdfPunct = "□…•·：（）×→–—"
 // characters the run's reports can contain.
 type runFont struct {
 	data []byte
-	has  []bool   // BMP rune → in data
-	face *pdfFace // data, parsed for the PDF writer
+	has  []bool // BMP rune → in data
 }
 
 // newRunFont cuts the embedded face to the characters of the labels, names and descriptions
@@ -92,9 +94,6 @@ func newRunFont(res *engine.Result, l *labels, o *Options) (*runFont, error) {
 	for _, r := range runes {
 		f.has[r] = true
 	}
-	if f.face, err = newPDFFace(f.data); err != nil {
-		return nil, fmt.Errorf("the run's cut of the font: %w", err)
-	}
 	return f, nil
 }
 
@@ -156,12 +155,13 @@ var (
 	noFill   = rgb{-1, -1, -1}
 )
 
-// fontFamily is the font's name for SetFont (pdfw has the one face).
+// fontFamily is the font's name inside fpdf; fpdf writes it into the PDF as the font's
+// BaseFont "utf8wqymicrohei", which subsetTag renames.
 const fontFamily = "wqymicrohei"
 
 // pdfDoc is one counter's PDF being drawn.
 type pdfDoc struct {
-	p    *pdfw
+	p    *fpdf.Fpdf
 	l    *labels
 	font *runFont
 	v    *counterView
@@ -191,28 +191,50 @@ func (r *renderer) counterPDF(v *counterView, path string) (err error) {
 	if err := p.Output(&buf); err != nil {
 		return fmt.Errorf("write %q: %w", path, err)
 	}
-	if _, err := out.Write(buf.Bytes()); err != nil {
+	if _, err := out.Write(subsetTag(buf.Bytes())); err != nil {
 		return fmt.Errorf("write %q: %w", path, err)
 	}
 	return nil
 }
 
-// buildPDF lays a counter's report out. A panic while drawing becomes an error.
-func (r *renderer) buildPDF(v *counterView) (p *pdfw, err error) {
+// subsetTag renames the embedded font from fpdf's "utf8wqymicrohei" to "XXXXXX+MicroHei", the
+// PDF convention for a subset font (six capitals and a plus; pdffonts then lists it as
+// subset). The tag is taken from a hash of the document, so it is the same on every render.
+// The new name has the old one's length, so no offset in the file moves.
+func subsetTag(pdf []byte) []byte {
+	old := []byte("/utf8" + fontFamily)
+	sum := sha256.Sum256(pdf)
+	tag := make([]byte, 0, len(old))
+	tag = append(tag, '/')
+	for _, b := range sum[:6] {
+		tag = append(tag, 'A'+b%26)
+	}
+	tag = append(tag, "+MicroHei"...)
+	if len(tag) != len(old) {
+		return pdf
+	}
+	return bytes.ReplaceAll(pdf, old, tag)
+}
+
+// buildPDF lays a counter's report out. A panic inside fpdf becomes an error.
+func (r *renderer) buildPDF(v *counterView) (p *fpdf.Fpdf, err error) {
 	defer func() {
 		if e := recover(); e != nil {
 			p, err = nil, fmt.Errorf("pdf: panic: %v", e)
 		}
 	}()
-	p = newPDFW(r.font.face)
+	p = fpdf.New("P", "mm", "A4", "")
+	p.SetCompression(true)
+	p.SetCatalogSort(true)
 	stamp := r.stamp()
 	p.SetCreationDate(stamp)
 	p.SetModificationDate(stamp)
-	p.AliasNbPages("{nb}")
-	p.SetTitle(r.l.title + " " + v.info.Counter + " " + r.ix.res.BizDate())
-	p.SetSubject(headerLine(v.info, r.ix.res.BizDate()))
-	p.SetCreator("settle")
-	p.SetAuthor("settle")
+	p.AliasNbPages("{nb}") // before the font is added: fpdf sizes its subset by it
+	p.AddUTF8FontFromBytes(fontFamily, "", r.font.data)
+	p.SetTitle(r.l.title+" "+v.info.Counter+" "+r.ix.res.BizDate(), true)
+	p.SetSubject(headerLine(v.info, r.ix.res.BizDate()), true)
+	p.SetCreator("settle", true)
+	p.SetAuthor("settle", true)
 	p.SetMargins(marginX, marginTop, marginX)
 	p.SetAutoPageBreak(false, pageH-bodyBottom) // every break is decided here, never inside a row
 	p.SetLineWidth(0.2)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"codeberg.org/go-pdf/fpdf"
+
 	"settle/engine"
 )
 
@@ -137,7 +139,8 @@ func TestCleanAndWrap(t *testing.T) {
 		t.Errorf("clean multiline = %q", got)
 	}
 
-	p := newPDFW(f.face)
+	p := fpdf.New("P", "mm", "A4", "")
+	p.AddUTF8FontFromBytes(fontFamily, "", f.data)
 	p.SetFont(fontFamily, "", 10)
 	d := &pdfDoc{p: p, font: f}
 	for _, tc := range []struct {
@@ -166,7 +169,7 @@ func TestCleanAndWrap(t *testing.T) {
 	}
 }
 
-// FuzzPDFText: whatever a feed carries, what reaches the PDF writer is drawable and never panics it.
+// FuzzPDFText: whatever a feed carries, what reaches fpdf is drawable and never panics it.
 func FuzzPDFText(f *testing.F) {
 	for _, s := range []string{"营业员", formulaText, "吉𠮷😀\x00\x07\xff", strings.Repeat("x", 300), "a\n\nb", "\uFFFF\uFFFE"} {
 		f.Add(s)
@@ -182,7 +185,8 @@ func FuzzPDFText(f *testing.F) {
 				t.Fatalf("clean(%q) keeps %q", s, r)
 			}
 		}
-		p := newPDFW(font.face)
+		p := fpdf.New("P", "mm", "A4", "")
+		p.AddUTF8FontFromBytes(fontFamily, "", font.data)
 		p.AddPage()
 		p.SetFont(fontFamily, "", 8)
 		d := &pdfDoc{p: p, font: font, size: 8}
