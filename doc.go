@@ -14,7 +14,10 @@
 //	engine/diff/        what changed between two runs (settle diff)
 //	report/             XLSX and PDF settlement reports and roll-ups
 //	job/                one run end to end: lock, fetch, reconcile, write, render, publish
-//	fixtures/           the deterministic BOSS-day generator with its ground truth
+//	fixtures/           the deterministic BOSS-day generator with its ground truth;
+//	                    fixtures/sim/ the BOSS report API simulator with fault injection
+//	connectors/boss/    the BOSS report API: bounded, retrying pulls of a day
+//	web/                the one-click page: clerks, reviewers, auditors (settle serve)
 //	cmd/settle/         the command line: flags and config in, exit codes out
 //	bench/              end-to-end benchmarks and peer comparisons
 //	hardening/          end-to-end tests of the real binary: reproducibility, kills, locks,
