@@ -349,18 +349,7 @@ func rawLines(ld *loaded, lines []int) (map[int]string, error) {
 	if sha256.Sum256(data) != ld.digest {
 		return nil, fmt.Errorf("%s changed since it was read", ld.in.Name)
 	}
-	t, err := dialect.Read(ld.in.Name, data, ld.in.Format == connectors.XLSX, feed.Get(ld.in.Feed))
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[int]string, len(lines))
-	for _, line := range lines {
-		i := sort.Search(t.Len(), func(i int) bool { return t.Line(i) >= line })
-		if i < t.Len() && t.Line(i) == line {
-			out[line] = strings.Clone(t.Raw(i))
-		}
-	}
-	return out, nil
+	return dialect.RawLines(ld.in.Name, data, ld.in.Format == connectors.XLSX, feed.Get(ld.in.Feed), lines)
 }
 
 func appendValue(b array.Builder, k feed.Kind, v value) {

@@ -49,6 +49,21 @@ func FuzzRead(f *testing.F) {
 			return
 		}
 		checkTable(t, tab, fd)
+		if !xlsx { // RawLines gives each row's raw text as Read does
+			lines := make([]int, tab.Len())
+			for i := range lines {
+				lines[i] = tab.Line(i)
+			}
+			raws, err := RawLines("fuzz", data, false, fd, lines)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range lines {
+				if raws[lines[i]] != tab.Raw(i) {
+					t.Fatalf("RawLines(%d) = %q, Read has %q", lines[i], raws[lines[i]], tab.Raw(i))
+				}
+			}
+		}
 	})
 }
 

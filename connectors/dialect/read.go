@@ -2,6 +2,7 @@ package dialect
 
 import (
 	"errors"
+	"strings"
 
 	"settle/engine/feed"
 )
@@ -252,4 +253,55 @@ func (b *builder) finish() *Table {
 		clear(t.cells[len(t.cells):cap(t.cells)][:t.ncol])
 	}
 	return t
+}
+
+// RawLines returns the raw text, as Table.Raw gives it, of the rows of an input that start
+// at the given lines, without building a Table: for a caller that kept only line numbers and
+// needs a few rows' text again. A line that starts no row is absent from the result.
+func RawLines(name string, data []byte, xlsx bool, f *feed.Feed, lines []int) (map[int]string, error) {
+	out := make(map[int]string, len(lines))
+	if len(lines) == 0 {
+		return out, nil
+	}
+	want := make(map[int]bool, len(lines))
+	last := 0
+	for _, l := range lines {
+		want[l] = true
+		last = max(last, l)
+	}
+	if xlsx {
+		t, err := Read(name, data, true, f)
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i < t.Len(); i++ {
+			if want[t.Line(i)] {
+				out[t.Line(i)] = strings.Clone(t.Raw(i))
+			}
+		}
+		return out, nil
+	}
+	// The records as Read splits them, but no field is kept: a line without a quote is a
+	// record of its own, a quoted one may run on.
+	p := newSplitter(decode(data), 0)
+	for p.pos < len(p.s) && p.line <= last {
+		rest := p.s[p.pos:]
+		end := strings.IndexByte(rest, '\n')
+		if end < 0 {
+			end = len(rest)
+		}
+		if strings.IndexByte(rest[:end], '"') < 0 {
+			if want[p.line] {
+				out[p.line] = strings.Clone(strings.TrimSuffix(rest[:end], "\r"))
+			}
+			p.pos += end + 1
+			p.line++
+			continue
+		}
+		p.quoted()
+		if want[p.start] {
+			out[p.start] = strings.Clone(p.raw)
+		}
+	}
+	return out, nil
 }

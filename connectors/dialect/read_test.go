@@ -389,3 +389,50 @@ func TestReadNilFeed(t *testing.T) {
 		t.Fatal("a nil feed is a programming error, not an *Error about the input")
 	}
 }
+
+// TestRawLines: RawLines gives every row's raw text as Read does, whatever the input's
+// encoding, line ends, quoting or format, and nothing for a line that starts no row.
+func TestRawLines(t *testing.T) {
+	f := feed.Get(feed.LocalPayment)
+	multi := "2026-11-19,TY,TY0009,TY0009-01,T3,2026-11-19 09:00:00,\"13\n9\",\"A,1\",5.00,CASH"
+	inputs := map[string][]byte{
+		"plain":    []byte(lpHeader + "\n" + lpRow("T1", "1.00") + "\n" + lpRow("T2", "2.00") + "\n"),
+		"crlf":     []byte(lpHeader + "\r\n" + lpRow("T1", "1.00") + "\r\n\r\n" + lpRow("T2", "\"1,200.00\"") + "\r\n"),
+		"quoted":   []byte("title line\n" + lpHeader + "\n" + multi + "\n" + lpRow("T4", "4.00") + "\nTOTAL,2,,,,,,,9.00,\n"),
+		"gbk":      gbk(t, "太原 本地缴费日报\n"+lpHeaderZh+"\n"+lpRow("T1", "1.00")+",现金\n"+lpRow("T2", "2.00")+"\n合计,2,,,,,,,3.00,\n"),
+		"no final": []byte(lpHeader + "\n" + lpRow("T1", "1.00") + "\n" + lpRow("T2", "2.00")),
+		"unterminated quote": []byte(lpHeader + "\n" + lpRow("T1", "1.00") + "\n" +
+			"2026-11-19,TY,TY0009,TY0009-01,T2,\"2026-11-19 09:00:00,139,A1,2.00,CASH\n" + lpRow("T3", "3.00") + "\n"),
+	}
+	xrows := [][]any{{"biz_date", "city", "outlet_id", "counter_id", "txn_id", "txn_time", "msisdn", "account_id", "amount", "pay_method"},
+		{"2026-11-19", "TY", "TY0009", "TY0009-01", "T1", "2026-11-19 09:00:00", "139", "A1", "1.00", "CASH"}}
+	for name, data := range inputs {
+		t.Run(name, func(t *testing.T) { checkRawLines(t, name, data, false, f) })
+	}
+	t.Run("xlsx", func(t *testing.T) { checkRawLines(t, "x.xlsx", xlsxBook(t, xrows), true, f) })
+}
+
+func checkRawLines(t *testing.T, name string, data []byte, xlsx bool, f *feed.Feed) {
+	tab, err := Read(name, data, xlsx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.Len() == 0 {
+		t.Fatal("no rows")
+	}
+	lines := []int{1000} // starts no row
+	for i := 0; i < tab.Len(); i++ {
+		lines = append(lines, tab.Line(i))
+	}
+	got, err := RawLines(name, data, xlsx, f, lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]string{}
+	for i := 0; i < tab.Len(); i++ {
+		want[tab.Line(i)] = tab.Raw(i)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("RawLines = %v, want %v", got, want)
+	}
+}
