@@ -14,6 +14,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"settle/connectors"
@@ -31,6 +32,11 @@ type Config struct {
 	Mem      memory.Allocator
 	// Progress, when set, is told how many inputs have been read.
 	Progress func(done, total int)
+	// Loaded, when set, is called once the feeds are final (read, duplicates set aside) and
+	// before the rules run over them, with the feeds and the digest of the inputs
+	// (Result.InputDigest): a caller may start writing them out meanwhile. It must not block
+	// for long, and it retains the records it keeps using after returning.
+	Loaded func(feeds [feed.Count]arrow.RecordBatch, inputDigest string)
 }
 
 // NewConfig returns the defaults: 90 days of look-back, a ceiling of 1,000,000.00 yuan.
@@ -76,6 +82,10 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 		return nil, err
 	}
 	res := &Result{Date: date, Feeds: feeds}
+	res.InputDigest, res.FeedDigests = digests(loads)
+	if cfg.Loaded != nil {
+		cfg.Loaded(feeds, res.InputDigest)
+	}
 	pulls := map[string]bool{}
 	for _, in := range inputs {
 		if in.Pull {
@@ -113,7 +123,6 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 	sortExceptions(res.Exceptions)
 	sortRejects(res.Rejects)
 	res.Counters, res.Complete = counterList(known, res.Exceptions)
-	res.InputDigest, res.FeedDigests = digests(loads)
 	for _, ld := range loads {
 		c := &res.Counts[ld.in.Feed]
 		c.Inputs++
