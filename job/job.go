@@ -127,6 +127,49 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	if cfg.Progress != nil && ecfg.Progress == nil {
 		ecfg.Progress = func(done, total int) { cfg.Progress.Step("read", done, total) }
 	}
+	// The run is begun as soon as the feeds are final (their digest names it), and the
+	// feeds' Parquet is written while the rules run over them: it had been the longest
+	// serial stretch of a reconcile-only run.
+	var (
+		runID     string
+		run       *store.Run
+		beginErr  error
+		feedsDone chan error
+	)
+	defer func() {
+		if feedsDone != nil {
+			<-feedsDone
+		}
+		if run != nil {
+			run.Abort()
+		}
+	}()
+	loaded := ecfg.Loaded
+	ecfg.Loaded = func(feeds [feed.Count]arrow.RecordBatch, inputDigest string) {
+		if loaded != nil {
+			loaded(feeds, inputDigest)
+		}
+		runID = store.NewRunID(started, inputDigest+"\x00"+Version)
+		if run, beginErr = cfg.Store.Begin(date, runID); beginErr != nil {
+			run = nil
+			return
+		}
+		for _, r := range feeds {
+			if r != nil {
+				r.Retain()
+			}
+		}
+		feedsDone = make(chan error, 1)
+		go func() {
+			err := store.WriteFeeds(run, feeds)
+			for _, r := range feeds {
+				if r != nil {
+					r.Release()
+				}
+			}
+			feedsDone <- err
+		}()
+	}
 	res, err := engine.Reconcile(ctx, ecfg, day)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile %s: %w", date, err)
@@ -134,21 +177,31 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	defer res.Release()
 	log.Info("reconciled", "date", date, "counters", len(res.Counters), "exceptions", len(res.Exceptions),
 		"rejects", len(res.Rejects), "complete", res.Complete)
-
-	runID := store.NewRunID(started, res.InputDigest+"\x00"+Version)
-	run, err := cfg.Store.Begin(date, runID)
-	if err != nil {
-		return nil, err
+	if beginErr != nil {
+		return nil, beginErr
 	}
-	defer run.Abort()
-	if err := store.WriteResult(run, res); err != nil {
+	if run == nil { // not expected: Reconcile calls Loaded before the rules
+		return nil, fmt.Errorf("reconcile %s: the feeds were never handed over", date)
+	}
+
+	// The tables and the reports are written at the same time: both only read res.
+	written := make(chan error, 1)
+	go func() { written <- store.WriteTables(run, res) }()
+	meta := store.Meta{RunID: runID, Source: cfg.Source.Describe(), ToolVersion: Version, StartedAt: started}
+	var renderErr error
+	if cfg.Render != nil {
+		renderErr = cfg.Render(ctx, res, run.Dir(), meta)
+	}
+	if err := <-written; err != nil {
 		return nil, fmt.Errorf("write run %s: %w", runID, err)
 	}
-	meta := store.Meta{RunID: runID, Source: cfg.Source.Describe(), ToolVersion: Version, StartedAt: started}
-	if cfg.Render != nil {
-		if err := cfg.Render(ctx, res, run.Dir(), meta); err != nil {
-			return nil, fmt.Errorf("render reports of %s: %w", runID, err)
-		}
+	err = <-feedsDone
+	feedsDone = nil
+	if err != nil {
+		return nil, fmt.Errorf("write run %s: %w", runID, err)
+	}
+	if renderErr != nil {
+		return nil, fmt.Errorf("render reports of %s: %w", runID, renderErr)
 	}
 	meta.FinishedAt = now()
 	if err := store.WriteManifest(run, store.NewManifest(res, day, meta)); err != nil {
