@@ -43,15 +43,48 @@ rss() {
 	local f=$OUT/$name.time
 	: >"$f"
 	for _ in $(seq "$runs"); do
-		rm -rf "$OUT/store"
+		rm -rf "$OUT/store" "$OUT/peer-out"
 		/usr/bin/time -a -o "$f" -f '%e %U %S %M' "$@" >/dev/null
 	done
-	python3 - "$name" "$f" <<'EOF'
+	row "$name" "$f"
+}
+
+# pair RUNS ROWS -- settle command -- peer command: the two commands alternately, RUNS times
+# each (so that both see the same neighbours), then their medians, rows/s and the ratio.
+pair() {
+	local runs=$1 rows=$2; shift 3
+	local a=() b=() cur=a
+	for x in "$@"; do
+		if [ "$x" = -- ]; then cur=b; continue; fi
+		if [ $cur = a ]; then a+=("$x"); else b+=("$x"); fi
+	done
+	: >"$OUT/pair-settle.time"
+	: >"$OUT/pair-peer.time"
+	for _ in $(seq "$runs"); do
+		rm -rf "$OUT/store" "$OUT/peer-out"
+		/usr/bin/time -a -o "$OUT/pair-settle.time" -f '%e %U %S %M' "${a[@]}" >/dev/null
+		rm -rf "$OUT/store" "$OUT/peer-out"
+		/usr/bin/time -a -o "$OUT/pair-peer.time" -f '%e %U %S %M' "${b[@]}" >/dev/null
+	done
+	row "settle (interleaved)" "$OUT/pair-settle.time" "$rows"
+	row "duckdb peer (interleaved)" "$OUT/pair-peer.time" "$rows"
+	python3 - "$OUT/pair-settle.time" "$OUT/pair-peer.time" <<'EOF'
+import statistics, sys
+med = lambda f: statistics.median(float(l.split()[0]) for l in open(f) if l[:1].isdigit())
+print(f"\nratio settle/duckdb (median walls, interleaved): {med(sys.argv[1]) / med(sys.argv[2]):.2f}")
+EOF
+}
+
+# row NAME FILE [ROWS]: a table row of the medians of a /usr/bin/time file.
+row() {
+	python3 - "$1" "$2" "${3:-0}" <<'EOF'
 import statistics, sys
 rows = [list(map(float, l.split())) for l in open(sys.argv[2]) if l[:1].isdigit()]
 med = lambda xs: statistics.median(xs)
-print(f"| {sys.argv[1]} | {med([r[0] for r in rows]):.2f} s | {med([r[1] + r[2] for r in rows]):.2f} s"
-      f" | {med([r[3] for r in rows]) / 1024:.0f} MB (max {max(r[3] for r in rows) / 1024:.0f}) | {len(rows)} |")
+wall = med([r[0] for r in rows])
+rate = f" | {int(sys.argv[3]) / wall:,.0f}" if int(sys.argv[3]) else " | "
+print(f"| {sys.argv[1]} | {wall:.2f} s ({min(r[0] for r in rows):.2f}–{max(r[0] for r in rows):.2f})"
+      f" | {med([r[1] + r[2] for r in rows]):.2f} s | {med([r[3] for r in rows]) / 1024:.0f} MB{rate} | {len(rows)} |")
 EOF
 }
 
@@ -73,12 +106,14 @@ city() {
 	hyperfine --warmup 1 --runs "$RUNS" --prepare "rm -rf $OUT/store $OUT/peer-out" --export-json "$OUT/city-reconcile.json" \
 		-n 'settle --formats ""' "$S run --date $DATE --source $OUT/city --store $OUT/store --quiet --formats ''" \
 		-n 'duckdb peer' "$P -src $OUT/city -date $DATE -out $OUT/peer-out"
-	echo "| case | median wall | median CPU (user+sys) | median peak RSS | runs |"
-	echo "|---|---:|---:|---:|---:|"
-	rss city-full 3 "$S" run --date "$DATE" --source demo --store "$OUT/store" --quiet
-	rss city-reconcile 3 "$S" run --date "$DATE" --source "$OUT/city" --store "$OUT/store" --quiet --formats ''
-	rss city-peer 3 "$P" -src "$OUT/city" -date "$DATE" -out "$OUT/peer-out"
+	summary "$OUT/city-full.json" "$rows"
 	summary "$OUT/city-reconcile.json" "$rows"
+	echo
+	echo "| city-day | median wall (min–max) | median CPU (user+sys) | median peak RSS | rows/s | runs |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	rss "full run (demo)" "$RUNS" "$S" run --date "$DATE" --source demo --store "$OUT/store" --quiet
+	pair $((RUNS * 2)) "$rows" -- "$S" run --date "$DATE" --source "$OUT/city" --store "$OUT/store" --quiet --formats '' \
+		-- "$P" -src "$OUT/city" -date "$DATE" -out "$OUT/peer-out"
 }
 
 province() {
@@ -90,17 +125,12 @@ province() {
 	rm -rf "$OUT/store"
 	"$S" run --date "$DATE" --source "$OUT/province" --store "$OUT/store" --quiet --formats '' >/dev/null
 	"$P" -src "$OUT/province" -date "$DATE" -out "$OUT/peer-out" -check "$OUT/store/$DATE/current"
-	echo "== (a) province full run, every XLSX and PDF" >&2
-	echo "| case | median wall | median CPU (user+sys) | median peak RSS | runs |"
-	echo "|---|---:|---:|---:|---:|"
-	rss province-full "$PRUNS" "$S" run --date "$DATE" --source "$OUT/province" --store "$OUT/store" --quiet
-	echo "== (b) province reconcile only, settle and the DuckDB peer in one run" >&2
-	hyperfine --runs "$PRUNS" --prepare "rm -rf $OUT/store $OUT/peer-out" --export-json "$OUT/province-reconcile.json" \
-		-n 'settle --formats ""' "$S run --date $DATE --source $OUT/province --store $OUT/store --quiet --formats ''" \
-		-n 'duckdb peer' "$P -src $OUT/province -date $DATE -out $OUT/peer-out"
-	rss province-reconcile "$PRUNS" "$S" run --date "$DATE" --source "$OUT/province" --store "$OUT/store" --quiet --formats ''
-	rss province-peer "$PRUNS" "$P" -src "$OUT/province" -date "$DATE" -out "$OUT/peer-out"
-	summary "$OUT/province-reconcile.json" "$rows"
+	echo "== (a) province full run, every XLSX and PDF; (b) reconcile only, settle and the peer interleaved" >&2
+	echo "| province-day | median wall (min–max) | median CPU (user+sys) | median peak RSS | rows/s | runs |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	rss "full run" "$PRUNS" "$S" run --date "$DATE" --source "$OUT/province" --store "$OUT/store" --quiet
+	pair "$PRUNS" "$rows" -- "$S" run --date "$DATE" --source "$OUT/province" --store "$OUT/store" --quiet --formats '' \
+		-- "$P" -src "$OUT/province" -date "$DATE" -out "$OUT/peer-out"
 }
 
 # summary JSON ROWS: medians, rows/s and the ratio settle/DuckDB of a hyperfine export.
@@ -110,9 +140,9 @@ import json, sys
 res = json.load(open(sys.argv[1]))["results"]
 rows = int(sys.argv[2])
 for r in res:
-    print(f"{r['command']}: median {r['median']:.2f} s ({min(r['times']):.2f}–{max(r['times']):.2f}), {rows / r['median']:,.0f} rows/s")
+    print(f"hyperfine, {r['command']}: median {r['median']:.2f} s ({min(r['times']):.2f}–{max(r['times']):.2f}), {rows / r['median']:,.0f} rows/s")
 if len(res) == 2:
-    print(f"ratio settle/duckdb (medians): {res[0]['median'] / res[1]['median']:.2f}")
+    print(f"hyperfine, ratio settle/duckdb (medians): {res[0]['median'] / res[1]['median']:.2f}")
 EOF
 }
 
