@@ -52,7 +52,7 @@ func (c Config) Validate() error {
 	case c.Lookback < 0:
 		return fmt.Errorf("lookback: %d must not be negative", c.Lookback)
 	case c.Ceiling <= 0:
-		return fmt.Errorf("amount_ceiling: %s must be above 0", money.Format(c.Ceiling))
+		return fmt.Errorf("amount-ceiling: %s must be above 0", money.Format(c.Ceiling))
 	}
 	return nil
 }

@@ -65,27 +65,12 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-// ValidID reports whether s may name a file or folder of the output: 1–32 characters of
-// ASCII letters, digits, '-' and '_' (FEEDS.md, identifiers).
-func ValidID(s string) bool {
-	if len(s) == 0 || len(s) > 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // CounterPaths returns where Render writes a counter's reports, relative to the run directory.
 func CounterPaths(outlet, counter string) (xlsx, pdf string, err error) {
-	if !ValidID(outlet) {
+	if !engine.ValidID(outlet) {
 		return "", "", fmt.Errorf("outlet id %q is not 1-32 characters of [A-Za-z0-9_-]", outlet)
 	}
-	if !ValidID(counter) {
+	if !engine.ValidID(counter) {
 		return "", "", fmt.Errorf("counter id %q is not 1-32 characters of [A-Za-z0-9_-]", counter)
 	}
 	base := filepath.Join("reports", outlet, counter)

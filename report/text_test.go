@@ -64,15 +64,6 @@ func TestDisplayWidth(t *testing.T) {
 	}
 }
 
-func TestValidID(t *testing.T) {
-	for s, want := range map[string]bool{"TY0001-01": true, "a_b": true, "x": true, strings.Repeat("x", 32): true,
-		"": false, strings.Repeat("x", 33): false, "..": false, "a/b": false, `a\b`: false, "a b": false, "营业厅": false, "a.b": false} {
-		if got := ValidID(s); got != want {
-			t.Errorf("ValidID(%q) = %v, want %v", s, got, want)
-		}
-	}
-}
-
 func TestFontSubset(t *testing.T) {
 	base, err := wqyFont()
 	if err != nil {

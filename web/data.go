@@ -15,7 +15,6 @@ import (
 	"settle/engine/diff"
 	"settle/engine/feed"
 	"settle/engine/store"
-	"settle/report"
 )
 
 // runData is a published run as the pages show it: its manifest and its tables split by
@@ -65,7 +64,7 @@ func loadRun(dir string) (*runData, error) {
 			continue
 		}
 		outlet, file, ok := strings.Cut(strings.TrimSuffix(rest, ".pdf"), "/")
-		if ok && report.ValidID(outlet) && report.ValidID(file) {
+		if ok && engine.ValidID(outlet) && engine.ValidID(file) {
 			get("", outlet, file)
 		}
 	}
@@ -97,7 +96,7 @@ func loadRun(dir string) (*runData, error) {
 		}
 	}
 	for _, c := range rd.byID {
-		if !report.ValidID(c.Outlet) || !report.ValidID(c.Counter) {
+		if !engine.ValidID(c.Outlet) || !engine.ValidID(c.Counter) {
 			delete(rd.byID, c.Counter)
 			continue
 		}

@@ -434,7 +434,7 @@ func (s *Server) runStatus(w http.ResponseWriter, r *http.Request, sess *session
 // anything is looked up: 400 for a malformed id, 403 for a counter the user may not see.
 func (s *Server) scoped(w http.ResponseWriter, r *http.Request, sess *session) (date, outlet, counter string, ok bool) {
 	date, outlet, counter = r.PathValue("date"), r.PathValue("outlet"), r.PathValue("counter")
-	if _, valid := parseDate(date); !valid || !report.ValidID(outlet) || !report.ValidID(counter) {
+	if _, valid := parseDate(date); !valid || !engine.ValidID(outlet) || !engine.ValidID(counter) {
 		s.fail(w, r, sess, http.StatusBadRequest, "bad_request")
 		return "", "", "", false
 	}

@@ -8,9 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"settle/connectors"
 	"settle/connectors/demo"
-	"settle/connectors/file"
 	"settle/engine"
 	"settle/fixtures"
 )
@@ -61,38 +59,5 @@ func TestEngineFindsTruthDemo(t *testing.T) {
 		cfg.Date, cfg.Layout, cfg.Dialect = date, fixtures.LayoutCity, fixtures.DialectCanonical
 		gen, _ := fixtures.Generate(cfg)
 		t.Run(fmt.Sprint(rate), func(t *testing.T) { compare(t, gen.Truth, res) })
-	}
-}
-
-func TestEngineFindsTruthFiles(t *testing.T) {
-	date := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
-	for _, dl := range []string{fixtures.DialectCanonical, fixtures.DialectBOSS} {
-		for _, layout := range []string{fixtures.LayoutCity, fixtures.LayoutCounter} {
-			t.Run(dl+"-"+layout, func(t *testing.T) {
-				cfg := fixtures.NewConfig()
-				cfg.Date, cfg.Outlets, cfg.Counters, cfg.Seed = date, 20, 5, 9
-				cfg.Anomalies, cfg.Dialect, cfg.Layout, cfg.FeedFaults = 0.5, dl, layout, true
-				gen, err := fixtures.Generate(cfg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				dir := t.TempDir()
-				if err := fixtures.WriteDir(gen, dir); err != nil {
-					t.Fatal(err)
-				}
-				var src connectors.Source = file.New(dir)
-				day, err := src.Fetch(context.Background(), date, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ec := engine.NewConfig()
-				ec.Date = date
-				res, err := engine.Reconcile(context.Background(), ec, day)
-				if err != nil {
-					t.Fatal(err)
-				}
-				compare(t, gen.Truth, res)
-			})
-		}
 	}
 }

@@ -11,6 +11,8 @@
 package users
 
 import (
+	"settle/engine"
+
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -59,20 +61,6 @@ type User struct {
 	Hash     string   `json:"password_bcrypt"`
 }
 
-// ValidID reports whether s is 1–32 characters of [A-Za-z0-9_-]: the ids of FEEDS.md.
-func ValidID(s string) bool {
-	if len(s) == 0 || len(s) > 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // validName accepts 1–32 characters of [A-Za-z0-9._-] starting with a letter or digit.
 func validName(s string) bool {
 	if len(s) == 0 || len(s) > 32 || s[0] == '.' || s[0] == '-' || s[0] == '_' {
@@ -99,12 +87,12 @@ func (u *User) Validate() error {
 		return invalidf("user %s: display name: at most 64 bytes on one line", u.Name)
 	}
 	for _, c := range u.Counters {
-		if !ValidID(c) {
+		if !engine.ValidID(c) {
 			return invalidf("user %s: counter %q is not 1-32 characters of [A-Za-z0-9_-]", u.Name, c)
 		}
 	}
 	for _, o := range u.Outlets {
-		if !ValidID(o) {
+		if !engine.ValidID(o) {
 			return invalidf("user %s: outlet %q is not 1-32 characters of [A-Za-z0-9_-]", u.Name, o)
 		}
 	}
