@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 
 	"settle/connectors"
@@ -223,9 +224,11 @@ func (m *Manifest) Verify(runDir string) error {
 	return nil
 }
 
-// checksums hashes every regular file under dir except the top-level manifest.
+// checksums hashes every regular file under dir except the top-level manifest, a few files
+// at a time: a city-day's run has 5,000 of them, and one after the other the opens and reads
+// left the CPUs idle.
 func checksums(dir string) (map[string]Output, error) {
-	out := map[string]Output{}
+	var rels []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -244,18 +247,51 @@ func checksums(dir string) (map[string]Output, error) {
 		if !d.Type().IsRegular() {
 			return fmt.Errorf("%q is not a regular file", p)
 		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		h := sha256.New()
-		n, err := io.Copy(h, f)
-		if err != nil {
-			return fmt.Errorf("hash %q: %w", p, err)
-		}
-		out[rel] = Output{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
+		rels = append(rels, rel)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	outs := make([]Output, len(rels))
+	errs := make([]error, len(rels))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(hashParallel, len(rels)) {
+		wg.Go(func() {
+			for i := range next {
+				outs[i], errs[i] = hashFile(filepath.Join(dir, filepath.FromSlash(rels[i])))
+			}
+		})
+	}
+	for i := range rels {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	out := make(map[string]Output, len(rels))
+	for i, rel := range rels {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		out[rel] = outs[i]
+	}
+	return out, nil
+}
+
+// hashParallel bounds the files checksums reads at once.
+const hashParallel = 4
+
+func hashFile(p string) (Output, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return Output{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return Output{}, fmt.Errorf("hash %q: %w", p, err)
+	}
+	return Output{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
 }
