@@ -224,7 +224,10 @@ func (r *renderer) buildPDF(v *counterView) (p *fpdf.Fpdf, err error) {
 		}
 	}()
 	p = fpdf.New("P", "mm", "A4", "")
-	p.SetCompression(true)
+	// Page content streams are left uncompressed: fpdf makes a new ~1 MB zlib compressor
+	// for every page of every document, which was a quarter of a PDF's cost (5.4 → 4.0 ms
+	// for a one-page report) for 46 → 73 KB. The font is still compressed.
+	p.SetCompression(false)
 	p.SetCatalogSort(true)
 	stamp := r.stamp()
 	p.SetCreationDate(stamp)

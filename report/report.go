@@ -133,7 +133,11 @@ func Render(ctx context.Context, res *engine.Result, dir string, opts Options) e
 		}
 	}
 
+	// The city roll-up, the longest task, goes first: last, it kept one CPU busy alone at the end.
 	var tasks []func() error
+	if wantXLSX {
+		tasks = append(tasks, r.cityRollup)
+	}
 	for _, c := range res.Counters {
 		tasks = append(tasks, func() error { return r.counter(c, wantXLSX, wantPDF) })
 	}
@@ -141,7 +145,6 @@ func Render(ctx context.Context, res *engine.Result, dir string, opts Options) e
 		for _, o := range outlets {
 			tasks = append(tasks, func() error { return r.outletRollup(o) })
 		}
-		tasks = append(tasks, r.cityRollup)
 	}
 	return runPool(ctx, opts.Workers, tasks, opts.Progress)
 }
