@@ -228,11 +228,11 @@ func (w *runFile) Close() error {
 }
 
 // Publish makes the run whole and current: it makes every file and directory of the run
-// durable (taking group and other write permission off any that has it; see syncTree), renames runs/.tmp-<id> to
-// runs/<id> (a published run of the same id, as a rerun under SOURCE_DATE_EPOCH makes, is
-// exchanged with it in one step where the system can, else moved aside and replaced; then
-// it is removed), points current at runs/<id> through a new link renamed over it, and
-// fsyncs the date directory. It fails, and publishes nothing, after any write error or
+// durable (taking group and other write permission off any that has it; see syncTree),
+// renames runs/.tmp-<id> to runs/<id> (a published run of the same id, as a rerun under
+// SOURCE_DATE_EPOCH makes, is exchanged with it in one step where the system can, else
+// moved aside and replaced; then it is removed), points current at runs/<id> through a new
+// link renamed over it, and fsyncs the date directory. It fails, and publishes nothing, after any write error or
 // while a file made by Create is still open.
 func (r *Run) Publish() error {
 	r.mu.Lock()
