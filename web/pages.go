@@ -131,21 +131,6 @@ func parseDate(v string) (time.Time, bool) {
 	return t, true
 }
 
-// validRunID accepts what the store's run ids are made of: 1–64 of [A-Za-z0-9._-], not
-// starting with '.'.
-func validRunID(id string) bool {
-	if id == "" || len(id) > 64 || id[0] == '.' {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // counterPath is the URL of a counter's page.
 func counterPath(date, outlet, counter string) string {
 	return "/day/" + date + "/c/" + outlet + "/" + counter
@@ -520,7 +505,7 @@ func (s *Server) signoffAction(w http.ResponseWriter, r *http.Request, sess *ses
 	redirect := func(q string) { http.Redirect(w, r, back+"?"+q, http.StatusSeeOther) }
 	runID := r.PostFormValue("run")
 	comment := cleanComment(r.PostFormValue("comment"))
-	if !validRunID(runID) {
+	if !store.ValidRunID(runID) {
 		s.fail(w, r, sess, http.StatusBadRequest, "bad_request")
 		return
 	}
@@ -649,7 +634,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, sess *session)
 		s.fail(w, r, sess, http.StatusNotFound, "not_found")
 		return
 	}
-	if !validRunID(runID) {
+	if !store.ValidRunID(runID) {
 		s.fail(w, r, sess, http.StatusBadRequest, "bad_request")
 		return
 	}
@@ -754,7 +739,7 @@ func (s *Server) auditRun(w http.ResponseWriter, r *http.Request, sess *session)
 		return
 	}
 	date, id := r.PathValue("date"), r.PathValue("run")
-	if _, ok := parseDate(date); !ok || !validRunID(id) {
+	if _, ok := parseDate(date); !ok || !store.ValidRunID(id) {
 		s.fail(w, r, sess, http.StatusBadRequest, "bad_request")
 		return
 	}
@@ -869,7 +854,7 @@ func (s *Server) loadPair(w http.ResponseWriter, r *http.Request, sess *session)
 	date := r.PathValue("date")
 	q := r.URL.Query()
 	a, b := q.Get("a"), q.Get("b")
-	if _, ok := parseDate(date); !ok || !validRunID(a) || !validRunID(b) {
+	if _, ok := parseDate(date); !ok || !store.ValidRunID(a) || !store.ValidRunID(b) {
 		s.fail(w, r, sess, http.StatusBadRequest, "bad_request")
 		return nil, "", false
 	}

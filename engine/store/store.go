@@ -77,15 +77,21 @@ func checkDate(date string) error {
 	return nil
 }
 
-// checkRunID accepts 1–64 characters of [A-Za-z0-9._-] not starting with '.': NewRunID's
-// ids, and nothing that could name another path.
-func checkRunID(id string) error {
+// ValidRunID accepts 1–64 characters of [A-Za-z0-9._-] not starting with '.': NewRunID's
+// ids, and nothing that could name another path. Callers that take a run id from outside
+// (the web pages' URLs) check it with this before asking the store.
+func ValidRunID(id string) bool {
 	ok := id != "" && len(id) <= 64 && id[0] != '.'
 	for i := 0; ok && i < len(id); i++ {
 		c := id[i]
 		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
 	}
-	if !ok {
+	return ok
+}
+
+// checkRunID is ValidRunID as an error naming the id.
+func checkRunID(id string) error {
+	if !ValidRunID(id) {
 		return fmt.Errorf("invalid run id %q", id)
 	}
 	return nil
