@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math/big"
 	"strings"
 	"testing"
@@ -72,7 +71,7 @@ func FuzzFooter(f *testing.F) {
 		data := b.Bytes()
 		day := &connectors.Day{Inputs: []connectors.Input{{
 			Feed: feed.Deposit, Name: "deposit.csv", Format: connectors.CSV,
-			Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
+			Open: connectors.Bytes(data),
 		}}}
 		cfg := engine.NewConfig()
 		cfg.Date = time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)

@@ -1,10 +1,8 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"testing"
@@ -83,9 +81,7 @@ func csvOf(f feed.ID, rows []string) string {
 }
 
 func input(f feed.ID, name, text string) connectors.Input {
-	return connectors.Input{Feed: f, Name: name, Open: func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader([]byte(text))), nil
-	}}
+	return connectors.Input{Feed: f, Name: name, Open: connectors.Bytes([]byte(text))}
 }
 
 // dayOf builds a source day with one <feed>.csv per feed (every feed present, maybe empty).

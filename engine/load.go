@@ -140,7 +140,9 @@ func readInput(in connectors.Input) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	if size >= 0 {
-		buf.Grow(int(size) + 1)
+		// ReadFrom grows the buffer whenever fewer than bytes.MinRead bytes are free, even
+		// to learn that the input has ended: room for the input alone would double it.
+		buf.Grow(int(size) + bytes.MinRead)
 	}
 	if _, err := buf.ReadFrom(io.LimitReader(rc, maxInputBytes+1)); err != nil {
 		return nil, err

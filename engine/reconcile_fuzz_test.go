@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -57,7 +56,7 @@ func FuzzReconcile(f *testing.F) {
 					in.Name, in.Format = feed.Get(fid).Name+".xlsx", connectors.XLSX
 				}
 			}
-			in.Open = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+			in.Open = connectors.Bytes(b)
 			src.Inputs = append(src.Inputs, in)
 		}
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
