@@ -119,7 +119,11 @@ func Render(ctx context.Context, res *engine.Result, dir string, opts Options) e
 	slices.Sort(outlets)
 
 	ix := newRunIndex(res)
-	r := &renderer{ix: ix, l: l, opts: &opts, dir: dir}
+	r := &renderer{ix: ix, l: l, opts: &opts, dir: dir, sorted: ix.sortedCounters()}
+	byOutlet := make(map[string][]engine.CounterInfo, len(outlets))
+	for _, c := range r.sorted {
+		byOutlet[c.Outlet] = append(byOutlet[c.Outlet], c)
+	}
 	if wantPDF {
 		var err error
 		if r.font, err = newRunFont(res, l, &opts); err != nil {
@@ -143,7 +147,7 @@ func Render(ctx context.Context, res *engine.Result, dir string, opts Options) e
 	}
 	if wantXLSX {
 		for _, o := range outlets {
-			tasks = append(tasks, func() error { return r.outletRollup(o) })
+			tasks = append(tasks, func() error { return r.outletRollup(o, byOutlet[o]) })
 		}
 	}
 	return runPool(ctx, opts.Workers, tasks, opts.Progress)
@@ -156,6 +160,8 @@ type renderer struct {
 	opts *Options
 	dir  string
 	font *runFont // nil without PDF
+	// sorted are the run's counters by city, outlet and counter (sortedCounters).
+	sorted []engine.CounterInfo
 }
 
 // stamp is the time written into the files' metadata: GeneratedAt, or the business date when

@@ -191,15 +191,10 @@ func (r *renderer) counterRows(counters []engine.CounterInfo, st *styles) ([]rol
 	return rws, total
 }
 
-// outletRollup writes reports/<outlet>/outlet.xlsx: one row per counter of the outlet.
-func (r *renderer) outletRollup(outlet string) error {
+// outletRollup writes reports/<outlet>/outlet.xlsx: one row per counter of the outlet,
+// counters being the outlet's counters in sortedCounters order.
+func (r *renderer) outletRollup(outlet string, counters []engine.CounterInfo) error {
 	l := r.l
-	var counters []engine.CounterInfo
-	for _, c := range r.ix.sortedCounters() {
-		if c.Outlet == outlet {
-			counters = append(counters, c)
-		}
-	}
 	date := r.ix.res.BizDate()
 	title := fmt.Sprintf("%s · %s · %s", l.outletTitle, outlet, date)
 	if r.opts.RunID != "" {
@@ -240,7 +235,7 @@ func (r *renderer) cityRollup() error {
 	cities := map[string]*tally{}
 	var cityOrder []string
 	grand := r.ix.newTally()
-	counters := r.ix.sortedCounters()
+	counters := r.sorted
 	for _, c := range counters {
 		if len(groups) == 0 || groups[len(groups)-1].city != c.City || groups[len(groups)-1].outlet != c.Outlet {
 			groups = append(groups, &group{c.City, c.Outlet, r.ix.newTally()})
