@@ -22,7 +22,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -172,10 +171,9 @@ func (s *Source) Fetch(ctx context.Context, date time.Time, progress connectors.
 		if p.ok {
 			ok++
 			st.Bytes += p.raw
-			data := p.data
 			out.Inputs = append(out.Inputs, connectors.Input{
 				Feed: p.feed, Name: name, Counter: c.Counter, Pull: true, Format: connectors.CSV,
-				Open: func() (io.ReadCloser, error) { return io.NopCloser(newReader(data)), nil },
+				Open: connectors.Bytes(p.data),
 			})
 			continue
 		}

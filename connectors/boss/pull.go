@@ -59,7 +59,9 @@ func (w *worker) begin() {
 }
 
 // keep returns the current body for good: the arena moves past it, or, when the body
-// outgrew the arena's free tail, it keeps the array it moved to.
+// outgrew the arena's free tail, it keeps the array it moved to. Nothing writes to a kept
+// body again (the next body begins after it, and its capacity ends where it does), so it
+// can be handed out as it is (connectors.Bytes).
 func (w *worker) keep() []byte {
 	n := len(w.out)
 	b := w.out[:n:n]
@@ -79,8 +81,6 @@ func (w *worker) grow(need int) {
 	copy(grown, w.out)
 	w.out = grown
 }
-
-func newReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // get performs one attempt of GET rawURL and leaves the decoded body in w.out. With
 // footer set, a body whose last non-blank line is not a 合计/合計/TOTAL footer counts as
