@@ -85,7 +85,8 @@ func Clock() (func() time.Time, error) {
 
 // Run performs one run. On success the outcome is returned with a nil error, or with
 // ErrIncomplete / ErrFailOn when the run was published but needs attention. Any other
-// error means nothing was published and `current` is as it was.
+// error means nothing was published and `current` is as it was, but for one wrapping
+// store.ErrNotDurable: the run is current, but the date directory's fsync failed.
 func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	log := cfg.Log
 	if log == nil {

@@ -232,8 +232,9 @@ func (w *runFile) Close() error {
 // renames runs/.tmp-<id> to runs/<id> (a published run of the same id, as a rerun under
 // SOURCE_DATE_EPOCH makes, is exchanged with it in one step where the system can, else
 // moved aside and replaced; then it is removed), points current at runs/<id> through a new
-// link renamed over it, and fsyncs the date directory. It fails, and publishes nothing, after any write error or
-// while a file made by Create is still open.
+// link renamed over it, and fsyncs the date directory. It fails, and publishes nothing, after
+// any write error or while a file made by Create is still open; the one error after which
+// the run is current wraps ErrNotDurable. Removing the replaced run is best effort.
 func (r *Run) Publish() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -247,18 +248,28 @@ func (r *Run) Publish() error {
 	case r.open > 0:
 		return fmt.Errorf("publish run %s@%s: %d output files still open", r.date, r.id, r.open)
 	}
-	if err := r.publish(); err != nil {
+	switched, err := r.publish()
+	if switched {
+		// current names the run now, whatever failed after the switch.
+		r.published = true
+		r.root.Close()
+		r.dirFile.Close()
+	}
+	if err != nil {
 		return fmt.Errorf("publish run %s@%s: %w", r.date, r.id, err)
 	}
-	r.published = true
-	r.root.Close()
-	r.dirFile.Close()
 	return nil
 }
 
-func (r *Run) publish() error {
+// ErrNotDurable wraps the error of Publish when the run became current but the switch could
+// not be made durable (the date directory's fsync failed): a crash could bring the run
+// before back. Every other error of Publish means nothing was published.
+var ErrNotDurable = errors.New("the run is current, but the switch may not survive a crash")
+
+// publish does Publish's work; switched reports whether current names the run.
+func (r *Run) publish() (switched bool, err error) {
 	if err := syncTree(r.tmp, r.dirFile); err != nil {
-		return err
+		return false, err
 	}
 	runs := filepath.Join(r.dateDir, runsName)
 	final := filepath.Join(runs, r.id)
@@ -273,36 +284,36 @@ func (r *Run) publish() error {
 		case err == nil:
 			swapped = true
 		case !errors.Is(err, errors.ErrUnsupported):
-			return err
+			return false, err
 		default:
 			old = filepath.Join(runs, oldPrefix+r.id)
 			if err := os.RemoveAll(old); err != nil {
-				return err
+				return false, err
 			}
 			if err := os.Rename(final, old); err != nil {
-				return err
+				return false, err
 			}
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return err
+		return false, err
 	}
 	if !swapped {
 		if err := os.Rename(r.tmp, final); err != nil {
 			if old != "" {
 				os.Rename(old, final) // put the published run back
 			}
-			return err
+			return false, err
 		}
 	}
 	// Until current is switched, a failure takes the run back out of runs/ (Abort then
 	// removes it) and puts back the run of the same id it replaced.
-	rollback := func(err error) error {
+	rollback := func(err error) (bool, error) {
 		if swapped {
 			exchangeDirs(r.tmp, final)
 		} else if rerr := os.Rename(final, r.tmp); rerr == nil && old != "" {
 			os.Rename(old, final)
 		}
-		return err
+		return false, err
 	}
 	if err := syncDir(runs); err != nil {
 		return rollback(err)
@@ -320,23 +331,22 @@ func (r *Run) publish() error {
 		return rollback(err)
 	}
 	if err := syncDir(r.dateDir); err != nil {
-		return err
+		return true, fmt.Errorf("%w: %w", ErrNotDurable, err)
 	}
-	// The replaced run is garbage now; what is not removed here, the next Begin removes.
-	switch {
-	case swapped:
-		if err := os.RemoveAll(r.tmp); err != nil {
-			return err
-		}
-		return syncDir(runs)
-	case old != "":
-		if err := os.RemoveAll(old); err != nil {
-			return err
-		}
-		return syncDir(runs)
+	// The replaced run is garbage now: removing it is best effort, since what is not removed
+	// here (runs/.tmp-<id> after an exchange, runs/.old-<id>) the next Begin removes.
+	garbage := old
+	if swapped {
+		garbage = r.tmp
 	}
-	return nil
+	if garbage != "" && removeReplaced(garbage) == nil {
+		syncDir(runs)
+	}
+	return true, nil
 }
+
+// removeReplaced is os.RemoveAll; tests replace it to make the clean-up fail.
+var removeReplaced = os.RemoveAll
 
 // exchangeDirs is exchange; tests replace it to take the path of systems without it.
 var exchangeDirs = exchange

@@ -189,8 +189,11 @@ func (s *Store) holds(date string) bool {
 	return s.locked[date]
 }
 
-// syncDir fsyncs a directory so that entries created, renamed or removed in it are durable.
-func syncDir(dir string) error {
+// syncDir fsyncs a directory so that entries created, renamed or removed in it are durable,
+// or a file so that its contents are. Tests replace it to watch or fail the fsyncs.
+var syncDir = fsync
+
+func fsync(dir string) error {
 	f, err := os.Open(dir)
 	if err != nil {
 		return err

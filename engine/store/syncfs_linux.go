@@ -32,9 +32,15 @@ var syncfsReportsErrors = sync.OnceValue(func() bool {
 	if unix.Uname(&u) != nil {
 		return false
 	}
-	var major, minor int
-	if _, err := fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &major, &minor); err != nil {
+	return kernelAtLeast(unix.ByteSliceToString(u.Release[:]), 5, 8)
+})
+
+// kernelAtLeast reports whether a kernel release string ("6.1.0-13-amd64") is major.minor or
+// later; a release it cannot read is not.
+func kernelAtLeast(release string, major, minor int) bool {
+	var ma, mi int
+	if _, err := fmt.Sscanf(release, "%d.%d", &ma, &mi); err != nil {
 		return false
 	}
-	return major > 5 || major == 5 && minor >= 8
-})
+	return ma > major || ma == major && mi >= minor
+}
