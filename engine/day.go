@@ -107,12 +107,26 @@ func (d *day) times(f feed.ID, name string) []arrow.Timestamp {
 
 // source cites a row: "path:line" for a file, "feed/counter_id" for a pull.
 func (d *day) source(f feed.ID, r int) string {
-	rec := d.feeds[f]
-	name := rec.Column(int(rec.NumCols()) - 2).(*array.String).Value(r)
+	name := d.inputName(f, r)
 	if d.pulls[name] {
 		return name
 	}
-	return fmt.Sprintf("%s:%d", name, lineOf(rec, r))
+	return fmt.Sprintf("%s:%d", name, lineOf(d.feeds[f], r))
+}
+
+// inputName is the name of the input row r of feed f was read from.
+func (d *day) inputName(f feed.ID, r int) string {
+	rec := d.feeds[f]
+	return rec.Column(int(rec.NumCols()) - 2).(*array.String).Value(r)
+}
+
+// before reports whether row a comes before row b in the order of their citations: by
+// input name, then by line as a number (a.csv:9 before a.csv:10).
+func (d *day) before(a, b ref) bool {
+	if na, nb := d.inputName(a.f, a.row), d.inputName(b.f, b.row); na != nb {
+		return na < nb
+	}
+	return lineOf(d.feeds[a.f], a.row) < lineOf(d.feeds[b.f], b.row)
 }
 
 func (d *day) counterOf(f feed.ID, r int) triple {

@@ -135,6 +135,26 @@ func TestSettlementAndDeposits(t *testing.T) {
 	})
 }
 
+func TestDepositFindingCitesEarliestLine(t *testing.T) {
+	// C1 CASH has no deposit row: its finding cites the earliest row of its settlement lines,
+	// line 9 (ORDER_FEE) before line 10 (LOCAL_BILL), as numbers rather than as text.
+	var rows []row
+	for i := 0; i < 7; i++ {
+		rows = append(rows, r(REV, fmt.Sprintf("txn_id=F%d|counter_id=C9|amount=1.00", i)))
+	}
+	rows = append(rows,
+		r(REV, "txn_id=R1|orig_txn_id=O1|orig_feed=order|amount=2.00"),
+		r(REV, "txn_id=R2|orig_txn_id=L1|orig_feed=local_payment|amount=3.00"))
+	res := reconcile(t, dayOf(rows...), nil)
+	var got []string
+	for _, e := range res.Exceptions {
+		if e.Code == "DEPOSIT_OVER" && e.Counter == "C1" {
+			got = append(got, e.Source)
+		}
+	}
+	sameStrings(t, "C1 deposit finding source", got, []string{"reversal.csv:9"})
+}
+
 func TestSummaryAgainstDetail(t *testing.T) {
 	res := reconcile(t, dayOf(
 		r(LP, "txn_id=L1|amount=100.00"), r(LP, "txn_id=L2|amount=50.00"),

@@ -17,7 +17,7 @@ type settleKey struct {
 
 type settleSum struct {
 	count, gross, reversed int64
-	src                    string // first row that contributed, for the deposit finding
+	first                  ref // first row that contributed, for the deposit finding
 }
 
 // settle computes RULES.md §2: settlement lines, the deposit check and DEPOSIT_SHORT/OVER.
@@ -26,7 +26,7 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 	get := func(k settleKey, f feed.ID, r int) *settleSum {
 		s := sums[k]
 		if s == nil {
-			s = &settleSum{src: d.source(f, r)}
+			s = &settleSum{first: ref{f, r}}
 			sums[k] = s
 		}
 		return s
@@ -58,7 +58,7 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 	}
 	type varSum struct {
 		expected, deposited int64
-		src                 string
+		first               ref // the earliest row cited by a contributing settleSum
 		depositRow          int
 	}
 	vars := map[varKey]*varSum{}
@@ -71,10 +71,10 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 		vk := varKey{k.t, k.pay}
 		v := vars[vk]
 		if v == nil {
-			v = &varSum{src: s.src, depositRow: -1}
+			v = &varSum{first: s.first, depositRow: -1}
 			vars[vk] = v
-		} else if s.src < v.src {
-			v.src = s.src
+		} else if d.before(s.first, v.first) {
+			v.first = s.first
 		}
 		v.expected += s.gross - s.reversed
 	}
@@ -107,15 +107,15 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 			code = "DEPOSIT_OVER"
 		}
 		info, _ := CodeInfo(code)
-		src := v.src
+		at := v.first
 		if v.depositRow >= 0 {
-			src = d.source(feed.Deposit, v.depositRow)
+			at = ref{feed.Deposit, v.depositRow}
 		}
 		d.excs = append(d.excs, Exception{Code: code, Severity: info.Severity, City: k.t.city, Outlet: k.t.outlet,
 			Counter: k.t.counter, Feed: feed.Deposit.String(), Amount: vl.Variance, HasAmount: true, Key: k.pay,
 			Detail: fmt.Sprintf("%s: expected %s, deposited %s, variance %s", k.pay,
 				money.Format(vl.Expected), money.Format(vl.Deposited), money.Format(vl.Variance)),
-			Source: src})
+			Source: d.source(at.f, at.row)})
 	}
 	sort.Slice(lines, func(i, j int) bool { return settlementLess(&lines[i], &lines[j]) })
 	sort.Slice(variance, func(i, j int) bool { return varianceLess(&variance[i], &variance[j]) })
