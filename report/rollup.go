@@ -167,15 +167,14 @@ func (r *renderer) rollupSheet(b *book, name, title string, leadHeads []string, 
 	return sw.Flush()
 }
 
-// counterRows are the roll-up rows of counters, with a totals row.
-func (r *renderer) counterRows(counters []engine.CounterInfo, st *styles) ([]rollupRow, *tally) {
+// counterRows are the roll-up rows of counters, one per counter in order, then a totals row.
+func (r *renderer) counterRows(counters []engine.CounterInfo, st *styles) []rollupRow {
 	l := r.l
 	total := r.ix.newTally()
-	var rws []rollupRow
+	rws := make([]rollupRow, 0, len(counters)+1)
 	for _, c := range counters {
-		v := r.ix.counter(c)
 		t := r.ix.newTally()
-		t.add(v)
+		t.add(r.ix.counter(c))
 		total.merge(t)
 		status, ss := l.complete, st.statusOK
 		if c.Incomplete {
@@ -188,7 +187,7 @@ func (r *renderer) counterRows(counters []engine.CounterInfo, st *styles) ([]rol
 		status, ss = l.incomplete, st.statusBad
 	}
 	rws = append(rws, rollupRow{lead: []excelize.Cell{str(l.total, st.totalText), str("", st.totalText), excelize.Cell{Value: total.counters, StyleID: st.totalText}, str(status, ss)}, t: total, total: true})
-	return rws, total
+	return rws
 }
 
 // outletRollup writes reports/<outlet>/outlet.xlsx: one row per counter of the outlet,
@@ -204,7 +203,7 @@ func (r *renderer) outletRollup(outlet string, counters []engine.CounterInfo) er
 	if err != nil {
 		return err
 	}
-	rws, _ := r.counterRows(counters, &b.st)
+	rws := r.counterRows(counters, &b.st)
 	if err := r.rollupSheet(b, l.countersSheet, title, []string{l.city, l.outlet, l.counter, l.status}, rws); err != nil {
 		return fmt.Errorf("outlet %s: %w", outlet, err)
 	}
@@ -225,6 +224,10 @@ func (r *renderer) cityRollup() error {
 	}
 	st := &b.st
 
+	// The counters' rows, for the second sheet; their tallies are added up for the first.
+	counters := r.sorted
+	crws := r.counterRows(counters, st)
+
 	// Outlets by city and id, with a subtotal per city when
 	// the run has more than one, and the grand total.
 	type group struct {
@@ -235,13 +238,11 @@ func (r *renderer) cityRollup() error {
 	cities := map[string]*tally{}
 	var cityOrder []string
 	grand := r.ix.newTally()
-	counters := r.sorted
-	for _, c := range counters {
+	for i, c := range counters {
 		if len(groups) == 0 || groups[len(groups)-1].city != c.City || groups[len(groups)-1].outlet != c.Outlet {
 			groups = append(groups, &group{c.City, c.Outlet, r.ix.newTally()})
 		}
-		t := r.ix.newTally()
-		t.add(r.ix.counter(c))
+		t := crws[i].t
 		groups[len(groups)-1].t.merge(t)
 		if cities[c.City] == nil {
 			cities[c.City] = r.ix.newTally()
@@ -267,7 +268,6 @@ func (r *renderer) cityRollup() error {
 		return fmt.Errorf("city roll-up: %w", err)
 	}
 
-	crws, _ := r.counterRows(counters, st)
 	if err := r.rollupSheet(b, l.countersSheet, title, []string{l.city, l.outlet, l.counter, l.status}, crws); err != nil {
 		return fmt.Errorf("city roll-up: %w", err)
 	}
