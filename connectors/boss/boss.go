@@ -5,7 +5,7 @@
 //
 // Requests go out over one kept-alive connection pool, at most Config.Concurrency at a
 // time. An attempt that fails transiently — a 5xx, a timeout, a reset connection, a body
-// cut short (fewer bytes than its Content-Length, or no 合计/合計/TOTAL footer as its last
+// cut short (fewer bytes than its Content-Length, or no 合计/TOTAL footer as its last
 // line) — is tried again after an exponential backoff with jitter; a 429 (or 503) is tried
 // again after its Retry-After. A retry waits on a timer, not in a worker, so the other
 // pulls go on meanwhile. 401, 403, 404 and the other 4xx are not retried. A pull that

@@ -18,6 +18,8 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
+
+	"settle/connectors/dialect"
 )
 
 // result is the outcome of one attempt.
@@ -83,8 +85,8 @@ func (w *worker) grow(need int) {
 }
 
 // get performs one attempt of GET rawURL and leaves the decoded body in w.out. With
-// footer set, a body whose last non-blank line is not a 合计/合計/TOTAL footer counts as
-// cut short.
+// footer set, a body whose last non-blank line is not a 合计/TOTAL footer
+// (dialect.IsFooterCell) counts as cut short.
 func (s *Source) get(ctx context.Context, rawURL string, w *worker, footer bool) result {
 	w.begin()
 	actx, cancel := context.WithTimeout(ctx, s.cfg.PullTimeout)
@@ -236,7 +238,8 @@ func isGBK(contentType string) bool {
 }
 
 // hasFooter reports whether the last non-blank line of b is a footer: its first cell is
-// 合计, 合計 or TOTAL. A line that is not UTF-8 is read as GBK, as package dialect would.
+// 合计 or TOTAL, as package dialect reads a footer (dialect.IsFooterCell). A line that is
+// not UTF-8 is read as GBK, as package dialect would.
 func hasFooter(b []byte) bool {
 	end := len(b)
 	for end > 0 {
@@ -258,11 +261,7 @@ func hasFooter(b []byte) bool {
 		first, _, _ := bytes.Cut(line, []byte(","))
 		first = bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(first), []byte("\ufeff")))
 		first = bytes.TrimSpace(bytes.Trim(first, "\""))
-		switch string(first) {
-		case "合计", "合計", "TOTAL", "Total", "total":
-			return true
-		}
-		return false
+		return dialect.IsFooterCell(string(first))
 	}
 	return false
 }

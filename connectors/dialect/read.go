@@ -25,6 +25,11 @@ const (
 	footerEn = "TOTAL"
 )
 
+// IsFooterCell reports whether s, the trimmed first cell of a line, makes the line a
+// footer: it is 合计 or TOTAL, exactly (FEEDS.md). Read and the BOSS connector's check for
+// a body cut short both use it, so they agree on what a footer is.
+func IsFooterCell(s string) bool { return s == footerZh || s == footerEn }
+
 // Read reads one input of feed f in either dialect of FEEDS.md: CSV (UTF-8 with or
 // without BOM, or GB18030/GBK when the bytes are not valid UTF-8) or, when xlsx is set,
 // the first sheet of an XLSX workbook. name is the input's name, kept in Table.Name and
@@ -195,7 +200,7 @@ func (b *builder) reserve(n int) {
 // header's width are ignored.
 func (b *builder) row(line int, raw string, fields []string) {
 	t := b.t
-	if len(fields) > 0 && (fields[0] == footerZh || fields[0] == footerEn) {
+	if len(fields) > 0 && IsFooterCell(fields[0]) {
 		b.footerRow = len(t.lines)
 		b.footer = Footer{Line: line, Raw: raw}
 		if len(fields) > 1 {
