@@ -35,10 +35,7 @@ type loaded struct {
 	read    int               // data lines read
 	rejects []Reject
 	excs    []Exception
-	// counters seen on rows with valid ids, and whether every row had the same one.
-	triples  []triple
-	uniform  bool
-	complete bool // false when the input raised FEED_MISSING / FEED_TOTAL_MISMATCH
+	triples []triple // counters seen on rows with valid ids
 }
 
 type triple struct{ city, outlet, counter string }
@@ -155,7 +152,7 @@ func readInput(in connectors.Input) ([]byte, error) {
 
 // load reads one input; it never fails: what cannot be read is reported in the result.
 func (l *loader) load(in connectors.Input) *loaded {
-	ld := &loaded{in: in, uniform: true, complete: true}
+	ld := &loaded{in: in}
 	f := feed.Get(in.Feed)
 	data, err := readInput(in)
 	ld.digest = sha256.Sum256(data)
@@ -164,7 +161,6 @@ func (l *loader) load(in connectors.Input) *loaded {
 		t, err = dialect.Read(in.Name, data, in.Format == connectors.XLSX, f)
 	}
 	if err != nil {
-		ld.complete = false
 		ld.excs = append(ld.excs, Exception{
 			Code: "FEED_MISSING", Severity: SevError, Feed: f.Name,
 			Detail: fmt.Sprintf("cannot read %s: %v", in.Name, err), Source: in.Name,
@@ -174,7 +170,6 @@ func (l *loader) load(in connectors.Input) *loaded {
 	ld.read = t.Len()
 	l.collectTriples(ld, t)
 	if len(t.Missing) > 0 {
-		ld.complete = false
 		reason := fmt.Sprintf("lacks required column(s) %s", strings.Join(t.Missing, ", "))
 		if t.HeaderLine == 0 {
 			reason = "has no header line naming the columns of " + f.Name
@@ -203,14 +198,8 @@ func lineSource(in connectors.Input, line int) string {
 
 func (l *loader) collectTriples(ld *loaded, t *dialect.Table) {
 	seen := map[triple]bool{}
-	var first triple
 	for i := 0; i < t.Len(); i++ {
 		tr := triple{t.Cell(i, feed.ColCity), t.Cell(i, feed.ColOutlet), t.Cell(i, feed.ColCounter)}
-		if i == 0 {
-			first = tr
-		} else if tr != first {
-			ld.uniform = false
-		}
 		if !seen[tr] && ValidID(tr.city) && ValidID(tr.outlet) && ValidID(tr.counter) {
 			seen[tr] = true
 			// The cells are the input's bytes: copies, so that the counters of the run do
@@ -261,7 +250,6 @@ func (l *loader) checkFooter(ld *loaded, t *dialect.Table, f *feed.Feed) {
 	if len(problems) == 0 {
 		return
 	}
-	ld.complete = false
 	ld.excs = append(ld.excs, Exception{
 		Code: "FEED_TOTAL_MISMATCH", Severity: SevError, Feed: f.Name,
 		Detail: ld.in.Name + ": " + strings.Join(problems, "; "), Source: lineSource(ld.in, ft.Line),
