@@ -182,21 +182,18 @@ func (d *day) summary() {
 			p.sum.row = r
 		}
 	}
-	details := []struct {
-		category string
-		f        feed.ID
-	}{{"LOCAL", feed.LocalPayment}, {"REMOTE", feed.RemotePayment}, {"CARD", feed.CardSale}}
 	detRef := map[key]ref{}
-	for _, dt := range details {
-		amount, pay := d.i64(dt.f, "amount"), d.str(dt.f, "pay_method")
-		for r := 0; r < d.n(dt.f); r++ {
-			k := key{d.counterOf(dt.f, r), dt.category, pay.Value(r)}
+	for _, category := range feed.SummaryCategories.Values {
+		f := feed.SummaryDetail(category)
+		amount, pay := d.i64(f, "amount"), d.str(f, "pay_method")
+		for r := 0; r < d.n(f); r++ {
+			k := key{d.counterOf(f, r), category, pay.Value(r)}
 			p := get(k)
 			p.det.count++
 			p.det.amount += amount[r]
 			if p.det.row < 0 {
 				p.det.row = r
-				detRef[k] = ref{dt.f, r}
+				detRef[k] = ref{f, r}
 			}
 		}
 	}
