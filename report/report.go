@@ -174,14 +174,9 @@ func (r *renderer) stamp() time.Time {
 }
 
 // counter writes one counter's reports.
-func (r *renderer) counter(c engine.CounterInfo, wantXLSX, wantPDF bool) (err error) {
+func (r *renderer) counter(c engine.CounterInfo, wantXLSX, wantPDF bool) error {
 	v := r.ix.counter(c)
 	xlsxPath, pdfPath, _ := CounterPaths(c.Outlet, c.Counter)
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("counter %s/%s: panic: %v", c.Outlet, c.Counter, p)
-		}
-	}()
 	if wantXLSX {
 		if err := r.counterXLSX(v, filepath.Join(r.dir, xlsxPath)); err != nil {
 			return fmt.Errorf("counter %s/%s: %w", c.Outlet, c.Counter, err)
@@ -196,8 +191,8 @@ func (r *renderer) counter(c engine.CounterInfo, wantXLSX, wantPDF bool) (err er
 }
 
 // runPool runs tasks on at most workers goroutines (runtime.NumCPU() when workers <= 0),
-// handing them out in order. After the first error or the context's end no new task starts;
-// that error is returned.
+// handing them out in order. A task that panics fails with the panic as its error. After the
+// first error or the context's end no new task starts; that error is returned.
 func runPool(ctx context.Context, workers int, tasks []func() error, progress func(done, total int)) error {
 	if workers <= 0 {
 		workers = runtime.NumCPU()
@@ -230,7 +225,7 @@ func runPool(ctx context.Context, workers int, tasks []func() error, progress fu
 				if !ok {
 					return
 				}
-				err := t()
+				err := runTask(t)
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
@@ -254,6 +249,16 @@ func runPool(ctx context.Context, workers int, tasks []func() error, progress fu
 		return err
 	}
 	return nil
+}
+
+// runTask runs t, turning a panic into its error.
+func runTask(t func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return t()
 }
 
 // errNoFeedSchema reports a feed record not in the normalized schema.

@@ -672,17 +672,44 @@ func TestCanceled(t *testing.T) {
 	}
 }
 
-// TestPanicBecomesError: a panic while drawing one counter is that counter's error.
+// TestPanicBecomesError: a panic while laying a PDF out is that counter's error. Without a
+// font, buildPDF dereferences the nil *runFont (r.font.data) and its own recover catches it.
 func TestPanicBecomesError(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	res := testResult(t, mem)
 	defer res.Release()
 	o := testOptions("zh")
-	r := &renderer{ix: newRunIndex(res), l: zh, opts: &o, dir: t.TempDir()} // no font: fpdf is handed nil
+	r := &renderer{ix: newRunIndex(res), l: zh, opts: &o, dir: t.TempDir()} // no font
 	err := r.counter(res.Counters[0], false, true)
 	if err == nil || !strings.HasPrefix(err.Error(), "counter TY0001/TY0001-01: pdf: panic: ") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestPoolPanic: a task that panics fails with the panic as its error, caught by the pool's
+// recover, and no task after it starts.
+func TestPoolPanic(t *testing.T) {
+	var ran []int
+	var mu sync.Mutex
+	task := func(i int) func() error {
+		return func() error {
+			mu.Lock()
+			ran = append(ran, i)
+			mu.Unlock()
+			if i == 1 {
+				panic("task 1 broke")
+			}
+			return nil
+		}
+	}
+	tasks := []func() error{task(0), task(1), task(2), task(3)}
+	err := runPool(context.Background(), 1, tasks, nil)
+	if err == nil || err.Error() != "panic: task 1 broke" {
+		t.Errorf("err = %v", err)
+	}
+	if !slices.Equal(ran, []int{0, 1}) {
+		t.Errorf("ran %v, want [0 1]", ran)
 	}
 }
 
