@@ -71,8 +71,9 @@ Exit status: 0 when the runs agree, 1 when they differ, 2 on trouble (like diff(
 
 // trailingFlags returns the command's arguments with the flags that follow them applied:
 // urfave/cli stops parsing flags at the first argument, and `settle diff A B --format json`
-// is the natural order. It takes --name value, --name=value and -name forms of the
-// command's own flags, and reports --help/-h.
+// or `settle users add zhang --role clerk` is the natural order. It takes --name value,
+// --name=value and -name forms of the command's own flags (a bool flag takes no value), and
+// reports --help/-h.
 func trailingFlags(c *cli.Context) (args []string, help bool, err error) {
 	all := c.Args().Slice()
 	for i := 0; i < len(all); i++ {
@@ -85,12 +86,20 @@ func trailingFlags(c *cli.Context) (args []string, help bool, err error) {
 			continue
 		}
 		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		switch name {
-		case "h", "help":
+		if name == "h" || name == "help" {
 			return nil, true, nil
-		case "store", "format", "out":
-		default:
+		}
+		var fl cli.Flag
+		for _, f := range c.Command.Flags {
+			if slices.Contains(f.Names(), name) {
+				fl = f
+			}
+		}
+		if fl == nil {
 			return nil, false, usagef("flag provided but not defined: -%s", name)
+		}
+		if _, isBool := fl.(*cli.BoolFlag); isBool && !hasValue {
+			value, hasValue = "true", true
 		}
 		if !hasValue {
 			if i+1 == len(all) {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -73,29 +72,6 @@ func startServe(t *testing.T, args ...string) (string, *syncBuffer) {
 	return "", nil
 }
 
-// settleCmd runs the command line and returns its exit code and stderr.
-func settleCmd(t *testing.T, args ...string) (int, string) {
-	t.Helper()
-	var stdout, stderr syncBuffer
-	err := run(context.Background(), append([]string{"settle"}, args...), &stdout, &stderr)
-	code := exitCode(err, &stderr)
-	return code, stderr.String()
-}
-
-func pullCSV(t *testing.T, path string) [][]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return rows
-}
-
 // TestPullEqualsFiles is issue 4's check: a day of 100 counters served with 5% 503s, 2%
 // 429s, 2% bodies cut short and 5 ms of latency is pulled by `settle run --source
 // http://…`, which exits 0, and its settlement, variance and exceptions equal those of
@@ -108,7 +84,7 @@ func TestPullEqualsFiles(t *testing.T) {
 		"--truncate-rate", "0.02", "--retry-after", "0s", "--token", "t0ken")...)
 
 	pulled := t.TempDir()
-	code, stderr := settleCmd(t, "run", "--date", "2026-11-21", "--source", base, "--store", pulled, "--formats", "", "--quiet")
+	code, _, stderr := settle(t, "run", "--date", "2026-11-21", "--source", base, "--store", pulled, "--formats", "", "--quiet")
 	if code != 0 {
 		t.Fatalf("settle run --source %s: exit %d\n%s", base, code, stderr)
 	}
@@ -117,11 +93,11 @@ func TestPullEqualsFiles(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	if code, stderr := settleCmd(t, append([]string{"fixtures", "generate", "--out", dir, "--layout", "counter"}, gen...)...); code != 0 {
+	if code, _, stderr := settle(t, append([]string{"fixtures", "generate", "--out", dir, "--layout", "counter"}, gen...)...); code != 0 {
 		t.Fatalf("fixtures generate: exit %d\n%s", code, stderr)
 	}
 	files := t.TempDir()
-	if code, stderr := settleCmd(t, "run", "--date", "2026-11-21", "--source", dir, "--store", files, "--formats", "", "--quiet"); code != 0 {
+	if code, _, stderr := settle(t, "run", "--date", "2026-11-21", "--source", dir, "--store", files, "--formats", "", "--quiet"); code != 0 {
 		t.Fatalf("settle run --source DIR: exit %d\n%s", code, stderr)
 	}
 
@@ -144,7 +120,7 @@ func TestPullEqualsFiles(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	x, y := pullCSV(t, filepath.Join(a, "exceptions.csv")), pullCSV(t, filepath.Join(b, "exceptions.csv"))
+	x, y := readCSV(t, filepath.Join(a, "exceptions.csv")), readCSV(t, filepath.Join(b, "exceptions.csv"))
 	if len(x) < 10 {
 		t.Errorf("only %d exceptions: the day proves little", len(x)-1)
 	}
@@ -192,12 +168,12 @@ func TestPullIncomplete(t *testing.T) {
 	t.Setenv(envToken, "t0ken")
 	base, _ := startServe(t, "--date", "2026-11-21", "--outlets", "3", "--counters", "2", "--anomalies", "0.5",
 		"--feed-faults", "--token", "t0ken")
-	code, stderr := settleCmd(t, "run", "--date", "2026-11-21", "--source", base, "--store", t.TempDir(), "--formats", "")
+	code, _, stderr := settle(t, "run", "--date", "2026-11-21", "--source", base, "--store", t.TempDir(), "--formats", "")
 	if code != exitIncomplete || !strings.Contains(stderr, "feed missing") {
 		t.Errorf("exit %d, want %d\n%s", code, exitIncomplete, stderr)
 	}
 	t.Setenv(envToken, "wrong")
-	code, stderr = settleCmd(t, "run", "--date", "2026-11-21", "--source", base, "--store", t.TempDir(), "--formats", "", "--quiet")
+	code, _, stderr = settle(t, "run", "--date", "2026-11-21", "--source", base, "--store", t.TempDir(), "--formats", "", "--quiet")
 	if code != exitFailed || !strings.Contains(stderr, "401 Unauthorized") || strings.Contains(stderr, "wrong") {
 		t.Errorf("wrong token: exit %d\n%s", code, stderr)
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"settle/engine/store"
 	"settle/job"
 )
 
@@ -52,7 +51,6 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	var ue usageError
 	var ec exitCoder
-	var locked *store.LockedError
 	switch {
 	case errors.Is(err, job.ErrIncomplete):
 		fmt.Fprintln(stderr, "settle: run published, but incomplete: some feeds are missing or truncated")
@@ -65,9 +63,6 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		fmt.Fprintln(stderr, "settle:", err)
 		return exitUsage
-	case errors.As(err, &locked):
-		fmt.Fprintln(stderr, "settle:", err)
-		return exitFailed
 	}
 	fmt.Fprintln(stderr, "settle:", err)
 	return exitFailed

@@ -102,3 +102,19 @@ func TestLockTimeoutFailsWithHolder(t *testing.T) {
 		t.Error("a run was published without the lock")
 	}
 }
+
+// TestIsTerminal: a character device that is no terminal (/dev/null) is a redirection, so
+// `settle diff --format xlsx >/dev/null` writes the workbook there instead of refusing.
+func TestIsTerminal(t *testing.T) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if isTerminal(null) {
+		t.Errorf("isTerminal(%s) = true", os.DevNull)
+	}
+	if isTerminal(&bytes.Buffer{}) {
+		t.Error("isTerminal(a buffer) = true")
+	}
+}

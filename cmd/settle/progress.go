@@ -6,6 +6,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // termProgress draws one self-overwriting status line on a terminal. It is quiet when the
@@ -26,13 +28,11 @@ func newProgress(w io.Writer, quiet bool) *termProgress {
 	return &termProgress{w: w, start: time.Now()}
 }
 
+// isTerminal reports whether w is a terminal (not merely a character device: /dev/null is
+// one too, and `settle diff --format xlsx >/dev/null` is a redirection).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Step reports done of total in a stage; calls are throttled to ten a second.

@@ -36,21 +36,18 @@ func runCommand(stderr io.Writer) *cli.Command {
 		Name:      "run",
 		Usage:     "reconcile one business day and publish a run in the store",
 		UsageText: "settle run --date DATE [--source SRC] [--store DIR] [options]",
-		Flags: []cli.Flag{
+		Flags: append(engineFlags(), []cli.Flag{
 			&cli.StringFlag{Name: "date", Usage: "business date: YYYY-MM-DD, today or yesterday (Asia/Shanghai)"},
 			&cli.StringFlag{Name: "source", Value: "demo", Usage: "a directory of exports, an http(s):// BOSS report API base URL, or demo[?outlets=N&counters=K&seed=S&anomalies=R]"},
 			&cli.StringFlag{Name: "store", Value: defaultStore(), Usage: "run store directory (env SETTLE_STORE)"},
-			&cli.IntFlag{Name: "lookback", Value: 90, Usage: "days a reversal may reach back into stored runs"},
-			&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "parallel pulls from the BOSS report API"},
 			&cli.StringFlag{Name: "formats", Value: "xlsx,pdf", Usage: "report formats: xlsx, pdf, both, or empty for none"},
 			&cli.StringFlag{Name: "lang", Value: "zh", Usage: "report language: zh or en"},
 			&cli.StringFlag{Name: "fail-on", Value: "never", Usage: "exit 3 when exceptions of this severity or worse exist: never, error, warning"},
-			&cli.StringFlag{Name: "amount-ceiling", Value: "1000000.00", Usage: "amounts above this many yuan are malformed"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: time.Hour, Usage: "how long to wait for another run of the same date"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no progress line and only warnings in the log"},
 			&cli.StringFlag{Name: "config", Usage: "config file of key = value lines (keys are these flags' names); flags win"},
-		},
+		}...),
 		Action: func(c *cli.Context) error {
 			if p := c.String("config"); p != "" {
 				if err := applyConfig(c, p); err != nil {
@@ -68,9 +65,8 @@ func runCommand(stderr io.Writer) *cli.Command {
 
 // runOptions are the validated flags of `settle run`.
 type runOptions struct {
-	job       job.Config
-	storeDir  string
-	logFormat string
+	job      job.Config
+	storeDir string
 }
 
 func newLogger(w io.Writer, format string, quiet bool) (*slog.Logger, error) {
@@ -102,24 +98,15 @@ func runOptionsFrom(c *cli.Context, stderr io.Writer) (*runOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	ecfg := engine.NewConfig()
-	ecfg.Lookback = c.Int("lookback")
-	if ecfg.Lookback < 0 {
-		return nil, usagef("--lookback %d: must not be negative", ecfg.Lookback)
+	ecfg, err := engineConfigFrom(c)
+	if err != nil {
+		return nil, err
 	}
-	ceiling, err := money.Parse(c.String("amount-ceiling"))
-	if err != nil || ceiling == 0 {
-		return nil, usagef("--amount-ceiling %q: want an amount in yuan above 0", c.String("amount-ceiling"))
-	}
-	ecfg.Ceiling = ceiling
 	failOn := c.String("fail-on")
 	switch failOn {
 	case "never", "error", "warning":
 	default:
 		return nil, usagef("--fail-on %q: want never, error or warning", failOn)
-	}
-	if c.Int("concurrency") < 1 {
-		return nil, usagef("--concurrency %d: must be at least 1", c.Int("concurrency"))
 	}
 	render, err := rendererFrom(c.String("formats"), c.String("lang"), progress)
 	if err != nil {
@@ -129,7 +116,7 @@ func runOptionsFrom(c *cli.Context, stderr io.Writer) (*runOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := &runOptions{storeDir: c.String("store"), logFormat: c.String("log-format")}
+	opts := &runOptions{storeDir: c.String("store")}
 	opts.job = job.Config{
 		Date: date, Source: src, Engine: ecfg, Render: render, LockTimeout: c.Duration("lock-timeout"),
 		FailOn: failOn, Log: log, Now: now,
@@ -218,4 +205,32 @@ func runDay(ctx context.Context, opts *runOptions, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%s  %s  %d counters  %d exceptions  %s\n", out.RunID, status, out.Counters, out.Exceptions, out.RunDir)
 	}
 	return err
+}
+
+// engineFlags are the flags of how a day is fetched and reconciled, the same for `settle run`
+// and the runs `settle serve` starts.
+func engineFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "lookback", Value: 90, Usage: "days a reversal may reach back into stored runs"},
+		&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "parallel pulls from the BOSS report API"},
+		&cli.StringFlag{Name: "amount-ceiling", Value: "1000000.00", Usage: "amounts above this many yuan are malformed"},
+	}
+}
+
+// engineConfigFrom checks engineFlags and returns the engine's configuration.
+func engineConfigFrom(c *cli.Context) (engine.Config, error) {
+	ecfg := engine.NewConfig()
+	ecfg.Lookback = c.Int("lookback")
+	if ecfg.Lookback < 0 {
+		return ecfg, usagef("--lookback %d: must not be negative", ecfg.Lookback)
+	}
+	ceiling, err := money.Parse(c.String("amount-ceiling"))
+	if err != nil || ceiling == 0 {
+		return ecfg, usagef("--amount-ceiling %q: want an amount in yuan above 0", c.String("amount-ceiling"))
+	}
+	ecfg.Ceiling = ceiling
+	if c.Int("concurrency") < 1 {
+		return ecfg, usagef("--concurrency %d: must be at least 1", c.Int("concurrency"))
+	}
+	return ecfg, nil
 }

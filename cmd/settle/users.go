@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -41,9 +40,12 @@ func usersCommand(stderr io.Writer) *cli.Command {
 					&cli.BoolFlag{Name: "replace", Usage: "replace the user if it exists"},
 				}, fileFlags...),
 				Action: func(c *cli.Context) error {
-					args, err := lateFlags(c)
-					if err != nil {
+					args, help, err := trailingFlags(c)
+					switch {
+					case err != nil:
 						return err
+					case help:
+						return cli.ShowSubcommandHelp(c)
 					}
 					if len(args) != 1 {
 						return usagef("users add: want one NAME, got %d arguments", len(args))
@@ -95,9 +97,12 @@ func usersCommand(stderr io.Writer) *cli.Command {
 				UsageText: "settle users remove NAME [--users FILE]",
 				Flags:     fileFlags,
 				Action: func(c *cli.Context) error {
-					args, err := lateFlags(c)
-					if err != nil {
+					args, help, err := trailingFlags(c)
+					switch {
+					case err != nil:
 						return err
+					case help:
+						return cli.ShowSubcommandHelp(c)
 					}
 					if len(args) != 1 {
 						return usagef("users remove: want one NAME, got %d arguments", len(args))
@@ -113,47 +118,6 @@ func usersCommand(stderr io.Writer) *cli.Command {
 			},
 		},
 	}
-}
-
-// lateFlags parses the flags that follow the NAME (urfave/cli stops at the first argument),
-// so that `settle users add zhang --role clerk` reads as written.
-func lateFlags(c *cli.Context) ([]string, error) {
-	var args []string
-	all := c.Args().Slice()
-	for i := 0; i < len(all); i++ {
-		a := all[i]
-		if a == "--" {
-			return append(args, all[i+1:]...), nil
-		}
-		if len(a) < 2 || a[0] != '-' {
-			args = append(args, a)
-			continue
-		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		var fl cli.Flag
-		for _, f := range c.Command.Flags {
-			if slices.Contains(f.Names(), name) {
-				fl = f
-			}
-		}
-		if fl == nil {
-			return nil, usagef("flag provided but not defined: -%s", name)
-		}
-		if _, isBool := fl.(*cli.BoolFlag); isBool && !hasValue {
-			value, hasValue = "true", true
-		}
-		if !hasValue {
-			if i+1 == len(all) {
-				return nil, usagef("flag needs an argument: -%s", name)
-			}
-			i++
-			value = all[i]
-		}
-		if err := c.Set(name, value); err != nil {
-			return nil, usageError{err}
-		}
-	}
-	return args, nil
 }
 
 func usersPath(c *cli.Context) string {

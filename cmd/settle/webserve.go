@@ -19,8 +19,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"settle/engine"
-	"settle/engine/money"
 	"settle/engine/store"
 	"settle/job"
 	"settle/web"
@@ -40,15 +38,12 @@ func webServeCommand(stderr io.Writer) *cli.Command {
 			"<store>/web.secret (both made on first start, mode 0600; keep signoff.key with the log).\n" +
 			"SIGINT or SIGTERM stops it gracefully: requests in flight finish, a run going on is abandoned\n" +
 			"(it publishes nothing).",
-		Flags: []cli.Flag{
+		Flags: append(engineFlags(), []cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "address to listen on (port 0: any free port)"},
 			&cli.StringFlag{Name: "store", Value: defaultStore(), Usage: "run store directory (env SETTLE_STORE)"},
 			&cli.StringFlag{Name: "source", Value: "demo", Usage: "where the one-click run fetches the day, as for settle run: a directory, an http(s):// BOSS API URL, or demo[?...]"},
 			&cli.StringFlag{Name: "users", Usage: "users file (default <store>/users.json)"},
 			&cli.StringFlag{Name: "lang", Value: "zh", Usage: "language of the rendered reports: zh or en"},
-			&cli.IntFlag{Name: "lookback", Value: 90, Usage: "days a reversal may reach back into stored runs"},
-			&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "parallel pulls from the BOSS report API"},
-			&cli.StringFlag{Name: "amount-ceiling", Value: "1000000.00", Usage: "amounts above this many yuan are malformed"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: 10 * time.Minute, Usage: "how long a run waits for another run of the same date"},
 			&cli.DurationFlag{Name: "session-ttl", Value: def.SessionTTL, Usage: "how long a login lasts"},
 			&cli.StringFlag{Name: "tls-cert", Usage: "serve HTTPS with this certificate (PEM); cookies are then Secure"},
@@ -56,7 +51,7 @@ func webServeCommand(stderr io.Writer) *cli.Command {
 			&cli.BoolFlag{Name: "secure-cookies", Usage: "mark cookies Secure (behind an HTTPS proxy)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "quiet", Usage: "only warnings in the log (no access log)"},
-		},
+		}...),
 		Action: func(c *cli.Context) error {
 			opts, err := webOptionsFrom(c, stderr)
 			if err != nil {
@@ -85,18 +80,9 @@ func webOptionsFrom(c *cli.Context, stderr io.Writer) (*webOptions, error) {
 	if err != nil {
 		return nil, usageError{err}
 	}
-	ecfg := engine.NewConfig()
-	ecfg.Lookback = c.Int("lookback")
-	if ecfg.Lookback < 0 {
-		return nil, usagef("--lookback %d: must not be negative", ecfg.Lookback)
-	}
-	ceiling, err := money.Parse(c.String("amount-ceiling"))
-	if err != nil || ceiling == 0 {
-		return nil, usagef("--amount-ceiling %q: want an amount in yuan above 0", c.String("amount-ceiling"))
-	}
-	ecfg.Ceiling = ceiling
-	if c.Int("concurrency") < 1 {
-		return nil, usagef("--concurrency %d: must be at least 1", c.Int("concurrency"))
+	ecfg, err := engineConfigFrom(c)
+	if err != nil {
+		return nil, err
 	}
 	// The pages serve both reports of every counter: both formats, always.
 	render, err := rendererFrom("xlsx,pdf", c.String("lang"), nil)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -81,24 +79,6 @@ func TestUsersCommand(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer the server may write while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *lockedBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *lockedBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestServeCommand(t *testing.T) {
 	store := t.TempDir()
 	if code, _, stderr := settle(t, "serve", "--addr", "127.0.0.1:0", "--store", store); code != exitUsage || !strings.Contains(stderr, "settle users add") {
@@ -113,7 +93,7 @@ func TestServeCommand(t *testing.T) {
 		}
 	})
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb lockedBuffer
+	var out, errb syncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"settle", "serve", "--addr", "127.0.0.1:0", "--store", store,
