@@ -201,9 +201,9 @@ func (d *day) reversals() error {
 		if kind.Value(r) == "VOID" && od != d.date {
 			d.raiseAmount(f, r, "VOID_NOT_SAME_DAY", a, fmt.Sprintf("VOID of %s dated %s", k.txn, dateOf(od).Format("2006-01-02")))
 		}
-		if kind.Value(r) == "REFUND" && a > 10000 && (approver.IsNull(r) || approver.Value(r) == "" || approver.Value(r) == counter.Value(r)) {
+		if kind.Value(r) == "REFUND" && a > 10000 && (approver.IsNull(r) || approver.Value(r) == counter.Value(r)) {
 			who := "no approver"
-			if !approver.IsNull(r) && approver.Value(r) != "" {
+			if !approver.IsNull(r) { // an empty cell is null
 				who = "approved by the clerk's own id " + approver.Value(r)
 			}
 			d.raiseAmount(f, r, "REFUND_NOT_APPROVED", a, fmt.Sprintf("refund of %s with %s", money.Format(a), who))

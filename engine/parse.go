@@ -200,9 +200,7 @@ func quote(s string) string {
 	return strconv.Quote(s)
 }
 
+// fieldErr is the problem of a non-empty cell (an empty one is null, or "<col> is empty").
 func fieldErr(col, text string, err error) string {
-	if errors.Is(err, errEmpty) {
-		return fmt.Sprintf("%s is empty", col)
-	}
 	return fmt.Sprintf("%s %s %v", col, quote(text), err)
 }

@@ -64,10 +64,9 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 	vars := map[varKey]*varSum{}
 	var lines []SettlementLine
 	for k, s := range sums {
-		if s.count > 0 || s.reversed > 0 {
-			lines = append(lines, SettlementLine{City: k.t.city, Outlet: k.t.outlet, Counter: k.t.counter, Category: k.category,
-				PayMethod: k.pay, TxnCount: s.count, Gross: s.gross, Reversed: s.reversed, Net: s.gross - s.reversed})
-		}
+		// Every key has a row behind it: a revenue row of amount > 0 or a reversal (> 0).
+		lines = append(lines, SettlementLine{City: k.t.city, Outlet: k.t.outlet, Counter: k.t.counter, Category: k.category,
+			PayMethod: k.pay, TxnCount: s.count, Gross: s.gross, Reversed: s.reversed, Net: s.gross - s.reversed})
 		vk := varKey{k.t, k.pay}
 		v := vars[vk]
 		if v == nil {
