@@ -24,9 +24,9 @@ func (d *day) cards() {
 	}
 	spans := make([]span, 0, n)
 	for r := 0; r < n; r++ {
-		// Serials are validated digit strings of up to 18 digits: they fit.
-		lo, _ := strconv.ParseUint(from.Value(r), 10, 64)
-		hi, _ := strconv.ParseUint(to.Value(r), 10, 64)
+		// Serials are validated digit strings of up to 18 digits: they parse.
+		lo, _ := digitsValue(from.Value(r))
+		hi, _ := digitsValue(to.Value(r))
 		if hi < lo {
 			d.raise(f, r, "CARD_QTY_MISMATCH", fmt.Sprintf("serial_to %s is below serial_from %s", to.Value(r), from.Value(r)))
 		} else {
@@ -127,7 +127,7 @@ func (d *day) invoices() {
 			d.raise(f, r, "INVOICE_DUPLICATE", fmt.Sprintf("second ISSUED invoice for txn %s", txn.Value(r)))
 			continue
 		}
-		if v, ok := invoiceNumber(pk.no); ok {
+		if v, ok := digitsValue(pk.no); ok {
 			gk := gapKey{d.counterOf(f, r), pk.code}
 			nums[gk] = append(nums[gk], num{v, len(pk.no), r})
 		}
@@ -179,8 +179,8 @@ func (d *day) invoices() {
 	}
 }
 
-// invoiceNumber reads an all-digit invoice number of up to 18 digits.
-func invoiceNumber(s string) (uint64, bool) {
+// digitsValue reads a string of 1-18 digits (a card serial, an all-digit invoice number).
+func digitsValue(s string) (uint64, bool) {
 	v, err := ParseDigits(s)
 	return uint64(v), err == nil
 }

@@ -414,11 +414,12 @@ func (l *loader) parseCell(col *feed.Column, text string, v *value) string {
 		}
 		v.s = code
 	case feed.Digits:
-		n, err := ParseDigits(text)
-		if err != nil {
+		// Kept as text (leading zeros are part of a serial); the rules read the value
+		// with digitsValue.
+		if _, err := ParseDigits(text); err != nil {
 			return fieldErr(col.Name, text, err)
 		}
-		v.s, v.i = text, n
+		v.s = text
 	default:
 		v.s = text
 	}
