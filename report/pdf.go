@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
-	"os"
+	"io"
 	"reflect"
 	"strings"
 	"unicode"
@@ -170,50 +170,54 @@ type pdfDoc struct {
 }
 
 // counterPDF writes a counter's PDF.
-func (r *renderer) counterPDF(v *counterView, path string) (err error) {
+func (r *renderer) counterPDF(v *counterView, path string) error {
 	p, err := r.buildPDF(v)
 	if err != nil {
 		return err
 	}
-	out, err := os.Create(path)
-	if err != nil {
+	return writeFile(path, func(w io.Writer) error {
+		var buf bytes.Buffer
+		if err := p.Output(&buf); err != nil {
+			return err
+		}
+		pdf := buf.Bytes()
+		subsetTag(pdf)
+		_, err := w.Write(pdf)
 		return err
-	}
-	defer func() {
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(path)
-		}
-	}()
-	var buf bytes.Buffer
-	if err := p.Output(&buf); err != nil {
-		return fmt.Errorf("write %q: %w", path, err)
-	}
-	if _, err := out.Write(subsetTag(buf.Bytes())); err != nil {
-		return fmt.Errorf("write %q: %w", path, err)
-	}
-	return nil
+	})
 }
 
-// subsetTag renames the embedded font from fpdf's "utf8wqymicrohei" to "XXXXXX+MicroHei", the
-// PDF convention for a subset font (six capitals and a plus; pdffonts then lists it as
-// subset). The tag is taken from a hash of the document, so it is the same on every render.
-// The new name has the old one's length, so no offset in the file moves.
-func subsetTag(pdf []byte) []byte {
-	old := []byte("/utf8" + fontFamily)
+// The embedded font's name as fpdf writes it, and the subset name subsetTag gives it: a slash,
+// six capitals and subsetSuffix.
+const (
+	fpdfFontName = "/utf8" + fontFamily
+	subsetSuffix = "+MicroHei"
+)
+
+// The subset name has fpdf's name's length, so renaming in place moves no offset in the file;
+// the compiler checks it (a negative uint constant does not compile).
+const _ = uint(len(fpdfFontName)-(1+6+len(subsetSuffix))) + uint((1+6+len(subsetSuffix))-len(fpdfFontName))
+
+// subsetTag renames the embedded font in place from fpdf's "utf8wqymicrohei" to
+// "XXXXXX+MicroHei", the PDF convention for a subset font (six capitals and a plus; pdffonts
+// then lists it as subset). The tag is taken from a hash of the document, so it is the same
+// on every render.
+func subsetTag(pdf []byte) {
 	sum := sha256.Sum256(pdf)
-	tag := make([]byte, 0, len(old))
+	tag := make([]byte, 0, len(fpdfFontName))
 	tag = append(tag, '/')
 	for _, b := range sum[:6] {
 		tag = append(tag, 'A'+b%26)
 	}
-	tag = append(tag, "+MicroHei"...)
-	if len(tag) != len(old) {
-		return pdf
+	tag = append(tag, subsetSuffix...)
+	for rest := pdf; ; {
+		i := bytes.Index(rest, []byte(fpdfFontName))
+		if i < 0 {
+			return
+		}
+		copy(rest[i:], tag)
+		rest = rest[i+len(tag):]
 	}
-	return bytes.ReplaceAll(pdf, old, tag)
 }
 
 // buildPDF lays a counter's report out. A panic inside fpdf becomes an error.

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -259,6 +260,27 @@ func runTask(t func() error) (err error) {
 		}
 	}()
 	return t()
+}
+
+// writeFile creates path and hands it to write; when write or closing fails, the file is
+// removed.
+func writeFile(path string, write func(io.Writer) error) (err error) {
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(path)
+		}
+	}()
+	if err := write(out); err != nil {
+		return fmt.Errorf("write %q: %w", path, err)
+	}
+	return nil
 }
 
 // errNoFeedSchema reports a feed record not in the normalized schema.

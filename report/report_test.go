@@ -470,6 +470,25 @@ func TestCounterPDF(t *testing.T) {
 	}
 }
 
+// TestPDFFontSubset: the font is embedded under a subset name (OUTPUTS.md), the same one
+// wherever the PDF names it, and fpdf's own name is gone.
+func TestPDFFontSubset(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(zhRender(t), "reports", "TY0001", "TY0001-01.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("/utf8wqymicrohei")) {
+		t.Error("the PDF still names the font /utf8wqymicrohei")
+	}
+	names := map[string]bool{}
+	for _, m := range regexp.MustCompile(`/[A-Z]{6}\+MicroHei`).FindAll(b, -1) {
+		names[string(m)] = true
+	}
+	if len(names) != 1 {
+		t.Errorf("subset font names %v, want one /XXXXXX+MicroHei", names)
+	}
+}
+
 func TestIncompletePDF(t *testing.T) {
 	dir := zhRender(t)
 	text := pdfText(t, filepath.Join(dir, "reports", "TY0001", "TY0001-02.pdf"))

@@ -8,7 +8,6 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -227,24 +226,9 @@ func footerEscape(s string) string {
 }
 
 // save writes the workbook to path.
-func (b *book) save(path string) (err error) {
+func (b *book) save(path string) error {
 	defer b.f.Close()
-	out, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(path)
-		}
-	}()
-	if err := b.f.Write(out); err != nil {
-		return fmt.Errorf("write %q: %w", path, err)
-	}
-	return nil
+	return writeFile(path, func(w io.Writer) error { return b.f.Write(w) })
 }
 
 // colWidth turns a display width (CJK counted 2) into an Excel column width.
