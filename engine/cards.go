@@ -170,8 +170,7 @@ func (d *day) invoices() {
 			if hi > lo {
 				rng += "-" + pad(hi, cur.width)
 			}
-			info, _ := CodeInfo("INVOICE_GAP")
-			d.excs = append(d.excs, Exception{Code: "INVOICE_GAP", Severity: info.Severity, City: k.t.city, Outlet: k.t.outlet,
+			d.excs = append(d.excs, Exception{Code: "INVOICE_GAP", Severity: severity("INVOICE_GAP"), City: k.t.city, Outlet: k.t.outlet,
 				Counter: k.t.counter, Feed: f.String(), Key: k.code + "/" + rng,
 				Detail: fmt.Sprintf("invoice code %s: %d number(s) missing: %s", k.code, hi-lo+1, rng),
 				Source: d.source(f, cur.row)})

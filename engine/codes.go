@@ -45,12 +45,26 @@ var Codes = []Code{
 	{"FEED_TOTAL_MISMATCH", SevError, "报表合计与明细不符（报表不完整）", "Feed footer disagrees with its rows (truncated export)"},
 }
 
+// codeIndex is the place of every code in Codes.
+var codeIndex = func() map[string]int {
+	m := make(map[string]int, len(Codes))
+	for i, c := range Codes {
+		m[c.Code] = i
+	}
+	return m
+}()
+
 // CodeInfo returns the description of code, and false for an unknown code.
 func CodeInfo(code string) (Code, bool) {
-	for _, c := range Codes {
-		if c.Code == code {
-			return c, true
-		}
+	i, ok := codeIndex[code]
+	if !ok {
+		return Code{}, false
 	}
-	return Code{}, false
+	return Codes[i], true
+}
+
+// severity is the fixed severity of a code of Codes ("" for an unknown one).
+func severity(code string) string {
+	c, _ := CodeInfo(code)
+	return c.Severity
 }

@@ -134,9 +134,8 @@ func (d *day) counterOf(f feed.ID, r int) triple {
 
 // raise records an exception about row r of feed f, with no amount.
 func (d *day) raise(f feed.ID, r int, code, detail string) *Exception {
-	info, _ := CodeInfo(code)
 	t := d.counterOf(f, r)
-	e := Exception{Code: code, Severity: info.Severity, City: t.city, Outlet: t.outlet, Counter: t.counter,
+	e := Exception{Code: code, Severity: severity(code), City: t.city, Outlet: t.outlet, Counter: t.counter,
 		Feed: f.String(), Detail: detail, Source: d.source(f, r)}
 	if c := feed.Get(f).Col("txn_id"); c >= 0 {
 		e.TxnID = str(d.feeds[f], c, r)

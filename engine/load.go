@@ -162,7 +162,7 @@ func (l *loader) load(in connectors.Input) *loaded {
 	}
 	if err != nil {
 		ld.excs = append(ld.excs, Exception{
-			Code: "FEED_MISSING", Severity: SevError, Feed: f.Name,
+			Code: "FEED_MISSING", Severity: severity("FEED_MISSING"), Feed: f.Name,
 			Detail: fmt.Sprintf("cannot read %s: %v", in.Name, err), Source: in.Name,
 		})
 		return ld
@@ -175,7 +175,7 @@ func (l *loader) load(in connectors.Input) *loaded {
 			reason = "has no header line naming the columns of " + f.Name
 		}
 		ld.excs = append(ld.excs, Exception{
-			Code: "FEED_MISSING", Severity: SevError, Feed: f.Name,
+			Code: "FEED_MISSING", Severity: severity("FEED_MISSING"), Feed: f.Name,
 			Detail: fmt.Sprintf("%s %s; its %d row(s) are set aside", in.Name, reason, t.Len()),
 			Source: lineSource(in, t.HeaderLine),
 		})
@@ -251,7 +251,7 @@ func (l *loader) checkFooter(ld *loaded, t *dialect.Table, f *feed.Feed) {
 		return
 	}
 	ld.excs = append(ld.excs, Exception{
-		Code: "FEED_TOTAL_MISMATCH", Severity: SevError, Feed: f.Name,
+		Code: "FEED_TOTAL_MISMATCH", Severity: severity("FEED_TOTAL_MISMATCH"), Feed: f.Name,
 		Detail: ld.in.Name + ": " + strings.Join(problems, "; "), Source: lineSource(ld.in, ft.Line),
 	})
 }
@@ -323,7 +323,7 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 			detail := strings.Join(problems, "; ")
 			// Copies of the input's text: a reject must not keep the whole input alive.
 			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: ld.in.Name, Line: t.Line(i), Reason: code + ": " + detail, Raw: strings.Clone(t.Raw(i))})
-			e := Exception{Code: code, Severity: SevError, Feed: f.Name, Detail: detail, Source: lineSource(ld.in, t.Line(i)),
+			e := Exception{Code: code, Severity: severity(code), Feed: f.Name, Detail: detail, Source: lineSource(ld.in, t.Line(i)),
 				City: strings.Clone(t.Cell(i, feed.ColCity)), Outlet: strings.Clone(t.Cell(i, feed.ColOutlet)), Counter: strings.Clone(t.Cell(i, feed.ColCounter))}
 			if tc := f.Col("txn_id"); tc >= 0 {
 				e.TxnID = strings.Clone(t.Cell(i, tc))

@@ -182,7 +182,7 @@ func completeness(src *connectors.Day, loads []*loaded, known *counters) []Excep
 	missing := map[feed.ID]map[string]bool{}
 	for _, m := range src.Missing {
 		f := feed.Get(m.Feed)
-		e := Exception{Code: "FEED_MISSING", Severity: SevError, Feed: f.Name, Detail: m.Reason}
+		e := Exception{Code: "FEED_MISSING", Severity: severity("FEED_MISSING"), Feed: f.Name, Detail: m.Reason}
 		if m.Counter != "" {
 			attach(&e, m.Counter)
 			if e.City == "" {
@@ -230,7 +230,7 @@ func completeness(src *connectors.Day, loads []*loaded, known *counters) []Excep
 				if have[f][c] || missing[f][c] {
 					continue
 				}
-				e := Exception{Code: "FEED_MISSING", Severity: SevError, Feed: f.String(),
+				e := Exception{Code: "FEED_MISSING", Severity: severity("FEED_MISSING"), Feed: f.String(),
 					Detail: fmt.Sprintf("no %s file for counter %s (the feed is laid out one file per counter)", f, c)}
 				attach(&e, c)
 				out = append(out, e)

@@ -105,12 +105,11 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 		if vl.Variance > 0 {
 			code = "DEPOSIT_OVER"
 		}
-		info, _ := CodeInfo(code)
 		at := v.first
 		if v.depositRow >= 0 {
 			at = ref{feed.Deposit, v.depositRow}
 		}
-		d.excs = append(d.excs, Exception{Code: code, Severity: info.Severity, City: k.t.city, Outlet: k.t.outlet,
+		d.excs = append(d.excs, Exception{Code: code, Severity: severity(code), City: k.t.city, Outlet: k.t.outlet,
 			Counter: k.t.counter, Feed: feed.Deposit.String(), Amount: vl.Variance, HasAmount: true, Key: k.pay,
 			Detail: fmt.Sprintf("%s: expected %s, deposited %s, variance %s", k.pay,
 				money.Format(vl.Expected), money.Format(vl.Deposited), money.Format(vl.Variance)),
@@ -202,7 +201,7 @@ func (d *day) summary() {
 		}
 		detail := fmt.Sprintf("%s/%s: summary %d txn %s, detail %d txn %s", k.category, k.pay,
 			p.sum.count, money.Format(p.sum.amount), p.det.count, money.Format(p.det.amount))
-		e := Exception{Code: "SUMMARY_MISMATCH", Severity: SevError, City: k.t.city, Outlet: k.t.outlet, Counter: k.t.counter,
+		e := Exception{Code: "SUMMARY_MISMATCH", Severity: severity("SUMMARY_MISMATCH"), City: k.t.city, Outlet: k.t.outlet, Counter: k.t.counter,
 			Feed: feed.PaymentSummary.String(), Amount: p.sum.amount - p.det.amount, HasAmount: true,
 			Key: k.category + "/" + k.pay, Detail: detail}
 		if p.sum.row >= 0 {
