@@ -38,9 +38,7 @@ type labels struct {
 	summarySheet, exceptionSheet, countersSheet, outletsSheet string
 	line                                                      string
 	counters, incompleteCount, errors, warnings               string
-	netOf                                                     string // "净额-%s"
 	totalOf                                                   string // "%s 合计"
-	continued                                                 string
 }
 
 var zh = &labels{
@@ -77,9 +75,7 @@ var zh = &labels{
 	summarySheet: "汇总", exceptionSheet: "异常", countersSheet: "柜台", outletsSheet: "营业厅",
 	line:     "行号",
 	counters: "柜台数", incompleteCount: "未完成柜台数", errors: "错误数", warnings: "警告数",
-	netOf:     "净额-%s",
-	totalOf:   "%s 合计",
-	continued: "（续）",
+	totalOf: "%s 合计",
 }
 
 var en = &labels{
@@ -116,9 +112,7 @@ var en = &labels{
 	summarySheet: "Summary", exceptionSheet: "Exceptions", countersSheet: "Counters", outletsSheet: "Outlets",
 	line:     "line",
 	counters: "Counters", incompleteCount: "Incomplete", errors: "Errors", warnings: "Warnings",
-	netOf:     "Net %s",
-	totalOf:   "%s total",
-	continued: " (continued)",
+	totalOf: "%s total",
 }
 
 func labelsFor(lang string) (*labels, error) {
