@@ -30,12 +30,7 @@ func BenchmarkFullRunCityDay(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	render := func(ctx context.Context, res *engine.Result, runDir string, meta store.Meta) error {
-		opts := report.NewOptions()
-		opts.RunID, opts.Source = meta.RunID, meta.Source
-		opts.GeneratedAt = meta.StartedAt.In(engine.Shanghai)
-		return report.Render(ctx, res, runDir, opts)
-	}
+	render := job.Reports(report.NewOptions()) // as `settle run` renders
 	b.ReportAllocs()
 	var counters int
 	for b.Loop() {

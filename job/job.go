@@ -19,6 +19,7 @@ import (
 	"settle/engine"
 	"settle/engine/feed"
 	"settle/engine/store"
+	"settle/report"
 )
 
 // Version is the tool version recorded in every manifest; set at build time with
@@ -27,6 +28,17 @@ var Version = "0.1.0-dev"
 
 // Renderer writes the reports of a result into a run directory (package report).
 type Renderer func(ctx context.Context, res *engine.Result, runDir string, meta store.Meta) error
+
+// Reports is the Renderer of the report package: opts as given, with the run's id, source
+// and start time (shown in Asia/Shanghai) filled in from meta.
+func Reports(opts report.Options) Renderer {
+	return func(ctx context.Context, res *engine.Result, runDir string, meta store.Meta) error {
+		o := opts
+		o.RunID, o.Source = meta.RunID, meta.Source
+		o.GeneratedAt = meta.StartedAt.In(engine.Shanghai)
+		return report.Render(ctx, res, runDir, o)
+	}
+}
 
 // Config of one run.
 type Config struct {

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
 	"strings"
 
-	"settle/engine"
-	"settle/engine/store"
 	"settle/job"
 	"settle/report"
 )
@@ -29,14 +26,10 @@ func rendererFrom(formats, lang string, progress *termProgress) (job.Renderer, e
 	if len(fs) == 0 {
 		return nil, nil
 	}
-	return func(ctx context.Context, res *engine.Result, runDir string, meta store.Meta) error {
-		opts := report.NewOptions()
-		opts.Lang, opts.Formats = lang, fs
-		opts.RunID, opts.Source = meta.RunID, meta.Source
-		opts.GeneratedAt = meta.StartedAt.In(engine.Shanghai)
-		if progress != nil {
-			opts.Progress = func(done, total int) { progress.Step("reports", done, total) }
-		}
-		return report.Render(ctx, res, runDir, opts)
-	}, nil
+	opts := report.NewOptions()
+	opts.Lang, opts.Formats = lang, fs
+	if progress != nil {
+		opts.Progress = func(done, total int) { progress.Step("reports", done, total) }
+	}
+	return job.Reports(opts), nil
 }
