@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"math/bits"
 	"sort"
@@ -152,10 +153,7 @@ func (d *day) invoices() {
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		a, b := keys[i], keys[j]
-		if a.t != b.t {
-			return a.t.city+"\x00"+a.t.outlet+"\x00"+a.t.counter < b.t.city+"\x00"+b.t.outlet+"\x00"+b.t.counter
-		}
-		return a.code < b.code
+		return cmp.Or(compareTriple(a.t, b.t), strings.Compare(a.code, b.code)) < 0
 	})
 	for _, k := range keys {
 		ns := nums[k]

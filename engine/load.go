@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -39,6 +40,11 @@ type loaded struct {
 }
 
 type triple struct{ city, outlet, counter string }
+
+// compareTriple orders counters by city, outlet, then counter id.
+func compareTriple(a, b triple) int {
+	return cmp.Or(strings.Compare(a.city, b.city), strings.Compare(a.outlet, b.outlet), strings.Compare(a.counter, b.counter))
+}
 
 // loader turns inputs into Arrow records.
 type loader struct {

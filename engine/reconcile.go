@@ -263,14 +263,8 @@ func counterList(known *counters, excs []Exception) ([]CounterInfo, bool) {
 		out = append(out, CounterInfo{City: t.city, Outlet: t.outlet, Counter: t.counter, Incomplete: len(w) > 0, Why: w})
 	}
 	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.City != b.City {
-			return a.City < b.City
-		}
-		if a.Outlet != b.Outlet {
-			return a.Outlet < b.Outlet
-		}
-		return a.Counter < b.Counter
+		a, b := &out[i], &out[j]
+		return compareTriple(triple{a.City, a.Outlet, a.Counter}, triple{b.City, b.Outlet, b.Counter}) < 0
 	})
 	return out, complete
 }

@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
+	"strings"
 
 	"settle/engine/feed"
 	"settle/engine/money"
@@ -121,32 +123,13 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 }
 
 func settlementLess(a, b *SettlementLine) bool {
-	if a.City != b.City {
-		return a.City < b.City
-	}
-	if a.Outlet != b.Outlet {
-		return a.Outlet < b.Outlet
-	}
-	if a.Counter != b.Counter {
-		return a.Counter < b.Counter
-	}
-	if a.Category != b.Category {
-		return a.Category < b.Category
-	}
-	return a.PayMethod < b.PayMethod
+	return cmp.Or(compareTriple(triple{a.City, a.Outlet, a.Counter}, triple{b.City, b.Outlet, b.Counter}),
+		strings.Compare(a.Category, b.Category), strings.Compare(a.PayMethod, b.PayMethod)) < 0
 }
 
 func varianceLess(a, b *VarianceLine) bool {
-	if a.City != b.City {
-		return a.City < b.City
-	}
-	if a.Outlet != b.Outlet {
-		return a.Outlet < b.Outlet
-	}
-	if a.Counter != b.Counter {
-		return a.Counter < b.Counter
-	}
-	return a.PayMethod < b.PayMethod
+	return cmp.Or(compareTriple(triple{a.City, a.Outlet, a.Counter}, triple{b.City, b.Outlet, b.Counter}),
+		strings.Compare(a.PayMethod, b.PayMethod)) < 0
 }
 
 // summary applies RULES.md §3: the payment summary against the local, remote and card detail.
