@@ -6,8 +6,11 @@ package connectors
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"settle/engine/feed"
@@ -38,6 +41,13 @@ type Input struct {
 	// Open returns the input's bytes. It may be called more than once and from any
 	// goroutine; each call returns a fresh reader that the caller closes.
 	Open func() (io.ReadCloser, error)
+}
+
+// SortInputs puts in in canonical order: by feed, then by Name.
+func SortInputs(in []Input) {
+	slices.SortFunc(in, func(a, b Input) int {
+		return cmp.Or(cmp.Compare(a.Feed, b.Feed), strings.Compare(a.Name, b.Name))
+	})
 }
 
 // Missing is an input the source should have had but could not deliver (FEED_MISSING).

@@ -188,12 +188,7 @@ func (s *Source) Fetch(ctx context.Context, date time.Time, progress connectors.
 	if ok == 0 {
 		return nil, fmt.Errorf("no pull of %s succeeded; %s", day, last.reason(s.cfg.Deadline))
 	}
-	slices.SortFunc(out.Inputs, func(a, b connectors.Input) int {
-		if a.Feed != b.Feed {
-			return int(a.Feed - b.Feed)
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
+	connectors.SortInputs(out.Inputs)
 	slices.SortFunc(out.Missing, func(a, b connectors.Missing) int {
 		if a.Feed != b.Feed {
 			return int(a.Feed - b.Feed)

@@ -182,12 +182,7 @@ func (d *Dir) Scan(ctx context.Context, date time.Time, progress connectors.Prog
 	if err != nil {
 		return nil, nil, err
 	}
-	slices.SortFunc(day.Inputs, func(a, b connectors.Input) int {
-		if a.Feed != b.Feed {
-			return int(a.Feed) - int(b.Feed)
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
+	connectors.SortInputs(day.Inputs)
 	for _, id := range feed.All {
 		if day.Stats[id].Files == 0 {
 			f := feed.Get(id)
