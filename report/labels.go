@@ -125,6 +125,32 @@ func labelsFor(lang string) (*labels, error) {
 	return nil, fmt.Errorf("lang %q: want zh or en", lang)
 }
 
+// Names are the display names the reports of one language give categories, pay methods, feeds,
+// exception codes and severities, for anything else that shows them (the web pages) to say
+// what the reports say.
+type Names struct{ l *labels }
+
+// NamesFor returns the names of lang: "zh" (or empty) or "en".
+func NamesFor(lang string) (Names, error) {
+	l, err := labelsFor(lang)
+	return Names{l}, err
+}
+
+// Category is the name of a settlement category; an unknown code shows itself.
+func (n Names) Category(code string) string { return n.l.categoryName(code) }
+
+// PayMethod is the name of a pay method; an unknown code shows itself.
+func (n Names) PayMethod(code string) string { return n.l.payMethodName(code) }
+
+// Feed is the name of a feed given by its canonical name; an unknown name shows itself.
+func (n Names) Feed(name string) string { return n.l.feedName(name) }
+
+// Code is the description of an exception code; empty for an unknown code.
+func (n Names) Code(code string) string { return n.l.codeDescription(code) }
+
+// Severity is the name of a severity; an unknown one shows itself.
+func (n Names) Severity(sev string) string { return n.l.severityName(sev) }
+
 // categoryName is the display name of a settlement category.
 func (l *labels) categoryName(code string) string {
 	for _, c := range feed.Categories {

@@ -5,22 +5,30 @@ import (
 	"time"
 
 	"settle/engine"
-	"settle/engine/feed"
+	"settle/report"
 )
 
 // lang is the words of one page language: Chinese (the default) or English.
 type lang struct {
-	Lang string // zh or en
-	msgs map[string]string
+	Lang  string // zh or en
+	msgs  map[string]string
+	names report.Names // categories, pay methods, feeds, codes, severities
 }
 
 var langs = func() map[string]*lang {
-	zh := &lang{Lang: "zh", msgs: map[string]string{}}
-	en := &lang{Lang: "en", msgs: map[string]string{}}
-	for k, v := range messages {
-		zh.msgs[k], en.msgs[k] = v[0], v[1]
+	out := map[string]*lang{}
+	for i, code := range []string{"zh", "en"} { // messages hold {zh, en}
+		names, err := report.NamesFor(code)
+		if err != nil {
+			panic(err) // a page language the reports do not have
+		}
+		l := &lang{Lang: code, msgs: make(map[string]string, len(messages)), names: names}
+		for k, v := range messages {
+			l.msgs[k] = v[i]
+		}
+		out[code] = l
 	}
-	return map[string]*lang{"zh": zh, "en": en}
+	return out
 }()
 
 // T returns the message key in the language; an unknown key shows itself (a test catches it).
@@ -50,67 +58,20 @@ func (l *lang) OtherName() string {
 	return "English"
 }
 
-// Cat is the name of a settlement category.
-func (l *lang) Cat(code string) string {
-	for _, c := range feed.Categories {
-		if c.Code == code {
-			if l.Lang == "en" {
-				return c.En
-			}
-			return c.Zh
-		}
-	}
-	return code
-}
+// Cat is the name of a settlement category, as the reports give it.
+func (l *lang) Cat(code string) string { return l.names.Category(code) }
 
-var payMethodEn = map[string]string{
-	"CASH": "Cash", "POS": "Bank card", "WECHAT": "WeChat Pay", "ALIPAY": "Alipay", "CHEQUE": "Cheque",
-}
+// Pay is the name of a pay method, as the reports give it.
+func (l *lang) Pay(code string) string { return l.names.PayMethod(code) }
 
-// Pay is the name of a pay method.
-func (l *lang) Pay(code string) string {
-	if l.Lang == "en" {
-		if n, ok := payMethodEn[code]; ok {
-			return n
-		}
-		return code
-	}
-	return feed.PayMethods.ZhOf(code)
-}
+// Feed is the name of a feed given by its canonical name, as the reports give it.
+func (l *lang) Feed(name string) string { return l.names.Feed(name) }
 
-// Feed is the name of a feed given by its canonical name.
-func (l *lang) Feed(name string) string {
-	if l.Lang == "en" || name == "" {
-		return name
-	}
-	if id, ok := feed.ByName(name); ok {
-		return feed.Get(id).Zh
-	}
-	return name
-}
+// Code is the description of an exception code, as the reports give it.
+func (l *lang) Code(code string) string { return l.names.Code(code) }
 
-// Code is the description of an exception code.
-func (l *lang) Code(code string) string {
-	c, ok := engine.CodeInfo(code)
-	if !ok {
-		return ""
-	}
-	if l.Lang == "en" {
-		return c.En
-	}
-	return c.Zh
-}
-
-// Sev is the name of a severity.
-func (l *lang) Sev(s string) string {
-	switch s {
-	case engine.SevError:
-		return l.T("sev_error")
-	case engine.SevWarning:
-		return l.T("sev_warning")
-	}
-	return s
-}
+// Sev is the name of a severity, as the reports give it.
+func (l *lang) Sev(s string) string { return l.names.Severity(s) }
 
 // Field is the name of a figure, field or manifest figure of the diff.
 func (l *lang) Field(name string) string {
@@ -222,8 +183,6 @@ var messages = map[string][2]string{
 	"amount":        {"金额", "Amount"},
 	"detail":        {"详情", "Detail"},
 	"source_col":    {"来源", "Source"},
-	"sev_error":     {"错误", "ERROR"},
-	"sev_warning":   {"警告", "WARNING"},
 	"city_wide":     {"（全市）", "(city-wide)"},
 
 	"signoff":          {"四、签字确认", "4. Sign-off"},

@@ -60,7 +60,8 @@ func TestMessages(t *testing.T) {
 			t.Errorf("message %q is used but not defined", k)
 		}
 	}
-	if got := langs["en"].Pay("CASH") + "/" + langs["zh"].Pay("CASH") + "/" + langs["zh"].Cat("CARD"); got != "Cash/现金/商务卡" {
+	// The pages name things as the reports do.
+	if got := langs["en"].Pay("POS") + "/" + langs["zh"].Pay("CASH") + "/" + langs["zh"].Cat("CARD") + "/" + langs["en"].Sev("ERROR"); got != "Bank card (POS)/现金/商务卡/ERROR" {
 		t.Errorf("names: %s", got)
 	}
 	if strings.Contains(langs["zh"].Code("DEPOSIT_SHORT"), "DEPOSIT") {
