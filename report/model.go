@@ -136,12 +136,14 @@ func (ix *runIndex) counter(c engine.CounterInfo) *counterView {
 		}
 	}
 	slices.SortStableFunc(v.exceptions, func(a, b engine.Exception) int {
-		return sevRank(a.Severity) - sevRank(b.Severity)
+		return SevRank(a.Severity) - SevRank(b.Severity)
 	})
 	return v
 }
 
-func sevRank(s string) int {
+// SevRank orders severities as the reports list exceptions: errors (0), warnings (1), then
+// anything else (2).
+func SevRank(s string) int {
 	switch s {
 	case engine.SevError:
 		return 0

@@ -15,6 +15,7 @@ import (
 	"settle/engine/diff"
 	"settle/engine/feed"
 	"settle/engine/store"
+	"settle/report"
 )
 
 // runData is a published run as the pages show it: its manifest and its tables split by
@@ -117,7 +118,7 @@ func loadRun(dir string) (*runData, error) {
 			return cmp.Compare(payRank(a.PayMethod), payRank(b.PayMethod))
 		})
 		slices.SortStableFunc(c.Exceptions, func(a, b engine.Exception) int {
-			return cmp.Compare(sevRank(a.Severity), sevRank(b.Severity))
+			return cmp.Compare(report.SevRank(a.Severity), report.SevRank(b.Severity))
 		})
 		rd.counters = append(rd.counters, c)
 	}
@@ -133,16 +134,6 @@ func payRank(m string) int {
 		return i
 	}
 	return len(feed.PayMethods.Values)
-}
-
-func sevRank(s string) int {
-	switch s {
-	case engine.SevError:
-		return 0
-	case engine.SevWarning:
-		return 1
-	}
-	return 2
 }
 
 // runCache keeps the last few runs read.
