@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"settle/connectors"
+	"settle/engine"
 	"settle/engine/feed"
 )
 
@@ -238,8 +239,8 @@ func lastRun(tokens, run []string) int {
 }
 
 // counterOf returns the counter a file named base covers alone, or "": the last
-// '_'-separated token that is an identifier, not part of feed id's canonical name and not
-// the run date.
+// '_'-separated token that is an identifier of FEEDS.md (engine.ValidID; a token holds no
+// '_'), not part of feed id's canonical name and not the run date.
 func counterOf(base string, id feed.ID, date time.Time) string {
 	tokens := strings.Split(base, "_")
 	name := strings.Split(feed.Get(id).Name, "_")
@@ -249,27 +250,12 @@ func counterOf(base string, id feed.ID, date time.Time) string {
 	}
 	for i := len(tokens) - 1; i >= 0; i-- {
 		t := tokens[i]
-		if (i >= from && i < to) || !isIdent(t) || isDate(t, date) {
+		if (i >= from && i < to) || !engine.ValidID(t) || isDate(t, date) {
 			continue
 		}
 		return t
 	}
 	return ""
-}
-
-// isIdent reports whether s is 1–32 of [A-Za-z0-9-] (an identifier of FEEDS.md without
-// '_', which separates the tokens of a file name).
-func isIdent(s string) bool {
-	if len(s) == 0 || len(s) > 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // isDate reports whether s is date written 2006-01-02 or 20060102.
