@@ -6,6 +6,7 @@ import (
 	"compress/flate"
 	"encoding/csv"
 	"hash/crc32"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -358,10 +359,9 @@ func TestHostileInput(t *testing.T) {
 			noFilesOutside(t, top, "src", "store/"+date, "tmp")
 			noFilesOutside(t, tmp)
 			files := tree(t, dir)
-			reportPath := regexp.MustCompile(`^reports(/city\.xlsx|/[A-Za-z0-9_-]{1,32}(/outlet\.xlsx|/[A-Za-z0-9_-]{1,32}\.(xlsx|pdf))?)?$`)
 			for p, e := range files {
-				if strings.HasPrefix(p, "reports") && !reportPath.MatchString(p) {
-					t.Errorf("report file %q is not reports/<outlet>/<counter>.xlsx|pdf", p)
+				if !runPath.MatchString(p) {
+					t.Errorf("%q is not a path of a run (OUTPUTS.md): reports/<outlet>/<counter>.xlsx|pdf and the run's own files", p)
 				}
 				if e.kind != "file" && e.kind != "dir" {
 					t.Errorf("%s is a %s", p, e.kind)
@@ -396,8 +396,8 @@ func TestHostileInput(t *testing.T) {
 				t.Errorf("the hostile counter in settlement.csv: %v, want %v", !h.evil, h.evil)
 			}
 
-			// Reports: formula-shaped text stays text.
-			texts := noFormulas(t, dir)
+			// Reports: formula-shaped text stays text, in the hostile counter's own workbook.
+			texts := noFormulas(t, dir)["reports/"+evilOutlet+"/"+evilCounter+".xlsx"]
 			if h.evil {
 				for _, f := range append(slices.Clone(formulas), nonBMP) {
 					if !slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(s, f) }) {
@@ -447,37 +447,65 @@ func readCSV(t *testing.T, path string) [][]string {
 	return rows[1:]
 }
 
-// noFormulas opens every XLSX under dir, fails the test for any cell holding a formula and
-// returns the text of every cell.
-func noFormulas(t *testing.T, dir string) []string {
+// runPath is every path a published run may hold, relative to it (OUTPUTS.md).
+var runPath = regexp.MustCompile(`^(manifest\.json|rejects\.csv|(settlement|variance|exceptions)\.(csv|parquet)|feeds(/[a-z_]+\.parquet)?|` +
+	`reports(/city\.xlsx|/[A-Za-z0-9_-]{1,32}(/outlet\.xlsx|/[A-Za-z0-9_-]{1,32}\.(xlsx|pdf))?)?)$`)
+
+// formulaElement is a cell formula in a sheet's XML: <f>, <f t="shared" …/>.
+var formulaElement = regexp.MustCompile(`<f[\s>/]`)
+
+// noFormulas opens every XLSX under dir, fails the test for any formula in any sheet (an <f>
+// element of the sheet's XML: a formula cell reads back as an empty value, so looking at
+// values would miss it) and returns the text of every cell by workbook, relative to dir.
+func noFormulas(t *testing.T, dir string) map[string][]string {
 	t.Helper()
-	var texts []string
+	texts := map[string][]string{}
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || !strings.HasSuffix(p, ".xlsx") {
 			return err
 		}
+		rel, _ := filepath.Rel(dir, p)
+		zr, err := zip.OpenReader(p)
+		if err != nil {
+			t.Errorf("%s: %v", rel, err)
+			return nil
+		}
+		for _, zf := range zr.File {
+			if !strings.HasPrefix(zf.Name, "xl/worksheets/") {
+				continue
+			}
+			rc, err := zf.Open()
+			if err != nil {
+				t.Errorf("%s %s: %v", rel, zf.Name, err)
+				continue
+			}
+			data, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Errorf("%s %s: %v", rel, zf.Name, err)
+			}
+			if loc := formulaElement.FindIndex(data); loc != nil {
+				t.Errorf("%s %s holds a formula: %.80s", rel, zf.Name, data[loc[0]:])
+			}
+		}
+		zr.Close()
 		f, err := excelize.OpenFile(p)
 		if err != nil {
-			t.Errorf("%s: %v", p, err)
+			t.Errorf("%s: %v", rel, err)
 			return nil
 		}
 		defer f.Close()
 		for _, sheet := range f.GetSheetList() {
 			rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
 			if err != nil {
-				t.Errorf("%s %s: %v", p, sheet, err)
+				t.Errorf("%s %s: %v", rel, sheet, err)
 				continue
 			}
-			for i, row := range rows {
-				for j, v := range row {
-					if v == "" {
-						continue
+			for _, row := range rows {
+				for _, v := range row {
+					if v != "" {
+						texts[filepath.ToSlash(rel)] = append(texts[filepath.ToSlash(rel)], v)
 					}
-					cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
-					if fml, err := f.GetCellFormula(sheet, cell); err != nil || fml != "" {
-						t.Errorf("%s %s!%s holds the formula %q (value %q), err %v", filepath.Base(p), sheet, cell, fml, v, err)
-					}
-					texts = append(texts, v)
 				}
 			}
 		}
