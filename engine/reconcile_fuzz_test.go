@@ -21,8 +21,8 @@ import (
 // anomaly) with fuzzed bytes, as CSV or XLSX, and reconciles the day. Whatever the bytes,
 // Reconcile must not fail or panic, must account for every row it read (rows read = valid +
 // rejected, per feed), raise only the codes of RULES.md, settle only counters with valid ids,
-// and release every Arrow buffer it allocated. The seeds are the day's own files; the
-// corpus is in testdata/fuzz/FuzzReconcile.
+// and release every Arrow buffer it allocated. The seeds are the day's own files, generated
+// here (f.Add); failing inputs the fuzzer finds go to testdata/fuzz/FuzzReconcile.
 func FuzzReconcile(f *testing.F) {
 	cfg := fixtures.NewConfig()
 	cfg.Date = time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)

@@ -13,7 +13,7 @@ var (
 	ErrTooLarge = errors.New("is too large")
 )
 
-// maxYuan bounds the integer part so that fen never overflow int64.
+// maxYuanDigits bounds the digits of the integer part so that fen never overflow int64.
 const maxYuanDigits = 15
 
 // Parse parses an amount in yuan — "1234", "1234.5", "1234.50", "1,234.50" — into fen.
