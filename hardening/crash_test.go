@@ -73,18 +73,27 @@ func TestKillInEveryPhase(t *testing.T) {
 	prev, _ := storeState(t, st)
 	medium := "demo?outlets=40&counters=5"
 	started := time.Now()
+	// The killed runs' temporary directories stay until the next run begins: a phase looks
+	// only at directories that were not there when its run started.
+	var left []string
+	runDirs := func() []string {
+		return slices.DeleteFunc(tmpRuns(st), func(d string) bool { return slices.Contains(left, d) })
+	}
+	// must: phases the run always lasts long enough to be killed in; a run that ends before
+	// one of them is a failure (the test would otherwise pass without killing anything).
 	phases := []struct {
 		name string
+		must bool
 		at   func() bool
 	}{
-		{"fetching (0.5 s)", func() bool { return time.Since(started) >= 500*time.Millisecond }},
-		{"writing the results", func() bool { return len(tmpRuns(st)) > 0 }},
-		{"rendering the reports", func() bool {
-			tr := tmpRuns(st)
+		{"fetching (0.5 s)", false, func() bool { return time.Since(started) >= 500*time.Millisecond }},
+		{"writing the results", true, func() bool { return len(runDirs()) > 0 }},
+		{"rendering the reports", true, func() bool {
+			tr := runDirs()
 			return len(tr) > 0 && countFiles(tr[0], ".pdf") >= 20
 		}},
-		{"writing the manifest", func() bool {
-			tr := tmpRuns(st)
+		{"writing the manifest", false, func() bool {
+			tr := runDirs()
 			if len(tr) == 0 {
 				return false
 			}
@@ -93,7 +102,7 @@ func TestKillInEveryPhase(t *testing.T) {
 		}},
 	}
 	for _, ph := range phases {
-		started = time.Now()
+		started, left = time.Now(), tmpRuns(st)
 		p := start(t, env(tmp), "run", "--date", date, "--source", medium, "--store", st)
 		reached := false
 		for !reached {
@@ -119,6 +128,9 @@ func TestKillInEveryPhase(t *testing.T) {
 				t.Errorf("%s: the run ended with exit %d before the kill; current %q", ph.name, code, current)
 			}
 			t.Logf("%s: the run finished before the kill", ph.name)
+			if ph.must {
+				t.Errorf("%s: the run finished before it could be killed in this phase", ph.name)
+			}
 			prev = current
 		}
 		t.Logf("killed while %s (after %s): current %s, leftovers %v", ph.name, time.Since(started).Round(time.Millisecond), current, leftovers)
