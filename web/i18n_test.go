@@ -1,8 +1,14 @@
 package web
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io/fs"
+	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -60,6 +66,27 @@ func TestMessages(t *testing.T) {
 			t.Errorf("message %q is used but not defined", k)
 		}
 	}
+
+	// Every message defined is used: named by a template or by the package's Go code, or
+	// built from one of the prefixes the code adds to a value.
+	used := goStrings(t)
+	quoted := regexp.MustCompile(`"([a-z0-9_]+)"`)
+	fs.WalkDir(templateFS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := templateFS.ReadFile(p)
+		for _, m := range quoted.FindAllStringSubmatch(string(b), -1) {
+			used[m[1]] = true
+		}
+		return nil
+	})
+	dynamic := []string{"role_", "act_", "ok_", "err_", "stage_", "kind_", "change_", "cause_", "f_"}
+	for k := range messages {
+		if !used[k] && !slices.ContainsFunc(dynamic, func(p string) bool { return strings.HasPrefix(k, p) }) {
+			t.Errorf("message %q is defined but not used", k)
+		}
+	}
 	// The pages name things as the reports do.
 	if got := langs["en"].Pay("POS") + "/" + langs["zh"].Pay("CASH") + "/" + langs["zh"].Cat("CARD") + "/" + langs["en"].Sev("ERROR"); got != "Bank card (POS)/现金/商务卡/ERROR" {
 		t.Errorf("names: %s", got)
@@ -67,4 +94,41 @@ func TestMessages(t *testing.T) {
 	if strings.Contains(langs["zh"].Code("DEPOSIT_SHORT"), "DEPOSIT") {
 		t.Errorf("code description: %s", langs["zh"].Code("DEPOSIT_SHORT"))
 	}
+}
+
+// goStrings are the string literals of the package's Go code outside its tests, but for the
+// keys of messages itself.
+func goStrings(t *testing.T) map[string]bool {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.ValueSpec:
+				if len(n.Names) == 1 && n.Names[0].Name == "messages" {
+					return false
+				}
+			case *ast.BasicLit:
+				if n.Kind == token.STRING {
+					if s, err := strconv.Unquote(n.Value); err == nil {
+						out[s] = true
+					}
+				}
+			}
+			return true
+		})
+	}
+	return out
 }
