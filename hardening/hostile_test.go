@@ -47,28 +47,6 @@ func cleanDay(t *testing.T) string {
 	return src
 }
 
-// copyDir copies the regular files of a flat or nested directory tree.
-func copyDir(t *testing.T, from, to string) {
-	t.Helper()
-	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // csvLine renders one CSV record (quoted where needed) without a line end.
 func csvLine(fields ...string) string {
 	var b bytes.Buffer
@@ -339,7 +317,9 @@ func TestHostileInput(t *testing.T) {
 			t.Parallel()
 			top := t.TempDir() // holds the source, the store and the child's TMPDIR and cwd
 			src := filepath.Join(top, "src")
-			copyDir(t, clean, src)
+			if err := os.CopyFS(src, os.DirFS(clean)); err != nil {
+				t.Fatal(err)
+			}
 			h.spoil(t, src, rand.New(rand.NewPCG(uint64(i), 7)))
 			srcBefore := tree(t, src)
 			st := filepath.Join(top, "store")
