@@ -56,13 +56,63 @@ type original struct {
 	pay    string
 }
 
-// histDay caches one stored day: whether a run of it is stored, its reversal feed, and
-// txn_id indexes of the feeds looked up so far.
+// histDay caches one stored day: whether a run of it is stored, its reversal feed, the
+// txn_id indexes of the feeds looked up so far, and once asked for, its reversals by
+// original.
 type histDay struct {
 	ok   bool
 	rev  arrow.RecordBatch
 	idx  map[feed.ID]map[string]original
+	revs map[revKey][]int64 // nil until reversalsOf builds it
 	recs []arrow.RecordBatch
+}
+
+// revKey names an original as a reversal does: orig_feed, orig_txn_id, orig_date.
+type revKey struct {
+	feed, txn string
+	date      arrow.Date32
+}
+
+// reversalsOf returns the amounts of the stored day's reversals of one original, in
+// (txn_time, txn_id) order. The first call indexes the day's reversal feed.
+func (hd *histDay) reversalsOf(k revKey) []int64 {
+	if hd.revs == nil {
+		hd.revs = indexReversals(hd.rev)
+	}
+	return hd.revs[k]
+}
+
+// indexReversals groups the amounts of a reversal feed by original, each group in
+// (txn_time, txn_id) order. Its keys are the record's strings: it lives no longer than
+// the record.
+func indexReversals(rec arrow.RecordBatch) map[revKey][]int64 {
+	sch := feed.Get(feed.Reversal)
+	of := rec.Column(sch.Col("orig_feed")).(*array.String)
+	ot := rec.Column(sch.Col("orig_txn_id")).(*array.String)
+	od := rec.Column(sch.Col("orig_date")).(*array.Date32).Date32Values()
+	amt := rec.Column(sch.Col("amount")).(*array.Int64).Int64Values()
+	tm := rec.Column(sch.Col("txn_time")).(*array.Timestamp).TimestampValues()
+	id := rec.Column(sch.Col("txn_id")).(*array.String)
+	rows := map[revKey][]int{}
+	for r := 0; r < int(rec.NumRows()); r++ {
+		k := revKey{of.Value(r), ot.Value(r), od[r]}
+		rows[k] = append(rows[k], r)
+	}
+	out := make(map[revKey][]int64, len(rows))
+	for k, rs := range rows {
+		sort.SliceStable(rs, func(i, j int) bool {
+			if tm[rs[i]] != tm[rs[j]] {
+				return tm[rs[i]] < tm[rs[j]]
+			}
+			return id.Value(rs[i]) < id.Value(rs[j])
+		})
+		amts := make([]int64, len(rs))
+		for i, r := range rs {
+			amts[i] = amt[r]
+		}
+		out[k] = amts
+	}
+	return out
 }
 
 type histCache struct {
@@ -145,29 +195,7 @@ func (c *histCache) storedReversals(from, today arrow.Date32, k origKey, origDat
 		if !hd.ok {
 			continue
 		}
-		rec := hd.rev
-		sch := feed.Get(feed.Reversal)
-		of := rec.Column(sch.Col("orig_feed")).(*array.String)
-		ot := rec.Column(sch.Col("orig_txn_id")).(*array.String)
-		od := rec.Column(sch.Col("orig_date")).(*array.Date32).Date32Values()
-		amt := rec.Column(sch.Col("amount")).(*array.Int64).Int64Values()
-		tm := rec.Column(sch.Col("txn_time")).(*array.Timestamp).TimestampValues()
-		id := rec.Column(sch.Col("txn_id")).(*array.String)
-		var rows []int
-		for r := 0; r < int(rec.NumRows()); r++ {
-			if od[r] == origDate && of.Value(r) == k.feed && ot.Value(r) == k.txn {
-				rows = append(rows, r)
-			}
-		}
-		sort.SliceStable(rows, func(i, j int) bool {
-			if tm[rows[i]] != tm[rows[j]] {
-				return tm[rows[i]] < tm[rows[j]]
-			}
-			return id.Value(rows[i]) < id.Value(rows[j])
-		})
-		for _, r := range rows {
-			out = append(out, amt[r])
-		}
+		out = append(out, hd.reversalsOf(revKey{k.feed, k.txn, origDate})...)
 	}
 	return out, nil
 }
