@@ -127,7 +127,7 @@ func parseCmap4(cmap []byte, numGlyphs int) ([]uint16, error) {
 			break
 		}
 	}
-	if sub == nil || len(sub) < 14 {
+	if len(sub) < 14 {
 		return nil, fmt.Errorf("%w: no Unicode BMP cmap", errBadFont)
 	}
 	if l := int(be.Uint16(sub[2:])); l <= len(sub) {

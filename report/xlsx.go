@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -20,9 +21,9 @@ type rows struct {
 func (r *rows) add(values []any, height float64) error {
 	r.row++
 	if height > 0 {
-		return r.sw.SetRow(fmt.Sprintf("A%d", r.row), values, excelize.RowOpts{Height: height})
+		return r.sw.SetRow("A"+strconv.Itoa(r.row), values, excelize.RowOpts{Height: height})
 	}
-	return r.sw.SetRow(fmt.Sprintf("A%d", r.row), values)
+	return r.sw.SetRow("A"+strconv.Itoa(r.row), values)
 }
 
 func (r *rows) skip() { r.row++ }
@@ -131,7 +132,7 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 		}
 		reasons := append([]string{l.incompleteNote}, v.info.Why...)
 		for _, why := range reasons {
-			lines := (displayWidth(why)+99)/100 + 0
+			lines := (displayWidth(why) + 99) / 100
 			if err := w.add([]any{str(why, st.reason)}, 16*float64(max(lines, 1))); err != nil {
 				return err
 			}
@@ -204,8 +205,7 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 	if err := w.add(sectionRow(l.deposit, l.unit, last, st), 22); err != nil {
 		return err
 	}
-	dhead := []any{str(l.payMethod, st.th), nil, str(l.expected, st.th), str(l.deposited, st.th), str(l.variance, st.th), str(l.result, st.th)}
-	dhead[1] = str("", st.th)
+	dhead := []any{str(l.payMethod, st.th), str("", st.th), str(l.expected, st.th), str(l.deposited, st.th), str(l.variance, st.th), str(l.result, st.th)}
 	if err := w.add(dhead, 20); err != nil {
 		return err
 	}
