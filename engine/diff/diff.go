@@ -159,20 +159,14 @@ func Compare(a, b *Run) *Diff {
 		}
 		return c
 	}
+	// A change's New carries the line's key whatever the change (compareSettlement and
+	// compareVariance fill it for a removed line too).
 	compareSettlement(a.Settlement, b.Settlement, func(sc SettlementChange) {
-		l := sc.New
-		if sc.Change == Removed {
-			l = sc.Old
-		}
-		c := at(l.City, l.Outlet, l.Counter)
+		c := at(sc.New.City, sc.New.Outlet, sc.New.Counter)
 		c.Settlement = append(c.Settlement, sc)
 	})
 	compareVariance(a.Variance, b.Variance, func(vc VarianceChange) {
-		l := vc.New
-		if vc.Change == Removed {
-			l = vc.Old
-		}
-		c := at(l.City, l.Outlet, l.Counter)
+		c := at(vc.New.City, vc.New.Outlet, vc.New.Counter)
 		c.Variance = append(c.Variance, vc)
 	})
 	compareExceptions(a.Exceptions, b.Exceptions, exceptionSink{

@@ -120,7 +120,7 @@ func readTable(runDir, name string, m *store.Manifest, schema *arrow.Schema, mem
 		return nil, fmt.Errorf("run %q: %s has sha256 %s and %d bytes, the manifest says %s and %d",
 			runDir, name, got, len(data), want.SHA256, want.Size)
 	}
-	return store.ReadParquet(path, schema, mem)
+	return store.ReadParquetData(path, data, schema, mem)
 }
 
 // interner shares the storage of repeated strings (cities, counters, codes) and copies

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -99,7 +100,17 @@ func ReadParquet(path string, want *arrow.Schema, mem memory.Allocator) (arrow.R
 		return nil, fmt.Errorf("read %q: %w", path, err)
 	}
 	defer f.Close()
-	rec, err := readParquet(f, mem)
+	return readConformed(path, f, want, mem)
+}
+
+// ReadParquetData is ReadParquet over the file's bytes, already read (and, say, checked
+// against the manifest: what is parsed is then what was checked); path names it in errors.
+func ReadParquetData(path string, data []byte, want *arrow.Schema, mem memory.Allocator) (arrow.RecordBatch, error) {
+	return readConformed(path, bytes.NewReader(data), want, mem)
+}
+
+func readConformed(path string, r parquet.ReaderAtSeeker, want *arrow.Schema, mem memory.Allocator) (arrow.RecordBatch, error) {
+	rec, err := readParquet(r, mem)
 	if err != nil {
 		return nil, fmt.Errorf("read %q: %w", path, err)
 	}
