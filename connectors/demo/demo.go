@@ -40,13 +40,10 @@ func (s *Source) Fetch(ctx context.Context, date time.Time, progress connectors.
 	cfg.Date = date
 	cfg.Layout = fixtures.LayoutCity
 	cfg.Dialect = fixtures.DialectCanonical
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("demo source: %w", err)
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	d, err := fixtures.Generate(cfg)
+	d, err := fixtures.Generate(cfg) // it validates cfg
 	if err != nil {
 		return nil, fmt.Errorf("demo source: %w", err)
 	}
