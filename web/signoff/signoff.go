@@ -4,11 +4,12 @@
 //
 // The log is append-only and fsynced after every event. Each line carries the sha256 of the
 // line before it ("prev"), so a line removed or reordered breaks the chain, and an HMAC of
-// itself under the server's key ("mac"), so a line edited by someone without the key is
-// refused too: Open fails and names the event. Certification and approval pin the run they were given (its id and the
-// sha256 of the counter's PDF and XLSX): while a counter-day is certified or approved, the run
-// to show and serve is the pinned one, whatever later runs of the date publish, until a
-// reviewer returns it or reopens it with a comment that the log records.
+// itself under the log's own key ("mac"; the web server keeps it in <store>/signoff.key, apart
+// from its session key), so a line edited by someone without the key is refused too: Open
+// fails and names the event. Certification and approval pin the run they were given (its id
+// and the sha256 of the counter's PDF and XLSX): while a counter-day is certified or
+// approved, the run to show and serve is the pinned one, whatever later runs of the date
+// publish, until a reviewer returns it or reopens it with a comment that the log records.
 //
 // Several processes may share a log: appends hold an flock(2) on the file and first read
 // what others appended.
