@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
 	"time"
 
 	"settle/connectors"
@@ -254,26 +253,18 @@ func checksums(dir string) (map[string]Output, error) {
 		return nil, err
 	}
 	outs := make([]Output, len(rels))
-	errs := make([]error, len(rels))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(hashParallel, len(rels)) {
-		wg.Go(func() {
-			for i := range next {
-				outs[i], errs[i] = hashFile(filepath.Join(dir, filepath.FromSlash(rels[i])))
-			}
-		})
+	idx := make([]int, len(rels))
+	for i := range idx {
+		idx[i] = i
 	}
-	for i := range rels {
-		next <- i
+	if err := parallel(idx, hashParallel, func(i int) (err error) {
+		outs[i], err = hashFile(filepath.Join(dir, filepath.FromSlash(rels[i])))
+		return err
+	}); err != nil {
+		return nil, err
 	}
-	close(next)
-	wg.Wait()
 	out := make(map[string]Output, len(rels))
 	for i, rel := range rels {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
 		out[rel] = outs[i]
 	}
 	return out, nil

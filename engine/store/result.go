@@ -110,25 +110,33 @@ func feedTasks(feeds [feed.Count]arrow.RecordBatch) []fileTask {
 	return tasks
 }
 
-// writeTasks writes the files GOMAXPROCS at a time, biggest first; it returns the first error
-// in the tasks' order.
+// writeTasks writes the files GOMAXPROCS at a time, biggest first; it returns the error of
+// the first failed file in that order.
 func writeTasks(run *Run, tasks []fileTask) error {
 	order := make([]int, len(tasks))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return tasks[order[a]].rows > tasks[order[b]].rows })
-	errs := make([]error, len(tasks))
+	return parallel(order, runtime.GOMAXPROCS(0), func(i int) error {
+		return writeFile(run, tasks[i].rel, tasks[i].write)
+	})
+}
+
+// parallel calls do for each of items, at most limit at a time, taking them in order, and
+// returns the error of the first item (in the items' order) that failed.
+func parallel[T any](items []T, limit int, do func(T) error) error {
+	errs := make([]error, len(items))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(tasks)) {
+	for range min(limit, len(items)) {
 		wg.Go(func() {
 			for i := range next {
-				errs[i] = writeFile(run, tasks[i].rel, tasks[i].write)
+				errs[i] = do(items[i])
 			}
 		})
 	}
-	for _, i := range order {
+	for i := range items {
 		next <- i
 	}
 	close(next)

@@ -395,31 +395,7 @@ func syncTree(dir string, dirFile *os.File) error {
 	case !errors.Is(err, errors.ErrUnsupported):
 		return err
 	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-		next  = make(chan string)
-	)
-	for range min(syncParallel, len(paths)) {
-		wg.Go(func() {
-			for p := range next {
-				if err := syncDir(p); err != nil { // a file or a directory alike
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	for _, p := range paths {
-		next <- p
-	}
-	close(next)
-	wg.Wait()
-	return first
+	return parallel(paths, syncParallel, syncDir) // a file or a directory alike
 }
 
 // syncParallel bounds the fsyncs syncTree has in flight.
