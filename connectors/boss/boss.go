@@ -240,12 +240,16 @@ func (p *pull) reason(deadline time.Duration) string {
 // retried waits on a timer and then goes back into the queue, so no worker sleeps. When
 // ctx ends (the deadline) the pulls not done are returned as they are.
 func (s *Source) pullAll(ctx context.Context, day string, roster []connectors.Counter, progress connectors.Progress) ([]pull, error) {
+	var rels, urls [feed.Count]string // per feed: reports/{feed}, and its URL
+	for _, f := range feed.All {
+		rels[f] = "reports/" + f.String()
+		urls[f] = s.base.JoinPath(rels[f]).String()
+	}
 	pulls := make([]pull, 0, len(roster)*int(feed.Count))
 	for i, c := range roster {
 		q := "?counter=" + url.QueryEscape(c.Counter) + "&date=" + day
 		for _, f := range feed.All {
-			rel := "reports/" + f.String()
-			pulls = append(pulls, pull{feed: f, ctr: i, url: s.base.JoinPath(rel).String() + q, path: rel + q})
+			pulls = append(pulls, pull{feed: f, ctr: i, url: urls[f] + q, path: rels[f] + q})
 		}
 	}
 	total := len(pulls)
