@@ -1,24 +1,26 @@
 // Package settle turns a telecom operator's nine daily counter revenue feeds into one
 // reconciled, signed-off settlement report per counter.
 //
-// The folders, in the order data flows through them:
+// The folders, in the order data flows through them, then the test tooling:
 //
 //	connectors/         where feeds come from: the Source interface and its Input/Missing values
 //	connectors/dialect/ the BOSS export dialect and the canonical one (encoding, Chinese headers,
 //	                    title lines, XLSX, 合计 footers) read into text tables
 //	connectors/file/    exports in a directory tree; connectors/demo/ the built-in generator
+//	connectors/boss/    the BOSS report API: bounded, retrying pulls of a day
+//	connectors/conformance/ the checks every Source passes against a generated day
 //	engine/             the columnar core: rows into Arrow records, every rule of RULES.md
 //	engine/feed/        the nine feeds: names, columns, enumerations, normalized Arrow schema
 //	engine/money/       integer fen in, yuan text out; never a float
 //	engine/store/       the run store: lock, temporary run directory, atomic publication, manifest
 //	engine/diff/        what changed between two runs (settle diff)
-//	report/             XLSX and PDF settlement reports and roll-ups
+//	report/             XLSX and PDF settlement reports and roll-ups; assets/fonts/ the PDF font
 //	job/                one run end to end: lock, fetch, reconcile, write, render, publish
+//	web/                the one-click page: clerks, reviewers, auditors (settle serve);
+//	                    web/signoff/ the sign-off log, web/users/ who may log in
+//	cmd/settle/         the command line: flags and config in, exit codes out
 //	fixtures/           the deterministic BOSS-day generator with its ground truth;
 //	                    fixtures/sim/ the BOSS report API simulator with fault injection
-//	connectors/boss/    the BOSS report API: bounded, retrying pulls of a day
-//	web/                the one-click page: clerks, reviewers, auditors (settle serve)
-//	cmd/settle/         the command line: flags and config in, exit codes out
 //	bench/              end-to-end benchmarks and peer comparisons
 //	hardening/          end-to-end tests of the real binary: reproducibility, kills, locks,
 //	                    hostile input, secrets and permissions

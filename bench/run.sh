@@ -7,9 +7,10 @@
 #   RUNS=10 OUT=/tmp/b bench/run.sh
 #
 # Needs hyperfine (apt-get install hyperfine) and GNU time (/usr/bin/time); the DuckDB peer is
-# built from bench/duckdb (its own module: go-duckdb is cgo, settle is not). Each case runs
-# RUNS times (3 for the province) after one warm-up, each time into an empty store; hyperfine
-# reports the median wall time, /usr/bin/time the peak RSS and CPU of separate runs.
+# built from bench/duckdb (its own module: duckdb-go is cgo, settle is not). Each city case
+# runs RUNS times after one warm-up under hyperfine (the median wall time), and RUNS times
+# more under /usr/bin/time (peak RSS and CPU); the province cases run PRUNS times (3) under
+# /usr/bin/time only. Every run starts from an empty store.
 # The HTTP pull (c) is bench/pull: go run ./bench/pull -runs 5 (see README.md, "Pull").
 set -euo pipefail
 cd "$(dirname "$0")/.."
