@@ -431,6 +431,21 @@ func (s *Server) scoped(w http.ResponseWriter, r *http.Request, sess *session) (
 	return date, outlet, counter, true
 }
 
+// currentView is the counter's view for the user under the date's current run (nil when
+// neither the run nor the sign-off log knows the counter). On an error it has answered with a
+// 500 and ok is false.
+func (s *Server) currentView(w http.ResponseWriter, r *http.Request, sess *session, date, outlet, counter string) (v *counterView, ok bool) {
+	cur, err := s.current(date)
+	if err == nil {
+		v, err = s.view(date, outlet, counter, sess.user, cur)
+	}
+	if err != nil {
+		s.internal(w, r, sess, err)
+		return nil, false
+	}
+	return v, true
+}
+
 type counterPage struct {
 	base
 	V *counterView
@@ -441,14 +456,8 @@ func (s *Server) counter(w http.ResponseWriter, r *http.Request, sess *session) 
 	if !ok {
 		return
 	}
-	cur, err := s.current(date)
-	if err != nil {
-		s.internal(w, r, sess, err)
-		return
-	}
-	v, err := s.view(date, outlet, counter, sess.user, cur)
-	if err != nil {
-		s.internal(w, r, sess, err)
+	v, ok := s.currentView(w, r, sess, date, outlet, counter)
+	if !ok {
 		return
 	}
 	if v == nil {
@@ -509,14 +518,8 @@ func (s *Server) signoffAction(w http.ResponseWriter, r *http.Request, sess *ses
 		s.fail(w, r, sess, http.StatusBadRequest, "bad_request")
 		return
 	}
-	cur, err := s.current(date)
-	if err != nil {
-		s.internal(w, r, sess, err)
-		return
-	}
-	v, err := s.view(date, outlet, counter, sess.user, cur)
-	if err != nil {
-		s.internal(w, r, sess, err)
+	v, ok := s.currentView(w, r, sess, date, outlet, counter)
+	if !ok {
 		return
 	}
 	if v == nil || v.C == nil {
@@ -531,7 +534,10 @@ func (s *Server) signoffAction(w http.ResponseWriter, r *http.Request, sess *ses
 		Date: date, Outlet: outlet, Counter: counter, RunID: runID, Comment: comment}
 	rd := v.rd
 	xlsxRel, pdfRel := reportPaths(outlet, counter)
-	var check func(signoff.State) error
+	var (
+		check func(signoff.State) error
+		err   error
+	)
 	switch action {
 	case signoff.Certify:
 		switch {
@@ -638,14 +644,8 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, sess *session)
 		s.fail(w, r, sess, http.StatusBadRequest, "bad_request")
 		return
 	}
-	cur, err := s.current(date)
-	if err != nil {
-		s.internal(w, r, sess, err)
-		return
-	}
-	v, err := s.view(date, outlet, counter, sess.user, cur)
-	if err != nil {
-		s.internal(w, r, sess, err)
+	v, ok := s.currentView(w, r, sess, date, outlet, counter)
+	if !ok {
 		return
 	}
 	if sess.user.Role != users.Auditor && (v == nil || v.RunID != runID) {
@@ -666,14 +666,16 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, sess *session)
 		s.fail(w, r, sess, http.StatusNotFound, "not_found")
 		return
 	}
+	// A file of the run a sign-off pinned must still have the sha256 signed for.
+	pinned := v != nil && v.State.Pinned() && v.State.RunID == runID
 	xlsxRel, pdfRel := reportPaths(outlet, counter)
 	rel, want := pdfRel, ""
-	if v != nil && v.State.Pinned() && v.State.RunID == runID {
-		want = v.State.PDFSHA256
-	}
 	if file == "report.xlsx" {
-		rel, want = xlsxRel, ""
-		if v != nil && v.State.Pinned() && v.State.RunID == runID {
+		rel = xlsxRel
+	}
+	if pinned {
+		want = v.State.PDFSHA256
+		if file == "report.xlsx" {
 			want = v.State.XLSXSHA256
 		}
 	}
@@ -696,7 +698,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, sess *session)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("X-Settle-Run", runID)
 	w.Header().Set("X-Settle-SHA256", sum)
-	if v != nil && v.State.Pinned() && v.State.RunID == runID {
+	if pinned {
 		w.Header().Set("X-Settle-Signoff", string(v.State.Status))
 	}
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
