@@ -136,7 +136,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	if ecfg.Mem == nil {
 		ecfg.Mem = memory.DefaultAllocator
 	}
-	ecfg.History = storeHistory{cfg.Store, ecfg}
+	ecfg.History = storeHistory{cfg.Store, ecfg.Mem}
 	if cfg.Progress != nil && ecfg.Progress == nil {
 		ecfg.Progress = func(done, total int) { cfg.Progress.Step("read", done, total) }
 	}
@@ -226,7 +226,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	if cfg.Progress != nil {
 		cfg.Progress.Done()
 	}
-	dir, _ := cfg.Store.RunDir(date, runID)
+	dir := run.Dir() // the published directory now
 	out := &Outcome{RunID: runID, RunDir: dir, Complete: res.Complete, Exceptions: len(res.Exceptions), Counters: len(res.Counters)}
 	for _, e := range res.Exceptions {
 		if e.Severity == engine.SevError {
@@ -258,7 +258,7 @@ func failOn(level, worst string) bool {
 // storeHistory reads earlier days' stored runs for the reversal rules.
 type storeHistory struct {
 	s   *store.Store
-	cfg engine.Config
+	mem memory.Allocator
 }
 
 func (h storeHistory) Feed(date time.Time, id feed.ID) (arrow.RecordBatch, bool, error) {
@@ -266,7 +266,7 @@ func (h storeHistory) Feed(date time.Time, id feed.ID) (arrow.RecordBatch, bool,
 	if err != nil || !ok {
 		return nil, false, err
 	}
-	rec, err := store.ReadFeed(dir, id, h.cfg.Mem)
+	rec, err := store.ReadFeed(dir, id, h.mem)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false, nil
 	}
