@@ -57,7 +57,9 @@ type Missing struct {
 	Counter string
 	City    string // optional: the counter's city and outlet when known (from a roster)
 	Outlet  string
-	Reason  string // e.g. "no file for feed order under \"/data/day\"", "GET ...: 503 after 5 tries"
+	// Reason says why, e.g. `no file for feed order (业务办理日报) under "/data/day"` or
+	// `GET reports/order?counter=TY0001-01&date=2026-11-21: 503 Service Unavailable (6 tries)`.
+	Reason string
 }
 
 // FeedStats counts what the source did for one feed, recorded in manifest.json.
