@@ -139,16 +139,16 @@ func Render(ctx context.Context, res *engine.Result, dir string, opts Options) e
 	}
 
 	// The city roll-up, the longest task, goes first: last, it kept one CPU busy alone at the end.
-	var tasks []func() error
+	var tasks []task
 	if wantXLSX {
-		tasks = append(tasks, r.cityRollup)
+		tasks = append(tasks, task{"city roll-up", r.cityRollup})
 	}
 	for _, c := range res.Counters {
-		tasks = append(tasks, func() error { return r.counter(c, wantXLSX, wantPDF) })
+		tasks = append(tasks, task{"counter " + c.Outlet + "/" + c.Counter, func() error { return r.counter(c, wantXLSX, wantPDF) }})
 	}
 	if wantXLSX {
 		for _, o := range outlets {
-			tasks = append(tasks, func() error { return r.outletRollup(o, byOutlet[o]) })
+			tasks = append(tasks, task{"outlet " + o, func() error { return r.outletRollup(o, byOutlet[o]) }})
 		}
 	}
 	return runPool(ctx, opts.Workers, tasks, opts.Progress)
@@ -191,10 +191,16 @@ func (r *renderer) counter(c engine.CounterInfo, wantXLSX, wantPDF bool) error {
 	return nil
 }
 
+// task is one piece of Render's work; its name says what a panic in it was about.
+type task struct {
+	name string
+	run  func() error
+}
+
 // runPool runs tasks on at most workers goroutines (runtime.NumCPU() when workers <= 0),
-// handing them out in order. A task that panics fails with the panic as its error. After the
-// first error or the context's end no new task starts; that error is returned.
-func runPool(ctx context.Context, workers int, tasks []func() error, progress func(done, total int)) error {
+// handing them out in order. A task that panics fails with the panic, under its name, as its
+// error. After the first error or the context's end no new task starts; that error is returned.
+func runPool(ctx context.Context, workers int, tasks []task, progress func(done, total int)) error {
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
@@ -208,11 +214,11 @@ func runPool(ctx context.Context, workers int, tasks []func() error, progress fu
 		next     int
 		wg       sync.WaitGroup
 	)
-	take := func() (func() error, bool) {
+	take := func() (task, bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		if firstErr != nil || ctx.Err() != nil || next == len(tasks) {
-			return nil, false
+			return task{}, false
 		}
 		next++
 		return tasks[next-1], true
@@ -253,13 +259,13 @@ func runPool(ctx context.Context, workers int, tasks []func() error, progress fu
 }
 
 // runTask runs t, turning a panic into its error.
-func runTask(t func() error) (err error) {
+func runTask(t task) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
+			err = fmt.Errorf("%s: panic: %v", t.name, p)
 		}
 	}()
-	return t()
+	return t.run()
 }
 
 // writeFile creates path and hands it to write; when write or closing fails, the file is

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -711,20 +712,20 @@ func TestPanicBecomesError(t *testing.T) {
 func TestPoolPanic(t *testing.T) {
 	var ran []int
 	var mu sync.Mutex
-	task := func(i int) func() error {
-		return func() error {
+	mk := func(i int) task {
+		return task{fmt.Sprint("task ", i), func() error {
 			mu.Lock()
 			ran = append(ran, i)
 			mu.Unlock()
 			if i == 1 {
-				panic("task 1 broke")
+				panic("it broke")
 			}
 			return nil
-		}
+		}}
 	}
-	tasks := []func() error{task(0), task(1), task(2), task(3)}
+	tasks := []task{mk(0), mk(1), mk(2), mk(3)}
 	err := runPool(context.Background(), 1, tasks, nil)
-	if err == nil || err.Error() != "panic: task 1 broke" {
+	if err == nil || err.Error() != "task 1: panic: it broke" {
 		t.Errorf("err = %v", err)
 	}
 	if !slices.Equal(ran, []int{0, 1}) {
