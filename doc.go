@@ -15,6 +15,7 @@
 //	engine/store/       the run store: lock, temporary run directory, atomic publication, manifest
 //	engine/diff/        what changed between two runs (settle diff)
 //	report/             XLSX and PDF settlement reports and roll-ups; assets/fonts/ the PDF font
+//	internal/sheettext/ XML-safe cell text and fixed-pitch widths, for report/ and engine/diff/
 //	job/                one run end to end: lock, fetch, reconcile, write, render, publish
 //	web/                the one-click page: clerks, reviewers, auditors (settle serve);
 //	                    web/signoff/ the sign-off log, web/users/ who may log in

@@ -14,6 +14,7 @@ import (
 
 	"settle/engine"
 	"settle/engine/feed"
+	"settle/internal/sheettext"
 )
 
 // missingGlyph stands in, visibly, for a character the font cannot draw (beyond U+FFFF, no
@@ -354,7 +355,7 @@ func (d *pdfDoc) wrapLine(s string, w float64) []string {
 		case r == ' ':
 			flush()
 			space = true
-		case runeWidth(r) == 2 || unicode.Is(unicode.Han, r):
+		case sheettext.RuneWidth(r) == 2 || unicode.Is(unicode.Han, r):
 			flush()
 			atoms = append(atoms, atom{string(r), space})
 			space = false

@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"settle/engine"
+	"settle/internal/sheettext"
 )
 
 // tally adds up counters for a roll-up row.
@@ -74,10 +75,10 @@ func (r *renderer) rollupSheet(b *book, name, title string, leadHeads []string, 
 	ncol := nl + len(ix.cats) + 1 + 3*len(ix.methods) + 2
 	widths := make([]float64, ncol)
 	for c, h := range leadHeads {
-		wmax := displayWidth(h)
+		wmax := sheettext.Width(h)
 		for _, row := range rws {
 			if s, ok := row.lead[c].Value.(string); ok {
-				wmax = max(wmax, displayWidth(s))
+				wmax = max(wmax, sheettext.Width(s))
 			}
 		}
 		widths[c] = colWidth(wmax, 8, 40)

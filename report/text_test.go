@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
 
@@ -34,33 +33,6 @@ func TestYuanCell(t *testing.T) {
 		100000000000000: "1000000000000"} {
 		if got := strconv.FormatFloat(yuanCell(fen), 'f', -1, 64); got != want {
 			t.Errorf("yuanCell(%d) = %s, want %s", fen, got, want)
-		}
-	}
-}
-
-func TestXMLSafe(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"plain 中文 𠮷 😀", "plain 中文 𠮷 😀"},
-		{"tab\tnl\ncr\r", "tab\tnl\ncr\r"},
-		{"bell\x07 nul\x00 esc\x1b", "bell\uFFFD nul\uFFFD esc\uFFFD"},
-		{"bad \xff utf8", "bad \uFFFD utf8"},
-		{"\uFFFE\uFFFF", "\uFFFD\uFFFD"},
-		{formulaText, formulaText},
-	} {
-		if got := xmlSafe(tc.in); got != tc.want {
-			t.Errorf("xmlSafe(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-	long := strings.Repeat("中", maxCellChars+10)
-	if got := xmlSafe(long); utf8.RuneCountInString(got) != maxCellChars || !strings.HasSuffix(got, "…") {
-		t.Errorf("xmlSafe(long): %d characters", utf8.RuneCountInString(got))
-	}
-}
-
-func TestDisplayWidth(t *testing.T) {
-	for s, want := range map[string]int{"": 0, "TY0001-01": 9, "营业员": 6, "异地缴费(代收)": 14, "ab\n营业员x": 7, "😀": 2, "ｆ": 2} {
-		if got := displayWidth(s); got != want {
-			t.Errorf("displayWidth(%q) = %d, want %d", s, got, want)
 		}
 	}
 }

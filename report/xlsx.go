@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"settle/engine/feed"
+	"settle/internal/sheettext"
 )
 
 // rows streams rows one after another and remembers where it is.
@@ -67,7 +68,7 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 		widths[i] = 16
 	}
 	for _, c := range ix.cats {
-		widths[0] = max(widths[0], colWidth(displayWidth(l.categoryName(c)), 0, 40))
+		widths[0] = max(widths[0], colWidth(sheettext.Width(l.categoryName(c)), 0, 40))
 	}
 	sw, err := b.sheet(sheetSetup{name: l.summarySheet, widths: widths, freeze: 5})
 	if err != nil {
@@ -132,7 +133,7 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 		}
 		reasons := append([]string{l.incompleteNote}, v.info.Why...)
 		for _, why := range reasons {
-			lines := (displayWidth(why) + 99) / 100
+			lines := (sheettext.Width(why) + 99) / 100
 			if err := w.add([]any{str(why, st.reason)}, 16*float64(max(lines, 1))); err != nil {
 				return err
 			}
@@ -310,9 +311,9 @@ func (r *renderer) exceptionSheet(b *book, v *counterView) error {
 	limits := []float64{30, 40, 10, 16, 24, 16, 60, 40}
 	widths := make([]float64, len(head))
 	for c, h := range head {
-		wmax := displayWidth(h)
+		wmax := sheettext.Width(h)
 		for _, row := range table {
-			wmax = max(wmax, displayWidth(row[c]))
+			wmax = max(wmax, sheettext.Width(row[c]))
 		}
 		widths[c] = colWidth(wmax, 8, limits[c])
 	}
@@ -341,7 +342,7 @@ func (r *renderer) exceptionSheet(b *book, v *counterView) error {
 				continue
 			}
 			row[c] = str(s, st.textWrap)
-			if n := (displayWidth(s) + int(widths[c]) - 3) / max(int(widths[c])-2, 1); n > lines {
+			if n := (sheettext.Width(s) + int(widths[c]) - 3) / max(int(widths[c])-2, 1); n > lines {
 				lines = n
 			}
 		}
@@ -417,7 +418,7 @@ func (r *renderer) detailSheet(b *book, v *counterView, id feed.ID) error {
 	cells := make([][]any, len(idx))
 	widths := make([]int, len(cols))
 	for c, cl := range cols {
-		widths[c] = displayWidth(cl.name)
+		widths[c] = sheettext.Width(cl.name)
 	}
 	for ri, i := range idx {
 		row := make([]any, len(cols))
@@ -467,7 +468,7 @@ func arrowCell(l *labels, st *styles, c feed.Column, arr arrow.Array, i int) (an
 		if c.Kind == feed.Enum {
 			s = l.enumName(c.Enum, s)
 		}
-		return str(s, st.shortText), displayWidth(s), nil
+		return str(s, st.shortText), sheettext.Width(s), nil
 	case *array.Int64:
 		n := a.Value(i)
 		if c.Kind == feed.Money {

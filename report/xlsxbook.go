@@ -15,6 +15,8 @@ import (
 
 	"github.com/klauspost/compress/flate"
 	"github.com/xuri/excelize/v2"
+
+	"settle/internal/sheettext"
 )
 
 // moneyFormat shows yuan with the currency sign, negatives in red.
@@ -215,7 +217,7 @@ func (b *book) sheet(s sheetSetup) (*excelize.StreamWriter, error) {
 // footerEscape keeps an &-code out of a header/footer text.
 func footerEscape(s string) string {
 	out := make([]rune, 0, len(s))
-	for _, r := range xmlSafe(s) {
+	for _, r := range sheettext.XMLSafe(s) {
 		if r == '&' {
 			out = append(out, '&', '&')
 			continue
@@ -239,7 +241,7 @@ func colWidth(w int, lo, hi float64) float64 {
 
 // str is a text cell: always a string value, so nothing read from a feed becomes a formula.
 func str(s string, style int) excelize.Cell {
-	return excelize.Cell{Value: xmlSafe(s), StyleID: style}
+	return excelize.Cell{Value: sheettext.XMLSafe(s), StyleID: style}
 }
 
 // fen is a money cell.

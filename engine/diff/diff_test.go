@@ -17,6 +17,7 @@ import (
 
 	"settle/engine"
 	"settle/engine/diff/difftest"
+	"settle/internal/sheettext"
 )
 
 func TestLoadReleasesRecords(t *testing.T) {
@@ -72,27 +73,6 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
-func TestDisplayWidth(t *testing.T) {
-	tests := []struct {
-		s     string
-		width int
-	}{
-		{"", 0},
-		{"TY0001-01", 9},
-		{"太原", 4},
-		{"CASH：应解", 10}, // fullwidth colon
-		{"ＡＢ", 4},       // fullwidth Latin
-		{"ｶﾀ", 2},       // halfwidth katakana
-		{"e\u0301", 1},  // combining acute
-		{"…", 1},
-	}
-	for _, tt := range tests {
-		if got := DisplayWidth(tt.s); got != tt.width {
-			t.Errorf("DisplayWidth(%q) = %d, want %d", tt.s, got, tt.width)
-		}
-	}
-}
-
 func TestTermSafeAndTruncate(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"plain 太原", "plain 太原"},
@@ -117,7 +97,7 @@ func TestTermSafeAndTruncate(t *testing.T) {
 		{"太原太原", 7, "太原太…"},
 		{"太原太原", 6, "太原…"},
 	} {
-		if got := truncate(tt.in, tt.max); got != tt.want || DisplayWidth(got) > tt.max {
+		if got := truncate(tt.in, tt.max); got != tt.want || sheettext.Width(got) > tt.max {
 			t.Errorf("truncate(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
 		}
 	}

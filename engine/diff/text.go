@@ -10,10 +10,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/width"
-
 	"settle/engine"
 	"settle/engine/money"
+	"settle/internal/sheettext"
 )
 
 // WriteCSV writes the diff as CSV: the header RowHeader and one line per Row (see Rows),
@@ -221,14 +220,14 @@ func (t *table) add(cells []string, rightCols ...int) {
 	if t.widths == nil {
 		t.widths = make([]int, len(t.header))
 		for i, h := range t.header {
-			t.widths[i] = DisplayWidth(h)
+			t.widths[i] = sheettext.Width(h)
 		}
 	}
 	right := make([]bool, len(cells))
 	for i, c := range cells {
 		c = truncate(termSafe(c), MaxCellWidth)
 		cells[i] = c
-		t.widths[i] = max(t.widths[i], DisplayWidth(c))
+		t.widths[i] = max(t.widths[i], sheettext.Width(c))
 	}
 	for _, i := range rightCols {
 		right[i] = true
@@ -249,7 +248,7 @@ func (t *table) line(w *bufio.Writer, cells []string, right []bool) {
 		if i > 0 {
 			b.WriteString("  ")
 		}
-		pad := strings.Repeat(" ", t.widths[i]-DisplayWidth(c))
+		pad := strings.Repeat(" ", t.widths[i]-sheettext.Width(c))
 		if right != nil && right[i] {
 			b.WriteString(pad + c)
 		} else {
@@ -258,27 +257,6 @@ func (t *table) line(w *bufio.Writer, cells []string, right []bool) {
 	}
 	w.WriteString(strings.TrimRight(b.String(), " "))
 	w.WriteString("\n")
-}
-
-// DisplayWidth is the number of terminal columns s takes: two for East Asian wide and
-// fullwidth characters (汉字, fullwidth forms), none for combining marks, one otherwise.
-func DisplayWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		n += runeWidth(r)
-	}
-	return n
-}
-
-func runeWidth(r rune) int {
-	if unicode.In(r, unicode.Mn, unicode.Me) {
-		return 0
-	}
-	switch width.LookupRune(r).Kind() {
-	case width.EastAsianWide, width.EastAsianFullwidth:
-		return 2
-	}
-	return 1
 }
 
 // termSafe replaces what must not reach a terminal: tab, newline and carriage return
@@ -311,12 +289,12 @@ func termSafe(s string) string {
 
 // truncate cuts s to at most max display columns, ending it with "…" when cut.
 func truncate(s string, max int) string {
-	if DisplayWidth(s) <= max {
+	if sheettext.Width(s) <= max {
 		return s
 	}
 	n := 0
 	for i, r := range s {
-		rw := runeWidth(r)
+		rw := sheettext.RuneWidth(r)
 		if n+rw > max-1 {
 			return s[:i] + "…"
 		}

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
 	"settle/engine"
+	"settle/internal/sheettext"
 )
 
 // MoneyFormat is the number format of money cells.
@@ -149,7 +149,7 @@ func (r *rowWriter) flush() error {
 }
 
 // str is a text cell: always a string, never a formula.
-func str(s string) excelize.Cell { return excelize.Cell{Value: xmlSafe(s)} }
+func str(s string) excelize.Cell { return excelize.Cell{Value: sheettext.XMLSafe(s)} }
 
 // yuan is a money cell: fen turned into a number of yuan at the last step.
 func (x *workbook) yuan(fen int64) excelize.Cell {
@@ -311,27 +311,4 @@ func writeChangedSheet(x *workbook, d *Diff) error {
 		}
 	}
 	return r.flush()
-}
-
-// maxCellChars is Excel's limit on the characters of one cell.
-const maxCellChars = 32767
-
-// xmlSafe returns s with what XML 1.0 cannot hold (C0 controls other than tab, newline and
-// carriage return, U+FFFE/U+FFFF, invalid UTF-8) replaced by U+FFFD, cut to what one cell
-// holds.
-func xmlSafe(s string) string {
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if r == utf8.RuneError && size <= 1 || r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
-			r = utf8.RuneError
-		}
-		if n++; n > maxCellChars {
-			break
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
