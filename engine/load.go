@@ -206,7 +206,7 @@ func (l *loader) collectTriples(ld *loaded, t *dialect.Table) {
 	seen := map[triple]bool{}
 	for i := 0; i < t.Len(); i++ {
 		tr := triple{t.Cell(i, feed.ColCity), t.Cell(i, feed.ColOutlet), t.Cell(i, feed.ColCounter)}
-		if !seen[tr] && ValidID(tr.city) && ValidID(tr.outlet) && ValidID(tr.counter) {
+		if !seen[tr] && feed.ValidID(tr.city) && feed.ValidID(tr.outlet) && feed.ValidID(tr.counter) {
 			seen[tr] = true
 			// The cells are the input's bytes: copies, so that the counters of the run do
 			// not keep every input alive.
@@ -385,7 +385,7 @@ func appendValue(b array.Builder, k feed.Kind, v value) {
 func (l *loader) parseCell(col *feed.Column, text string, v *value) string {
 	switch col.Kind {
 	case feed.Ident:
-		if !ValidID(text) {
+		if !feed.ValidID(text) {
 			return fieldErr(col.Name, text, errNotIdent)
 		}
 		v.s = text

@@ -143,21 +143,6 @@ func ParseWhole(s string) (int64, error) {
 	return n, nil
 }
 
-// ValidID reports whether s is an identifier of FEEDS.md: 1-32 of [A-Za-z0-9_-]. Only such
-// ids ever become file or folder names.
-func ValidID(s string) bool {
-	if len(s) == 0 || len(s) > 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // ParseDigits parses a numeric string of 1-18 digits (a card serial) into its value.
 func ParseDigits(s string) (int64, error) {
 	if len(s) == 0 || len(s) > 18 {

@@ -157,7 +157,7 @@ func (c *counters) add(t triple) {
 func knownCounters(src *connectors.Day, loads []*loaded) *counters {
 	c := &counters{byID: map[string]triple{}}
 	for _, r := range src.Roster {
-		if ValidID(r.City) && ValidID(r.Outlet) && ValidID(r.Counter) {
+		if feed.ValidID(r.City) && feed.ValidID(r.Outlet) && feed.ValidID(r.Counter) {
 			c.add(triple{r.City, r.Outlet, r.Counter})
 		}
 	}

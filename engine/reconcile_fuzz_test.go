@@ -77,7 +77,7 @@ func FuzzReconcile(f *testing.F) {
 			}
 		}
 		for _, s := range res.Settlement {
-			if !engine.ValidID(s.City) || !engine.ValidID(s.Outlet) || !engine.ValidID(s.Counter) {
+			if !feed.ValidID(s.City) || !feed.ValidID(s.Outlet) || !feed.ValidID(s.Counter) {
 				t.Errorf("settlement line of an invalid counter %q/%q/%q", s.City, s.Outlet, s.Counter)
 			}
 		}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"settle/engine"
+	"settle/engine/feed"
 )
 
 // Formats a report can be written in.
@@ -68,10 +69,10 @@ func (o *Options) Validate() error {
 
 // CounterPaths returns where Render writes a counter's reports, relative to the run directory.
 func CounterPaths(outlet, counter string) (xlsx, pdf string, err error) {
-	if !engine.ValidID(outlet) {
+	if !feed.ValidID(outlet) {
 		return "", "", fmt.Errorf("outlet id %q is not 1-32 characters of [A-Za-z0-9_-]", outlet)
 	}
-	if !engine.ValidID(counter) {
+	if !feed.ValidID(counter) {
 		return "", "", fmt.Errorf("counter id %q is not 1-32 characters of [A-Za-z0-9_-]", counter)
 	}
 	base := filepath.Join("reports", outlet, counter)

@@ -65,7 +65,7 @@ func loadRun(dir string) (*runData, error) {
 			continue
 		}
 		outlet, file, ok := strings.Cut(strings.TrimSuffix(rest, ".pdf"), "/")
-		if ok && engine.ValidID(outlet) && engine.ValidID(file) {
+		if ok && feed.ValidID(outlet) && feed.ValidID(file) {
 			get("", outlet, file)
 		}
 	}
@@ -97,7 +97,7 @@ func loadRun(dir string) (*runData, error) {
 		}
 	}
 	for _, c := range rd.byID {
-		if !engine.ValidID(c.Outlet) || !engine.ValidID(c.Counter) {
+		if !feed.ValidID(c.Outlet) || !feed.ValidID(c.Counter) {
 			delete(rd.byID, c.Counter)
 			continue
 		}

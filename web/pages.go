@@ -17,6 +17,7 @@ import (
 
 	"settle/engine"
 	"settle/engine/diff"
+	"settle/engine/feed"
 	"settle/engine/store"
 	"settle/report"
 	"settle/web/signoff"
@@ -419,7 +420,7 @@ func (s *Server) runStatus(w http.ResponseWriter, r *http.Request, sess *session
 // anything is looked up: 400 for a malformed id, 403 for a counter the user may not see.
 func (s *Server) scoped(w http.ResponseWriter, r *http.Request, sess *session) (date, outlet, counter string, ok bool) {
 	date, outlet, counter = r.PathValue("date"), r.PathValue("outlet"), r.PathValue("counter")
-	if _, valid := parseDate(date); !valid || !engine.ValidID(outlet) || !engine.ValidID(counter) {
+	if _, valid := parseDate(date); !valid || !feed.ValidID(outlet) || !feed.ValidID(counter) {
 		s.fail(w, r, sess, http.StatusBadRequest, "bad_request")
 		return "", "", "", false
 	}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"settle/connectors"
-	"settle/engine"
 	"settle/engine/feed"
 )
 
@@ -250,7 +249,7 @@ func counterOf(base string, id feed.ID, date time.Time) string {
 	}
 	for i := len(tokens) - 1; i >= 0; i-- {
 		t := tokens[i]
-		if (i >= from && i < to) || !engine.ValidID(t) || isDate(t, date) {
+		if (i >= from && i < to) || !feed.ValidID(t) || isDate(t, date) {
 			continue
 		}
 		return t

@@ -309,3 +309,18 @@ func HasTxnID(id ID) bool {
 	}
 	return false
 }
+
+// ValidID reports whether s is an identifier of FEEDS.md: 1-32 of [A-Za-z0-9_-]. Only such
+// ids ever become file or folder names.
+func ValidID(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -11,7 +11,7 @@
 package users
 
 import (
-	"settle/engine"
+	"settle/engine/feed"
 
 	"bytes"
 	"crypto/sha256"
@@ -87,12 +87,12 @@ func (u *User) Validate() error {
 		return invalidf("user %s: display name: at most 64 bytes on one line", u.Name)
 	}
 	for _, c := range u.Counters {
-		if !engine.ValidID(c) {
+		if !feed.ValidID(c) {
 			return invalidf("user %s: counter %q is not 1-32 characters of [A-Za-z0-9_-]", u.Name, c)
 		}
 	}
 	for _, o := range u.Outlets {
-		if !engine.ValidID(o) {
+		if !feed.ValidID(o) {
 			return invalidf("user %s: outlet %q is not 1-32 characters of [A-Za-z0-9_-]", u.Name, o)
 		}
 	}
