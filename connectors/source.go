@@ -45,7 +45,7 @@ type Input struct {
 
 // SortInputs puts in in canonical order: by feed, then by Name.
 func SortInputs(in []Input) {
-	slices.SortFunc(in, func(a, b Input) int {
+	slices.SortStableFunc(in, func(a, b Input) int {
 		return cmp.Or(cmp.Compare(a.Feed, b.Feed), strings.Compare(a.Name, b.Name))
 	})
 }

@@ -488,13 +488,3 @@ func dateOf(d arrow.Date32) time.Time {
 	u := time.Unix(int64(d)*86400, 0).UTC()
 	return time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, Shanghai)
 }
-
-// sortInputs puts inputs in canonical order: feed, then name.
-func sortInputs(inputs []connectors.Input) {
-	sort.SliceStable(inputs, func(i, j int) bool {
-		if inputs[i].Feed != inputs[j].Feed {
-			return inputs[i].Feed < inputs[j].Feed
-		}
-		return inputs[i].Name < inputs[j].Name
-	})
-}

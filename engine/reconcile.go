@@ -67,7 +67,7 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 	}
 	date := time.Date(cfg.Date.Year(), cfg.Date.Month(), cfg.Date.Day(), 0, 0, 0, 0, Shanghai)
 	inputs := append([]connectors.Input(nil), src.Inputs...)
-	sortInputs(inputs)
+	connectors.SortInputs(inputs)
 	l := &loader{date: date, day: dayNumber(date), ceiling: cfg.Ceiling, mem: cfg.Mem}
 	var progress func(int)
 	if cfg.Progress != nil {
