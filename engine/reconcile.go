@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"runtime"
+	"slices"
 	"sort"
 	"time"
 
@@ -242,24 +243,12 @@ func completeness(src *connectors.Day, loads []*loaded, known *counters) []Excep
 
 // counterList lists the day's counters with their completeness.
 func counterList(known *counters, excs []Exception) ([]CounterInfo, bool) {
-	why := map[string][]string{}
-	var all []string
-	for _, e := range excs {
-		if e.Code != "FEED_MISSING" && e.Code != "FEED_TOTAL_MISMATCH" {
-			continue
-		}
-		msg := e.Code + " " + e.Feed + ": " + e.Detail
-		if e.Counter == "" {
-			all = append(all, msg)
-		} else {
-			why[e.Counter] = append(why[e.Counter], msg)
-		}
-	}
-	complete := len(all) == 0 && len(why) == 0
+	why := IncompleteWhy(excs)
+	complete := len(why) == 0
 	out := make([]CounterInfo, 0, len(known.order))
 	for _, id := range known.order {
 		t := known.byID[id]
-		w := append(append([]string(nil), all...), why[id]...)
+		w := why.Of(id)
 		out = append(out, CounterInfo{City: t.city, Outlet: t.outlet, Counter: t.counter, Incomplete: len(w) > 0, Why: w})
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -336,4 +325,27 @@ func digests(loads []*loaded) (string, [feed.Count]string) {
 		out[i] = hex.EncodeToString(h.Sum(nil))
 	}
 	return hex.EncodeToString(all.Sum(nil)), out
+}
+
+// IncompleteReasons says why counters' figures are incomplete: the FEED_MISSING and FEED_TOTAL_MISMATCH
+// findings of a day, city-wide ones (no counter) under "".
+type IncompleteReasons map[string][]string
+
+// IncompleteWhy collects the completeness findings of excs, as CounterInfo.Why shows them.
+func IncompleteWhy(excs []Exception) IncompleteReasons {
+	why := IncompleteReasons{}
+	for _, e := range excs {
+		if e.Code == "FEED_MISSING" || e.Code == "FEED_TOTAL_MISMATCH" {
+			why[e.Counter] = append(why[e.Counter], e.Code+" "+e.Feed+": "+e.Detail)
+		}
+	}
+	return why
+}
+
+// Of is CounterInfo.Why of counter: the city-wide reasons first, then the counter's own.
+func (w IncompleteReasons) Of(counter string) []string {
+	if counter == "" {
+		return slices.Clone(w[""])
+	}
+	return append(slices.Clone(w[""]), w[counter]...)
 }

@@ -96,17 +96,16 @@ func loadRun(dir string) (*runData, error) {
 			}
 		}
 	}
+	why := engine.IncompleteWhy(r.Exceptions)
 	for _, c := range rd.byID {
 		if !feed.ValidID(c.Outlet) || !feed.ValidID(c.Counter) {
 			delete(rd.byID, c.Counter)
 			continue
 		}
 		c.Exceptions = append(c.Exceptions, rd.cityWide...)
+		c.Why = why.Of(c.Counter)
+		c.Incomplete = len(c.Why) > 0
 		for _, e := range c.Exceptions {
-			if e.Code == "FEED_MISSING" || e.Code == "FEED_TOTAL_MISMATCH" {
-				c.Incomplete = true
-				c.Why = append(c.Why, e.Code+" "+e.Feed+": "+e.Detail)
-			}
 			switch e.Severity {
 			case engine.SevError:
 				c.Errors++
