@@ -23,8 +23,7 @@ import (
 // XLSX and PDF, the roll-ups) into a store under the test's temporary directory, publish.
 // Profile it with -cpuprofile / -memprofile; the process-level figures are bench/run.sh's.
 func BenchmarkFullRunCityDay(b *testing.B) {
-	cfg := fixtures.NewConfig()
-	cfg.Anomalies = 0.02
+	cfg := demo.NewConfig()
 	date := time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
 	st, err := store.Open(b.TempDir())
 	if err != nil {
@@ -51,8 +50,7 @@ func BenchmarkFullRunCityDay(b *testing.B) {
 // (CSV, Parquet, the normalized feeds, the manifest) and publish — what bench/run.sh times
 // against the DuckDB peer.
 func BenchmarkReconcileOnlyCityDay(b *testing.B) {
-	cfg := fixtures.NewConfig()
-	cfg.Anomalies = 0.02
+	cfg := demo.NewConfig()
 	cfg.Date = time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
 	day, err := fixtures.Generate(cfg)
 	if err != nil {

@@ -8,15 +8,13 @@ import (
 
 	"settle/connectors/demo"
 	"settle/engine"
-	"settle/fixtures"
 )
 
 // BenchmarkReconcileCityDay reconciles the demo city-day (457 outlets × 5 counters) from
 // bytes already fetched: parsing, Arrow loading and every rule, no store and no reports.
 func BenchmarkReconcileCityDay(b *testing.B) {
-	cfg := fixtures.NewConfig()
+	cfg := demo.NewConfig()
 	cfg.Date = time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
-	cfg.Anomalies = 0.02
 	day, err := demo.New(cfg).Fetch(context.Background(), cfg.Date, nil)
 	if err != nil {
 		b.Fatal(err)

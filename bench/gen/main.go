@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"settle/connectors/demo"
 	"settle/engine"
 	"settle/fixtures"
 )
@@ -26,7 +27,7 @@ func main() {
 	n := flag.Int("cities", 1, "cities: 1 (a city-day) to 11 (a province-day)")
 	outlets := flag.Int("outlets", 457, "outlets per city")
 	counters := flag.Int("counters", 5, "counters per outlet")
-	anomalies := flag.Float64("anomalies", 0.02, "probability per counter of an injected anomaly (the demo's 0.02)")
+	anomalies := flag.Float64("anomalies", demo.NewConfig().Anomalies, "probability per counter of an injected anomaly (the demo's)")
 	date := flag.String("date", "2026-11-21", "business date")
 	flag.Parse()
 	if err := run(*out, *n, *outlets, *counters, *anomalies, *date); err != nil {

@@ -151,9 +151,7 @@ func sourceFrom(src string, concurrency int, log *slog.Logger) (connectors.Sourc
 
 // demoConfig reads demo's optional query: outlets, counters, seed, anomalies.
 func demoConfig(query string) (fixtures.Config, error) {
-	cfg := fixtures.NewConfig()
-	// The demo shows what settle finds: a few counters in a hundred carry an anomaly.
-	cfg.Anomalies = 0.02
+	cfg := demo.NewConfig()
 	q, err := url.ParseQuery(query)
 	if err != nil {
 		return cfg, usagef("--source demo?%s: %v", query, err)

@@ -22,6 +22,15 @@ type Source struct {
 
 var _ connectors.Source = (*Source)(nil)
 
+// NewConfig is the built-in demo day, what `--source demo` generates: the generator's
+// defaults (a city of 457 outlets × 5 counters) with a few counters in a hundred carrying an
+// anomaly, to show what settle finds.
+func NewConfig() fixtures.Config {
+	cfg := fixtures.NewConfig()
+	cfg.Anomalies = 0.02
+	return cfg
+}
+
 // New returns a demo source. cfg.Date is ignored (Fetch's date is used), and so are
 // cfg.Layout and cfg.Dialect: the demo always delivers whole-city canonical files.
 func New(cfg fixtures.Config) *Source { return &Source{cfg: cfg} }
