@@ -48,12 +48,9 @@ Exit status: 0 when the runs agree, 1 when they differ, 2 on trouble (like diff(
 			&cli.StringFlag{Name: "out", Usage: "write the diff to this file instead of stdout"},
 		},
 		Action: func(c *cli.Context) error {
-			args, help, err := trailingFlags(c)
-			switch {
-			case err != nil:
+			args, done, err := trailingFlags(c)
+			if done || err != nil {
 				return err
-			case help:
-				return cli.ShowSubcommandHelp(c)
 			}
 			opts := diffOptions{args: args, storeDir: c.String("store"), format: c.String("format"), out: c.String("out")}
 			if err := diffRuns(opts, c.App.Writer, stderr, time.Now()); err != nil {
@@ -72,9 +69,9 @@ Exit status: 0 when the runs agree, 1 when they differ, 2 on trouble (like diff(
 // trailingFlags returns the command's arguments with the flags that follow them applied:
 // urfave/cli stops parsing flags at the first argument, and `settle diff A B --format json`
 // or `settle users add zhang --role clerk` is the natural order. It takes --name value,
-// --name=value and -name forms of the command's own flags (a bool flag takes no value), and
-// reports --help/-h.
-func trailingFlags(c *cli.Context) (args []string, help bool, err error) {
+// --name=value and -name forms of the command's own flags (a bool flag takes no value). On
+// --help/-h it shows the command's help and reports done: the command has nothing left to do.
+func trailingFlags(c *cli.Context) (args []string, done bool, err error) {
 	all := c.Args().Slice()
 	for i := 0; i < len(all); i++ {
 		a := all[i]
@@ -87,7 +84,7 @@ func trailingFlags(c *cli.Context) (args []string, help bool, err error) {
 		}
 		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		if name == "h" || name == "help" {
-			return nil, true, nil
+			return nil, true, cli.ShowSubcommandHelp(c)
 		}
 		var fl cli.Flag
 		for _, f := range c.Command.Flags {

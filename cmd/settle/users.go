@@ -40,12 +40,9 @@ func usersCommand(stderr io.Writer) *cli.Command {
 					&cli.BoolFlag{Name: "replace", Usage: "replace the user if it exists"},
 				}, fileFlags...),
 				Action: func(c *cli.Context) error {
-					args, help, err := trailingFlags(c)
-					switch {
-					case err != nil:
+					args, done, err := trailingFlags(c)
+					if done || err != nil {
 						return err
-					case help:
-						return cli.ShowSubcommandHelp(c)
 					}
 					if len(args) != 1 {
 						return usagef("users add: want one NAME, got %d arguments", len(args))
@@ -97,12 +94,9 @@ func usersCommand(stderr io.Writer) *cli.Command {
 				UsageText: "settle users remove NAME [--users FILE]",
 				Flags:     fileFlags,
 				Action: func(c *cli.Context) error {
-					args, help, err := trailingFlags(c)
-					switch {
-					case err != nil:
+					args, done, err := trailingFlags(c)
+					if done || err != nil {
 						return err
-					case help:
-						return cli.ShowSubcommandHelp(c)
 					}
 					if len(args) != 1 {
 						return usagef("users remove: want one NAME, got %d arguments", len(args))
