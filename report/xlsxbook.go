@@ -339,15 +339,15 @@ type rawPart struct {
 
 var (
 	rawPartsMu sync.Mutex
-	rawParts   = map[string]*rawPart{} // name + "\x00" + content → compressed once
+	rawParts   = map[string]map[string]*rawPart{} // name → content → compressed once
+	rawCount   int
 )
 
 // compressedPart returns data deflated, from the cache when the same part with the same
 // bytes was compressed before.
 func compressedPart(name string, data []byte) *rawPart {
-	key := name + "\x00" + string(data)
 	rawPartsMu.Lock()
-	p := rawParts[key]
+	p := rawParts[name][string(data)] // a lookup by string(data) copies nothing
 	rawPartsMu.Unlock()
 	if p != nil {
 		return p
@@ -359,8 +359,14 @@ func compressedPart(name string, data []byte) *rawPart {
 	putFlate(fw)
 	p = &rawPart{data: c.Bytes(), crc: crc32.ChecksumIEEE(data)}
 	rawPartsMu.Lock()
-	if len(rawParts) < 256 { // a handful in practice: languages × numbers of sheets
-		rawParts[key] = p
+	if rawCount < 256 { // a handful in practice: languages × numbers of sheets
+		if rawParts[name] == nil {
+			rawParts[name] = map[string]*rawPart{}
+		}
+		if rawParts[name][string(data)] == nil {
+			rawParts[name][string(data)] = p
+			rawCount++
+		}
 	}
 	rawPartsMu.Unlock()
 	return p
