@@ -595,23 +595,50 @@ func TestRoster(t *testing.T) {
 		t.Cleanup(srv.Close)
 		return srv
 	}
-	good := "city,outlet_id,counter_id\nTY,TY0001,TY0001-01\nTY,TY0001,TY0001-02\n"
+	good := "city,outlet_id,counter_id\nTY,TY0001,TY0001-01\nTY,TY0001,TY0001-02\n合计,2\n"
+	both := "[{TY TY0001 TY0001-01} {TY TY0001 TY0001-02}]"
+	const get = "roster of 2026-11-21: GET counters?date=2026-11-21: "
+	gbkRoster, _ := simplifiedchinese.GB18030.NewEncoder().String("地市,营业厅编码,工号\r\nTY,TY0001,TY0001-01\r\n合计,1\r\n")
 	cases := []struct {
 		name, body string
 		codes      []int
 		want       string // error, or the roster
 	}{
-		{"whole", good, nil, "[{TY TY0001 TY0001-01} {TY TY0001 TY0001-02}]"},
-		{"503 twice", good, []int{503, 503}, "[{TY TY0001 TY0001-01} {TY TY0001 TY0001-02}]"},
+		{"whole", good, nil, both},
+		{"503 twice", good, []int{503, 503}, both},
 		{"chinese header, other order, blank line, repeat",
-			"\ufeff工号,地市,营业厅编码,备注\r\nTY0001-02,TY,TY0001,x\r\n\r\nTY0001-01,TY,TY0001\r\nTY0001-02,TY,TY0001\r\n",
+			"\ufeff工号,地市,营业厅编码,备注\r\nTY0001-02,TY,TY0001,x\r\n\r\nTY0001-01,TY,TY0001\r\nTY0001-02,TY,TY0001\r\n,,\r\n合计,3,\r\n\r\n",
 			nil, "[{TY TY0001 TY0001-02} {TY TY0001 TY0001-01}]"},
-		{"404", good, []int{404}, "roster of 2026-11-21: GET counters?date=2026-11-21: 404 Not Found (1 try)"},
-		{"503 for good", good, []int{503, 503, 503, 503}, "roster of 2026-11-21: GET counters?date=2026-11-21: 503 Service Unavailable (4 tries)"},
-		{"no header", "TY,TY0001,TY0001-01\n", nil,
-			`roster of 2026-11-21: GET counters?date=2026-11-21: roster line 1: want a header naming city, outlet_id and counter_id, got "TY,TY0001,TY0001-01"`},
-		{"empty", "", nil, "roster of 2026-11-21: GET counters?date=2026-11-21: roster: empty"},
-		{"no counter", "city,outlet_id,counter_id\n", nil, "roster of 2026-11-21: GET counters?date=2026-11-21: roster lists no counter"},
+		{"TOTAL footer", "city,outlet_id,counter_id\nTY,TY0001,TY0001-01\nTOTAL,1\n", nil, "[{TY TY0001 TY0001-01}]"},
+		{"GBK without a charset", gbkRoster, nil, "[{TY TY0001 TY0001-01}]"},
+		{"404", good, []int{404}, get + "404 Not Found (1 try)"},
+		{"503 for good", good, []int{503, 503, 503, 503}, get + "503 Service Unavailable (4 tries)"},
+		// A roster cut at a line boundary is whole CSV: only the footer tells.
+		{"cut at a line boundary", "city,outlet_id,counter_id\nTY,TY0001,TY0001-01\n", nil,
+			get + "roster: no 合计 footer after its 1 row (cut short?) (4 tries)"},
+		{"footer disagrees", "city,outlet_id,counter_id\nTY,TY0001,TY0001-01\n合计,2\n", nil,
+			get + "roster line 3: the 合计 footer counts 2 rows, the roster has 1 (4 tries)"},
+		{"footer count not a number", "city,outlet_id,counter_id\nTY,TY0001,TY0001-01\n合计,一\n", nil,
+			get + `roster line 3: the 合计 footer's count "一" is not a whole number (4 tries)`},
+		{"footer without a count", "city,outlet_id,counter_id\nTY,TY0001,TY0001-01\n合计\n", nil,
+			get + `roster line 3: the 合计 footer's count "" is not a whole number (4 tries)`},
+		{"negative footer", "city,outlet_id,counter_id\nTY,TY0001,TY0001-01\n合计,-1\n", nil,
+			get + `roster line 3: the 合计 footer's count "-1" is not a whole number (4 tries)`},
+		{"footer mid-body", "city,outlet_id,counter_id\nTY,TY0001,TY0001-01\n合计,1\nTY,TY0001,TY0001-02\n合计,2\n", nil,
+			get + "roster line 4: a row after the 合计 footer of line 3 (4 tries)"},
+		{"repeated row counted by the footer", "city,outlet_id,counter_id\nTY,TY0001,TY0001-01\nTY,TY0001,TY0001-01\n合计,2\n", nil,
+			"[{TY TY0001 TY0001-01}]"},
+		{"repeated row not counted", "city,outlet_id,counter_id\nTY,TY0001,TY0001-01\nTY,TY0001,TY0001-01\n合计,1\n", nil,
+			get + "roster line 4: the 合计 footer counts 1 rows, the roster has 2 (4 tries)"},
+		{"one counter, two outlets", "city,outlet_id,counter_id\nTY,TY0001,TY0001-01\nTY,TY0002,TY0001-01\n合计,2\n", nil,
+			get + `roster line 3: counter "TY0001-01" listed under city "TY", outlet "TY0002", but line 2 lists it under city "TY", outlet "TY0001" (4 tries)`},
+		{"no counter_id", "city,outlet_id,counter_id\nTY,TY0001,\n合计,1\n", nil,
+			get + "roster line 2: no counter_id (4 tries)"},
+		{"no header", "TY,TY0001,TY0001-01\n合计,1\n", nil,
+			get + `roster line 1: want a header naming city, outlet_id and counter_id, got "TY,TY0001,TY0001-01" (4 tries)`},
+		{"empty", "", nil, get + "roster: empty (4 tries)"},
+		{"zero counters", "city,outlet_id,counter_id\n合计,0\n", nil, get + "roster lists no counter (4 tries)"},
+		{"no counter, no footer", "city,outlet_id,counter_id\n", nil, get + "roster: no 合计 footer after its 0 rows (cut short?) (4 tries)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
