@@ -12,6 +12,10 @@
 // still fails is reported in Day.Missing (FEED_MISSING for that counter) and the run goes
 // on.
 //
+// A redirect is followed only to the base's scheme, host and port (sameOrigin): the token
+// is never sent anywhere else and an https base is never followed to http. A refused
+// redirect fails the attempt for good, its target named in the reason.
+//
 // Bodies are decoded as they stream in: GBK (GB18030) when the Content-Type says so, as
 // they are otherwise; package dialect reads them later like any file.
 package boss
@@ -111,13 +115,50 @@ func New(cfg Config) (*Source, error) {
 	}
 	return &Source{
 		cfg: cfg, base: base, shown: redact(base),
-		client:    &http.Client{Transport: tr},
+		client:    &http.Client{Transport: tr, CheckRedirect: sameOrigin},
 		tr:        tr,
 		log:       log,
 		jitter:    jitter,
 		afterFunc: func(d time.Duration, f func()) { time.AfterFunc(d, f) },
 		now:       time.Now,
 	}, nil
+}
+
+// maxRedirects is how many redirects one attempt follows (net/http's own default).
+const maxRedirects = 10
+
+// redirectError is a redirect refused by sameOrigin; the attempt is not tried again.
+type redirectError struct {
+	to string // the target as shown: without user info, query or fragment
+}
+
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("redirect to %s refused: only the base's scheme, host and port are followed", e.to)
+}
+
+// sameOrigin is the client's CheckRedirect: a redirect is followed only to the scheme,
+// host and port of the first request (the base's), so the token (and the base's user
+// info) is never sent anywhere else and an https base is never followed to http.
+// net/http alone would follow any redirect and, to the same host name on another port or
+// scheme, send the Authorization header along.
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	from := via[0].URL
+	if !strings.EqualFold(req.URL.Scheme, from.Scheme) || !strings.EqualFold(hostPort(req.URL), hostPort(from)) {
+		return &redirectError{to: redact(req.URL)}
+	}
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	return nil
+}
+
+// hostPort returns u's host and port, the port filled in from the scheme when absent.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return net.JoinHostPort(u.Hostname(), port)
 }
 
 // Describe returns the base URL without user info: never a secret.

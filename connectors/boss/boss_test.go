@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -831,4 +832,163 @@ func TestDecodeChunks(t *testing.T) {
 			t.Errorf("chunks of %d:\n got %q\nwant %q", size, w.out, want)
 		}
 	}
+}
+
+// recordingServer is a plain http server that records every Authorization it is sent.
+func recordingServer(t *testing.T) (*httptest.Server, func() []string) {
+	t.Helper()
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.URL.Path+" Authorization="+r.Header.Get("Authorization"))
+		mu.Unlock()
+		io.WriteString(w, "city,outlet_id,counter_id\nTY,TY0001,TY0001-01\n合计,1\n")
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), got...)
+	}
+}
+
+// TestRedirects: a redirect is followed only to the same scheme, host and port; the token
+// goes nowhere else, and an https base is never followed to http.
+func TestRedirects(t *testing.T) {
+	d := genDay(t, 1, 1)
+	const token = "s3cret-token"
+	h, err := sim.New(d, func() sim.Config { c := sim.NewConfig(); c.Token = token; return c }())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := d.Roster()[0].Counter
+	// redirector serves the simulator, but sends the roster or the first order pull to
+	// where(r) when it returns a URL.
+	redirector := func(where func(r *http.Request) string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if to := where(r); to != "" {
+				http.Redirect(w, r, to, http.StatusFound)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	caFile := func(t *testing.T, srv *httptest.Server) string {
+		ca := filepath.Join(t.TempDir(), "ca.pem")
+		if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return ca
+	}
+
+	t.Run("https roster to http on another port", func(t *testing.T) {
+		plain, got := recordingServer(t)
+		srv := httptest.NewTLSServer(redirector(func(r *http.Request) string {
+			if r.URL.Path == "/counters" {
+				return plain.URL + "/counters?" + r.URL.RawQuery
+			}
+			return ""
+		}))
+		defer srv.Close()
+		s, rec := testSource(t, srv.URL, func(c *Config) { c.CAFile, c.Token = caFile(t, srv), token })
+		_, err := s.Fetch(context.Background(), day1, nil)
+		want := "roster of 2026-11-21: GET counters?date=2026-11-21: redirect to " + plain.URL +
+			"/counters refused: only the base's scheme, host and port are followed (1 try)"
+		if err == nil || err.Error() != want {
+			t.Errorf("got  %v\nwant %s", err, want)
+		}
+		if g := got(); len(g) != 0 {
+			t.Errorf("the http server was sent %q", g)
+		}
+		if len(rec.got()) != 0 {
+			t.Errorf("a refused redirect was retried: %v", rec.got())
+		}
+	})
+
+	t.Run("https pull to http on another port", func(t *testing.T) {
+		plain, got := recordingServer(t)
+		srv := httptest.NewTLSServer(redirector(func(r *http.Request) string {
+			if r.URL.Path == "/reports/order" {
+				return plain.URL + "/reports/order?" + r.URL.RawQuery
+			}
+			return ""
+		}))
+		defer srv.Close()
+		s, _ := testSource(t, srv.URL, func(c *Config) { c.CAFile, c.Token = caFile(t, srv), token })
+		day, err := s.Fetch(context.Background(), day1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("[{order %s TY TY0001 GET reports/order?counter=%s&date=2026-11-21: redirect to %s/reports/order refused: only the base's scheme, host and port are followed (1 try)}]",
+			first, first, plain.URL)
+		if g := fmt.Sprint(day.Missing); g != want {
+			t.Errorf("missing\ngot  %s\nwant %s", g, want)
+		}
+		if len(day.Inputs) != int(feed.Count)-1 {
+			t.Errorf("%d inputs", len(day.Inputs))
+		}
+		if g := got(); len(g) != 0 {
+			t.Errorf("the http server was sent %q", g)
+		}
+	})
+
+	for _, tc := range []struct {
+		name string
+		to   func(other *url.URL, r *http.Request) string
+	}{
+		// localhost is 127.0.0.1, but not the base's host: refused all the same.
+		{"another host", func(other *url.URL, r *http.Request) string {
+			return "http://localhost:" + other.Port() + r.URL.RequestURI()
+		}},
+		{"another port", func(other *url.URL, r *http.Request) string {
+			return "http://127.0.0.1:" + other.Port() + r.URL.RequestURI()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			other, got := recordingServer(t)
+			ou, _ := url.Parse(other.URL)
+			srv := httptest.NewServer(redirector(func(r *http.Request) string {
+				if r.URL.Path != "/reports/order" || r.URL.Query().Get("counter") != first {
+					return ""
+				}
+				return tc.to(ou, r)
+			}))
+			defer srv.Close()
+			s, _ := testSource(t, srv.URL, func(c *Config) { c.Token = token })
+			day, err := s.Fetch(context.Background(), day1, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			to := tc.to(ou, &http.Request{URL: &url.URL{Path: "/reports/order"}})
+			want := fmt.Sprintf("[{order %s TY TY0001 GET reports/order?counter=%s&date=2026-11-21: redirect to %s refused: only the base's scheme, host and port are followed (1 try)}]",
+				first, first, to)
+			if g := fmt.Sprint(day.Missing); g != want {
+				t.Errorf("missing\ngot  %s\nwant %s", g, want)
+			}
+			if g := got(); len(g) != 0 {
+				t.Errorf("the other server was sent %q", g)
+			}
+		})
+	}
+
+	t.Run("same origin", func(t *testing.T) {
+		var redirected atomic.Int64
+		srv := httptest.NewTLSServer(redirector(func(r *http.Request) string {
+			if strings.HasPrefix(r.URL.Path, "/old/") {
+				redirected.Add(1)
+				return strings.TrimPrefix(r.URL.RequestURI(), "/old")
+			}
+			return ""
+		}))
+		defer srv.Close()
+		s, _ := testSource(t, srv.URL+"/old", func(c *Config) { c.CAFile, c.Token = caFile(t, srv), token })
+		day, err := s.Fetch(context.Background(), day1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(day.Missing) != 0 || len(day.Inputs) != int(feed.Count) || redirected.Load() != 1+int64(feed.Count) {
+			t.Errorf("missing %v, %d inputs, %d redirected", day.Missing, len(day.Inputs), redirected.Load())
+		}
+	})
 }

@@ -279,6 +279,10 @@ func (s *Source) transportFailure(ctx, actx context.Context, err error) result {
 	if errors.As(err, &ue) {
 		err = ue.Err // the URL is named by the caller, without secrets
 	}
+	var redirect *redirectError
+	if errors.As(err, &redirect) {
+		return result{err: err} // the next try would be sent to the same place
+	}
 	var unknown x509.UnknownAuthorityError
 	var invalid x509.CertificateInvalidError
 	var host x509.HostnameError
