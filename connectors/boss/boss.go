@@ -16,6 +16,12 @@
 // is never sent anywhere else and an https base is never followed to http. A refused
 // redirect fails the attempt for good, its target named in the reason.
 //
+// A body, after decompression (net/http takes off a gzip Content-Encoding; any other is
+// refused), is bounded by Config.MaxPullBytes, 64 MiB by default: a larger one fails its
+// pull for good (FEED_MISSING; the roster: the run), read no further. Bodies that pass
+// 64 KiB share a budget of Config.MaxInFlightBytes (512 MiB), so 32 concurrent gzip bombs
+// or endless bodies cost about 1 GiB at most, not 32 × the limit.
+//
 // Bodies are decoded as they stream in: GBK (GB18030) when the Content-Type says so, as
 // they are otherwise; package dialect reads them later like any file.
 package boss
@@ -50,6 +56,7 @@ type Source struct {
 	shown  string // Describe: the base without user info
 	client *http.Client
 	tr     *http.Transport
+	budget *budget // bytes of bodies in flight, all workers together
 	log    *slog.Logger
 	jitter func() float64
 
@@ -117,6 +124,7 @@ func New(cfg Config) (*Source, error) {
 		cfg: cfg, base: base, shown: redact(base),
 		client:    &http.Client{Transport: tr, CheckRedirect: sameOrigin},
 		tr:        tr,
+		budget:    newBudget(cfg.MaxInFlightBytes),
 		log:       log,
 		jitter:    jitter,
 		afterFunc: func(d time.Duration, f func()) { time.AfterFunc(d, f) },

@@ -511,7 +511,9 @@ func TestValidate(t *testing.T) {
 		{func(c *Config) { c.BackoffBase = 0 }, "backoff_base: must be above 0, got 0s"},
 		{func(c *Config) { c.BackoffMax = time.Millisecond }, "backoff_max: must be at least backoff_base (250ms), got 1ms"},
 		{func(c *Config) { c.MaxRetryAfter = -time.Second }, "max_retry_after: must not be negative, got -1s"},
-		{func(c *Config) { c.MaxBody = 0 }, "max_body: must be above 0, got 0"},
+		{func(c *Config) { c.MaxPullBytes = 0 }, "max_pull_bytes: must be between 1 and 1073741824, got 0"},
+		{func(c *Config) { c.MaxPullBytes = 1<<30 + 1 }, "max_pull_bytes: must be between 1 and 1073741824, got 1073741825"},
+		{func(c *Config) { c.MaxPullBytes, c.MaxInFlightBytes = 2<<20, 1<<20 }, "max_in_flight_bytes: must be at least max_pull_bytes (2097152), got 1048576"},
 		{func(c *Config) { c.Token = "s3cret\r\nX: y" }, "token: may hold only visible ASCII characters (its value is not shown)"},
 	}
 	for _, tc := range cases {
@@ -824,7 +826,7 @@ func TestDecodeChunks(t *testing.T) {
 		w.in = make([]byte, size)
 		w.begin()
 		resp := &http.Response{Header: http.Header{"Content-Type": {"text/csv; charset=GBK"}}, Body: io.NopCloser(bytes.NewReader(enc))}
-		raw, err := w.read(resp, 1<<20)
+		raw, err := w.read(context.Background(), resp, 1<<20, newBudget(1<<20))
 		if err != nil || raw != int64(len(enc)) {
 			t.Fatalf("chunks of %d: %v, %d bytes", size, err, raw)
 		}
@@ -832,6 +834,14 @@ func TestDecodeChunks(t *testing.T) {
 			t.Errorf("chunks of %d:\n got %q\nwant %q", size, w.out, want)
 		}
 	}
+}
+
+// tlsServer is httptest.NewTLSServer without the log of handshakes cut by the test's end.
+func tlsServer(h http.Handler) *httptest.Server {
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = stdlog.New(io.Discard, "", 0)
+	srv.StartTLS()
+	return srv
 }
 
 // recordingServer is a plain http server that records every Authorization it is sent.
@@ -884,7 +894,7 @@ func TestRedirects(t *testing.T) {
 
 	t.Run("https roster to http on another port", func(t *testing.T) {
 		plain, got := recordingServer(t)
-		srv := httptest.NewTLSServer(redirector(func(r *http.Request) string {
+		srv := tlsServer(redirector(func(r *http.Request) string {
 			if r.URL.Path == "/counters" {
 				return plain.URL + "/counters?" + r.URL.RawQuery
 			}
@@ -908,7 +918,7 @@ func TestRedirects(t *testing.T) {
 
 	t.Run("https pull to http on another port", func(t *testing.T) {
 		plain, got := recordingServer(t)
-		srv := httptest.NewTLSServer(redirector(func(r *http.Request) string {
+		srv := tlsServer(redirector(func(r *http.Request) string {
 			if r.URL.Path == "/reports/order" {
 				return plain.URL + "/reports/order?" + r.URL.RawQuery
 			}
@@ -974,7 +984,7 @@ func TestRedirects(t *testing.T) {
 
 	t.Run("same origin", func(t *testing.T) {
 		var redirected atomic.Int64
-		srv := httptest.NewTLSServer(redirector(func(r *http.Request) string {
+		srv := tlsServer(redirector(func(r *http.Request) string {
 			if strings.HasPrefix(r.URL.Path, "/old/") {
 				redirected.Add(1)
 				return strings.TrimPrefix(r.URL.RequestURI(), "/old")

@@ -32,8 +32,15 @@ type Config struct {
 	BackoffBase, BackoffMax time.Duration
 	// MaxRetryAfter caps how long a 429's or 503's Retry-After is honoured.
 	MaxRetryAfter time.Duration
-	// MaxBody bounds one body in bytes as received; a larger one fails the pull.
-	MaxBody int64
+	// MaxPullBytes bounds one body (a pull or the roster) in bytes after decompression
+	// (Content-Encoding gzip, which net/http takes off), and its text once decoded from
+	// GBK: a larger one fails the attempt for good, read no further (--max-pull-bytes).
+	MaxPullBytes int64
+	// MaxInFlightBytes bounds the bodies being received at once, all workers together: a
+	// body that passes smallBody bytes holds MaxPullBytes of this budget until its
+	// attempt ends, waiting for it when it is taken (bodies are a few KiB as a rule, so
+	// only hostile or unusual ones ever wait). At least MaxPullBytes.
+	MaxInFlightBytes int64
 	// CAFile is an optional PEM file of certificates trusted for https besides the
 	// system roots.
 	CAFile string
@@ -53,22 +60,28 @@ const (
 	DefaultBackoffBase   = 250 * time.Millisecond
 	DefaultBackoffMax    = 30 * time.Second
 	DefaultMaxRetryAfter = 2 * time.Minute
-	DefaultMaxBody       = 256 << 20
+	DefaultMaxPullBytes  = 64 << 20
+	// DefaultMaxInFlightBytes lets 8 bodies of DefaultMaxPullBytes be received at once:
+	// with their growth and garbage about 1 GiB, whatever the concurrency.
+	DefaultMaxInFlightBytes = 512 << 20
+	maxMaxPullBytes         = 1 << 30
 )
 
 // NewConfig returns the defaults: 32 requests in flight, a minute per attempt, two hours
 // for the day, 6 retries backing off from 250ms to at most 30s, Retry-After honoured up to
-// two minutes, bodies up to 256 MiB. Base is left empty.
+// two minutes, bodies up to 64 MiB after decompression, 512 MiB of big bodies in flight.
+// Base is left empty.
 func NewConfig() Config {
 	return Config{
-		Concurrency:   DefaultConcurrency,
-		PullTimeout:   DefaultPullTimeout,
-		Deadline:      DefaultDeadline,
-		Retries:       DefaultRetries,
-		BackoffBase:   DefaultBackoffBase,
-		BackoffMax:    DefaultBackoffMax,
-		MaxRetryAfter: DefaultMaxRetryAfter,
-		MaxBody:       DefaultMaxBody,
+		Concurrency:      DefaultConcurrency,
+		PullTimeout:      DefaultPullTimeout,
+		Deadline:         DefaultDeadline,
+		Retries:          DefaultRetries,
+		BackoffBase:      DefaultBackoffBase,
+		BackoffMax:       DefaultBackoffMax,
+		MaxRetryAfter:    DefaultMaxRetryAfter,
+		MaxPullBytes:     DefaultMaxPullBytes,
+		MaxInFlightBytes: DefaultMaxInFlightBytes,
 	}
 }
 
@@ -93,8 +106,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("backoff_max: must be at least backoff_base (%v), got %v", c.BackoffBase, c.BackoffMax)
 	case c.MaxRetryAfter < 0:
 		return fmt.Errorf("max_retry_after: must not be negative, got %v", c.MaxRetryAfter)
-	case c.MaxBody <= 0:
-		return fmt.Errorf("max_body: must be above 0, got %d", c.MaxBody)
+	case c.MaxPullBytes < 1 || c.MaxPullBytes > maxMaxPullBytes:
+		return fmt.Errorf("max_pull_bytes: must be between 1 and %d, got %d", maxMaxPullBytes, c.MaxPullBytes)
+	case c.MaxInFlightBytes < c.MaxPullBytes:
+		return fmt.Errorf("max_in_flight_bytes: must be at least max_pull_bytes (%d), got %d", c.MaxPullBytes, c.MaxInFlightBytes)
 	}
 	for i := 0; i < len(c.Token); i++ {
 		if b := c.Token[i]; b < 0x21 || b > 0x7e {

@@ -13,9 +13,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
 
@@ -31,11 +33,44 @@ type result struct {
 	hasRetryAfter bool
 }
 
+// budget is the bytes of bodies being received at once, shared by every worker
+// (Config.MaxInFlightBytes). A body takes its share, MaxPullBytes, in one piece once it
+// passes smallBody bytes and holds it until its attempt ends; a worker that holds a share
+// never waits for more, and one that waits holds none, so waiting cannot deadlock.
+type budget struct {
+	sem        *semaphore.Weighted
+	held, peak atomic.Int64 // bytes held now and at most (for tests and the log)
+}
+
+func newBudget(n int64) *budget { return &budget{sem: semaphore.NewWeighted(n)} }
+
+func (b *budget) acquire(ctx context.Context, n int64) error {
+	if err := b.sem.Acquire(ctx, n); err != nil {
+		return err
+	}
+	held := b.held.Add(n)
+	for {
+		p := b.peak.Load()
+		if held <= p || b.peak.CompareAndSwap(p, held) {
+			return nil
+		}
+	}
+}
+
+func (b *budget) release(n int64) {
+	b.held.Add(-n)
+	b.sem.Release(n)
+}
+
 // worker holds one goroutine's reusable buffers.
 type worker struct {
 	in  []byte // a chunk of the body as received
 	out []byte // the decoded body of the current attempt, in the arena's free tail
-	dec transform.Transformer
+	// maxOut caps the capacity out may grow to in this attempt (0: none), and held is
+	// the share of the budget this attempt holds.
+	maxOut int
+	held   int64
+	dec    transform.Transformer
 	// arena is a block that kept bodies are carved out of: bodies are small and many, so
 	// one block holds hundreds of them, each decoded in place, without a copy.
 	arena []byte
@@ -46,6 +81,12 @@ const (
 	arenaSize = 1 << 20
 	// minRoom is the free tail a body starts in; a body that outgrows it moves out.
 	minRoom = 64 << 10
+	// smallBody is what a body may take without a share of the budget: nearly every
+	// report is far smaller.
+	smallBody = minRoom
+	// outSlack is how far a body's capacity may pass the limit: the decoded text of one
+	// chunk (a GBK byte never takes more than 3/2 bytes of UTF-8 on average) and a little.
+	outSlack = 3*chunkSize/2 + 1<<10
 )
 
 func newWorker() *worker {
@@ -74,12 +115,17 @@ func (w *worker) keep() []byte {
 	return b
 }
 
-// grow makes room for at least need more bytes in w.out.
+// grow makes room for at least need more bytes in w.out, doubling, but not past maxOut
+// unless need asks for more.
 func (w *worker) grow(need int) {
 	if cap(w.out)-len(w.out) >= need {
 		return
 	}
-	grown := make([]byte, len(w.out), max(2*len(w.out)+need, 16<<10))
+	size := max(2*len(w.out)+need, 16<<10)
+	if w.maxOut > 0 && size > w.maxOut {
+		size = max(w.maxOut, len(w.out)+need)
+	}
+	grown := make([]byte, len(w.out), size)
 	copy(grown, w.out)
 	w.out = grown
 }
@@ -110,7 +156,14 @@ func (s *Source) get(ctx context.Context, rawURL string, w *worker, footer bool)
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return s.statusFailure(resp)
 	}
-	raw, err := w.read(resp, s.cfg.MaxBody)
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		// net/http takes off one gzip itself (resp.Uncompressed) and removes the header;
+		// whatever is left is not text we can read, and the next try would be the same.
+		return result{err: fmt.Errorf("Content-Encoding %q not supported", ce)}
+	}
+	w.maxOut = int(s.cfg.MaxPullBytes) + outSlack
+	defer w.release(s.budget)
+	raw, err := w.read(actx, resp, s.cfg.MaxPullBytes, s.budget)
 	if err != nil {
 		if errors.Is(err, errTooLarge) {
 			return result{raw: raw, err: err}
@@ -129,11 +182,22 @@ func (s *Source) get(ctx context.Context, rawURL string, w *worker, footer bool)
 	return result{raw: raw}
 }
 
-var errTooLarge = errors.New("body too large")
+var errTooLarge = errors.New("body over the limit")
+
+// release gives back the attempt's share of the budget.
+func (w *worker) release(b *budget) {
+	if w.held > 0 {
+		b.release(w.held)
+		w.held = 0
+	}
+	w.maxOut = 0
+}
 
 // read streams the body into w.out, decoding GBK as it comes when the Content-Type says
-// so, and returns the number of bytes received.
-func (w *worker) read(resp *http.Response, maxBody int64) (int64, error) {
+// so, and returns the number of bytes received (after decompression). It stops, with
+// errTooLarge, as soon as more than limit bytes came or their decoded text passed limit,
+// and takes its share of b before the body passes smallBody bytes.
+func (w *worker) read(ctx context.Context, resp *http.Response, limit int64, b *budget) (int64, error) {
 	gbk := isGBK(resp.Header.Get("Content-Type"))
 	if gbk {
 		w.dec.Reset()
@@ -143,15 +207,22 @@ func (w *worker) read(resp *http.Response, maxBody int64) (int64, error) {
 	for {
 		n, rerr := resp.Body.Read(w.in[pending:])
 		raw += int64(n)
-		if raw > maxBody {
-			return raw, fmt.Errorf("%w: more than %d bytes", errTooLarge, maxBody)
+		if raw > limit {
+			return raw, fmt.Errorf("%w of %s (--max-pull-bytes) after decompression; not read further", errTooLarge, size(limit))
 		}
 		eof := rerr == io.EOF
 		if rerr != nil && !eof {
 			return raw, rerr
 		}
 		src := w.in[:pending+n]
+		if w.held == 0 && len(w.out)+3*len(src)/2+64 > smallBody {
+			if err := b.acquire(ctx, limit); err != nil {
+				return raw, err
+			}
+			w.held = limit
+		}
 		if !gbk {
+			w.grow(len(src))
 			w.out = append(w.out, src...)
 			pending = 0
 		} else {
@@ -160,11 +231,25 @@ func (w *worker) read(resp *http.Response, maxBody int64) (int64, error) {
 				return raw, err
 			}
 			pending = copy(w.in, src)
+			if int64(len(w.out)) > limit {
+				return raw, fmt.Errorf("%w of %s (--max-pull-bytes) once decoded from GBK; not read further", errTooLarge, size(limit))
+			}
 		}
 		if eof {
 			return raw, nil
 		}
 	}
+}
+
+// size shows a number of bytes: in KiB or MiB when it is a whole number of them.
+func size(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // decode decodes as much of src as it can into w.out and returns what is left (the start

@@ -1,0 +1,228 @@
+package boss
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"settle/engine/feed"
+	"settle/fixtures/sim"
+)
+
+const testLimit = 256 << 10
+
+// endless writes a header and then data rows until the client goes away, or 64 MiB (a
+// bound for the test); it returns how many bytes it wrote.
+func endless(w http.ResponseWriter, r *http.Request, wrote *atomic.Int64) {
+	w.Header().Set("Content-Type", "text/csv; charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	line := []byte("2026-11-21,TY,TY0001,TY0001-01,T1,2026-11-21 09:00:00,O1,13800000000,OPEN,10.00,CASH\r\n")
+	chunk := bytes.Repeat(line, 32<<10/len(line))
+	for wrote.Load() < 64<<20 {
+		n, err := w.Write(chunk)
+		wrote.Add(int64(n))
+		if err != nil {
+			return
+		}
+	}
+}
+
+// bomb is a gzip body that inflates to 64 MiB of text from about 64 KiB.
+var bomb = func() []byte {
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	zw.Write([]byte("biz_date,city,outlet_id,counter_id\r\n"))
+	zeros := bytes.Repeat([]byte("0"), 1<<20)
+	for range 64 {
+		zw.Write(zeros)
+	}
+	zw.Close()
+	return b.Bytes()
+}()
+
+func serveBomb(w http.ResponseWriter, encoding string) {
+	w.Header().Set("Content-Type", "text/csv; charset=UTF-8")
+	w.Header().Set("Content-Encoding", encoding)
+	w.Header().Set("Content-Length", fmt.Sprint(len(bomb)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(bomb)
+}
+
+// TestPullLimit: a body larger than MaxPullBytes after decompression fails its pull at
+// once (not retried), and reading stops at the limit: an endless body, a gzip bomb.
+func TestPullLimit(t *testing.T) {
+	d := genDay(t, 1, 1)
+	h, _ := sim.New(d, sim.NewConfig())
+	first := d.Roster()[0].Counter
+	var wrote atomic.Int64
+	endlessDone := make(chan struct{})
+	hostile := map[string]func(w http.ResponseWriter, r *http.Request){
+		"order": func(w http.ResponseWriter, r *http.Request) {
+			defer close(endlessDone) // asked once: not retried
+			endless(w, r, &wrote)
+		},
+		"deposit": func(w http.ResponseWriter, r *http.Request) { serveBomb(w, "gzip") },
+		"invoice": func(w http.ResponseWriter, r *http.Request) { serveBomb(w, "GZIP") },
+		// Two layers: Go takes off one, the other is not ours to guess.
+		"card_sale": func(w http.ResponseWriter, r *http.Request) { serveBomb(w, "gzip, gzip") },
+		"purchase":  func(w http.ResponseWriter, r *http.Request) { serveBomb(w, "br") },
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/reports/")
+		if f, ok := hostile[name]; ok && r.URL.Query().Get("counter") == first {
+			f(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	s, rec := testSource(t, srv.URL, func(c *Config) { c.MaxPullBytes, c.MaxInFlightBytes = testLimit, 4*testLimit })
+	day, err := s.Fetch(context.Background(), day1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := "?counter=" + first + "&date=2026-11-21"
+	over := ": body over the limit of 256 KiB (--max-pull-bytes) after decompression; not read further (1 try)"
+	want := []string{
+		"order GET reports/order" + q + over,
+		"purchase GET reports/purchase" + q + `: Content-Encoding "br" not supported (1 try)`,
+		"card_sale GET reports/card_sale" + q + `: Content-Encoding "gzip, gzip" not supported (1 try)`,
+		"invoice GET reports/invoice" + q + over,
+		"deposit GET reports/deposit" + q + over,
+	}
+	var got []string
+	for _, m := range day.Missing {
+		got = append(got, m.Feed.String()+" "+m.Reason)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("missing\ngot  %q\nwant %q", got, want)
+	}
+	if len(day.Inputs) != int(feed.Count)-len(want) {
+		t.Errorf("%d inputs", len(day.Inputs))
+	}
+	if len(rec.got()) != 0 {
+		t.Errorf("retried: %v", rec.got())
+	}
+	// The endless server stopped soon after the client: its writes failed once the
+	// socket buffers were full, far before the 64 MiB it would write.
+	select {
+	case <-endlessDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the endless handler did not stop")
+	}
+	if n := wrote.Load(); n >= 32<<20 {
+		t.Errorf("the endless body was sent %d bytes: the client kept reading", n)
+	}
+	if st := s.budget.held.Load(); st != 0 {
+		t.Errorf("%d bytes of the in-flight budget still held", st)
+	}
+}
+
+// TestGetStopsAtLimit: one attempt reads at most the limit and one chunk more, of an
+// endless body and of a gzip bomb (the bytes counted after decompression).
+func TestGetStopsAtLimit(t *testing.T) {
+	var wrote atomic.Int64
+	for _, tc := range []struct {
+		name string
+		h    http.HandlerFunc
+	}{
+		{"endless", func(w http.ResponseWriter, r *http.Request) { endless(w, r, &wrote) }},
+		{"gzip bomb", func(w http.ResponseWriter, r *http.Request) { serveBomb(w, "gzip") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(tc.h)
+			defer srv.Close()
+			s, _ := testSource(t, srv.URL, func(c *Config) { c.MaxPullBytes, c.MaxInFlightBytes = testLimit, testLimit })
+			w := newWorker()
+			res := s.get(context.Background(), srv.URL+"/reports/order", w, true)
+			if res.err == nil || res.retry || !strings.HasPrefix(res.err.Error(), "body over the limit of 256 KiB") {
+				t.Errorf("got %v (retry %v)", res.err, res.retry)
+			}
+			if res.raw <= testLimit || res.raw > testLimit+chunkSize {
+				t.Errorf("read %d bytes, want more than %d and at most %d", res.raw, testLimit, testLimit+chunkSize)
+			}
+			// It may fill the worker's arena, allocated anyway, but grows no further than
+			// the limit and a chunk.
+			if c := cap(w.out); c > max(arenaSize, testLimit+outSlack) {
+				t.Errorf("the body grew to %d bytes of capacity, over %d", c, max(arenaSize, testLimit+outSlack))
+			}
+		})
+	}
+}
+
+// TestGBKLimit: a GBK body is bounded as decoded text too.
+func TestGBKLimit(t *testing.T) {
+	body := strings.Repeat("\xd6\xd0", 100<<10) // 中 ×100K: 200 KiB as GBK, 300 KiB as UTF-8
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv; charset=GBK")
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	s, _ := testSource(t, srv.URL, func(c *Config) { c.MaxPullBytes, c.MaxInFlightBytes = testLimit, testLimit })
+	res := s.get(context.Background(), srv.URL+"/reports/order", newWorker(), true)
+	if want := "body over the limit of 256 KiB (--max-pull-bytes) once decoded from GBK; not read further"; res.err == nil || res.err.Error() != want || res.retry {
+		t.Errorf("got %v (retry %v), want %s", res.err, res.retry, want)
+	}
+}
+
+// TestRosterLimit: an endless roster fails the run at once.
+func TestRosterLimit(t *testing.T) {
+	var wrote atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { endless(w, r, &wrote) }))
+	defer srv.Close()
+	s, _ := testSource(t, srv.URL, func(c *Config) { c.MaxPullBytes, c.MaxInFlightBytes = testLimit, testLimit })
+	_, err := s.Fetch(context.Background(), day1, nil)
+	want := "roster of 2026-11-21: GET counters?date=2026-11-21: body over the limit of 256 KiB (--max-pull-bytes) after decompression; not read further (1 try)"
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+}
+
+// TestInFlightBudget: bodies beyond the first smallBody bytes hold the shared budget;
+// with room for one at a time, big bodies still all arrive (no deadlock), never more
+// than the budget held at once.
+func TestInFlightBudget(t *testing.T) {
+	d := genDay(t, 2, 2)
+	h, _ := sim.New(d, sim.NewConfig())
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw := httptest.NewRecorder()
+		h.ServeHTTP(rw, r)
+		body := rw.Body.Bytes()
+		if r.URL.Path != "/counters" {
+			// A big report: title lines before the header until it passes 150 KiB.
+			pad := bytes.Repeat([]byte("\xcc\xab\xd4\xad title\r\n"), 150<<10/12)
+			body = append(pad, body...)
+		}
+		for k, v := range rw.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rw.Code)
+		w.Write(body)
+	}))
+	defer srv.Close()
+	s, _ := testSource(t, srv.URL, func(c *Config) {
+		c.Concurrency, c.MaxPullBytes, c.MaxInFlightBytes = 8, testLimit, testLimit
+	})
+	day, err := s.Fetch(context.Background(), day1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(day.Missing) != 0 || len(day.Inputs) != 4*int(feed.Count) {
+		t.Errorf("%d inputs, missing %v", len(day.Inputs), day.Missing)
+	}
+	if p := s.budget.peak.Load(); p != testLimit {
+		t.Errorf("peak of the budget held %d, want %d (one body at a time)", p, testLimit)
+	}
+	if n := s.budget.held.Load(); n != 0 {
+		t.Errorf("%d still held", n)
+	}
+}
