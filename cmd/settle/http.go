@@ -22,9 +22,12 @@ const (
 )
 
 // httpSource is the source of an http(s):// --source: the BOSS report API.
-func httpSource(base string, concurrency int, log *slog.Logger) (connectors.Source, error) {
+func httpSource(base string, pull pullOptions, log *slog.Logger) (connectors.Source, error) {
 	cfg := boss.NewConfig()
-	cfg.Base, cfg.Concurrency, cfg.Logger = base, concurrency, log
+	cfg.Base, cfg.Concurrency, cfg.Logger = base, pull.concurrency, log
+	cfg.MaxPullBytes = pull.maxPullBytes
+	// Room for at least one body of the limit in flight, however large it is set.
+	cfg.MaxInFlightBytes = max(cfg.MaxInFlightBytes, pull.maxPullBytes)
 	cfg.Token = os.Getenv(envToken)
 	cfg.CAFile = os.Getenv(envCAFile)
 	for _, d := range []struct {

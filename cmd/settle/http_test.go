@@ -192,13 +192,13 @@ func TestHTTPSourceConfig(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.env, func(t *testing.T) {
 			t.Setenv(tc.env, tc.val)
-			_, err := httpSource("http://127.0.0.1:1", 32, nil)
+			_, err := httpSource("http://127.0.0.1:1", pullOptions{concurrency: 32, maxPullBytes: 1 << 20}, nil)
 			if err == nil || err.Error() != tc.want || exitCode(err, io.Discard) != exitUsage {
 				t.Errorf("httpSource: %v, want %q (usage)", err, tc.want)
 			}
 		})
 	}
-	if _, err := httpSource("http://127.0.0.1:1", 0, nil); err == nil || exitCode(err, io.Discard) != exitUsage {
+	if _, err := httpSource("http://127.0.0.1:1", pullOptions{concurrency: 0, maxPullBytes: 1 << 20}, nil); err == nil || exitCode(err, io.Discard) != exitUsage {
 		t.Errorf("concurrency 0: %v", err)
 	}
 }
@@ -232,7 +232,7 @@ func TestServe(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if want := "city,outlet_id,counter_id\nTY,TY0001,TY0001-01\nTY,TY0002,TY0002-01\n"; string(body) != want {
+	if want := "city,outlet_id,counter_id\nTY,TY0001,TY0001-01\nTY,TY0002,TY0002-01\n合计,2\n"; string(body) != want {
 		t.Errorf("roster %q", body)
 	}
 	resp, err = http.Get(base + "/reports/order?date=2026-11-21&counter=TY0001-01")

@@ -87,6 +87,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		setUsageErrors(c)
 	}
 	if err := app.RunContext(ctx, args); err != nil {
+		var ae actionError
+		if errors.As(err, &ae) {
+			return ae.err // a command's own error: its type alone decides the exit code
+		}
 		var ue usageError
 		if !errors.As(err, &ue) && isCLIUsage(err) {
 			return usageError{err}
@@ -96,14 +100,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// actionError marks an error a command's Action returned, so that run never takes it
+// for one of urfave/cli's usage complaints by its text: a source's or a file's data may
+// say "invalid value" too, and no data problem may exit 2.
+type actionError struct{ err error }
+
+func (e actionError) Error() string { return e.err.Error() }
+func (e actionError) Unwrap() error { return e.err }
+
 func setUsageErrors(c *cli.Command) {
 	c.OnUsageError = func(ctx *cli.Context, err error, isSub bool) error { return usageError{err} }
+	if act := c.Action; act != nil {
+		c.Action = func(ctx *cli.Context) error {
+			if err := act(ctx); err != nil {
+				return actionError{err}
+			}
+			return nil
+		}
+	}
 	for _, s := range c.Subcommands {
 		setUsageErrors(s)
 	}
 }
 
-// isCLIUsage recognises urfave/cli's own complaints (required flags, unknown commands).
+// isCLIUsage recognises urfave/cli's own complaints (required flags, unknown commands),
+// which come by text alone; it is never asked about a command's own errors.
 func isCLIUsage(err error) bool {
 	msg := err.Error()
 	for _, p := range []string{"Required flag", "flag provided but not defined", "No help topic", "invalid value"} {

@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"settle/connectors"
+	"settle/connectors/boss"
 	"settle/connectors/demo"
 	"settle/connectors/file"
 	"settle/engine"
@@ -112,7 +113,7 @@ func runOptionsFrom(c *cli.Context, stderr io.Writer) (*runOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := sourceFrom(c.String("source"), c.Int("concurrency"), log)
+	src, err := sourceFrom(c.String("source"), pullOptionsFrom(c), log)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +129,7 @@ func runOptionsFrom(c *cli.Context, stderr io.Writer) (*runOptions, error) {
 }
 
 // sourceFrom picks the connector by the source's form: demo, a URL, or a directory.
-func sourceFrom(src string, concurrency int, log *slog.Logger) (connectors.Source, error) {
+func sourceFrom(src string, pull pullOptions, log *slog.Logger) (connectors.Source, error) {
 	switch {
 	case src == "demo" || strings.HasPrefix(src, "demo?"):
 		cfg, err := demoConfig(strings.TrimPrefix(strings.TrimPrefix(src, "demo"), "?"))
@@ -137,7 +138,7 @@ func sourceFrom(src string, concurrency int, log *slog.Logger) (connectors.Sourc
 		}
 		return demo.New(cfg), nil
 	case strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://"):
-		return httpSource(src, concurrency, log)
+		return httpSource(src, pull, log)
 	}
 	fi, err := os.Stat(src)
 	if err != nil {
@@ -211,6 +212,7 @@ func engineFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "lookback", Value: 90, Usage: "days a reversal may reach back into stored runs"},
 		&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "parallel pulls from the BOSS report API"},
+		&cli.Int64Flag{Name: "max-pull-bytes", Value: boss.DefaultMaxPullBytes, Usage: "a pull or roster body larger than this many bytes after decompression fails (FEED_MISSING; the roster: the run)"},
 		&cli.StringFlag{Name: "amount-ceiling", Value: "1000000.00", Usage: "amounts above this many yuan are malformed"},
 	}
 }
@@ -230,5 +232,18 @@ func engineConfigFrom(c *cli.Context) (engine.Config, error) {
 	if c.Int("concurrency") < 1 {
 		return ecfg, usagef("--concurrency %d: must be at least 1", c.Int("concurrency"))
 	}
+	if n := c.Int64("max-pull-bytes"); n < 1 || n > boss.MaxMaxPullBytes {
+		return ecfg, usagef("--max-pull-bytes %d: must be between 1 and %d bytes", n, boss.MaxMaxPullBytes)
+	}
 	return ecfg, nil
+}
+
+// pullOptions are the engineFlags of the BOSS report API source.
+type pullOptions struct {
+	concurrency  int
+	maxPullBytes int64
+}
+
+func pullOptionsFrom(c *cli.Context) pullOptions {
+	return pullOptions{concurrency: c.Int("concurrency"), maxPullBytes: c.Int64("max-pull-bytes")}
 }

@@ -89,7 +89,7 @@ func webOptionsFrom(c *cli.Context, stderr io.Writer) (*webOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := sourceFrom(c.String("source"), c.Int("concurrency"), log)
+	src, err := sourceFrom(c.String("source"), pullOptionsFrom(c), log)
 	if err != nil {
 		return nil, err
 	}

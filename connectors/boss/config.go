@@ -64,7 +64,8 @@ const (
 	// DefaultMaxInFlightBytes lets 8 bodies of DefaultMaxPullBytes be received at once:
 	// with their growth and garbage about 1 GiB, whatever the concurrency.
 	DefaultMaxInFlightBytes = 512 << 20
-	maxMaxPullBytes         = 1 << 30
+	// MaxMaxPullBytes is the largest MaxPullBytes allowed.
+	MaxMaxPullBytes = 1 << 30
 )
 
 // NewConfig returns the defaults: 32 requests in flight, a minute per attempt, two hours
@@ -106,8 +107,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("backoff_max: must be at least backoff_base (%v), got %v", c.BackoffBase, c.BackoffMax)
 	case c.MaxRetryAfter < 0:
 		return fmt.Errorf("max_retry_after: must not be negative, got %v", c.MaxRetryAfter)
-	case c.MaxPullBytes < 1 || c.MaxPullBytes > maxMaxPullBytes:
-		return fmt.Errorf("max_pull_bytes: must be between 1 and %d, got %d", maxMaxPullBytes, c.MaxPullBytes)
+	case c.MaxPullBytes < 1 || c.MaxPullBytes > MaxMaxPullBytes:
+		return fmt.Errorf("max_pull_bytes: must be between 1 and %d, got %d", MaxMaxPullBytes, c.MaxPullBytes)
 	case c.MaxInFlightBytes < c.MaxPullBytes:
 		return fmt.Errorf("max_in_flight_bytes: must be at least max_pull_bytes (%d), got %d", c.MaxPullBytes, c.MaxInFlightBytes)
 	}
