@@ -124,7 +124,7 @@ func New(cfg Config) (*Source, error) {
 		cfg: cfg, base: base, shown: redact(base),
 		client:    &http.Client{Transport: tr, CheckRedirect: sameOrigin},
 		tr:        tr,
-		budget:    newBudget(cfg.MaxInFlightBytes),
+		budget:    newBudget(cfg.MaxInFlightBytes, cfg.MaxPullBytes),
 		log:       log,
 		jitter:    jitter,
 		afterFunc: func(d time.Duration, f func()) { time.AfterFunc(d, f) },
@@ -183,6 +183,7 @@ func (s *Source) Describe() string { return s.shown }
 func (s *Source) Fetch(ctx context.Context, date time.Time, progress connectors.Progress) (*connectors.Day, error) {
 	start := s.now()
 	defer s.tr.CloseIdleConnections()
+	defer s.budget.drop()
 	day := date.Format("2006-01-02")
 	pctx := ctx
 	if s.cfg.Deadline > 0 {

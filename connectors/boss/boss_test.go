@@ -826,7 +826,7 @@ func TestDecodeChunks(t *testing.T) {
 		w.in = make([]byte, size)
 		w.begin()
 		resp := &http.Response{Header: http.Header{"Content-Type": {"text/csv; charset=GBK"}}, Body: io.NopCloser(bytes.NewReader(enc))}
-		raw, err := w.read(context.Background(), resp, 1<<20, newBudget(1<<20))
+		raw, err := w.read(context.Background(), resp, 1<<20, newBudget(1<<20, 1<<20))
 		if err != nil || raw != int64(len(enc)) {
 			t.Fatalf("chunks of %d: %v, %d bytes", size, err, raw)
 		}

@@ -149,10 +149,9 @@ func TestGetStopsAtLimit(t *testing.T) {
 			if res.raw <= testLimit || res.raw > testLimit+chunkSize {
 				t.Errorf("read %d bytes, want more than %d and at most %d", res.raw, testLimit, testLimit+chunkSize)
 			}
-			// It may fill the worker's arena, allocated anyway, but grows no further than
-			// the limit and a chunk.
-			if c := cap(w.out); c > max(arenaSize, testLimit+outSlack) {
-				t.Errorf("the body grew to %d bytes of capacity, over %d", c, max(arenaSize, testLimit+outSlack))
+			// It was read into its share's buffer, which went back to the budget whole.
+			if len(s.budget.free) != 1 || cap(s.budget.free[0]) != testLimit+outSlack || s.budget.held.Load() != 0 || w.out != nil {
+				t.Errorf("budget: %d free buffers, %d held, body of %d bytes left", len(s.budget.free), s.budget.held.Load(), len(w.out))
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -34,43 +35,76 @@ type result struct {
 }
 
 // budget is the bytes of bodies being received at once, shared by every worker
-// (Config.MaxInFlightBytes). A body takes its share, MaxPullBytes, in one piece once it
-// passes smallBody bytes and holds it until its attempt ends; a worker that holds a share
-// never waits for more, and one that waits holds none, so waiting cannot deadlock.
+// (Config.MaxInFlightBytes): shares of MaxPullBytes each, each share a buffer of the
+// limit and a chunk's slack. A body takes a share once it passes smallBody bytes, is read
+// into its buffer to the end and holds it until its attempt ends; a delivered body is
+// copied out to its own size. A worker that holds a share never waits for more and one
+// that waits holds none, so waiting cannot deadlock; and a hostile body leaves no garbage
+// behind (its buffer goes to the next one), so the shares are all the memory big bodies
+// take, however many come.
 type budget struct {
-	sem        *semaphore.Weighted
-	held, peak atomic.Int64 // bytes held now and at most (for tests and the log)
+	sem        *semaphore.Weighted // of shares
+	share      int64               // bytes a share stands for: MaxPullBytes
+	bufSize    int                 // a share's buffer: MaxPullBytes and outSlack
+	held, peak atomic.Int64        // bytes held now and at most (for tests and the log)
+
+	mu   sync.Mutex
+	free [][]byte // buffers of released shares, for the next
 }
 
-func newBudget(n int64) *budget { return &budget{sem: semaphore.NewWeighted(n)} }
-
-func (b *budget) acquire(ctx context.Context, n int64) error {
-	if err := b.sem.Acquire(ctx, n); err != nil {
-		return err
+func newBudget(inFlight, share int64) *budget {
+	return &budget{
+		sem:     semaphore.NewWeighted(max(inFlight/share, 1)),
+		share:   share,
+		bufSize: int(share) + outSlack,
 	}
-	held := b.held.Add(n)
+}
+
+// acquire waits for a share and returns its buffer, empty.
+func (b *budget) acquire(ctx context.Context) ([]byte, error) {
+	if err := b.sem.Acquire(ctx, 1); err != nil {
+		return nil, err
+	}
+	held := b.held.Add(b.share)
 	for {
 		p := b.peak.Load()
 		if held <= p || b.peak.CompareAndSwap(p, held) {
-			return nil
+			break
 		}
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n := len(b.free); n > 0 {
+		buf := b.free[n-1]
+		b.free = b.free[:n-1]
+		return buf[:0], nil
+	}
+	return make([]byte, 0, b.bufSize), nil
 }
 
-func (b *budget) release(n int64) {
-	b.held.Add(-n)
-	b.sem.Release(n)
+// release gives a share and its buffer back.
+func (b *budget) release(buf []byte) {
+	b.mu.Lock()
+	b.free = append(b.free, buf[:0])
+	b.mu.Unlock()
+	b.held.Add(-b.share)
+	b.sem.Release(1)
+}
+
+// drop lets the buffers of released shares go (at the end of a Fetch).
+func (b *budget) drop() {
+	b.mu.Lock()
+	b.free = nil
+	b.mu.Unlock()
 }
 
 // worker holds one goroutine's reusable buffers.
 type worker struct {
 	in  []byte // a chunk of the body as received
 	out []byte // the decoded body of the current attempt, in the arena's free tail
-	// maxOut caps the capacity out may grow to in this attempt (0: none), and held is
-	// the share of the budget this attempt holds.
-	maxOut int
-	held   int64
-	dec    transform.Transformer
+	// share is the buffer of the budget's share this attempt holds, or nil.
+	share []byte
+	dec   transform.Transformer
 	// arena is a block that kept bodies are carved out of: bodies are small and many, so
 	// one block holds hundreds of them, each decoded in place, without a copy.
 	arena []byte
@@ -115,17 +149,13 @@ func (w *worker) keep() []byte {
 	return b
 }
 
-// grow makes room for at least need more bytes in w.out, doubling, but not past maxOut
-// unless need asks for more.
+// grow makes room for at least need more bytes in w.out. A body in a share's buffer
+// never needs to: read stops it within the buffer.
 func (w *worker) grow(need int) {
 	if cap(w.out)-len(w.out) >= need {
 		return
 	}
-	size := max(2*len(w.out)+need, 16<<10)
-	if w.maxOut > 0 && size > w.maxOut {
-		size = max(w.maxOut, len(w.out)+need)
-	}
-	grown := make([]byte, len(w.out), size)
+	grown := make([]byte, len(w.out), max(2*len(w.out)+need, 16<<10))
 	copy(grown, w.out)
 	w.out = grown
 }
@@ -161,7 +191,6 @@ func (s *Source) get(ctx context.Context, rawURL string, w *worker, footer bool)
 		// whatever is left is not text we can read, and the next try would be the same.
 		return result{err: fmt.Errorf("Content-Encoding %q not supported", ce)}
 	}
-	w.maxOut = int(s.cfg.MaxPullBytes) + outSlack
 	defer w.release(s.budget)
 	raw, err := w.read(actx, resp, s.cfg.MaxPullBytes, s.budget)
 	if err != nil {
@@ -179,18 +208,25 @@ func (s *Source) get(ctx context.Context, rawURL string, w *worker, footer bool)
 	if footer && !hasFooter(w.out) {
 		return result{raw: raw, retry: true, err: errors.New("body cut short: its last line is not a 合计 footer")}
 	}
+	if w.share != nil {
+		w.out = bytes.Clone(w.out) // the share's buffer goes back to the budget
+	}
 	return result{raw: raw}
 }
 
 var errTooLarge = errors.New("body over the limit")
 
-// release gives back the attempt's share of the budget.
+// release gives back the attempt's share of the budget, if it took one; a body left in
+// it (a failed attempt's) is dropped.
 func (w *worker) release(b *budget) {
-	if w.held > 0 {
-		b.release(w.held)
-		w.held = 0
+	if w.share == nil {
+		return
 	}
-	w.maxOut = 0
+	if cap(w.out) > 0 && cap(w.out) == cap(w.share) && &w.out[:1][0] == &w.share[:1][0] {
+		w.out = nil
+	}
+	b.release(w.share)
+	w.share = nil
 }
 
 // read streams the body into w.out, decoding GBK as it comes when the Content-Type says
@@ -215,11 +251,13 @@ func (w *worker) read(ctx context.Context, resp *http.Response, limit int64, b *
 			return raw, rerr
 		}
 		src := w.in[:pending+n]
-		if w.held == 0 && len(w.out)+3*len(src)/2+64 > smallBody {
-			if err := b.acquire(ctx, limit); err != nil {
+		if w.share == nil && len(w.out)+3*len(src)/2+64 > smallBody {
+			buf, err := b.acquire(ctx)
+			if err != nil {
 				return raw, err
 			}
-			w.held = limit
+			w.share = buf
+			w.out = append(buf, w.out...)
 		}
 		if !gbk {
 			w.grow(len(src))
