@@ -213,6 +213,8 @@ func TestServeFlags(t *testing.T) {
 		{[]string{"--layout", "city", "--feed-faults"}, "--layout city: the report API serves one report per counter"},
 		{[]string{"--addr", "256.0.0.1:1"}, "--addr 256.0.0.1:1:"},
 		{[]string{"--counters", "0"}, "--counters: must be between 1 and"},
+		{[]string{"--hostile", "order=endless"}, `--hostile "order=endless": want FEED/COUNTER=KIND[:OTHER]`},
+		{[]string{"--hostile", "order/TY0001-01=bomb"}, "--hostile order/TY0001-01=bomb: want other-feed:FEED, other-counter:COUNTER, endless or gzip-bomb"},
 	}
 	for _, tc := range cases {
 		var stderr bytes.Buffer

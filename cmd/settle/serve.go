@@ -22,7 +22,8 @@ func serveCommand(stderr io.Writer) *cli.Command {
 		Name:  "serve",
 		Usage: "serve a generated day through the BOSS report API, with faults on demand",
 		UsageText: "settle fixtures serve --addr 127.0.0.1:PORT --date DATE [generator flags]\n" +
-			"   [--latency DUR] [--fail-rate P] [--throttle-rate P] [--truncate-rate P] [--token T]",
+			"   [--latency DUR] [--fail-rate P] [--throttle-rate P] [--truncate-rate P] [--token T]\n" +
+			"   [--hostile FEED/COUNTER=KIND[:OTHER] ...]",
 		Description: "Serves the day `fixtures generate` writes with the same generator flags, one pull per\n" +
 			"counter per feed (the counter layout), in the BOSS dialect unless --dialect says otherwise.\n" +
 			"Faults are transient: a pull fails at most --max-faults times in a row.",
@@ -36,6 +37,7 @@ func serveCommand(stderr io.Writer) *cli.Command {
 			&cli.IntFlag{Name: "max-faults", Value: def.MaxFaults, Usage: "faults in a row after which a pull is answered whole (0: no limit)"},
 			&cli.Uint64Flag{Name: "fault-seed", Value: def.Seed, Usage: "random seed of the faults"},
 			&cli.StringFlag{Name: "token", Usage: "require Authorization: Bearer TOKEN (401 without it)"},
+			&cli.StringSliceFlag{Name: "hostile", Usage: "answer one pull with a hostile body, every time: FEED/COUNTER=other-feed:FEED, other-counter:COUNTER, endless or gzip-bomb (repeatable)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no log line per request"},
 		),
@@ -74,6 +76,16 @@ func serveOptionsFrom(c *cli.Context, stderr io.Writer) (*serveOptions, error) {
 	scfg.FailRate, scfg.ThrottleRate, scfg.TruncateRate = c.Float64("fail-rate"), c.Float64("throttle-rate"), c.Float64("truncate-rate")
 	scfg.RetryAfter, scfg.MaxFaults = c.Duration("retry-after"), c.Int("max-faults")
 	scfg.Seed, scfg.Token = c.Uint64("fault-seed"), c.String("token")
+	for _, v := range c.StringSlice("hostile") {
+		p, h, err := sim.ParseHostile(v)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		if scfg.Hostile == nil {
+			scfg.Hostile = map[sim.Pull]sim.Hostile{}
+		}
+		scfg.Hostile[p] = h
+	}
 	log, err := newLogger(stderr, c.String("log-format"), c.Bool("quiet"))
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"settle/engine/feed"
+	"settle/fixtures"
 	"settle/fixtures/sim"
 )
 
@@ -223,5 +224,73 @@ func TestInFlightBudget(t *testing.T) {
 	}
 	if n := s.budget.held.Load(); n != 0 {
 		t.Errorf("%d still held", n)
+	}
+}
+
+// TestHostileSim: the simulator's hostile answers through the connector. A report of
+// another feed or another counter is delivered as it came (decoded from GBK), marked as
+// the pull's counter's, for the dialect and the engine to judge (FEED_MISSING,
+// MALFORMED_ROW); an endless body and a gzip bomb are missing, over the limit.
+func TestHostileSim(t *testing.T) {
+	d := genDay(t, 1, 2)
+	a, b := d.Roster()[0].Counter, d.Roster()[1].Counter
+	srv, _ := serveSim(t, d, func(c *sim.Config) {
+		c.Hostile = map[sim.Pull]sim.Hostile{
+			{Feed: feed.Deposit, Counter: a}:  {Kind: sim.HostileOtherFeed, Other: "order"},
+			{Feed: feed.Order, Counter: a}:    {Kind: sim.HostileOtherCounter, Other: b},
+			{Feed: feed.Invoice, Counter: a}:  {Kind: sim.HostileEndless},
+			{Feed: feed.Purchase, Counter: b}: {Kind: sim.HostileGzipBomb},
+		}
+	})
+	s, rec := testSource(t, srv.URL, func(c *Config) { c.MaxPullBytes, c.MaxInFlightBytes = 1<<20, 4<<20 })
+	day, err := s.Fetch(context.Background(), day1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	over := ": body over the limit of 1 MiB (--max-pull-bytes) after decompression; not read further (1 try)"
+	var got []string
+	for _, m := range day.Missing {
+		got = append(got, m.Feed.String()+"/"+m.Counter+" "+m.Reason)
+	}
+	want := []string{
+		"purchase/" + b + " GET reports/purchase?counter=" + b + "&date=2026-11-21" + over,
+		// GBK rows of Chinese titles: their text passes the limit first.
+		"invoice/" + a + " GET reports/invoice?counter=" + a + "&date=2026-11-21" +
+			": body over the limit of 1 MiB (--max-pull-bytes) once decoded from GBK; not read further (1 try)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("missing\ngot  %q\nwant %q", got, want)
+	}
+	if len(rec.got()) != 0 {
+		t.Errorf("retried: %v", rec.got())
+	}
+	render := func(f feed.ID, counter string) []byte {
+		var buf bytes.Buffer
+		if err := fixtures.RenderCSV(&buf, d, f, counter, fixtures.DialectBOSS); err != nil {
+			t.Fatal(err)
+		}
+		return gbk(t, buf.Bytes())
+	}
+	checked := 0
+	for _, in := range day.Inputs {
+		if !in.Pull || in.Counter == "" || in.Name != in.Feed.String()+"/"+in.Counter {
+			t.Errorf("input %q: Pull %v, Counter %q", in.Name, in.Pull, in.Counter)
+		}
+		var want []byte
+		switch {
+		case in.Feed == feed.Deposit && in.Counter == a:
+			want = render(feed.Order, a)
+		case in.Feed == feed.Order && in.Counter == a:
+			want = render(feed.Order, b)
+		default:
+			continue
+		}
+		checked++
+		if got := readAll(t, in); !bytes.Equal(got, want) {
+			t.Errorf("%s: the body was changed on the way", in.Name)
+		}
+	}
+	if checked != 2 || len(day.Inputs) != 2*int(feed.Count)-2 {
+		t.Errorf("%d hostile inputs checked, %d inputs", checked, len(day.Inputs))
 	}
 }
