@@ -294,3 +294,22 @@ func TestHostileSim(t *testing.T) {
 		t.Errorf("%d hostile inputs checked, %d inputs", checked, len(day.Inputs))
 	}
 }
+
+// TestGBKStaysInShare: a GBK body whose text passes the limit is decoded inside its
+// share's buffer; it never grows out of it into a new array.
+func TestGBKStaysInShare(t *testing.T) {
+	// A byte 0x80 decodes to 3 bytes of UTF-8: ASCII up to near the limit, then a chunk
+	// of them, whose text passes the limit by up to 3 chunks' worth.
+	for n := testLimit - 2*chunkSize; n < testLimit; n += 3000 {
+		body := strings.Repeat("a", n) + strings.Repeat("\x80", 2*chunkSize)
+		b := newBudget(testLimit, testLimit)
+		w := newWorker()
+		w.begin()
+		resp := &http.Response{Header: http.Header{"Content-Type": {"text/csv; charset=GBK"}}, Body: io.NopCloser(strings.NewReader(body))}
+		_, err := w.read(context.Background(), resp, testLimit, b)
+		if w.share == nil || cap(w.out) != cap(w.share) || &w.out[:1][0] != &w.share[:1][0] {
+			t.Errorf("%d bytes: the body left its share's buffer (err %v)", len(body), err)
+		}
+		w.release(b)
+	}
+}

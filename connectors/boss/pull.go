@@ -118,9 +118,11 @@ const (
 	// smallBody is what a body may take without a share of the budget: nearly every
 	// report is far smaller.
 	smallBody = minRoom
-	// outSlack is how far a body's capacity may pass the limit: the decoded text of one
-	// chunk (a GBK byte never takes more than 3/2 bytes of UTF-8 on average) and a little.
-	outSlack = 3*chunkSize/2 + 1<<10
+	// outSlack is how far a share's buffer passes the limit. read checks the body against
+	// the limit once per chunk, so a body under it may take one chunk more; decoding GBK,
+	// transform asks for room for 3 bytes of UTF-8 per byte left of the chunk before it
+	// writes them. 3 chunks and a little cover both, so a body never leaves its buffer.
+	outSlack = 3*chunkSize + 1<<10
 )
 
 func newWorker() *worker {
