@@ -19,8 +19,12 @@
 // A body, after decompression (net/http takes off a gzip Content-Encoding; any other is
 // refused), is bounded by Config.MaxPullBytes, 64 MiB by default: a larger one fails its
 // pull for good (FEED_MISSING; the roster: the run), read no further. Bodies that pass
-// 64 KiB share a budget of Config.MaxInFlightBytes (512 MiB), so 32 concurrent gzip bombs
-// or endless bodies cost about 1 GiB at most, not 32 × the limit.
+// 64 KiB share a budget of Config.MaxInFlightBytes (512 MiB) in buffers reused from one to
+// the next, so 32 concurrent gzip bombs or endless bodies cost about the budget (measured:
+// 550 MiB of heap), not 32 × the limit.
+//
+// The roster must end with a 合计,N footer counting its rows; a roster without it, or
+// otherwise not whole, is retried like a transient failure and then fails the Fetch.
 //
 // Bodies are decoded as they stream in: GBK (GB18030) when the Content-Type says so, as
 // they are otherwise; package dialect reads them later like any file.
