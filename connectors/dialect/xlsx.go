@@ -33,8 +33,8 @@ const (
 	xlsxRatioLimit = 100       // a part may inflate this many times its compressed size...
 	xlsxRatioFloor = 16 << 20  // ...or to this size, whichever is more
 	xlsxMemPerByte = 4
-	xlsxMemLimit   = 384 << 20
-	xlsxMemory     = 768 << 20
+	xlsxMemLimit   = 320 << 20
+	xlsxMemory     = 640 << 20
 	xlsxMaxColumns = 16384 // column XFD, the last of a sheet
 )
 
@@ -610,6 +610,8 @@ func (bk *book) row(b *builder, line int, cells []string, sb *strings.Builder) e
 	if err := bk.take(n); err != nil {
 		return err
 	}
+	sb.Reset()
+	sb.Grow(n) // no doubling of a huge row's text
 	raw := joinCSV(sb, cells)
 	for i, c := range cells {
 		cells[i] = trim(c)
@@ -837,9 +839,8 @@ func checkZip(data []byte) (*zip.Reader, int64, error) {
 }
 
 // joinCSV joins cells as one CSV line, quoting a cell that holds a comma, a quote or a
-// line end.
+// line end. sb must be empty (Reset, maybe grown).
 func joinCSV(sb *strings.Builder, cells []string) string {
-	sb.Reset()
 	for i, c := range cells {
 		if i > 0 {
 			sb.WriteByte(',')
