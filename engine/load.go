@@ -180,7 +180,7 @@ func (l *loader) load(in connectors.Input) *loaded {
 		switch {
 		case t.WrongFeed != "":
 			// FEEDS.md: another feed's report under this feed's name.
-			reason = fmt.Sprintf("is a %s report, not %s: its header (%s) holds every column of %s",
+			reason = fmt.Sprintf("is the %s report, not %s: its header (%s) holds every column of %s",
 				t.WrongFeed, f.Name, rowSource(in, t.PartSource(t.HeaderSheet), t.HeaderLine), t.WrongFeed)
 		case t.Near > 0:
 			reason = fmt.Sprintf("has no header line naming the columns of %s (line %d, the nearest, lacks required column(s) %s)",
