@@ -372,11 +372,23 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 	}
 }
 
-// rawLines returns the raw text of the given lines of an input, read again: the loader keeps
+// rowRef names a row of an input as its rejects cite it: the row's source (the input's
+// name, or name[Sheet] for a sheet of a workbook) and line.
+type rowRef struct {
+	source string
+	line   int
+}
+
+// sourceOf is the source column of row r: the input's name, or name[Sheet].
+func sourceOf(rec arrow.RecordBatch, r int) string {
+	return rec.Column(int(rec.NumCols()) - 2).(*array.String).Value(r)
+}
+
+// rawLines returns the raw text of the given rows of an input, read again: the loader keeps
 // no raw text of valid rows (it would keep every input in memory for the few rows that turn
 // out to be duplicates). An input that cannot be read again, or reads differently, gives an
 // error.
-func rawLines(ld *loaded, lines []int) (map[int]string, error) {
+func rawLines(ld *loaded, rows []rowRef) (map[rowRef]string, error) {
 	data, err := readInput(ld.in)
 	if err != nil {
 		return nil, err
@@ -384,7 +396,37 @@ func rawLines(ld *loaded, lines []int) (map[int]string, error) {
 	if sha256.Sum256(data) != ld.digest {
 		return nil, fmt.Errorf("%s changed since it was read", ld.in.Name)
 	}
-	return dialect.RawLines(ld.in.Name, data, ld.in.Format == connectors.XLSX, feed.Get(ld.in.Feed), lines)
+	f := feed.Get(ld.in.Feed)
+	out := make(map[rowRef]string, len(rows))
+	if ld.in.Format == connectors.XLSX {
+		// A workbook's rows are told apart by sheet as well as line.
+		want := make(map[rowRef]bool, len(rows))
+		for _, r := range rows {
+			want[r] = true
+		}
+		t, err := dialect.Read(ld.in.Name, data, true, f)
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i < t.Len(); i++ {
+			if ref := (rowRef{t.Source(i), t.Line(i)}); want[ref] {
+				out[ref] = strings.Clone(t.Raw(i))
+			}
+		}
+		return out, nil
+	}
+	lines := make([]int, len(rows))
+	for i, r := range rows {
+		lines[i] = r.line
+	}
+	raws, err := dialect.RawLines(ld.in.Name, data, false, f, lines)
+	if err != nil {
+		return nil, err
+	}
+	for l, raw := range raws {
+		out[rowRef{ld.in.Name, l}] = raw
+	}
+	return out, nil
 }
 
 func appendValue(b array.Builder, k feed.Kind, v value) {

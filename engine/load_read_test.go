@@ -177,3 +177,28 @@ func TestLoadXLSXSheets(t *testing.T) {
 		})
 	}
 }
+
+// A row of a workbook of several sheets is told apart by its sheet: a duplicate on the
+// second sheet's line 2 cites it, with its own raw text (not the first sheet's line 2).
+func TestLoadXLSXSheetsDuplicate(t *testing.T) {
+	x := excelize.NewFile()
+	defer x.Close()
+	hdr := []any{"账务日期", "地市", "营业厅编码", "工号", "流水号", "受理时间", "手机号码", "账户编码", "金额", "支付方式"}
+	x.NewSheet("S2")
+	for i, sh := range []string{"Sheet1", "S2"} {
+		x.SetSheetRow(sh, "A1", &hdr)
+		row := []any{"2026-11-21", "TY", "O1", "C1", "L1", "2026-11-21 10:00:00", "139", "A1", fmt.Sprintf("%d.00", i+1), "现金"}
+		x.SetSheetRow(sh, "A2", &row)
+	}
+	buf, err := x.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := dayOf()
+	d.Inputs[feed.LocalPayment] = connectors.Input{Feed: LP, Name: "lp.xlsx", Format: connectors.XLSX, Open: connectors.Bytes(buf.Bytes())}
+	res := reconcile(t, d, nil)
+	const detail = `txn_id "L1" already seen; this row differs from the one kept (local_payment lp.xlsx[Sheet1]:2)`
+	same(t, "exceptions", excOf(res, "DUPLICATE_TXN"), []string{"DUPLICATE_TXN C1 local_payment | lp.xlsx[S2]:2 | " + detail})
+	same(t, "rejects", rejOf(res), []string{
+		"lp.xlsx[S2]:2 DUPLICATE_TXN: " + detail + " | 2026-11-21,TY,O1,C1,L1,2026-11-21 10:00:00,139,A1,2.00,现金"})
+}
