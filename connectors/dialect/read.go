@@ -9,7 +9,8 @@ import (
 
 // Limits of the reader.
 const (
-	// minHeaderNames is how many known column names a line needs to be the header.
+	// minHeaderNames is how many of the feed's columns a line without a header needs to
+	// be named as the nearest to one (Table.Near).
 	minHeaderNames = 4
 	// maxHeaderCells: a line with more cells than this is never the header (no feed has
 	// more than 14 columns; the limit only keeps an absurd line from costing memory).
@@ -32,23 +33,28 @@ func IsFooterCell(s string) bool { return s == footerZh || s == footerEn }
 
 // Read reads one input of feed f in either dialect of FEEDS.md: CSV (UTF-8 with or
 // without BOM, or GB18030/GBK when the bytes are not valid UTF-8) or, when xlsx is set,
-// the first sheet of an XLSX workbook. name is the input's name, kept in Table.Name and
-// in errors.
+// every sheet of an XLSX workbook in order. name is the input's name, kept in Table.Name
+// and in errors.
 //
-// The header is the first line whose non-empty cells are all known column names of any
-// feed (English or Chinese, feed.HeaderName) with at least four distinct ones; lines
-// before it are title lines and are skipped. Header cells are mapped to f's columns;
-// other feeds' columns, unknown columns and repeated columns are ignored. Every non-blank
-// line after the header is a data row, except the last one whose first cell is 合计 or
-// TOTAL, which is the Footer. Table.Missing lists f's required columns the header lacks.
+// The header is the first line holding every required column of f by its English or
+// Chinese name (feed.HeaderName), in any order; its other cells are extra columns,
+// ignored. Lines before it are title lines and are skipped. After the header, a line that
+// is a header of f again, or repeats a title line, is set aside in Table.Repeated; every
+// other non-blank line is a data row, except the last one whose first cell is 合计 or
+// TOTAL, which is the Footer. In a workbook each sheet needs its own header (a sheet
+// without one is skipped and logged) and the footer is on the last sheet read; rows are
+// cited by Table.Source.
 //
-// An input without a header line is not an error: HeaderLine is 0, Missing lists every
-// required column, and every non-blank line is a data row whose cells are all "", so the
-// caller can set each aside with its line and raw text. Read returns an *Error only for
-// an input that cannot be read at all: an XLSX that is not a zip archive, would unpack to
-// more than 512 MiB, has no sheet or a sheet that cannot be parsed. It never panics on
-// any input. The Table may share memory with data (UTF-8 input is not copied): the caller
-// must not modify data while the Table or any string taken from it is in use.
+// An input without a header line is not an error: HeaderLine is 0, Missing lists the
+// required columns the nearest line lacked (Near), and every non-blank line is a data row
+// whose cells are all "", so the caller can set each aside with its line and raw text. A
+// header that also holds every column of another feed that has columns f lacks sets
+// WrongFeed, and every non-blank line is likewise a data row without cells. Read returns
+// an *Error only for an input that cannot be read at all: an XLSX that is not a zip
+// archive, would unpack to more than 512 MiB or expand beyond its memory budget, has no
+// sheet or a sheet that cannot be parsed. It never panics on any input. The Table may
+// share memory with data (UTF-8 input is not copied): the caller must not modify data
+// while the Table or any string taken from it is in use.
 func Read(name string, data []byte, xlsx bool, f *feed.Feed) (*Table, error) {
 	if f == nil {
 		return nil, errors.New("dialect.Read: nil feed")
@@ -424,7 +430,9 @@ func (b *builder) finish() *Table {
 
 // RawLines returns the raw text, as Table.Raw gives it, of the rows of an input that start
 // at the given lines, without building a Table: for a caller that kept only line numbers and
-// needs a few rows' text again. A line that starts no row is absent from the result.
+// needs a few rows' text again. A line that starts no row is absent from the result. Line
+// numbers repeat from sheet to sheet of a workbook: for one of several sheets, use Read and
+// Table.Source instead.
 func RawLines(name string, data []byte, xlsx bool, f *feed.Feed, lines []int) (map[int]string, error) {
 	out := make(map[int]string, len(lines))
 	if len(lines) == 0 {
