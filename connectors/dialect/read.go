@@ -143,8 +143,8 @@ func (b *builder) startPart(part int32) {
 }
 
 // headerOf reads the trimmed cells of a line as a header of f: cols[c] is the cell index
-// holding f's column c, or -1; names are the distinct canonical column names on the line.
-// ok reports whether it holds every required column of f.
+// holding f's column c, or -1; names, when not nil, gets the canonical column names on the
+// line. ok reports whether it holds every required column of f.
 func (b *builder) headerOf(fields []string, cols []int, names map[string]bool) (have int, ok bool) {
 	for c := range cols {
 		cols[c] = -1
@@ -185,8 +185,7 @@ func (b *builder) header(line int, fields []string, n int) bool {
 	}
 	fields = fields[:n]
 	cols := make([]int, len(b.f.Columns))
-	names := map[string]bool{}
-	have, ok := b.headerOf(fields, cols, names)
+	have, ok := b.headerOf(fields, cols, nil)
 	if !ok {
 		if have >= minHeaderNames && have > b.nearCols && !b.anyFound {
 			b.nearCols = have
@@ -199,6 +198,12 @@ func (b *builder) header(line int, fields []string, n int) bool {
 			}
 		}
 		return false
+	}
+	names := map[string]bool{} // every known column on the line, of any feed
+	for _, c := range fields {
+		if name, known := feed.HeaderName(c); known {
+			names[name] = true
+		}
 	}
 	if wrong := otherFeed(b.f, names); wrong != nil {
 		if b.anyFound {

@@ -36,7 +36,39 @@ const (
 	xlsxMemLimit   = 320 << 20
 	xlsxMemory     = 640 << 20
 	xlsxMaxColumns = 16384 // column XFD, the last of a sheet
+	// xlsxMaxRun bounds the text between two '<' of a part: the XML decoder holds a whole
+	// attribute or text in memory, so one huge token could cost as much as the part.
+	xlsxMaxRun = 4 << 20
 )
+
+// markupGuard passes a part's bytes on, failing once more than xlsxMaxRun bytes come
+// without a '<'.
+type markupGuard struct {
+	r   io.Reader
+	run int
+}
+
+func (g *markupGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	b := p[:n]
+	for {
+		i := bytes.IndexByte(b, '<')
+		if i < 0 {
+			g.run += len(b)
+			break
+		}
+		if g.run+i > xlsxMaxRun {
+			g.run += i
+			break
+		}
+		g.run = 0
+		b = b[i+1:]
+	}
+	if g.run > xlsxMaxRun {
+		return 0, fmt.Errorf("xlsx refused: more than %d MiB of text without markup", xlsxMaxRun>>20)
+	}
+	return n, err
+}
 
 // xlsxMemory is shared by all reads.
 var xlsxSem = semaphore.NewWeighted(xlsxMemory)
@@ -224,7 +256,7 @@ func (bk *book) scan(p string, fn func(*xml.Decoder, xml.StartElement) error) er
 		return fmt.Errorf("open %q: %w", p, err)
 	}
 	defer rc.Close()
-	d := xml.NewDecoder(rc)
+	d := xml.NewDecoder(&markupGuard{r: rc})
 	for {
 		tok, err := d.RawToken()
 		if err == io.EOF {
@@ -343,7 +375,7 @@ func (bk *book) readSST(p string) error {
 		return fmt.Errorf("open %q: %w", p, err)
 	}
 	defer rc.Close()
-	d := xml.NewDecoder(rc)
+	d := xml.NewDecoder(&markupGuard{r: rc})
 	var (
 		buf   []byte
 		ends  []uint32
@@ -468,7 +500,7 @@ func (bk *book) readSheet(s sheet, b *builder) error {
 		return &Error{Name: bk.name, Err: fmt.Errorf("read sheet %q: %w", s.name, err)}
 	}
 	defer rc.Close()
-	d := xml.NewDecoder(rc)
+	d := xml.NewDecoder(&markupGuard{r: rc})
 	var (
 		cells  []string
 		line   int

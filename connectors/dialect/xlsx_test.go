@@ -159,6 +159,10 @@ func TestReadXLSXUnreadable(t *testing.T) {
 		{"a part inflating more than 100 times", zipOf(t,
 			zipEntry{name: "xl/sharedStrings.xml", content: bytes.Repeat([]byte("<si/>"), 8<<20)}),
 			`x.xlsx: xlsx refused: part "xl/sharedStrings.xml" inflates 40 MiB from 211 KiB, more than 100 times (zip bomb?)`},
+		{"a huge text without markup", zipOf(t,
+			zipEntry{name: "xl/workbook.xml", content: []byte("<workbook/>")},
+			zipEntry{name: "xl/_rels/workbook.xml.rels", content: append([]byte(`<Relationships a="`), bytes.Repeat([]byte("ab"), 3<<20)...)}),
+			`x.xlsx: read "xl/_rels/workbook.xml.rels": xlsx refused: more than 4 MiB of text without markup`},
 		{"a zip without a workbook", zipOf(t, zipEntry{name: "hello.txt", content: []byte("hello")}),
 			`x.xlsx: missing workbook part "xl/workbook.xml"`},
 	}
