@@ -50,14 +50,14 @@ func (l *loader) assemble(loads []*loaded) (feeds [feed.Count]arrow.RecordBatch,
 			if kept.ld.in.Feed == ld.in.Feed && rowsEqual(kept.ld.rec, kept.row, ld.rec, r, len(f.Columns)) {
 				sev, how = SevWarning, "is identical to"
 			}
-			keptSrc := lineSource(kept.ld.in, lineOf(kept.ld.rec, kept.row))
+			keptSrc := rowSource(kept.ld.in, sourceOf(kept.ld.rec, kept.row), lineOf(kept.ld.rec, kept.row))
 			detail := fmt.Sprintf("txn_id %s already seen; this row %s the one kept (%s %s)", quote(id), how, kept.ld.in.Feed, keptSrc)
 			line := lineOf(ld.rec, r)
-			rejects = append(rejects, Reject{Feed: f.Name, Source: ld.in.Name, Line: line, Reason: "DUPLICATE_TXN: " + detail})
+			rejects = append(rejects, Reject{Feed: f.Name, Source: sourceOf(ld.rec, r), Line: line, Reason: "DUPLICATE_TXN: " + detail})
 			needRaw[ld] = append(needRaw[ld], len(rejects)-1)
 			excs = append(excs, Exception{
 				Code: "DUPLICATE_TXN", Severity: sev, Feed: f.Name, TxnID: strings.Clone(id), Detail: detail,
-				Source: lineSource(ld.in, line),
+				Source: rowSource(ld.in, sourceOf(ld.rec, r), line),
 				City:   strings.Clone(str(ld.rec, feed.ColCity, r)), Outlet: strings.Clone(str(ld.rec, feed.ColOutlet, r)),
 				Counter: strings.Clone(str(ld.rec, feed.ColCounter, r)),
 			})
@@ -69,16 +69,16 @@ func (l *loader) assemble(loads []*loaded) (feeds [feed.Count]arrow.RecordBatch,
 		if len(idx) == 0 {
 			continue
 		}
-		lines := make([]int, len(idx))
+		rows := make([]rowRef, len(idx))
 		for i, j := range idx {
-			lines[i] = rejects[j].Line
+			rows[i] = rowRef{rejects[j].Source, rejects[j].Line}
 		}
-		raws, rerr := rawLines(ld, lines)
-		for _, j := range idx {
+		raws, rerr := rawLines(ld, rows)
+		for i, j := range idx {
 			if rerr != nil {
 				rejects[j].Raw = fmt.Sprintf("(not available: %v)", rerr)
 			} else {
-				rejects[j].Raw = raws[rejects[j].Line]
+				rejects[j].Raw = raws[rows[i]]
 			}
 		}
 	}

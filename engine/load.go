@@ -175,20 +175,32 @@ func (l *loader) load(in connectors.Input) *loaded {
 	}
 	ld.read = t.Len()
 	l.collectTriples(ld, t)
-	if len(t.Missing) > 0 {
-		reason := fmt.Sprintf("lacks required column(s) %s", strings.Join(t.Missing, ", "))
-		if t.HeaderLine == 0 {
+	if t.HeaderLine == 0 || t.WrongFeed != "" {
+		var reason string
+		switch {
+		case t.WrongFeed != "":
+			// FEEDS.md: another feed's report under this feed's name.
+			reason = fmt.Sprintf("is the %s report, not %s: its header (%s) holds every column of %s",
+				t.WrongFeed, f.Name, rowSource(in, t.PartSource(t.HeaderSheet), t.HeaderLine), t.WrongFeed)
+		case t.Near > 0:
+			reason = fmt.Sprintf("has no header line naming the columns of %s (line %d, the nearest, lacks required column(s) %s)",
+				f.Name, t.Near, strings.Join(t.Missing, ", "))
+		default:
 			reason = "has no header line naming the columns of " + f.Name
 		}
 		ld.excs = append(ld.excs, Exception{
 			Code: "FEED_MISSING", Severity: severity("FEED_MISSING"), Feed: f.Name,
-			Detail: fmt.Sprintf("%s %s; its %d row(s) are set aside", in.Name, reason, t.Len()),
-			Source: lineSource(in, t.HeaderLine),
+			Detail: fmt.Sprintf("%s %s; its %d line(s) are set aside", in.Name, reason, t.Len()),
+			Source: rowSource(in, t.PartSource(t.HeaderSheet), t.HeaderLine),
 		})
 		for i := 0; i < t.Len(); i++ {
-			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: in.Name, Line: t.Line(i), Reason: "FEED_MISSING: file " + reason, Raw: strings.Clone(t.Raw(i))})
+			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: t.Source(i), Line: t.Line(i), Reason: "FEED_MISSING: file " + reason, Raw: strings.Clone(t.Raw(i))})
 		}
 		return ld
+	}
+	// Headers and titles repeated at page breaks: set aside, nothing raised (FEEDS.md).
+	for _, a := range t.Repeated {
+		ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: t.PartSource(a.Part), Line: a.Line, Reason: "repeated header", Raw: strings.Clone(a.Raw)})
 	}
 	l.checkFooter(ld, t, f)
 	l.parseRows(ld, t, f)
@@ -196,10 +208,17 @@ func (l *loader) load(in connectors.Input) *loaded {
 }
 
 func lineSource(in connectors.Input, line int) string {
+	return rowSource(in, in.Name, line)
+}
+
+// rowSource cites a line of an input read as source (the input's name, or name[Sheet]
+// for a sheet of a workbook: dialect.Table.Source): source:line, or the name alone for a
+// pull or no line.
+func rowSource(in connectors.Input, source string, line int) string {
 	if in.Pull || line <= 0 {
-		return in.Name
+		return source
 	}
-	return fmt.Sprintf("%s:%d", in.Name, line)
+	return fmt.Sprintf("%s:%d", source, line)
 }
 
 func (l *loader) collectTriples(ld *loaded, t *dialect.Table) {
@@ -258,7 +277,7 @@ func (l *loader) checkFooter(ld *loaded, t *dialect.Table, f *feed.Feed) {
 	}
 	ld.excs = append(ld.excs, Exception{
 		Code: "FEED_TOTAL_MISMATCH", Severity: severity("FEED_TOTAL_MISMATCH"), Feed: f.Name,
-		Detail: ld.in.Name + ": " + strings.Join(problems, "; "), Source: lineSource(ld.in, ft.Line),
+		Detail: ld.in.Name + ": " + strings.Join(problems, "; "), Source: rowSource(ld.in, t.PartSource(ft.Part), ft.Line),
 	})
 }
 
@@ -291,7 +310,11 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 			sb.ReserveData(n)
 		}
 	}
-	b.Field(ncol).(*array.StringBuilder).ReserveData(t.Len() * len(ld.in.Name))
+	srcBytes := 0
+	for i := 0; i < t.Len(); i++ {
+		srcBytes += len(t.Source(i))
+	}
+	b.Field(ncol).(*array.StringBuilder).ReserveData(srcBytes)
 	vals := make([]value, ncol)
 	var problems []string
 	kept := 0
@@ -328,8 +351,8 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 		if code != "" {
 			detail := strings.Join(problems, "; ")
 			// Copies of the input's text: a reject must not keep the whole input alive.
-			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: ld.in.Name, Line: t.Line(i), Reason: code + ": " + detail, Raw: strings.Clone(t.Raw(i))})
-			e := Exception{Code: code, Severity: severity(code), Feed: f.Name, Detail: detail, Source: lineSource(ld.in, t.Line(i)),
+			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: t.Source(i), Line: t.Line(i), Reason: code + ": " + detail, Raw: strings.Clone(t.Raw(i))})
+			e := Exception{Code: code, Severity: severity(code), Feed: f.Name, Detail: detail, Source: rowSource(ld.in, t.Source(i), t.Line(i)),
 				City: strings.Clone(t.Cell(i, feed.ColCity)), Outlet: strings.Clone(t.Cell(i, feed.ColOutlet)), Counter: strings.Clone(t.Cell(i, feed.ColCounter))}
 			if tc := f.Col("txn_id"); tc >= 0 {
 				e.TxnID = strings.Clone(t.Cell(i, tc))
@@ -340,7 +363,7 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 		for c := range f.Columns {
 			appendValue(b.Field(c), f.Columns[c].Kind, vals[c])
 		}
-		srcB.Append(ld.in.Name)
+		srcB.Append(t.Source(i))
 		lineB.Append(int64(t.Line(i)))
 		kept++
 	}
@@ -349,11 +372,23 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 	}
 }
 
-// rawLines returns the raw text of the given lines of an input, read again: the loader keeps
+// rowRef names a row of an input as its rejects cite it: the row's source (the input's
+// name, or name[Sheet] for a sheet of a workbook) and line.
+type rowRef struct {
+	source string
+	line   int
+}
+
+// sourceOf is the source column of row r: the input's name, or name[Sheet].
+func sourceOf(rec arrow.RecordBatch, r int) string {
+	return rec.Column(int(rec.NumCols()) - 2).(*array.String).Value(r)
+}
+
+// rawLines returns the raw text of the given rows of an input, read again: the loader keeps
 // no raw text of valid rows (it would keep every input in memory for the few rows that turn
 // out to be duplicates). An input that cannot be read again, or reads differently, gives an
 // error.
-func rawLines(ld *loaded, lines []int) (map[int]string, error) {
+func rawLines(ld *loaded, rows []rowRef) (map[rowRef]string, error) {
 	data, err := readInput(ld.in)
 	if err != nil {
 		return nil, err
@@ -361,7 +396,37 @@ func rawLines(ld *loaded, lines []int) (map[int]string, error) {
 	if sha256.Sum256(data) != ld.digest {
 		return nil, fmt.Errorf("%s changed since it was read", ld.in.Name)
 	}
-	return dialect.RawLines(ld.in.Name, data, ld.in.Format == connectors.XLSX, feed.Get(ld.in.Feed), lines)
+	f := feed.Get(ld.in.Feed)
+	out := make(map[rowRef]string, len(rows))
+	if ld.in.Format == connectors.XLSX {
+		// A workbook's rows are told apart by sheet as well as line.
+		want := make(map[rowRef]bool, len(rows))
+		for _, r := range rows {
+			want[r] = true
+		}
+		t, err := dialect.Read(ld.in.Name, data, true, f)
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i < t.Len(); i++ {
+			if ref := (rowRef{t.Source(i), t.Line(i)}); want[ref] {
+				out[ref] = strings.Clone(t.Raw(i))
+			}
+		}
+		return out, nil
+	}
+	lines := make([]int, len(rows))
+	for i, r := range rows {
+		lines[i] = r.line
+	}
+	raws, err := dialect.RawLines(ld.in.Name, data, false, f, lines)
+	if err != nil {
+		return nil, err
+	}
+	for l, raw := range raws {
+		out[rowRef{ld.in.Name, l}] = raw
+	}
+	return out, nil
 }
 
 func appendValue(b array.Builder, k feed.Kind, v value) {

@@ -385,7 +385,11 @@ func TestCompleteness(t *testing.T) {
 				"2026-11-21,TY,O1,C1,L1,2026-11-21 10:00:00,139,10.00,CASH\n")
 		res := reconcile(t, d, nil)
 		sameStrings(t, "findings", findings(res, "FEED_MISSING", "MALFORMED_ROW"), []string{"FEED_MISSING ERROR  local_payment  "})
-		if len(res.Rejects) != 1 || res.Rejects[0].Line != 2 || !strings.Contains(res.Rejects[0].Reason, "account_id") {
+		// FEEDS.md: without a line holding every required column there is no header, and
+		// every line, the nearest to a header included, is set aside.
+		const reason = "FEED_MISSING: file has no header line naming the columns of local_payment (line 1, the nearest, lacks required column(s) account_id)"
+		if len(res.Rejects) != 2 || res.Rejects[0].Line != 1 || res.Rejects[1].Line != 2 ||
+			res.Rejects[0].Reason != reason || res.Rejects[1].Reason != reason {
 			t.Errorf("rejects = %+v", res.Rejects)
 		}
 		if res.Complete {

@@ -73,12 +73,23 @@ func checkTable(t *testing.T, tab *Table, fd *feed.Feed) {
 	if len(tab.lines) != n || len(tab.raws) != n || len(tab.cells) != n*len(fd.Columns) || tab.ncol != len(fd.Columns) {
 		t.Fatalf("Len %d, %d lines, %d raws, %d cells of %d columns", n, len(tab.lines), len(tab.raws), len(tab.cells), tab.ncol)
 	}
-	prev := tab.HeaderLine
-	for i := range n {
-		if tab.Line(i) <= prev {
-			t.Fatalf("row %d on line %d after line %d", i, tab.Line(i), prev)
+	// Rows come in (part, line) order; data rows after the header of their part.
+	noHeader := tab.HeaderLine == 0 || tab.WrongFeed != ""
+	prevPart, prev := tab.HeaderSheet, tab.HeaderLine
+	if noHeader {
+		prevPart, prev = 0, 0
+	}
+	part := func(i int) int32 {
+		if tab.parts == nil {
+			return 0
 		}
-		prev = tab.Line(i)
+		return tab.part[i]
+	}
+	for i := range n {
+		if p := part(i); p == prevPart && tab.Line(i) <= prev || p < prevPart {
+			t.Fatalf("row %d on line %d of part %d after line %d of part %d", i, tab.Line(i), p, prev, prevPart)
+		}
+		prevPart, prev = part(i), tab.Line(i)
 		if strings.TrimSpace(strings.ReplaceAll(tab.Raw(i), ",", "")) == "" {
 			t.Fatalf("row %d (line %d) is blank: %q", i, tab.Line(i), tab.Raw(i))
 		}
@@ -87,13 +98,32 @@ func checkTable(t *testing.T, tab *Table, fd *feed.Feed) {
 				t.Fatalf("row %d column %d not trimmed: %q", i, c, v)
 			}
 		}
-		if tab.HeaderLine == 0 && slices.ContainsFunc(tab.cells, func(s string) bool { return s != "" }) {
+		if noHeader && slices.ContainsFunc(tab.cells, func(s string) bool { return s != "" }) {
 			t.Fatal("cells without a header")
 		}
 	}
+	if noHeader && (tab.Footer != nil || len(tab.Repeated) > 0) {
+		t.Fatalf("no header, but footer %v, repeated %v", tab.Footer, tab.Repeated)
+	}
+	if tab.WrongFeed != "" && (tab.HeaderLine == 0 || len(tab.Missing) > 0) {
+		t.Fatalf("wrong feed %s: header line %d, missing %v", tab.WrongFeed, tab.HeaderLine, tab.Missing)
+	}
+	onRow := func(p int32, line int) bool {
+		for i := range n {
+			if part(i) == p && tab.Line(i) == line {
+				return true
+			}
+		}
+		return false
+	}
 	if ft := tab.Footer; ft != nil {
-		if tab.HeaderLine == 0 || ft.Line <= tab.HeaderLine || slices.Contains(tab.lines, ft.Line) {
-			t.Fatalf("footer on line %d, header %d, rows on %v", ft.Line, tab.HeaderLine, tab.lines)
+		if ft.Part == tab.HeaderSheet && ft.Line <= tab.HeaderLine || ft.Part < tab.HeaderSheet || onRow(ft.Part, ft.Line) {
+			t.Fatalf("footer on line %d of part %d, header %d of part %d, rows on %v", ft.Line, ft.Part, tab.HeaderLine, tab.HeaderSheet, tab.lines)
+		}
+	}
+	for _, a := range tab.Repeated {
+		if a.Part == tab.HeaderSheet && a.Line <= tab.HeaderLine || onRow(a.Part, a.Line) || strings.TrimSpace(strings.ReplaceAll(a.Raw, ",", "")) == "" {
+			t.Fatalf("repeated %+v: header line %d, rows on %v", a, tab.HeaderLine, tab.lines)
 		}
 	}
 	for _, m := range tab.Missing {

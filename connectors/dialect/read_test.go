@@ -26,31 +26,44 @@ type row struct {
 type result struct {
 	Header  int
 	Missing []string
+	Near    int    // the line Missing is about, when there is no header
+	Wrong   string // Table.WrongFeed
 	Footer  *Footer
 	Rows    []row
+	// Sources is each row's Table.Source, only when the input has several parts.
+	Sources []string
+	// Repeated is each repeated header or title as "source:line raw".
+	Repeated []string
 }
 
 func dump(t *Table) result {
-	r := result{Header: t.HeaderLine, Missing: t.Missing, Footer: t.Footer}
+	r := result{Header: t.HeaderLine, Missing: t.Missing, Near: t.Near, Wrong: t.WrongFeed, Footer: t.Footer}
 	for i := 0; i < t.Len(); i++ {
 		cells := make([]string, t.ncol)
 		for c := range cells {
 			cells[c] = t.Cell(i, c)
 		}
 		r.Rows = append(r.Rows, row{t.Line(i), strings.Join(cells, "|"), t.Raw(i)})
+		if t.parts != nil {
+			r.Sources = append(r.Sources, t.Source(i))
+		}
+	}
+	for _, a := range t.Repeated {
+		r.Repeated = append(r.Repeated, fmt.Sprintf("%s:%d %s", t.PartSource(a.Part), a.Line, a.Raw))
 	}
 	return r
 }
 
 func (r result) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "header %d missing %q\n", r.Header, r.Missing)
+	fmt.Fprintf(&b, "header %d missing %q near %d wrong %q\n", r.Header, r.Missing, r.Near, r.Wrong)
 	if r.Footer != nil {
 		fmt.Fprintf(&b, "footer %+v\n", *r.Footer)
 	}
 	for _, x := range r.Rows {
 		fmt.Fprintf(&b, "%d %q raw %q\n", x.Line, x.Cells, x.Raw)
 	}
+	fmt.Fprintf(&b, "sources %q\nrepeated %q\n", r.Sources, r.Repeated)
 	return b.String()
 }
 
@@ -79,10 +92,11 @@ func gbk(t testing.TB, s string) []byte {
 func TestReadCSV(t *testing.T) {
 	allRequired := []string{"biz_date", "city", "outlet_id", "counter_id", "txn_id", "txn_time", "msisdn", "account_id", "amount", "pay_method"}
 	tests := []struct {
-		name string
-		feed feed.ID
-		in   string
-		want result
+		name  string
+		feed  feed.ID
+		order bool // feed is Order (0), not the default local_payment
+		in    string
+		want  result
 	}{{
 		name: "canonical",
 		in:   lpHeader + "\n" + lpRow("T1", "1200.00") + "\n" + lpRow("T2", "35.50") + "\n",
@@ -120,9 +134,12 @@ func TestReadCSV(t *testing.T) {
 		in:   "金额,支付方式,地市\n" + lpHeader + "\n" + lpRow("T1", "1.00") + "\n",
 		want: result{Header: 2, Rows: []row{{3, lpCells("T1", "1.00"), lpRow("T1", "1.00")}}},
 	}, {
-		name: "a title line with an unknown cell is not the header",
-		in:   "备注," + lpHeader + "\n" + lpHeader + "\n" + lpRow("T1", "1.00") + "\n",
-		want: result{Header: 2, Rows: []row{{3, lpCells("T1", "1.00"), lpRow("T1", "1.00")}}},
+		// FEEDS.md (2026-12): an unknown cell is an extra column; the next line repeats the
+		// header (without the extra cell) and is set aside.
+		name: "an unknown cell in the header is an extra column",
+		in:   "备注," + lpHeader + "\n" + lpHeader + "\n" + "x," + lpRow("T1", "1.00") + "\n",
+		want: result{Header: 1, Rows: []row{{3, lpCells("T1", "1.00"), "x," + lpRow("T1", "1.00")}},
+			Repeated: []string{"x.csv:2 " + lpHeader}},
 	}, {
 		name: "columns in another order, mixed languages, other feeds' columns, a repeated column",
 		in: "pay_method,金额,service_code,biz_date,地市,outlet_id,工号,txn_id,amount,txn_time,msisdn,account_id\n" +
@@ -135,9 +152,11 @@ func TestReadCSV(t *testing.T) {
 		in: "biz_date,city,outlet_id,counter_id,txn_id,txn_time,amount,pay_method\n" +
 			"2026-11-19,TY\n" +
 			"2026-11-19,TY,O,C,T1,x,1.00,CASH,extra,,\n",
-		want: result{Header: 1, Missing: []string{"msisdn", "account_id"}, Rows: []row{
-			{2, "2026-11-19|TY||||||||", "2026-11-19,TY"},
-			{3, "2026-11-19|TY|O|C|T1|x|||1.00|CASH", "2026-11-19,TY,O,C,T1,x,1.00,CASH,extra,,"},
+		// No line holds every required column: no header, every line set aside.
+		want: result{Missing: []string{"msisdn", "account_id"}, Near: 1, Rows: []row{
+			{1, "|||||||||", "biz_date,city,outlet_id,counter_id,txn_id,txn_time,amount,pay_method"},
+			{2, "|||||||||", "2026-11-19,TY"},
+			{3, "|||||||||", "2026-11-19,TY,O,C,T1,x,1.00,CASH,extra,,"},
 		}},
 	}, {
 		name: "quoted commas, line ends and escaped quotes keep physical line numbers",
@@ -207,9 +226,12 @@ func TestReadCSV(t *testing.T) {
 		name: "a header with 2,000 trailing empty cells, a footer and no amount column",
 		in: strings.Replace(lpHeader, ",amount", "", 1) + strings.Repeat(",", 2000) + "\n" +
 			lpRow("T1", "x") + "\n合计,1,,,,,,,1.00\n",
-		want: result{Header: 1, Missing: []string{"amount"},
-			Footer: &Footer{Line: 3, Count: "1", Raw: "合计,1,,,,,,,1.00"},
-			Rows:   []row{{2, "2026-11-19|TY|TY0009|TY0009-01|T1|2026-11-19 09:00:00|139|A1||x", lpRow("T1", "x")}}},
+		// FEEDS.md: the header holds every required column; a line without amount is none,
+		// so every line is set aside; Missing says what the nearest line lacked.
+		want: result{Missing: []string{"amount"}, Near: 1, Rows: []row{
+			{1, "|||||||||", strings.Replace(lpHeader, ",amount", "", 1) + strings.Repeat(",", 2000)},
+			{2, "|||||||||", lpRow("T1", "x")},
+			{3, "|||||||||", "合计,1,,,,,,,1.00"}}},
 	}, {
 		name: "a line wider than the header limit is not the header",
 		in:   lpHeader + strings.Repeat(",amount", 1100) + "\n" + lpRow("T1", "1.00") + "\n",
@@ -240,15 +262,72 @@ func TestReadCSV(t *testing.T) {
 		in:   "账务日期,地市,营业厅编码,工号,流水号,受理时间,原流水号,原账务日期,原业务类型,冲退类型,金额,支付方式\n",
 		want: result{Header: 1},
 	}, {
-		name: "a header of another feed's columns maps what it can",
+		// local_payment has columns deposit lacks: its report under deposit's name.
+		name: "a deposit input holding local_payment's header is local_payment's report",
 		feed: feed.Deposit,
-		in:   lpHeader + "\n" + lpRow("T1", "1.00") + "\n",
-		want: result{Header: 1, Rows: []row{{2, "2026-11-19|TY|TY0009|TY0009-01|CASH|1.00|", lpRow("T1", "1.00")}}},
+		in:   "title\n" + lpHeader + "\n" + lpRow("T1", "1.00") + "\n",
+		want: result{Header: 2, Wrong: "local_payment", Rows: []row{
+			{1, "||||||", "title"}, {2, "||||||", lpHeader}, {3, "||||||", lpRow("T1", "1.00")}}},
+	}, {
+		name: "a deposit input holding order's header is order's report",
+		feed: feed.Deposit,
+		in:   "biz_date,city,outlet_id,counter_id,txn_id,txn_time,order_id,msisdn,service_code,amount,pay_method\n",
+		want: result{Header: 1, Wrong: "order", Rows: []row{
+			{1, "||||||", "biz_date,city,outlet_id,counter_id,txn_id,txn_time,order_id,msisdn,service_code,amount,pay_method"}}},
+	}, {
+		// The header holds every column of deposit, slip_no included, and deposit has a
+		// column order lacks (slip_no): by FEEDS.md's rule it is deposit's report.
+		name:  "an order input whose header also holds deposit's slip_no is deposit's report",
+		order: true,
+		in:    "biz_date,city,outlet_id,counter_id,txn_id,txn_time,order_id,msisdn,service_code,amount,pay_method,slip_no\n",
+		want: result{Header: 1, Wrong: "deposit", Rows: []row{
+			{1, "||||||||||", "biz_date,city,outlet_id,counter_id,txn_id,txn_time,order_id,msisdn,service_code,amount,pay_method,slip_no"}}},
+	}, {
+		// Deposit's required columns are in every revenue feed's header; without slip_no
+		// the header does not hold all of deposit's columns: an order report.
+		name:  "an order input holding deposit's required columns is fine",
+		order: true,
+		in:    "biz_date,city,outlet_id,counter_id,txn_id,txn_time,order_id,msisdn,service_code,amount,pay_method\n",
+		want:  result{Header: 1},
+	}, {
+		name: "a deposit input with slip_no and an unknown column",
+		feed: feed.Deposit,
+		in:   "biz_date,备注,city,outlet_id,counter_id,pay_method,amount,slip_no\n2026-11-19,note,TY,TY0009,TY0009-01,CASH,1.00,S1\n",
+		want: result{Header: 1, Rows: []row{{2, "2026-11-19|TY|TY0009|TY0009-01|CASH|1.00|S1", "2026-11-19,note,TY,TY0009,TY0009-01,CASH,1.00,S1"}}},
+	}, {
+		name: "extra columns, known and unknown, in the header are ignored; columns in any order",
+		in: "amount,extra,pay_method,biz_date,city,outlet_id,counter_id,txn_id,txn_time,msisdn,account_id,order_id\n" +
+			"1.00,x,CASH,2026-11-19,TY,TY0009,TY0009-01,T1,2026-11-19 09:00:00,139,A1,O1\n",
+		want: result{Header: 1, Rows: []row{{2, "2026-11-19|TY|TY0009|TY0009-01|T1|2026-11-19 09:00:00|139|A1|1.00|CASH",
+			"1.00,x,CASH,2026-11-19,TY,TY0009,TY0009-01,T1,2026-11-19 09:00:00,139,A1,O1"}}},
+	}, {
+		name: "a header and a title repeated at page breaks are set aside, not counted by the footer",
+		in: "太原分公司 本地缴费日报 2026-11-19,,\n" + lpHeaderZh + "\n" + lpRow("T1", "1.00") + "\n" +
+			"太原分公司 本地缴费日报 2026-11-19\n" + lpHeaderZh + "\n" + lpRow("T2", "2.00") + "\n" +
+			lpHeader + "\n" + // the English names: still the header
+			"账务日期,地市,营业厅编码,工号,流水号,受理时间,手机号码,账户编码,支付方式,金额\n" + // another order
+			"太原分公司 本地缴费日报 第2页\n" + // not a title seen above: a data row
+			"合计,3,,,,,,,3.00\n",
+		want: result{Header: 2,
+			Footer: &Footer{Line: 10, Count: "3", Amount: "3.00", Raw: "合计,3,,,,,,,3.00"},
+			Rows: []row{
+				{3, "2026-11-19|TY|TY0009|TY0009-01|T1|2026-11-19 09:00:00|139|A1|1.00|CASH", lpRow("T1", "1.00")},
+				{6, "2026-11-19|TY|TY0009|TY0009-01|T2|2026-11-19 09:00:00|139|A1|2.00|CASH", lpRow("T2", "2.00")},
+				{9, "太原分公司 本地缴费日报 第2页|||||||||", "太原分公司 本地缴费日报 第2页"}},
+			Repeated: []string{
+				"x.csv:4 太原分公司 本地缴费日报 2026-11-19",
+				"x.csv:5 " + lpHeaderZh,
+				"x.csv:7 " + lpHeader,
+				"x.csv:8 账务日期,地市,营业厅编码,工号,流水号,受理时间,手机号码,账户编码,支付方式,金额"}},
+	}, {
+		name: "a line naming some columns after the header is data",
+		in:   lpHeader + "\n" + "biz_date,city,outlet_id,counter_id\n",
+		want: result{Header: 1, Rows: []row{{2, "biz_date|city|outlet_id|counter_id||||||", "biz_date,city,outlet_id,counter_id"}}},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := feed.Get(tt.feed)
-			if tt.feed == 0 {
+			if tt.feed == 0 && !tt.order {
 				f = feed.Get(feed.LocalPayment)
 			}
 			tab, err := Read("x.csv", []byte(tt.in), false, f)

@@ -12,21 +12,61 @@ import (
 // Cell(i, c) is the text under the header that maps to column c, trimmed of surrounding
 // white space, "" when that column is absent or the row is short.
 type Table struct {
-	Name       string   // the input's name (as given to Read)
-	HeaderLine int      // 1-based line of the header
-	Missing    []string // required columns (canonical names) absent from the header
-	Footer     *Footer  // nil when the input has no 合计/TOTAL line
+	Name        string // the input's name (as given to Read)
+	HeaderLine  int    // 1-based line of the (first) header; 0 when there is none
+	HeaderSheet int32  // the part (XLSX sheet) of HeaderLine, for Source
+	// Missing, when the input has no header, lists the required columns (canonical names)
+	// absent from Near, the line that held the most of the feed's columns (at least four),
+	// or every required column when no line came near. Empty when the header was found.
+	Missing []string
+	Near    int
+	// WrongFeed names the feed whose report the input is when its header also holds every
+	// column of another feed that has columns this feed lacks (FEEDS.md): the header is at
+	// HeaderLine and every non-blank line is a data row whose cells are all "".
+	WrongFeed string
+	Footer    *Footer // nil when the input has no 合计/TOTAL line
+	// Repeated lists the lines after the header that are the header or a title line again
+	// (BOSS repeats them at page breaks): not data, not counted by the footer.
+	Repeated []Aside
 
 	ncol  int      // number of feed columns
 	lines []int    // line of each data row
 	cells []string // len(lines)*ncol cells, row-major
 	raws  []string // raw text of each data row, decoded to UTF-8, without its line end
+	parts []string // names of the input's parts (XLSX sheets) when it has several, else nil
+	part  []int32  // part of each data row when parts is set
+}
+
+// Aside is a line that is not data (a repeated header or title).
+type Aside struct {
+	Line int
+	Part int32
+	Raw  string
+}
+
+// Source names the input a row comes from as its citations give it: the input's name,
+// or name[Sheet] for a workbook of several sheets (FEEDS.md: name.xlsx[Sheet]:row).
+func (t *Table) Source(i int) string {
+	if t.parts == nil {
+		return t.Name
+	}
+	return t.PartSource(t.part[i])
+}
+
+// PartSource is Source for a line of the given part (Footer.Part, Aside.Part,
+// HeaderSheet).
+func (t *Table) PartSource(part int32) string {
+	if t.parts == nil || int(part) >= len(t.parts) {
+		return t.Name
+	}
+	return t.Name + "[" + t.parts[part] + "]"
 }
 
 // Footer is the 合计/TOTAL line: the row count in its second cell and the sum of amounts
 // under the amount header.
 type Footer struct {
 	Line   int
+	Part   int32  // the part (XLSX sheet) of Line: Table.PartSource
 	Count  string // second cell, trimmed
 	Amount string // cell under the amount column, trimmed ("" when absent)
 	Raw    string

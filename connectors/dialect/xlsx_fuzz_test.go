@@ -1,6 +1,8 @@
 package dialect
 
 import (
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -29,16 +31,36 @@ func FuzzReadXLSX(f *testing.F) {
 			return
 		}
 		fd := feed.Get(feed.ID(id % uint8(feed.Count)))
-		var rows [][]string
+		// A line "#sheet NAME" starts a new sheet; a cell "#n<number>" is a number cell
+		// with one of the display formats BOSS uses. The CSV the sheet is compared with
+		// holds the number as its canonical text.
+		sheets := []fuzzSheet{{name: "Sheet1"}}
+		var csvLines []string
+		nrows := 0
 		for _, line := range strings.Split(text, "\n") {
-			rows = append(rows, strings.Split(line, "\t"))
+			if name, ok := strings.CutPrefix(line, "#sheet "); ok {
+				sheets = append(sheets, fuzzSheet{name: name})
+				continue
+			}
+			cells := strings.Split(line, "\t")
+			csvCells := make([]string, len(cells))
+			for i, c := range cells {
+				csvCells[i] = c
+				if v, ok := fuzzNumber(c); ok {
+					csvCells[i] = decimalText(strconv.FormatFloat(v, 'g', -1, 64))
+				}
+			}
+			s := &sheets[len(sheets)-1]
+			s.rows = append(s.rows, cells)
+			csvLines = append(csvLines, strings.Join(csvCells, ","))
+			nrows++
 		}
-		if len(rows) > 1000 {
+		if nrows > 1000 || len(sheets) > 8 {
 			return
 		}
-		data, ok := workbook(t, rows)
+		data, ok := workbook(t, sheets)
 		if !ok {
-			return // excelize refused the cells (too long, too many)
+			return // excelize refused the cells (too long, too many) or a sheet name
 		}
 		tab, err := Read("fuzz.xlsx", data, true, fd)
 		if err != nil {
@@ -48,10 +70,10 @@ func FuzzReadXLSX(f *testing.F) {
 			return
 		}
 		checkTable(t, tab, fd)
-		if !csvSafe(text) {
+		if !csvSafe(text) || len(sheets) > 1 {
 			return
 		}
-		csvTab, err := Read("fuzz.csv", []byte(strings.ReplaceAll(text, "\t", ",")), false, fd)
+		csvTab, err := Read("fuzz.csv", []byte(strings.Join(csvLines, "\n")), false, fd)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,19 +81,83 @@ func FuzzReadXLSX(f *testing.F) {
 	})
 }
 
-// workbook writes rows of text cells into the first sheet of a new workbook; ok is false
-// when excelize refuses them.
-func workbook(t *testing.T, rows [][]string) (data []byte, ok bool) {
+type fuzzSheet struct {
+	name string
+	rows [][]string
+}
+
+// fuzzNumber reads a "#n<number>" cell.
+func fuzzNumber(c string) (float64, bool) {
+	s, ok := strings.CutPrefix(c, "#n")
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, false
+	}
+	// excelize stores a float by 15 significant digits, truncated (28.929999999999996 as
+	// 28.9299999999999): only numbers whose shortest text fits are compared with a CSV.
+	mant, _, _ := strings.Cut(strconv.FormatFloat(math.Abs(v), 'e', -1, 64), "e")
+	if len(strings.Replace(mant, ".", "", 1)) > 15 {
+		return 0, false
+	}
+	return v, true
+}
+
+// fuzzFormats are the number formats a "#n" cell gets, by its length.
+var fuzzFormats = []string{"", "#,##0", "0.00", "0.0", "#,##0.00", "0", "@"}
+
+// workbook writes sheets of text cells ("#n" cells as numbers) into a new workbook; ok is
+// false when excelize refuses them.
+func workbook(t *testing.T, sheets []fuzzSheet) (data []byte, ok bool) {
 	x := excelize.NewFile()
 	defer x.Close()
-	for r, cells := range rows {
-		vals := make([]any, len(cells))
-		for i, c := range cells {
-			vals[i] = c
-		}
-		ref, _ := excelize.CoordinatesToCellName(1, r+1)
-		if err := x.SetSheetRow("Sheet1", ref, &vals); err != nil {
+	styles := map[string]int{}
+	for i, sh := range sheets {
+		if i == 0 {
+			if err := x.SetSheetName("Sheet1", sh.name); err != nil {
+				return nil, false
+			}
+		} else if _, err := x.NewSheet(sh.name); err != nil {
 			return nil, false
+		}
+		if idx, err := x.GetSheetIndex(sh.name); err != nil || idx < 0 || len(x.GetSheetList()) != i+1 {
+			return nil, false // a name excelize changed or took twice
+		}
+		for r, cells := range sh.rows {
+			vals := make([]any, len(cells))
+			for i, c := range cells {
+				vals[i] = c
+				if v, ok := fuzzNumber(c); ok {
+					vals[i] = v
+				}
+			}
+			ref, _ := excelize.CoordinatesToCellName(1, r+1)
+			if err := x.SetSheetRow(sh.name, ref, &vals); err != nil {
+				return nil, false
+			}
+			for i, c := range cells {
+				if _, ok := fuzzNumber(c); !ok {
+					continue
+				}
+				format := fuzzFormats[len(c)%len(fuzzFormats)]
+				if format == "" {
+					continue
+				}
+				st, ok := styles[format]
+				if !ok {
+					var err error
+					if st, err = x.NewStyle(&excelize.Style{CustomNumFmt: &format}); err != nil {
+						return nil, false
+					}
+					styles[format] = st
+				}
+				cell, _ := excelize.CoordinatesToCellName(i+1, r+1)
+				if err := x.SetCellStyle(sh.name, cell, cell, st); err != nil {
+					return nil, false
+				}
+			}
 		}
 	}
 	buf, err := x.WriteToBuffer()

@@ -74,25 +74,28 @@ func TestReadXLSX(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := result{Header: 3,
-		Footer: &Footer{Line: 7, Count: "2", Amount: "1,235.50", Raw: `合计,2,,,,,,,"1,235.50"`},
+		// Numbers as stored, not as "#,##0.00" shows them (FEEDS.md).
+		Footer: &Footer{Line: 7, Count: "2", Amount: "1235.5", Raw: `合计,2,,,,,,,1235.5`},
 		Rows: []row{
-			{4, "2026/11/19|TY|TY0009|TY0009-01|T9001|2026/11/19 09:00:00|13900009001|A990009001|1,200.00|现金",
-				`2026/11/19,TY,TY0009,TY0009-01,T9001,2026/11/19 09:00:00,13900009001,A990009001,"1,200.00",现金`},
-			{5, `2026/11/19|TY|TY0009|TY0009-01|T"2|2026/11/19 09:30:00|a,b|A990009002|35.50|微信`,
-				`2026/11/19, TY ,TY0009,TY0009-01,"T""2",2026/11/19 09:30:00,"a,b",A990009002,35.50,微信`},
-		}}
+			{4, "2026/11/19|TY|TY0009|TY0009-01|T9001|2026/11/19 09:00:00|13900009001|A990009001|1200|现金",
+				`2026/11/19,TY,TY0009,TY0009-01,T9001,2026/11/19 09:00:00,13900009001,A990009001,1200,现金`},
+			{5, `2026/11/19|TY|TY0009|TY0009-01|T"2|2026/11/19 09:30:00|a,b|A990009002|35.5|微信`,
+				`2026/11/19, TY ,TY0009,TY0009-01,"T""2",2026/11/19 09:30:00,"a,b",A990009002,35.5,微信`},
+		},
+		Sources: []string{"x.xlsx[本地缴费日报]", "x.xlsx[本地缴费日报]"}}
 	if got := dump(tab); !reflect.DeepEqual(got, want) {
 		t.Errorf("got\n%v\nwant\n%v", got, want)
 	}
 
-	// Without a header every non-blank sheet row is a data row.
+	// Without a header every non-blank row of every sheet is a data row.
 	data = xlsxBook(t, [][]any{{"title"}, nil, {"a", "b"}})
 	tab, err = Read("x.xlsx", data, true, feed.Get(feed.Deposit))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want = result{Missing: []string{"biz_date", "city", "outlet_id", "counter_id", "pay_method", "amount"},
-		Rows: []row{{1, "||||||", "title"}, {3, "||||||", "a,b"}}}
+		Rows:    []row{{1, "||||||", "title"}, {3, "||||||", "a,b"}, {1, "||||||", "not this sheet"}},
+		Sources: []string{"x.xlsx[本地缴费日报]", "x.xlsx[本地缴费日报]", "x.xlsx[other]"}}
 	if got := dump(tab); !reflect.DeepEqual(got, want) {
 		t.Errorf("got\n%v\nwant\n%v", got, want)
 	}
@@ -150,10 +153,18 @@ func TestReadXLSXUnreadable(t *testing.T) {
 			zipEntry{name: "b", content: []byte("b"), declared: 300 << 20}),
 			"x.xlsx: xlsx refused: it unpacks to more than 512 MiB (zip bomb?)"},
 		{"inflates beyond what it declares", zipOf(t,
-			zipEntry{name: "[Content_Types].xml", content: make([]byte, 64<<20), declared: 100}),
-			"x.xlsx: open xlsx: missing or damaged workbook part: EOF"},
+			zipEntry{name: "xl/workbook.xml", content: []byte("<workbook/>")},
+			zipEntry{name: "xl/_rels/workbook.xml.rels", content: bytes.Repeat([]byte(" "), 64<<20), declared: 100}),
+			`x.xlsx: read "xl/_rels/workbook.xml.rels": zip: not a valid zip file`},
+		{"a part inflating more than 100 times", zipOf(t,
+			zipEntry{name: "xl/sharedStrings.xml", content: bytes.Repeat([]byte("<si/>"), 8<<20)}),
+			`x.xlsx: xlsx refused: part "xl/sharedStrings.xml" inflates 40 MiB from 211 KiB, more than 100 times (zip bomb?)`},
+		{"a huge text without markup", zipOf(t,
+			zipEntry{name: "xl/workbook.xml", content: []byte("<workbook/>")},
+			zipEntry{name: "xl/_rels/workbook.xml.rels", content: append([]byte(`<Relationships a="`), bytes.Repeat([]byte("ab"), 3<<20)...)}),
+			`x.xlsx: read "xl/_rels/workbook.xml.rels": xlsx refused: more than 4 MiB of text without markup`},
 		{"a zip without a workbook", zipOf(t, zipEntry{name: "hello.txt", content: []byte("hello")}),
-			"x.xlsx: open xlsx: missing or damaged workbook part: EOF"},
+			`x.xlsx: missing workbook part "xl/workbook.xml"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
