@@ -205,6 +205,7 @@ var messages = map[string][2]string{
 	"act_approve":     {"复核通过", "approved"},
 	"act_return":      {"退回", "sent back"},
 	"act_reopen":      {"重新打开", "reopened"},
+	"act_repair":      {"日志修复（截去残行）", "log repaired (torn line cut off)"},
 	"who":             {"人员", "Who"},
 	"when":            {"时间", "When"},
 	"action":          {"操作", "Action"},

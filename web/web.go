@@ -169,7 +169,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	sl, err := signoff.Open(filepath.Join(cfg.Store.Dir(), signoff.FileName), logKey)
+	sl, err := signoff.Open(filepath.Join(cfg.Store.Dir(), signoff.FileName), logKey, signoff.Options{Log: cfg.Log, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
