@@ -206,7 +206,7 @@ var writeLine = func(f *os.File, line []byte) (int, error) { return f.Write(line
 
 // Options of Open.
 type Options struct {
-	Log *slog.Logger      // receives a record of each repair; nil: none
+	Log *slog.Logger     // receives a record of each repair; nil: none
 	Now func() time.Time // the time of a Repair event; nil: time.Now
 }
 
