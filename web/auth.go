@@ -372,9 +372,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// logout ends the session: its nonce is refused until it would have expired anyway.
+// logout ends the session: its nonce is refused until it would have expired anyway, by
+// every server over the store and after a restart (RevokedName).
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess *session) {
-	s.revoked.add(sess.nonce, sess.exp)
+	if err := s.revoked.add(sess.nonce, sess.exp); err != nil {
+		// Refused here all the same; another server, or this one restarted, would take it.
+		s.log.Error("logout not recorded in the store", "user", sess.user.Name, "err", err)
+	}
 	http.SetCookie(w, s.cookie(sessionCookie, "", -1))
 	s.log.Info("logout", "user", sess.user.Name)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -452,29 +456,4 @@ func (l *limiter) reset(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.fails, key)
-}
-
-// revocations are the sessions logged out before they expired.
-type revocations struct {
-	mu sync.Mutex
-	m  map[string]time.Time
-}
-
-func (v *revocations) add(nonce string, exp time.Time) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	now := time.Now()
-	for n, e := range v.m {
-		if now.After(e) {
-			delete(v.m, n)
-		}
-	}
-	v.m[nonce] = exp
-}
-
-func (v *revocations) has(nonce string) bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	_, ok := v.m[nonce]
-	return ok
 }

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,5 +65,65 @@ func TestTornSignoffLog(t *testing.T) {
 	evs, err := ts.signoff.Events("")
 	if err != nil || len(evs) != 3 || evs[1].Action != signoff.Repair || evs[2].Action != signoff.Approve || evs[2].Seq != 3 {
 		t.Errorf("events: %+v, %v", evs, err)
+	}
+}
+
+// sessionOf returns the client's session cookie.
+func sessionOf(t *testing.T, c *client) *http.Cookie {
+	t.Helper()
+	u, _ := url.Parse(c.base)
+	for _, ck := range c.hc.Jar.Cookies(u) {
+		if ck.Name == sessionCookie {
+			return ck
+		}
+	}
+	t.Fatal("no session cookie")
+	return nil
+}
+
+// TestLogoutSurvivesRestart: a session logged out stays ended after the server restarts,
+// and for a second server over the same store; a session not logged out goes on.
+func TestLogoutSurvivesRestart(t *testing.T) {
+	ts := newTestServer(t, demoSource(0.5))
+	out, stays := ts.client(t), ts.client(t)
+	out.login("zhang")
+	stays.login("zhang")
+	old := sessionOf(t, out)
+	// A second server over the store, started before the logout, sees it too.
+	second, err := New(ts.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	tok := out.csrf("/day/" + testDate)
+	if r := out.post("/logout", url.Values{"csrf": {tok}}); r.status != http.StatusSeeOther {
+		t.Fatalf("logout: %d", r.status)
+	}
+	copyJar := ts.client(t)
+	ts.restart(t, copyJar, stays)
+	u, _ := url.Parse(copyJar.base)
+	copyJar.hc.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: old.Value}})
+	if r := copyJar.get("/day/" + testDate); r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/login") {
+		t.Errorf("the logged-out cookie after a restart: %d %q, want a redirect to the login", r.status, r.header.Get("Location"))
+	}
+	if r := stays.get("/day/" + testDate); r.status != http.StatusOK {
+		t.Errorf("a session not logged out, after the restart: %d, want 200", r.status)
+	}
+	req := httptest.NewRequest("GET", "/day/"+testDate, nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: old.Value})
+	if sess := second.session(req); sess != nil {
+		t.Errorf("a second server over the store accepts the logged-out cookie")
+	}
+	// The record holds no cookie: only a digest of the session's nonce.
+	b, err := os.ReadFile(filepath.Join(ts.cfg.Store.Dir(), RevokedName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n"); len(lines) != 1 || strings.Contains(string(b), old.Value) {
+		t.Errorf("%s:\n%s", RevokedName, b)
+	}
+	fi, _ := os.Stat(filepath.Join(ts.cfg.Store.Dir(), RevokedName))
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %04o, want 0600", RevokedName, fi.Mode().Perm())
 	}
 }

@@ -9,7 +9,8 @@
 // Security, in one place:
 //   - sessions are HMAC-signed, HttpOnly, SameSite=Strict cookies keyed by a secret kept in
 //     the store (web.secret, mode 0600, made on first start); they end after SessionTTL, on
-//     logout, and when the user's password changes or the user is removed;
+//     logout (kept in the store, web.revoked: a restart does not bring a session back), and
+//     when the user's password changes or the user is removed;
 //   - every form carries a CSRF token bound to the session (the login form one bound to a
 //     cookie); a POST without it is refused with 403;
 //   - every handler checks the role and the counter/outlet scope on the server, before it
@@ -173,11 +174,16 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	revoked, err := openRevocations(filepath.Join(cfg.Store.Dir(), RevokedName), cfg.Now, cfg.Log)
+	if err != nil {
+		sl.Close()
+		return nil, err
+	}
 	s := &Server{
 		cfg: cfg, log: cfg.Log, now: cfg.Now, secret: secret, users: us, signoff: sl,
 		cache: newRunCache(8), pages: pages,
 		limiter: newLimiter(cfg.LoginFailures, cfg.LoginWindow),
-		revoked: &revocations{m: map[string]time.Time{}},
+		revoked: revoked,
 	}
 	s.runs = newRunner(s)
 	s.handler = s.routes()
