@@ -278,6 +278,8 @@ var messages = map[string][2]string{
 	"sep_colon":            {"：", ": "},
 	"sep_comma":            {"，", ", "},
 	"err_future":           {"不能结算未来的日期。", "A future date cannot be settled."},
+	"err_too_old_clerk":    {"营业员只能结算最近 %d 天的日期（%s 至 %s）。更早的日期请联系复核人。", "Clerks can settle only the last %d days (%s to %s). For an earlier date, ask your reviewer."},
+	"err_too_old_reviewer": {"复核人只能结算最近 %d 天的日期（%s 至 %s）。", "Reviewers can settle only the last %d days (%s to %s)."},
 	"diff_by_counter":      {"按柜台", "By counter"},
 	"diff_rows":            {"明细（每个变化的数字或字段一行）", "Detail (one row per figure or field that changed)"},
 	"lines_changed":        {"营收行", "Revenue lines"},

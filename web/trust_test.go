@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"settle/web/signoff"
 )
@@ -125,5 +127,63 @@ func TestLogoutSurvivesRestart(t *testing.T) {
 	fi, _ := os.Stat(filepath.Join(ts.cfg.Store.Dir(), RevokedName))
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("%s has mode %04o, want 0600", RevokedName, fi.Mode().Perm())
+	}
+}
+
+// TestRunWindow: a clerk starts runs of the last 31 days (today, 2026-11-22, included), a
+// reviewer of the last 366; older dates are refused with 403 and a message naming the window,
+// future dates with 422, and nothing is queued for them.
+func TestRunWindow(t *testing.T) {
+	ts := newTestServer(t, demoSource(0))
+	clerk, clerkEN, reviewer := ts.client(t), ts.client(t), ts.client(t)
+	clerk.login("zhang")
+	clerkEN.login("li")
+	clerkEN.get("/lang/en?next=/")
+	reviewer.login("wang")
+	run := func(c *client, date string) response {
+		t.Helper()
+		return c.post("/day/"+date+"/run", url.Values{"csrf": {c.csrf("/day/" + testDate)}})
+	}
+	tests := []struct {
+		name   string
+		c      *client
+		date   string
+		status int
+		text   string
+	}{
+		{"clerk, a day before the window", clerk, "2026-10-21", 403, "营业员只能结算最近 31 天的日期（2026-10-22 至 2026-11-22）。更早的日期请联系复核人。"},
+		{"clerk, twenty years ago", clerk, "2006-11-22", 403, "营业员只能结算最近 31 天的日期（2026-10-22 至 2026-11-22）。"},
+		{"clerk, in English", clerkEN, "2026-10-01", 403, "Clerks can settle only the last 31 days (2026-10-22 to 2026-11-22). For an earlier date, ask your reviewer."},
+		{"clerk, tomorrow", clerk, "2026-11-23", 422, "不能结算未来的日期。"},
+		{"reviewer, a day before the window", reviewer, "2025-11-20", 403, "复核人只能结算最近 366 天的日期（2025-11-21 至 2026-11-22）。"},
+		{"reviewer, tomorrow", reviewer, "2026-11-23", 422, "不能结算未来的日期。"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(tt.c, tt.date)
+			if r.status != tt.status || !strings.Contains(r.body, tt.text) {
+				t.Errorf("POST run %s: %d, want %d with %q\n%s", tt.date, r.status, tt.status, tt.text, r.body)
+			}
+			if st := ts.runs.state(tt.date); st != nil {
+				t.Errorf("a run of %s was queued", tt.date)
+			}
+		})
+	}
+	// The day page of a date before the window says so and offers no run.
+	page := clerk.get("/day/2026-10-21")
+	if page.status != 200 || !strings.Contains(page.body, "营业员只能结算最近 31 天的日期") || strings.Contains(page.body, `action="/day/2026-10-21/run"`) {
+		t.Errorf("day page before the window: %d\n%s", page.status, page.body)
+	}
+	// The first day of the window is run.
+	if r := run(clerk, "2026-10-22"); r.status != http.StatusSeeOther || r.header.Get("Location") != "/day/2026-10-22" {
+		t.Errorf("clerk, first day of the window: %d %q", r.status, r.header.Get("Location"))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := ts.WaitRuns(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := ts.cfg.Store.Current("2026-10-22"); !ok || err != nil {
+		t.Errorf("no run of 2026-10-22 published: %v", err)
 	}
 }

@@ -49,6 +49,7 @@ import (
 	"settle/engine/store"
 	"settle/job"
 	"settle/web/signoff"
+	"settle/web/users"
 )
 
 //go:embed templates/*.html
@@ -79,10 +80,14 @@ type Config struct {
 	LoginWindow   time.Duration
 	// MaxRuns bounds the runs going on at once (each takes a date's lock in the store).
 	MaxRuns int
+	// ClerkRunDays and ReviewerRunDays bound how far back a clerk or a reviewer may start a
+	// run: dates from today (Asia/Shanghai) less that many days through today. Nobody may
+	// start a run of a future date.
+	ClerkRunDays, ReviewerRunDays int
 }
 
 // NewConfig returns the defaults: 12-hour sessions, 5 failures per 15 minutes, one run at
-// a time.
+// a time, clerks running the last 31 days and reviewers the last 366.
 func NewConfig() Config {
 	return Config{
 		Now:           time.Now,
@@ -90,6 +95,9 @@ func NewConfig() Config {
 		LoginFailures: 5,
 		LoginWindow:   15 * time.Minute,
 		MaxRuns:       1,
+
+		ClerkRunDays:    31,
+		ReviewerRunDays: 366,
 	}
 }
 
@@ -112,6 +120,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("login window %s: must be positive", c.LoginWindow)
 	case c.MaxRuns < 1:
 		return fmt.Errorf("max runs %d: at least 1", c.MaxRuns)
+	case c.ClerkRunDays < 0:
+		return fmt.Errorf("clerk-run-days %d: 0 (today only) or more", c.ClerkRunDays)
+	case c.ReviewerRunDays < 0:
+		return fmt.Errorf("reviewer-run-days %d: 0 (today only) or more", c.ReviewerRunDays)
 	}
 	return nil
 }
@@ -361,6 +373,20 @@ func shortText(s string, n int) string {
 func (s *Server) today() time.Time {
 	t := s.now().In(engine.Shanghai)
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, engine.Shanghai)
+}
+
+// runWindow is the earliest date u may start a run of (the latest is today), and the
+// message key that says so; ok is false for a role that runs nothing.
+func (s *Server) runWindow(u *users.User) (earliest time.Time, days int, key string, ok bool) {
+	switch u.Role {
+	case users.Clerk:
+		days, key = s.cfg.ClerkRunDays, "err_too_old_clerk"
+	case users.Reviewer:
+		days, key = s.cfg.ReviewerRunDays, "err_too_old_reviewer"
+	default:
+		return time.Time{}, 0, "", false
+	}
+	return s.today().AddDate(0, 0, -days), days, key, true
 }
 
 // yesterday is the default business date.

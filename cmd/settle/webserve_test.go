@@ -87,6 +87,16 @@ func TestServeCommand(t *testing.T) {
 	if code, _, stderr := settle(t, "serve", "--store", store, "--lang", "fr"); code != exitUsage || !strings.Contains(stderr, "--lang") {
 		t.Errorf("serve --lang fr: exit %d %q", code, stderr)
 	}
+	if code, _, stderr := settle(t, "serve", "--store", store, "--clerk-run-days", "-1"); code != exitUsage ||
+		!strings.Contains(stderr, "clerk-run-days -1: 0 (today only) or more") {
+		t.Errorf("serve --clerk-run-days -1: exit %d %q", code, stderr)
+	}
+	conf := filepath.Join(t.TempDir(), "serve.conf")
+	os.WriteFile(conf, []byte("# the pages\nreviewer-run-days = -2\n"), 0o644)
+	if code, _, stderr := settle(t, "serve", "--store", store, "--config", conf); code != exitUsage ||
+		!strings.Contains(stderr, "reviewer-run-days -2: 0 (today only) or more") {
+		t.Errorf("serve --config with reviewer-run-days = -2: exit %d %q", code, stderr)
+	}
 	withStdin(t, "auditor-password\n", func() {
 		if code, _, stderr := settle(t, "users", "add", "zhao", "--role", "auditor", "--store", store); code != 0 {
 			t.Fatalf("users add: %s", stderr)
