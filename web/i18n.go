@@ -108,7 +108,7 @@ var messages = map[string][2]string{
 	"username":         {"用户名", "User name"},
 	"password":         {"密码", "Password"},
 	"login_failed":     {"用户名或密码错误。", "Wrong user name or password."},
-	"login_limited":    {"尝试次数过多，请 %d 分钟后再试。", "Too many attempts: try again in %d minutes."},
+	"login_limited":    {"尝试次数过多，请 %d 秒后再试。", "Too many attempts: try again in %d seconds."},
 	"login_expired":    {"页面已过期，请重新登录。", "The page expired: please log in again."},
 	"role_clerk":       {"营业员", "Clerk"},
 	"role_reviewer":    {"复核人", "Reviewer"},

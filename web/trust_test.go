@@ -2,16 +2,23 @@ package web
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"settle/web/signoff"
+	"settle/web/users"
 )
 
 // restart starts a new Server over the same store, users file and keys, as `settle serve`
@@ -185,5 +192,204 @@ func TestRunWindow(t *testing.T) {
 	}
 	if _, ok, err := ts.cfg.Store.Current("2026-10-22"); !ok || err != nil {
 		t.Errorf("no run of 2026-10-22 published: %v", err)
+	}
+}
+
+// tryLogin posts the login form from c, with X-Forwarded-For when xff is set; it is safe
+// to call from several goroutines (errors come back, nothing fails the test).
+func tryLogin(c *client, tok, name, password, xff string) (int, http.Header, string, error) {
+	form := url.Values{"csrf": {tok}, "username": {name}, "password": {password}, "next": {"/"}}
+	req, err := http.NewRequest(http.MethodPost, c.base+"/login", strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, nil, "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if xff != "" {
+		req.Header.Set("X-Forwarded-For", xff)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, nil, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b), err
+}
+
+// burst sends n logins at once and counts the answers by status.
+func burst(t *testing.T, c *client, n int, name func(i int) string) map[int]int {
+	t.Helper()
+	tok := c.csrf("/login")
+	var mu sync.Mutex
+	got := map[int]int{}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			status, _, _, err := tryLogin(c, tok, name(i), "wrong-password", "")
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				got[-1]++
+				return
+			}
+			got[status]++
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return got
+}
+
+// TestLoginLimitsUnderConcurrency: 200 wrong passwords sent at once are not all checked:
+// exactly 5 for one user, exactly 20 from one address whatever the names.
+func TestLoginLimitsUnderConcurrency(t *testing.T) {
+	ts := newTestServer(t, demoSource(0))
+	got := burst(t, ts.client(t), 200, func(int) string { return "zhang" })
+	if want := map[int]int{401: 5, 429: 195}; !maps.Equal(got, want) {
+		t.Errorf("200 wrong passwords of one user at once: %v, want %v", got, want)
+	}
+	ts2 := newTestServer(t, demoSource(0))
+	got = burst(t, ts2.client(t), 200, func(i int) string { return fmt.Sprintf("guess%03d", i) })
+	if want := map[int]int{401: 20, 429: 180}; !maps.Equal(got, want) {
+		t.Errorf("200 wrong passwords of 200 names at once from one address: %v, want %v", got, want)
+	}
+}
+
+// TestLoginSlowsDown: five typos do not lock a colleague out: the right password goes
+// through a second later; each further failure doubles the wait; `settle users unlock`
+// (the users file's unlocked_at) ends the wait at once, on the running server.
+func TestLoginSlowsDown(t *testing.T) {
+	ts := newTestServer(t, demoSource(0))
+	now := testNow
+	ts.limiter.now = func() time.Time { return now }
+	c := ts.client(t)
+	tok := c.csrf("/login")
+	try := func(password string) (int, string, string) {
+		t.Helper()
+		status, h, body, err := tryLogin(c, tok, "zhang", password, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return status, h.Get("Retry-After"), body
+	}
+	for i := range 5 {
+		if status, _, _ := try("typo"); status != 401 {
+			t.Fatalf("typo %d: %d, want 401", i+1, status)
+		}
+	}
+	if status, after, body := try(passwordOf("zhang")); status != 429 || after != "1" || !strings.Contains(body, "尝试次数过多，请 1 秒后再试。") {
+		t.Errorf("right password at once after 5 typos: %d, Retry-After %q; want 429, 1 and the message", status, after)
+	}
+	now = now.Add(time.Second)
+	if status, _, _ := try(passwordOf("zhang")); status != http.StatusSeeOther {
+		t.Fatalf("right password a second after 5 typos: %d, want 303", status)
+	}
+	// The login cleared the user's failures: five more typos cost nothing again; then the
+	// waits double: 1 s, 2 s, 4 s.
+	c = ts.client(t) // logged out, on a new login form
+	tok = c.csrf("/login")
+	for i := range 5 {
+		if status, _, _ := try("typo"); status != 401 {
+			t.Fatalf("typo %d after the login: %d, want 401", i+1, status)
+		}
+	}
+	for _, wait := range []string{"1", "2", "4"} {
+		if status, after, _ := try("typo"); status != 429 || after != wait {
+			t.Fatalf("typo at once: %d, Retry-After %q; want 429, %s", status, after, wait)
+		}
+		n, _ := strconv.Atoi(wait)
+		now = now.Add(time.Duration(n) * time.Second)
+		if status, _, _ := try("typo"); status != 401 {
+			t.Fatalf("typo after %s s: %d, want it checked (401)", wait, status)
+		}
+	}
+	if status, after, _ := try(passwordOf("zhang")); status != 429 || after != "8" {
+		t.Fatalf("after 8 typos: %d, Retry-After %q; want 429, 8", status, after)
+	}
+	// An administrator unlocks the user: the running server re-reads the users file.
+	if err := users.Update(ts.cfg.UsersFile, func(f *users.File) error {
+		if !f.Unlock("zhang", now) {
+			t.Fatal("no user zhang")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if status, after, _ := try(passwordOf("zhang")); status != http.StatusSeeOther {
+		t.Errorf("right password after the unlock: %d (Retry-After %q), want 303", status, after)
+	}
+}
+
+// TestTrustedProxy: behind a configured proxy the address limit counts the client's
+// address from X-Forwarded-For; without one the header is ignored.
+func TestTrustedProxy(t *testing.T) {
+	peer := "127.0.0.1"
+	proxies, err := ParseProxies("127.0.0.1, 10.9.0.0/16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		trusted []netip.Prefix
+		remote  string
+		xff     []string
+		want    string
+	}{
+		{nil, peer, []string{"192.0.2.7"}, peer},
+		{proxies, peer, nil, peer},
+		{proxies, peer, []string{"192.0.2.7"}, "192.0.2.7"},
+		{proxies, peer, []string{"198.51.100.1, 192.0.2.7"}, "192.0.2.7"},             // the left one is the client's word
+		{proxies, peer, []string{"198.51.100.1, 192.0.2.7, 10.9.3.4"}, "192.0.2.7"},   // an inner proxy of ours
+		{proxies, peer, []string{"198.51.100.1", "192.0.2.7, 10.9.3.4"}, "192.0.2.7"}, // two headers
+		{proxies, peer, []string{"192.0.2.7, garbage"}, peer},
+		{proxies, peer, []string{"10.9.3.4"}, peer},
+		{proxies, "192.0.2.99", []string{"198.51.100.1"}, "192.0.2.99"}, // not our proxy: its header is not believed
+		{proxies, peer, []string{"::ffff:192.0.2.7"}, "192.0.2.7"},
+	}
+	for i, tt := range tests {
+		s := &Server{cfg: Config{TrustedProxies: tt.trusted}}
+		r := httptest.NewRequest("POST", "/login", nil)
+		r.RemoteAddr = tt.remote + ":5555"
+		for _, v := range tt.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		if got := s.clientIP(r); got != tt.want {
+			t.Errorf("%d: remote %s, X-Forwarded-For %q: %q, want %q", i, tt.remote, tt.xff, got, tt.want)
+		}
+	}
+	for _, bad := range []string{"10.0.0.0/33", "proxy.example"} {
+		if _, err := ParseProxies(bad); err == nil {
+			t.Errorf("ParseProxies(%q) accepted", bad)
+		}
+	}
+
+	// A hall behind one proxy: one clerk's guesses slow down their own address only.
+	ts := newTestServer(t, demoSource(0))
+	ts.cfg.TrustedProxies = proxies
+	c := ts.client(t)
+	tok := c.csrf("/login")
+	for i := range 20 {
+		if status, _, _, err := tryLogin(c, tok, fmt.Sprintf("guess%02d", i), "wrong-password", "192.0.2.7"); err != nil || status != 401 {
+			t.Fatalf("guess %d: %d %v", i, status, err)
+		}
+	}
+	if status, _, _, _ := tryLogin(c, tok, "li", passwordOf("li"), "192.0.2.7"); status != 429 {
+		t.Errorf("the guessing address after 20 failures: %d, want 429", status)
+	}
+	if status, _, _, _ := tryLogin(c, tok, "li", passwordOf("li"), "192.0.2.8"); status != http.StatusSeeOther {
+		t.Errorf("a colleague behind the same proxy: %d, want 303", status)
+	}
+	// Without a trusted proxy, the header is the client's word: all count as the peer.
+	ts2 := newTestServer(t, demoSource(0))
+	c2 := ts2.client(t)
+	tok2 := c2.csrf("/login")
+	for i := range 20 {
+		tryLogin(c2, tok2, fmt.Sprintf("guess%02d", i), "wrong-password", fmt.Sprintf("192.0.2.%d", i))
+	}
+	if status, _, _, _ := tryLogin(c2, tok2, "li", passwordOf("li"), "192.0.2.200"); status != 429 {
+		t.Errorf("an untrusted X-Forwarded-For escaped the address limit: %d, want 429", status)
 	}
 }

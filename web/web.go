@@ -18,7 +18,8 @@
 //   - downloads are served only from the run store, from ids checked against
 //     [A-Za-z0-9_-]{1,32} and run ids against the store's own check, and only when the file's
 //     sha256 is the one its manifest (and a sign-off, when pinned) records;
-//   - failed logins are limited per user name and per address; an unknown name costs a bcrypt
+//   - failed logins are slowed down per user name and per address (the client's behind a
+//     trusted proxy), counted before the password is checked; an unknown name costs a bcrypt
 //     comparison like a known one;
 //   - responses carry a strict Content-Security-Policy (no inline script, no other origin);
 //   - the sign-off log (package signoff) is append-only, chained and MACed under its own key
@@ -38,8 +39,8 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -74,10 +75,16 @@ type Config struct {
 	SessionTTL time.Duration
 	// SecureCookies marks the cookies Secure: set it when the pages are served over HTTPS.
 	SecureCookies bool
-	// LoginFailures failed logins of one user name, or 4× as many from one address, within
-	// LoginWindow block further attempts until the window has passed.
+	// LoginFailures failed logins of one user name, or 4× as many from one address, cost
+	// nothing; each further one makes the next attempt wait LoginDelay doubled per failure
+	// past them, at most LoginWindow. Failures are forgotten after LoginWindow without one,
+	// on a login, and on `settle users unlock` (see limiter).
 	LoginFailures int
+	LoginDelay    time.Duration
 	LoginWindow   time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed (see
+	// clientIP); none by default: the peer's address is the client's.
+	TrustedProxies []netip.Prefix
 	// MaxRuns bounds the runs going on at once (each takes a date's lock in the store).
 	MaxRuns int
 	// ClerkRunDays and ReviewerRunDays bound how far back a clerk or a reviewer may start a
@@ -93,6 +100,7 @@ func NewConfig() Config {
 		Now:           time.Now,
 		SessionTTL:    12 * time.Hour,
 		LoginFailures: 5,
+		LoginDelay:    time.Second,
 		LoginWindow:   15 * time.Minute,
 		MaxRuns:       1,
 
@@ -116,8 +124,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("session ttl %s: at least one minute", c.SessionTTL)
 	case c.LoginFailures < 1:
 		return fmt.Errorf("login failures %d: at least 1", c.LoginFailures)
-	case c.LoginWindow <= 0:
-		return fmt.Errorf("login window %s: must be positive", c.LoginWindow)
+	case c.LoginDelay <= 0:
+		return fmt.Errorf("login delay %s: must be positive", c.LoginDelay)
+	case c.LoginWindow < c.LoginDelay:
+		return fmt.Errorf("login window %s: at least the login delay %s", c.LoginWindow, c.LoginDelay)
 	case c.MaxRuns < 1:
 		return fmt.Errorf("max runs %d: at least 1", c.MaxRuns)
 	case c.ClerkRunDays < 0:
@@ -194,7 +204,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: cfg.Log, now: cfg.Now, secret: secret, users: us, signoff: sl,
 		cache: newRunCache(8), pages: pages,
-		limiter: newLimiter(cfg.LoginFailures, cfg.LoginWindow),
+		limiter: newLimiter(cfg.LoginDelay, cfg.LoginWindow, cfg.Now),
 		revoked: revoked,
 	}
 	s.runs = newRunner(s)
@@ -315,18 +325,8 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
 			slog.Duration("took", time.Since(start)),
-			slog.String("remote", clientIP(r)), slog.String("user", ri.user))
+			slog.String("remote", s.clientIP(r)), slog.String("user", ri.user))
 	})
-}
-
-// clientIP is the peer's address: the pages are served to the intranet directly, so no
-// forwarding header is trusted.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // parseTemplates parses every page with the layout and the shared partials.
