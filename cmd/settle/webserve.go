@@ -51,6 +51,7 @@ func webServeCommand(stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "tls-cert", Usage: "serve HTTPS with this certificate (PEM); cookies are then Secure"},
 			&cli.StringFlag{Name: "tls-key", Usage: "the certificate's private key (PEM)"},
 			&cli.BoolFlag{Name: "secure-cookies", Usage: "mark cookies Secure (behind an HTTPS proxy)"},
+			&cli.StringFlag{Name: "trusted-proxy", Usage: "reverse proxies (`CIDR[,CIDR]`) whose X-Forwarded-For names the client; none by default"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "quiet", Usage: "only warnings in the log (no access log)"},
 			&cli.StringFlag{Name: "config", Usage: "config file of key = value lines (keys are these flags' names); flags win"},
@@ -120,6 +121,9 @@ func webOptionsFrom(c *cli.Context, stderr io.Writer) (*webOptions, error) {
 	cfg.Log = log
 	cfg.SessionTTL = c.Duration("session-ttl")
 	cfg.ClerkRunDays, cfg.ReviewerRunDays = c.Int("clerk-run-days"), c.Int("reviewer-run-days")
+	if cfg.TrustedProxies, err = web.ParseProxies(c.String("trusted-proxy")); err != nil {
+		return nil, usagef("--trusted-proxy %q: %v", c.String("trusted-proxy"), err)
+	}
 	cfg.SecureCookies = c.Bool("secure-cookies") || o.tlsCert != ""
 	o.cfg = cfg
 	return o, nil
