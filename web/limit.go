@@ -13,8 +13,9 @@ import (
 // them out: the first `free` failures of a key cost nothing; after that each attempt must
 // wait, from the key's last failure, base doubled for every failure past free (1 s, 2 s,
 // 4 s, … at most window). So five typos cost a colleague a second, not a quarter of an hour,
-// while guessing grows slow fast. A key's failures are forgotten after window without one,
-// when the user logs in, and when `settle users unlock` changes the user's unlocked_at.
+// while guessing grows slow fast: past the cap, one guess per window. A key's failures are
+// forgotten once it has been let alone for window after its wait ended, when the user logs
+// in, and when `settle users unlock` changes the user's unlocked_at.
 //
 // An attempt is reserved before its password is checked: the limits of all its keys are
 // checked and its failure counted under one lock, so that attempts sent at once cannot all
@@ -61,11 +62,11 @@ func (l *limiter) delay(fails, free int) time.Duration {
 	return min(d, l.window)
 }
 
-// get returns key's attempts, forgetting them after window without a failure or an unlock;
-// l.mu is held.
+// get returns key's attempts, forgetting them window after its wait ended, or on an
+// unlock; l.mu is held.
 func (l *limiter) get(k limitKey, now time.Time) *attempts {
 	a, ok := l.keys[k.name]
-	if !ok || now.Sub(a.last) >= l.window || a.unlocked != k.unlocked {
+	if !ok || now.Sub(a.last) >= l.delay(a.fails, k.free)+l.window || a.unlocked != k.unlocked {
 		a = &attempts{unlocked: k.unlocked}
 		if len(l.keys) >= maxKeys {
 			l.prune(now)
@@ -75,10 +76,11 @@ func (l *limiter) get(k limitKey, now time.Time) *attempts {
 	return a
 }
 
-// prune drops the keys whose failures are forgotten; l.mu is held.
+// prune drops the keys whose failures are forgotten (the longest wait and a window after
+// it); l.mu is held.
 func (l *limiter) prune(now time.Time) {
 	for name, a := range l.keys {
-		if now.Sub(a.last) >= l.window || a.fails == 0 {
+		if now.Sub(a.last) >= 2*l.window || a.fails == 0 {
 			delete(l.keys, name)
 		}
 	}

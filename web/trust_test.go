@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -391,5 +392,46 @@ func TestTrustedProxy(t *testing.T) {
 	}
 	if status, _, _, _ := tryLogin(c2, tok2, "li", passwordOf("li"), "192.0.2.200"); status != 429 {
 		t.Errorf("an untrusted X-Forwarded-For escaped the address limit: %d, want 429", status)
+	}
+}
+
+// TestLimiterCap: past the free failures the wait doubles up to the window; a guess at the
+// end of each wait is checked but the wait stays at the cap, and only a window of rest after
+// the wait ends forgets the failures.
+func TestLimiterCap(t *testing.T) {
+	now := testNow
+	l := newLimiter(time.Second, 15*time.Minute, func() time.Time { return now })
+	key := limitKey{name: "user:zhang", free: 5}
+	var waits []time.Duration
+	for range 16 {
+		wait, at := l.reserve(key)
+		if at == nil {
+			waits = append(waits, wait)
+			now = now.Add(wait)
+			wait, at = l.reserve(key)
+			if at == nil {
+				t.Fatalf("refused after waiting %s: %s more", waits[len(waits)-1], wait)
+			}
+		}
+		at.done(false)
+	}
+	want := []time.Duration{1 * time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second,
+		32 * time.Second, 64 * time.Second, 128 * time.Second, 256 * time.Second, 512 * time.Second, 15 * time.Minute}
+	if !slices.Equal(waits, want) {
+		t.Errorf("waits %v, want %v", waits, want)
+	}
+	// A rest shorter than the wait plus a window keeps the count.
+	now = now.Add(15*time.Minute + 14*time.Minute)
+	if wait, _ := l.reserve(key); wait != 0 {
+		t.Fatalf("at the end of the wait: %s", wait)
+	}
+	if wait, _ := l.reserve(key); wait != 15*time.Minute {
+		t.Errorf("the guess after a short rest: wait %s, want the cap", wait)
+	}
+	now = now.Add(30 * time.Minute)
+	for i := range 5 {
+		if wait, at := l.reserve(key); wait != 0 || at == nil {
+			t.Fatalf("after a long rest, attempt %d: wait %s", i+1, wait)
+		}
 	}
 }
