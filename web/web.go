@@ -15,6 +15,8 @@
 //     cookie); a POST without it is refused with 403;
 //   - every handler checks the role and the counter/outlet scope on the server, before it
 //     looks anything up: a clerk who types another counter's URL gets 403;
+//   - a clerk starts runs only of recent dates (ClerkRunDays, a reviewer ReviewerRunDays),
+//     nobody of a future date;
 //   - downloads are served only from the run store, from ids checked against
 //     [A-Za-z0-9_-]{1,32} and run ids against the store's own check, and only when the file's
 //     sha256 is the one its manifest (and a sign-off, when pinned) records;
