@@ -320,8 +320,8 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, n
 // loginSlots bounds the bcrypt comparisons going on at once.
 var loginSlots = make(chan struct{}, max(2, runtime.NumCPU()))
 
-// login checks the form's token, the attempt limits and the password, then sets the
-// session cookie.
+// login checks the form's token, the attempt limits (see limiter) and the password, then
+// sets the session cookie.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
@@ -340,31 +340,38 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if len(name) > 64 {
 		name = name[:64]
 	}
-	ip := clientIP(r)
-	userKey, ipKey := "user:"+name, "ip:"+ip
-	if wait := max(s.limiter.blocked(userKey, 1), s.limiter.blocked(ipKey, 4)); wait > 0 {
-		s.log.Warn("login refused: too many failures", "user", name, "remote", ip)
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		s.showLogin(w, r, http.StatusTooManyRequests, next, name, l.Tf("login_limited", int(wait.Minutes())+1))
-		return
-	}
+	ip := s.clientIP(r)
 	f, err := s.users.get()
 	if f == nil {
 		s.log.Error("users file", "err", err)
 		s.fail(w, r, nil, http.StatusInternalServerError, "server_error")
 		return
 	}
+	unlocked := ""
+	if u, ok := f.Get(name); ok {
+		unlocked = u.UnlockedAt
+	}
+	// The attempt is counted before the password is checked, under one lock with the check of
+	// both limits: attempts sent at once cannot all be evaluated.
+	wait, attempt := s.limiter.reserve(
+		limitKey{name: "user:" + name, free: s.cfg.LoginFailures, unlocked: unlocked, clearOnSuccess: true},
+		limitKey{name: "ip:" + ip, free: 4 * s.cfg.LoginFailures})
+	if wait > 0 {
+		secs := int((wait + time.Second - 1) / time.Second)
+		s.log.Warn("login slowed down: too many failures", "user", name, "remote", ip, "retry_after_s", secs)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		s.showLogin(w, r, http.StatusTooManyRequests, next, name, l.Tf("login_limited", secs))
+		return
+	}
 	loginSlots <- struct{}{}
 	u, ok := f.Check(name, []byte(r.PostFormValue("password")))
 	<-loginSlots
+	attempt.done(ok)
 	if !ok {
-		s.limiter.fail(userKey)
-		s.limiter.fail(ipKey)
 		s.log.Warn("login failed", "user", name, "remote", ip)
 		s.showLogin(w, r, http.StatusUnauthorized, next, name, l.T("login_failed"))
 		return
 	}
-	s.limiter.reset(userKey)
 	infoOf(r).user = u.Name
 	s.log.Info("login", "user", u.Name, "role", string(u.Role), "remote", ip)
 	http.SetCookie(w, s.cookie(loginCookie, "", -1))
@@ -372,9 +379,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// logout ends the session: its nonce is refused until it would have expired anyway.
+// logout ends the session: its nonce is refused until it would have expired anyway, by
+// every server over the store and after a restart (RevokedName).
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess *session) {
-	s.revoked.add(sess.nonce, sess.exp)
+	if err := s.revoked.add(sess.nonce, sess.exp); err != nil {
+		// Refused here all the same; another server, or this one restarted, would take it.
+		s.log.Error("logout not recorded in the store", "user", sess.user.Name, "err", err)
+	}
 	http.SetCookie(w, s.cookie(sessionCookie, "", -1))
 	s.log.Info("logout", "user", sess.user.Name)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -389,92 +400,4 @@ func (s *Server) setLang(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, s.cookie(langCookie, code, 365*24*3600))
 	http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
-}
-
-// limiter counts failures per key within a window.
-type limiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	fails  map[string][]time.Time
-	now    func() time.Time
-}
-
-func newLimiter(maxFails int, window time.Duration) *limiter {
-	return &limiter{max: maxFails, window: window, fails: map[string][]time.Time{}, now: time.Now}
-}
-
-// prune drops the failures older than the window; l.mu must be held.
-func (l *limiter) prune(key string, now time.Time) []time.Time {
-	ts := l.fails[key]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= l.window {
-		i++
-	}
-	ts = ts[i:]
-	if len(ts) == 0 {
-		delete(l.fails, key)
-	} else {
-		l.fails[key] = ts
-	}
-	return ts
-}
-
-// blocked returns how long key is blocked: it has had factor×max failures within the window.
-func (l *limiter) blocked(key string, factor int) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	ts := l.prune(key, now)
-	if len(ts) < l.max*factor {
-		return 0
-	}
-	return l.window - now.Sub(ts[len(ts)-l.max*factor])
-}
-
-func (l *limiter) fail(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.fails) > 100_000 { // bound the memory an attacker can make us hold
-		for k := range l.fails {
-			l.prune(k, now)
-		}
-	}
-	ts := l.prune(key, now)
-	if len(ts) >= 64 {
-		ts = ts[1:]
-	}
-	l.fails[key] = append(ts, now)
-}
-
-func (l *limiter) reset(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, key)
-}
-
-// revocations are the sessions logged out before they expired.
-type revocations struct {
-	mu sync.Mutex
-	m  map[string]time.Time
-}
-
-func (v *revocations) add(nonce string, exp time.Time) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	now := time.Now()
-	for n, e := range v.m {
-		if now.After(e) {
-			delete(v.m, n)
-		}
-	}
-	v.m[nonce] = exp
-}
-
-func (v *revocations) has(nonce string) bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	_, ok := v.m[nonce]
-	return ok
 }

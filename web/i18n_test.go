@@ -43,6 +43,7 @@ func TestMessages(t *testing.T) {
 		need["act_"+string(a)] = true
 		need["ok_"+string(a)] = true
 	}
+	need["act_"+string(signoff.Repair)] = true
 	for _, s := range []string{"queued", "start", "render", "scan", "pull", "read", "reports"} {
 		need["stage_"+s] = true
 	}

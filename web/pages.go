@@ -251,6 +251,7 @@ type dayData struct {
 	Runs      []runRow       // auditor
 	A, B      string         // auditor: the default pair to compare
 	Future    bool
+	TooOld    string // why the user may not run the date: it is before their window
 }
 
 type runRow struct {
@@ -276,6 +277,9 @@ func (s *Server) day(w http.ResponseWriter, r *http.Request, sess *session) {
 	}
 	u := sess.user
 	d := dayData{base: s.base(r, sess, string(u.Role)), Run: cur, Future: t.After(s.today())}
+	if earliest, days, key, ok := s.runWindow(u); ok && t.Before(earliest) {
+		d.TooOld = d.L.Tf(key, days, earliest.Format(time.DateOnly), s.today().Format(time.DateOnly))
+	}
 	d.Date = date
 	d.StatusURL = "/day/" + date + "/status"
 	if st := s.runs.state(date); st != nil {
@@ -290,7 +294,7 @@ func (s *Server) day(w http.ResponseWriter, r *http.Request, sess *session) {
 	running := d.Progress != nil && d.Progress.Running
 	switch u.Role {
 	case users.Clerk:
-		d.CanRun = !running && !d.Future && (cur == nil || cur.Manifest.Status != store.StatusComplete)
+		d.CanRun = !running && !d.Future && d.TooOld == "" && (cur == nil || cur.Manifest.Status != store.StatusComplete)
 		if cur != nil {
 			for _, id := range u.Counters {
 				c, ok := cur.byID[id]
@@ -309,7 +313,7 @@ func (s *Server) day(w http.ResponseWriter, r *http.Request, sess *session) {
 			}
 		}
 	case users.Reviewer, users.Auditor:
-		d.CanRun = u.Role == users.Reviewer && !running && !d.Future
+		d.CanRun = u.Role == users.Reviewer && !running && !d.Future && d.TooOld == ""
 		if cur != nil {
 			for _, c := range cur.counters {
 				if !u.SeesCounter(c.Outlet, c.Counter) {
@@ -379,7 +383,14 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, sess *session)
 	}
 	back := "/day/" + date
 	if t.After(s.today()) {
-		http.Redirect(w, r, back+"?err=future", http.StatusSeeOther)
+		s.log.Warn("run refused: a future date", "user", u.Name, "date", date)
+		s.fail(w, r, sess, http.StatusUnprocessableEntity, "err_future")
+		return
+	}
+	if earliest, days, key, _ := s.runWindow(u); t.Before(earliest) {
+		s.log.Warn("run refused: before the role's window", "user", u.Name, "role", string(u.Role), "date", date,
+			"earliest", earliest.Format(time.DateOnly))
+		s.failf(w, r, sess, http.StatusForbidden, key, days, earliest.Format(time.DateOnly), s.today().Format(time.DateOnly))
 		return
 	}
 	if u.Role == users.Clerk {

@@ -467,7 +467,7 @@ func TestSignoffLockSurvivesRerun(t *testing.T) {
 	}
 	// A second server over the same store reads the same state, and an edited log is refused.
 	key, _ := os.ReadFile(filepath.Join(ts.cfg.Store.Dir(), SignoffKeyName))
-	l2, err := signoff.Open(filepath.Join(ts.cfg.Store.Dir(), signoff.FileName), key)
+	l2, err := signoff.Open(filepath.Join(ts.cfg.Store.Dir(), signoff.FileName), key, signoff.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,15 +9,19 @@
 // Security, in one place:
 //   - sessions are HMAC-signed, HttpOnly, SameSite=Strict cookies keyed by a secret kept in
 //     the store (web.secret, mode 0600, made on first start); they end after SessionTTL, on
-//     logout, and when the user's password changes or the user is removed;
+//     logout (kept in the store, web.revoked: a restart does not bring a session back), and
+//     when the user's password changes or the user is removed;
 //   - every form carries a CSRF token bound to the session (the login form one bound to a
 //     cookie); a POST without it is refused with 403;
 //   - every handler checks the role and the counter/outlet scope on the server, before it
 //     looks anything up: a clerk who types another counter's URL gets 403;
+//   - a clerk starts runs only of recent dates (ClerkRunDays, a reviewer ReviewerRunDays),
+//     nobody of a future date;
 //   - downloads are served only from the run store, from ids checked against
 //     [A-Za-z0-9_-]{1,32} and run ids against the store's own check, and only when the file's
 //     sha256 is the one its manifest (and a sign-off, when pinned) records;
-//   - failed logins are limited per user name and per address; an unknown name costs a bcrypt
+//   - failed logins are slowed down per user name and per address (the client's behind a
+//     trusted proxy), counted before the password is checked; an unknown name costs a bcrypt
 //     comparison like a known one;
 //   - responses carry a strict Content-Security-Policy (no inline script, no other origin);
 //   - the sign-off log (package signoff) is append-only, chained and MACed under its own key
@@ -37,8 +41,8 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -48,6 +52,7 @@ import (
 	"settle/engine/store"
 	"settle/job"
 	"settle/web/signoff"
+	"settle/web/users"
 )
 
 //go:embed templates/*.html
@@ -72,23 +77,37 @@ type Config struct {
 	SessionTTL time.Duration
 	// SecureCookies marks the cookies Secure: set it when the pages are served over HTTPS.
 	SecureCookies bool
-	// LoginFailures failed logins of one user name, or 4× as many from one address, within
-	// LoginWindow block further attempts until the window has passed.
+	// LoginFailures failed logins of one user name, or 4× as many from one address, cost
+	// nothing; each further one makes the next attempt wait LoginDelay doubled per failure
+	// past them, at most LoginWindow. Failures are forgotten after LoginWindow without one,
+	// on a login, and on `settle users unlock` (see limiter).
 	LoginFailures int
+	LoginDelay    time.Duration
 	LoginWindow   time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed (see
+	// clientIP); none by default: the peer's address is the client's.
+	TrustedProxies []netip.Prefix
 	// MaxRuns bounds the runs going on at once (each takes a date's lock in the store).
 	MaxRuns int
+	// ClerkRunDays and ReviewerRunDays bound how far back a clerk or a reviewer may start a
+	// run: dates from today (Asia/Shanghai) less that many days through today. Nobody may
+	// start a run of a future date.
+	ClerkRunDays, ReviewerRunDays int
 }
 
 // NewConfig returns the defaults: 12-hour sessions, 5 failures per 15 minutes, one run at
-// a time.
+// a time, clerks running the last 31 days and reviewers the last 366.
 func NewConfig() Config {
 	return Config{
 		Now:           time.Now,
 		SessionTTL:    12 * time.Hour,
 		LoginFailures: 5,
+		LoginDelay:    time.Second,
 		LoginWindow:   15 * time.Minute,
 		MaxRuns:       1,
+
+		ClerkRunDays:    31,
+		ReviewerRunDays: 366,
 	}
 }
 
@@ -107,10 +126,16 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("session ttl %s: at least one minute", c.SessionTTL)
 	case c.LoginFailures < 1:
 		return fmt.Errorf("login failures %d: at least 1", c.LoginFailures)
-	case c.LoginWindow <= 0:
-		return fmt.Errorf("login window %s: must be positive", c.LoginWindow)
+	case c.LoginDelay <= 0:
+		return fmt.Errorf("login delay %s: must be positive", c.LoginDelay)
+	case c.LoginWindow < c.LoginDelay:
+		return fmt.Errorf("login window %s: at least the login delay %s", c.LoginWindow, c.LoginDelay)
 	case c.MaxRuns < 1:
 		return fmt.Errorf("max runs %d: at least 1", c.MaxRuns)
+	case c.ClerkRunDays < 0:
+		return fmt.Errorf("clerk-run-days %d: 0 (today only) or more", c.ClerkRunDays)
+	case c.ReviewerRunDays < 0:
+		return fmt.Errorf("reviewer-run-days %d: 0 (today only) or more", c.ReviewerRunDays)
 	}
 	return nil
 }
@@ -169,15 +194,20 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	sl, err := signoff.Open(filepath.Join(cfg.Store.Dir(), signoff.FileName), logKey)
+	sl, err := signoff.Open(filepath.Join(cfg.Store.Dir(), signoff.FileName), logKey, signoff.Options{Log: cfg.Log, Now: cfg.Now})
 	if err != nil {
+		return nil, err
+	}
+	revoked, err := openRevocations(filepath.Join(cfg.Store.Dir(), RevokedName), cfg.Now, cfg.Log)
+	if err != nil {
+		sl.Close()
 		return nil, err
 	}
 	s := &Server{
 		cfg: cfg, log: cfg.Log, now: cfg.Now, secret: secret, users: us, signoff: sl,
 		cache: newRunCache(8), pages: pages,
-		limiter: newLimiter(cfg.LoginFailures, cfg.LoginWindow),
-		revoked: &revocations{m: map[string]time.Time{}},
+		limiter: newLimiter(cfg.LoginDelay, cfg.LoginWindow, cfg.Now),
+		revoked: revoked,
 	}
 	s.runs = newRunner(s)
 	s.handler = s.routes()
@@ -297,18 +327,8 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
 			slog.Duration("took", time.Since(start)),
-			slog.String("remote", clientIP(r)), slog.String("user", ri.user))
+			slog.String("remote", s.clientIP(r)), slog.String("user", ri.user))
 	})
-}
-
-// clientIP is the peer's address: the pages are served to the intranet directly, so no
-// forwarding header is trusted.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // parseTemplates parses every page with the layout and the shared partials.
@@ -355,6 +375,20 @@ func shortText(s string, n int) string {
 func (s *Server) today() time.Time {
 	t := s.now().In(engine.Shanghai)
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, engine.Shanghai)
+}
+
+// runWindow is the earliest date u may start a run of (the latest is today), and the
+// message key that says so; ok is false for a role that runs nothing.
+func (s *Server) runWindow(u *users.User) (earliest time.Time, days int, key string, ok bool) {
+	switch u.Role {
+	case users.Clerk:
+		days, key = s.cfg.ClerkRunDays, "err_too_old_clerk"
+	case users.Reviewer:
+		days, key = s.cfg.ReviewerRunDays, "err_too_old_reviewer"
+	default:
+		return time.Time{}, 0, "", false
+	}
+	return s.today().AddDate(0, 0, -days), days, key, true
 }
 
 // yesterday is the default business date.

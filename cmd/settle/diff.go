@@ -33,7 +33,7 @@ func diffCommand(stderr io.Writer) *cli.Command {
 		Usage:     "show what changed between two runs: figures per counter, exceptions, and why",
 		UsageText: "settle diff A [B] [--store DIR] [--format table|csv|json|xlsx] [--out FILE]",
 		Description: `A and B are run directories, DATE@RUN_ID in the store, or DATE (its current run).
-A lone DATE (or DATE@RUN_ID) compares the run before it in the store with it; a date's
+A lone DATE (or DATE@RUN_ID) compares the run published before it with it; a date's
 single run (reruns over the same inputs share its id) is compared with itself.
 DATE is YYYY-MM-DD, today or yesterday. Flags may also follow the runs.
 

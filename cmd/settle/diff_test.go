@@ -368,3 +368,32 @@ func writeCSV(t *testing.T, path string, rows [][]string) {
 		t.Fatal(err)
 	}
 }
+
+// TestDiffClockSetBack: three runs published with the clock going backwards, so each id
+// sorts before the run published before it. A lone DATE compares the run published last
+// (current) with the one published before it, not with the run whose id sorts before.
+func TestDiffClockSetBack(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "store")
+	ids := []string{"20261122T030000Z-33333333", "20261122T020000Z-22222222", "20261122T010000Z-11111111"}
+	for i, short := range []int64{1000, 0, 0} { // the shortfall first, then corrected twice
+		if _, err := difftest.Publish(st, diffResult(short), difftest.Meta{RunID: ids[i], ToolVersion: "0.1.0"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := currentID(t, st); got != ids[2] {
+		t.Fatalf("current = %s, want the run published last, %s", got, ids[2])
+	}
+	code, stdout, stderr := settle(t, "diff", diffDate, "--store", st)
+	if code != exitOK || !strings.Contains(stdout, "no differences") || stderr != "" ||
+		!strings.Contains(stdout, ids[1]) || !strings.Contains(stdout, ids[2]) {
+		t.Errorf("diff %s: exit %d, stdout %q, stderr %q; want exit 0 comparing %s with %s", diffDate, code, stdout, stderr, ids[1], ids[2])
+	}
+	code, stdout, stderr = settle(t, "diff", diffDate+"@"+ids[1], "--store", st)
+	if code != exitFailed || !strings.Contains(stdout, "resolved  DEPOSIT_SHORT") || !strings.Contains(stdout, ids[0]) {
+		t.Errorf("diff %s@%s: exit %d, stdout %q, stderr %q; want exit 1, the shortfall of %s resolved", diffDate, ids[1], code, stdout, stderr, ids[0])
+	}
+	code, _, stderr = settle(t, "diff", diffDate+"@"+ids[0], "--store", st)
+	if code != exitUsage || !strings.Contains(stderr, "has no run before it") {
+		t.Errorf("diff of the run published first: exit %d, stderr %q; want exit 2, no run before it", code, stderr)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -89,6 +90,37 @@ func usersCommand(stderr io.Writer) *cli.Command {
 				},
 			},
 			{
+				Name:      "unlock",
+				Usage:     "let a user whose failed logins are being slowed down log in at once",
+				UsageText: "settle users unlock NAME [--users FILE]",
+				Description: "After a few wrong passwords `settle serve` makes the next attempts of that user wait,\n" +
+					"doubling the wait with each failure. unlock records the time in the users file\n" +
+					"(unlocked_at); a running server re-reads the file and forgets the user's failures at once.\n" +
+					"A new password (users add --replace) unlocks too.",
+				Flags: fileFlags,
+				Action: func(c *cli.Context) error {
+					args, done, err := trailingFlags(c)
+					if done || err != nil {
+						return err
+					}
+					if len(args) != 1 {
+						return usagef("users unlock: want one NAME, got %d arguments", len(args))
+					}
+					name, path := args[0], usersPath(c)
+					err = users.Update(path, func(f *users.File) error {
+						if !f.Unlock(name, time.Now()) {
+							return usagef("users unlock: no user %q in %s", name, path)
+						}
+						return nil
+					})
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(c.App.Writer, "user %s unlocked in %s\n", name, path)
+					return nil
+				},
+			},
+			{
 				Name:      "remove",
 				Usage:     "remove a user (their sessions end)",
 				UsageText: "settle users remove NAME [--users FILE]",
@@ -139,7 +171,15 @@ func addUser(path string, u users.User, password []byte, replace bool) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("users file %q: %w", path, err)
 	}
-	err := users.Update(path, func(f *users.File) error { return f.Add(u, password, 0, replace) })
+	err := users.Update(path, func(f *users.File) error {
+		if err := f.Add(u, password, 0, replace); err != nil {
+			return err
+		}
+		if replace { // a new password also ends the wait of failed logins
+			f.Unlock(u.Name, time.Now())
+		}
+		return nil
+	})
 	if errors.Is(err, users.ErrInvalid) || errors.Is(err, users.ErrExists) {
 		return usageError{err}
 	}

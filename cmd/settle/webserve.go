@@ -46,13 +46,22 @@ func webServeCommand(stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "lang", Value: "zh", Usage: "language of the rendered reports: zh or en"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: 10 * time.Minute, Usage: "how long a run waits for another run of the same date"},
 			&cli.DurationFlag{Name: "session-ttl", Value: def.SessionTTL, Usage: "how long a login lasts"},
+			&cli.IntFlag{Name: "clerk-run-days", Value: def.ClerkRunDays, Usage: "a clerk may start runs of dates from today (Asia/Shanghai) less `DAYS` through today"},
+			&cli.IntFlag{Name: "reviewer-run-days", Value: def.ReviewerRunDays, Usage: "a reviewer may start runs of dates from today less `DAYS` through today"},
 			&cli.StringFlag{Name: "tls-cert", Usage: "serve HTTPS with this certificate (PEM); cookies are then Secure"},
 			&cli.StringFlag{Name: "tls-key", Usage: "the certificate's private key (PEM)"},
 			&cli.BoolFlag{Name: "secure-cookies", Usage: "mark cookies Secure (behind an HTTPS proxy)"},
+			&cli.StringFlag{Name: "trusted-proxy", Usage: "reverse proxies (`CIDR[,CIDR]`) whose X-Forwarded-For names the client; none by default"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "quiet", Usage: "only warnings in the log (no access log)"},
+			&cli.StringFlag{Name: "config", Usage: "config file of key = value lines (keys are these flags' names); flags win"},
 		}...),
 		Action: func(c *cli.Context) error {
+			if p := c.String("config"); p != "" {
+				if err := applyConfig(c, p); err != nil {
+					return err
+				}
+			}
 			opts, err := webOptionsFrom(c, stderr)
 			if err != nil {
 				return err
@@ -111,6 +120,10 @@ func webOptionsFrom(c *cli.Context, stderr io.Writer) (*webOptions, error) {
 		FailOn: "never", Log: log, Now: now}
 	cfg.Log = log
 	cfg.SessionTTL = c.Duration("session-ttl")
+	cfg.ClerkRunDays, cfg.ReviewerRunDays = c.Int("clerk-run-days"), c.Int("reviewer-run-days")
+	if cfg.TrustedProxies, err = web.ParseProxies(c.String("trusted-proxy")); err != nil {
+		return nil, usagef("--trusted-proxy %q: %v", c.String("trusted-proxy"), err)
+	}
 	cfg.SecureCookies = c.Bool("secure-cookies") || o.tlsCert != ""
 	o.cfg = cfg
 	return o, nil

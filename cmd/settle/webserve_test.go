@@ -63,6 +63,9 @@ func TestUsersCommand(t *testing.T) {
 		{"replace", "another-password\n", []string{"users", "add", "zhang", "--role", "clerk", "--counters", "A", "--replace"}, 0, ""},
 		{"reviewer", "wang-password\n", []string{"users", "add", "wang", "--role", "reviewer", "--outlets", "TY0001"}, 0, ""},
 		{"remove unknown", "", []string{"users", "remove", "nobody"}, exitUsage, `no user "nobody"`},
+		{"unlock unknown", "", []string{"users", "unlock", "nobody"}, exitUsage, `users unlock: no user "nobody" in ` + filepath.Join(store, "users.json")},
+		{"unlock without a name", "", []string{"users", "unlock"}, exitUsage, "want one NAME, got 0 arguments"},
+		{"unlock", "", []string{"users", "unlock", "wang"}, 0, ""},
 		{"remove", "", []string{"users", "remove", "wang"}, 0, ""},
 	}
 	for _, tt := range tests {
@@ -72,6 +75,20 @@ func TestUsersCommand(t *testing.T) {
 		if code != tt.code || !strings.Contains(stderr, tt.stderr) {
 			t.Errorf("%s: exit %d %q, want %d %q", tt.name, code, stderr, tt.code, tt.stderr)
 		}
+	}
+	// unlock and a new password (the replace above) record when the user was unlocked; the
+	// users file stays valid.
+	f, err = users.Load(filepath.Join(store, "users.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zhang, _ := f.Get("zhang")
+	if at, err := time.Parse(time.RFC3339Nano, zhang.UnlockedAt); err != nil || time.Since(at) > time.Minute {
+		t.Errorf("zhang's unlocked_at after --replace: %q", zhang.UnlockedAt)
+	}
+	code, stdout, _ = settle(t, "users", "unlock", "zhang", "--store", store)
+	if code != 0 || stdout != "user zhang unlocked in "+filepath.Join(store, "users.json")+"\n" {
+		t.Errorf("users unlock zhang: %d %q", code, stdout)
 	}
 	code, stdout, _ = settle(t, "users", "list", "--store", store)
 	if code != 0 || !strings.Contains(stdout, "zhang") || !strings.Contains(stdout, "clerk") || strings.Contains(stdout, "wang") {
@@ -86,6 +103,20 @@ func TestServeCommand(t *testing.T) {
 	}
 	if code, _, stderr := settle(t, "serve", "--store", store, "--lang", "fr"); code != exitUsage || !strings.Contains(stderr, "--lang") {
 		t.Errorf("serve --lang fr: exit %d %q", code, stderr)
+	}
+	if code, _, stderr := settle(t, "serve", "--store", store, "--trusted-proxy", "10.0.0.0/33"); code != exitUsage ||
+		!strings.Contains(stderr, `--trusted-proxy "10.0.0.0/33"`) {
+		t.Errorf("serve --trusted-proxy 10.0.0.0/33: exit %d %q", code, stderr)
+	}
+	if code, _, stderr := settle(t, "serve", "--store", store, "--clerk-run-days", "-1"); code != exitUsage ||
+		!strings.Contains(stderr, "clerk-run-days -1: 0 (today only) or more") {
+		t.Errorf("serve --clerk-run-days -1: exit %d %q", code, stderr)
+	}
+	conf := filepath.Join(t.TempDir(), "serve.conf")
+	os.WriteFile(conf, []byte("# the pages\nreviewer-run-days = -2\n"), 0o644)
+	if code, _, stderr := settle(t, "serve", "--store", store, "--config", conf); code != exitUsage ||
+		!strings.Contains(stderr, "reviewer-run-days -2: 0 (today only) or more") {
+		t.Errorf("serve --config with reviewer-run-days = -2: exit %d %q", code, stderr)
 	}
 	withStdin(t, "auditor-password\n", func() {
 		if code, _, stderr := settle(t, "users", "add", "zhao", "--role", "auditor", "--store", store); code != 0 {

@@ -231,7 +231,8 @@ func (w *runFile) Close() error {
 // durable (taking group and other write permission off any that has it; see syncTree),
 // renames runs/.tmp-<id> to runs/<id> (a published run of the same id, as a rerun under
 // SOURCE_DATE_EPOCH makes, is exchanged with it in one step where the system can, else
-// moved aside and replaced; then it is removed), points current at runs/<id> through a new
+// moved aside and replaced; then it is removed), records the publication's place in the
+// date's order (publishedName), points current at runs/<id> through a new
 // link renamed over it, and fsyncs the date directory. It fails, and publishes nothing, after
 // any write error or while a file made by Create is still open; the one error after which
 // the run is current wraps ErrNotDurable. Removing the replaced run is best effort.
@@ -307,7 +308,11 @@ func (r *Run) publish() (switched bool, err error) {
 	}
 	// Until current is switched, a failure takes the run back out of runs/ (Abort then
 	// removes it) and puts back the run of the same id it replaced.
+	record := "" // the publication's record, once made
 	rollback := func(err error) (bool, error) {
+		if record != "" {
+			os.Remove(record)
+		}
 		if swapped {
 			exchangeDirs(r.tmp, final)
 		} else if rerr := os.Rename(final, r.tmp); rerr == nil && old != "" {
@@ -316,6 +321,11 @@ func (r *Run) publish() (switched bool, err error) {
 		return false, err
 	}
 	if err := syncDir(runs); err != nil {
+		return rollback(err)
+	}
+	// The publication's place in the date's order, before current names the run: the clock
+	// that made the run id may have gone backwards.
+	if record, err = recordPublication(r.dateDir, r.id); err != nil {
 		return rollback(err)
 	}
 	// current: a new relative link, renamed over the old one (atomic on POSIX).

@@ -7,6 +7,7 @@
 //	<store>/<date>/runs/<run_id>/    a published run
 //	<store>/<date>/runs/.tmp-<id>/   a run being written (removed by the next Begin if left)
 //	<store>/<date>/current           symlink "runs/<run_id>"
+//	<store>/<date>/published/<seq>-<run_id>   empty: the order runs were published in
 package store
 
 import (
@@ -128,8 +129,10 @@ func (s *Store) Current(date string) (runDir string, ok bool, err error) {
 	return runDir, true, nil
 }
 
-// Runs lists the ids of the date's published runs in sorted (chronological) order; runs
-// being written are left out. A date without runs gives an empty list.
+// Runs lists the ids of the date's published runs in the order they were published (see
+// publishedName; runs published before settle recorded it come first, by id), so the last
+// is the one current names unless a publish failed after its record; runs being written are
+// left out. A date without runs gives an empty list.
 func (s *Store) Runs(date string) ([]string, error) {
 	dd, err := s.dateDir(date)
 	if err != nil {
@@ -149,6 +152,11 @@ func (s *Store) Runs(date string) ([]string, error) {
 		}
 	}
 	slices.Sort(ids)
+	last, _, err := publications(dd)
+	if err != nil {
+		return nil, fmt.Errorf("list runs of %s: %w", date, err)
+	}
+	sortByPublication(ids, last)
 	return ids, nil
 }
 

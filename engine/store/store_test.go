@@ -305,7 +305,7 @@ func TestBeginCleansLeftovers(t *testing.T) {
 	if got := readFile(t, filepath.Join(runs, "r2", "a")); got != "2" {
 		t.Errorf("restored r2/a = %q", got)
 	}
-	if got, want := entries(t, dateDir), []string{".lock", "current", "runs"}; !slices.Equal(got, want) {
+	if got, want := entries(t, dateDir), []string{".lock", "current", "published", "runs"}; !slices.Equal(got, want) {
 		t.Errorf("date dir after Begin = %q, want %q", got, want)
 	}
 	if dir, ok, err := s.Current(testDate); err != nil || !ok || filepath.Base(dir) != "r2" {
@@ -583,6 +583,9 @@ func TestPublishFailureLeavesCurrent(t *testing.T) {
 		}
 		if got := readFile(t, filepath.Join(dateDir, "runs", "r1", "a")); got != "1" {
 			t.Errorf("r1/a after a failed publish of %s = %q", id, got)
+		}
+		if got, want := entries(t, filepath.Join(dateDir, "published")), []string{"000000000001-r1", "000000000002-r2"}; !slices.Equal(got, want) {
+			t.Errorf("publication records after a failed publish of %s = %q, want %q", id, got, want)
 		}
 	}
 }

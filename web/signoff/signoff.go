@@ -13,10 +13,18 @@
 //
 // Several processes may share a log: appends hold an flock(2) on the file and first read
 // what others appended.
+//
+// A torn tail is repaired, tampering is refused. An append cut short (a full disk, a kill
+// between write and fsync) leaves part of a line at the end of the file: a last line without
+// its newline, or one that is not JSON at all. Under the file's lock that can only be what a
+// failed append left, so Open and the next append cut it off (back to the last whole line),
+// log it (slog, with the bytes' size and sha256) and record a Repair event in the chain. A
+// line that does not parse anywhere else, a broken chain or a MAC that does not match is
+// refused: Open fails and names the event. An append whose write or fsync fails takes its
+// partial line back out at once and leaves the chain head where it was.
 package signoff
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"crypto/hmac"
@@ -26,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -46,6 +55,15 @@ const (
 	Approve Action = "approve" // the reviewer approves what the clerk certified: the day is locked
 	Return  Action = "return"  // the reviewer sends a certification back, with a comment
 	Reopen  Action = "reopen"  // the reviewer reopens an approved day, with a comment
+	// Repair is written by the log itself: it cut off a torn last line (Comment says how
+	// many bytes and their sha256). It names no counter-day and changes no state.
+	Repair Action = "repair"
+)
+
+// Who a Repair event is by.
+const (
+	SystemUser = "settle"
+	SystemRole = "system"
 )
 
 // Status of a counter-day.
@@ -167,6 +185,8 @@ func (s *State) next(e *Event) error {
 type Log struct {
 	path string
 	key  []byte
+	log  *slog.Logger
+	now  func() time.Time
 
 	mu     sync.Mutex
 	f      *os.File
@@ -174,21 +194,63 @@ type Log struct {
 	last   string // sha256 of the last line read
 	seq    int64
 	states map[Key]*State
+	system []Event // Repair events
+}
+
+// errTorn is returned by catchUp without the file's lock when the last line is not JSON:
+// the caller takes the lock and reads again, which repairs it.
+var errTorn = errors.New("torn last line")
+
+// writeLine writes one line; tests replace it to cut the write short.
+var writeLine = func(f *os.File, line []byte) (int, error) { return f.Write(line) }
+
+// Options of Open.
+type Options struct {
+	Log *slog.Logger     // receives a record of each repair; nil: none
+	Now func() time.Time // the time of a Repair event; nil: time.Now
 }
 
 // Open opens the log at path, creating it (mode 0640) when missing, and reads it whole,
-// checking every line, the chain of checksums and, with a key, every line's HMAC.
-func Open(path string, key []byte) (*Log, error) {
+// checking every line, the chain of checksums and, with a key, every line's HMAC. A torn
+// last line is cut off and the repair recorded (see the package comment).
+func Open(path string, key []byte, opts Options) (*Log, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("open sign-off log %q: %w", path, err)
 	}
-	l := &Log{path: path, key: key, f: f, states: map[Key]*State{}}
-	if err := l.catchUp(); err != nil {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	l := &Log{path: path, key: key, log: opts.Log, now: opts.Now, f: f, states: map[Key]*State{}}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.locked(func() error { return l.catchUp(true) }); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return l, nil
+}
+
+// locked calls fn holding the file's lock.
+func (l *Log) locked(fn func() error) error {
+	fd := int(l.f.Fd())
+	if err := flock(fd, syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("lock sign-off log %q: %w", l.path, err)
+	}
+	defer flock(fd, syscall.LOCK_UN)
+	return fn()
+}
+
+// read catches up with the file, taking its lock to repair a torn last line. l.mu is held.
+func (l *Log) read() error {
+	err := l.catchUp(false)
+	if errors.Is(err, errTorn) {
+		err = l.locked(func() error { return l.catchUp(true) })
+	}
+	return err
 }
 
 // Close closes the file.
@@ -201,8 +263,12 @@ func (l *Log) Close() error {
 // Path is the log's file.
 func (l *Log) Path() string { return l.path }
 
-// catchUp reads the whole lines appended since the last read. l.mu must be held.
-func (l *Log) catchUp() error {
+// catchUp reads the whole lines appended since the last read. l.mu must be held; locked
+// says whether the file's lock is held too. Only then is a torn tail (bytes after the last
+// newline, or a last line that is not JSON) repaired: without the lock, bytes after the last
+// newline may be a line another process is writing, and a last line that is not JSON gives
+// errTorn.
+func (l *Log) catchUp(locked bool) error {
 	fi, err := l.f.Stat()
 	if err != nil {
 		return fmt.Errorf("read sign-off log %q: %w", l.path, err)
@@ -217,25 +283,64 @@ func (l *Log) catchUp() error {
 	if _, err := l.f.ReadAt(buf, l.offset); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("read sign-off log %q: %w", l.path, err)
 	}
-	// Only whole lines: another process may be writing the last one.
-	end := bytes.LastIndexByte(buf, '\n')
-	if end < 0 {
-		return nil
-	}
-	buf = buf[:end+1]
-	sc := bufio.NewScanner(bytes.NewReader(buf))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
+	whole := buf[:bytes.LastIndexByte(buf, '\n')+1]
+	partial := len(buf) > len(whole)
+	for len(whole) > 0 {
+		n := bytes.IndexByte(whole, '\n')
+		line := whole[:n]
+		if !json.Valid(line) {
+			if n+1 < len(whole) || partial {
+				return fmt.Errorf("read sign-off log %q: event %d: not a JSON line, and lines follow it: the log was altered", l.path, l.seq+1)
+			}
+			if !locked {
+				return errTorn
+			}
+			return l.repair()
+		}
 		if err := l.apply(line); err != nil {
 			return fmt.Errorf("read sign-off log %q: event %d: %w", l.path, l.seq+1, err)
 		}
+		l.offset += int64(n + 1)
+		whole = whole[n+1:]
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read sign-off log %q: %w", l.path, err)
+	if partial && locked {
+		return l.repair()
 	}
-	l.offset += int64(len(buf))
 	return nil
+}
+
+// repair cuts the file back to l.offset, the end of the last whole line read, logs what it
+// cut and records a Repair event. l.mu and the file's lock are held.
+func (l *Log) repair() error {
+	fi, err := l.f.Stat()
+	if err != nil {
+		return fmt.Errorf("repair sign-off log %q: %w", l.path, err)
+	}
+	torn := make([]byte, fi.Size()-l.offset)
+	if _, err := l.f.ReadAt(torn, l.offset); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("repair sign-off log %q: %w", l.path, err)
+	}
+	if err := l.truncate(); err != nil {
+		return fmt.Errorf("repair sign-off log %q: %w", l.path, err)
+	}
+	sum := sha256.Sum256(torn)
+	l.log.Warn("sign-off log: cut off a torn last line, left by an append that failed",
+		"path", l.path, "offset", l.offset, "bytes", len(torn), "sha256", hex.EncodeToString(sum[:]), "after_event", l.seq)
+	comment := fmt.Sprintf("cut off a torn last line after event %d: %d bytes, sha256 %s", l.seq, len(torn), hex.EncodeToString(sum[:]))
+	if _, err := l.write(Event{Time: l.now(), User: SystemUser, Role: SystemRole, Action: Repair, Comment: comment}); err != nil {
+		// The log is whole again; only the record of the repair is missing (the full disk
+		// that tore the line may still be full). The next append goes on from a whole line.
+		l.log.Error("sign-off log: could not record the repair", "path", l.path, "err", err)
+	}
+	return nil
+}
+
+// truncate cuts the file back to l.offset and fsyncs it.
+func (l *Log) truncate() error {
+	if err := l.f.Truncate(l.offset); err != nil {
+		return err
+	}
+	return l.f.Sync()
 }
 
 // apply checks one line against the chain and applies it.
@@ -252,6 +357,9 @@ func (l *Log) apply(line []byte) error {
 	if e.Seq != l.seq+1 {
 		return fmt.Errorf("seq %d, want %d", e.Seq, l.seq+1)
 	}
+	if e.Action == Repair && (e.Key() != Key{} || e.User != SystemUser) {
+		return errors.New("a repair names a counter-day or a user: the line was altered")
+	}
 	if l.key != nil {
 		want, err := l.mac(e)
 		if err != nil {
@@ -261,8 +369,9 @@ func (l *Log) apply(line []byte) error {
 			return errors.New("its mac does not match: the line was altered")
 		}
 	}
-	st := l.state(e.Key())
-	if err := st.next(&e); err != nil {
+	if e.Action == Repair {
+		l.system = append(l.system, e)
+	} else if err := l.state(e.Key()).next(&e); err != nil {
 		return err
 	}
 	l.seq = e.Seq
@@ -297,7 +406,7 @@ func (l *Log) state(k Key) *State {
 func (l *Log) State(k Key) (State, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err := l.catchUp(); err != nil {
+	if err := l.read(); err != nil {
 		return State{}, err
 	}
 	st, ok := l.states[k]
@@ -309,14 +418,18 @@ func (l *Log) State(k Key) (State, error) {
 	return cp, nil
 }
 
-// Events returns the events of date (all dates when empty), oldest first.
+// Events returns the events of date (all dates, and the log's own Repair events, when
+// empty), oldest first.
 func (l *Log) Events(date string) ([]Event, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err := l.catchUp(); err != nil {
+	if err := l.read(); err != nil {
 		return nil, err
 	}
 	var out []Event
+	if date == "" {
+		out = append(out, l.system...)
+	}
 	for _, st := range l.states {
 		for _, e := range st.Events {
 			if date == "" || e.Date == date {
@@ -328,34 +441,47 @@ func (l *Log) Events(date string) ([]Event, error) {
 	return out, nil
 }
 
-// Append records e: under the file's lock it reads what others appended, checks that the
-// counter-day's state allows e (a *TransitionError when not), fills Seq and Prev, writes the
-// line and fsyncs it. check, when not nil, is called with the current state before that and
-// may refuse with an error (to compare the run the user saw with the pinned one).
+// Append records e: under the file's lock it reads what others appended (repairing a torn
+// tail), checks that the counter-day's state allows e (a *TransitionError when not), fills
+// Seq and Prev, writes the line and fsyncs it. check, when not nil, is called with the
+// current state before that and may refuse with an error (to compare the run the user saw
+// with the pinned one). When the write or the fsync fails the line is taken back out.
 func (l *Log) Append(e Event, check func(State) error) (Event, error) {
+	if e.Action == Repair {
+		return Event{}, &TransitionError{Action: e.Action, Status: StatusOpen, Reason: "only the log records its repairs"}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	fd := int(l.f.Fd())
-	if err := flock(fd, syscall.LOCK_EX); err != nil {
-		return Event{}, fmt.Errorf("lock sign-off log %q: %w", l.path, err)
-	}
-	defer flock(fd, syscall.LOCK_UN)
-	if err := l.catchUp(); err != nil {
-		return Event{}, err
-	}
-	st := l.state(e.Key())
-	if check != nil {
-		if err := check(*st); err != nil {
-			return Event{}, err
+	var out Event
+	err := l.locked(func() error {
+		if err := l.catchUp(true); err != nil {
+			return err
 		}
-	}
+		st := l.state(e.Key())
+		if check != nil {
+			if err := check(*st); err != nil {
+				return err
+			}
+		}
+		trial := *st
+		trial.Events = nil
+		if err := trial.next(&e); err != nil {
+			return err
+		}
+		var err error
+		out, err = l.write(e)
+		return err
+	})
+	return out, err
+}
+
+// write appends e after the last whole line as the next event of the chain, fsyncs it and
+// reads it back. On a failed write or fsync it cuts the file back to where it was, so that
+// neither the file nor the chain head (advanced only by reading a whole line) moves. l.mu and
+// the file's lock are held; the file ends at l.offset.
+func (l *Log) write(e Event) (Event, error) {
 	e.Seq, e.Prev, e.MAC = l.seq+1, l.last, ""
 	e.Time = e.Time.UTC().Round(time.Millisecond)
-	trial := *st
-	trial.Events = nil
-	if err := trial.next(&e); err != nil {
-		return Event{}, err
-	}
 	if l.key != nil {
 		m, err := l.mac(e)
 		if err != nil {
@@ -367,14 +493,21 @@ func (l *Log) Append(e Event, check func(State) error) (Event, error) {
 	if err != nil {
 		return Event{}, fmt.Errorf("append to sign-off log %q: %w", l.path, err)
 	}
-	if _, err := l.f.Write(append(line, '\n')); err != nil {
-		return Event{}, fmt.Errorf("append to sign-off log %q: %w", l.path, err)
+	_, err = writeLine(l.f, append(line, '\n'))
+	if err == nil {
+		err = l.f.Sync()
 	}
-	if err := l.f.Sync(); err != nil {
+	if err != nil {
+		if terr := l.truncate(); terr != nil {
+			// The next append or Open cuts the torn line off.
+			l.log.Error("sign-off log: could not take a failed append back out", "path", l.path, "err", terr)
+		} else {
+			l.log.Warn("sign-off log: an append failed and was taken back out", "path", l.path, "seq", e.Seq, "err", err)
+		}
 		return Event{}, fmt.Errorf("append to sign-off log %q: %w", l.path, err)
 	}
 	// Read our own line back through the same path as everyone else's.
-	if err := l.catchUp(); err != nil {
+	if err := l.catchUp(true); err != nil {
 		return Event{}, err
 	}
 	return e, nil

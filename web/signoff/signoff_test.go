@@ -49,7 +49,7 @@ func TestTransitions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l, err := Open(filepath.Join(t.TempDir(), FileName), testKey)
+			l, err := Open(filepath.Join(t.TempDir(), FileName), testKey, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,7 +82,7 @@ func TestTransitions(t *testing.T) {
 }
 
 func TestCheckRefuses(t *testing.T) {
-	l, err := Open(filepath.Join(t.TempDir(), FileName), testKey)
+	l, err := Open(filepath.Join(t.TempDir(), FileName), testKey, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestCheckRefuses(t *testing.T) {
 
 func TestReopenAndTamper(t *testing.T) {
 	path := filepath.Join(t.TempDir(), FileName)
-	l, err := Open(path, testKey)
+	l, err := Open(path, testKey, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestReopenAndTamper(t *testing.T) {
 		t.Fatalf("log:\n%s", data)
 	}
 	// Read back, the state is the same.
-	l2, err := Open(path, testKey)
+	l2, err := Open(path, testKey, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestReopenAndTamper(t *testing.T) {
 	for name, b := range tampered {
 		p := filepath.Join(t.TempDir(), FileName)
 		os.WriteFile(p, b, 0o640)
-		if _, err := Open(p, testKey); err == nil {
+		if _, err := Open(p, testKey, Options{}); err == nil {
 			t.Errorf("%s: opened", name)
 		}
 	}
@@ -147,7 +147,7 @@ func TestReopenAndTamper(t *testing.T) {
 	} {
 		p := filepath.Join(t.TempDir(), FileName)
 		os.WriteFile(p, bytes.Replace(data, []byte(c.old), []byte(c.new), 1), 0o640)
-		if _, err := Open(p, testKey); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := Open(p, testKey, Options{}); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s → %s: %v, want %q", c.old, c.new, err, c.want)
 		}
 	}
@@ -155,7 +155,7 @@ func TestReopenAndTamper(t *testing.T) {
 	// it does not.
 	p := filepath.Join(t.TempDir(), FileName)
 	os.WriteFile(p, bytes.Replace(data, []byte(`"comment":"note"`), []byte(`"comment":"n0te"`), 1), 0o640)
-	if _, err := Open(p, nil); err == nil || !strings.Contains(err.Error(), "the log was altered") {
+	if _, err := Open(p, nil, Options{}); err == nil || !strings.Contains(err.Error(), "the log was altered") {
 		t.Errorf("edited first line, no key: %v", err)
 	}
 }
@@ -164,12 +164,12 @@ func TestReopenAndTamper(t *testing.T) {
 // before it appends.
 func TestTwoWriters(t *testing.T) {
 	path := filepath.Join(t.TempDir(), FileName)
-	a, err := Open(path, testKey)
+	a, err := Open(path, testKey, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	b, err := Open(path, testKey)
+	b, err := Open(path, testKey, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -59,6 +60,10 @@ type User struct {
 	Counters []string `json:"counters,omitempty"` // clerk: counter ids
 	Outlets  []string `json:"outlets,omitempty"`  // reviewer: outlet ids
 	Hash     string   `json:"password_bcrypt"`
+	// UnlockedAt is when `settle users unlock` (or a new password) last cleared the user's
+	// failed logins, RFC 3339 UTC. A running server re-reads the file and, seeing a value
+	// other than the one it counted failures under, forgets them.
+	UnlockedAt string `json:"unlocked_at,omitempty"`
 }
 
 // validName accepts 1–32 characters of [A-Za-z0-9._-] starting with a letter or digit.
@@ -112,6 +117,11 @@ func (u *User) Validate() error {
 	}
 	if _, err := bcrypt.Cost([]byte(u.Hash)); err != nil {
 		return invalidf("user %s: password_bcrypt: %v", u.Name, err)
+	}
+	if u.UnlockedAt != "" {
+		if _, err := time.Parse(time.RFC3339Nano, u.UnlockedAt); err != nil {
+			return invalidf("user %s: unlocked_at %q: want an RFC 3339 time", u.Name, u.UnlockedAt)
+		}
 	}
 	return nil
 }
@@ -238,6 +248,16 @@ func (f *File) Add(u User, password []byte, cost int, replace bool) error {
 	f.Users = append(f.Users, u)
 	slices.SortFunc(f.Users, func(a, b User) int { return strings.Compare(a.Name, b.Name) })
 	return nil
+}
+
+// Unlock marks the user named name unlocked at at: a server forgets their failed logins.
+// It reports whether there is such a user.
+func (f *File) Unlock(name string, at time.Time) bool {
+	u, ok := f.Get(name)
+	if ok {
+		u.UnlockedAt = at.UTC().Format(time.RFC3339Nano)
+	}
+	return ok
 }
 
 // Remove removes the user named name and reports whether there was one.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -27,6 +28,8 @@ func TestAddValidate(t *testing.T) {
 		{"path-like counter", User{Name: "a", Role: Clerk, Counters: []string{"../x"}}, "password1", `user a: counter "../x" is not 1-32 characters of [A-Za-z0-9_-]`},
 		{"bad name", User{Name: "a/b", Role: Auditor}, "password1", `user name "a/b": want 1-32 letters, digits, '.', '-' or '_', starting with a letter or digit`},
 		{"bad role", User{Name: "a", Role: "admin"}, "password1", `user a: role "admin": want clerk, reviewer or auditor`},
+		{"unlocked at", User{Name: "a", Role: Auditor, UnlockedAt: "2026-12-05T14:00:00.5Z"}, "password1", ""},
+		{"unlocked at no time", User{Name: "a", Role: Auditor, UnlockedAt: "yesterday"}, "password1", `user a: unlocked_at "yesterday": want an RFC 3339 time`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,5 +99,27 @@ func TestFile(t *testing.T) {
 	os.WriteFile(path, []byte(`{"users":[],"admins":[]}`), 0o600)
 	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "unknown field") {
 		t.Errorf("unknown key: %v", err)
+	}
+}
+
+func TestUnlock(t *testing.T) {
+	var f File
+	if err := f.Add(User{Name: "zhang", Role: Auditor}, []byte("password1"), bcrypt.MinCost, false); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 5, 22, 0, 0, 500_000_000, time.FixedZone("CST", 8*3600))
+	if !f.Unlock("zhang", at) || f.Unlock("nobody", at) {
+		t.Fatal("Unlock: want true for zhang, false for nobody")
+	}
+	path := filepath.Join(t.TempDir(), "users.json")
+	if err := f.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	g, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := g.Get("zhang"); u.UnlockedAt != "2026-12-05T14:00:00.5Z" {
+		t.Errorf("unlocked_at read back: %q", u.UnlockedAt)
 	}
 }

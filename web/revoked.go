@@ -1,0 +1,216 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// RevokedName is the file in the store of the sessions logged out before they expired, mode
+// 0600: one line "<digest> <expiry>" per logout, the digest being the first 16 bytes of the
+// sha256 of the session's nonce (hex) and the expiry in Unix seconds. Every server over the
+// store reads it at start and again whenever it grew, so a logout survives a restart and ends
+// the session on every server. Lines of sessions that expired are dropped when a server
+// starts; a torn last line (a logout cut short) is ignored and dropped then too.
+const RevokedName = "web.revoked"
+
+// revocations are the sessions logged out, read from and appended to RevokedName. Writers
+// (a logout, a server's start) hold an flock on RevokedName+".lock".
+type revocations struct {
+	path string
+	now  func() time.Time
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	m      map[string]time.Time // digest → expiry
+	offset int64                // bytes of the file read (whole lines)
+}
+
+// openRevocations reads the file at path, dropping the expired lines.
+func openRevocations(path string, now func() time.Time, log *slog.Logger) (*revocations, error) {
+	v := &revocations{path: path, now: now, log: log, m: map[string]time.Time{}}
+	if err := v.locked(v.compact); err != nil {
+		return nil, fmt.Errorf("read logged-out sessions %q: %w", path, err)
+	}
+	return v, nil
+}
+
+func nonceDigest(nonce string) string {
+	sum := sha256.Sum256([]byte(nonce))
+	return hex.EncodeToString(sum[:16])
+}
+
+// locked calls fn holding the lock file.
+func (v *revocations) locked(fn func() error) error {
+	lf, err := os.OpenFile(v.path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer lf.Close()
+	for {
+		err = syscall.Flock(int(lf.Fd()), syscall.LOCK_EX)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return fn()
+}
+
+// parse reads the whole lines of data into v.m and returns the bytes they take and whether
+// a line did not parse (only the last may: what a failed append left).
+func (v *revocations) parse(data []byte) (int64, bool) {
+	whole := data[:bytes.LastIndexByte(data, '\n')+1]
+	torn := len(whole) < len(data)
+	for _, line := range strings.Split(strings.TrimSuffix(string(whole), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		digest, exp, ok := strings.Cut(line, " ")
+		secs, err := strconv.ParseInt(exp, 10, 64)
+		if !ok || len(digest) != 32 || err != nil {
+			torn = true
+			continue
+		}
+		v.m[digest] = time.Unix(secs, 0)
+	}
+	return int64(len(whole)), torn
+}
+
+// compact reads the whole file and, when a line expired or did not parse, writes it again
+// without them (a temporary file renamed over it). The lock is held.
+func (v *revocations) compact() error {
+	data, err := os.ReadFile(v.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	n, torn := v.parse(data)
+	now := v.now()
+	var keep bytes.Buffer
+	dropped := 0
+	for d, exp := range v.m {
+		if !now.Before(exp) {
+			delete(v.m, d)
+			dropped++
+			continue
+		}
+		fmt.Fprintf(&keep, "%s %d\n", d, exp.Unix())
+	}
+	if dropped == 0 && !torn {
+		v.offset = n
+		return nil
+	}
+	if torn {
+		v.log.Warn("logged-out sessions: dropped a line that does not parse (a logout cut short)", "path", v.path)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(v.path), ".web-revoked-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(keep.Bytes())
+	if err == nil {
+		err = tmp.Chmod(0o600)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), v.path)
+	}
+	if err != nil {
+		return err
+	}
+	v.offset = int64(keep.Len())
+	return nil
+}
+
+// refresh reads what other servers appended since the last read; v.mu is held. A file
+// that shrank (another server compacted it) is read again whole.
+func (v *revocations) refresh() error {
+	f, err := os.Open(v.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() < v.offset {
+		v.offset = 0
+	}
+	if fi.Size() == v.offset {
+		return nil
+	}
+	buf := make([]byte, fi.Size()-v.offset)
+	if _, err := f.ReadAt(buf, v.offset); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	n, _ := v.parse(buf)
+	v.offset += n
+	return nil
+}
+
+// add records a logout: the session is refused at once here, and on every server once the
+// line is in the file. The error is the file's: the session is still refused by this server.
+func (v *revocations) add(nonce string, exp time.Time) error {
+	d := nonceDigest(nonce)
+	v.mu.Lock()
+	v.m[d] = exp
+	v.mu.Unlock()
+	err := v.locked(func() error {
+		f, err := os.OpenFile(v.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(f, "%s %d\n", d, exp.Unix())
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record logout in %q: %w", v.path, err)
+	}
+	return nil
+}
+
+// has reports whether the session of nonce was logged out, here or by another server.
+func (v *revocations) has(nonce string) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if err := v.refresh(); err != nil {
+		v.log.Error("logged-out sessions", "path", v.path, "err", err)
+	}
+	_, ok := v.m[nonceDigest(nonce)]
+	return ok
+}
