@@ -37,6 +37,7 @@ type loaded struct {
 	rejects []Reject
 	excs    []Exception
 	triples []triple // counters seen on rows with valid ids
+	repeats string   // DUPLICATE_INPUT: the earlier input this one repeats byte for byte (not read)
 }
 
 type triple struct{ city, outlet, counter string }
@@ -52,6 +53,7 @@ type loader struct {
 	day     arrow.Date32
 	ceiling int64
 	mem     memory.Allocator
+	lang    string // of the details the loader writes in both languages (Config.Lang)
 }
 
 // loadAll reads every input with up to workers goroutines. The result keeps input order.

@@ -230,5 +230,10 @@ func engineConfigFrom(c *cli.Context) (engine.Config, error) {
 	if c.Int("concurrency") < 1 {
 		return ecfg, usagef("--concurrency %d: must be at least 1", c.Int("concurrency"))
 	}
+	// --lang is checked with the formats (rendererFrom); the engine writes the details of
+	// its newer findings in it too.
+	if l := c.String("lang"); l != "" {
+		ecfg.Lang = l
+	}
 	return ecfg, nil
 }
