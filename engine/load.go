@@ -37,7 +37,6 @@ type loaded struct {
 	rejects []Reject
 	excs    []Exception
 	triples []triple // counters seen on rows with valid ids
-	repeats string   // DUPLICATE_INPUT: the earlier input this one repeats byte for byte (not read)
 }
 
 type triple struct{ city, outlet, counter string }

@@ -262,10 +262,10 @@ func TestDuplicateInput(t *testing.T) {
 		var got []string
 		for _, e := range res.Exceptions {
 			if e.Code == "DUPLICATE_INPUT" {
-				got = append(got, fmt.Sprintf("%s/%s/%s %s | %s", e.City, e.Outlet, e.Counter, e.Source, e.Detail))
+				got = append(got, fmt.Sprintf("%s/%s/%s %s %s | %s", e.City, e.Outlet, e.Counter, e.Source, e.Key, e.Detail))
 			}
 		}
-		sameStrings(t, "duplicate input", got, []string{"TY/O1/C1 old/TY_C1_解款日报.csv | 与同一报表在前的 deposit/C1 逐字节相同，未读取"})
+		sameStrings(t, "duplicate input", got, []string{"TY/O1/C1 old/TY_C1_解款日报.csv old/TY_C1_解款日报.csv | 与同一报表在前的 deposit/C1 逐字节相同，未读取"})
 	})
 }
 

@@ -48,9 +48,8 @@ func (l *loader) duplicateInputs(loads []*loaded) []dupInput {
 			ld.rec = nil
 		}
 		ld.read, ld.rejects, ld.excs, ld.triples = 0, nil, nil, nil
-		ld.repeats = orig.in.Name
 		out = append(out, dupInput{ld: ld, exc: Exception{
-			Code: "DUPLICATE_INPUT", Severity: severity("DUPLICATE_INPUT"), Feed: ld.in.Feed.String(), Source: ld.in.Name,
+			Code: "DUPLICATE_INPUT", Severity: severity("DUPLICATE_INPUT"), Feed: ld.in.Feed.String(), Source: ld.in.Name, Key: ld.in.Name,
 			Detail: l.text(fmt.Sprintf("与同一报表在前的 %s 逐字节相同，未读取", orig.in.Name),
 				fmt.Sprintf("byte-identical to %s, an earlier input of the feed; not read", orig.in.Name)),
 		}})
@@ -164,17 +163,31 @@ func (l *loader) place(feeds *[feed.Count]arrow.RecordBatch, known *counters, pu
 		n     map[pair]int // nil while every row agrees with first
 		order []pair       // pairs in the order first seen, once n is made
 		count int          // rows of first while n is nil
+		check bool         // some row may carry another pair than the counter's
 	}
 	tallies := map[string]*tally{}
+	// Rows of one counter mostly follow each other (a per-counter input, a city file sorted
+	// by counter): the last counter's tally is reused without a map lookup.
+	var lastID string
+	var last *tally
+	tallyOf := func(id string) *tally {
+		if last == nil || id != lastID {
+			lastID, last = id, tallies[id]
+		}
+		return last
+	}
 	for _, f := range feed.All {
 		rec := feeds[f]
 		city, outlet, counter := strCol(rec, feed.ColCity), strCol(rec, feed.ColOutlet), strCol(rec, feed.ColCounter)
 		for r := 0; r < int(rec.NumRows()); r++ {
 			c, o := city.Value(r), outlet.Value(r)
-			t := tallies[counter.Value(r)]
+			t := tallyOf(counter.Value(r))
 			switch {
 			case t == nil:
-				tallies[strings.Clone(counter.Value(r))] = &tally{first: pair{strings.Clone(c), strings.Clone(o)}, count: 1}
+				id := strings.Clone(counter.Value(r))
+				t = &tally{first: pair{strings.Clone(c), strings.Clone(o)}, count: 1}
+				tallies[id] = t
+				lastID, last = id, t
 			case t.n == nil && c == t.first.city && o == t.first.outlet:
 				t.count++
 			default:
@@ -192,20 +205,23 @@ func (l *loader) place(feeds *[feed.Count]arrow.RecordBatch, known *counters, pu
 		}
 	}
 	for id, t := range tallies {
-		if known.roster[id] {
-			continue
-		}
 		home := t.first
 		for _, p := range t.order {
 			if t.n[p] > t.n[home] {
 				home = p
 			}
 		}
+		if known.roster[id] {
+			h := known.byID[id]
+			home = pair{h.city, h.outlet}
+		}
+		t.check = t.n != nil || home != t.first
 		if _, ok := known.byID[id]; !ok {
 			known.order = append(known.order, id)
 		}
 		known.byID[id] = triple{home.city, home.outlet, id}
 	}
+	last = nil
 
 	var excs []Exception
 	for _, f := range feed.All {
@@ -213,8 +229,8 @@ func (l *loader) place(feeds *[feed.Count]arrow.RecordBatch, known *counters, pu
 		city, outlet, counter := strCol(rec, feed.ColCity), strCol(rec, feed.ColOutlet), strCol(rec, feed.ColCounter)
 		var off []int
 		for r := 0; r < int(rec.NumRows()); r++ {
-			if t := tallies[counter.Value(r)]; t.n == nil && !known.roster[counter.Value(r)] {
-				continue // every row of the counter agrees, and no roster says otherwise
+			if !tallyOf(counter.Value(r)).check {
+				continue // every row of the counter carries its pair
 			}
 			h := known.byID[counter.Value(r)]
 			if city.Value(r) != h.city || outlet.Value(r) != h.outlet {
