@@ -28,15 +28,17 @@ type Config struct {
 	Date     time.Time // business date; only its calendar day counts
 	Lookback int       // days a reversal may reach back into stored runs (RULES.md §5)
 	Ceiling  int64     // fen; an amount above it is malformed
-	// Lang is the language of the details the rules of whose row it is and of duplicated
-	// inputs write: "zh" (the default, also when empty) or "en".
+	// Lang is the language of the details of COUNTER_KEY_CONFLICT, DUPLICATE_INPUT, a row of
+	// another counter in a per-counter input and a duplicate deposit slip: "zh" (the
+	// default, also when empty) or "en". The older findings' details are English.
 	Lang    string
 	Workers int     // inputs parsed in parallel
 	History History // stored runs of earlier days; nil means none
 	Mem     memory.Allocator
 	// Progress, when set, is told how many inputs have been read.
 	Progress func(done, total int)
-	// Loaded, when set, is called once the feeds are final (read, duplicates set aside) and
+	// Loaded, when set, is called once the feeds are final (read, duplicates and rows of
+	// other counters set aside, every row under its counter's city and outlet) and
 	// before the rules run over them, with the feeds and the digest of the inputs
 	// (Result.InputDigest): a caller may start writing them out meanwhile. It must not block
 	// for long, and it retains the records it keeps using after returning.

@@ -320,3 +320,18 @@ func reconcileLang(t *testing.T, d *connectors.Day, lang string) *Result {
 	})
 	return res
 }
+
+func TestConfigLang(t *testing.T) {
+	for lang, want := range map[string]string{"": "", "zh": "", "en": "", "fr": `lang: "fr", want zh or en`} {
+		cfg := NewConfig()
+		cfg.Date = testDate
+		cfg.Lang = lang
+		got := ""
+		if err := cfg.Validate(); err != nil {
+			got = err.Error()
+		}
+		if got != want {
+			t.Errorf("Validate with lang %q = %q, want %q", lang, got, want)
+		}
+	}
+}
