@@ -10,57 +10,122 @@ import (
 	"settle/engine/feed"
 )
 
-// assemble applies RULES.md §1's duplicate rule across the loaded inputs (which are in
-// canonical order) and concatenates each feed's valid rows into one record. The per-input
+// assemble applies RULES.md §1 across the loaded inputs (which are in canonical order): the
+// rows of other counters in per-counter inputs are set aside, then duplicate txn_ids and
+// deposit slips; each feed's valid rows are concatenated into one record. The per-input
 // records are released.
-func (l *loader) assemble(loads []*loaded) (feeds [feed.Count]arrow.RecordBatch, rejects []Reject, excs []Exception, err error) {
+//
+// The findings about rows of other counters (foreign) carry the input's counter but no city
+// or outlet yet: the caller gives them the counter's once place has settled them.
+func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]arrow.RecordBatch, rejects []Reject, excs, foreign []Exception, err error) {
 	type loc struct {
 		ld  *loaded
 		row int
 	}
 	drop := map[*loaded][]bool{}
+	dropped := func(ld *loaded, r int) bool { d := drop[ld]; return d != nil && d[r] }
+	needRaw := map[*loaded][]int{} // rejects whose raw text is still to be read
+	for _, ld := range loads {
+		if ld.rec == nil || !known.perCounter(ld.in) {
+			continue
+		}
+		d := make([]bool, ld.rec.NumRows())
+		rj, ex, marked := l.foreignRows(ld, d)
+		if !marked {
+			continue
+		}
+		drop[ld] = d
+		for i := range rj {
+			rejects = append(rejects, rj[i])
+			needRaw[ld] = append(needRaw[ld], len(rejects)-1)
+		}
+		foreign = append(foreign, ex...)
+	}
 	total := 0
 	for _, ld := range loads {
 		if ld.rec != nil && feed.HasTxnID(ld.in.Feed) {
 			total += int(ld.rec.NumRows())
 		}
 	}
+	// identical reports whether row r of ld equals the kept row in every column.
+	identical := func(ld *loaded, r int, kept loc) bool {
+		return kept.ld.in.Feed == ld.in.Feed && rowsEqual(kept.ld.rec, kept.row, ld.rec, r, len(feed.Get(ld.in.Feed).Columns))
+	}
+	// duplicate sets row r of ld aside as DUPLICATE_TXN about id (a txn_id or a slip number).
+	duplicate := func(ld *loaded, r int, id string, same bool, detail string) {
+		f := feed.Get(ld.in.Feed)
+		if drop[ld] == nil {
+			drop[ld] = make([]bool, ld.rec.NumRows())
+		}
+		drop[ld][r] = true
+		sev := SevError
+		if same {
+			sev = SevWarning
+		}
+		line := lineOf(ld.rec, r)
+		rejects = append(rejects, Reject{Feed: f.Name, Source: sourceOf(ld.rec, r), Line: line, Reason: "DUPLICATE_TXN: " + detail})
+		needRaw[ld] = append(needRaw[ld], len(rejects)-1)
+		excs = append(excs, Exception{
+			Code: "DUPLICATE_TXN", Severity: sev, Feed: f.Name, TxnID: strings.Clone(id), Detail: detail,
+			Source: rowSource(ld.in, sourceOf(ld.rec, r), line),
+			City:   strings.Clone(str(ld.rec, feed.ColCity, r)), Outlet: strings.Clone(str(ld.rec, feed.ColOutlet, r)),
+			Counter: strings.Clone(str(ld.rec, feed.ColCounter, r)),
+		})
+	}
 	seen := make(map[string]loc, total)
-	needRaw := map[*loaded][]int{} // rejects whose raw text is still to be read
 	for _, ld := range loads {
 		if ld.rec == nil || !feed.HasTxnID(ld.in.Feed) {
 			continue
 		}
 		f := feed.Get(ld.in.Feed)
-		txnCol := f.Col("txn_id")
-		txn := ld.rec.Column(txnCol).(*array.String)
+		txn := ld.rec.Column(f.Col("txn_id")).(*array.String)
 		for r := 0; r < int(ld.rec.NumRows()); r++ {
+			if dropped(ld, r) {
+				continue
+			}
 			id := txn.Value(r)
 			kept, dup := seen[id]
 			if !dup {
 				seen[id] = loc{ld, r}
 				continue
 			}
-			if drop[ld] == nil {
-				drop[ld] = make([]bool, ld.rec.NumRows())
-			}
-			drop[ld][r] = true
-			sev := SevError
+			same := identical(ld, r, kept)
 			how := "differs from"
-			if kept.ld.in.Feed == ld.in.Feed && rowsEqual(kept.ld.rec, kept.row, ld.rec, r, len(f.Columns)) {
-				sev, how = SevWarning, "is identical to"
+			if same {
+				how = "is identical to"
 			}
 			keptSrc := rowSource(kept.ld.in, sourceOf(kept.ld.rec, kept.row), lineOf(kept.ld.rec, kept.row))
-			detail := fmt.Sprintf("txn_id %s already seen; this row %s the one kept (%s %s)", quote(id), how, kept.ld.in.Feed, keptSrc)
-			line := lineOf(ld.rec, r)
-			rejects = append(rejects, Reject{Feed: f.Name, Source: sourceOf(ld.rec, r), Line: line, Reason: "DUPLICATE_TXN: " + detail})
-			needRaw[ld] = append(needRaw[ld], len(rejects)-1)
-			excs = append(excs, Exception{
-				Code: "DUPLICATE_TXN", Severity: sev, Feed: f.Name, TxnID: strings.Clone(id), Detail: detail,
-				Source: rowSource(ld.in, sourceOf(ld.rec, r), line),
-				City:   strings.Clone(str(ld.rec, feed.ColCity, r)), Outlet: strings.Clone(str(ld.rec, feed.ColOutlet, r)),
-				Counter: strings.Clone(str(ld.rec, feed.ColCounter, r)),
-			})
+			duplicate(ld, r, id, same, fmt.Sprintf("txn_id %s already seen; this row %s the one kept (%s %s)", quote(id), how, kept.ld.in.Feed, keptSrc))
+		}
+	}
+	// A deposit slip number is unique within its counter (RULES.md §1).
+	slips := map[[2]string]loc{}
+	for _, ld := range loads {
+		if ld.rec == nil || ld.in.Feed != feed.Deposit {
+			continue
+		}
+		slip := ld.rec.Column(feed.Get(feed.Deposit).Col("slip_no")).(*array.String)
+		counter := strCol(ld.rec, feed.ColCounter)
+		for r := 0; r < int(ld.rec.NumRows()); r++ {
+			if dropped(ld, r) || slip.IsNull(r) || slip.Value(r) == "" {
+				continue
+			}
+			k := [2]string{counter.Value(r), slip.Value(r)}
+			kept, dup := slips[k]
+			if !dup {
+				slips[k] = loc{ld, r}
+				continue
+			}
+			no := slip.Value(r)
+			same := identical(ld, r, kept)
+			keptSrc := rowSource(kept.ld.in, sourceOf(kept.ld.rec, kept.row), lineOf(kept.ld.rec, kept.row))
+			zh, en := "不同", "differs from"
+			if same {
+				zh, en = "相同", "is identical to"
+			}
+			duplicate(ld, r, no, same, l.text(
+				fmt.Sprintf("解款单号 %s 已出现在本工号的解款中；此行与保留的行（%s）%s", quote(no), keptSrc, zh),
+				fmt.Sprintf("slip_no %s already seen on a deposit of the counter; this row %s the one kept (%s)", quote(no), en, keptSrc)))
 		}
 	}
 	// The raw text of the rows set aside, read again from their inputs (a handful of inputs).
@@ -109,7 +174,7 @@ func (l *loader) assemble(loads []*loaded) (feeds [feed.Count]arrow.RecordBatch,
 					ld.rec = nil
 				}
 			}
-			return feeds, nil, nil, err
+			return feeds, nil, nil, nil, err
 		}
 	}
 	for _, ld := range loads {
@@ -118,7 +183,7 @@ func (l *loader) assemble(loads []*loaded) (feeds [feed.Count]arrow.RecordBatch,
 			ld.rec = nil
 		}
 	}
-	return feeds, rejects, excs, nil
+	return feeds, rejects, excs, foreign, nil
 }
 
 // concat joins records of one feed's schema; none gives an empty record. It takes over the

@@ -18,6 +18,8 @@ var Codes = []Code{
 	{"MALFORMED_ROW", SevError, "行格式错误：必填字段缺失或无法解析", "Malformed row: a required field is missing or cannot be parsed"},
 	{"WRONG_DATE", SevError, "账务日期不是本次对账日期", "Business date is not the run's date"},
 	{"DUPLICATE_TXN", SevError, "流水号重复", "Duplicate transaction serial"},
+	{"DUPLICATE_INPUT", SevError, "报表重复提供（与在前的一份逐字节相同），未读取", "Input repeats an earlier input of the feed byte for byte; not read"},
+	{"COUNTER_KEY_CONFLICT", SevError, "行的营业厅或地市与工号所属不符，按工号所属计入", "Row carries another outlet or city than its counter's; counted under the counter's"},
 	{"DEPOSIT_SHORT", SevError, "短款：解款少于应解金额", "Shortfall: deposited less than expected"},
 	{"DEPOSIT_OVER", SevWarning, "长款：解款多于应解金额", "Overage: deposited more than expected"},
 	{"SUMMARY_MISMATCH", SevError, "交费日报与明细不符", "Payment summary disagrees with the detail"},

@@ -52,6 +52,7 @@ type loader struct {
 	day     arrow.Date32
 	ceiling int64
 	mem     memory.Allocator
+	lang    string // of the details the loader writes in both languages (Config.Lang)
 }
 
 // loadAll reads every input with up to workers goroutines. The result keeps input order.

@@ -28,12 +28,17 @@ type Config struct {
 	Date     time.Time // business date; only its calendar day counts
 	Lookback int       // days a reversal may reach back into stored runs (RULES.md §5)
 	Ceiling  int64     // fen; an amount above it is malformed
-	Workers  int       // inputs parsed in parallel
-	History  History   // stored runs of earlier days; nil means none
-	Mem      memory.Allocator
+	// Lang is the language of the details of COUNTER_KEY_CONFLICT, DUPLICATE_INPUT, a row of
+	// another counter in a per-counter input and a duplicate deposit slip: "zh" (the
+	// default, also when empty) or "en". The older findings' details are English.
+	Lang    string
+	Workers int     // inputs parsed in parallel
+	History History // stored runs of earlier days; nil means none
+	Mem     memory.Allocator
 	// Progress, when set, is told how many inputs have been read.
 	Progress func(done, total int)
-	// Loaded, when set, is called once the feeds are final (read, duplicates set aside) and
+	// Loaded, when set, is called once the feeds are final (read, duplicates and rows of
+	// other counters set aside, every row under its counter's city and outlet) and
 	// before the rules run over them, with the feeds and the digest of the inputs
 	// (Result.InputDigest): a caller may start writing them out meanwhile. It must not block
 	// for long, and it retains the records it keeps using after returning.
@@ -42,7 +47,7 @@ type Config struct {
 
 // NewConfig returns the defaults: 90 days of look-back, a ceiling of 1,000,000.00 yuan.
 func NewConfig() Config {
-	return Config{Lookback: 90, Ceiling: 1_000_000_00, Workers: runtime.NumCPU(), Mem: memory.DefaultAllocator}
+	return Config{Lookback: 90, Ceiling: 1_000_000_00, Lang: "zh", Workers: runtime.NumCPU(), Mem: memory.DefaultAllocator}
 }
 
 // Validate checks the configuration; errors name the setting.
@@ -54,6 +59,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("lookback: %d must not be negative", c.Lookback)
 	case c.Ceiling <= 0:
 		return fmt.Errorf("amount-ceiling: %s must be above 0", money.Format(c.Ceiling))
+	case c.Lang != "" && c.Lang != "zh" && c.Lang != "en":
+		return fmt.Errorf("lang: %q, want zh or en", c.Lang)
 	}
 	return nil
 }
@@ -69,7 +76,7 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 	date := time.Date(cfg.Date.Year(), cfg.Date.Month(), cfg.Date.Day(), 0, 0, 0, 0, Shanghai)
 	inputs := append([]connectors.Input(nil), src.Inputs...)
 	connectors.SortInputs(inputs)
-	l := &loader{date: date, day: dayNumber(date), ceiling: cfg.Ceiling, mem: cfg.Mem}
+	l := &loader{date: date, day: dayNumber(date), ceiling: cfg.Ceiling, mem: cfg.Mem, lang: cfg.Lang}
 	var progress func(int)
 	if cfg.Progress != nil {
 		progress = func(done int) { cfg.Progress(done, len(inputs)) }
@@ -78,14 +85,11 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	feeds, dupRejects, dupExcs, err := l.assemble(loads)
+	dupInputs := l.duplicateInputs(loads)
+	known := knownCounters(src, loads)
+	feeds, dupRejects, dupExcs, foreign, err := l.assemble(loads, known)
 	if err != nil {
 		return nil, err
-	}
-	res := &Result{Date: date, Feeds: feeds}
-	res.InputDigest, res.FeedDigests = digests(loads)
-	if cfg.Loaded != nil {
-		cfg.Loaded(feeds, res.InputDigest)
 	}
 	pulls := map[string]bool{}
 	for _, in := range inputs {
@@ -93,7 +97,23 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 			pulls[in.Name] = true
 		}
 	}
+	conflicts := l.place(&feeds, known, pulls)
+	res := &Result{Date: date, Feeds: feeds}
+	res.InputDigest, res.FeedDigests = digests(loads)
+	if cfg.Loaded != nil {
+		cfg.Loaded(feeds, res.InputDigest)
+	}
 	d := newDay(l.day, feeds, pulls, cfg.Lookback, cfg.History)
+	d.excs = append(d.excs, conflicts...)
+	for _, di := range dupInputs {
+		e := di.exc
+		if known.perCounter(di.ld.in) {
+			e.Counter = di.ld.in.Counter
+		}
+		foreign = append(foreign, e)
+	}
+	homeKeys(foreign, known)
+	d.excs = append(d.excs, foreign...)
 	for _, ld := range loads {
 		res.Rejects = append(res.Rejects, ld.rejects...)
 	}
@@ -111,7 +131,6 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 	d.cards()
 	d.invoices()
 
-	known := knownCounters(src, loads)
 	d.excs = append(d.excs, completeness(src, loads, known)...)
 	for _, ld := range loads {
 		for _, e := range ld.excs {
@@ -138,36 +157,6 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 		res.Counts[id].Valid = d.n(feed.ID(id))
 	}
 	return res, nil
-}
-
-// counters maps counter_id → its city and outlet: the roster's first, then rows' in
-// canonical order.
-type counters struct {
-	byID  map[string]triple
-	order []string
-}
-
-func (c *counters) add(t triple) {
-	if _, ok := c.byID[t.counter]; ok {
-		return
-	}
-	c.byID[t.counter] = t
-	c.order = append(c.order, t.counter)
-}
-
-func knownCounters(src *connectors.Day, loads []*loaded) *counters {
-	c := &counters{byID: map[string]triple{}}
-	for _, r := range src.Roster {
-		if feed.ValidID(r.City) && feed.ValidID(r.Outlet) && feed.ValidID(r.Counter) {
-			c.add(triple{r.City, r.Outlet, r.Counter})
-		}
-	}
-	for _, ld := range loads {
-		for _, t := range ld.triples {
-			c.add(t)
-		}
-	}
-	return c
 }
 
 // completeness raises FEED_MISSING and FEED_TOTAL_MISMATCH (RULES.md §9) with the counter
@@ -197,10 +186,7 @@ func completeness(src *connectors.Day, loads []*loaded, known *counters) []Excep
 		missing[m.Feed][m.Counter] = true
 		out = append(out, e)
 	}
-	perCounter := func(in connectors.Input) bool {
-		_, ok := known.byID[in.Counter]
-		return in.Counter != "" && (in.Pull || ok)
-	}
+	perCounter := known.perCounter
 	have := map[feed.ID]map[string]bool{}
 	layoutPerCounter := map[feed.ID]bool{}
 	for _, ld := range loads {

@@ -36,7 +36,8 @@ type Exception struct {
 	Source                string // "path:line" for a file row, "feed/counter_id" for a pull
 	// Key is the pay method or category a counter-level exception is about
 	// (DEPOSIT_*: pay method; SUMMARY_MISMATCH: "LOCAL/CASH"; INVOICE_GAP: invoice code and
-	// range), so diff can tell two counter-level findings apart. Not written to CSV.
+	// range; DUPLICATE_INPUT: the input's name), so diff can tell two counter-level findings
+	// apart. Not written to CSV.
 	Key string
 }
 

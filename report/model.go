@@ -63,8 +63,18 @@ func newRunIndex(res *engine.Result) *runIndex {
 	slices.Sort(extraMethods)
 	ix.cats = append(ix.cats, extraCats...)
 	ix.methods = append(ix.methods, extraMethods...)
+	// A finding about a row set aside carries the row's city and outlet as read, which may
+	// not be its counter's (RULES.md §1): it is shown in the counter's report all the same,
+	// as the web page shows it.
+	home := make(map[string]key, len(res.Counters))
+	for _, c := range res.Counters {
+		home[c.Counter] = keyOf(c)
+	}
 	for i, e := range res.Exceptions {
 		k := key{e.City, e.Outlet, e.Counter}
+		if h, ok := home[e.Counter]; ok && e.Counter != "" {
+			k = h
+		}
 		ix.exceptions[k] = append(ix.exceptions[k], i)
 	}
 	for id, rec := range res.Feeds {

@@ -833,3 +833,30 @@ func TestCitySubtotals(t *testing.T) {
 	wantMoney(t, f, "营业厅", 10, 8, "5671.5") // TY's net
 	wantMoney(t, f, "营业厅", 10, 9, "5678.5") // all
 }
+
+// TestFindingUnderItsCounter: a finding about a row set aside carries the row's outlet as
+// read; the counter's report shows it all the same, as the web page does.
+func TestFindingUnderItsCounter(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	res := testResult(t, mem)
+	defer res.Release()
+	res.Exceptions = append(res.Exceptions, engine.Exception{Code: "MALFORMED_ROW", Severity: "ERROR", City: "TY", Outlet: "../etc",
+		Counter: "TY0002-01", Feed: "local_payment", TxnID: "L9", Detail: "outlet_id \"../etc\" is not an identifier", Source: "local_payment.csv:9"})
+	dir := t.TempDir()
+	if err := Render(context.Background(), res, dir, testOptions("en")); err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	f := openXLSX(t, filepath.Join(dir, "reports", "TY0002", "TY0002-01.xlsx"))
+	rows, err := f.GetRows("Exceptions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows[1:] {
+		got = append(got, r[0]+" "+r[4])
+	}
+	if want := []string{"MALFORMED_ROW L9"}; !slices.Equal(got, want) {
+		t.Errorf("TY0002-01's exceptions = %q, want %q", got, want)
+	}
+}

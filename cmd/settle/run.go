@@ -235,6 +235,11 @@ func engineConfigFrom(c *cli.Context) (engine.Config, error) {
 	if n := c.Int64("max-pull-bytes"); n < 1 || n > boss.MaxMaxPullBytes {
 		return ecfg, usagef("--max-pull-bytes %d: must be between 1 and %d bytes", n, boss.MaxMaxPullBytes)
 	}
+	// --lang is checked with the formats (rendererFrom); the engine writes the details of
+	// its newer findings in it too.
+	if l := c.String("lang"); l != "" {
+		ecfg.Lang = l
+	}
 	return ecfg, nil
 }
 
