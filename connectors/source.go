@@ -57,9 +57,34 @@ type Missing struct {
 	Counter string
 	City    string // optional: the counter's city and outlet when known (from a roster)
 	Outlet  string
-	// Reason says why, e.g. `no file for feed order (业务办理日报) under "/data/day"` or
-	// `GET reports/order?counter=TY0001-01&date=2026-11-21: 503 Service Unavailable (6 tries)`.
+	// Reason says why, in English, for logs: e.g. `no file for feed order (业务办理日报)
+	// under "/data/day"` or `GET reports/order?counter=TY0001-01&date=2026-11-21: 503
+	// Service Unavailable (6 tries)`.
 	Reason string
+	// Why is the same in parts, from which the engine writes FEED_MISSING's detail in the
+	// run's language. A connector that leaves it zero (WhyOther) has its Reason shown as is.
+	Why Why
+}
+
+// WhyKind is the closed set of reasons an input is missing.
+type WhyKind int
+
+const (
+	WhyOther       WhyKind = iota // only Missing.Reason says why
+	WhyNoFile                     // no file of the feed under Why.Dir
+	WhyPullFailed                 // the pull Why.Request failed (Why.Err) after Why.Tries tries
+	WhyPullLate                   // as WhyPullFailed, and then Why.Deadline passed before a retry
+	WhyPullNotDone                // the pull Why.Request was not made before Why.Deadline
+)
+
+// Why is why an input is missing, in parts.
+type Why struct {
+	Kind     WhyKind
+	Dir      string        // WhyNoFile: the folder scanned
+	Request  string        // the pulls: the request as shown, reports/{feed}?counter=…&date=…
+	Err      error         // WhyPullFailed, WhyPullLate: the last failure, as the transport or the API said it
+	Tries    int           // WhyPullFailed, WhyPullLate
+	Deadline time.Duration // WhyPullLate, WhyPullNotDone
 }
 
 // FeedStats counts what the source did for one feed, recorded in manifest.json.

@@ -90,12 +90,12 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 				continue
 			}
 			same := identical(ld, r, kept)
-			how := "differs from"
+			how := tDiffers
 			if same {
-				how = "is identical to"
+				how = tIdentical
 			}
 			keptSrc := rowSource(kept.ld.in, sourceOf(kept.ld.rec, kept.row), lineOf(kept.ld.rec, kept.row))
-			duplicate(ld, r, id, same, fmt.Sprintf("txn_id %s already seen; this row %s the one kept (%s %s)", quote(id), how, kept.ld.in.Feed, keptSrc))
+			duplicate(ld, r, id, same, l.lang.f(tDuplicateTxn, quote(id), l.lang.feed(kept.ld.in.Feed), keptSrc, l.lang.s(how)))
 		}
 	}
 	// A deposit slip number is unique within its counter (RULES.md §1).
@@ -119,13 +119,11 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 			no := slip.Value(r)
 			same := identical(ld, r, kept)
 			keptSrc := rowSource(kept.ld.in, sourceOf(kept.ld.rec, kept.row), lineOf(kept.ld.rec, kept.row))
-			zh, en := "不同", "differs from"
+			how := tDiffers
 			if same {
-				zh, en = "相同", "is identical to"
+				how = tIdentical
 			}
-			duplicate(ld, r, no, same, l.text(
-				fmt.Sprintf("解款单号 %s 已出现在本工号的解款中；此行与保留的行（%s）%s", quote(no), keptSrc, zh),
-				fmt.Sprintf("slip_no %s already seen on a deposit of the counter; this row %s the one kept (%s)", quote(no), en, keptSrc)))
+			duplicate(ld, r, no, same, l.lang.f(tDuplicateSlip, quote(no), keptSrc, l.lang.s(how)))
 		}
 	}
 	// The raw text of the rows set aside, read again from their inputs (a handful of inputs).

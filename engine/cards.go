@@ -2,7 +2,6 @@ package engine
 
 import (
 	"cmp"
-	"fmt"
 	"math/bits"
 	"sort"
 	"strconv"
@@ -29,20 +28,20 @@ func (d *day) cards() {
 		lo, _ := digitsValue(from.Value(r))
 		hi, _ := digitsValue(to.Value(r))
 		if hi < lo {
-			d.raise(f, r, "CARD_QTY_MISMATCH", fmt.Sprintf("serial_to %s is below serial_from %s", to.Value(r), from.Value(r)))
+			d.raise(f, r, "CARD_QTY_MISMATCH", d.lang.f(tSerialBelow, to.Value(r), from.Value(r)))
 		} else {
 			if width := hi - lo + 1; uint64(qty[r]) != width {
-				d.raise(f, r, "CARD_QTY_MISMATCH", fmt.Sprintf("quantity %d, serials %s-%s hold %d", qty[r], from.Value(r), to.Value(r), width))
+				d.raise(f, r, "CARD_QTY_MISMATCH", d.lang.f(tQtySerials, qty[r], from.Value(r), to.Value(r), width))
 			}
 			spans = append(spans, span{lo, hi, r})
 		}
 		hi64, lo64 := bits.Mul64(uint64(face[r]), uint64(qty[r]))
 		if hi64 != 0 || lo64 != uint64(amount[r]) {
-			want := "more than can be held"
+			want := d.lang.s(tBeyondHolding)
 			if hi64 == 0 && lo64 <= 1<<62 {
 				want = money.Format(int64(lo64))
 			}
-			d.raise(f, r, "CARD_AMOUNT_MISMATCH", fmt.Sprintf("amount %s, face value %s × %d = %s",
+			d.raise(f, r, "CARD_AMOUNT_MISMATCH", d.lang.f(tCardAmount,
 				money.Format(amount[r]), money.Format(face[r]), qty[r], want))
 		}
 	}
@@ -81,12 +80,12 @@ func (d *day) cards() {
 		names := make([]string, 0, len(o))
 		for i, x := range o {
 			if i == 20 {
-				names = append(names, fmt.Sprintf("and %d more", len(o)-20))
+				names = append(names, d.lang.f(tAndMore, len(o)-20))
 				break
 			}
 			names = append(names, txn.Value(x))
 		}
-		d.raise(f, r, "CARD_SERIAL_OVERLAP", fmt.Sprintf("serials %s-%s overlap %s", from.Value(r), to.Value(r), strings.Join(names, ", ")))
+		d.raise(f, r, "CARD_SERIAL_OVERLAP", d.lang.f(tSerialOverlap, from.Value(r), to.Value(r), d.lang.list(names)))
 	}
 }
 
@@ -121,11 +120,11 @@ func (d *day) invoices() {
 			}
 		}
 		if dupPair {
-			d.raise(f, r, "INVOICE_DUPLICATE", fmt.Sprintf("invoice %s/%s already on %s", pk.code, pk.no, d.source(f, first)))
+			d.raise(f, r, "INVOICE_DUPLICATE", d.lang.f(tInvoiceOn, pk.code, pk.no, d.source(f, first)))
 			continue
 		}
 		if dupTxn {
-			d.raise(f, r, "INVOICE_DUPLICATE", fmt.Sprintf("second ISSUED invoice for txn %s", txn.Value(r)))
+			d.raise(f, r, "INVOICE_DUPLICATE", d.lang.f(tInvoiceSecond, txn.Value(r)))
 			continue
 		}
 		if v, ok := digitsValue(pk.no); ok {
@@ -134,17 +133,17 @@ func (d *day) invoices() {
 		}
 		rf, found := d.revenue[txn.Value(r)]
 		if !found {
-			d.raise(f, r, "INVOICE_ORPHAN", fmt.Sprintf("txn %s is no valid revenue row of the day", quote(txn.Value(r))))
+			d.raise(f, r, "INVOICE_ORPHAN", d.lang.f(tInvoiceOrphan, quote(txn.Value(r))))
 			continue
 		}
 		if !isIssued {
 			continue
 		}
 		if orig := d.i64(rf.f, "amount")[rf.row]; amount[r] != orig {
-			d.raise(f, r, "INVOICE_AMOUNT_MISMATCH", fmt.Sprintf("invoice %s, %s %s is %s", money.Format(amount[r]), rf.f, txn.Value(r), money.Format(orig)))
+			d.raise(f, r, "INVOICE_AMOUNT_MISMATCH", d.lang.f(tInvoiceAmount, money.Format(amount[r]), d.lang.feed(rf.f), txn.Value(r), money.Format(orig)))
 		}
 		if d.voidedToday[origKey{rf.f.String(), txn.Value(r)}] {
-			d.raise(f, r, "INVOICE_NOT_VOIDED", fmt.Sprintf("%s %s was voided today; invoice %s/%s is still ISSUED", rf.f, txn.Value(r), pk.code, pk.no))
+			d.raise(f, r, "INVOICE_NOT_VOIDED", d.lang.f(tInvoiceNotVoided, d.lang.feed(rf.f), txn.Value(r), pk.code, pk.no))
 		}
 	}
 	keys := make([]gapKey, 0, len(nums))
@@ -170,7 +169,7 @@ func (d *day) invoices() {
 			}
 			d.excs = append(d.excs, Exception{Code: "INVOICE_GAP", Severity: severity("INVOICE_GAP"), City: k.t.city, Outlet: k.t.outlet,
 				Counter: k.t.counter, Feed: f.String(), Key: k.code + "/" + rng,
-				Detail: fmt.Sprintf("invoice code %s: %d number(s) missing: %s", k.code, hi-lo+1, rng),
+				Detail: d.lang.f(tInvoiceGap, k.code, hi-lo+1, rng),
 				Source: d.source(f, cur.row)})
 		}
 	}

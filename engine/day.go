@@ -26,6 +26,7 @@ type day struct {
 	excs     []Exception
 	lookback int
 	hist     History
+	lang     lang // of the details
 
 	// revenue maps the txn_id of every valid revenue row (feeds 1, 2, 5, 6, 7) to it.
 	revenue map[string]ref
@@ -46,8 +47,8 @@ type origKey struct {
 	txn  string
 }
 
-func newDay(date arrow.Date32, feeds [feed.Count]arrow.RecordBatch, pulls map[string]bool, lookback int, hist History) *day {
-	d := &day{date: date, feeds: feeds, pulls: pulls, lookback: lookback, hist: hist}
+func newDay(date arrow.Date32, feeds [feed.Count]arrow.RecordBatch, pulls map[string]bool, lookback int, hist History, g lang) *day {
+	d := &day{date: date, feeds: feeds, pulls: pulls, lookback: lookback, hist: hist, lang: g}
 	nrev := 0
 	for _, f := range feed.All {
 		if feed.IsRevenue(f) {

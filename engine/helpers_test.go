@@ -97,11 +97,14 @@ func dayOf(rows ...row) *connectors.Day {
 	return d
 }
 
-// reconcile runs the engine with a checked allocator that must be empty afterwards.
+// reconcile runs the engine with a checked allocator that must be empty afterwards. The
+// details are in English, which the rule tests read; TestDetailLanguages checks the Chinese
+// default.
 func reconcile(t *testing.T, d *connectors.Day, hist History) *Result {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	cfg := NewConfig()
+	cfg.Lang = "en"
 	cfg.Date = testDate
 	cfg.Mem = mem
 	cfg.History = hist

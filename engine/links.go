@@ -25,12 +25,12 @@ func (d *day) purchases() {
 	for r := 0; r < d.n(feed.Purchase); r++ {
 		bought[pOrder.Value(r)] = true
 		if !contract[pOrder.Value(r)] {
-			d.raise(feed.Purchase, r, "PURCHASE_NO_ORDER", fmt.Sprintf("order_id %s matches no CONTRACT order of the day", quote(pOrder.Value(r))))
+			d.raise(feed.Purchase, r, "PURCHASE_NO_ORDER", d.lang.f(tPurchaseNoOrder, quote(pOrder.Value(r))))
 		}
 	}
 	for r := 0; r < d.n(feed.Order); r++ {
 		if svc.Value(r) == "CONTRACT" && !bought[orderID.Value(r)] {
-			d.raise(feed.Order, r, "ORDER_NO_PURCHASE", fmt.Sprintf("CONTRACT order %s has no handset purchase", quote(orderID.Value(r))))
+			d.raise(feed.Order, r, "ORDER_NO_PURCHASE", d.lang.f(tOrderNoPurchase, quote(orderID.Value(r))))
 		}
 	}
 
@@ -41,7 +41,7 @@ func (d *day) purchases() {
 	for r := 0; r < d.n(feed.Purchase); r++ {
 		if earlier := open[imei.Value(r)]; len(earlier) > 0 {
 			e := earlier[0]
-			d.raise(feed.Purchase, r, "IMEI_DUPLICATE", fmt.Sprintf("IMEI %s already sold on %s (%s)",
+			d.raise(feed.Purchase, r, "IMEI_DUPLICATE", d.lang.f(tIMEISold,
 				quote(imei.Value(r)), txn.Value(e), d.source(feed.Purchase, e)))
 		}
 		if !d.fullyReversedToday(feed.Purchase, txn.Value(r), amount[r]) {
@@ -227,30 +227,30 @@ func (d *day) reversals() error {
 		of := origFeed.Value(r)
 		k := origKey{of, origTxn.Value(r)}
 		if kind.Value(r) == "VOID" && od != d.date {
-			d.raiseAmount(f, r, "VOID_NOT_SAME_DAY", a, fmt.Sprintf("VOID of %s dated %s", k.txn, dateOf(od).Format("2006-01-02")))
+			d.raiseAmount(f, r, "VOID_NOT_SAME_DAY", a, d.lang.f(tVoidOtherDay, k.txn, dateOf(od).Format("2006-01-02")))
 		}
 		if kind.Value(r) == "REFUND" && a > 10000 && (approver.IsNull(r) || approver.Value(r) == counter.Value(r)) {
-			who := "no approver"
+			detail := d.lang.f(tRefundNoApprover, money.Format(a))
 			if !approver.IsNull(r) { // an empty cell is null
-				who = "approved by the clerk's own id " + approver.Value(r)
+				detail = d.lang.f(tRefundSelfApproved, money.Format(a), approver.Value(r))
 			}
-			d.raiseAmount(f, r, "REFUND_NOT_APPROVED", a, fmt.Sprintf("refund of %s with %s", money.Format(a), who))
+			d.raiseAmount(f, r, "REFUND_NOT_APPROVED", a, detail)
 		}
 		var orig original
 		found := false
-		where := fmt.Sprintf("%s %s of %s", of, quote(k.txn), dateOf(od).Format("2006-01-02"))
+		where := d.lang.f(tOriginal, d.lang.feedNamed(of), quote(k.txn), dateOf(od).Format("2006-01-02"))
 		ofID, _ := feed.ByName(of)
 		if od == d.date {
 			if rf, ok := d.revenue[k.txn]; ok && rf.f == ofID {
 				orig = original{d.i64(ofID, "amount")[rf.row], d.str(ofID, "pay_method").Value(rf.row)}
 				found = true
 			} else {
-				d.raiseAmount(f, r, "REVERSAL_ORPHAN", a, "original "+where+" not found among today's valid rows")
+				d.raiseAmount(f, r, "REVERSAL_ORPHAN", a, d.lang.f(tOrphanToday, where))
 			}
 		} else {
 			age := int(d.date - od)
 			if age > d.lookback {
-				d.raiseAmount(f, r, "REVERSAL_NO_HISTORY", a, fmt.Sprintf("original %s is %d days old, beyond the %d-day look-back", where, age, d.lookback))
+				d.raiseAmount(f, r, "REVERSAL_NO_HISTORY", a, d.lang.f(tTooOld, where, age, d.lookback))
 			} else {
 				idx, stored, err := hist.lookup(od, ofID)
 				if err != nil {
@@ -258,9 +258,9 @@ func (d *day) reversals() error {
 				}
 				switch o, ok := idx[k.txn]; {
 				case !stored:
-					d.raiseAmount(f, r, "REVERSAL_NO_HISTORY", a, "no stored run of "+dateOf(od).Format("2006-01-02")+" to find "+where)
+					d.raiseAmount(f, r, "REVERSAL_NO_HISTORY", a, d.lang.f(tNoStoredRun, dateOf(od).Format("2006-01-02"), where))
 				case !ok:
-					d.raiseAmount(f, r, "REVERSAL_ORPHAN", a, "original "+where+" not found in the stored run of that date")
+					d.raiseAmount(f, r, "REVERSAL_ORPHAN", a, d.lang.f(tOrphanStored, where))
 				default:
 					orig, found = o, true
 				}
@@ -270,10 +270,10 @@ func (d *day) reversals() error {
 			continue
 		}
 		if kind.Value(r) == "VOID" && a != orig.amount {
-			d.raiseAmount(f, r, "VOID_PARTIAL", a, fmt.Sprintf("VOID of %s for %s, original %s", k.txn, money.Format(a), money.Format(orig.amount)))
+			d.raiseAmount(f, r, "VOID_PARTIAL", a, d.lang.f(tVoidPartial, k.txn, money.Format(a), money.Format(orig.amount)))
 		}
 		if pay.Value(r) != orig.pay {
-			d.raiseAmount(f, r, "REVERSAL_METHOD_MISMATCH", a, fmt.Sprintf("reversal paid by %s, original %s by %s", pay.Value(r), k.txn, orig.pay))
+			d.raiseAmount(f, r, "REVERSAL_METHOD_MISMATCH", a, d.lang.f(tMethodMismatch, pay.Value(r), k.txn, orig.pay))
 		}
 		gk := fmt.Sprintf("%s\x00%d\x00%s", of, od, k.txn)
 		g := groups[gk]
@@ -313,7 +313,7 @@ func (d *day) reversals() error {
 			total += amount[r]
 			if crossed || total > g.orig.amount {
 				crossed = true
-				d.raiseAmount(f, r, "REVERSAL_EXCEEDS_ORIGINAL", amount[r], fmt.Sprintf("reversals of %s reach %s, original %s",
+				d.raiseAmount(f, r, "REVERSAL_EXCEEDS_ORIGINAL", amount[r], d.lang.f(tReversalsReach,
 					g.key.txn, money.Format(total), money.Format(g.orig.amount)))
 			}
 		}
@@ -328,10 +328,10 @@ func (d *day) remote() {
 	for r := 0; r < d.n(f); r++ {
 		switch status.Value(r) {
 		case "PENDING":
-			d.raise(f, r, "REMOTE_PENDING", "clearing pending")
+			d.raise(f, r, "REMOTE_PENDING", d.lang.s(tClearingPending))
 		case "REJECTED":
 			if !d.fullyReversedToday(f, txn.Value(r), amount[r]) {
-				d.raise(f, r, "REMOTE_REJECTED", fmt.Sprintf("clearing rejected; %s of %s refunded today",
+				d.raise(f, r, "REMOTE_REJECTED", d.lang.f(tClearingRejected,
 					money.Format(d.reversedToday[origKey{f.String(), txn.Value(r)}]), money.Format(amount[r])))
 			}
 		}

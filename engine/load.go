@@ -52,7 +52,7 @@ type loader struct {
 	day     arrow.Date32
 	ceiling int64
 	mem     memory.Allocator
-	lang    string // of the details the loader writes in both languages (Config.Lang)
+	lang    lang // of the details the loader writes (Config.Lang)
 }
 
 // loadAll reads every input with up to workers goroutines. The result keeps input order.
@@ -170,7 +170,7 @@ func (l *loader) load(in connectors.Input) *loaded {
 	if err != nil {
 		ld.excs = append(ld.excs, Exception{
 			Code: "FEED_MISSING", Severity: severity("FEED_MISSING"), Feed: f.Name,
-			Detail: fmt.Sprintf("cannot read %s: %v", in.Name, err), Source: in.Name,
+			Detail: l.lang.f(tCannotRead, in.Name, err), Source: in.Name,
 		})
 		return ld
 	}
@@ -181,21 +181,24 @@ func (l *loader) load(in connectors.Input) *loaded {
 		switch {
 		case t.WrongFeed != "":
 			// FEEDS.md: another feed's report under this feed's name.
-			reason = fmt.Sprintf("is the %s report, not %s: its header (%s) holds every column of %s",
-				t.WrongFeed, f.Name, rowSource(in, t.PartSource(t.HeaderSheet), t.HeaderLine), t.WrongFeed)
+			reason = l.lang.f(tWrongFeed, l.lang.feedNamed(t.WrongFeed), l.lang.feed(f.ID),
+				rowSource(in, t.PartSource(t.HeaderSheet), t.HeaderLine))
 		case t.Near > 0:
-			reason = fmt.Sprintf("has no header line naming the columns of %s (line %d, the nearest, lacks required column(s) %s)",
-				f.Name, t.Near, strings.Join(t.Missing, ", "))
+			lacks := make([]string, len(t.Missing))
+			for i, name := range t.Missing {
+				lacks[i] = l.lang.colOf(f, name)
+			}
+			reason = l.lang.f(tNoHeaderNearest, l.lang.feed(f.ID), t.Near, l.lang.list(lacks))
 		default:
-			reason = "has no header line naming the columns of " + f.Name
+			reason = l.lang.f(tNoHeader, l.lang.feed(f.ID))
 		}
 		ld.excs = append(ld.excs, Exception{
 			Code: "FEED_MISSING", Severity: severity("FEED_MISSING"), Feed: f.Name,
-			Detail: fmt.Sprintf("%s %s; its %d line(s) are set aside", in.Name, reason, t.Len()),
+			Detail: l.lang.f(tSetAside, in.Name, reason, t.Len()),
 			Source: rowSource(in, t.PartSource(t.HeaderSheet), t.HeaderLine),
 		})
 		for i := 0; i < t.Len(); i++ {
-			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: t.Source(i), Line: t.Line(i), Reason: "FEED_MISSING: file " + reason, Raw: strings.Clone(t.Raw(i))})
+			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: t.Source(i), Line: t.Line(i), Reason: "FEED_MISSING: " + l.lang.f(tRejectFile, reason), Raw: strings.Clone(t.Raw(i))})
 		}
 		return ld
 	}
@@ -245,9 +248,9 @@ func (l *loader) checkFooter(ld *loaded, t *dialect.Table, f *feed.Feed) {
 	var problems []string
 	count, err := ParseWhole(ft.Count)
 	if err != nil {
-		problems = append(problems, fmt.Sprintf("footer row count %s is not a number", quote(ft.Count)))
+		problems = append(problems, l.lang.f(tFooterCountNaN, quote(ft.Count)))
 	} else if count != int64(t.Len()) {
-		problems = append(problems, fmt.Sprintf("footer says %d row(s), %d read", count, t.Len()))
+		problems = append(problems, l.lang.f(tFooterCount, count, t.Len()))
 	}
 	var sum int64
 	allValid, overflow := true, false
@@ -266,11 +269,11 @@ func (l *loader) checkFooter(ld *loaded, t *dialect.Table, f *feed.Feed) {
 		want, err := money.Parse(ft.Amount)
 		switch {
 		case err != nil:
-			problems = append(problems, fmt.Sprintf("footer amount %s is not an amount", quote(ft.Amount)))
+			problems = append(problems, l.lang.f(tFooterAmountNaN, quote(ft.Amount)))
 		case overflow:
-			problems = append(problems, fmt.Sprintf("footer amount %s, rows add up to more than %s", money.Format(want), money.Format(math.MaxInt64)))
+			problems = append(problems, l.lang.f(tFooterAmountOver, money.Format(want), money.Format(math.MaxInt64)))
 		case want != sum:
-			problems = append(problems, fmt.Sprintf("footer amount %s, rows add up to %s", money.Format(want), money.Format(sum)))
+			problems = append(problems, l.lang.f(tFooterAmount, money.Format(want), money.Format(sum)))
 		}
 	}
 	if len(problems) == 0 {
@@ -278,7 +281,7 @@ func (l *loader) checkFooter(ld *loaded, t *dialect.Table, f *feed.Feed) {
 	}
 	ld.excs = append(ld.excs, Exception{
 		Code: "FEED_TOTAL_MISMATCH", Severity: severity("FEED_TOTAL_MISMATCH"), Feed: f.Name,
-		Detail: ld.in.Name + ": " + strings.Join(problems, "; "), Source: rowSource(ld.in, t.PartSource(ft.Part), ft.Line),
+		Detail: l.lang.f(tInputProblems, ld.in.Name, l.lang.join(problems)), Source: rowSource(ld.in, t.PartSource(ft.Part), ft.Line),
 	})
 }
 
@@ -317,7 +320,7 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 	}
 	b.Field(ncol).(*array.StringBuilder).ReserveData(srcBytes)
 	vals := make([]value, ncol)
-	var problems []string
+	var problems []problem
 	kept := 0
 	amountCol := f.Col("amount")
 	payCol := f.Col("pay_method")
@@ -332,12 +335,12 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 			if text == "" {
 				vals[c].null = true
 				if !col.Optional && !(c == payCol && f.ID == feed.Order) {
-					problems = append(problems, col.Name+" is empty")
+					problems = append(problems, problem{col.Name, l.lang.f(tFieldEmpty, l.lang.col(col))})
 				}
 				continue
 			}
 			if p := l.parseCell(col, text, &vals[c]); p != "" {
-				problems = append(problems, p)
+				problems = append(problems, problem{col.Name, p})
 			}
 		}
 		problems = l.crossCheck(f, vals, amountCol, payCol, problems)
@@ -347,10 +350,15 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 			code = "MALFORMED_ROW"
 		case arrow.Date32(vals[feed.ColBizDate].i) != l.day:
 			code = "WRONG_DATE"
-			problems = append(problems, fmt.Sprintf("biz_date %s is not the run's date %s", quote(t.Cell(i, feed.ColBizDate)), l.date.Format("2006-01-02")))
+			problems = append(problems, problem{"biz_date", l.lang.f(tWrongDate, l.lang.col(&f.Columns[feed.ColBizDate]),
+				quote(t.Cell(i, feed.ColBizDate)), l.date.Format("2006-01-02"))})
 		}
 		if code != "" {
-			detail := strings.Join(problems, "; ")
+			texts := make([]string, len(problems))
+			for j, p := range problems {
+				texts[j] = p.text
+			}
+			detail := l.lang.join(texts)
 			// Copies of the input's text: a reject must not keep the whole input alive.
 			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: t.Source(i), Line: t.Line(i), Reason: code + ": " + detail, Raw: strings.Clone(t.Raw(i))})
 			e := Exception{Code: code, Severity: severity(code), Feed: f.Name, Detail: detail, Source: rowSource(ld.in, t.Source(i), t.Line(i)),
@@ -452,44 +460,48 @@ func (l *loader) parseCell(col *feed.Column, text string, v *value) string {
 	switch col.Kind {
 	case feed.Ident:
 		if !feed.ValidID(text) {
-			return fieldErr(col.Name, text, errNotIdent)
+			return l.lang.field(col, text, errNotIdent)
 		}
 		v.s = text
 	case feed.Date:
 		d, err := ParseDate(text)
 		if err != nil {
-			return fieldErr(col.Name, text, err)
+			return l.lang.field(col, text, err)
 		}
 		v.i = int64(dayNumber(d))
 	case feed.Time:
 		ts, err := ParseTime(text)
 		if err != nil {
-			return fieldErr(col.Name, text, err)
+			return l.lang.field(col, text, err)
 		}
 		v.i = ts.Unix()
 	case feed.Money:
 		fen, err := money.Parse(text)
 		if err != nil {
-			return fieldErr(col.Name, text, err)
+			return l.lang.field(col, text, err)
 		}
 		v.i = fen
 	case feed.Whole:
 		n, err := ParseWhole(text)
 		if err != nil {
-			return fieldErr(col.Name, text, err)
+			return l.lang.field(col, text, err)
 		}
 		v.i = n
 	case feed.Enum:
 		code, ok := col.Enum.Parse(text)
 		if !ok {
-			return fmt.Sprintf("%s %s is not one of %s", col.Name, quote(text), strings.Join(col.Enum.Values, ", "))
+			values := col.Enum.Values
+			if l.lang == langZh {
+				values = col.Enum.Zh
+			}
+			return l.lang.f(tFieldNotOneOf, l.lang.col(col), quote(text), l.lang.list(values))
 		}
 		v.s = code
 	case feed.Digits:
 		// Kept as text (leading zeros are part of a serial); the rules read the value
 		// with digitsValue.
 		if _, err := ParseDigits(text); err != nil {
-			return fieldErr(col.Name, text, err)
+			return l.lang.field(col, text, err)
 		}
 		v.s = text
 	default:
@@ -499,44 +511,53 @@ func (l *loader) parseCell(col *feed.Column, text string, v *value) string {
 }
 
 // crossCheck applies the rules of FEEDS.md that involve a column's meaning or several columns.
-func (l *loader) crossCheck(f *feed.Feed, vals []value, amountCol, payCol int, problems []string) []string {
+func (l *loader) crossCheck(f *feed.Feed, vals []value, amountCol, payCol int, problems []problem) []problem {
+	g := l.lang
+	add := func(col string, k text, args ...any) {
+		problems = append(problems, problem{col, g.f(k, args...)})
+	}
 	amountOK := amountCol >= 0 && !vals[amountCol].null && !hasProblem(problems, "amount")
 	if amountOK {
 		a := vals[amountCol].i
 		if a == 0 && f.ID != feed.Order {
-			problems = append(problems, "amount is 0")
+			add("amount", tFieldZero, g.colOf(f, "amount"))
 		}
 		if a > l.ceiling {
-			problems = append(problems, fmt.Sprintf("amount %s is above the ceiling %s", money.Format(a), money.Format(l.ceiling)))
+			add("amount", tFieldAboveCeiling, g.colOf(f, "amount"), money.Format(a), money.Format(l.ceiling))
 		}
 	}
 	if f.ID == feed.Order && vals[payCol].null && amountOK && vals[amountCol].i != 0 {
-		problems = append(problems, "pay_method is empty on an order with an amount")
+		add("pay_method", tPayEmptyWithAmount, g.colOf(f, "pay_method"))
 	}
 	switch f.ID {
 	case feed.Reversal:
 		od, bd := vals[f.Col("orig_date")], vals[feed.ColBizDate]
 		if !od.null && !bd.null && !hasProblem(problems, "orig_date") && !hasProblem(problems, "biz_date") && od.i > bd.i {
-			problems = append(problems, "orig_date is after biz_date")
+			add("orig_date", tAfter, g.colOf(f, "orig_date"), g.colOf(f, "biz_date"))
 		}
 	case feed.CardSale:
 		if fv := vals[f.Col("face_value")]; !fv.null && !hasProblem(problems, "face_value") && fv.i == 0 {
-			problems = append(problems, "face_value is 0")
+			add("face_value", tFieldZero, g.colOf(f, "face_value"))
 		}
 		if q := vals[f.Col("quantity")]; !q.null && !hasProblem(problems, "quantity") && q.i < 1 {
-			problems = append(problems, "quantity is 0")
+			add("quantity", tFieldZero, g.colOf(f, "quantity"))
 		}
 		from, to := vals[f.Col("serial_from")], vals[f.Col("serial_to")]
 		if !from.null && !to.null && !hasProblem(problems, "serial_") && len(from.s) != len(to.s) {
-			problems = append(problems, fmt.Sprintf("serial_from %s and serial_to %s differ in length", quote(from.s), quote(to.s)))
+			add("serial_from", tSerialLength, g.colOf(f, "serial_from"), quote(from.s), g.colOf(f, "serial_to"), quote(to.s))
 		}
 	}
 	return problems
 }
 
-func hasProblem(problems []string, prefix string) bool {
+// problem is one thing wrong with a row: the column it is about (its English name) and the
+// text in the run's language.
+type problem struct{ col, text string }
+
+// hasProblem reports whether a problem is about a column whose name starts with prefix.
+func hasProblem(problems []problem, prefix string) bool {
 	for _, p := range problems {
-		if strings.HasPrefix(p, prefix) {
+		if strings.HasPrefix(p.col, prefix) {
 			return true
 		}
 	}

@@ -2,10 +2,10 @@ package engine
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
+	"settle/engine/feed"
 	"settle/engine/money"
 )
 
@@ -185,7 +185,24 @@ func quote(s string) string {
 	return strconv.Quote(s)
 }
 
-// fieldErr is the problem of a non-empty cell (an empty one is null, or "<col> is empty").
-func fieldErr(col, text string, err error) string {
-	return fmt.Sprintf("%s %s %v", col, quote(text), err)
+// fieldTexts are the texts of the parse errors of a cell.
+var fieldTexts = []struct {
+	err error
+	k   text
+}{
+	{errNotDate, tFieldNotDate}, {errNotTime, tFieldNotTime}, {errNotWhole, tFieldNotWhole},
+	{errNotIdent, tFieldNotIdent}, {errNotDigits, tFieldNotDigits},
+	{money.ErrEmpty, tFieldBlank}, {money.ErrNegative, tFieldNegative}, {money.ErrDecimals, tFieldDecimals},
+	{money.ErrNotMoney, tFieldNotMoney}, {money.ErrTooLarge, tFieldTooLarge},
+}
+
+// field is the problem of a non-empty cell of column col (an empty one is null, or
+// "<col> is empty"): the column by its name in the language, the text quoted, what is wrong.
+func (g lang) field(col *feed.Column, text string, err error) string {
+	for _, ft := range fieldTexts {
+		if errors.Is(err, ft.err) {
+			return g.f(ft.k, g.col(col), quote(text))
+		}
+	}
+	return g.f(tFieldOther, g.col(col), quote(text), err)
 }

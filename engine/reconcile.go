@@ -76,7 +76,7 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 	date := time.Date(cfg.Date.Year(), cfg.Date.Month(), cfg.Date.Day(), 0, 0, 0, 0, Shanghai)
 	inputs := append([]connectors.Input(nil), src.Inputs...)
 	connectors.SortInputs(inputs)
-	l := &loader{date: date, day: dayNumber(date), ceiling: cfg.Ceiling, mem: cfg.Mem, lang: cfg.Lang}
+	l := &loader{date: date, day: dayNumber(date), ceiling: cfg.Ceiling, mem: cfg.Mem, lang: langOf(cfg.Lang)}
 	var progress func(int)
 	if cfg.Progress != nil {
 		progress = func(done int) { cfg.Progress(done, len(inputs)) }
@@ -103,7 +103,7 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 	if cfg.Loaded != nil {
 		cfg.Loaded(feeds, res.InputDigest)
 	}
-	d := newDay(l.day, feeds, pulls, cfg.Lookback, cfg.History)
+	d := newDay(l.day, feeds, pulls, cfg.Lookback, cfg.History, l.lang)
 	d.excs = append(d.excs, conflicts...)
 	for _, di := range dupInputs {
 		e := di.exc
@@ -131,7 +131,7 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 	d.cards()
 	d.invoices()
 
-	d.excs = append(d.excs, completeness(src, loads, known)...)
+	d.excs = append(d.excs, completeness(src, loads, known, l.lang)...)
 	for _, ld := range loads {
 		for _, e := range ld.excs {
 			if e.Code == "MALFORMED_ROW" || e.Code == "WRONG_DATE" {
@@ -161,7 +161,7 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 
 // completeness raises FEED_MISSING and FEED_TOTAL_MISMATCH (RULES.md §9) with the counter
 // each belongs to (docs/DECISIONS.md).
-func completeness(src *connectors.Day, loads []*loaded, known *counters) []Exception {
+func completeness(src *connectors.Day, loads []*loaded, known *counters, g lang) []Exception {
 	var out []Exception
 	attach := func(e *Exception, counter string) {
 		if t, ok := known.byID[counter]; ok {
@@ -172,7 +172,7 @@ func completeness(src *connectors.Day, loads []*loaded, known *counters) []Excep
 	missing := map[feed.ID]map[string]bool{}
 	for _, m := range src.Missing {
 		f := feed.Get(m.Feed)
-		e := Exception{Code: "FEED_MISSING", Severity: severity("FEED_MISSING"), Feed: f.Name, Detail: m.Reason}
+		e := Exception{Code: "FEED_MISSING", Severity: severity("FEED_MISSING"), Feed: f.Name, Detail: g.missing(m)}
 		if m.Counter != "" {
 			attach(&e, m.Counter)
 			if e.City == "" {
@@ -218,7 +218,7 @@ func completeness(src *connectors.Day, loads []*loaded, known *counters) []Excep
 					continue
 				}
 				e := Exception{Code: "FEED_MISSING", Severity: severity("FEED_MISSING"), Feed: f.String(),
-					Detail: fmt.Sprintf("no %s file for counter %s (the feed is laid out one file per counter)", f, c)}
+					Detail: g.f(tNoCounterFile, g.feed(f), c)}
 				attach(&e, c)
 				out = append(out, e)
 			}

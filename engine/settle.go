@@ -2,7 +2,6 @@ package engine
 
 import (
 	"cmp"
-	"fmt"
 	"sort"
 	"strings"
 
@@ -113,7 +112,7 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 		}
 		d.excs = append(d.excs, Exception{Code: code, Severity: severity(code), City: k.t.city, Outlet: k.t.outlet,
 			Counter: k.t.counter, Feed: feed.Deposit.String(), Amount: vl.Variance, HasAmount: true, Key: k.pay,
-			Detail: fmt.Sprintf("%s: expected %s, deposited %s, variance %s", k.pay,
+			Detail: d.lang.f(tDeposit, k.pay,
 				money.Format(vl.Expected), money.Format(vl.Deposited), money.Format(vl.Variance)),
 			Source: d.source(at.f, at.row)})
 	}
@@ -182,7 +181,7 @@ func (d *day) summary() {
 		if p.sum.count == p.det.count && p.sum.amount == p.det.amount {
 			continue
 		}
-		detail := fmt.Sprintf("%s/%s: summary %d txn %s, detail %d txn %s", k.category, k.pay,
+		detail := d.lang.f(tSummary, k.category, k.pay,
 			p.sum.count, money.Format(p.sum.amount), p.det.count, money.Format(p.det.amount))
 		e := Exception{Code: "SUMMARY_MISMATCH", Severity: severity("SUMMARY_MISMATCH"), City: k.t.city, Outlet: k.t.outlet, Counter: k.t.counter,
 			Feed: feed.PaymentSummary.String(), Amount: p.sum.amount - p.det.amount, HasAmount: true,

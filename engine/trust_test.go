@@ -218,7 +218,7 @@ func TestForeignRowInPerCounterInput(t *testing.T) {
 		t.Errorf("local_payment counts = %+v, want 5 read, 2 valid, 3 rejected", c)
 	}
 
-	zh := reconcile(t, d, nil)
+	zh := reconcileLang(t, d, "")
 	for _, e := range zh.Exceptions {
 		if e.Code == "MALFORMED_ROW" && e.TxnID == "L2" && e.Detail != "工号 C2 的行出现在工号 C1 的报表中" {
 			t.Errorf("zh detail = %q", e.Detail)
@@ -258,7 +258,7 @@ func TestDuplicateInput(t *testing.T) {
 		d := dayOf(r(ORD, "txn_id=O1|amount=100.00"))
 		d.Inputs[DEP] = connectors.Input{Feed: DEP, Name: "deposit/C1", Counter: "C1", Pull: true, Open: connectors.Bytes([]byte(dep))}
 		d.Inputs = append(d.Inputs, connectors.Input{Feed: DEP, Name: "old/TY_C1_解款日报.csv", Counter: "C1", Open: connectors.Bytes([]byte(dep))})
-		res := reconcile(t, d, nil)
+		res := reconcileLang(t, d, "")
 		var got []string
 		for _, e := range res.Exceptions {
 			if e.Code == "DUPLICATE_INPUT" {

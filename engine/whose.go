@@ -14,14 +14,6 @@ import (
 // RULES.md §1 "Whose row it is" and DUPLICATE_INPUT: which inputs are read, which rows of a
 // per-counter input are its counter's, and the one city and outlet of every counter.
 
-// text picks the Chinese or English form of a detail by the run's language.
-func (l *loader) text(zh, en string) string {
-	if l.lang == "en" {
-		return en
-	}
-	return zh
-}
-
 // duplicateInputs sets aside every input that holds data rows and is byte-identical to an
 // earlier input of its feed (loads are in canonical order): its rows, findings and counters
 // are dropped, and one DUPLICATE_INPUT names the input it repeats. The counter is attached
@@ -50,8 +42,7 @@ func (l *loader) duplicateInputs(loads []*loaded) []dupInput {
 		ld.read, ld.rejects, ld.excs, ld.triples = 0, nil, nil, nil
 		out = append(out, dupInput{ld: ld, exc: Exception{
 			Code: "DUPLICATE_INPUT", Severity: severity("DUPLICATE_INPUT"), Feed: ld.in.Feed.String(), Source: ld.in.Name, Key: ld.in.Name,
-			Detail: l.text(fmt.Sprintf("与同一报表在前的 %s 逐字节相同，未读取", orig.in.Name),
-				fmt.Sprintf("byte-identical to %s, an earlier input of the feed; not read", orig.in.Name)),
+			Detail: l.lang.f(tDuplicateInput, orig.in.Name),
 		}})
 	}
 	return out
@@ -138,8 +129,7 @@ func (l *loader) foreignRows(ld *loaded, drop []bool) (rejects []Reject, excs []
 		}
 		drop[r] = true
 		marked = true
-		detail := l.text(fmt.Sprintf("工号 %s 的行出现在工号 %s 的报表中", other, ld.in.Counter),
-			fmt.Sprintf("row of counter %s in the input of counter %s", other, ld.in.Counter))
+		detail := l.lang.f(tForeignRow, other, ld.in.Counter)
 		line := lineOf(ld.rec, r)
 		rejects = append(rejects, Reject{Feed: f.Name, Source: sourceOf(ld.rec, r), Line: line, Reason: "MALFORMED_ROW: " + detail})
 		e := Exception{Code: "MALFORMED_ROW", Severity: severity("MALFORMED_ROW"), Feed: f.Name, Detail: detail,
@@ -245,9 +235,7 @@ func (l *loader) place(feeds *[feed.Count]arrow.RecordBatch, known *counters, pu
 			h := known.byID[counter.Value(r)]
 			e := Exception{Code: "COUNTER_KEY_CONFLICT", Severity: severity("COUNTER_KEY_CONFLICT"),
 				City: h.city, Outlet: h.outlet, Counter: h.counter, Feed: f.String(),
-				Detail: l.text(
-					fmt.Sprintf("该行的地市/营业厅为 %s/%s，工号 %s 属于 %s/%s；按 %s/%s 计入", city.Value(r), outlet.Value(r), h.counter, h.city, h.outlet, h.city, h.outlet),
-					fmt.Sprintf("row carries city/outlet %s/%s, counter %s belongs to %s/%s; counted under %s/%s", city.Value(r), outlet.Value(r), h.counter, h.city, h.outlet, h.city, h.outlet)),
+				Detail: l.lang.f(tKeyConflict, city.Value(r), outlet.Value(r), h.counter, h.city, h.outlet),
 				Source: recSource(rec, r, pulls)}
 			if txnCol >= 0 {
 				e.TxnID = strings.Clone(str(rec, txnCol, r))

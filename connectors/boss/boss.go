@@ -235,7 +235,7 @@ func (s *Source) Fetch(ctx context.Context, date time.Time, progress connectors.
 		last = p
 		reason := p.reason(s.cfg.Deadline)
 		out.Missing = append(out.Missing, connectors.Missing{
-			Feed: p.feed, Counter: c.Counter, City: c.City, Outlet: c.Outlet, Reason: reason,
+			Feed: p.feed, Counter: c.Counter, City: c.City, Outlet: c.Outlet, Reason: reason, Why: p.why(s.cfg.Deadline),
 		})
 		s.log.Debug("pull failed", "feed", p.feed.String(), "counter", c.Counter, "tries", p.tries, "err", reason)
 	}
@@ -288,6 +288,18 @@ func (p *pull) reason(deadline time.Duration) string {
 		return fmt.Sprintf("GET %s: %v (%s; then the deadline of %v passed)", p.path, p.err, tries, deadline)
 	}
 	return fmt.Sprintf("GET %s: %v (%s)", p.path, p.err, tries)
+}
+
+// why is reason in parts, for the engine to say in the run's language.
+func (p *pull) why(deadline time.Duration) connectors.Why {
+	w := connectors.Why{Kind: connectors.WhyPullFailed, Request: p.path, Err: p.err, Tries: p.tries}
+	switch {
+	case !p.done && p.err == nil:
+		w = connectors.Why{Kind: connectors.WhyPullNotDone, Request: p.path, Deadline: deadline}
+	case !p.done:
+		w.Kind, w.Deadline = connectors.WhyPullLate, deadline
+	}
+	return w
 }
 
 // pullAll pulls every feed of every counter with Config.Concurrency workers. A pull to be

@@ -189,6 +189,7 @@ func (d *Dir) Scan(ctx context.Context, date time.Time, progress connectors.Prog
 			day.Missing = append(day.Missing, connectors.Missing{
 				Feed:   id,
 				Reason: fmt.Sprintf("no file for feed %s (%s) under %q", f.Name, f.Zh, dayRoot),
+				Why:    connectors.Why{Kind: connectors.WhyNoFile, Dir: dayRoot},
 			})
 		}
 	}
