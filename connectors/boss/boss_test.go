@@ -380,8 +380,16 @@ func TestFaults(t *testing.T) {
 				return
 			}
 			want := []connectors.Missing{{Feed: feed.Order, Counter: "TY0001-01", City: "TY", Outlet: "TY0001", Reason: tc.missing}}
-			if fmt.Sprint(day.Missing) != fmt.Sprint(want) {
+			if missingText(day.Missing) != missingText(want) {
 				t.Errorf("missing\n %+v\nwant\n %+v", day.Missing, want)
+			}
+			// The same in parts, for the engine's detail in the run's language.
+			if len(day.Missing) == 1 {
+				w := day.Missing[0].Why
+				if w.Kind != connectors.WhyPullFailed || w.Request != "reports/order?counter=TY0001-01&date=2026-11-21" ||
+					w.Tries != tc.tries || w.Err == nil || !strings.Contains(tc.missing, ": "+w.Err.Error()+" (") {
+					t.Errorf("why = %+v, want the parts of %q", w, tc.missing)
+				}
 			}
 			if st.Failures != 1 || len(day.Inputs) != 2*int(feed.Count)-1 {
 				t.Errorf("order stats %+v, %d inputs", st, len(day.Inputs))
@@ -932,7 +940,7 @@ func TestRedirects(t *testing.T) {
 		}
 		want := fmt.Sprintf("[{order %s TY TY0001 GET reports/order?counter=%s&date=2026-11-21: redirect to %s/reports/order refused: only the base's scheme, host and port are followed (1 try)}]",
 			first, first, plain.URL)
-		if g := fmt.Sprint(day.Missing); g != want {
+		if g := missingText(day.Missing); g != want {
 			t.Errorf("missing\ngot  %s\nwant %s", g, want)
 		}
 		if len(day.Inputs) != int(feed.Count)-1 {
@@ -973,7 +981,7 @@ func TestRedirects(t *testing.T) {
 			to := tc.to(ou, &http.Request{URL: &url.URL{Path: "/reports/order"}})
 			want := fmt.Sprintf("[{order %s TY TY0001 GET reports/order?counter=%s&date=2026-11-21: redirect to %s refused: only the base's scheme, host and port are followed (1 try)}]",
 				first, first, to)
-			if g := fmt.Sprint(day.Missing); g != want {
+			if g := missingText(day.Missing); g != want {
 				t.Errorf("missing\ngot  %s\nwant %s", g, want)
 			}
 			if g := got(); len(g) != 0 {
@@ -1001,4 +1009,13 @@ func TestRedirects(t *testing.T) {
 			t.Errorf("missing %v, %d inputs, %d redirected", day.Missing, len(day.Inputs), redirected.Load())
 		}
 	})
+}
+
+// missingText renders what the reasons say, as fmt.Sprint did before Missing had a Why.
+func missingText(ms []connectors.Missing) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = fmt.Sprintf("{%v %s %s %s %s}", m.Feed, m.Counter, m.City, m.Outlet, m.Reason)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
 }

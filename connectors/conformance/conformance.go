@@ -251,8 +251,9 @@ func reconcile(t *testing.T, d *connectors.Day, day *fixtures.Day) *Summary {
 
 // sourceRef matches what an exception's detail cites as a source: a file with or without
 // its line (TY0008/太原_TY0008-04_本地缴费日报.csv:52, order.csv:4) or a pull
-// (local_payment/TY0008-04).
-var sourceRef = regexp.MustCompile(`[^\s()"]+\.(?:csv|xlsx)(?::\d+)?|\b(?:` + feedNames() + `)/[A-Za-z0-9_-]+`)
+// (local_payment/TY0008-04). A source ends at a space, a quote or a bracket, ASCII or
+// the full-width punctuation of the Chinese details (（本地缴费日报 a.csv:3）).
+var sourceRef = regexp.MustCompile(`[^\s()"（）：，；、]+\.(?:csv|xlsx)(?::\d+)?|\b(?:` + feedNames() + `)/[A-Za-z0-9_-]+`)
 
 func feedNames() string {
 	var names []string

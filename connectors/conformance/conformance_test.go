@@ -118,3 +118,16 @@ func TestFeedFaultsAgree(t *testing.T) {
 		t.Errorf("boss differs:\n%s", d)
 	}
 }
+
+func TestNormalizeDetail(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`IMEI "86" already sold on T1 (TY0014/太原_TY0014-03_购机日报.csv:4)`, `IMEI "86" already sold on T1 (<src>)`},
+		{`串号 "86" 已售出：T1（TY0014/太原_TY0014-03_购机日报.csv:4）`, `串号 "86" 已售出：T1（<src>）`},
+		{`串号 "86" 已售出：T1（purchase/TY0014-03）`, `串号 "86" 已售出：T1（<src>）`},
+		{`流水号 "L1" 已出现；此行与保留的行（本地缴费日报 lp.csv:2）不同`, `流水号 "L1" 已出现；此行与保留的行（本地缴费日报 <src>）不同`},
+	} {
+		if got := NormalizeDetail(tt.in); got != tt.want {
+			t.Errorf("NormalizeDetail(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -188,6 +188,9 @@ func TestScanDateFolder(t *testing.T) {
 			if d.Missing[0].Feed != feed.Reversal || d.Missing[0].Reason != want0 {
 				t.Errorf("first missing %v %q, want reversal %q", d.Missing[0].Feed, d.Missing[0].Reason, want0)
 			}
+			if w := d.Missing[0].Why; w.Kind != connectors.WhyNoFile || w.Dir != filepath.Join(root, folder) {
+				t.Errorf("first missing's why = %+v, want no file under %q", w, filepath.Join(root, folder))
+			}
 		})
 	}
 }
