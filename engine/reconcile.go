@@ -28,9 +28,9 @@ type Config struct {
 	Date     time.Time // business date; only its calendar day counts
 	Lookback int       // days a reversal may reach back into stored runs (RULES.md §5)
 	Ceiling  int64     // fen; an amount above it is malformed
-	// Lang is the language of the details of COUNTER_KEY_CONFLICT, DUPLICATE_INPUT, a row of
-	// another counter in a per-counter input and a duplicate deposit slip: "zh" (the
-	// default, also when empty) or "en". The older findings' details are English.
+	// Lang is the language of every exception detail and reject reason (texts.go): "zh"
+	// (the default, also when empty) or "en". Only FEEDS.md's literal `repeated header`
+	// reason is English in both.
 	Lang    string
 	Workers int     // inputs parsed in parallel
 	History History // stored runs of earlier days; nil means none
@@ -98,7 +98,7 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 		}
 	}
 	conflicts := l.place(&feeds, known, pulls)
-	res := &Result{Date: date, Feeds: feeds}
+	res := &Result{Date: date, Feeds: feeds, Lang: l.lang.code()}
 	res.InputDigest, res.FeedDigests = digests(loads)
 	if cfg.Loaded != nil {
 		cfg.Loaded(feeds, res.InputDigest)

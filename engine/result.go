@@ -77,6 +77,9 @@ type Result struct {
 	Counters   []CounterInfo // sorted by city, outlet, counter
 	Complete   bool          // false when any FEED_MISSING / FEED_TOTAL_MISMATCH was raised
 	Counts     [feed.Count]FeedCounts
+	// Lang is the language of the exception details and reject reasons: "zh" or "en"
+	// (Config.Lang).
+	Lang string
 	// InputDigest is a sha256 over every input's name and bytes, in canonical order: equal
 	// digests mean the same inputs. FeedDigests is the same per feed.
 	InputDigest string

@@ -213,6 +213,14 @@ func langOf(s string) lang {
 	return langZh
 }
 
+// code is the language's Config.Lang value.
+func (g lang) code() string {
+	if g == langEn {
+		return "en"
+	}
+	return "zh"
+}
+
 // f formats text k in the language.
 func (g lang) f(k text, args ...any) string {
 	return fmt.Sprintf(texts[k][g], args...)

@@ -42,7 +42,7 @@ func runCommand(stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "source", Value: "demo", Usage: "a directory of exports, an http(s):// BOSS report API base URL, or demo[?outlets=N&counters=K&seed=S&anomalies=R]"},
 			&cli.StringFlag{Name: "store", Value: defaultStore(), Usage: "run store directory (env SETTLE_STORE)"},
 			&cli.StringFlag{Name: "formats", Value: "xlsx,pdf", Usage: "report formats: xlsx, pdf, both, or empty for none"},
-			&cli.StringFlag{Name: "lang", Value: "zh", Usage: "report language: zh or en"},
+			&cli.StringFlag{Name: "lang", Value: "zh", Usage: "language of the reports, exception details and reject reasons: zh or en"},
 			&cli.StringFlag{Name: "fail-on", Value: "never", Usage: "exit 3 when exceptions of this severity or worse exist: never, error, warning"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: time.Hour, Usage: "how long to wait for another run of the same date"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
@@ -235,8 +235,8 @@ func engineConfigFrom(c *cli.Context) (engine.Config, error) {
 	if n := c.Int64("max-pull-bytes"); n < 1 || n > boss.MaxMaxPullBytes {
 		return ecfg, usagef("--max-pull-bytes %d: must be between 1 and %d bytes", n, boss.MaxMaxPullBytes)
 	}
-	// --lang is checked with the formats (rendererFrom); the engine writes the details of
-	// its newer findings in it too.
+	// --lang is checked with the formats (rendererFrom); the engine writes every exception
+	// detail and reject reason in it too.
 	if l := c.String("lang"); l != "" {
 		ecfg.Lang = l
 	}

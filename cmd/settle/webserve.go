@@ -43,7 +43,7 @@ func webServeCommand(stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "store", Value: defaultStore(), Usage: "run store directory (env SETTLE_STORE)"},
 			&cli.StringFlag{Name: "source", Value: "demo", Usage: "where the one-click run fetches the day, as for settle run: a directory, an http(s):// BOSS API URL, or demo[?...]"},
 			&cli.StringFlag{Name: "users", Usage: "users file (default <store>/users.json)"},
-			&cli.StringFlag{Name: "lang", Value: "zh", Usage: "language of the rendered reports: zh or en"},
+			&cli.StringFlag{Name: "lang", Value: "zh", Usage: "language of the rendered reports, exception details and reject reasons: zh or en"},
 			&cli.DurationFlag{Name: "lock-timeout", Value: 10 * time.Minute, Usage: "how long a run waits for another run of the same date"},
 			&cli.DurationFlag{Name: "session-ttl", Value: def.SessionTTL, Usage: "how long a login lasts"},
 			&cli.IntFlag{Name: "clerk-run-days", Value: def.ClerkRunDays, Usage: "a clerk may start runs of dates from today (Asia/Shanghai) less `DAYS` through today"},

@@ -32,7 +32,18 @@ type Cause struct {
 	Basis   string // BasisChecksums or BasisCounts
 	// Feeds lists the feeds whose manifest figures differ, in canonical order.
 	Feeds []FeedChange
+	// DetailLangs are the languages of the details of a and b (manifest detail_lang; ""
+	// for a run written before settle recorded it).
+	DetailLangs [2]string
 }
+
+// DetailsCompared reports whether the two runs' details are in one language, so that a
+// detail that differs says something changed. When they are not (a run with --lang en
+// against one in Chinese, or against a run from before every detail followed --lang),
+// an exception whose only difference is its detail is unchanged: the text was translated,
+// the finding is the same (its code, counter, feed, txn, key, severity, amount, city and
+// outlet are all compared still).
+func (c Cause) DetailsCompared() bool { return c.DetailLangs[0] == c.DetailLangs[1] }
 
 // Kind is CauseInputs, CauseVersion, CauseBoth or CauseNeither.
 func (c Cause) Kind() string {
@@ -65,7 +76,7 @@ type FeedFigures struct {
 }
 
 func compareCause(a, b *store.Manifest) Cause {
-	c := Cause{Version: a.ToolVersion != b.ToolVersion, Basis: BasisCounts}
+	c := Cause{Version: a.ToolVersion != b.ToolVersion, Basis: BasisCounts, DetailLangs: [2]string{a.DetailLang, b.DetailLang}}
 	if a.InputDigest != "" && b.InputDigest != "" {
 		c.Basis = BasisChecksums
 		c.Inputs = a.InputDigest != b.InputDigest

@@ -176,6 +176,7 @@ func Compare(a, b *Run) *Diff {
 			c := at(ec.New.City, ec.New.Outlet, ec.New.Counter)
 			c.Changed = append(c.Changed, ec)
 		},
+		ignoreDetails: !d.Cause.DetailsCompared(),
 	})
 
 	d.Counters = make([]Counter, 0, len(counters))

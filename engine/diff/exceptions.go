@@ -21,17 +21,21 @@ func compareIdentity(x, y *engine.Exception) int {
 		cmp.Compare(x.Key, y.Key), cmp.Compare(x.Counter, y.Counter))
 }
 
-// compareContent orders by what "changed" looks at.
-func compareContent(x, y *engine.Exception) int {
+// compareContent orders by what "changed" looks at: the detail too when details counts.
+func compareContent(x, y *engine.Exception, details bool) int {
+	detail := 0
+	if details {
+		detail = cmp.Compare(x.Detail, y.Detail)
+	}
 	return cmp.Or(cmp.Compare(x.Severity, y.Severity), cmpBool(x.HasAmount, y.HasAmount),
-		cmp.Compare(amountOf(x), amountOf(y)), cmp.Compare(x.Detail, y.Detail),
+		cmp.Compare(amountOf(x), amountOf(y)), detail,
 		cmp.Compare(x.City, y.City), cmp.Compare(x.Outlet, y.Outlet))
 }
 
 // compareException is the order of exceptions in a Counter's lists: identity, content,
 // then source.
 func compareException(x, y engine.Exception) int {
-	return cmp.Or(compareIdentity(&x, &y), compareContent(&x, &y), cmp.Compare(x.Source, y.Source))
+	return cmp.Or(compareIdentity(&x, &y), compareContent(&x, &y, true), cmp.Compare(x.Source, y.Source))
 }
 
 func amountOf(e *engine.Exception) int64 {
@@ -51,8 +55,9 @@ func cmpBool(x, y bool) int {
 	return 1
 }
 
-// changedFields lists what differs between two exceptions of one identity.
-func changedFields(o, n *engine.Exception) []string {
+// changedFields lists what differs between two exceptions of one identity; the detail only
+// when details counts.
+func changedFields(o, n *engine.Exception, details bool) []string {
 	var f []string
 	if o.Severity != n.Severity {
 		f = append(f, "severity")
@@ -60,7 +65,7 @@ func changedFields(o, n *engine.Exception) []string {
 	if o.HasAmount != n.HasAmount || amountOf(o) != amountOf(n) {
 		f = append(f, "amount")
 	}
-	if o.Detail != n.Detail {
+	if details && o.Detail != n.Detail {
 		f = append(f, "detail")
 	}
 	if o.City != n.City {
@@ -75,6 +80,9 @@ func changedFields(o, n *engine.Exception) []string {
 type exceptionSink struct {
 	added, resolved func(engine.Exception)
 	changed         func(ExceptionChange)
+	// ignoreDetails: a detail that differs is no change, the runs' details being in
+	// different languages (Cause.DetailsCompared).
+	ignoreDetails bool
 }
 
 // compareExceptions matches the exceptions of a and b by identity. One identity may hold
@@ -114,7 +122,7 @@ func compareExceptions(a, b []engine.Exception, sink exceptionSink) {
 }
 
 func pairExceptions(o, n *engine.Exception, sink exceptionSink) {
-	if f := changedFields(o, n); f != nil {
+	if f := changedFields(o, n, !sink.ignoreDetails); f != nil {
 		sink.changed(ExceptionChange{Old: *o, New: *n, Fields: f})
 	}
 }
@@ -123,7 +131,7 @@ func pairExceptions(o, n *engine.Exception, sink exceptionSink) {
 func matchGroup(a, b []engine.Exception, ia, ib []int, sink exceptionSink) {
 	byContent := func(s []engine.Exception) func(x, y int) int {
 		return func(x, y int) int {
-			return cmp.Or(compareContent(&s[x], &s[y]), cmp.Compare(s[x].Source, s[y].Source))
+			return cmp.Or(compareContent(&s[x], &s[y], !sink.ignoreDetails), cmp.Compare(s[x].Source, s[y].Source))
 		}
 	}
 	slices.SortStableFunc(ia, byContent(a))
@@ -131,7 +139,7 @@ func matchGroup(a, b []engine.Exception, ia, ib []int, sink exceptionSink) {
 	usedA, usedB := make([]bool, len(ia)), make([]bool, len(ib))
 	// 1. Equal content: unchanged. Both lists are in content order, so one merge does it.
 	for i, j := 0, 0; i < len(ia) && j < len(ib); {
-		switch c := compareContent(&a[ia[i]], &b[ib[j]]); {
+		switch c := compareContent(&a[ia[i]], &b[ib[j]], !sink.ignoreDetails); {
 		case c < 0:
 			i++
 		case c > 0:

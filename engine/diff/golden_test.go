@@ -172,6 +172,15 @@ var goldenCases = []goldenCase{
 		b.Variance[0].Deposited, b.Variance[0].Variance = 9500, -500
 		b.Exceptions[0].Amount, b.Exceptions[0].Detail = -500, "CASH：应解 100.00，实解 95.00"
 	}},
+	{name: "detail_language", change: func(a, b *engine.Result, ma, mb *difftest.Meta) {
+		// Run a from before details followed --lang, run b with --lang en: the shortfall's
+		// detail is only translated (no change); the pending payment grew (a change of its
+		// amount, its detail not compared).
+		b.Lang = "en"
+		b.Exceptions[0].Detail = "CASH: expected 100.00, deposited 90.00, variance -10.00"
+		b.Exceptions[1].Amount, b.Exceptions[1].Detail = 6000, "clearing pending"
+		newInput(b, feed.RemotePayment)
+	}},
 	{name: "other_date", change: func(a, b *engine.Result, ma, mb *difftest.Meta) {
 		// The next day, with one figure moved: lines are matched without the date.
 		b.Date = b.Date.AddDate(0, 0, 1)

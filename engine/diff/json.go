@@ -99,6 +99,9 @@ type jsonCause struct {
 	ToolVersion    jsonPair   `json:"tool_version"`
 	InputDigest    jsonPair   `json:"input_digest"`
 	Feeds          []jsonFeed `json:"feeds"`
+	// DetailLangs is set when the runs' details are in different languages and so were
+	// not compared: [a, b], "" where a manifest does not record it.
+	DetailLangs []string `json:"detail_langs,omitempty"`
 }
 
 type jsonFeed struct {
@@ -245,6 +248,9 @@ func toJSON(d *Diff) jsonDiff {
 			VarianceDelta: jsonDelta{money.Format(d.Totals.VarianceDelta), d.Totals.VarianceDelta},
 		},
 		Counters: make([]jsonCounter, 0, len(d.Counters)),
+	}
+	if !c.DetailsCompared() {
+		out.Cause.DetailLangs = c.DetailLangs[:]
 	}
 	for _, f := range c.Feeds {
 		out.Cause.Feeds = append(out.Cause.Feeds, jsonFeed{Feed: f.Feed, Changed: f.Fields,

@@ -167,7 +167,18 @@ func causeText(d *Diff) string {
 	if c.Basis == BasisCounts {
 		s += " [inputs compared by counts: a manifest has no input checksums]"
 	}
+	if !c.DetailsCompared() {
+		s += " [details not compared: written in " + langName(c.DetailLangs[0]) + " and " + langName(c.DetailLangs[1]) + "]"
+	}
 	return s
+}
+
+// langName names the language of a run's details ("" before settle recorded it).
+func langName(code string) string {
+	if code == "" {
+		return "an unrecorded language"
+	}
+	return code
 }
 
 func feedText(f FeedChange) string {

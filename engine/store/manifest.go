@@ -33,17 +33,21 @@ const (
 // checksums of the inputs (engine.Result.InputDigest, FeedDigests): equal for the same
 // inputs, so that settle diff can tell a change of inputs from a change of version.
 type Manifest struct {
-	RunID       string          `json:"run_id"`
-	BizDate     string          `json:"biz_date"`
-	Source      string          `json:"source"`
-	ToolVersion string          `json:"tool_version"`
-	InputDigest string          `json:"input_digest,omitempty"`
-	StartedAt   time.Time       `json:"started_at"`  // written in UTC, RFC3339, whole seconds
-	FinishedAt  time.Time       `json:"finished_at"` // written in UTC, RFC3339, whole seconds
-	Status      string          `json:"status"`      // StatusComplete or StatusIncomplete
-	Feeds       []FeedManifest  `json:"feeds"`
-	Counters    CounterCounts   `json:"counters"`
-	Exceptions  ExceptionCounts `json:"exceptions"`
+	RunID       string `json:"run_id"`
+	BizDate     string `json:"biz_date"`
+	Source      string `json:"source"`
+	ToolVersion string `json:"tool_version"`
+	InputDigest string `json:"input_digest,omitempty"`
+	// DetailLang is the language of exceptions.csv's details and rejects.csv's reasons
+	// (zh or en); empty in runs written before settle recorded it, whose details were
+	// mostly English whatever --lang said.
+	DetailLang string          `json:"detail_lang,omitempty"`
+	StartedAt  time.Time       `json:"started_at"`  // written in UTC, RFC3339, whole seconds
+	FinishedAt time.Time       `json:"finished_at"` // written in UTC, RFC3339, whole seconds
+	Status     string          `json:"status"`      // StatusComplete or StatusIncomplete
+	Feeds      []FeedManifest  `json:"feeds"`
+	Counters   CounterCounts   `json:"counters"`
+	Exceptions ExceptionCounts `json:"exceptions"`
 	// Outputs holds the sha256 and size of every file of the run directory but the manifest,
 	// keyed by '/'-separated relative path. WriteManifest fills it.
 	Outputs map[string]Output `json:"outputs"`
@@ -102,6 +106,7 @@ func NewManifest(res *engine.Result, day *connectors.Day, meta Meta) *Manifest {
 		Source:      meta.Source,
 		ToolVersion: meta.ToolVersion,
 		InputDigest: res.InputDigest,
+		DetailLang:  res.Lang,
 		StartedAt:   meta.StartedAt,
 		FinishedAt:  meta.FinishedAt,
 		Status:      StatusIncomplete,
