@@ -139,7 +139,7 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 		raws, rerr := rawLines(ld, rows)
 		for i, j := range idx {
 			if rerr != nil {
-				rejects[j].Raw = fmt.Sprintf("(not available: %v)", rerr)
+				rejects[j].Raw = l.lang.f(tRawUnavailable, rerr)
 			} else {
 				rejects[j].Raw = raws[rows[i]]
 			}

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -117,6 +118,9 @@ var feedWeight = [feed.Count]int{
 	feed.Deposit: 2, feed.Purchase: 1, feed.CardSale: 1, feed.Reversal: 1,
 }
 
+// errInputTooLarge is readInput's error for an input over maxInputBytes.
+var errInputTooLarge = fmt.Errorf("larger than %d bytes", maxInputBytes)
+
 func readInput(in connectors.Input) ([]byte, error) {
 	rc, err := in.Open()
 	if err != nil {
@@ -125,7 +129,7 @@ func readInput(in connectors.Input) ([]byte, error) {
 	defer rc.Close()
 	if b, ok := rc.(interface{ Bytes() []byte }); ok { // connectors.Bytes: no copy
 		if len(b.Bytes()) > maxInputBytes {
-			return nil, fmt.Errorf("larger than %d bytes", maxInputBytes)
+			return nil, errInputTooLarge
 		}
 		return b.Bytes(), nil
 	}
@@ -140,7 +144,7 @@ func readInput(in connectors.Input) ([]byte, error) {
 		size = int64(r.Len())
 	}
 	if size > maxInputBytes {
-		return nil, fmt.Errorf("larger than %d bytes", maxInputBytes)
+		return nil, errInputTooLarge
 	}
 	var buf bytes.Buffer
 	if size >= 0 {
@@ -152,9 +156,18 @@ func readInput(in connectors.Input) ([]byte, error) {
 		return nil, err
 	}
 	if buf.Len() > maxInputBytes {
-		return nil, fmt.Errorf("larger than %d bytes", maxInputBytes)
+		return nil, errInputTooLarge
 	}
 	return buf.Bytes(), nil
+}
+
+// cannotRead is the detail of an input that could not be read: the error as the reader
+// said it, but for the engine's own limit.
+func (l *loader) cannotRead(name string, err error) string {
+	if errors.Is(err, errInputTooLarge) {
+		return l.lang.f(tInputTooLarge, name, maxInputBytes)
+	}
+	return l.lang.f(tCannotRead, name, err)
 }
 
 // load reads one input; it never fails: what cannot be read is reported in the result.
@@ -170,7 +183,7 @@ func (l *loader) load(in connectors.Input) *loaded {
 	if err != nil {
 		ld.excs = append(ld.excs, Exception{
 			Code: "FEED_MISSING", Severity: severity("FEED_MISSING"), Feed: f.Name,
-			Detail: l.lang.f(tCannotRead, in.Name, err), Source: in.Name,
+			Detail: l.cannotRead(in.Name, err), Source: in.Name,
 		})
 		return ld
 	}

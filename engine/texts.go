@@ -20,6 +20,8 @@ type text int
 const (
 	// Reading an input (FEED_MISSING, FEED_TOTAL_MISMATCH).
 	tCannotRead       text = iota // input, error
+	tInputTooLarge                // input, limit
+	tRawUnavailable               // error: the raw column of a reject whose line could not be read again
 	tWrongFeed                    // wrong feed, this feed, header source
 	tNoHeaderNearest              // feed, line, missing columns
 	tNoHeader                     // feed
@@ -114,6 +116,8 @@ const (
 // language may reorder them with explicit indexes (%[2]s).
 var texts = [nTexts][2]string{
 	tCannotRead:       {"无法读取 %s：%v", "cannot read %s: %v"},
+	tInputTooLarge:    {"无法读取 %s：超过 %d 字节", "cannot read %s: larger than %d bytes"},
+	tRawUnavailable:   {"（无法取得：%v）", "(not available: %v)"},
 	tWrongFeed:        {"是%[1]s，不是%[2]s：其表头（%[3]s）含有%[1]s的全部列", "is the %[1]s report, not %[2]s: its header (%[3]s) holds every column of %[1]s"},
 	tNoHeaderNearest:  {"没有列出%s各列的表头行（最接近的第 %d 行缺少必需列 %s）", "has no header line naming the columns of %s (line %d, the nearest, lacks required column(s) %s)"},
 	tNoHeader:         {"没有列出%s各列的表头行", "has no header line naming the columns of %s"},
