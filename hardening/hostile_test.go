@@ -325,7 +325,7 @@ func TestHostileInput(t *testing.T) {
 			st := filepath.Join(top, "store")
 			tmp := filepath.Join(top, "tmp")
 			os.Mkdir(tmp, 0o755)
-			r := settleIn(t, tmp, env(tmp), "run", "--date", date, "--source", src, "--store", st, "--quiet")
+			r := settleIn(t, tmp, env(tmp), "run", "--date", date, "--source", src, "--store", st, "--lang", "en", "--quiet") // the wants below are the English details
 			if r.code != h.code {
 				t.Fatalf("want exit %d, got\n%s", h.code, r)
 			}
