@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"settle/engine/feed"
 	"settle/engine/money"
+	"settle/feed"
 )
 
 // cards applies RULES.md §7 to business card sales.

@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"settle/engine/feed"
 	"settle/engine/money"
+	"settle/feed"
 )
 
 // settleKey is a counter × category × pay method.

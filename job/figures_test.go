@@ -18,9 +18,9 @@ import (
 	"settle/connectors"
 	"settle/connectors/file"
 	"settle/engine"
-	"settle/engine/feed"
 	"settle/engine/money"
 	"settle/engine/store"
+	"settle/feed"
 	"settle/fixtures"
 	"settle/report"
 )

@@ -17,8 +17,8 @@ import (
 
 	"settle/connectors"
 	"settle/engine"
-	"settle/engine/feed"
 	"settle/engine/store"
+	"settle/feed"
 	"settle/report"
 )
 

@@ -13,8 +13,8 @@ import (
 
 	"settle/engine"
 	"settle/engine/diff"
-	"settle/engine/feed"
 	"settle/engine/store"
+	"settle/feed"
 	"settle/report"
 )
 

@@ -17,8 +17,8 @@ import (
 
 	"settle/engine"
 	"settle/engine/diff"
-	"settle/engine/feed"
 	"settle/engine/store"
+	"settle/feed"
 	"settle/report"
 	"settle/web/signoff"
 	"settle/web/users"

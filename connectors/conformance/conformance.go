@@ -22,8 +22,8 @@ import (
 
 	"settle/connectors"
 	"settle/engine"
-	"settle/engine/feed"
 	"settle/engine/money"
+	"settle/feed"
 	"settle/fixtures"
 )
 

@@ -15,7 +15,7 @@ import (
 
 	"settle/engine"
 	"settle/engine/diff/difftest"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
