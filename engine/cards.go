@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"settle/engine/money"
 	"settle/feed"
+	"settle/money"
 )
 
 // cards applies RULES.md §7 to business card sales.

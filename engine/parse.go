@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"settle/engine/money"
+	"settle/money"
 )
 
 // Shanghai is the business time zone of every date and time in the feeds.

@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"settle/engine/money"
 	"settle/feed"
+	"settle/money"
 )
 
 // settleKey is a counter × category × pay method.

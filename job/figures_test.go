@@ -18,10 +18,10 @@ import (
 	"settle/connectors"
 	"settle/connectors/file"
 	"settle/engine"
-	"settle/engine/money"
 	"settle/engine/store"
 	"settle/feed"
 	"settle/fixtures"
+	"settle/money"
 	"settle/report"
 )
 

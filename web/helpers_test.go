@@ -21,10 +21,10 @@ import (
 	"settle/connectors"
 	"settle/connectors/demo"
 	"settle/engine"
-	"settle/engine/money"
 	"settle/engine/store"
 	"settle/fixtures"
 	"settle/job"
+	"settle/money"
 	"settle/report"
 	"settle/web/users"
 )

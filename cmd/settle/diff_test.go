@@ -13,8 +13,8 @@ import (
 
 	"settle/engine"
 	"settle/engine/diff/difftest"
-	"settle/engine/money"
 	"settle/feed"
+	"settle/money"
 )
 
 const diffDate = "2026-11-21"
