@@ -13,9 +13,9 @@ import (
 
 	"settle/engine"
 	"settle/engine/diff"
-	"settle/engine/store"
 	"settle/feed"
 	"settle/report"
+	"settle/store"
 )
 
 // runData is a published run as the pages show it: its manifest and its tables split by

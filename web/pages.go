@@ -17,9 +17,9 @@ import (
 
 	"settle/engine"
 	"settle/engine/diff"
-	"settle/engine/store"
 	"settle/feed"
 	"settle/report"
+	"settle/store"
 	"settle/web/signoff"
 	"settle/web/users"
 )

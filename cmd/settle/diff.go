@@ -14,7 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"settle/engine/diff"
-	"settle/engine/store"
+	"settle/store"
 )
 
 // errRunsDiffer is diff's verdict when the runs differ: exit 1, with nothing printed beyond
