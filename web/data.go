@@ -11,8 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"settle/diff"
 	"settle/engine"
-	"settle/engine/diff"
 	"settle/feed"
 	"settle/report"
 	"settle/store"

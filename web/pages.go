@@ -15,8 +15,8 @@ import (
 	"time"
 	"unicode"
 
+	"settle/diff"
 	"settle/engine"
-	"settle/engine/diff"
 	"settle/feed"
 	"settle/report"
 	"settle/store"

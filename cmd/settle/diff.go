@@ -13,7 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"settle/engine/diff"
+	"settle/diff"
 	"settle/store"
 )
 

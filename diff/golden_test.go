@@ -13,8 +13,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"settle/diff/difftest"
 	"settle/engine"
-	"settle/engine/diff/difftest"
 	"settle/feed"
 )
 
