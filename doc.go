@@ -3,6 +3,8 @@
 //
 // The folders, in the order data flows through them, then the test tooling:
 //
+//	feed/               the nine feeds: names, columns, enumerations, normalized Arrow schema
+//	money/              integer fen in, yuan text out; never a float
 //	connectors/         where feeds come from: the Source interface and its Input/Missing values
 //	connectors/dialect/ the BOSS export dialect and the canonical one (encoding, Chinese headers,
 //	                    title lines, XLSX, 合计 footers) read into text tables
@@ -10,12 +12,10 @@
 //	connectors/boss/    the BOSS report API: bounded, retrying pulls of a day
 //	connectors/conformance/ the checks every Source passes against a generated day
 //	engine/             the columnar core: rows into Arrow records, every rule of RULES.md
-//	engine/feed/        the nine feeds: names, columns, enumerations, normalized Arrow schema
-//	engine/money/       integer fen in, yuan text out; never a float
-//	engine/store/       the run store: lock, temporary run directory, atomic publication, manifest
-//	engine/diff/        what changed between two runs (settle diff)
+//	store/              the run store: lock, temporary run directory, atomic publication, manifest
 //	report/             XLSX and PDF settlement reports and roll-ups; assets/fonts/ the PDF font
-//	internal/sheettext/ XML-safe cell text and fixed-pitch widths, for report/ and engine/diff/
+//	diff/               what changed between two runs (settle diff)
+//	internal/sheettext/ XML-safe cell text and fixed-pitch widths, for report/ and diff/
 //	job/                one run end to end: lock, fetch, reconcile, write, render, publish
 //	web/                the one-click page: clerks, reviewers, auditors (settle serve);
 //	                    web/signoff/ the sign-off log, web/users/ who may log in

@@ -12,10 +12,10 @@ import (
 	"settle/connectors/demo"
 	"settle/connectors/file"
 	"settle/engine"
-	"settle/engine/store"
 	"settle/fixtures"
 	"settle/job"
 	"settle/report"
+	"settle/store"
 )
 
 // BenchmarkFullRunCityDay is `settle run --source demo` in process: generate the demo

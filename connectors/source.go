@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // Format of an input's bytes.

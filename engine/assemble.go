@@ -7,7 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // assemble applies RULES.md §1 across the loaded inputs (which are in canonical order): the

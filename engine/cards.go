@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"settle/engine/feed"
-	"settle/engine/money"
+	"settle/feed"
+	"settle/money"
 )
 
 // cards applies RULES.md §7 to business card sales.

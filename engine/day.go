@@ -7,7 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // History gives the rules of RULES.md §5 access to earlier days' stored runs.

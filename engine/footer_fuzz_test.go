@@ -12,7 +12,7 @@ import (
 
 	"settle/connectors"
 	"settle/engine"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // FuzzFooter checks the footer check (RULES.md FEED_TOTAL_MISMATCH) through engine.Reconcile

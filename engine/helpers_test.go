@@ -12,7 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"settle/connectors"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // testDate is the run date of every hand-built case.

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"settle/connectors"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // TestDetailLanguages: the details and reject reasons of a few representative codes are in

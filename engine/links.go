@@ -7,8 +7,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"settle/engine/feed"
-	"settle/engine/money"
+	"settle/feed"
+	"settle/money"
 )
 
 // purchases applies RULES.md §4: purchase ↔ contract order, and IMEI reuse.

@@ -9,7 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // TestStoredReversalsIndex checks the per-day index of storedReversals against a scan of

@@ -21,8 +21,8 @@ import (
 
 	"settle/connectors"
 	"settle/connectors/dialect"
-	"settle/engine/feed"
-	"settle/engine/money"
+	"settle/feed"
+	"settle/money"
 )
 
 // maxInputBytes bounds what one input may hold; a larger one is set aside as unreadable.

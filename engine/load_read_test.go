@@ -9,7 +9,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"settle/connectors"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // excOf renders the exceptions of the given codes as "CODE counter feed | source | detail".

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"time"
 
-	"settle/engine/feed"
-	"settle/engine/money"
+	"settle/feed"
+	"settle/money"
 )
 
 // Shanghai is the business time zone of every date and time in the feeds.

@@ -19,8 +19,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"settle/connectors"
-	"settle/engine/feed"
-	"settle/engine/money"
+	"settle/feed"
+	"settle/money"
 )
 
 // Config of one reconciliation.

@@ -13,7 +13,7 @@ import (
 
 	"settle/connectors"
 	"settle/engine"
-	"settle/engine/feed"
+	"settle/feed"
 	"settle/fixtures"
 )
 

@@ -5,7 +5,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // SettlementLine is one row of settlement.csv: a counter × category × pay method.

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"settle/connectors"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 const (

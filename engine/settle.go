@@ -5,8 +5,8 @@ import (
 	"sort"
 	"strings"
 
-	"settle/engine/feed"
-	"settle/engine/money"
+	"settle/feed"
+	"settle/money"
 )
 
 // settleKey is a counter × category × pay method.

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"settle/connectors"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // The texts of the details and reject reasons the engine writes, in Chinese (the default)

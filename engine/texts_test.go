@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"settle/connectors"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // verb is a formatting verb of a text, with the argument it takes (explicit or implied).

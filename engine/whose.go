@@ -8,7 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"settle/connectors"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // RULES.md §1 "Whose row it is" and DUPLICATE_INPUT: which inputs are read, which rows of a

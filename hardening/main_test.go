@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"settle/engine/store"
+	"settle/store"
 )
 
 // bin is the settle binary built by TestMain.

@@ -18,11 +18,11 @@ import (
 	"settle/connectors"
 	"settle/connectors/file"
 	"settle/engine"
-	"settle/engine/feed"
-	"settle/engine/money"
-	"settle/engine/store"
+	"settle/feed"
 	"settle/fixtures"
+	"settle/money"
 	"settle/report"
+	"settle/store"
 )
 
 // counterFigures are one counter's totals as one output states them, in fen.

@@ -17,9 +17,9 @@ import (
 
 	"settle/connectors"
 	"settle/engine"
-	"settle/engine/feed"
-	"settle/engine/store"
+	"settle/feed"
 	"settle/report"
+	"settle/store"
 )
 
 // Version is the tool version recorded in every manifest; set at build time with

@@ -14,8 +14,8 @@ import (
 	"settle/connectors"
 	"settle/connectors/file"
 	"settle/engine"
-	"settle/engine/store"
 	"settle/fixtures"
+	"settle/store"
 )
 
 var day1 = time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)

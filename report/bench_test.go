@@ -13,7 +13,7 @@ import (
 
 	"settle/assets/fonts"
 	"settle/engine"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // typicalCounter is one counter's day as a city produces it: 60 orders, 5 purchases, 80 local

@@ -10,7 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"settle/engine"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // row is one feed row: the feed's columns in order, as text for strings and dates, int64 for

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"settle/engine"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // labels are the words of one report language.

@@ -7,7 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"settle/engine"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // key names one counter: rows, lines and findings are grouped by all three ids as they carry them.

@@ -13,7 +13,7 @@ import (
 	"codeberg.org/go-pdf/fpdf"
 
 	"settle/engine"
-	"settle/engine/feed"
+	"settle/feed"
 	"settle/internal/sheettext"
 )
 

@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"settle/engine"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // Formats a report can be written in.

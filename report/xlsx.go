@@ -9,7 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/xuri/excelize/v2"
 
-	"settle/engine/feed"
+	"settle/feed"
 	"settle/internal/sheettext"
 )
 

@@ -11,11 +11,11 @@ import (
 	"strings"
 	"sync"
 
+	"settle/diff"
 	"settle/engine"
-	"settle/engine/diff"
-	"settle/engine/feed"
-	"settle/engine/store"
+	"settle/feed"
 	"settle/report"
+	"settle/store"
 )
 
 // runData is a published run as the pages show it: its manifest and its tables split by

@@ -21,11 +21,11 @@ import (
 	"settle/connectors"
 	"settle/connectors/demo"
 	"settle/engine"
-	"settle/engine/money"
-	"settle/engine/store"
 	"settle/fixtures"
 	"settle/job"
+	"settle/money"
 	"settle/report"
+	"settle/store"
 	"settle/web/users"
 )
 

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"settle/engine/diff"
+	"settle/diff"
 	"settle/web/signoff"
 	"settle/web/users"
 )

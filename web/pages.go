@@ -15,11 +15,11 @@ import (
 	"time"
 	"unicode"
 
+	"settle/diff"
 	"settle/engine"
-	"settle/engine/diff"
-	"settle/engine/feed"
-	"settle/engine/store"
+	"settle/feed"
 	"settle/report"
+	"settle/store"
 	"settle/web/signoff"
 	"settle/web/users"
 )

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"settle/engine"
-	"settle/engine/store"
 	"settle/job"
+	"settle/store"
 )
 
 // runner runs days in the background for the one-click button, one run per date at a

@@ -48,9 +48,9 @@ import (
 	"time"
 
 	"settle/engine"
-	"settle/engine/money"
-	"settle/engine/store"
 	"settle/job"
+	"settle/money"
+	"settle/store"
 	"settle/web/signoff"
 	"settle/web/users"
 )

@@ -13,8 +13,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"settle/engine/diff"
-	"settle/engine/store"
+	"settle/diff"
+	"settle/store"
 )
 
 // errRunsDiffer is diff's verdict when the runs differ: exit 1, with nothing printed beyond
@@ -38,7 +38,7 @@ single run (reruns over the same inputs share its id) is compared with itself.
 DATE is YYYY-MM-DD, today or yesterday. Flags may also follow the runs.
 
 --format table (the default) is for reading; csv is one row per changed figure or field;
-json is one document (see engine/diff.WriteJSON); xlsx is a workbook with a sheet per
+json is one document (see diff.WriteJSON); xlsx is a workbook with a sheet per
 kind of change, written to --out or to stdout when stdout is not a terminal.
 
 Exit status: 0 when the runs agree, 1 when they differ, 2 on trouble (like diff(1)).`,

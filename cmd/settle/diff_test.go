@@ -11,10 +11,10 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"settle/diff/difftest"
 	"settle/engine"
-	"settle/engine/diff/difftest"
-	"settle/engine/feed"
-	"settle/engine/money"
+	"settle/feed"
+	"settle/money"
 )
 
 const diffDate = "2026-11-21"

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"settle/engine/store"
+	"settle/store"
 )
 
 // settle runs the command line in process and returns its exit code and output.

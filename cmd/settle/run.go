@@ -19,10 +19,10 @@ import (
 	"settle/connectors/demo"
 	"settle/connectors/file"
 	"settle/engine"
-	"settle/engine/money"
-	"settle/engine/store"
 	"settle/fixtures"
 	"settle/job"
+	"settle/money"
+	"settle/store"
 )
 
 func defaultStore() string {

@@ -19,8 +19,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"settle/engine/store"
 	"settle/job"
+	"settle/store"
 	"settle/web"
 )
 

@@ -49,7 +49,7 @@ import (
 	"time"
 
 	"settle/connectors"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // Source pulls a day from the BOSS report API. It is safe for concurrent use; each Fetch

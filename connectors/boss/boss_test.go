@@ -24,7 +24,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"settle/connectors"
-	"settle/engine/feed"
+	"settle/feed"
 	"settle/fixtures"
 	"settle/fixtures/sim"
 )

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // vmHWM returns the process's peak resident set (VmHWM) in bytes, or 0 off Linux.

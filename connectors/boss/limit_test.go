@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"settle/engine/feed"
+	"settle/feed"
 	"settle/fixtures"
 	"settle/fixtures/sim"
 )

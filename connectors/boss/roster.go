@@ -15,7 +15,7 @@ import (
 
 	"settle/connectors"
 	"settle/connectors/dialect"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // roster reads GET {base}/counters?date=day and parses it. An attempt fails transiently

@@ -22,9 +22,9 @@ import (
 
 	"settle/connectors"
 	"settle/engine"
-	"settle/engine/feed"
-	"settle/engine/money"
+	"settle/feed"
 	"settle/fixtures"
+	"settle/money"
 )
 
 // Summary is what a reconciliation of the fetched day publishes, with what depends on the

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"settle/connectors"
-	"settle/engine/feed"
+	"settle/feed"
 	"settle/fixtures"
 )
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // benchCSV builds a local_payment feed of about size bytes: canonical (UTF-8, English

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // FuzzRead checks the invariants of Read on any input, CSV or XLSX, for any feed: it

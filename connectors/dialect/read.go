@@ -4,7 +4,7 @@ import (
 	"errors"
 	"strings"
 
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // Limits of the reader.

@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // row is a data row as the tests compare it: its line, its cells joined by '|' in the

@@ -9,7 +9,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // FuzzReadXLSX builds a real workbook from text (rows split at '\n', cells at '\t') with

@@ -11,7 +11,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // xlsxBook builds a workbook whose first sheet holds rows (a nil row is left empty) and

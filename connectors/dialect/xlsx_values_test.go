@@ -14,7 +14,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // rawSheet is a sheet of a hand-built workbook: its name and its <sheetData> content.

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"settle/connectors"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // Dir is a source directory. It holds no state between calls and is safe for concurrent use.

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"settle/connectors"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 var day = time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)

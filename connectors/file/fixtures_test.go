@@ -9,7 +9,7 @@ import (
 
 	"settle/connectors"
 	"settle/connectors/dialect"
-	"settle/engine/feed"
+	"settle/feed"
 	"settle/fixtures"
 )
 

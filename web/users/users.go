@@ -11,7 +11,7 @@
 package users
 
 import (
-	"settle/engine/feed"
+	"settle/feed"
 
 	"bytes"
 	"crypto/sha256"

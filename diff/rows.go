@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"settle/engine"
-	"settle/engine/money"
+	"settle/money"
 )
 
 // Kinds of Row.

@@ -17,8 +17,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"settle/engine"
-	"settle/engine/feed"
-	"settle/engine/money"
+	"settle/feed"
+	"settle/money"
 )
 
 // Headers of the CSV files (OUTPUTS.md "Run store").

@@ -11,8 +11,8 @@ import (
 	"unicode/utf8"
 
 	"settle/engine"
-	"settle/engine/money"
 	"settle/internal/sheettext"
+	"settle/money"
 )
 
 // WriteCSV writes the diff as CSV: the header RowHeader and one line per Row (see Rows),

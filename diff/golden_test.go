@@ -13,9 +13,9 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"settle/diff/difftest"
 	"settle/engine"
-	"settle/engine/diff/difftest"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")

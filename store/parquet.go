@@ -17,7 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // CreatedBy is the created_by of every Parquet file settle writes: a fixed string, so that

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"settle/engine/diff/difftest"
+	"settle/diff/difftest"
 )
 
 // cityDayCounters is the size of the city day settle diff must compare in about a second.

@@ -25,7 +25,7 @@ import (
 
 	"settle/connectors"
 	"settle/engine"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 var shanghai = time.FixedZone("CST", 8*3600)

@@ -15,8 +15,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/xuri/excelize/v2"
 
+	"settle/diff/difftest"
 	"settle/engine"
-	"settle/engine/diff/difftest"
 	"settle/internal/sheettext"
 )
 

@@ -15,7 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"settle/engine"
-	"settle/engine/store"
+	"settle/store"
 )
 
 // Run is what Compare needs of a published run: its manifest and its three result tables.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"settle/engine"
-	"settle/engine/store"
+	"settle/store"
 )
 
 // Meta is what a test run's manifest says beyond its result.

@@ -1,8 +1,8 @@
 package diff
 
 import (
-	"settle/engine/feed"
-	"settle/engine/store"
+	"settle/feed"
+	"settle/store"
 )
 
 // Bases of Cause: how the inputs were compared.

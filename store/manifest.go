@@ -15,7 +15,7 @@ import (
 
 	"settle/connectors"
 	"settle/engine"
-	"settle/engine/feed"
+	"settle/feed"
 )
 
 // ManifestName is the manifest's path inside a run directory.

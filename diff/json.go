@@ -5,7 +5,7 @@ import (
 	"io"
 
 	"settle/engine"
-	"settle/engine/money"
+	"settle/money"
 )
 
 // WriteJSON writes the diff as one indented JSON document. Its structure is stable: every
