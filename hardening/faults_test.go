@@ -119,12 +119,12 @@ func runOnce(t *testing.T, source string, extraEnv ...string) ran {
 
 // want is the exact outcome of a spoiled day.
 type want struct {
-	code   int    // exit code (0: published complete; 4: incomplete; 1: failed)
-	same   bool   // settlement.csv and variance.csv byte-identical to the clean run's
+	code    int      // exit code (0: published complete; 4: incomplete; 1: failed)
+	same    bool     // settlement.csv and variance.csv byte-identical to the clean run's
 	sameBut []string // else: every settlement/variance line not of these counters is the clean run's
-	exc    []excWant
-	noExc  []string // codes that must not appear (beyond the clean run's)
-	reject []string // texts some rejects.csv row must hold (reason or source)
+	exc     []excWant
+	noExc   []string // codes that must not appear (beyond the clean run's)
+	reject  []string // texts some rejects.csv row must hold (reason or source)
 	// owner: counter → outlet whose reports/<outlet>/<counter>.xlsx must exist (and no other).
 	owner map[string]string
 }
