@@ -488,6 +488,7 @@ func xlsxFrom(t *testing.T, csvPath, out string, sheets []sheetSpec, fmts []stri
 			writeRow(s.name, row, footer, false, 0)
 		}
 	}
+	os.MkdirAll(filepath.Dir(out), 0o755)
 	if err := f.SaveAs(out); err != nil {
 		t.Fatal(err)
 	}
@@ -600,14 +601,7 @@ var fileCases = []fileCase{
 		name: "deposit re-exported in another row order (rows with slip numbers only)", layout: canonCity,
 		prep: func(t *testing.T, src string) {
 			shortfall(t, src)
-			// The clean day has deposit rows without a slip number; see the next case.
-			edit(t, feedFile(src, canonCity, "deposit"), func(x *text) {
-				for i := 1; i < len(x.lines); i++ {
-					if c := splitCSV(x.lines[i]); c[0] != "TOTAL" && c[6] == "" {
-						x.setCell(i, 0, "slip_no", fmt.Sprintf("JKX%03d", i))
-					}
-				}
-			})
+			slipEverywhere(t, src) // the clean day has deposit rows without one; see the next case
 		},
 		spoil: func(t *testing.T, src string) { reexport(t, src) },
 		want:  want{same: true, exc: []excWant{{"DUPLICATE_TXN", "TY0001-01", "", ""}, {"DEPOSIT_SHORT", "TY0002-02", "", ""}}},
@@ -792,6 +786,110 @@ var fileCases = []fileCase{
 		want: want{code: 4, exc: []excWant{{code: "FEED_MISSING", text: "extra/order.xlsx"}}},
 	},
 	{
+		name: "header and title repeated in a per-counter GBK file", layout: bossPerCtr,
+		spoil: func(t *testing.T, src string) {
+			edit(t, counterFile(src, "local_payment", "TY0003-01"), func(x *text) {
+				h := x.headerAt("流水号")
+				x.lines = slices.Insert(x.lines, h+20, x.lines[:h+1]...)
+			})
+		},
+		want: want{same: true, reject: []string{"repeated header"}, noExc: []string{"MALFORMED_ROW", "FEED_TOTAL_MISMATCH"}},
+	},
+	{
+		name: "header repeated in another column order", layout: canonCity,
+		spoil: func(t *testing.T, src string) {
+			edit(t, feedFile(src, canonCity, "local_payment"), func(x *text) {
+				h := splitCSV(x.lines[0])
+				slices.Reverse(h)
+				x.lines = slices.Insert(x.lines, 33, csvLine(h...))
+			})
+		},
+		want: want{same: true, reject: []string{"repeated header"}, noExc: []string{"MALFORMED_ROW", "FEED_TOTAL_MISMATCH"}},
+	},
+	{
+		name: "blank lines and a repeated header with a trailing empty cell", layout: canonCity,
+		spoil: func(t *testing.T, src string) {
+			edit(t, feedFile(src, canonCity, "order"), func(x *text) {
+				x.lines = slices.Insert(x.lines, 50, "", x.lines[0]+",", "")
+			})
+		},
+		want: want{same: true, reject: []string{"repeated header"}, noExc: []string{"MALFORMED_ROW", "FEED_TOTAL_MISMATCH"}},
+	},
+	{
+		name: "header repeated inside an XLSX sheet", layout: canonCity,
+		spoil: func(t *testing.T, src string) {
+			p := feedFile(src, canonCity, "deposit")
+			edit(t, p, func(x *text) { x.lines = slices.Insert(x.lines, 20, x.lines[0]) })
+			// xlsxFrom writes numbers only under amount; the repeated header's "amount" cell
+			// stays text because it does not parse: write it through a row override instead.
+			xlsxFromRepeated(t, p, filepath.Join(src, "deposit.xlsx"))
+			os.Remove(p)
+		},
+		want: want{same: true, reject: []string{"repeated header"}, noExc: []string{"MALFORMED_ROW", "FEED_TOTAL_MISMATCH"}},
+	},
+	{
+		name: "deposit saved again as XLSX in another folder (every row with a slip)", layout: canonCity,
+		prep: slipEverywhere,
+		spoil: func(t *testing.T, src string) {
+			xlsxFrom(t, feedFile(src, canonCity, "deposit"), filepath.Join(src, "xlsx", "deposit.xlsx"),
+				[]sheetSpec{{name: "Sheet1", to: -1, footer: true}}, []string{"#,##0.00"}, nil)
+		},
+		want: want{same: true, exc: []excWant{{"DUPLICATE_TXN", "TY0003-03", "", ""}}, noExc: []string{"DUPLICATE_INPUT"}},
+	},
+	{
+		name: "order export copied with a BOM to another folder", layout: canonCity,
+		spoil: func(t *testing.T, src string) {
+			data, _ := os.ReadFile(feedFile(src, canonCity, "order"))
+			os.MkdirAll(filepath.Join(src, "bom"), 0o755)
+			os.WriteFile(filepath.Join(src, "bom", "order.csv"), append([]byte("\xef\xbb\xbf"), data...), 0o644)
+		},
+		want: want{same: true, exc: []excWant{{"DUPLICATE_TXN", "TY0001-01", "", ""}}},
+	},
+	{
+		name: "per-counter file: a row keyed to another city", layout: bossPerCtr,
+		spoil: func(t *testing.T, src string) {
+			edit(t, counterFile(src, "order", "TY0002-02"), func(x *text) {
+				x.setCell(x.firstRowOf("TY0002-02"), x.headerAt("地市"), "地市", "DT")
+			})
+		},
+		want: want{same: true, exc: []excWant{{"COUNTER_KEY_CONFLICT", "TY0002-02", "TY0002", "DT"}},
+			owner: map[string]string{"TY0002-02": "TY0002"}},
+	},
+	{
+		name: "purchase XLSX row keyed to another outlet", layout: bossCity,
+		spoil: func(t *testing.T, src string) {
+			p := filepath.Join(src, "太原_购机日报.xlsx")
+			f, err := excelize.OpenFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			sheet := f.GetSheetList()[0]
+			rows, _ := f.GetRows(sheet)
+			for i, r := range rows {
+				if len(r) > 3 && r[3] == "TY0001-01" {
+					ref, _ := excelize.CoordinatesToCellName(3, i+1)
+					f.SetCellStr(sheet, ref, "TY0003")
+					break
+				}
+			}
+			if err := f.Save(); err != nil {
+				t.Fatal(err)
+			}
+		},
+		want: want{same: true, exc: []excWant{{"COUNTER_KEY_CONFLICT", "TY0001-01", "TY0001", "TY0003"}},
+			owner: map[string]string{"TY0001-01": "TY0001"}},
+	},
+	{
+		name: "card sales split over two sheets, amounts shown 0.0", layout: canonCity,
+		spoil: func(t *testing.T, src string) {
+			p := feedFile(src, canonCity, "card_sale")
+			xlsxFrom(t, p, filepath.Join(src, "card_sale.xlsx"), []sheetSpec{{name: "A", to: 5}, {name: "B", from: 5, to: -1, footer: true}}, []string{"0.0"}, nil)
+			os.Remove(p)
+		},
+		want: want{same: true, noExc: []string{"MALFORMED_ROW", "FEED_TOTAL_MISMATCH", "FEED_MISSING"}},
+	},
+	{
 		name: "per-counter file holding a row of another counter", layout: bossPerCtr,
 		spoil: func(t *testing.T, src string) {
 			other := readText(t, counterFile(src, "local_payment", "TY0001-03"))
@@ -874,6 +972,39 @@ func addMoney(t *testing.T, a, b string) string {
 	}
 	s := fen(a) + fen(b)
 	return fmt.Sprintf("%d.%02d", s/100, s%100)
+}
+
+// slipEverywhere gives every deposit row a slip number.
+func slipEverywhere(t *testing.T, src string) {
+	edit(t, feedFile(src, canonCity, "deposit"), func(x *text) {
+		for i := 1; i < len(x.lines); i++ {
+			if c := splitCSV(x.lines[i]); c[0] != "TOTAL" && c[6] == "" {
+				x.setCell(i, 0, "slip_no", fmt.Sprintf("JKX%03d", i))
+			}
+		}
+	})
+}
+
+// xlsxFromRepeated writes a canonical CSV whose header is repeated mid-file as a workbook
+// of one sheet: amounts as numbers, the repeated header as text.
+func xlsxFromRepeated(t *testing.T, csvPath, out string) {
+	t.Helper()
+	x := readText(t, csvPath)
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, l := range x.lines {
+		for j, v := range splitCSV(l) {
+			ref, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			if n, err := strconv.ParseFloat(v, 64); err == nil && j == 5 {
+				f.SetCellFloat("Sheet1", ref, n, -1, 64)
+				continue
+			}
+			f.SetCellStr("Sheet1", ref, v)
+		}
+	}
+	if err := f.SaveAs(out); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // shortfall takes 100.00 off TY0002-02's cash deposit: a real 短款 that must survive.
