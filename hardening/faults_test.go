@@ -7,8 +7,10 @@ import (
 	"crypto/tls"
 	"encoding/csv"
 	"encoding/pem"
+	"encoding/xml"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -179,7 +181,7 @@ func (w want) check(t *testing.T, clean, got ran) {
 	for _, code := range w.noExc {
 		n0 := countCode(clean.exceptions, code)
 		if n := countCode(got.exceptions, code); n > n0 {
-			t.Errorf("%d %s exception(s), the clean run had %d:\n%s", n, code, n0, rowsText(got.exceptions, 40))
+			t.Errorf("%d %s exception(s), the clean run had %d:\n%s\nrejects:\n%s", n, code, n0, rowsText(got.exceptions, 10), rowsText(got.rejects, 5))
 		}
 	}
 	for _, text := range w.reject {
@@ -492,6 +494,52 @@ func xlsxFrom(t *testing.T, csvPath, out string, sheets []sheetSpec, fmts []stri
 	if err := f.SaveAs(out); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// plainXLSX is a workbook of one sheet as a minimal writer makes it: no styles, no shared
+// strings (inline strings), rows and cells without their r references; cells under the
+// column named numCol (and the footer's) are numbers, data cells written as num says.
+func plainXLSX(t *testing.T, lines []string, numCol string, num func(string) string) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	put := func(name, body string) {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(body))
+	}
+	put("[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`)
+	put("_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
+	put("xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="data" sheetId="1" r:id="rId1"/></sheets></workbook>`)
+	put("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`)
+	var sh strings.Builder
+	sh.WriteString(`<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+	col := slices.Index(splitCSV(lines[0]), numCol)
+	for i, l := range lines {
+		sh.WriteString("<row>")
+		cells := splitCSV(l)
+		for j, v := range cells {
+			if j == col && i > 0 && v != "" {
+				if num != nil && i < len(lines)-1 {
+					v = num(v)
+				}
+				fmt.Fprintf(&sh, `<c><v>%s</v></c>`, v)
+				continue
+			}
+			var esc bytes.Buffer
+			xml.EscapeText(&esc, []byte(v))
+			fmt.Fprintf(&sh, `<c t="inlineStr"><is><t>%s</t></is></c>`, esc.String())
+		}
+		sh.WriteString("</row>")
+	}
+	sh.WriteString(`</sheetData></worksheet>`)
+	put("xl/worksheets/sheet1.xml", sh.String())
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }
 
 // sharedStringsBomb is a small workbook whose one shared string of 1 MiB is referenced by
@@ -885,6 +933,39 @@ var fileCases = []fileCase{
 		spoil: func(t *testing.T, src string) {
 			p := feedFile(src, canonCity, "card_sale")
 			xlsxFrom(t, p, filepath.Join(src, "card_sale.xlsx"), []sheetSpec{{name: "A", to: 5}, {name: "B", from: 5, to: -1, footer: true}}, []string{"0.0"}, nil)
+			os.Remove(p)
+		},
+		want: want{same: true, noExc: []string{"MALFORMED_ROW", "FEED_TOTAL_MISMATCH", "FEED_MISSING"}},
+	},
+	{
+		// As Excel stores a double: 17 significant digits, so a sum's noise is in the file.
+		name: "XLSX amounts stored with binary noise (one ULP off, 17 digits)", layout: canonCity,
+		spoil: func(t *testing.T, src string) {
+			p := feedFile(src, canonCity, "order")
+			i := 0
+			noisy := func(v string) string {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil || f == 0 {
+					return v
+				}
+				i++
+				if i%2 == 0 {
+					f = math.Nextafter(f, math.Inf(1))
+				} else {
+					f = math.Nextafter(f, math.Inf(-1))
+				}
+				return strconv.FormatFloat(f, 'g', 17, 64)
+			}
+			os.WriteFile(filepath.Join(src, "order.xlsx"), plainXLSX(t, readText(t, p).lines, "amount", noisy), 0o644)
+			os.Remove(p)
+		},
+		want: want{same: true, noExc: []string{"MALFORMED_ROW", "FEED_TOTAL_MISMATCH", "FEED_MISSING"}},
+	},
+	{
+		name: "XLSX of inline strings, cells and rows without references", layout: canonCity,
+		spoil: func(t *testing.T, src string) {
+			p := feedFile(src, canonCity, "local_payment")
+			os.WriteFile(filepath.Join(src, "local_payment.xlsx"), plainXLSX(t, readText(t, p).lines, "amount", nil), 0o644)
 			os.Remove(p)
 		},
 		want: want{same: true, noExc: []string{"MALFORMED_ROW", "FEED_TOTAL_MISMATCH", "FEED_MISSING"}},
