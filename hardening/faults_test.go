@@ -443,8 +443,9 @@ func xlsxFrom(t *testing.T, csvPath, out string, sheets []sheetSpec, fmts []stri
 			ref, _ := excelize.CoordinatesToCellName(j+1, row)
 			if j == amountCol && v != "" && numeric {
 				n, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
-				if err != nil {
-					t.Fatal(err)
+				if err != nil { // a malformed amount of an anomaly day stays text
+					f.SetCellStr(sheet, ref, v)
+					continue
 				}
 				if o, ok := override[di]; ok && isData {
 					n = o
@@ -1127,7 +1128,12 @@ func reexport(t *testing.T, src string) {
 func generate(t *testing.T, l dayLayout) string {
 	t.Helper()
 	src := filepath.Join(t.TempDir(), "src")
-	args := []string{"fixtures", "generate", "--date", date, "--out", src, "--outlets", "3", "--counters", "3", "--anomalies", "0"}
+	// HARDENING_FAULT_DAY="SEED ANOMALIES" runs the table over another day (by hand).
+	seed, anomalies := "1", "0"
+	if v := os.Getenv("HARDENING_FAULT_DAY"); v != "" {
+		seed, anomalies, _ = strings.Cut(v, " ")
+	}
+	args := []string{"fixtures", "generate", "--date", date, "--out", src, "--outlets", "3", "--counters", "3", "--seed", seed, "--anomalies", anomalies}
 	switch l {
 	case bossCity:
 		args = append(args, "--dialect", "boss")
@@ -1166,7 +1172,7 @@ func TestFaultTable(t *testing.T) {
 	}
 	wg.Wait()
 	for l, b := range bases {
-		if b.clean.code != 0 || len(b.clean.exceptions) != 0 || len(b.clean.rejects) != 0 {
+		if b.clean.code != 0 || os.Getenv("HARDENING_FAULT_DAY") == "" && (len(b.clean.exceptions) != 0 || len(b.clean.rejects) != 0) {
 			t.Fatalf("the clean %s day: exit %d, %d exceptions, %d rejects:\n%s", l, b.clean.code, len(b.clean.exceptions), len(b.clean.rejects), rowsText(b.clean.exceptions, 10))
 		}
 	}
