@@ -1014,6 +1014,27 @@ var fileCases = []fileCase{
 		want: want{code: 0, sameBut: []string{"TY0002-02"}, exc: []excWant{{"DUPLICATE_INPUT", "TY0002-02", "TY0002", "TY0002-01"}}},
 	},
 	{
+		// TODO(contract): the copy is read first (its name sorts first) and its rows are all
+		// another counter's (MALFORMED_ROW); TY0002-03's genuine report, byte-identical and
+		// later, is DUPLICATE_INPUT and not read: TY0002-03 loses its deposits too (DEPOSIT_SHORT),
+		// and the run is complete. RULES.md §1 read literally. Reported.
+		name: "per-counter file saved under an earlier counter's name", layout: bossPerCtr,
+		spoil: func(t *testing.T, src string) {
+			copyFile(t, counterFile(src, "deposit", "TY0002-03"), counterFile(src, "deposit", "TY0002-01"))
+		},
+		want: want{code: 0, sameBut: []string{"TY0002-01", "TY0002-03"}, exc: []excWant{{"MALFORMED_ROW", "TY0002-01", "TY0002", "TY0002-03"},
+			{"DUPLICATE_INPUT", "TY0002-03", "TY0002", "TY0002-01"}, {"DEPOSIT_SHORT", "TY0002-03", "", ""}}},
+	},
+	{
+		// A file named for a counter no row names is city-wide (connectors/file): its rows
+		// count, and the genuine file repeating it is DUPLICATE_INPUT; the money is whole.
+		name: "per-counter file copied under an unknown counter's name", layout: bossPerCtr,
+		spoil: func(t *testing.T, src string) {
+			copyFile(t, counterFile(src, "deposit", "TY0001-01"), filepath.Join(src, "TY0000", "太原_TY0000-09_解款日报.csv"))
+		},
+		want: want{same: true, exc: []excWant{{"DUPLICATE_INPUT", "TY0001-01", "TY0001", "TY0000-09"}}},
+	},
+	{
 		// TODO(contract): as above, the counter's own rows never arrive; MALFORMED_ROW only.
 		name: "per-counter file re-exported under another counter's name", layout: bossPerCtr,
 		spoil: func(t *testing.T, src string) {
@@ -1272,6 +1293,52 @@ var apiCases = []apiCase{
 		name: "roster whose footer counts one row more",
 		wrap: cutRoster(func(l []string) []string { return append(l[:len(l)-2], "合计,"+strconv.Itoa(len(l)-2)) }),
 		want: want{code: 1},
+	},
+	{
+		name: "roster cut in the middle of a line",
+		wrap: cutRoster(func(l []string) []string { return append(l[:len(l)-2], l[len(l)-2][:7]) }),
+		want: want{code: 1},
+	},
+	{
+		name: "endless roster",
+		wrap: func(t *testing.T, h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != "/counters" {
+					h.ServeHTTP(w, r)
+					return
+				}
+				w.Header().Set("Content-Type", "text/csv; charset=UTF-8")
+				w.Write([]byte("city,outlet_id,counter_id\n"))
+				line := []byte(strings.Repeat("TY,TY0001,TY0001-01\n", 4096))
+				for n := 0; n < 4<<30 && r.Context().Err() == nil; n += len(line) {
+					if _, err := w.Write(line); err != nil {
+						return
+					}
+				}
+			})
+		},
+		want: want{code: 1},
+	},
+	{
+		name: "gzip bomb roster",
+		wrap: func(t *testing.T, h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != "/counters" {
+					h.ServeHTTP(w, r)
+					return
+				}
+				// A pull that is a gzip bomb, served for the roster.
+				rec := httptest.NewRecorder()
+				q := r.Clone(r.Context())
+				q.URL.Path, q.URL.RawQuery = "/reports/order", "date="+date+"&counter=TY0001-01"
+				h.ServeHTTP(rec, q)
+				w.Header().Set("Content-Encoding", "gzip")
+				w.Header().Set("Content-Type", "text/csv; charset=UTF-8")
+				w.Write(rec.Body.Bytes())
+			})
+		},
+		hostile: []string{"order/TY0001-01=gzip-bomb"},
+		want:    want{code: 1},
 	},
 	{
 		name: "gzip bombs and endless bodies",
