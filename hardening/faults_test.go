@@ -543,6 +543,53 @@ func plainXLSX(t *testing.T, lines []string, numCol string, num func(string) str
 	return out.Bytes()
 }
 
+// typedXLSX writes a canonical CSV as a workbook the way a spreadsheet program re-saves it:
+// dates (YYYY-MM-DD) as date serials shown yyyy-mm-dd, times as serials shown
+// yyyy-mm-dd hh:mm:ss, and every other cell that is a decimal number of at most 15 digits
+// as a number (amounts shown #,##0.00); the rest as text.
+func typedXLSX(t *testing.T, csvPath, out string) {
+	t.Helper()
+	x := readText(t, csvPath)
+	f := excelize.NewFile()
+	defer f.Close()
+	dateFmt, timeFmt, moneyFmt := "yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss", "#,##0.00"
+	ds, _ := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt})
+	ts, _ := f.NewStyle(&excelize.Style{CustomNumFmt: &timeFmt})
+	ms, _ := f.NewStyle(&excelize.Style{CustomNumFmt: &moneyFmt})
+	const sheet = "Sheet1"
+	for i, l := range x.lines {
+		for j, v := range splitCSV(l) {
+			ref, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			if i == 0 {
+				f.SetCellStr(sheet, ref, v)
+				continue
+			}
+			if tm, err := time.Parse("2006-01-02 15:04:05", v); err == nil {
+				f.SetCellValue(sheet, ref, tm)
+				f.SetCellStyle(sheet, ref, ref, ts)
+				continue
+			}
+			if tm, err := time.Parse("2006-01-02", v); err == nil {
+				f.SetCellValue(sheet, ref, tm)
+				f.SetCellStyle(sheet, ref, ref, ds)
+				continue
+			}
+			digits := strings.Count(v, "") - 1 - strings.Count(v, ".")
+			if n, err := strconv.ParseFloat(v, 64); err == nil && digits <= 15 && v != "" && (v[0] != '0' || v == "0" || strings.HasPrefix(v, "0.")) {
+				f.SetCellFloat(sheet, ref, n, -1, 64)
+				if strings.Contains(v, ".") {
+					f.SetCellStyle(sheet, ref, ref, ms)
+				}
+				continue
+			}
+			f.SetCellStr(sheet, ref, v)
+		}
+	}
+	if err := f.SaveAs(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // sharedStringsBomb is a small workbook whose one shared string of 1 MiB is referenced by
 // 200,000 cells: 200 GB of text once expanded.
 func sharedStringsBomb(t *testing.T) []byte {
@@ -970,6 +1017,19 @@ var fileCases = []fileCase{
 			os.Remove(p)
 		},
 		want: want{same: true, noExc: []string{"MALFORMED_ROW", "FEED_TOTAL_MISMATCH", "FEED_MISSING"}},
+	},
+	{
+		// As Excel re-saves a CSV: dates and times become date serials, numeric text numbers.
+		name: "XLSX re-saves with typed cells: date serials, counts and codes as numbers", layout: canonCity,
+		spoil: func(t *testing.T, src string) {
+			for _, f := range []string{"invoice", "payment_summary", "reversal", "remote_payment"} {
+				p := feedFile(src, canonCity, f)
+				typedXLSX(t, p, filepath.Join(src, f+".xlsx"))
+				os.Remove(p)
+			}
+		},
+		want: want{same: true, noExc: []string{"MALFORMED_ROW", "FEED_TOTAL_MISMATCH", "FEED_MISSING", "WRONG_DATE", "INVOICE_GAP",
+			"INVOICE_ORPHAN", "INVOICE_DUPLICATE", "SUMMARY_MISMATCH", "REVERSAL_ORPHAN"}},
 	},
 	{
 		name: "per-counter file holding a row of another counter", layout: bossPerCtr,
