@@ -1401,6 +1401,27 @@ var apiCases = []apiCase{
 		want:    want{code: 1},
 	},
 	{
+		name: "a pulled row keyed to another outlet",
+		wrap: func(t *testing.T, h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != "/reports/local_payment" || r.URL.Query().Get("counter") != "TY0001-02" {
+					h.ServeHTTP(w, r)
+					return
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, r)
+				body, err := simplifiedchinese.GB18030.NewDecoder().Bytes(rec.Body.Bytes())
+				if err != nil {
+					t.Error(err)
+				}
+				body = bytes.Replace(body, []byte(",TY0001,TY0001-02,"), []byte(",TY0002,TY0001-02,"), 1)
+				w.Header().Set("Content-Type", rec.Header().Get("Content-Type"))
+				w.Write(gbk(t, string(body)))
+			})
+		},
+		want: want{same: true, exc: []excWant{{"COUNTER_KEY_CONFLICT", "TY0001-02", "TY0001", "TY0002"}}, owner: map[string]string{"TY0001-02": "TY0001"}},
+	},
+	{
 		name: "gzip bombs and endless bodies",
 		hostile: []string{"order/TY0001-01=gzip-bomb", "invoice/TY0001-02=gzip-bomb", "local_payment/TY0002-01=gzip-bomb",
 			"remote_payment/TY0002-02=endless", "invoice/TY0003-01=endless", "order/TY0003-03=endless"},
