@@ -723,6 +723,19 @@ var fileCases = []fileCase{
 			noExc: []string{"DEPOSIT_SHORT"}},
 	},
 	{
+		// payment_summary has no key: a second export of it in another order is added to the
+		// first, and the summary check says so (ERROR); the settlement does not use it.
+		name: "payment summary re-exported in another row order", layout: canonCity,
+		spoil: func(t *testing.T, src string) {
+			x := readText(t, feedFile(src, canonCity, "payment_summary"))
+			body := slices.Clone(x.lines[1 : len(x.lines)-1])
+			slices.Reverse(body)
+			x.lines = append(append([]string{x.lines[0]}, body...), x.lines[len(x.lines)-1])
+			x.write(t, filepath.Join(src, "再导出", "payment_summary.csv"))
+		},
+		want: want{same: true, exc: []excWant{{"SUMMARY_MISMATCH", "TY0003-03", "", ""}}},
+	},
+	{
 		name: "deposit file holding the order report", layout: canonCity,
 		spoil: func(t *testing.T, src string) {
 			copyFile(t, feedFile(src, canonCity, "order"), feedFile(src, canonCity, "deposit"))
