@@ -10,6 +10,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -1554,9 +1555,25 @@ func TestRedirectToHTTP(t *testing.T) {
 	other.StartTLS()
 	defer other.Close()
 
-	for _, target := range []string{plain.URL, other.URL} {
-		t.Run(target[:5], func(t *testing.T) {
+	roster := serveDay(t, nil, nil)
+	for _, c := range []struct {
+		name, target string
+		pulls        bool // the roster and the pulls are answered, TY0002-02's pulls redirected
+	}{{"roster to http", plain.URL, false}, {"roster to another port", other.URL, false}, {"one counter's pulls to http", plain.URL, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			target := c.target
 			base := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if c.pulls && r.URL.Query().Get("counter") != "TY0002-02" {
+					resp, err := http.Get(roster + r.URL.RequestURI())
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer resp.Body.Close()
+					w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+					io.Copy(w, resp.Body)
+					return
+				}
 				http.Redirect(w, r, target+r.URL.RequestURI(), http.StatusFound)
 			}))
 			base.Listener.Close()
@@ -1570,11 +1587,19 @@ func TestRedirectToHTTP(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := runOnce(t, base.URL, append(slices.Clone(apiEnv), "SETTLE_BOSS_TOKEN="+token, "SETTLE_BOSS_CA_FILE="+ca)...)
-			if got.code != 1 {
-				t.Errorf("want exit 1 (the roster cannot be pulled), got %d\n%s", got.code, tail(got.stderr, 2000))
-			}
-			if !strings.Contains(got.stderr, "refused") {
-				t.Errorf("stderr does not say the redirect was refused:\n%s", tail(got.stderr, 2000))
+			if c.pulls {
+				// The counter's nine pulls fail at once: FEED_MISSING, the run incomplete.
+				if n := countCode(got.exceptions, "FEED_MISSING"); n != 9 {
+					t.Errorf("%d FEED_MISSING, want 9 (TY0002-02's pulls)", n)
+				}
+				want{code: 4, exc: []excWant{{"FEED_MISSING", "TY0002-02", "TY0002", "refused"}}}.check(t, got, got)
+			} else {
+				if got.code != 1 {
+					t.Errorf("want exit 1 (the roster cannot be pulled), got %d\n%s", got.code, tail(got.stderr, 2000))
+				}
+				if !strings.Contains(got.stderr, "refused") {
+					t.Errorf("stderr does not say the redirect was refused:\n%s", tail(got.stderr, 2000))
+				}
 			}
 			if strings.Contains(got.stderr, token) {
 				t.Errorf("the token is in stderr")
