@@ -30,9 +30,9 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
-	"settle/engine/store"
 	"settle/fixtures"
 	"settle/fixtures/sim"
+	"settle/store"
 )
 
 // The fault table: a small generated day (3 outlets × 3 counters, ids TY000o-0k) is run
