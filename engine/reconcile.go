@@ -85,8 +85,10 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	dupInputs := l.duplicateInputs(loads)
+	// The counters are known before the repeated inputs are set aside: a repeat's rows are
+	// those of an input earlier in canonical order, so they add no counter and change no order.
 	known := knownCounters(src, loads)
+	dupInputs := l.duplicateInputs(loads, known)
 	feeds, dupRejects, dupExcs, foreign, err := l.assemble(loads, known)
 	if err != nil {
 		return nil, err

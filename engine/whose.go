@@ -18,21 +18,32 @@ import (
 // earlier input of its feed (loads are in canonical order): its rows, findings and counters
 // are dropped, and one DUPLICATE_INPUT names the input it repeats. The counter is attached
 // later, with the other findings of per-counter inputs.
-func (l *loader) duplicateInputs(loads []*loaded) []dupInput {
+//
+// Two per-counter inputs of two different counters never repeat each other (docs/DECISIONS.md,
+// "DUPLICATE_INPUT"): when one holds the other's report byte for byte, its rows are the other
+// counter's in the wrong input (MALFORMED_ROW, row by row), and the genuine report of the
+// other counter must be read, not set aside as a repeat.
+func (l *loader) duplicateInputs(loads []*loaded, known *counters) []dupInput {
 	type fk struct {
 		f      feed.ID
 		digest [32]byte
 	}
-	first := map[fk]*loaded{}
+	earlier := map[fk][]*loaded{}
 	var out []dupInput
 	for _, ld := range loads {
 		if ld.read == 0 {
 			continue
 		}
 		k := fk{ld.in.Feed, ld.digest}
-		orig, seen := first[k]
-		if !seen {
-			first[k] = ld
+		var orig *loaded
+		for _, e := range earlier[k] {
+			if !known.perCounter(e.in) || !known.perCounter(ld.in) || e.in.Counter == ld.in.Counter {
+				orig = e
+				break
+			}
+		}
+		if orig == nil {
+			earlier[k] = append(earlier[k], ld)
 			continue
 		}
 		if ld.rec != nil {

@@ -769,21 +769,21 @@ var fileCases = []fileCase{
 		spoil: func(t *testing.T, src string) {
 			copyFile(t, feedFile(src, canonCity, "order"), feedFile(src, canonCity, "deposit"))
 		},
-		want: want{code: 4, exc: []excWant{{code: "FEED_MISSING", text: "order"}}},
+		want: want{code: 4, exc: []excWant{{code: "FEED_MISSING", text: "是业务办理日报，不是解款日报"}}},
 	},
 	{
 		name: "deposit file holding the order report (GBK)", layout: bossCity,
 		spoil: func(t *testing.T, src string) {
 			copyFile(t, feedFile(src, bossCity, "order"), feedFile(src, bossCity, "deposit"))
 		},
-		want: want{code: 4, exc: []excWant{{code: "FEED_MISSING", text: "order"}}},
+		want: want{code: 4, exc: []excWant{{code: "FEED_MISSING", text: "是业务办理日报，不是解款日报"}}},
 	},
 	{
 		name: "per-counter deposit file holding the counter's order report", layout: bossPerCtr,
 		spoil: func(t *testing.T, src string) {
 			copyFile(t, counterFile(src, "order", "TY0002-01"), counterFile(src, "deposit", "TY0002-01"))
 		},
-		want: want{code: 4, exc: []excWant{{"FEED_MISSING", "TY0002-01", "", "order"}}},
+		want: want{code: 4, exc: []excWant{{"FEED_MISSING", "TY0002-01", "", "是业务办理日报，不是解款日报"}}},
 	},
 	{
 		name: "header repeated mid-file", layout: canonCity,
@@ -1122,26 +1122,28 @@ var fileCases = []fileCase{
 		want: want{same: true, exc: []excWant{{"DUPLICATE_INPUT", "TY0002-03", "TY0002", "重发"}}},
 	},
 	{
-		// TODO(contract): TY0002-02's own deposit report is gone, yet the run is complete
-		// (DUPLICATE_INPUT and the shortfalls are ERRORs, not INCOMPLETE). Reported.
+		// TY0002-02's own deposit report is gone: its rows are TY0002-01's, set aside as
+		// MALFORMED_ROW (RULES.md §1); TY0002-01's genuine report is read. The run stays
+		// complete (RULES.md §9 names only FEED_MISSING and FEED_TOTAL_MISMATCH).
 		name: "per-counter file copied under another counter's name", layout: bossPerCtr,
 		spoil: func(t *testing.T, src string) {
 			// TY0002-01's deposit report saved as TY0002-02's: byte-identical to TY0002-01's.
 			copyFile(t, counterFile(src, "deposit", "TY0002-01"), counterFile(src, "deposit", "TY0002-02"))
 		},
-		want: want{code: 0, sameBut: []string{"TY0002-02"}, exc: []excWant{{"DUPLICATE_INPUT", "TY0002-02", "TY0002", "TY0002-01"}}},
+		want: want{code: 0, sameBut: []string{"TY0002-02"}, exc: []excWant{{"MALFORMED_ROW", "TY0002-02", "TY0002", "TY0002-01"}},
+			noExc: []string{"DUPLICATE_INPUT"}},
 	},
 	{
-		// TODO(contract): the copy is read first (its name sorts first) and its rows are all
-		// another counter's (MALFORMED_ROW); TY0002-03's genuine report, byte-identical and
-		// later, is DUPLICATE_INPUT and not read: TY0002-03 loses its deposits too (DEPOSIT_SHORT),
-		// and the run is complete. RULES.md §1 read literally. Reported.
+		// The copy sorts first and its rows are all another counter's (MALFORMED_ROW);
+		// TY0002-03's genuine report, byte-identical but of another counter, is no repeat of
+		// it (DUPLICATE_INPUT compares a counter's inputs only: docs/DECISIONS.md) and is read,
+		// so TY0002-03's deposits stand.
 		name: "per-counter file saved under an earlier counter's name", layout: bossPerCtr,
 		spoil: func(t *testing.T, src string) {
 			copyFile(t, counterFile(src, "deposit", "TY0002-03"), counterFile(src, "deposit", "TY0002-01"))
 		},
-		want: want{code: 0, sameBut: []string{"TY0002-01", "TY0002-03"}, exc: []excWant{{"MALFORMED_ROW", "TY0002-01", "TY0002", "TY0002-03"},
-			{"DUPLICATE_INPUT", "TY0002-03", "TY0002", "TY0002-01"}, {"DEPOSIT_SHORT", "TY0002-03", "", ""}}},
+		want: want{code: 0, sameBut: []string{"TY0002-01"}, exc: []excWant{{"MALFORMED_ROW", "TY0002-01", "TY0002", "TY0002-03"}},
+			noExc: []string{"DUPLICATE_INPUT"}},
 	},
 	{
 		// A file named for a counter no row names is city-wide (connectors/file): its rows
@@ -1377,7 +1379,7 @@ func cutRoster(f func(lines []string) []string) func(t *testing.T, h http.Handle
 var apiCases = []apiCase{
 	{
 		name: "a pull of another feed's report", hostile: []string{"deposit/TY0001-02=other-feed:order"},
-		want: want{code: 4, exc: []excWant{{"FEED_MISSING", "TY0001-02", "TY0001", "order"}}},
+		want: want{code: 4, exc: []excWant{{"FEED_MISSING", "TY0001-02", "TY0001", "是业务办理日报，不是解款日报"}}},
 	},
 	{
 		name: "an order pull holding the deposit report", hostile: []string{"order/TY0002-01=other-feed:deposit"},
@@ -1385,20 +1387,20 @@ var apiCases = []apiCase{
 	},
 	{
 		// TODO(contract): the pulled counter's own rows never arrive, yet only MALFORMED_ROW
-		// is raised and the run is complete (RULES.md §1, §9 read literally). Worse, the body
-		// is byte-identical to TY0003-02's own order pull, which comes later in canonical
-		// order: DUPLICATE_INPUT (RULES.md §1, literally) drops the genuine report, so
-		// TY0003-02 loses its order revenue too and the run is still complete. Reported, not
-		// changed (the contract's own rule).
+		// is raised and the run is complete (RULES.md §1, §9 read literally). The body is
+		// byte-identical to TY0003-02's own order pull, which comes later: that is no repeat
+		// (another counter's input), so TY0003-02's order revenue stands.
 		name: "a pull holding another counter's rows", hostile: []string{"order/TY0001-01=other-counter:TY0003-02"},
-		want: want{code: 0, sameBut: []string{"TY0001-01", "TY0003-02"}, exc: []excWant{{"MALFORMED_ROW", "TY0001-01", "TY0001", "TY0003-02"},
-			{"DUPLICATE_INPUT", "TY0003-02", "TY0003", "order/TY0001-01"}}},
+		want: want{code: 0, sameBut: []string{"TY0001-01"}, exc: []excWant{{"MALFORMED_ROW", "TY0001-01", "TY0001", "TY0003-02"}},
+			noExc: []string{"DUPLICATE_INPUT"}},
 	},
 	{
-		// TODO(contract): the later pull repeats the earlier counter's bytes: DUPLICATE_INPUT,
-		// TY0003-02's own order rows are missing, the run is complete.
+		// TODO(contract): the later pull holds the earlier counter's bytes: its rows are
+		// TY0001-01's (MALFORMED_ROW), TY0003-02's own order rows are missing, the run is
+		// complete (RULES.md §9 read literally).
 		name: "a pull holding an earlier counter's rows", hostile: []string{"order/TY0003-02=other-counter:TY0001-01"},
-		want: want{code: 0, sameBut: []string{"TY0003-02"}, exc: []excWant{{"DUPLICATE_INPUT", "TY0003-02", "TY0003", "order/TY0001-01"}}},
+		want: want{code: 0, sameBut: []string{"TY0003-02"}, exc: []excWant{{"MALFORMED_ROW", "TY0003-02", "TY0003", "TY0001-01"}},
+			noExc: []string{"DUPLICATE_INPUT"}},
 	},
 	{
 		name: "roster cut at a line boundary before its footer",
