@@ -38,6 +38,8 @@ type revocations struct {
 	offset int64                // bytes of the file read (whole lines)
 	file   os.FileInfo          // the file offset is in; another (a compaction renamed over it) is read whole
 	held   *os.File             // that file, kept open so that its inode cannot be reused by another
+
+	write func(f *os.File, line []byte) (int, error) // appends a line; nil is f.Write (tests fail it)
 }
 
 // openRevocations reads the file at path, dropping the expired lines.
@@ -224,24 +226,56 @@ func (v *revocations) add(nonce string, exp time.Time) error {
 	v.mu.Lock()
 	v.m[d] = exp
 	v.mu.Unlock()
-	err := v.locked(func() error {
-		f, err := os.OpenFile(v.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(f, "%s %d\n", d, exp.Unix())
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		return err
-	})
+	line := fmt.Appendf(nil, "%s %d\n", d, exp.Unix())
+	err := v.locked(func() error { return v.appendLine(line) })
 	if err != nil {
 		return fmt.Errorf("record logout in %q: %w", v.path, err)
 	}
 	return nil
+}
+
+// appendLine appends line to the file; the lock is held. A file not ending in a newline
+// (torn bytes of a writer that died) gets one first, so the line parses. A write that fails
+// or falls short is cut back to the size before it, so the next line is not glued onto its
+// bytes; a reader never takes those bytes, which end in no newline. A whole line whose fsync
+// failed is left: readers may have read it, and it is a true logout.
+func (v *revocations) appendLine(line []byte) error {
+	f, err := os.OpenFile(v.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := fi.Size()
+	if size > 0 {
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, size-1); err != nil {
+			return err
+		}
+		if last[0] != '\n' {
+			line = append([]byte{'\n'}, line...)
+		}
+	}
+	write := v.write
+	if write == nil {
+		write = (*os.File).Write
+	}
+	n, err := write(f, line)
+	if err == nil && n < len(line) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		if n > 0 {
+			if terr := f.Truncate(size); terr != nil {
+				return fmt.Errorf("%w; cutting it back: %v", err, terr)
+			}
+		}
+		return err
+	}
+	return f.Sync()
 }
 
 // has reports whether the session of nonce was logged out, here or by another server.
