@@ -226,10 +226,14 @@ func (s *Server) trusted(a netip.Addr) bool {
 }
 
 // clientIP is the address a request comes from: the peer's, unless the peer is a trusted
-// proxy (Config.TrustedProxies); then it is the right-most address of X-Forwarded-For that is
-// not a trusted proxy's, since every proxy appends the address it got the request from and
-// only what our own proxies appended can be believed. A header that does not parse there
-// leaves the peer's address.
+// proxy (Config.TrustedProxies); then it is the right-most entry of X-Forwarded-For that is
+// not a trusted proxy's address, since every proxy appends the address it got the request
+// from and only what our own proxies appended can be believed. Entries may carry a port
+// (`192.0.2.7:5678`, `[2001:db8::7]:443`), brackets or quotes; empty entries are skipped. An
+// obfuscated identifier (RFC 7239: `_hidden`) in that place is the client's key as our proxy
+// named it. `unknown` there, an entry that does not parse, or a header naming only our
+// proxies leaves the peer's address: what is left of that place is the client's own word,
+// and taking it would let a client pick a new address for every attempt.
 func (s *Server) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -244,13 +248,51 @@ func (s *Server) clientIP(r *http.Request) string {
 		hops = append(hops, strings.Split(v, ",")...)
 	}
 	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			return host
+		hop := strings.Trim(strings.TrimSpace(hops[i]), `"`)
+		if hop == "" {
+			continue
+		}
+		if obfuscated(hop) {
+			return hop
+		}
+		a, ok := hopAddr(hop)
+		if !ok {
+			return host // unknown, or garbage
 		}
 		if !s.trusted(a) {
-			return a.Unmap().String()
+			return a.String()
 		}
 	}
 	return host
+}
+
+// hopAddr reads an X-Forwarded-For entry: an address, bracketed or not, with or without a
+// port; unmapped and without a zone.
+func hopAddr(hop string) (netip.Addr, bool) {
+	if a, err := netip.ParseAddr(hop); err == nil {
+		return a.WithZone("").Unmap(), true
+	}
+	if ap, err := netip.ParseAddrPort(hop); err == nil {
+		return ap.Addr().WithZone("").Unmap(), true
+	}
+	if strings.HasPrefix(hop, "[") && strings.HasSuffix(hop, "]") {
+		if a, err := netip.ParseAddr(hop[1 : len(hop)-1]); err == nil && a.Is6() {
+			return a.WithZone("").Unmap(), true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// obfuscated reports whether hop is an obfuscated identifier of RFC 7239 (section 6.3):
+// "_" and letters, digits, ".", "_", "-".
+func obfuscated(hop string) bool {
+	if len(hop) < 2 || len(hop) > 64 || hop[0] != '_' {
+		return false
+	}
+	for _, c := range hop[1:] {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

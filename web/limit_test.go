@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
@@ -77,5 +78,61 @@ func BenchmarkLimiterDistinctKeys(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(l.keys)), "keys")
 		})
+	}
+}
+
+// TestClientIPForms: the forms proxies write in X-Forwarded-For. An address with a port, a
+// bracketed IPv6 address with or without one, and empty tokens are read; an obfuscated
+// identifier (RFC 7239, "_hidden") where the client's address would be is the client's key;
+// "unknown" there, or what does not parse, leaves the peer. Entries left of that place are
+// never believed: they are the client's word.
+func TestClientIPForms(t *testing.T) {
+	proxies, err := ParseProxies("127.0.0.1, 10.9.0.0/16, 2001:db8:ff::/48")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const peer = "127.0.0.1"
+	tests := []struct {
+		xff  string
+		want string
+	}{
+		{"192.0.2.7:5678", "192.0.2.7"},
+		{"[2001:db8::7]:443", "2001:db8::7"},
+		{"[2001:db8::7]", "2001:db8::7"},
+		{"2001:db8::7", "2001:db8::7"},
+		{"[::1]:443", "::1"},
+		{"198.51.100.1, 192.0.2.7:5678, 10.9.3.4:80", "192.0.2.7"},
+		{"198.51.100.1, 192.0.2.7, [2001:db8:ff::1]:443", "192.0.2.7"},
+		{"192.0.2.7, , 10.9.3.4", "192.0.2.7"},
+		{"192.0.2.7,", "192.0.2.7"},
+		{` "192.0.2.7" `, "192.0.2.7"},
+		{"[::ffff:192.0.2.7]:80", "192.0.2.7"},
+		{"198.51.100.1, _hidden", "_hidden"},
+		{"198.51.100.1, _Client-7.a, 10.9.3.4", "_Client-7.a"},
+		{"198.51.100.1, unknown", peer},
+		{"198.51.100.1, UNKNOWN, 10.9.3.4", peer},
+		{"198.51.100.1, garbage", peer},
+		{"198.51.100.1, 192.0.2.7:notaport", peer},
+		{"198.51.100.1, _bad/id", peer},
+		{"10.9.3.4:80, [2001:db8:ff::2]", peer},
+		{"", peer},
+		{" , ", peer},
+	}
+	s := &Server{cfg: Config{TrustedProxies: proxies}}
+	for _, tt := range tests {
+		r := httptest.NewRequest("POST", "/login", nil)
+		r.RemoteAddr = peer + ":5555"
+		r.Header.Set("X-Forwarded-For", tt.xff)
+		if got := s.clientIP(r); got != tt.want {
+			t.Errorf("X-Forwarded-For %q: %q, want %q", tt.xff, got, tt.want)
+		}
+	}
+	// A bracketed peer (an IPv6 proxy) is trusted too.
+	s = &Server{cfg: Config{TrustedProxies: proxies}}
+	r := httptest.NewRequest("POST", "/login", nil)
+	r.RemoteAddr = "[2001:db8:ff::9]:5555"
+	r.Header.Set("X-Forwarded-For", "192.0.2.7:1234")
+	if got := s.clientIP(r); got != "192.0.2.7" {
+		t.Errorf("behind an IPv6 proxy: %q, want 192.0.2.7", got)
 	}
 }
