@@ -355,7 +355,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	// both limits: attempts sent at once cannot all be evaluated.
 	wait, attempt := s.limiter.reserve(
 		limitKey{name: "user:" + name, free: s.cfg.LoginFailures, unlocked: unlocked, clearOnSuccess: true},
-		limitKey{name: "ip:" + ip, free: 4 * s.cfg.LoginFailures})
+		limitKey{name: "ip:" + limitAddr(ip), free: 4 * s.cfg.LoginFailures})
 	if wait > 0 {
 		secs := int((wait + time.Second - 1) / time.Second)
 		s.log.Warn("login slowed down: too many failures", "user", name, "remote", ip, "retry_after_s", secs)

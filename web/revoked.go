@@ -36,6 +36,10 @@ type revocations struct {
 	mu     sync.Mutex
 	m      map[string]time.Time // digest → expiry
 	offset int64                // bytes of the file read (whole lines)
+	file   os.FileInfo          // the file offset is in; another (a compaction renamed over it) is read whole
+	held   *os.File             // that file, kept open so that its inode cannot be reused by another
+
+	write func(f *os.File, line []byte) (int, error) // appends a line; nil is f.Write (tests fail it)
 }
 
 // openRevocations reads the file at path, dropping the expired lines.
@@ -94,11 +98,20 @@ func (v *revocations) parse(data []byte) (int64, bool) {
 // compact reads the whole file and, when a line expired or did not parse, writes it again
 // without them (a temporary file renamed over it). The lock is held.
 func (v *revocations) compact() error {
-	data, err := os.ReadFile(v.path)
+	f, err := os.Open(v.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	fi, err := f.Stat()
+	var data []byte
+	if err == nil {
+		data, err = io.ReadAll(f)
+	}
+	if err != nil {
+		f.Close()
 		return err
 	}
 	v.mu.Lock()
@@ -116,9 +129,10 @@ func (v *revocations) compact() error {
 		fmt.Fprintf(&keep, "%s %d\n", d, exp.Unix())
 	}
 	if dropped == 0 && !torn {
-		v.offset = n
+		v.hold(f, fi, n)
 		return nil
 	}
+	f.Close()
 	if torn {
 		v.log.Warn("logged-out sessions: dropped a line that does not parse (a logout cut short)", "path", v.path)
 	}
@@ -143,37 +157,65 @@ func (v *revocations) compact() error {
 	if err != nil {
 		return err
 	}
-	v.offset = int64(keep.Len())
+	// Under the lock nobody else replaces the file: what is at the path is what we wrote.
+	if f, err = os.Open(v.path); err == nil {
+		if fi, err = f.Stat(); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	v.hold(f, fi, int64(keep.Len()))
 	return nil
 }
 
-// refresh reads what other servers appended since the last read; v.mu is held. A file
-// that shrank (another server compacted it) is read again whole.
+// hold makes f, of info fi, the file read from, n bytes of it read; v.mu is held.
+func (v *revocations) hold(f *os.File, fi os.FileInfo, n int64) {
+	if v.held != nil {
+		v.held.Close()
+	}
+	v.held, v.file, v.offset = f, fi, n
+}
+
+// refresh reads what other servers appended since the last read; v.mu is held. Another
+// file at the path (a server that started compacted it: a new file renamed over the old one,
+// of any size) or a file that shrank is read again whole; the logouts already read are kept.
 func (v *revocations) refresh() error {
-	f, err := os.Open(v.path)
+	fi, err := os.Stat(v.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if fi.Size() < v.offset {
+	if v.held == nil || !os.SameFile(fi, v.file) {
+		f, err := os.Open(v.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err == nil {
+			if fi, err = f.Stat(); err != nil {
+				f.Close()
+			}
+		}
+		if err != nil {
+			return err
+		}
+		v.hold(f, fi, 0)
+	} else if fi.Size() < v.offset {
 		v.offset = 0
 	}
-	if fi.Size() == v.offset {
+	if fi.Size() <= v.offset {
 		return nil
 	}
 	buf := make([]byte, fi.Size()-v.offset)
-	if _, err := f.ReadAt(buf, v.offset); err != nil && !errors.Is(err, io.EOF) {
+	n, err := v.held.ReadAt(buf, v.offset)
+	if err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
-	n, _ := v.parse(buf)
-	v.offset += n
+	read, _ := v.parse(buf[:n])
+	v.offset += read
 	return nil
 }
 
@@ -184,24 +226,56 @@ func (v *revocations) add(nonce string, exp time.Time) error {
 	v.mu.Lock()
 	v.m[d] = exp
 	v.mu.Unlock()
-	err := v.locked(func() error {
-		f, err := os.OpenFile(v.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(f, "%s %d\n", d, exp.Unix())
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		return err
-	})
+	line := fmt.Appendf(nil, "%s %d\n", d, exp.Unix())
+	err := v.locked(func() error { return v.appendLine(line) })
 	if err != nil {
 		return fmt.Errorf("record logout in %q: %w", v.path, err)
 	}
 	return nil
+}
+
+// appendLine appends line to the file; the lock is held. A file not ending in a newline
+// (torn bytes of a writer that died) gets one first, so the line parses. A write that fails
+// or falls short is cut back to the size before it, so the next line is not glued onto its
+// bytes; a reader never takes those bytes, which end in no newline. A whole line whose fsync
+// failed is left: readers may have read it, and it is a true logout.
+func (v *revocations) appendLine(line []byte) error {
+	f, err := os.OpenFile(v.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := fi.Size()
+	if size > 0 {
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, size-1); err != nil {
+			return err
+		}
+		if last[0] != '\n' {
+			line = append([]byte{'\n'}, line...)
+		}
+	}
+	write := v.write
+	if write == nil {
+		write = (*os.File).Write
+	}
+	n, err := write(f, line)
+	if err == nil && n < len(line) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		if n > 0 {
+			if terr := f.Truncate(size); terr != nil {
+				return fmt.Errorf("%w; cutting it back: %v", err, terr)
+			}
+		}
+		return err
+	}
+	return f.Sync()
 }
 
 // has reports whether the session of nonce was logged out, here or by another server.
