@@ -734,17 +734,21 @@ func isoDate(v string) string {
 	return v
 }
 
-// maxDigits is how many significant digits of a stored number are kept: spreadsheet
+// maxDigits is how many significant digits of a stored fraction are kept: spreadsheet
 // programs store binary doubles, whose shortest text may end in noise (28.929999999999996
 // for 28.93); rounded to 15 significant digits — what Excel shows — the noise goes.
 const maxDigits = 15
 
 // decimalText is the canonical decimal text of a stored number (the text of <v>): no
-// exponent, no leading zeros, no trailing fractional zeros, rounded to 15 significant
-// digits (half away from zero on the decimal text, never through a float). 11513.78,
-// 1.151378E4 and 11513.780 give 11513.78; 28.912999999999997 gives 28.913; 3.0 gives 3.
-// Text that is not a decimal number is returned as it is (trimmed), for the caller to
-// reject.
+// exponent, no sign of zero, no leading zeros, no trailing fractional zeros. A whole
+// number, however written, is exact: 202611210000000001, 2.0261121E17 and 3.0 give
+// 202611210000000001, 202611210000000000 and 3 (ids and card serials are stored as
+// numbers; their digits are never rounded). A number with a fraction is rounded to 15
+// significant digits (half away from zero on the decimal text, never through a float), to
+// drop a double's noise, but never into its integer digits: one with 15 or more integer
+// digits is kept as stored. 11513.78, 1.151378E4 and 11513.780 give 11513.78;
+// 28.912999999999997 gives 28.913. Text that is not a decimal number is returned as it is
+// (trimmed), for the caller to reject.
 func decimalText(v string) string {
 	v = strings.TrimSpace(v)
 	s := v
@@ -771,7 +775,12 @@ func decimalText(v string) string {
 	if digits == "" {
 		return "0"
 	}
-	if len(digits) > maxDigits {
+	// Trailing zeros go into the exponent: the number is whole when exp >= 0.
+	for len(digits) > 1 && digits[len(digits)-1] == '0' {
+		digits = digits[:len(digits)-1]
+		exp++
+	}
+	if exp < 0 && len(digits)+exp < maxDigits && len(digits) > maxDigits {
 		up := digits[maxDigits] >= '5'
 		exp += len(digits) - maxDigits
 		digits = digits[:maxDigits]
@@ -789,7 +798,7 @@ func decimalText(v string) string {
 			digits = string(b)
 		}
 	}
-	// Trailing zeros go into the exponent.
+	// Rounding may have left trailing zeros: into the exponent too.
 	for len(digits) > 1 && digits[len(digits)-1] == '0' {
 		digits = digits[:len(digits)-1]
 		exp++

@@ -145,8 +145,14 @@ func TestReadXLSXNumbers(t *testing.T) {
 		{"", "1E-7", "", "0.0000001"},
 		{"", "1.5e+20", "", "150000000000000000000"},
 		{"", "13900009001", "", "13900009001"},
-		{"", "123456789012345678", "", "123456789012346000"}, // beyond a double: 15 digits
-		{"", "NaN", "", "NaN"},                               // not a decimal: kept for the parser to reject
+		{"", "123456789012345678", "", "123456789012345678"}, // an integer: as stored, never rounded
+		{"", "202611210000000001", "", "202611210000000001"}, // an id stored as a number
+		{"", "898600123456789012.0", "", "898600123456789012"},
+		{"", "2.0261121E17", "", "202611210000000000"}, // an integer in exponent form: exact
+		{"", "2.02611210000000001E17", "", "202611210000000001"},
+		{"", "1234567890123456.5", "", "1234567890123456.5"}, // integer digits are never rounded
+		{"", "-898600123456789012", "", "-898600123456789012"},
+		{"", "NaN", "", "NaN"}, // not a decimal: kept for the parser to reject
 		{"", "1e999", "", "1e999"},
 		{"", "12abc", "", "12abc"},
 		{"", "", "", ""},
@@ -191,6 +197,81 @@ func TestReadXLSXNumbers(t *testing.T) {
 				t.Errorf("cell = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestDecimalText: the canonical text of a stored number. An integer (however written) is
+// exact, whatever its length: ids and card serials are stored as numbers. Only the digits
+// of a fraction beyond 15 significant digits are a double's noise, rounded away.
+func TestDecimalText(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"202611210000000001", "202611210000000001"},
+		{"202611210000000002", "202611210000000002"},
+		{"898600123456789012", "898600123456789012"},
+		{"99999999999999999999", "99999999999999999999"},
+		{"+0012", "12"},
+		{"-0", "0"},
+		{"3.000", "3"},
+		{"2.0261121E17", "202611210000000000"},
+		{"2.02611210000000001E17", "202611210000000001"},
+		{"1.5e+20", "150000000000000000000"},
+		{"8986001234567890120E-1", "898600123456789012"},
+		{"1.151378E4", "11513.78"},
+		{"1151378E-2", "11513.78"},
+		{"28.929999999999996", "28.93"},
+		{"28.912999999999997", "28.913"},
+		{"0.30000000000000004", "0.3"},
+		{"99.999999999999999", "100"},
+		{"-28.929999999999996", "-28.93"},
+		{"1E-7", "0.0000001"},
+		{"12345678901234.567", "12345678901234.6"},       // 14 integer digits: 15 significant
+		{"123456789012345.67", "123456789012345.67"},     // 15 integer digits: nothing rounded
+		{"202611210000000001.5", "202611210000000001.5"}, // the integer digits stay
+		{"NaN", "NaN"},
+		{"1e999", "1e999"},
+		{"12abc", "12abc"},
+	} {
+		if got := decimalText(tt.in); got != tt.want {
+			t.Errorf("decimalText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestReadXLSXLongIntegers: ids stored as numbers (excelize writes an int64 as its digits)
+// are read exactly; rounded, two txn_ids became one and a row was dropped as a duplicate.
+func TestReadXLSXLongIntegers(t *testing.T) {
+	fd := feed.Get(feed.CardSale)
+	x := excelize.NewFile()
+	defer x.Close()
+	hdr := []any{"biz_date", "city", "outlet_id", "counter_id", "txn_id", "txn_time", "face_value", "serial_from", "serial_to", "quantity", "amount", "pay_method"}
+	x.SetSheetRow("Sheet1", "A1", &hdr)
+	rows := [][]any{
+		{"2026-11-21", "TY", "O1", "C1", int64(202611210000000001), "2026-11-21 09:00:00", 50, int64(898600123456789012), int64(898600123456789021), 10, 500, "CASH"},
+		{"2026-11-21", "TY", "O1", "C1", int64(202611210000000002), "2026-11-21 09:00:00", 50, int64(898600123456789022), int64(898600123456789031), 10, 500, "CASH"},
+	}
+	for i, r := range rows {
+		x.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+2), &r)
+	}
+	buf, err := x.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := Read("card_sale.xlsx", buf.Bytes(), true, fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][3]string{
+		{"202611210000000001", "898600123456789012", "898600123456789021"},
+		{"202611210000000002", "898600123456789022", "898600123456789031"},
+	}
+	if tab.Len() != len(want) {
+		t.Fatalf("%d rows: %v", tab.Len(), dump(tab))
+	}
+	for i, w := range want {
+		got := [3]string{tab.Cell(i, fd.Col("txn_id")), tab.Cell(i, fd.Col("serial_from")), tab.Cell(i, fd.Col("serial_to"))}
+		if got != w {
+			t.Errorf("row %d: txn_id, serial_from, serial_to = %q, want %q", i, got, w)
+		}
 	}
 }
 
