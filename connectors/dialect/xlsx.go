@@ -692,7 +692,10 @@ func (bk *book) cellValue(typ string, style int, val, isText []byte) (v string, 
 }
 
 // serialDate is the text of a date serial number: 2006-01-02, with 15:04:05 when the
-// format shows a time of day. ok is false for a value that is no date.
+// serial has a time of day (to the nearest second) — whatever the format shows: a cell is
+// read by its stored value (FEEDS.md), and a date-only format on a txn_time must not cut
+// its time — or when the format shows one (tod: midnight then reads 00:00:00). ok is false
+// for a value that is no date.
 func serialDate(v string, tod, date1904 bool) (string, bool) {
 	// A serial is a count of days and a fraction of one: a float is exact enough (a
 	// second is 1/86400 of a day, far above float64's resolution at 10^5 days).
@@ -711,9 +714,9 @@ func serialDate(v string, tod, date1904 bool) (string, bool) {
 			return "", false
 		}
 	}
-	secs := int64(f*86400 + 0.5)
+	secs := int64(f*86400 + 0.5) // to the nearest second: a double's noise is no time
 	t := base.Add(time.Duration(secs) * time.Second)
-	if tod {
+	if tod || secs%86400 != 0 {
 		return t.Format("2006-01-02 15:04:05"), true
 	}
 	return t.Format("2006-01-02"), true

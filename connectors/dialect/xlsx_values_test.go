@@ -163,6 +163,16 @@ func TestReadXLSXNumbers(t *testing.T) {
 		{"14", "46347", "", "2026-11-21"},
 		{"22", "46347.395833333336", "", "2026-11-21 09:30:00"},
 		{"yyyy/m/d h:mm:ss", "46347.5", "", "2026-11-21 12:00:00"},
+		{"22", "46347", "", "2026-11-21 00:00:00"}, // a format with a time keeps midnight
+		// Read by the stored value, not the display format: a time of day under a date-only
+		// format is kept, to the nearest second; a double's noise is no time of day.
+		{"14", "46347.395833333336", "", "2026-11-21 09:30:00"},
+		{"yyyy-mm-dd", "46347.5", "", "2026-11-21 12:00:00"},
+		{`yyyy"年"m"月"d"日"`, "46347.99998842592", "", "2026-11-21 23:59:59"},
+		{"14", "46347.00000000001", "", "2026-11-21"},
+		{"14", "46347.99999999999", "", "2026-11-22"},
+		{"14", "46347.000005787", "", "2026-11-21"}, // 0.49999 s: no second
+		{"14", "46347.0000115741", "", "2026-11-21 00:00:01"},
 		{`yyyy"年"m"月"d"日"`, "46347", "", "2026-11-21"},
 		{"yyyy-mm-dd", "60", "", "60"}, // Excel's 29 February 1900 is no date
 		{"yyyy-mm-dd", "59", "", "1900-02-28"},
@@ -272,6 +282,42 @@ func TestReadXLSXLongIntegers(t *testing.T) {
 		if got != w {
 			t.Errorf("row %d: txn_id, serial_from, serial_to = %q, want %q", i, got, w)
 		}
+	}
+}
+
+// TestReadXLSXTimeUnderDateFormat: a txn_time stored with its time of day but shown by a
+// date-only format (built-in 14) is read with its time: shown as a date, it was a
+// malformed row.
+func TestReadXLSXTimeUnderDateFormat(t *testing.T) {
+	fd := feed.Get(feed.LocalPayment)
+	x := excelize.NewFile()
+	defer x.Close()
+	hdr := []any{"biz_date", "city", "outlet_id", "counter_id", "txn_id", "txn_time", "msisdn", "account_id", "amount", "pay_method"}
+	x.SetSheetRow("Sheet1", "A1", &hdr)
+	row := []any{46347.0, "TY", "O1", "C1", "T1", 46347.395833333336, "13800000000", "A1", 12.5, "CASH"}
+	x.SetSheetRow("Sheet1", "A2", &row)
+	st, err := x.NewStyle(&excelize.Style{NumFmt: 14})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.SetCellStyle("Sheet1", "A2", "A2", st)
+	x.SetCellStyle("Sheet1", "F2", "F2", st)
+	buf, err := x.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := Read("local_payment.xlsx", buf.Bytes(), true, fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.Len() != 1 {
+		t.Fatalf("%d rows: %v", tab.Len(), dump(tab))
+	}
+	if got := tab.Cell(0, fd.Col("biz_date")); got != "2026-11-21" {
+		t.Errorf("biz_date = %q, want 2026-11-21", got)
+	}
+	if got := tab.Cell(0, fd.Col("txn_time")); got != "2026-11-21 09:30:00" {
+		t.Errorf("txn_time = %q, want 2026-11-21 09:30:00", got)
 	}
 }
 
