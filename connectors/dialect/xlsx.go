@@ -692,7 +692,10 @@ func (bk *book) cellValue(typ string, style int, val, isText []byte) (v string, 
 }
 
 // serialDate is the text of a date serial number: 2006-01-02, with 15:04:05 when the
-// format shows a time of day. ok is false for a value that is no date.
+// serial has a time of day (to the nearest second) — whatever the format shows: a cell is
+// read by its stored value (FEEDS.md), and a date-only format on a txn_time must not cut
+// its time — or when the format shows one (tod: midnight then reads 00:00:00). ok is false
+// for a value that is no date.
 func serialDate(v string, tod, date1904 bool) (string, bool) {
 	// A serial is a count of days and a fraction of one: a float is exact enough (a
 	// second is 1/86400 of a day, far above float64's resolution at 10^5 days).
@@ -711,9 +714,9 @@ func serialDate(v string, tod, date1904 bool) (string, bool) {
 			return "", false
 		}
 	}
-	secs := int64(f*86400 + 0.5)
+	secs := int64(f*86400 + 0.5) // to the nearest second: a double's noise is no time
 	t := base.Add(time.Duration(secs) * time.Second)
-	if tod {
+	if tod || secs%86400 != 0 {
 		return t.Format("2006-01-02 15:04:05"), true
 	}
 	return t.Format("2006-01-02"), true
@@ -734,17 +737,21 @@ func isoDate(v string) string {
 	return v
 }
 
-// maxDigits is how many significant digits of a stored number are kept: spreadsheet
+// maxDigits is how many significant digits of a stored fraction are kept: spreadsheet
 // programs store binary doubles, whose shortest text may end in noise (28.929999999999996
 // for 28.93); rounded to 15 significant digits — what Excel shows — the noise goes.
 const maxDigits = 15
 
 // decimalText is the canonical decimal text of a stored number (the text of <v>): no
-// exponent, no leading zeros, no trailing fractional zeros, rounded to 15 significant
-// digits (half away from zero on the decimal text, never through a float). 11513.78,
-// 1.151378E4 and 11513.780 give 11513.78; 28.912999999999997 gives 28.913; 3.0 gives 3.
-// Text that is not a decimal number is returned as it is (trimmed), for the caller to
-// reject.
+// exponent, no sign of zero, no leading zeros, no trailing fractional zeros. A whole
+// number, however written, is exact: 202611210000000001, 2.0261121E17 and 3.0 give
+// 202611210000000001, 202611210000000000 and 3 (ids and card serials are stored as
+// numbers; their digits are never rounded). A number with a fraction is rounded to 15
+// significant digits (half away from zero on the decimal text, never through a float), to
+// drop a double's noise, but never into its integer digits: one with 15 or more integer
+// digits is kept as stored. 11513.78, 1.151378E4 and 11513.780 give 11513.78;
+// 28.912999999999997 gives 28.913. Text that is not a decimal number is returned as it is
+// (trimmed), for the caller to reject.
 func decimalText(v string) string {
 	v = strings.TrimSpace(v)
 	s := v
@@ -771,7 +778,12 @@ func decimalText(v string) string {
 	if digits == "" {
 		return "0"
 	}
-	if len(digits) > maxDigits {
+	// Trailing zeros go into the exponent: the number is whole when exp >= 0.
+	for len(digits) > 1 && digits[len(digits)-1] == '0' {
+		digits = digits[:len(digits)-1]
+		exp++
+	}
+	if exp < 0 && len(digits)+exp < maxDigits && len(digits) > maxDigits {
 		up := digits[maxDigits] >= '5'
 		exp += len(digits) - maxDigits
 		digits = digits[:maxDigits]
@@ -789,7 +801,7 @@ func decimalText(v string) string {
 			digits = string(b)
 		}
 	}
-	// Trailing zeros go into the exponent.
+	// Rounding may have left trailing zeros: into the exponent too.
 	for len(digits) > 1 && digits[len(digits)-1] == '0' {
 		digits = digits[:len(digits)-1]
 		exp++

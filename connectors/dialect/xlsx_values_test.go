@@ -145,8 +145,14 @@ func TestReadXLSXNumbers(t *testing.T) {
 		{"", "1E-7", "", "0.0000001"},
 		{"", "1.5e+20", "", "150000000000000000000"},
 		{"", "13900009001", "", "13900009001"},
-		{"", "123456789012345678", "", "123456789012346000"}, // beyond a double: 15 digits
-		{"", "NaN", "", "NaN"},                               // not a decimal: kept for the parser to reject
+		{"", "123456789012345678", "", "123456789012345678"}, // an integer: as stored, never rounded
+		{"", "202611210000000001", "", "202611210000000001"}, // an id stored as a number
+		{"", "898600123456789012.0", "", "898600123456789012"},
+		{"", "2.0261121E17", "", "202611210000000000"}, // an integer in exponent form: exact
+		{"", "2.02611210000000001E17", "", "202611210000000001"},
+		{"", "1234567890123456.5", "", "1234567890123456.5"}, // integer digits are never rounded
+		{"", "-898600123456789012", "", "-898600123456789012"},
+		{"", "NaN", "", "NaN"}, // not a decimal: kept for the parser to reject
 		{"", "1e999", "", "1e999"},
 		{"", "12abc", "", "12abc"},
 		{"", "", "", ""},
@@ -157,6 +163,16 @@ func TestReadXLSXNumbers(t *testing.T) {
 		{"14", "46347", "", "2026-11-21"},
 		{"22", "46347.395833333336", "", "2026-11-21 09:30:00"},
 		{"yyyy/m/d h:mm:ss", "46347.5", "", "2026-11-21 12:00:00"},
+		{"22", "46347", "", "2026-11-21 00:00:00"}, // a format with a time keeps midnight
+		// Read by the stored value, not the display format: a time of day under a date-only
+		// format is kept, to the nearest second; a double's noise is no time of day.
+		{"14", "46347.395833333336", "", "2026-11-21 09:30:00"},
+		{"yyyy-mm-dd", "46347.5", "", "2026-11-21 12:00:00"},
+		{`yyyy"年"m"月"d"日"`, "46347.99998842592", "", "2026-11-21 23:59:59"},
+		{"14", "46347.00000000001", "", "2026-11-21"},
+		{"14", "46347.99999999999", "", "2026-11-22"},
+		{"14", "46347.000005787", "", "2026-11-21"}, // 0.49999 s: no second
+		{"14", "46347.0000115741", "", "2026-11-21 00:00:01"},
 		{`yyyy"年"m"月"d"日"`, "46347", "", "2026-11-21"},
 		{"yyyy-mm-dd", "60", "", "60"}, // Excel's 29 February 1900 is no date
 		{"yyyy-mm-dd", "59", "", "1900-02-28"},
@@ -191,6 +207,117 @@ func TestReadXLSXNumbers(t *testing.T) {
 				t.Errorf("cell = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestDecimalText: the canonical text of a stored number. An integer (however written) is
+// exact, whatever its length: ids and card serials are stored as numbers. Only the digits
+// of a fraction beyond 15 significant digits are a double's noise, rounded away.
+func TestDecimalText(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"202611210000000001", "202611210000000001"},
+		{"202611210000000002", "202611210000000002"},
+		{"898600123456789012", "898600123456789012"},
+		{"99999999999999999999", "99999999999999999999"},
+		{"+0012", "12"},
+		{"-0", "0"},
+		{"3.000", "3"},
+		{"2.0261121E17", "202611210000000000"},
+		{"2.02611210000000001E17", "202611210000000001"},
+		{"1.5e+20", "150000000000000000000"},
+		{"8986001234567890120E-1", "898600123456789012"},
+		{"1.151378E4", "11513.78"},
+		{"1151378E-2", "11513.78"},
+		{"28.929999999999996", "28.93"},
+		{"28.912999999999997", "28.913"},
+		{"0.30000000000000004", "0.3"},
+		{"99.999999999999999", "100"},
+		{"-28.929999999999996", "-28.93"},
+		{"1E-7", "0.0000001"},
+		{"12345678901234.567", "12345678901234.6"},       // 14 integer digits: 15 significant
+		{"123456789012345.67", "123456789012345.67"},     // 15 integer digits: nothing rounded
+		{"202611210000000001.5", "202611210000000001.5"}, // the integer digits stay
+		{"NaN", "NaN"},
+		{"1e999", "1e999"},
+		{"12abc", "12abc"},
+	} {
+		if got := decimalText(tt.in); got != tt.want {
+			t.Errorf("decimalText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestReadXLSXLongIntegers: ids stored as numbers (excelize writes an int64 as its digits)
+// are read exactly; rounded, two txn_ids became one and a row was dropped as a duplicate.
+func TestReadXLSXLongIntegers(t *testing.T) {
+	fd := feed.Get(feed.CardSale)
+	x := excelize.NewFile()
+	defer x.Close()
+	hdr := []any{"biz_date", "city", "outlet_id", "counter_id", "txn_id", "txn_time", "face_value", "serial_from", "serial_to", "quantity", "amount", "pay_method"}
+	x.SetSheetRow("Sheet1", "A1", &hdr)
+	rows := [][]any{
+		{"2026-11-21", "TY", "O1", "C1", int64(202611210000000001), "2026-11-21 09:00:00", 50, int64(898600123456789012), int64(898600123456789021), 10, 500, "CASH"},
+		{"2026-11-21", "TY", "O1", "C1", int64(202611210000000002), "2026-11-21 09:00:00", 50, int64(898600123456789022), int64(898600123456789031), 10, 500, "CASH"},
+	}
+	for i, r := range rows {
+		x.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+2), &r)
+	}
+	buf, err := x.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := Read("card_sale.xlsx", buf.Bytes(), true, fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][3]string{
+		{"202611210000000001", "898600123456789012", "898600123456789021"},
+		{"202611210000000002", "898600123456789022", "898600123456789031"},
+	}
+	if tab.Len() != len(want) {
+		t.Fatalf("%d rows: %v", tab.Len(), dump(tab))
+	}
+	for i, w := range want {
+		got := [3]string{tab.Cell(i, fd.Col("txn_id")), tab.Cell(i, fd.Col("serial_from")), tab.Cell(i, fd.Col("serial_to"))}
+		if got != w {
+			t.Errorf("row %d: txn_id, serial_from, serial_to = %q, want %q", i, got, w)
+		}
+	}
+}
+
+// TestReadXLSXTimeUnderDateFormat: a txn_time stored with its time of day but shown by a
+// date-only format (built-in 14) is read with its time: shown as a date, it was a
+// malformed row.
+func TestReadXLSXTimeUnderDateFormat(t *testing.T) {
+	fd := feed.Get(feed.LocalPayment)
+	x := excelize.NewFile()
+	defer x.Close()
+	hdr := []any{"biz_date", "city", "outlet_id", "counter_id", "txn_id", "txn_time", "msisdn", "account_id", "amount", "pay_method"}
+	x.SetSheetRow("Sheet1", "A1", &hdr)
+	row := []any{46347.0, "TY", "O1", "C1", "T1", 46347.395833333336, "13800000000", "A1", 12.5, "CASH"}
+	x.SetSheetRow("Sheet1", "A2", &row)
+	st, err := x.NewStyle(&excelize.Style{NumFmt: 14})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.SetCellStyle("Sheet1", "A2", "A2", st)
+	x.SetCellStyle("Sheet1", "F2", "F2", st)
+	buf, err := x.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := Read("local_payment.xlsx", buf.Bytes(), true, fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.Len() != 1 {
+		t.Fatalf("%d rows: %v", tab.Len(), dump(tab))
+	}
+	if got := tab.Cell(0, fd.Col("biz_date")); got != "2026-11-21" {
+		t.Errorf("biz_date = %q, want 2026-11-21", got)
+	}
+	if got := tab.Cell(0, fd.Col("txn_time")); got != "2026-11-21 09:30:00" {
+		t.Errorf("txn_time = %q, want 2026-11-21 09:30:00", got)
 	}
 }
 
@@ -289,6 +416,22 @@ func TestReadXLSXSheets(t *testing.T) {
 				{3, "2026-11-21|TY|O1|C1|POS|20|", "2026-11-21,TY,O1,C1,POS,20"}},
 			Sources:  []string{"d.xlsx[S1]", "d.xlsx[S2]"},
 			Repeated: []string{"d.xlsx[S2]:4 账务日期,地市,营业厅编码,工号,支付方式,金额"}},
+	}, {
+		// A title line repeated at the end of a sheet, the next sheet starting with its own
+		// header: no page break within the sheet, so a data row of the first.
+		name: "a title-equal line ending a sheet is a data row of that sheet",
+		sheets: []rawSheet{
+			{"S1", `<row r="1"><c r="A1" t="s"><v>7</v></c></row>` + depHeader(2) + depRow(3, "CASH", amount(3, "10")) +
+				`<row r="4"><c r="A4" t="s"><v>7</v></c></row>` + `<row r="5"><c r="A5" t="s"><v>7</v></c></row>` + depHeader(6) +
+				`<row r="7"><c r="A7" t="s"><v>7</v></c></row>`},
+			{"S2", `<row r="1"><c r="A1" t="s"><v>7</v></c></row>` + depHeader(2) + depRow(3, "POS", amount(3, "20"))}},
+		want: result{Header: 2,
+			Rows: []row{
+				{3, "2026-11-21|TY|O1|C1|CASH|10|", "2026-11-21,TY,O1,C1,CASH,10"},
+				{7, "说明||||||", "说明"},
+				{3, "2026-11-21|TY|O1|C1|POS|20|", "2026-11-21,TY,O1,C1,POS,20"}},
+			Sources:  []string{"d.xlsx[S1]", "d.xlsx[S1]", "d.xlsx[S2]"},
+			Repeated: []string{"d.xlsx[S1]:4 说明", "d.xlsx[S1]:5 说明", "d.xlsx[S1]:6 账务日期,地市,营业厅编码,工号,支付方式,金额"}},
 	}, {
 		name:   "one sheet: rows cited by the workbook's name alone",
 		sheets: []rawSheet{{"S1", depHeader(1) + depRow(2, "CASH", amount(2, "10")) + depHeader(3)}},
