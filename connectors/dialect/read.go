@@ -2,7 +2,6 @@ package dialect
 
 import (
 	"errors"
-	"slices"
 	"strings"
 
 	"settle/feed"
@@ -40,10 +39,9 @@ func IsFooterCell(s string) bool { return s == footerZh || s == footerEn }
 // The header is the first line holding every required column of f by its English or
 // Chinese name (feed.HeaderName), in any order; its other cells are extra columns,
 // ignored. Lines before it are title lines and are skipped. After the header, a line that
-// is a header of f again, with the lines equal to a title line just before it (a page
-// break), is set aside in Table.Repeated; every other non-blank line — a lone title-equal
-// line too — is a data row, except the last one whose first cell is 合计 or TOTAL, which
-// is the Footer. In a workbook each sheet needs its own header (a sheet
+// is a header of f again, or repeats a title line, is set aside in Table.Repeated; every
+// other non-blank line is a data row, except the last one whose first cell is 合计 or
+// TOTAL, which is the Footer. In a workbook each sheet needs its own header (a sheet
 // without one is skipped and logged) and the footer is on the last sheet read; rows are
 // cited by Table.Source.
 //
@@ -97,14 +95,6 @@ type pending struct {
 	raw  string
 }
 
-// held is a line after the header equal to a title line: set aside if the header follows
-// (a page break), else a data row.
-type held struct {
-	line   int
-	raw    string
-	fields []string
-}
-
 // maxTitles bounds how many title lines are remembered to recognise a title repeated
 // after the header (BOSS titles are one or two lines).
 const maxTitles = 16
@@ -121,7 +111,6 @@ type builder struct {
 	dateAt   int   // header cell index of f's biz_date column (to spot a repeated header)
 	pre      []pending
 	titles   []string // title lines of the part (trimmed cells joined by \x00)
-	held     []held   // title-equal lines after the header, waiting for a repeated header
 	part     int32    // the part being read
 	parts    bool     // the input has several parts: rows carry theirs
 
@@ -148,7 +137,6 @@ func newBuilder(name string, f *feed.Feed) *builder {
 // and a 合计 line on an earlier part is no longer the footer (FEEDS.md: the footer is on
 // the last part).
 func (b *builder) startPart(part int32) {
-	b.release()
 	b.part = part
 	b.found = false
 	b.titles = b.titles[:0]
@@ -297,10 +285,10 @@ func titleKey(raw string) string {
 	return strings.TrimSpace(strings.TrimRight(strings.TrimSpace(raw), ","))
 }
 
-// repeatedHeader reports whether a line after the header is the header again (a line that
-// is a header of the feed: every required column by name, in any order or language): BOSS
-// repeats it at page breaks (FEEDS.md).
-func (b *builder) repeatedHeader(fields []string, n int) bool {
+// repeated reports whether a line after the header is the header again (a line that is a
+// header of the feed: every required column by name, in any order or language) or one of
+// the title lines above the header: BOSS repeats them at page breaks (FEEDS.md).
+func (b *builder) repeated(raw string, fields []string, n int) bool {
 	// A data row's biz_date cell holds a date, never a column name: the cheap test first.
 	if b.dateAt >= 0 && b.dateAt < len(fields) {
 		if _, ok := feed.HeaderName(fields[b.dateAt]); ok && n <= len(fields) && n <= maxHeaderCells {
@@ -310,13 +298,6 @@ func (b *builder) repeatedHeader(fields []string, n int) bool {
 			}
 		}
 	}
-	return false
-}
-
-// isTitle reports whether a line after the header equals one of the title lines above the
-// header. Such a line is repeated only at a page break, followed by the header again: a
-// lone one is a data row, never dropped silently.
-func (b *builder) isTitle(raw string) bool {
 	if len(b.titles) > 0 {
 		k := titleKey(raw)
 		for _, t := range b.titles {
@@ -339,40 +320,16 @@ func (b *builder) line(line int, raw string, fields []string, n int) {
 			return
 		}
 		b.pre = append(b.pre, pending{line, b.part, raw})
-	case b.repeatedHeader(fields, n):
-		// A page break: the title lines just before the header are repeated too.
-		for _, h := range b.held {
-			b.t.Repeated = append(b.t.Repeated, Aside{Line: h.line, Part: b.part, Raw: h.raw})
-		}
-		b.held = b.held[:0]
+	case b.repeated(raw, fields, n):
 		b.t.Repeated = append(b.t.Repeated, Aside{Line: line, Part: b.part, Raw: raw})
-	case b.isTitle(raw):
-		if len(b.held) == maxTitles {
-			b.row(b.held[0].line, b.held[0].raw, b.held[0].fields)
-			b.held = append(b.held[:0], b.held[1:]...)
-		}
-		if len(fields) > len(b.colOf) {
-			fields = fields[:len(b.colOf)] // row ignores the cells beyond the header
-		}
-		b.held = append(b.held, held{line, raw, slices.Clone(fields)})
 	default:
-		b.release()
 		b.row(line, raw, fields)
 	}
-}
-
-// release makes the held title-equal lines data rows: no header followed them.
-func (b *builder) release() {
-	for _, h := range b.held {
-		b.row(h.line, h.raw, h.fields)
-	}
-	b.held = b.held[:0]
 }
 
 // endPart ends a part: a part without a header (a cover, notes) is skipped when another
 // part has one; its lines are kept until the end in case none has.
 func (b *builder) endPart() (skipped bool) {
-	b.release()
 	return !b.found && b.t.WrongFeed == ""
 }
 
@@ -427,7 +384,6 @@ func (b *builder) row(line int, raw string, fields []string) {
 // finish completes the Table: the footer is taken out of the data rows, or, without a
 // header (or with another feed's), the pending lines become the data rows.
 func (b *builder) finish() *Table {
-	b.release()
 	t := b.t
 	if !b.anyFound || t.WrongFeed != "" {
 		if t.WrongFeed == "" {

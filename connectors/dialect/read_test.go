@@ -320,36 +320,6 @@ func TestReadCSV(t *testing.T) {
 				"x.csv:7 " + lpHeader,
 				"x.csv:8 账务日期,地市,营业厅编码,工号,流水号,受理时间,手机号码,账户编码,支付方式,金额"}},
 	}, {
-		// A title repeated is set aside only at a page break: title line(s), then the header.
-		name: "a title-equal line not followed by the header is a data row, counted by the footer",
-		in: "T,,\n" + "T2\n" + lpHeader + "\n" + lpRow("T1", "1.00") + "\n" +
-			"T\n" + // alone between two rows: data
-			lpRow("T2", "2.00") + "\n" +
-			"T\n" + "T2\n" + lpRow("T3", "3.00") + "\n" + // both titles, but no header after them
-			"T\n" + lpRow("T4", "4.00") + "\n" + lpHeader + "\n" + // the header comes a line later
-			"T\n" + "T2\n" + lpHeader + "\n" + // a page break: the titles and the header set aside
-			"T\n" + // just before the footer: data
-			"合计,8,,,,,,,10.00\n" +
-			"T2\n", // the last line: data
-		want: result{Header: 3,
-			Footer: &Footer{Line: 17, Count: "8", Amount: "10.00", Raw: "合计,8,,,,,,,10.00"},
-			Rows: []row{
-				{4, lpCells("T1", "1.00"), lpRow("T1", "1.00")},
-				{5, "T|||||||||", "T"},
-				{6, lpCells("T2", "2.00"), lpRow("T2", "2.00")},
-				{7, "T|||||||||", "T"},
-				{8, "T2|||||||||", "T2"},
-				{9, lpCells("T3", "3.00"), lpRow("T3", "3.00")},
-				{10, "T|||||||||", "T"},
-				{11, lpCells("T4", "4.00"), lpRow("T4", "4.00")},
-				{16, "T|||||||||", "T"},
-				{18, "T2|||||||||", "T2"}},
-			Repeated: []string{
-				"x.csv:12 " + lpHeader,
-				"x.csv:13 T",
-				"x.csv:14 T2",
-				"x.csv:15 " + lpHeader}},
-	}, {
 		name: "a line naming some columns after the header is data",
 		in:   lpHeader + "\n" + "biz_date,city,outlet_id,counter_id\n",
 		want: result{Header: 1, Rows: []row{{2, "biz_date|city|outlet_id|counter_id||||||", "biz_date,city,outlet_id,counter_id"}}},

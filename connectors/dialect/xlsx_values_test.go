@@ -417,22 +417,6 @@ func TestReadXLSXSheets(t *testing.T) {
 			Sources:  []string{"d.xlsx[S1]", "d.xlsx[S2]"},
 			Repeated: []string{"d.xlsx[S2]:4 账务日期,地市,营业厅编码,工号,支付方式,金额"}},
 	}, {
-		// A title line repeated at the end of a sheet, the next sheet starting with its own
-		// header: no page break within the sheet, so a data row of the first.
-		name: "a title-equal line ending a sheet is a data row of that sheet",
-		sheets: []rawSheet{
-			{"S1", `<row r="1"><c r="A1" t="s"><v>7</v></c></row>` + depHeader(2) + depRow(3, "CASH", amount(3, "10")) +
-				`<row r="4"><c r="A4" t="s"><v>7</v></c></row>` + `<row r="5"><c r="A5" t="s"><v>7</v></c></row>` + depHeader(6) +
-				`<row r="7"><c r="A7" t="s"><v>7</v></c></row>`},
-			{"S2", `<row r="1"><c r="A1" t="s"><v>7</v></c></row>` + depHeader(2) + depRow(3, "POS", amount(3, "20"))}},
-		want: result{Header: 2,
-			Rows: []row{
-				{3, "2026-11-21|TY|O1|C1|CASH|10|", "2026-11-21,TY,O1,C1,CASH,10"},
-				{7, "说明||||||", "说明"},
-				{3, "2026-11-21|TY|O1|C1|POS|20|", "2026-11-21,TY,O1,C1,POS,20"}},
-			Sources:  []string{"d.xlsx[S1]", "d.xlsx[S1]", "d.xlsx[S2]"},
-			Repeated: []string{"d.xlsx[S1]:4 说明", "d.xlsx[S1]:5 说明", "d.xlsx[S1]:6 账务日期,地市,营业厅编码,工号,支付方式,金额"}},
-	}, {
 		name:   "one sheet: rows cited by the workbook's name alone",
 		sheets: []rawSheet{{"S1", depHeader(1) + depRow(2, "CASH", amount(2, "10")) + depHeader(3)}},
 		want: result{Header: 1,
