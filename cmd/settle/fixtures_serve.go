@@ -15,8 +15,8 @@ import (
 	"settle/fixtures/sim"
 )
 
-// serveCommand is `settle fixtures serve`: the BOSS report API simulator.
-func serveCommand(stderr io.Writer) *cli.Command {
+// fixturesServeCommand is `settle fixtures serve`: the BOSS report API simulator.
+func fixturesServeCommand(stderr io.Writer) *cli.Command {
 	def := sim.NewConfig()
 	return &cli.Command{
 		Name:  "serve",
