@@ -1,8 +1,5 @@
 package main
 
-// `settle serve`: the clerks' one-click pages (package web). The file is not serve.go: that
-// name holds `settle fixtures serve`, the BOSS report API simulator.
-
 import (
 	"context"
 	"errors"
@@ -24,7 +21,8 @@ import (
 	"settle/web"
 )
 
-func webServeCommand(stderr io.Writer) *cli.Command {
+// serveCommand is `settle serve`: the clerks' one-click pages (package web).
+func serveCommand(stderr io.Writer) *cli.Command {
 	def := web.NewConfig()
 	return &cli.Command{
 		Name:      "serve",
