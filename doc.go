@@ -16,6 +16,7 @@
 //	report/             XLSX and PDF settlement reports and roll-ups; assets/fonts/ the PDF font
 //	diff/               what changed between two runs (settle diff)
 //	internal/sheettext/ XML-safe cell text and fixed-pitch widths, for report/ and diff/
+//	internal/xlsxrows/  an XLSX sheet's rows, written through one writer that keeps the first error
 //	job/                one run end to end: lock, fetch, reconcile, write, render, publish
 //	web/                the one-click page: clerks, reviewers, auditors (settle serve);
 //	                    web/signoff/ the sign-off log, web/users/ who may log in

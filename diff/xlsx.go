@@ -9,6 +9,7 @@ import (
 
 	"settle/engine"
 	"settle/internal/sheettext"
+	"settle/internal/xlsxrows"
 )
 
 // MoneyFormat is the number format of money cells.
@@ -125,29 +126,6 @@ func (x *workbook) sheet(name string, header []string, widths []float64, table b
 	return sw, nil
 }
 
-// rows streams rows into sw from its second row and flushes it.
-type rowWriter struct {
-	sw  *excelize.StreamWriter
-	n   int
-	err error
-}
-
-func (r *rowWriter) add(cells ...any) {
-	if r.err != nil {
-		return
-	}
-	r.n++
-	cell, _ := excelize.CoordinatesToCellName(1, r.n)
-	r.err = r.sw.SetRow(cell, cells)
-}
-
-func (r *rowWriter) flush() error {
-	if r.err != nil {
-		return r.err
-	}
-	return r.sw.Flush()
-}
-
 // str is a text cell: always a string, never a formula.
 func str(s string) excelize.Cell { return excelize.Cell{Value: sheettext.XMLSafe(s)} }
 
@@ -182,28 +160,28 @@ func writeSummarySheet(x *workbook, d *Diff) error {
 	if err != nil {
 		return err
 	}
-	r := &rowWriter{sw: sw}
+	r := xlsxrows.New(sw, 0)
 	for _, l := range summaryLines(d) {
-		r.add(excelize.Cell{Value: l[0], StyleID: x.label}, str(l[1]))
+		r.Add(excelize.Cell{Value: l[0], StyleID: x.label}, str(l[1]))
 	}
-	r.add()
+	r.Add()
 	hdr := func(s ...string) {
 		cells := make([]any, len(s))
 		for i, v := range s {
 			cells[i] = excelize.Cell{Value: v, StyleID: x.header}
 		}
-		r.add(cells...)
+		r.Add(cells...)
 	}
 	t := d.Totals
 	hdr("kind", "changed", "added", "removed / resolved")
-	r.add(str("settlement"), x.count(int64(t.Settlement.Changed)), x.count(int64(t.Settlement.Added)), x.count(int64(t.Settlement.Removed)))
-	r.add(str("variance"), x.count(int64(t.Variance.Changed)), x.count(int64(t.Variance.Added)), x.count(int64(t.Variance.Removed)))
-	r.add(str("exceptions"), x.count(int64(t.Exceptions.Changed)), x.count(int64(t.Exceptions.Added)), x.count(int64(t.Exceptions.Resolved)))
-	r.add()
-	r.add(excelize.Cell{Value: "counters changed", StyleID: x.label}, x.count(int64(t.Counters)))
-	r.add(excelize.Cell{Value: "net delta", StyleID: x.label}, x.yuan(t.NetDelta))
-	r.add(excelize.Cell{Value: "variance delta", StyleID: x.label}, x.yuan(t.VarianceDelta))
-	return r.flush()
+	r.Add(str("settlement"), x.count(int64(t.Settlement.Changed)), x.count(int64(t.Settlement.Added)), x.count(int64(t.Settlement.Removed)))
+	r.Add(str("variance"), x.count(int64(t.Variance.Changed)), x.count(int64(t.Variance.Added)), x.count(int64(t.Variance.Removed)))
+	r.Add(str("exceptions"), x.count(int64(t.Exceptions.Changed)), x.count(int64(t.Exceptions.Added)), x.count(int64(t.Exceptions.Resolved)))
+	r.Add()
+	r.Add(excelize.Cell{Value: "counters changed", StyleID: x.label}, x.count(int64(t.Counters)))
+	r.Add(excelize.Cell{Value: "net delta", StyleID: x.label}, x.yuan(t.NetDelta))
+	r.Add(excelize.Cell{Value: "variance delta", StyleID: x.label}, x.yuan(t.VarianceDelta))
+	return r.Flush()
 }
 
 func figureHeader(names ...string) []string {
@@ -228,17 +206,17 @@ func writeSettlementSheet(x *workbook, d *Diff) error {
 	if err != nil {
 		return err
 	}
-	r := &rowWriter{sw: sw, n: 1}
+	r := xlsxrows.New(sw, 1)
 	for _, c := range d.Counters {
 		for _, s := range c.Settlement {
 			row := []any{str(c.City), str(c.Outlet), str(c.Counter), str(s.Category), str(s.PayMethod), str(string(s.Change))}
 			for _, f := range s.Figures() {
 				row = append(row, x.figureCells(s.Change, f)...)
 			}
-			r.add(row...)
+			r.Add(row...)
 		}
 	}
-	return r.flush()
+	return r.Flush()
 }
 
 func writeVarianceSheet(x *workbook, d *Diff) error {
@@ -248,17 +226,17 @@ func writeVarianceSheet(x *workbook, d *Diff) error {
 	if err != nil {
 		return err
 	}
-	r := &rowWriter{sw: sw, n: 1}
+	r := xlsxrows.New(sw, 1)
 	for _, c := range d.Counters {
 		for _, v := range c.Variance {
 			row := []any{str(c.City), str(c.Outlet), str(c.Counter), str(v.PayMethod), str(string(v.Change))}
 			for _, f := range v.Figures() {
 				row = append(row, x.figureCells(v.Change, f)...)
 			}
-			r.add(row...)
+			r.Add(row...)
 		}
 	}
-	return r.flush()
+	return r.Flush()
 }
 
 var exceptionHeader = []string{"city", "outlet_id", "counter_id", "code", "severity", "feed", "txn_id", "key", "amount", "detail", "source"}
@@ -269,14 +247,14 @@ func writeExceptionsSheet(name string, list func(*Counter) []engine.Exception) f
 		if err != nil {
 			return err
 		}
-		r := &rowWriter{sw: sw, n: 1}
+		r := xlsxrows.New(sw, 1)
 		for i := range d.Counters {
 			for _, e := range list(&d.Counters[i]) {
-				r.add(str(e.City), str(e.Outlet), str(e.Counter), str(e.Code), str(e.Severity), str(e.Feed),
+				r.Add(str(e.City), str(e.Outlet), str(e.Counter), str(e.Code), str(e.Severity), str(e.Feed),
 					str(e.TxnID), str(e.Key), x.amount(&e), str(e.Detail), str(e.Source))
 			}
 		}
-		return r.flush()
+		return r.Flush()
 	}
 }
 
@@ -297,7 +275,7 @@ func writeChangedSheet(x *workbook, d *Diff) error {
 	if err != nil {
 		return err
 	}
-	r := &rowWriter{sw: sw, n: 1}
+	r := xlsxrows.New(sw, 1)
 	for _, c := range d.Counters {
 		for _, ec := range c.Changed {
 			o, n := &ec.Old, &ec.New
@@ -305,10 +283,10 @@ func writeChangedSheet(x *workbook, d *Diff) error {
 			if o.HasAmount && n.HasAmount {
 				delta = x.yuan(n.Amount - o.Amount)
 			}
-			r.add(str(n.City), str(n.Outlet), str(n.Counter), str(n.Code), str(n.Feed), str(n.TxnID), str(n.Key),
+			r.Add(str(n.City), str(n.Outlet), str(n.Counter), str(n.Code), str(n.Feed), str(n.TxnID), str(n.Key),
 				str(strings.Join(ec.Fields, ", ")), str(o.Severity), str(n.Severity),
 				x.amount(o), x.amount(n), delta, str(o.Detail), str(n.Detail), str(o.Source), str(n.Source))
 		}
 	}
-	return r.flush()
+	return r.Flush()
 }

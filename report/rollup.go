@@ -11,6 +11,7 @@ import (
 
 	"settle/engine"
 	"settle/internal/sheettext"
+	"settle/internal/xlsxrows"
 )
 
 // tally adds up counters for a roll-up row.
@@ -92,13 +93,9 @@ func (r *renderer) rollupSheet(b *book, name, title string, leadHeads []string, 
 	if err != nil {
 		return err
 	}
-	w := &rows{sw: sw}
-	if err := w.add([]any{str(title, st.section)}, 26); err != nil {
-		return err
-	}
-	if err := w.merge(1, 1, min(ncol, 12), 1); err != nil {
-		return err
-	}
+	w := xlsxrows.New(sw, 0)
+	w.AddHeight(26, str(title, st.section))
+	w.Merge(1, 1, min(ncol, 12), 1)
 
 	// Header rows: groups on row 2, columns on row 3; single columns span both.
 	g, h := make([]any, ncol), make([]any, ncol)
@@ -128,16 +125,10 @@ func (r *renderer) rollupSheet(b *book, name, title string, leadHeads []string, 
 	}
 	g[c], g[c+1] = str(l.errors, st.th), str(l.warnings, st.th)
 	merges = append(merges, [4]int{c + 1, 2, c + 1, 3}, [4]int{c + 2, 2, c + 2, 3})
-	if err := w.add(g, 20); err != nil {
-		return err
-	}
-	if err := w.add(h, 30); err != nil {
-		return err
-	}
+	w.AddHeight(20, g...)
+	w.AddHeight(30, h...)
 	for _, m := range merges {
-		if err := w.merge(m[0], m[1], m[2], m[3]); err != nil {
-			return err
-		}
+		w.Merge(m[0], m[1], m[2], m[3])
 	}
 
 	for _, rw := range rws {
@@ -161,11 +152,9 @@ func (r *renderer) rollupSheet(b *book, name, title string, leadHeads []string, 
 			row = append(row, fen(rw.t.exp[i], money), fen(rw.t.dep[i], money), fen(rw.t.vari[i], vs))
 		}
 		row = append(row, excelize.Cell{Value: rw.t.errors, StyleID: count}, excelize.Cell{Value: rw.t.warnings, StyleID: count})
-		if err := w.add(row, 0); err != nil {
-			return err
-		}
+		w.Add(row...)
 	}
-	return sw.Flush()
+	return w.Flush()
 }
 
 // counterRows are the roll-up rows of counters, one per counter in order, then a totals row.

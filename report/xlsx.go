@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -11,30 +10,8 @@ import (
 
 	"settle/feed"
 	"settle/internal/sheettext"
+	"settle/internal/xlsxrows"
 )
-
-// rows streams rows one after another and remembers where it is.
-type rows struct {
-	sw  *excelize.StreamWriter
-	row int // last row written
-}
-
-func (r *rows) add(values []any, height float64) error {
-	r.row++
-	if height > 0 {
-		return r.sw.SetRow("A"+strconv.Itoa(r.row), values, excelize.RowOpts{Height: height})
-	}
-	return r.sw.SetRow("A"+strconv.Itoa(r.row), values)
-}
-
-func (r *rows) skip() { r.row++ }
-
-// merge merges columns c1..c2 (1-based) of rows r1..r2.
-func (r *rows) merge(c1, r1, c2, r2 int) error {
-	a, _ := excelize.CoordinatesToCellName(c1, r1)
-	b, _ := excelize.CoordinatesToCellName(c2, r2)
-	return r.sw.MergeCell(a, b)
-}
 
 // counterXLSX writes a counter's workbook: summary, exceptions, one detail sheet per feed.
 func (r *renderer) counterXLSX(v *counterView, path string) error {
@@ -74,17 +51,13 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 	if err != nil {
 		return err
 	}
-	w := &rows{sw: sw}
+	w := xlsxrows.New(sw, 0)
 	last := ncol
 	half := last / 2 // the header block: label A, value B..half, label half+1, value half+2..last
 
 	// Title and header block.
-	if err := w.add([]any{str(l.title, st.title)}, 30); err != nil {
-		return err
-	}
-	if err := w.merge(1, 1, last, 1); err != nil {
-		return err
-	}
+	w.AddHeight(30, str(l.title, st.title))
+	w.Merge(1, 1, last, 1)
 	status, statusStyle := l.complete, st.statusOK
 	if v.info.Incomplete {
 		status, statusStyle = l.incomplete, st.statusBad
@@ -111,51 +84,33 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 		for c := half + 2; c < last; c++ {
 			row[c] = str("", vs)
 		}
-		if err := w.add(row, 20); err != nil {
-			return err
-		}
-		if err := w.merge(2, w.row, half, w.row); err != nil {
-			return err
-		}
-		if err := w.merge(half+2, w.row, last, w.row); err != nil {
-			return err
-		}
+		w.AddHeight(20, row...)
+		w.Merge(2, w.Row(), half, w.Row())
+		w.Merge(half+2, w.Row(), last, w.Row())
 	}
 
 	// Incomplete: a banner nobody can miss, and why.
 	if v.info.Incomplete {
-		w.skip()
-		if err := w.add([]any{str(l.incomplete, st.banner)}, 40); err != nil {
-			return err
-		}
-		if err := w.merge(1, w.row, last, w.row); err != nil {
-			return err
-		}
+		w.Skip()
+		w.AddHeight(40, str(l.incomplete, st.banner))
+		w.Merge(1, w.Row(), last, w.Row())
 		reasons := append([]string{l.incompleteNote}, v.info.Why...)
 		for _, why := range reasons {
 			lines := (sheettext.Width(why) + 99) / 100
-			if err := w.add([]any{str(why, st.reason)}, 16*float64(max(lines, 1))); err != nil {
-				return err
-			}
-			if err := w.merge(1, w.row, last, w.row); err != nil {
-				return err
-			}
+			w.AddHeight(16*float64(max(lines, 1)), str(why, st.reason))
+			w.Merge(1, w.Row(), last, w.Row())
 		}
 	}
 
 	// 1. Revenue by category × pay method.
-	w.skip()
-	if err := w.add(sectionRow(l.revenue, l.unit, last, st), 22); err != nil {
-		return err
-	}
+	w.Skip()
+	w.AddHeight(22, sectionRow(l.revenue, l.unit, last, st)...)
 	head := []any{str(l.category, st.th), str(l.item, st.th)}
 	for _, m := range ix.methods {
 		head = append(head, str(l.payMethodName(m), st.th))
 	}
 	head = append(head, str(l.total, st.th))
-	if err := w.add(head, 20); err != nil {
-		return err
-	}
+	w.AddHeight(20, head...)
 	kinds := []struct {
 		name string
 		g    [][]int64
@@ -171,13 +126,9 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 				row = append(row, fen(k.g[ci][mi], st.money))
 			}
 			row = append(row, fen(sumRow(k.g[ci]), st.moneyBold))
-			if err := w.add(row, 0); err != nil {
-				return err
-			}
+			w.Add(row...)
 			if ki == len(kinds)-1 {
-				if err := w.merge(1, w.row-2, 1, w.row); err != nil {
-					return err
-				}
+				w.Merge(1, w.Row()-2, 1, w.Row())
 			}
 		}
 	}
@@ -191,28 +142,18 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 			row = append(row, fen(sumCol(k.g, mi), st.moneyBold))
 		}
 		row = append(row, fen(sumAll(k.g), st.moneyBold))
-		if err := w.add(row, 0); err != nil {
-			return err
-		}
+		w.Add(row...)
 		if ki == len(kinds)-1 {
-			if err := w.merge(1, w.row-2, 1, w.row); err != nil {
-				return err
-			}
+			w.Merge(1, w.Row()-2, 1, w.Row())
 		}
 	}
 
 	// 2. Deposit check per pay method.
-	w.skip()
-	if err := w.add(sectionRow(l.deposit, l.unit, last, st), 22); err != nil {
-		return err
-	}
+	w.Skip()
+	w.AddHeight(22, sectionRow(l.deposit, l.unit, last, st)...)
 	dhead := []any{str(l.payMethod, st.th), str("", st.th), str(l.expected, st.th), str(l.deposited, st.th), str(l.variance, st.th), str(l.result, st.th)}
-	if err := w.add(dhead, 20); err != nil {
-		return err
-	}
-	if err := w.merge(1, w.row, 2, w.row); err != nil {
-		return err
-	}
+	w.AddHeight(20, dhead...)
+	w.Merge(1, w.Row(), 2, w.Row())
 	var sumExp, sumDep int64
 	for mi, m := range ix.methods {
 		vs, res := st.money, l.balanced
@@ -225,28 +166,18 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 		}
 		row := []any{str(l.payMethodName(m), st.text), str("", st.text),
 			fen(v.expected[mi], st.money), fen(v.deposited[mi], st.money), fen(v.variance[mi], vs), str(res, resStyle)}
-		if err := w.add(row, 0); err != nil {
-			return err
-		}
-		if err := w.merge(1, w.row, 2, w.row); err != nil {
-			return err
-		}
+		w.Add(row...)
+		w.Merge(1, w.Row(), 2, w.Row())
 		sumExp += v.expected[mi]
 		sumDep += v.deposited[mi]
 	}
-	if err := w.add([]any{str(l.total, st.totalText), str("", st.totalText), fen(sumExp, st.moneyBold), fen(sumDep, st.moneyBold),
-		str("", st.totalText), str("", st.totalText)}, 0); err != nil {
-		return err
-	}
-	if err := w.merge(1, w.row, 2, w.row); err != nil {
-		return err
-	}
+	w.Add(str(l.total, st.totalText), str("", st.totalText), fen(sumExp, st.moneyBold), fen(sumDep, st.moneyBold),
+		str("", st.totalText), str("", st.totalText))
+	w.Merge(1, w.Row(), 2, w.Row())
 
 	// 3. Exceptions: the count here, the list on its own sheet.
-	w.skip()
-	if err := w.add([]any{str(l.exceptions, st.section)}, 22); err != nil {
-		return err
-	}
+	w.Skip()
+	w.AddHeight(22, str(l.exceptions, st.section))
 	count := l.noExceptions
 	if n := len(v.exceptions); n > 0 {
 		count = fmt.Sprintf(l.exceptionCount, n, v.errors, v.warnings) + " → " + l.exceptionSheet
@@ -255,24 +186,14 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 	if v.errors > 0 {
 		cs = st.reason
 	}
-	if err := w.add([]any{str(count, cs)}, 0); err != nil {
-		return err
-	}
-	if err := w.merge(1, w.row, last, w.row); err != nil {
-		return err
-	}
+	w.Add(str(count, cs))
+	w.Merge(1, w.Row(), last, w.Row())
 
 	// 4. Sign-off.
-	w.skip()
-	if err := w.add([]any{str(l.signoff, st.section)}, 22); err != nil {
-		return err
-	}
-	if err := w.add([]any{str(l.signNote, st.note)}, 0); err != nil {
-		return err
-	}
-	if err := w.merge(1, w.row, last, w.row); err != nil {
-		return err
-	}
+	w.Skip()
+	w.AddHeight(22, str(l.signoff, st.section))
+	w.Add(str(l.signNote, st.note))
+	w.Merge(1, w.Row(), last, w.Row())
 	sign := make([]any, 8)
 	sign[0] = str(l.colon(l.clerk), st.signLabel)
 	sign[1], sign[2] = str("", st.sign), str("", st.sign)
@@ -280,16 +201,10 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 	sign[4], sign[5] = str("", st.sign), str("", st.sign)
 	sign[6] = str(l.colon(l.signDate), st.signLabel)
 	sign[7] = str("", st.sign)
-	if err := w.add(sign, 36); err != nil {
-		return err
-	}
-	if err := w.merge(2, w.row, 3, w.row); err != nil {
-		return err
-	}
-	if err := w.merge(5, w.row, 6, w.row); err != nil {
-		return err
-	}
-	return sw.Flush()
+	w.AddHeight(36, sign...)
+	w.Merge(2, w.Row(), 3, w.Row())
+	w.Merge(5, w.Row(), 6, w.Row())
+	return w.Flush()
 }
 
 func sectionRow(title, unit string, last int, st *styles) []any {
@@ -326,14 +241,12 @@ func (r *renderer) exceptionSheet(b *book, v *counterView) error {
 	if err != nil {
 		return err
 	}
-	w := &rows{sw: sw}
+	w := xlsxrows.New(sw, 0)
 	hrow := make([]any, len(head))
 	for i, h := range head {
 		hrow[i] = str(h, st.th)
 	}
-	if err := w.add(hrow, 20); err != nil {
-		return err
-	}
+	w.AddHeight(20, hrow...)
 	for i, e := range v.exceptions {
 		row := make([]any, len(head))
 		lines := 1
@@ -353,11 +266,9 @@ func (r *renderer) exceptionSheet(b *book, v *counterView) error {
 		if lines > 1 {
 			h = 15 * float64(min(lines, 20))
 		}
-		if err := w.add(row, h); err != nil {
-			return err
-		}
+		w.AddHeight(h, row...)
 	}
-	return sw.Flush()
+	return w.Flush()
 }
 
 // shanghai is the business time zone (UTC+8, no daylight saving).
@@ -441,20 +352,16 @@ func (r *renderer) detailSheet(b *book, v *counterView, id feed.ID) error {
 	if err != nil {
 		return err
 	}
-	w := &rows{sw: sw}
+	w := xlsxrows.New(sw, 0)
 	head := make([]any, len(cols))
 	for c, cl := range cols {
 		head[c] = str(cl.name, st.th)
 	}
-	if err := w.add(head, 20); err != nil {
-		return err
-	}
+	w.AddHeight(20, head...)
 	for _, row := range cells {
-		if err := w.add(row, 0); err != nil {
-			return err
-		}
+		w.Add(row...)
 	}
-	return sw.Flush()
+	return w.Flush()
 }
 
 // arrowCell is the cell of row i of a normalized column, and its display width.

@@ -73,7 +73,7 @@ func fixturesCommand(stderr io.Writer) *cli.Command {
 					return nil
 				},
 			},
-			serveCommand(stderr),
+			fixturesServeCommand(stderr),
 		},
 	}
 }

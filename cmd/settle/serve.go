@@ -5,144 +5,195 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"log"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"settle/fixtures"
-	"settle/fixtures/sim"
+	"settle/job"
+	"settle/store"
+	"settle/web"
 )
 
-// serveCommand is `settle fixtures serve`: the BOSS report API simulator.
+// serveCommand is `settle serve`: the clerks' one-click pages (package web).
 func serveCommand(stderr io.Writer) *cli.Command {
-	def := sim.NewConfig()
+	def := web.NewConfig()
 	return &cli.Command{
-		Name:  "serve",
-		Usage: "serve a generated day through the BOSS report API, with faults on demand",
-		UsageText: "settle fixtures serve --addr 127.0.0.1:PORT --date DATE [generator flags]\n" +
-			"   [--latency DUR] [--fail-rate P] [--throttle-rate P] [--truncate-rate P] [--token T]\n" +
-			"   [--hostile FEED/COUNTER=KIND[:OTHER] ...]",
-		Description: "Serves the day `fixtures generate` writes with the same generator flags, one pull per\n" +
-			"counter per feed (the counter layout), in the BOSS dialect unless --dialect says otherwise.\n" +
-			"Faults are transient: a pull fails at most --max-faults times in a row.",
-		Flags: append(generatorFlags(),
+		Name:      "serve",
+		Usage:     "serve the one-click settlement pages: clerks run and certify, reviewers approve, auditors compare",
+		UsageText: "settle serve --addr 127.0.0.1:8080 --store DIR [--source SRC] [--users FILE] [options]",
+		Description: "Pages in Chinese (English on request) for the hall's intranet. A clerk settles a day with one\n" +
+			"click and certifies their counter; the reviewer of the outlet approves it, which locks the\n" +
+			"counter-day; an auditor browses runs, manifests and the diff of any two. Users come from\n" +
+			"--users (default <store>/users.json; see `settle users add`). Sign-offs are appended to\n" +
+			"<store>/signoff.log, each line MACed with <store>/signoff.key; the session key is\n" +
+			"<store>/web.secret (both made on first start, mode 0600; keep signoff.key with the log).\n" +
+			"SIGINT or SIGTERM stops it gracefully: requests in flight finish, a run going on is abandoned\n" +
+			"(it publishes nothing).",
+		Flags: append(engineFlags(), []cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", Usage: "address to listen on (port 0: any free port)"},
-			&cli.DurationFlag{Name: "latency", Usage: "wait before every answer"},
-			&cli.Float64Flag{Name: "fail-rate", Usage: "probability that a request is answered 503"},
-			&cli.Float64Flag{Name: "throttle-rate", Usage: "probability that a request is answered 429 with Retry-After"},
-			&cli.Float64Flag{Name: "truncate-rate", Usage: "probability that a body is cut short"},
-			&cli.DurationFlag{Name: "retry-after", Value: def.RetryAfter, Usage: "the Retry-After of a 429, in whole seconds"},
-			&cli.IntFlag{Name: "max-faults", Value: def.MaxFaults, Usage: "faults in a row after which a pull is answered whole (0: no limit)"},
-			&cli.Uint64Flag{Name: "fault-seed", Value: def.Seed, Usage: "random seed of the faults"},
-			&cli.StringFlag{Name: "token", Usage: "require Authorization: Bearer TOKEN (401 without it)"},
-			&cli.StringSliceFlag{Name: "hostile", Usage: "answer one pull with a hostile body, every time: FEED/COUNTER=other-feed:FEED, other-counter:COUNTER, endless or gzip-bomb (repeatable)"},
+			&cli.StringFlag{Name: "store", Value: defaultStore(), Usage: "run store directory (env SETTLE_STORE)"},
+			&cli.StringFlag{Name: "source", Value: "demo", Usage: "where the one-click run fetches the day, as for settle run: a directory, an http(s):// BOSS API URL, or demo[?...]"},
+			&cli.StringFlag{Name: "users", Usage: "users file (default <store>/users.json)"},
+			&cli.StringFlag{Name: "lang", Value: "zh", Usage: "language of the rendered reports, exception details and reject reasons: zh or en"},
+			&cli.DurationFlag{Name: "lock-timeout", Value: 10 * time.Minute, Usage: "how long a run waits for another run of the same date"},
+			&cli.DurationFlag{Name: "session-ttl", Value: def.SessionTTL, Usage: "how long a login lasts"},
+			&cli.IntFlag{Name: "clerk-run-days", Value: def.ClerkRunDays, Usage: "a clerk may start runs of dates from today (Asia/Shanghai) less `DAYS` through today"},
+			&cli.IntFlag{Name: "reviewer-run-days", Value: def.ReviewerRunDays, Usage: "a reviewer may start runs of dates from today less `DAYS` through today"},
+			&cli.StringFlag{Name: "tls-cert", Usage: "serve HTTPS with this certificate (PEM); cookies are then Secure"},
+			&cli.StringFlag{Name: "tls-key", Usage: "the certificate's private key (PEM)"},
+			&cli.BoolFlag{Name: "secure-cookies", Usage: "mark cookies Secure (behind an HTTPS proxy)"},
+			&cli.StringFlag{Name: "trusted-proxy", Usage: "reverse proxies (`CIDR[,CIDR]`) whose X-Forwarded-For names the client; none by default"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
-			&cli.BoolFlag{Name: "quiet", Usage: "no log line per request"},
-		),
+			&cli.BoolFlag{Name: "quiet", Usage: "only warnings in the log (no access log)"},
+			&cli.StringFlag{Name: "config", Usage: "config file of key = value lines (keys are these flags' names); flags win"},
+		}...),
 		Action: func(c *cli.Context) error {
-			opts, err := serveOptionsFrom(c, stderr)
+			if p := c.String("config"); p != "" {
+				if err := applyConfig(c, p); err != nil {
+					return err
+				}
+			}
+			opts, err := webOptionsFrom(c, stderr)
 			if err != nil {
 				return err
 			}
-			return serveDay(c.Context, opts, c.App.Writer)
+			return serveWeb(c.Context, opts, c.App.Writer)
 		},
 	}
 }
 
-type serveOptions struct {
-	addr string
-	gen  fixtures.Config
-	sim  sim.Config
+type webOptions struct {
+	addr, storeDir    string
+	tlsCert, tlsKey   string
+	cfg               web.Config
+	log               *slog.Logger
+	shutdownDeadline  time.Duration
+	readHeaderTimeout time.Duration
 }
 
-func serveOptionsFrom(c *cli.Context, stderr io.Writer) (*serveOptions, error) {
-	gen, err := generatorConfig(c)
-	if err != nil {
-		return nil, err
-	}
-	// The API serves one pull per counter: the counter layout. Its feed faults are the
-	// ones a pull can show (a withheld report, a footer off by one).
-	if c.IsSet("layout") && gen.Layout != fixtures.LayoutCounter && gen.FeedFaults {
-		return nil, usagef("--layout %s: the report API serves one report per counter; with --feed-faults use --layout counter (the default of serve)", gen.Layout)
-	}
-	gen.Layout = fixtures.LayoutCounter
-	scfg := sim.NewConfig()
-	if c.IsSet("dialect") {
-		scfg.Dialect = gen.Dialect
-	}
-	scfg.Latency = c.Duration("latency")
-	scfg.FailRate, scfg.ThrottleRate, scfg.TruncateRate = c.Float64("fail-rate"), c.Float64("throttle-rate"), c.Float64("truncate-rate")
-	scfg.RetryAfter, scfg.MaxFaults = c.Duration("retry-after"), c.Int("max-faults")
-	scfg.Seed, scfg.Token = c.Uint64("fault-seed"), c.String("token")
-	for _, v := range c.StringSlice("hostile") {
-		p, h, err := sim.ParseHostile(v)
-		if err != nil {
-			return nil, usageError{err}
-		}
-		if scfg.Hostile == nil {
-			scfg.Hostile = map[sim.Pull]sim.Hostile{}
-		}
-		scfg.Hostile[p] = h
-	}
+func webOptionsFrom(c *cli.Context, stderr io.Writer) (*webOptions, error) {
 	log, err := newLogger(stderr, c.String("log-format"), c.Bool("quiet"))
 	if err != nil {
 		return nil, err
 	}
-	scfg.Logger = log
-	if err := scfg.Validate(); err != nil {
+	now, err := job.Clock()
+	if err != nil {
 		return nil, usageError{err}
 	}
-	if c.String("addr") == "" {
+	ecfg, err := engineConfigFrom(c)
+	if err != nil {
+		return nil, err
+	}
+	// The pages serve both reports of every counter: both formats, always.
+	render, err := rendererFrom("xlsx,pdf", c.String("lang"), nil)
+	if err != nil {
+		return nil, err
+	}
+	src, err := sourceFrom(c.String("source"), pullOptionsFrom(c), log)
+	if err != nil {
+		return nil, err
+	}
+	o := &webOptions{addr: c.String("addr"), storeDir: c.String("store"), log: log,
+		tlsCert: c.String("tls-cert"), tlsKey: c.String("tls-key"),
+		shutdownDeadline: 15 * time.Second, readHeaderTimeout: 10 * time.Second}
+	if o.addr == "" {
 		return nil, usagef("--addr: required, e.g. 127.0.0.1:8080")
 	}
-	return &serveOptions{addr: c.String("addr"), gen: gen, sim: scfg}, nil
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return nil, usagef("--tls-cert and --tls-key go together")
+	}
+	cfg := web.NewConfig()
+	cfg.UsersFile = c.String("users")
+	if cfg.UsersFile == "" {
+		cfg.UsersFile = filepath.Join(o.storeDir, "users.json")
+	}
+	cfg.Job = job.Config{Source: src, Engine: ecfg, Render: render, LockTimeout: c.Duration("lock-timeout"),
+		FailOn: "never", Log: log, Now: now}
+	cfg.Log = log
+	cfg.SessionTTL = c.Duration("session-ttl")
+	cfg.ClerkRunDays, cfg.ReviewerRunDays = c.Int("clerk-run-days"), c.Int("reviewer-run-days")
+	if cfg.TrustedProxies, err = web.ParseProxies(c.String("trusted-proxy")); err != nil {
+		return nil, usagef("--trusted-proxy %q: %v", c.String("trusted-proxy"), err)
+	}
+	cfg.SecureCookies = c.Bool("secure-cookies") || o.tlsCert != ""
+	o.cfg = cfg
+	return o, nil
 }
 
-// serveDay generates the day once and serves it until ctx ends (SIGINT, SIGTERM), then
-// lets the requests in flight finish.
-func serveDay(ctx context.Context, opts *serveOptions, stdout io.Writer) error {
-	// Listen first: a bad or busy address is reported before the day is generated.
-	ln, err := net.Listen("tcp", opts.addr)
+// serveWeb serves the pages until ctx ends (SIGINT, SIGTERM), then lets the requests in
+// flight finish, abandons any run going on and closes the sign-off log.
+func serveWeb(ctx context.Context, o *webOptions, stdout io.Writer) error {
+	st, err := store.Open(o.storeDir)
 	if err != nil {
-		return usagef("--addr %s: %v", opts.addr, err)
-	}
-	day, err := fixtures.Generate(opts.gen)
-	if err != nil {
-		ln.Close()
 		return err
 	}
-	h, err := sim.New(day, opts.sim)
-	if err != nil {
-		ln.Close()
+	o.cfg.Store = st
+	if err := o.cfg.Validate(); err != nil {
 		return usageError{err}
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+	if _, err := os.Stat(o.cfg.UsersFile); errors.Is(err, fs.ErrNotExist) {
+		return usagef("--users %q: no such file: add a user first with `settle users add NAME --role clerk|reviewer|auditor`", o.cfg.UsersFile)
 	}
-	fmt.Fprintf(stdout, "serving %s (%d counters, %d pulls) on http://%s\n",
-		day.BizDate(), len(day.Roster()), h.Pulls(), ln.Addr())
+	srv, err := web.New(o.cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return usagef("--addr %s: %v", o.addr, err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: o.readHeaderTimeout,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(slogWriter{o.log}, "", 0),
+	}
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "serving %s://%s (store %s, users %s)\n", scheme, ln.Addr(), o.storeDir, o.cfg.UsersFile)
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	go func() {
+		if o.tlsCert != "" {
+			done <- hs.ServeTLS(ln, o.tlsCert, o.tlsKey)
+			return
+		}
+		done <- hs.Serve(ln)
+	}()
 	select {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	o.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownDeadline)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
+	if err := hs.Shutdown(sctx); err != nil {
+		hs.Close()
 		return fmt.Errorf("shut down: %w", err)
 	}
 	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	st := h.Stats()
-	fmt.Fprintf(stdout, "served %d requests: %d whole, %d 503, %d 429, %d cut short, %d 401, %d 404\n",
-		st.Requests, st.OK, st.Failed, st.Throttled, st.Truncated, st.Unauthorized, st.NotFound)
 	return nil
+}
+
+// slogWriter sends net/http's own complaints (TLS handshakes, bad requests) to the log.
+type slogWriter struct{ log *slog.Logger }
+
+func (w slogWriter) Write(b []byte) (int, error) {
+	w.log.Warn("http server", "msg", string(b))
+	return len(b), nil
 }
