@@ -182,7 +182,7 @@ func (l *loader) load(in connectors.Input) *loaded {
 	}
 	if err != nil {
 		ld.excs = append(ld.excs, Exception{
-			Code: "FEED_MISSING", Severity: severity("FEED_MISSING"), Feed: f.Name,
+			Code: CodeFeedMissing, Severity: severity(CodeFeedMissing), Feed: f.Name,
 			Detail: l.cannotRead(in.Name, err), Source: in.Name,
 		})
 		return ld
@@ -206,7 +206,7 @@ func (l *loader) load(in connectors.Input) *loaded {
 			reason = l.lang.f(tNoHeader, l.lang.feed(f.ID))
 		}
 		ld.excs = append(ld.excs, Exception{
-			Code: "FEED_MISSING", Severity: severity("FEED_MISSING"), Feed: f.Name,
+			Code: CodeFeedMissing, Severity: severity(CodeFeedMissing), Feed: f.Name,
 			Detail: l.lang.f(tSetAside, in.Name, reason, t.Len()),
 			Source: rowSource(in, t.PartSource(t.HeaderSheet), t.HeaderLine),
 		})
@@ -293,7 +293,7 @@ func (l *loader) checkFooter(ld *loaded, t *dialect.Table, f *feed.Feed) {
 		return
 	}
 	ld.excs = append(ld.excs, Exception{
-		Code: "FEED_TOTAL_MISMATCH", Severity: severity("FEED_TOTAL_MISMATCH"), Feed: f.Name,
+		Code: CodeFeedTotalMismatch, Severity: severity(CodeFeedTotalMismatch), Feed: f.Name,
 		Detail: l.lang.f(tInputProblems, ld.in.Name, l.lang.join(problems)), Source: rowSource(ld.in, t.PartSource(ft.Part), ft.Line),
 	})
 }
@@ -357,12 +357,12 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 			}
 		}
 		problems = l.crossCheck(f, vals, amountCol, payCol, problems)
-		code := ""
+		var code Code
 		switch {
 		case len(problems) > 0:
-			code = "MALFORMED_ROW"
+			code = CodeMalformedRow
 		case arrow.Date32(vals[feed.ColBizDate].i) != l.day:
-			code = "WRONG_DATE"
+			code = CodeWrongDate
 			problems = append(problems, problem{"biz_date", l.lang.f(tWrongDate, l.lang.col(&f.Columns[feed.ColBizDate]),
 				quote(t.Cell(i, feed.ColBizDate)), l.date.Format("2006-01-02"))})
 		}
@@ -373,7 +373,7 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 			}
 			detail := l.lang.join(texts)
 			// Copies of the input's text: a reject must not keep the whole input alive.
-			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: t.Source(i), Line: t.Line(i), Reason: code + ": " + detail, Raw: strings.Clone(t.Raw(i))})
+			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: t.Source(i), Line: t.Line(i), Reason: string(code) + ": " + detail, Raw: strings.Clone(t.Raw(i))})
 			e := Exception{Code: code, Severity: severity(code), Feed: f.Name, Detail: detail, Source: rowSource(ld.in, t.Source(i), t.Line(i)),
 				City: strings.Clone(t.Cell(i, feed.ColCity)), Outlet: strings.Clone(t.Cell(i, feed.ColOutlet)), Counter: strings.Clone(t.Cell(i, feed.ColCounter))}
 			if tc := f.Col("txn_id"); tc >= 0 {

@@ -13,7 +13,7 @@ import (
 )
 
 // excOf renders the exceptions of the given codes as "CODE counter feed | source | detail".
-func excOf(res *Result, codes ...string) []string {
+func excOf(res *Result, codes ...Code) []string {
 	var out []string
 	for _, e := range res.Exceptions {
 		for _, c := range codes {

@@ -23,7 +23,7 @@ const (
 )
 
 func TestValidation(t *testing.T) {
-	rowCodes := []string{"MALFORMED_ROW", "WRONG_DATE", "DUPLICATE_TXN"}
+	rowCodes := []Code{CodeMalformedRow, CodeWrongDate, CodeDuplicateTxn}
 	tests := []struct {
 		name string
 		rows []row
@@ -246,8 +246,8 @@ func TestReversals(t *testing.T) {
 		"2026-08-23": storedDay(t, "2026-08-23", r(LP, "txn_id=H3")),
 		"2026-08-22": storedDay(t, "2026-08-22", r(LP, "txn_id=H2")),
 	}
-	codes := []string{"REVERSAL_ORPHAN", "REVERSAL_NO_HISTORY", "VOID_NOT_SAME_DAY", "VOID_PARTIAL",
-		"REVERSAL_EXCEEDS_ORIGINAL", "REVERSAL_METHOD_MISMATCH", "REFUND_NOT_APPROVED"}
+	codes := []Code{CodeReversalOrphan, CodeReversalNoHistory, CodeVoidNotSameDay, CodeVoidPartial,
+		CodeReversalExceedsOriginal, CodeReversalMethodMismatch, CodeRefundNotApproved}
 	res := reconcile(t, dayOf(
 		r(LP, "txn_id=L1|amount=100.00"), r(LP, "txn_id=L2|amount=50.00"),
 		r(LP, "txn_id=L3|amount=200.00"), r(LP, "txn_id=L4|amount=200.00"),

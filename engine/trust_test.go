@@ -168,7 +168,7 @@ func TestCounterKeyConflictDetail(t *testing.T) {
 			var got []string
 			for _, e := range res.Exceptions {
 				if e.Code == "COUNTER_KEY_CONFLICT" {
-					got = append(got, e.Detail+" "+e.Severity)
+					got = append(got, e.Detail+" "+string(e.Severity))
 					if e.Source != "order.csv:2" || e.TxnID != "O1" || e.City != "TY" || e.Outlet != "O1" || e.Counter != "C1" {
 						t.Errorf("exception = %+v", e)
 					}

@@ -68,7 +68,7 @@ func newRunFont(res *engine.Result, l *labels, o *Options) (*runFont, error) {
 		add(l.feedName(feed.Get(id).Name))
 	}
 	for _, c := range engine.Codes {
-		add(c.Code, l.codeDescription(c.Code))
+		add(string(c.Code), l.codeDescription(c.Code))
 	}
 	add(l.severityName(engine.SevError), l.severityName(engine.SevWarning))
 	for _, s := range res.Settlement {
@@ -82,7 +82,7 @@ func newRunFont(res *engine.Result, l *labels, o *Options) (*runFont, error) {
 		add(c.Why...)
 	}
 	for _, e := range res.Exceptions {
-		add(e.Code, e.Severity, l.severityName(e.Severity), l.feedName(e.Feed), e.TxnID, e.Detail, e.Source)
+		add(string(e.Code), string(e.Severity), l.severityName(e.Severity), l.feedName(e.Feed), e.TxnID, e.Detail, e.Source)
 	}
 	add(o.RunID, o.Source, formatTime(o.GeneratedAt), res.BizDate())
 	runes := make([]rune, 0, len(set))
@@ -797,7 +797,7 @@ func (d *pdfDoc) exceptions() {
 			where += "\n" + e.TxnID
 		}
 		d.p.SetX(marginX)
-		d.tableRow(cols, []tcell{sev, {text: e.Code + "\n" + l.codeDescription(e.Code)}, {text: where}, amount,
+		d.tableRow(cols, []tcell{sev, {text: string(e.Code) + "\n" + l.codeDescription(e.Code)}, {text: where}, amount,
 			{text: e.Detail}, {text: e.Source}}, 3.5, noFill, head)
 	}
 }
