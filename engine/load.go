@@ -212,7 +212,7 @@ func (l *loader) load(in connectors.Input) *loaded {
 			Source: rowSource(in, t.PartSource(t.HeaderSheet), t.HeaderLine),
 		})
 		for i := 0; i < t.Len(); i++ {
-			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: t.Source(i), Line: t.Line(i), Reason: "FEED_MISSING: " + l.lang.f(tRejectFile, reason), Raw: strings.Clone(t.Raw(i))})
+			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: t.Source(i), Line: t.Line(i), Reason: string(CodeFeedMissing) + ": " + l.lang.f(tRejectFile, reason), Raw: strings.Clone(t.Raw(i))})
 		}
 		return ld
 	}

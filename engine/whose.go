@@ -142,7 +142,7 @@ func (l *loader) foreignRows(ld *loaded, drop []bool) (rejects []Reject, excs []
 		marked = true
 		detail := l.lang.f(tForeignRow, other, ld.in.Counter)
 		line := lineOf(ld.rec, r)
-		rejects = append(rejects, Reject{Feed: f.Name, Source: sourceOf(ld.rec, r), Line: line, Reason: "MALFORMED_ROW: " + detail})
+		rejects = append(rejects, Reject{Feed: f.Name, Source: sourceOf(ld.rec, r), Line: line, Reason: string(CodeMalformedRow) + ": " + detail})
 		e := Exception{Code: CodeMalformedRow, Severity: severity(CodeMalformedRow), Feed: f.Name, Detail: detail,
 			Source: rowSource(ld.in, sourceOf(ld.rec, r), line), Counter: ld.in.Counter}
 		if txnCol >= 0 {
