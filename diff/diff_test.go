@@ -31,7 +31,7 @@ func TestLoadReleasesRecords(t *testing.T) {
 	if len(r.Settlement) != 4 || len(r.Variance) != 4 || len(r.Exceptions) != 3 {
 		t.Errorf("loaded %d settlement, %d variance, %d exception lines; want 4, 4, 3", len(r.Settlement), len(r.Variance), len(r.Exceptions))
 	}
-	want := engine.Exception{Code: "INVOICE_GAP", Severity: "WARNING", City: "太原", Outlet: "TY0001", Counter: "TY0001-02", Feed: "invoice",
+	want := engine.Exception{Code: engine.CodeInvoiceGap, Severity: engine.SevWarning, City: "太原", Outlet: "TY0001", Counter: "TY0001-02", Feed: "invoice",
 		Detail: "invoice code 0351: 00000008-00000009 missing", Source: "invoice.csv", Key: "0351/00000008-00000009"}
 	if !slices.Contains(r.Exceptions, want) {
 		t.Errorf("exceptions %+v lack %+v", r.Exceptions, want)
@@ -124,7 +124,7 @@ func TestTableAlignsWideText(t *testing.T) {
 
 func TestExceptionsOfOneIdentity(t *testing.T) {
 	mk := func(detail, source string) engine.Exception {
-		return engine.Exception{Code: "DUPLICATE_TXN", Severity: "ERROR", Counter: "C1", Feed: "order", TxnID: "T1", Detail: detail, Source: source}
+		return engine.Exception{Code: engine.CodeDuplicateTxn, Severity: engine.SevError, Counter: "C1", Feed: "order", TxnID: "T1", Detail: detail, Source: source}
 	}
 	tests := []struct {
 		name                     string

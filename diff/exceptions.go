@@ -12,7 +12,7 @@ import (
 type identity struct{ code, counter, feed, txnID, key string }
 
 func identityOf(e *engine.Exception) identity {
-	return identity{e.Code, e.Counter, e.Feed, e.TxnID, e.Key}
+	return identity{string(e.Code), e.Counter, e.Feed, e.TxnID, e.Key}
 }
 
 // compareIdentity orders by code, feed, txn_id, key (the counter is grouped on already).

@@ -46,11 +46,11 @@ func baseResult() *engine.Result {
 			{City: "太原", Outlet: "TY0001", Counter: "TY0001-02", PayMethod: "WECHAT", Expected: 20000, Deposited: 20000},
 		},
 		Exceptions: []engine.Exception{
-			{Code: "DEPOSIT_SHORT", Severity: "ERROR", City: "大同", Outlet: "DT0002", Counter: "DT0002-01", Feed: "deposit",
+			{Code: engine.CodeDepositShort, Severity: engine.SevError, City: "大同", Outlet: "DT0002", Counter: "DT0002-01", Feed: "deposit",
 				Amount: -1000, HasAmount: true, Detail: "CASH：应解 100.00，实解 90.00", Source: "大同_DT0002-01_解款.csv:2", Key: "CASH"},
-			{Code: "REMOTE_PENDING", Severity: "WARNING", City: "太原", Outlet: "TY0001", Counter: "TY0001-01", Feed: "remote_payment",
+			{Code: engine.CodeRemotePending, Severity: engine.SevWarning, City: "太原", Outlet: "TY0001", Counter: "TY0001-01", Feed: "remote_payment",
 				TxnID: "R100", Amount: 5000, HasAmount: true, Detail: "异地缴费待清算", Source: "remote_payment.csv:4"},
-			{Code: "INVOICE_GAP", Severity: "WARNING", City: "太原", Outlet: "TY0001", Counter: "TY0001-02", Feed: "invoice",
+			{Code: engine.CodeInvoiceGap, Severity: engine.SevWarning, City: "太原", Outlet: "TY0001", Counter: "TY0001-02", Feed: "invoice",
 				Detail: "invoice code 0351: 00000008-00000009 missing", Source: "invoice.csv", Key: "0351/00000008-00000009"},
 		},
 		Counters: []engine.CounterInfo{
@@ -106,11 +106,11 @@ var goldenCases = []goldenCase{
 	{name: "exception_added", change: func(a, b *engine.Result, ma, mb *difftest.Meta) {
 		// A duplicated order row (two findings of one identity) and a city-wide missing feed.
 		for _, line := range []string{"7", "9"} {
-			b.Exceptions = append(b.Exceptions, engine.Exception{Code: "DUPLICATE_TXN", Severity: "ERROR", City: "太原",
+			b.Exceptions = append(b.Exceptions, engine.Exception{Code: engine.CodeDuplicateTxn, Severity: engine.SevError, City: "太原",
 				Outlet: "TY0001", Counter: "TY0001-01", Feed: "order", TxnID: "T9", Detail: "txn_id T9 appears twice",
 				Source: "order.csv:" + line})
 		}
-		b.Exceptions = append(b.Exceptions, engine.Exception{Code: "FEED_MISSING", Severity: "ERROR", Feed: "card_sale",
+		b.Exceptions = append(b.Exceptions, engine.Exception{Code: engine.CodeFeedMissing, Severity: engine.SevError, Feed: "card_sale",
 			Detail: "no card_sale export for the day", Source: "card_sale"})
 		b.Complete = false
 		newInput(b, feed.Order)
@@ -124,7 +124,7 @@ var goldenCases = []goldenCase{
 	{name: "exception_changed", change: func(a, b *engine.Result, ma, mb *difftest.Meta) {
 		// The remote payment grew and was rejected; two summary findings told apart by key.
 		b.Exceptions[1].Amount, b.Exceptions[1].Detail, b.Exceptions[1].Severity = 6000, "异地缴费清算失败", "ERROR"
-		sm := engine.Exception{Code: "SUMMARY_MISMATCH", Severity: "ERROR", City: "太原", Outlet: "TY0001", Counter: "TY0001-02",
+		sm := engine.Exception{Code: engine.CodeSummaryMismatch, Severity: engine.SevError, City: "太原", Outlet: "TY0001", Counter: "TY0001-02",
 			Feed: "payment_summary", Amount: 500, HasAmount: true, Detail: "LOCAL/CASH: summary 2 txns 30.00, detail 1 txn 25.00",
 			Source: "payment_summary.csv:3", Key: "LOCAL/CASH"}
 		a.Exceptions = append(a.Exceptions, sm)
@@ -139,7 +139,7 @@ var goldenCases = []goldenCase{
 		// Malformed deposit rows carry no txn_id, so three findings share one identity: one
 		// stays, one is fixed (resolved), one changed its detail at the same line.
 		mk := func(line, detail string) engine.Exception {
-			return engine.Exception{Code: "MALFORMED_ROW", Severity: "ERROR", City: "太原", Outlet: "TY0001", Counter: "TY0001-02",
+			return engine.Exception{Code: engine.CodeMalformedRow, Severity: engine.SevError, City: "太原", Outlet: "TY0001", Counter: "TY0001-02",
 				Feed: "deposit", Detail: detail, Source: "deposit.csv:" + line}
 		}
 		a.Exceptions = append(a.Exceptions, mk("3", `amount "12,34.00" is not an amount`), mk("5", "pay_method missing"), mk("7", `date "2026-13-01"`))
@@ -159,7 +159,7 @@ var goldenCases = []goldenCase{
 	}},
 	{name: "cause_neither", change: func(a, b *engine.Result, ma, mb *difftest.Meta) {
 		// Same inputs and version, yet a reversal's original was found in a stored run.
-		b.Exceptions = append(b.Exceptions, engine.Exception{Code: "REVERSAL_NO_HISTORY", Severity: "WARNING", City: "太原",
+		b.Exceptions = append(b.Exceptions, engine.Exception{Code: engine.CodeReversalNoHistory, Severity: engine.SevWarning, City: "太原",
 			Outlet: "TY0001", Counter: "TY0001-02", Feed: "reversal", TxnID: "V1", Amount: 5000, HasAmount: true,
 			Detail: "no stored run of 2026-11-01", Source: "reversal.csv:2"})
 	}},
@@ -190,7 +190,7 @@ var goldenCases = []goldenCase{
 		}
 		b.Settlement[0].TxnCount, b.Settlement[0].Gross, b.Settlement[0].Net = 1, 5000, 5000
 		b.Variance[0].Expected, b.Variance[0].Variance = 5000, 4000
-		b.Exceptions[0] = engine.Exception{Code: "DEPOSIT_OVER", Severity: "WARNING", City: "大同", Outlet: "DT0002", Counter: "DT0002-01",
+		b.Exceptions[0] = engine.Exception{Code: engine.CodeDepositOver, Severity: engine.SevWarning, City: "大同", Outlet: "DT0002", Counter: "DT0002-01",
 			Feed: "deposit", Amount: 4000, HasAmount: true, Detail: "CASH：应解 50.00，实解 90.00", Source: "大同_DT0002-01_解款.csv:2", Key: "CASH"}
 	}},
 }

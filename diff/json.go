@@ -291,7 +291,7 @@ func toJSON(d *Diff) jsonDiff {
 		}
 		for _, ec := range ct.Changed {
 			jc.Exceptions.Changed = append(jc.Exceptions.Changed, jsonExceptionChange{
-				Code: ec.New.Code, Counter: ec.New.Counter, Feed: ec.New.Feed, TxnID: ec.New.TxnID, Key: ec.New.Key,
+				Code: string(ec.New.Code), Counter: ec.New.Counter, Feed: ec.New.Feed, TxnID: ec.New.TxnID, Key: ec.New.Key,
 				Fields: ec.Fields, Old: exceptionJSON(&ec.Old), New: exceptionJSON(&ec.New),
 			})
 		}
@@ -333,7 +333,7 @@ func moneyFigure(ch Change, f Figure) jsonMoney {
 }
 
 func exceptionJSON(e *engine.Exception) jsonException {
-	j := jsonException{Code: e.Code, Severity: e.Severity, City: e.City, Outlet: e.Outlet, Counter: e.Counter,
+	j := jsonException{Code: string(e.Code), Severity: string(e.Severity), City: e.City, Outlet: e.Outlet, Counter: e.Counter,
 		Feed: e.Feed, TxnID: e.TxnID, Key: e.Key, Detail: e.Detail, Source: e.Source}
 	if e.HasAmount {
 		s, n := money.Format(e.Amount), e.Amount

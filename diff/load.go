@@ -236,7 +236,7 @@ func exceptionRows(rec arrow.RecordBatch, in *interner) ([]engine.Exception, err
 	out := make([]engine.Exception, rec.NumRows())
 	for i := range out {
 		e := engine.Exception{
-			Code: in.get(code.Value(i)), Severity: in.get(sev.Value(i)),
+			Code: engine.Code(in.get(code.Value(i))), Severity: engine.Severity(in.get(sev.Value(i))),
 			City: in.get(city.Value(i)), Outlet: in.get(outlet.Value(i)), Counter: in.get(counter.Value(i)),
 			Feed: in.get(fd.Value(i)), TxnID: strings.Clone(txn.Value(i)), Key: in.get(key.Value(i)),
 			Detail: strings.Clone(detail.Value(i)), Source: strings.Clone(src.Value(i)),

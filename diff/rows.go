@@ -116,7 +116,7 @@ func formatFigure(isMoney bool, v int64) string {
 
 func exceptionRow(base Row, ch Change, e *engine.Exception) Row {
 	r := base
-	r.Kind, r.Change, r.Code, r.Feed, r.TxnID, r.Key = KindException, ch, e.Code, e.Feed, e.TxnID, e.Key
+	r.Kind, r.Change, r.Code, r.Feed, r.TxnID, r.Key = KindException, ch, string(e.Code), e.Feed, e.TxnID, e.Key
 	return r
 }
 
@@ -145,7 +145,7 @@ func exceptionField(r Row, field string, o, n *engine.Exception) Row {
 		}
 		switch field {
 		case "severity":
-			return e.Severity
+			return string(e.Severity)
 		case "amount":
 			if !e.HasAmount {
 				return ""

@@ -74,7 +74,7 @@ func WriteTable(w io.Writer, d *Diff) error {
 	for i := range d.Counters {
 		c := &d.Counters[i]
 		row := func(ch string, e *engine.Exception) []string {
-			return []string{c.City, c.Outlet, c.Counter, ch, e.Code, e.Feed, e.TxnID, e.Key, e.Severity, amountText(e), e.Detail, e.Source}
+			return []string{c.City, c.Outlet, c.Counter, ch, string(e.Code), e.Feed, e.TxnID, e.Key, string(e.Severity), amountText(e), e.Detail, e.Source}
 		}
 		for _, e := range c.Added {
 			exceptions.add(row(string(Added), &e), 9)
@@ -89,7 +89,7 @@ func WriteTable(w io.Writer, d *Diff) error {
 			for _, f := range ec.Fields {
 				switch f {
 				case "severity":
-					was[8] = ec.Old.Severity
+					was[8] = string(ec.Old.Severity)
 				case "amount":
 					was[9] = amountText(&ec.Old)
 				case "detail":

@@ -250,7 +250,7 @@ func writeExceptionsSheet(name string, list func(*Counter) []engine.Exception) f
 		r := xlsxrows.New(sw, 1)
 		for i := range d.Counters {
 			for _, e := range list(&d.Counters[i]) {
-				r.Add(str(e.City), str(e.Outlet), str(e.Counter), str(e.Code), str(e.Severity), str(e.Feed),
+				r.Add(str(e.City), str(e.Outlet), str(e.Counter), str(string(e.Code)), str(string(e.Severity)), str(e.Feed),
 					str(e.TxnID), str(e.Key), x.amount(&e), str(e.Detail), str(e.Source))
 			}
 		}
@@ -283,8 +283,8 @@ func writeChangedSheet(x *workbook, d *Diff) error {
 			if o.HasAmount && n.HasAmount {
 				delta = x.yuan(n.Amount - o.Amount)
 			}
-			r.Add(str(n.City), str(n.Outlet), str(n.Counter), str(n.Code), str(n.Feed), str(n.TxnID), str(n.Key),
-				str(strings.Join(ec.Fields, ", ")), str(o.Severity), str(n.Severity),
+			r.Add(str(n.City), str(n.Outlet), str(n.Counter), str(string(n.Code)), str(n.Feed), str(n.TxnID), str(n.Key),
+				str(strings.Join(ec.Fields, ", ")), str(string(o.Severity)), str(string(n.Severity)),
 				x.amount(o), x.amount(n), delta, str(o.Detail), str(n.Detail), str(o.Source), str(n.Source))
 		}
 	}

@@ -63,10 +63,10 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 			sev = SevWarning
 		}
 		line := lineOf(ld.rec, r)
-		rejects = append(rejects, Reject{Feed: f.Name, Source: sourceOf(ld.rec, r), Line: line, Reason: "DUPLICATE_TXN: " + detail})
+		rejects = append(rejects, Reject{Feed: f.Name, Source: sourceOf(ld.rec, r), Line: line, Reason: string(CodeDuplicateTxn) + ": " + detail})
 		needRaw[ld] = append(needRaw[ld], len(rejects)-1)
 		excs = append(excs, Exception{
-			Code: "DUPLICATE_TXN", Severity: sev, Feed: f.Name, TxnID: strings.Clone(id), Detail: detail,
+			Code: CodeDuplicateTxn, Severity: sev, Feed: f.Name, TxnID: strings.Clone(id), Detail: detail,
 			Source: rowSource(ld.in, sourceOf(ld.rec, r), line),
 			City:   strings.Clone(str(ld.rec, feed.ColCity, r)), Outlet: strings.Clone(str(ld.rec, feed.ColOutlet, r)),
 			Counter: strings.Clone(str(ld.rec, feed.ColCounter, r)),

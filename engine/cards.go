@@ -28,10 +28,10 @@ func (d *day) cards() {
 		lo, _ := digitsValue(from.Value(r))
 		hi, _ := digitsValue(to.Value(r))
 		if hi < lo {
-			d.raise(f, r, "CARD_QTY_MISMATCH", d.lang.f(tSerialBelow, to.Value(r), from.Value(r)))
+			d.raise(f, r, CodeCardQtyMismatch, d.lang.f(tSerialBelow, to.Value(r), from.Value(r)))
 		} else {
 			if width := hi - lo + 1; uint64(qty[r]) != width {
-				d.raise(f, r, "CARD_QTY_MISMATCH", d.lang.f(tQtySerials, qty[r], from.Value(r), to.Value(r), width))
+				d.raise(f, r, CodeCardQtyMismatch, d.lang.f(tQtySerials, qty[r], from.Value(r), to.Value(r), width))
 			}
 			spans = append(spans, span{lo, hi, r})
 		}
@@ -41,7 +41,7 @@ func (d *day) cards() {
 			if hi64 == 0 && lo64 <= 1<<62 {
 				want = money.Format(int64(lo64))
 			}
-			d.raise(f, r, "CARD_AMOUNT_MISMATCH", d.lang.f(tCardAmount,
+			d.raise(f, r, CodeCardAmountMismatch, d.lang.f(tCardAmount,
 				money.Format(amount[r]), money.Format(face[r]), qty[r], want))
 		}
 	}
@@ -85,7 +85,7 @@ func (d *day) cards() {
 			}
 			names = append(names, txn.Value(x))
 		}
-		d.raise(f, r, "CARD_SERIAL_OVERLAP", d.lang.f(tSerialOverlap, from.Value(r), to.Value(r), d.lang.list(names)))
+		d.raise(f, r, CodeCardSerialOverlap, d.lang.f(tSerialOverlap, from.Value(r), to.Value(r), d.lang.list(names)))
 	}
 }
 
@@ -120,11 +120,11 @@ func (d *day) invoices() {
 			}
 		}
 		if dupPair {
-			d.raise(f, r, "INVOICE_DUPLICATE", d.lang.f(tInvoiceOn, pk.code, pk.no, d.source(f, first)))
+			d.raise(f, r, CodeInvoiceDuplicate, d.lang.f(tInvoiceOn, pk.code, pk.no, d.source(f, first)))
 			continue
 		}
 		if dupTxn {
-			d.raise(f, r, "INVOICE_DUPLICATE", d.lang.f(tInvoiceSecond, txn.Value(r)))
+			d.raise(f, r, CodeInvoiceDuplicate, d.lang.f(tInvoiceSecond, txn.Value(r)))
 			continue
 		}
 		if v, ok := digitsValue(pk.no); ok {
@@ -133,17 +133,17 @@ func (d *day) invoices() {
 		}
 		rf, found := d.revenue[txn.Value(r)]
 		if !found {
-			d.raise(f, r, "INVOICE_ORPHAN", d.lang.f(tInvoiceOrphan, quote(txn.Value(r))))
+			d.raise(f, r, CodeInvoiceOrphan, d.lang.f(tInvoiceOrphan, quote(txn.Value(r))))
 			continue
 		}
 		if !isIssued {
 			continue
 		}
 		if orig := d.i64(rf.f, "amount")[rf.row]; amount[r] != orig {
-			d.raise(f, r, "INVOICE_AMOUNT_MISMATCH", d.lang.f(tInvoiceAmount, money.Format(amount[r]), d.lang.feed(rf.f), txn.Value(r), money.Format(orig)))
+			d.raise(f, r, CodeInvoiceAmountMismatch, d.lang.f(tInvoiceAmount, money.Format(amount[r]), d.lang.feed(rf.f), txn.Value(r), money.Format(orig)))
 		}
 		if d.voidedToday[origKey{rf.f.String(), txn.Value(r)}] {
-			d.raise(f, r, "INVOICE_NOT_VOIDED", d.lang.f(tInvoiceNotVoided, d.lang.feed(rf.f), txn.Value(r), pk.code, pk.no))
+			d.raise(f, r, CodeInvoiceNotVoided, d.lang.f(tInvoiceNotVoided, d.lang.feed(rf.f), txn.Value(r), pk.code, pk.no))
 		}
 	}
 	keys := make([]gapKey, 0, len(nums))
@@ -167,7 +167,7 @@ func (d *day) invoices() {
 			if hi > lo {
 				rng += "-" + pad(hi, cur.width)
 			}
-			d.excs = append(d.excs, Exception{Code: "INVOICE_GAP", Severity: severity("INVOICE_GAP"), City: k.t.city, Outlet: k.t.outlet,
+			d.excs = append(d.excs, Exception{Code: CodeInvoiceGap, Severity: severity(CodeInvoiceGap), City: k.t.city, Outlet: k.t.outlet,
 				Counter: k.t.counter, Feed: f.String(), Key: k.code + "/" + rng,
 				Detail: d.lang.f(tInvoiceGap, k.code, hi-lo+1, rng),
 				Source: d.source(f, cur.row)})

@@ -134,7 +134,7 @@ func (d *day) counterOf(f feed.ID, r int) triple {
 }
 
 // raise records an exception about row r of feed f, with no amount.
-func (d *day) raise(f feed.ID, r int, code, detail string) *Exception {
+func (d *day) raise(f feed.ID, r int, code Code, detail string) *Exception {
 	t := d.counterOf(f, r)
 	e := Exception{Code: code, Severity: severity(code), City: t.city, Outlet: t.outlet, Counter: t.counter,
 		Feed: f.String(), Detail: detail, Source: d.source(f, r)}
@@ -146,7 +146,7 @@ func (d *day) raise(f feed.ID, r int, code, detail string) *Exception {
 }
 
 // raiseAmount records an exception about row r of feed f with an amount.
-func (d *day) raiseAmount(f feed.ID, r int, code string, amount int64, detail string) {
+func (d *day) raiseAmount(f feed.ID, r int, code Code, amount int64, detail string) {
 	e := d.raise(f, r, code, detail)
 	e.Amount, e.HasAmount = amount, true
 }

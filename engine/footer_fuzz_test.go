@@ -84,7 +84,7 @@ func FuzzFooter(f *testing.F) {
 		defer res.Release()
 		var got []string
 		for _, e := range res.Exceptions {
-			if e.Code == "FEED_TOTAL_MISMATCH" {
+			if e.Code == engine.CodeFeedTotalMismatch {
 				got = append(got, e.Detail)
 			}
 		}

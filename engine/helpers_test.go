@@ -120,8 +120,8 @@ func reconcile(t *testing.T, d *connectors.Day, hist History) *Result {
 }
 
 // findings renders exceptions as "CODE SEVERITY counter feed txn amount", keeping only codes.
-func findings(res *Result, codes ...string) []string {
-	keep := map[string]bool{}
+func findings(res *Result, codes ...Code) []string {
+	keep := map[Code]bool{}
 	for _, c := range codes {
 		keep[c] = true
 	}

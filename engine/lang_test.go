@@ -63,7 +63,7 @@ func TestDetailLanguages(t *testing.T) {
 			res := reconcileLang(t, d, tt.lang)
 			var got []string
 			for _, e := range res.Exceptions {
-				got = append(got, e.Code+" | "+e.Detail)
+				got = append(got, string(e.Code)+" | "+e.Detail)
 			}
 			for _, rj := range res.Rejects {
 				got = append(got, "reject "+rj.Reason)

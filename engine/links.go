@@ -25,12 +25,12 @@ func (d *day) purchases() {
 	for r := 0; r < d.n(feed.Purchase); r++ {
 		bought[pOrder.Value(r)] = true
 		if !contract[pOrder.Value(r)] {
-			d.raise(feed.Purchase, r, "PURCHASE_NO_ORDER", d.lang.f(tPurchaseNoOrder, quote(pOrder.Value(r))))
+			d.raise(feed.Purchase, r, CodePurchaseNoOrder, d.lang.f(tPurchaseNoOrder, quote(pOrder.Value(r))))
 		}
 	}
 	for r := 0; r < d.n(feed.Order); r++ {
 		if svc.Value(r) == "CONTRACT" && !bought[orderID.Value(r)] {
-			d.raise(feed.Order, r, "ORDER_NO_PURCHASE", d.lang.f(tOrderNoPurchase, quote(orderID.Value(r))))
+			d.raise(feed.Order, r, CodeOrderNoPurchase, d.lang.f(tOrderNoPurchase, quote(orderID.Value(r))))
 		}
 	}
 
@@ -41,7 +41,7 @@ func (d *day) purchases() {
 	for r := 0; r < d.n(feed.Purchase); r++ {
 		if earlier := open[imei.Value(r)]; len(earlier) > 0 {
 			e := earlier[0]
-			d.raise(feed.Purchase, r, "IMEI_DUPLICATE", d.lang.f(tIMEISold,
+			d.raise(feed.Purchase, r, CodeIMEIDuplicate, d.lang.f(tIMEISold,
 				quote(imei.Value(r)), txn.Value(e), d.source(feed.Purchase, e)))
 		}
 		if !d.fullyReversedToday(feed.Purchase, txn.Value(r), amount[r]) {
@@ -227,14 +227,14 @@ func (d *day) reversals() error {
 		of := origFeed.Value(r)
 		k := origKey{of, origTxn.Value(r)}
 		if kind.Value(r) == "VOID" && od != d.date {
-			d.raiseAmount(f, r, "VOID_NOT_SAME_DAY", a, d.lang.f(tVoidOtherDay, k.txn, dateOf(od).Format("2006-01-02")))
+			d.raiseAmount(f, r, CodeVoidNotSameDay, a, d.lang.f(tVoidOtherDay, k.txn, dateOf(od).Format("2006-01-02")))
 		}
 		if kind.Value(r) == "REFUND" && a > 10000 && (approver.IsNull(r) || approver.Value(r) == counter.Value(r)) {
 			detail := d.lang.f(tRefundNoApprover, money.Format(a))
 			if !approver.IsNull(r) { // an empty cell is null
 				detail = d.lang.f(tRefundSelfApproved, money.Format(a), approver.Value(r))
 			}
-			d.raiseAmount(f, r, "REFUND_NOT_APPROVED", a, detail)
+			d.raiseAmount(f, r, CodeRefundNotApproved, a, detail)
 		}
 		var orig original
 		found := false
@@ -245,12 +245,12 @@ func (d *day) reversals() error {
 				orig = original{d.i64(ofID, "amount")[rf.row], d.str(ofID, "pay_method").Value(rf.row)}
 				found = true
 			} else {
-				d.raiseAmount(f, r, "REVERSAL_ORPHAN", a, d.lang.f(tOrphanToday, where))
+				d.raiseAmount(f, r, CodeReversalOrphan, a, d.lang.f(tOrphanToday, where))
 			}
 		} else {
 			age := int(d.date - od)
 			if age > d.lookback {
-				d.raiseAmount(f, r, "REVERSAL_NO_HISTORY", a, d.lang.f(tTooOld, where, age, d.lookback))
+				d.raiseAmount(f, r, CodeReversalNoHistory, a, d.lang.f(tTooOld, where, age, d.lookback))
 			} else {
 				idx, stored, err := hist.lookup(od, ofID)
 				if err != nil {
@@ -258,9 +258,9 @@ func (d *day) reversals() error {
 				}
 				switch o, ok := idx[k.txn]; {
 				case !stored:
-					d.raiseAmount(f, r, "REVERSAL_NO_HISTORY", a, d.lang.f(tNoStoredRun, dateOf(od).Format("2006-01-02"), where))
+					d.raiseAmount(f, r, CodeReversalNoHistory, a, d.lang.f(tNoStoredRun, dateOf(od).Format("2006-01-02"), where))
 				case !ok:
-					d.raiseAmount(f, r, "REVERSAL_ORPHAN", a, d.lang.f(tOrphanStored, where))
+					d.raiseAmount(f, r, CodeReversalOrphan, a, d.lang.f(tOrphanStored, where))
 				default:
 					orig, found = o, true
 				}
@@ -270,10 +270,10 @@ func (d *day) reversals() error {
 			continue
 		}
 		if kind.Value(r) == "VOID" && a != orig.amount {
-			d.raiseAmount(f, r, "VOID_PARTIAL", a, d.lang.f(tVoidPartial, k.txn, money.Format(a), money.Format(orig.amount)))
+			d.raiseAmount(f, r, CodeVoidPartial, a, d.lang.f(tVoidPartial, k.txn, money.Format(a), money.Format(orig.amount)))
 		}
 		if pay.Value(r) != orig.pay {
-			d.raiseAmount(f, r, "REVERSAL_METHOD_MISMATCH", a, d.lang.f(tMethodMismatch, pay.Value(r), k.txn, orig.pay))
+			d.raiseAmount(f, r, CodeReversalMethodMismatch, a, d.lang.f(tMethodMismatch, pay.Value(r), k.txn, orig.pay))
 		}
 		gk := fmt.Sprintf("%s\x00%d\x00%s", of, od, k.txn)
 		g := groups[gk]
@@ -313,7 +313,7 @@ func (d *day) reversals() error {
 			total += amount[r]
 			if crossed || total > g.orig.amount {
 				crossed = true
-				d.raiseAmount(f, r, "REVERSAL_EXCEEDS_ORIGINAL", amount[r], d.lang.f(tReversalsReach,
+				d.raiseAmount(f, r, CodeReversalExceedsOriginal, amount[r], d.lang.f(tReversalsReach,
 					g.key.txn, money.Format(total), money.Format(g.orig.amount)))
 			}
 		}
@@ -328,10 +328,10 @@ func (d *day) remote() {
 	for r := 0; r < d.n(f); r++ {
 		switch status.Value(r) {
 		case "PENDING":
-			d.raise(f, r, "REMOTE_PENDING", d.lang.s(tClearingPending))
+			d.raise(f, r, CodeRemotePending, d.lang.s(tClearingPending))
 		case "REJECTED":
 			if !d.fullyReversedToday(f, txn.Value(r), amount[r]) {
-				d.raise(f, r, "REMOTE_REJECTED", d.lang.f(tClearingRejected,
+				d.raise(f, r, CodeRemoteRejected, d.lang.f(tClearingRejected,
 					money.Format(d.reversedToday[origKey{f.String(), txn.Value(r)}]), money.Format(amount[r])))
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -182,7 +183,7 @@ func (l *loader) load(in connectors.Input) *loaded {
 	}
 	if err != nil {
 		ld.excs = append(ld.excs, Exception{
-			Code: "FEED_MISSING", Severity: severity("FEED_MISSING"), Feed: f.Name,
+			Code: CodeFeedMissing, Severity: severity(CodeFeedMissing), Feed: f.Name,
 			Detail: l.cannotRead(in.Name, err), Source: in.Name,
 		})
 		return ld
@@ -206,12 +207,12 @@ func (l *loader) load(in connectors.Input) *loaded {
 			reason = l.lang.f(tNoHeader, l.lang.feed(f.ID))
 		}
 		ld.excs = append(ld.excs, Exception{
-			Code: "FEED_MISSING", Severity: severity("FEED_MISSING"), Feed: f.Name,
+			Code: CodeFeedMissing, Severity: severity(CodeFeedMissing), Feed: f.Name,
 			Detail: l.lang.f(tSetAside, in.Name, reason, t.Len()),
 			Source: rowSource(in, t.PartSource(t.HeaderSheet), t.HeaderLine),
 		})
 		for i := 0; i < t.Len(); i++ {
-			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: t.Source(i), Line: t.Line(i), Reason: "FEED_MISSING: " + l.lang.f(tRejectFile, reason), Raw: strings.Clone(t.Raw(i))})
+			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: t.Source(i), Line: t.Line(i), Reason: string(CodeFeedMissing) + ": " + l.lang.f(tRejectFile, reason), Raw: strings.Clone(t.Raw(i))})
 		}
 		return ld
 	}
@@ -293,7 +294,7 @@ func (l *loader) checkFooter(ld *loaded, t *dialect.Table, f *feed.Feed) {
 		return
 	}
 	ld.excs = append(ld.excs, Exception{
-		Code: "FEED_TOTAL_MISMATCH", Severity: severity("FEED_TOTAL_MISMATCH"), Feed: f.Name,
+		Code: CodeFeedTotalMismatch, Severity: severity(CodeFeedTotalMismatch), Feed: f.Name,
 		Detail: l.lang.f(tInputProblems, ld.in.Name, l.lang.join(problems)), Source: rowSource(ld.in, t.PartSource(ft.Part), ft.Line),
 	})
 }
@@ -348,22 +349,22 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 			if text == "" {
 				vals[c].null = true
 				if !col.Optional && !(c == payCol && f.ID == feed.Order) {
-					problems = append(problems, problem{col.Name, l.lang.f(tFieldEmpty, l.lang.col(col))})
+					problems = append(problems, problem{c, l.lang.f(tFieldEmpty, l.lang.col(col))})
 				}
 				continue
 			}
 			if p := l.parseCell(col, text, &vals[c]); p != "" {
-				problems = append(problems, problem{col.Name, p})
+				problems = append(problems, problem{c, p})
 			}
 		}
 		problems = l.crossCheck(f, vals, amountCol, payCol, problems)
-		code := ""
+		var code Code
 		switch {
 		case len(problems) > 0:
-			code = "MALFORMED_ROW"
+			code = CodeMalformedRow
 		case arrow.Date32(vals[feed.ColBizDate].i) != l.day:
-			code = "WRONG_DATE"
-			problems = append(problems, problem{"biz_date", l.lang.f(tWrongDate, l.lang.col(&f.Columns[feed.ColBizDate]),
+			code = CodeWrongDate
+			problems = append(problems, problem{feed.ColBizDate, l.lang.f(tWrongDate, l.lang.col(&f.Columns[feed.ColBizDate]),
 				quote(t.Cell(i, feed.ColBizDate)), l.date.Format("2006-01-02"))})
 		}
 		if code != "" {
@@ -373,7 +374,7 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 			}
 			detail := l.lang.join(texts)
 			// Copies of the input's text: a reject must not keep the whole input alive.
-			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: t.Source(i), Line: t.Line(i), Reason: code + ": " + detail, Raw: strings.Clone(t.Raw(i))})
+			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: t.Source(i), Line: t.Line(i), Reason: string(code) + ": " + detail, Raw: strings.Clone(t.Raw(i))})
 			e := Exception{Code: code, Severity: severity(code), Feed: f.Name, Detail: detail, Source: rowSource(ld.in, t.Source(i), t.Line(i)),
 				City: strings.Clone(t.Cell(i, feed.ColCity)), Outlet: strings.Clone(t.Cell(i, feed.ColOutlet)), Counter: strings.Clone(t.Cell(i, feed.ColCounter))}
 			if tc := f.Col("txn_id"); tc >= 0 {
@@ -526,51 +527,57 @@ func (l *loader) parseCell(col *feed.Column, text string, v *value) string {
 // crossCheck applies the rules of FEEDS.md that involve a column's meaning or several columns.
 func (l *loader) crossCheck(f *feed.Feed, vals []value, amountCol, payCol int, problems []problem) []problem {
 	g := l.lang
-	add := func(col string, k text, args ...any) {
+	add := func(col int, k text, args ...any) {
 		problems = append(problems, problem{col, g.f(k, args...)})
 	}
-	amountOK := amountCol >= 0 && !vals[amountCol].null && !hasProblem(problems, "amount")
+	amountOK := amountCol >= 0 && !vals[amountCol].null && !hasProblem(problems, amountCol)
 	if amountOK {
 		a := vals[amountCol].i
 		if a == 0 && f.ID != feed.Order {
-			add("amount", tFieldZero, g.colOf(f, "amount"))
+			add(amountCol, tFieldZero, g.colOf(f, "amount"))
 		}
 		if a > l.ceiling {
-			add("amount", tFieldAboveCeiling, g.colOf(f, "amount"), money.Format(a), money.Format(l.ceiling))
+			add(amountCol, tFieldAboveCeiling, g.colOf(f, "amount"), money.Format(a), money.Format(l.ceiling))
 		}
 	}
 	if f.ID == feed.Order && vals[payCol].null && amountOK && vals[amountCol].i != 0 {
-		add("pay_method", tPayEmptyWithAmount, g.colOf(f, "pay_method"))
+		add(payCol, tPayEmptyWithAmount, g.colOf(f, "pay_method"))
 	}
 	switch f.ID {
 	case feed.Reversal:
-		od, bd := vals[f.Col("orig_date")], vals[feed.ColBizDate]
-		if !od.null && !bd.null && !hasProblem(problems, "orig_date") && !hasProblem(problems, "biz_date") && od.i > bd.i {
-			add("orig_date", tAfter, g.colOf(f, "orig_date"), g.colOf(f, "biz_date"))
+		odCol := f.Col("orig_date")
+		od, bd := vals[odCol], vals[feed.ColBizDate]
+		if !od.null && !bd.null && !hasProblem(problems, odCol, feed.ColBizDate) && od.i > bd.i {
+			add(odCol, tAfter, g.colOf(f, "orig_date"), g.colOf(f, "biz_date"))
 		}
 	case feed.CardSale:
-		if fv := vals[f.Col("face_value")]; !fv.null && !hasProblem(problems, "face_value") && fv.i == 0 {
-			add("face_value", tFieldZero, g.colOf(f, "face_value"))
+		fvCol, qCol := f.Col("face_value"), f.Col("quantity")
+		if fv := vals[fvCol]; !fv.null && !hasProblem(problems, fvCol) && fv.i == 0 {
+			add(fvCol, tFieldZero, g.colOf(f, "face_value"))
 		}
-		if q := vals[f.Col("quantity")]; !q.null && !hasProblem(problems, "quantity") && q.i < 1 {
-			add("quantity", tFieldZero, g.colOf(f, "quantity"))
+		if q := vals[qCol]; !q.null && !hasProblem(problems, qCol) && q.i < 1 {
+			add(qCol, tFieldZero, g.colOf(f, "quantity"))
 		}
-		from, to := vals[f.Col("serial_from")], vals[f.Col("serial_to")]
-		if !from.null && !to.null && !hasProblem(problems, "serial_") && len(from.s) != len(to.s) {
-			add("serial_from", tSerialLength, g.colOf(f, "serial_from"), quote(from.s), g.colOf(f, "serial_to"), quote(to.s))
+		fromCol, toCol := f.Col("serial_from"), f.Col("serial_to")
+		from, to := vals[fromCol], vals[toCol]
+		if !from.null && !to.null && !hasProblem(problems, fromCol, toCol) && len(from.s) != len(to.s) {
+			add(fromCol, tSerialLength, g.colOf(f, "serial_from"), quote(from.s), g.colOf(f, "serial_to"), quote(to.s))
 		}
 	}
 	return problems
 }
 
-// problem is one thing wrong with a row: the column it is about (its English name) and the
-// text in the run's language.
-type problem struct{ col, text string }
+// problem is one thing wrong with a row: the column it is about (its index in the feed's
+// Columns) and the text in the run's language.
+type problem struct {
+	col  int
+	text string
+}
 
-// hasProblem reports whether a problem is about a column whose name starts with prefix.
-func hasProblem(problems []problem, prefix string) bool {
+// hasProblem reports whether a problem is about one of the columns cols.
+func hasProblem(problems []problem, cols ...int) bool {
 	for _, p := range problems {
-		if strings.HasPrefix(p.col, prefix) {
+		if slices.Contains(cols, p.col) {
 			return true
 		}
 	}

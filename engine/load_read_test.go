@@ -13,7 +13,7 @@ import (
 )
 
 // excOf renders the exceptions of the given codes as "CODE counter feed | source | detail".
-func excOf(res *Result, codes ...string) []string {
+func excOf(res *Result, codes ...Code) []string {
 	var out []string
 	for _, e := range res.Exceptions {
 		for _, c := range codes {
@@ -52,7 +52,7 @@ func TestLoadWrongFeed(t *testing.T) {
 		d.Inputs[feed.Deposit] = input(DEP, "deposit.csv", "太原 业务办理日报\n"+orderHeader+"\n"+orderRow+"\n")
 		res := reconcile(t, d, nil)
 		reason := "is the order report, not deposit: its header (deposit.csv:2) holds every column of order"
-		same(t, "exceptions", excOf(res, "FEED_MISSING", "MALFORMED_ROW", "FEED_TOTAL_MISMATCH"), []string{
+		same(t, "exceptions", excOf(res, CodeFeedMissing, CodeMalformedRow, CodeFeedTotalMismatch), []string{
 			"FEED_MISSING  deposit | deposit.csv:2 | deposit.csv " + reason + "; its 3 line(s) are set aside"})
 		same(t, "rejects", rejOf(res), []string{
 			"deposit.csv:1 FEED_MISSING: file " + reason + " | 太原 业务办理日报",
@@ -66,7 +66,7 @@ func TestLoadWrongFeed(t *testing.T) {
 		d := dayOf()
 		d.Inputs[feed.Order] = input(ORD, "order.csv", orderHeader+"\n"+orderRow+"\n")
 		res := reconcile(t, d, nil)
-		same(t, "exceptions", excOf(res, "FEED_MISSING", "MALFORMED_ROW"), nil)
+		same(t, "exceptions", excOf(res, CodeFeedMissing, CodeMalformedRow), nil)
 		same(t, "rejects", rejOf(res), nil)
 	})
 	t.Run("a pull whose body is another feed's report", func(t *testing.T) {
@@ -75,7 +75,7 @@ func TestLoadWrongFeed(t *testing.T) {
 			Open: connectors.Bytes([]byte(orderHeader + "\n" + orderRow + "\n合计,1,,,,,,,,10.00,\n"))}
 		res := reconcile(t, d, nil)
 		reason := "is the order report, not deposit: its header (deposit/C1) holds every column of order"
-		same(t, "exceptions", excOf(res, "FEED_MISSING", "MALFORMED_ROW", "FEED_TOTAL_MISMATCH"), []string{
+		same(t, "exceptions", excOf(res, CodeFeedMissing, CodeMalformedRow, CodeFeedTotalMismatch), []string{
 			"FEED_MISSING C1 deposit | deposit/C1 | deposit/C1 " + reason + "; its 3 line(s) are set aside"})
 		if len(res.Rejects) != 3 {
 			t.Errorf("rejects %q", rejOf(res))
@@ -94,7 +94,7 @@ func TestLoadRepeatedHeader(t *testing.T) {
 		d := dayOf()
 		d.Inputs[feed.LocalPayment] = input(LP, "local_payment.csv", body("合计,2,,,,,,,30.00,"))
 		res := reconcile(t, d, nil)
-		same(t, "exceptions", excOf(res, "FEED_MISSING", "MALFORMED_ROW", "FEED_TOTAL_MISMATCH"), nil)
+		same(t, "exceptions", excOf(res, CodeFeedMissing, CodeMalformedRow, CodeFeedTotalMismatch), nil)
 		same(t, "rejects", rejOf(res), []string{
 			"local_payment.csv:4 repeated header | 太原 本地缴费日报",
 			"local_payment.csv:5 repeated header | biz_date,city,outlet_id,counter_id,txn_id,txn_time,msisdn,account_id,amount,pay_method"})
@@ -106,7 +106,7 @@ func TestLoadRepeatedHeader(t *testing.T) {
 		d := dayOf()
 		d.Inputs[feed.LocalPayment] = input(LP, "local_payment.csv", body("合计,4,,,,,,,30.00,"))
 		res := reconcile(t, d, nil)
-		same(t, "exceptions", excOf(res, "FEED_TOTAL_MISMATCH"), []string{
+		same(t, "exceptions", excOf(res, CodeFeedTotalMismatch), []string{
 			"FEED_TOTAL_MISMATCH  local_payment | local_payment.csv:7 | local_payment.csv: footer says 4 row(s), 2 read"})
 	})
 }
@@ -172,7 +172,7 @@ func TestLoadXLSXSheets(t *testing.T) {
 			d := dayOf(r(LP, "txn_id=L1"))
 			d.Inputs[feed.Deposit] = connectors.Input{Feed: DEP, Name: "TY/解款日报.xlsx", Format: connectors.XLSX, Open: connectors.Bytes(tt.data)}
 			res := reconcile(t, d, nil)
-			same(t, "exceptions", excOf(res, "FEED_MISSING", "MALFORMED_ROW", "FEED_TOTAL_MISMATCH"), tt.excs)
+			same(t, "exceptions", excOf(res, CodeFeedMissing, CodeMalformedRow, CodeFeedTotalMismatch), tt.excs)
 			same(t, "rejects", rejOf(res), tt.rejects)
 		})
 	}
@@ -198,7 +198,7 @@ func TestLoadXLSXSheetsDuplicate(t *testing.T) {
 	d.Inputs[feed.LocalPayment] = connectors.Input{Feed: LP, Name: "lp.xlsx", Format: connectors.XLSX, Open: connectors.Bytes(buf.Bytes())}
 	res := reconcile(t, d, nil)
 	const detail = `txn_id "L1" already seen; this row differs from the one kept (local_payment lp.xlsx[Sheet1]:2)`
-	same(t, "exceptions", excOf(res, "DUPLICATE_TXN"), []string{"DUPLICATE_TXN C1 local_payment | lp.xlsx[S2]:2 | " + detail})
+	same(t, "exceptions", excOf(res, CodeDuplicateTxn), []string{"DUPLICATE_TXN C1 local_payment | lp.xlsx[S2]:2 | " + detail})
 	same(t, "rejects", rejOf(res), []string{
 		"lp.xlsx[S2]:2 DUPLICATE_TXN: " + detail + " | 2026-11-21,TY,O1,C1,L1,2026-11-21 10:00:00,139,A1,2.00,现金"})
 }

@@ -136,7 +136,7 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 	d.excs = append(d.excs, completeness(src, loads, known, l.lang)...)
 	for _, ld := range loads {
 		for _, e := range ld.excs {
-			if e.Code == "MALFORMED_ROW" || e.Code == "WRONG_DATE" {
+			if e.Code == CodeMalformedRow || e.Code == CodeWrongDate {
 				d.excs = append(d.excs, e)
 			}
 		}
@@ -174,7 +174,7 @@ func completeness(src *connectors.Day, loads []*loaded, known *counters, g lang)
 	missing := map[feed.ID]map[string]bool{}
 	for _, m := range src.Missing {
 		f := feed.Get(m.Feed)
-		e := Exception{Code: "FEED_MISSING", Severity: severity("FEED_MISSING"), Feed: f.Name, Detail: g.missing(m)}
+		e := Exception{Code: CodeFeedMissing, Severity: severity(CodeFeedMissing), Feed: f.Name, Detail: g.missing(m)}
 		if m.Counter != "" {
 			attach(&e, m.Counter)
 			if e.City == "" {
@@ -201,7 +201,7 @@ func completeness(src *connectors.Day, loads []*loaded, known *counters, g lang)
 			have[in.Feed][in.Counter] = true
 		}
 		for _, e := range ld.excs {
-			if e.Code != "FEED_MISSING" && e.Code != "FEED_TOTAL_MISMATCH" {
+			if e.Code != CodeFeedMissing && e.Code != CodeFeedTotalMismatch {
 				continue
 			}
 			if perCounter(in) {
@@ -219,7 +219,7 @@ func completeness(src *connectors.Day, loads []*loaded, known *counters, g lang)
 				if have[f][c] || missing[f][c] {
 					continue
 				}
-				e := Exception{Code: "FEED_MISSING", Severity: severity("FEED_MISSING"), Feed: f.String(),
+				e := Exception{Code: CodeFeedMissing, Severity: severity(CodeFeedMissing), Feed: f.String(),
 					Detail: g.f(tNoCounterFile, g.feed(f), c)}
 				attach(&e, c)
 				out = append(out, e)
@@ -253,7 +253,7 @@ func ExceptionFields(e *Exception) [10]string {
 	if e.HasAmount {
 		amount = money.Format(e.Amount)
 	}
-	return [10]string{e.Code, e.Severity, e.City, e.Outlet, e.Counter, e.Feed, e.TxnID, amount, e.Detail, e.Source}
+	return [10]string{string(e.Code), string(e.Severity), e.City, e.Outlet, e.Counter, e.Feed, e.TxnID, amount, e.Detail, e.Source}
 }
 
 func sortExceptions(excs []Exception) {
@@ -323,8 +323,8 @@ type IncompleteReasons map[string][]string
 func IncompleteWhy(excs []Exception) IncompleteReasons {
 	why := IncompleteReasons{}
 	for _, e := range excs {
-		if e.Code == "FEED_MISSING" || e.Code == "FEED_TOTAL_MISMATCH" {
-			why[e.Counter] = append(why[e.Counter], e.Code+" "+e.Feed+": "+e.Detail)
+		if e.Code == CodeFeedMissing || e.Code == CodeFeedTotalMismatch {
+			why[e.Counter] = append(why[e.Counter], string(e.Code)+" "+e.Feed+": "+e.Detail)
 		}
 	}
 	return why

@@ -40,7 +40,7 @@ func FuzzReconcile(f *testing.F) {
 		files[fl.Feed] = b.Bytes()
 		f.Add(b.Bytes(), uint8(fl.Feed), false)
 	}
-	codes := map[string]bool{}
+	codes := map[engine.Code]bool{}
 	for _, c := range engine.Codes {
 		codes[c.Code] = true
 	}

@@ -26,7 +26,8 @@ type VarianceLine struct {
 
 // Exception is one row of exceptions.csv.
 type Exception struct {
-	Code, Severity        string
+	Code                  Code
+	Severity              Severity
 	City, Outlet, Counter string
 	Feed                  string
 	TxnID                 string

@@ -23,7 +23,7 @@ const (
 )
 
 func TestValidation(t *testing.T) {
-	rowCodes := []string{"MALFORMED_ROW", "WRONG_DATE", "DUPLICATE_TXN"}
+	rowCodes := []Code{CodeMalformedRow, CodeWrongDate, CodeDuplicateTxn}
 	tests := []struct {
 		name string
 		rows []row
@@ -89,7 +89,7 @@ func TestDuplicateCanonicalOrderIsByName(t *testing.T) {
 	if len(res.Rejects) != 1 || res.Rejects[0].Source != "b.csv" || res.Rejects[0].Line != 2 {
 		t.Fatalf("rejects = %+v, want b.csv line 2", res.Rejects)
 	}
-	if e := res.Exceptions; len(e) == 0 || findings(res, "DUPLICATE_TXN")[0] != "DUPLICATE_TXN ERROR C1 local_payment L1 " {
+	if e := res.Exceptions; len(e) == 0 || findings(res, CodeDuplicateTxn)[0] != "DUPLICATE_TXN ERROR C1 local_payment L1 " {
 		t.Fatalf("exceptions = %+v", e)
 	}
 }
@@ -128,7 +128,7 @@ func TestSettlementAndDeposits(t *testing.T) {
 		"C1 WECHAT 5000 4000 -1000",
 		"C2 WECHAT -500 0 500",
 	})
-	sameStrings(t, "deposit findings", findings(res, "DEPOSIT_SHORT", "DEPOSIT_OVER"), []string{
+	sameStrings(t, "deposit findings", findings(res, CodeDepositShort, CodeDepositOver), []string{
 		"DEPOSIT_OVER WARNING C1 deposit  5.00",
 		"DEPOSIT_OVER WARNING C2 deposit  5.00",
 		"DEPOSIT_SHORT ERROR C1 deposit  -10.00",
@@ -148,7 +148,7 @@ func TestDepositFindingCitesEarliestLine(t *testing.T) {
 	res := reconcile(t, dayOf(rows...), nil)
 	var got []string
 	for _, e := range res.Exceptions {
-		if e.Code == "DEPOSIT_OVER" && e.Counter == "C1" {
+		if e.Code == CodeDepositOver && e.Counter == "C1" {
 			got = append(got, e.Source)
 		}
 	}
@@ -176,7 +176,7 @@ func TestSummaryAgainstDetail(t *testing.T) {
 		r(LP, "txn_id=L9|amount=7.00|pay_method=ALIPAY|biz_date=2026-11-20"),
 		r(SUM, "category=LOCAL|pay_method=ALIPAY|txn_count=1|amount=7.00"),
 	), nil)
-	sameStrings(t, "summary findings", findings(res, "SUMMARY_MISMATCH"), []string{
+	sameStrings(t, "summary findings", findings(res, CodeSummaryMismatch), []string{
 		"SUMMARY_MISMATCH ERROR C1 payment_summary  -100.00",
 		"SUMMARY_MISMATCH ERROR C1 payment_summary  0.00",
 		"SUMMARY_MISMATCH ERROR C1 payment_summary  10.00",
@@ -207,7 +207,7 @@ func TestPurchasesAndOrders(t *testing.T) {
 		// A rejected purchase neither matches nor counts for IMEI.
 		r(PUR, "txn_id=P9|order_id=B|imei=I1|amount=-1.00"),
 	), nil)
-	sameStrings(t, "purchase findings", findings(res, "PURCHASE_NO_ORDER", "ORDER_NO_PURCHASE", "IMEI_DUPLICATE"), []string{
+	sameStrings(t, "purchase findings", findings(res, CodePurchaseNoOrder, CodeOrderNoPurchase, CodeIMEIDuplicate), []string{
 		"IMEI_DUPLICATE ERROR C1 purchase P3 ",
 		"IMEI_DUPLICATE ERROR C1 purchase P7 ",
 		"ORDER_NO_PURCHASE ERROR C1 order O2 ",
@@ -246,8 +246,8 @@ func TestReversals(t *testing.T) {
 		"2026-08-23": storedDay(t, "2026-08-23", r(LP, "txn_id=H3")),
 		"2026-08-22": storedDay(t, "2026-08-22", r(LP, "txn_id=H2")),
 	}
-	codes := []string{"REVERSAL_ORPHAN", "REVERSAL_NO_HISTORY", "VOID_NOT_SAME_DAY", "VOID_PARTIAL",
-		"REVERSAL_EXCEEDS_ORIGINAL", "REVERSAL_METHOD_MISMATCH", "REFUND_NOT_APPROVED"}
+	codes := []Code{CodeReversalOrphan, CodeReversalNoHistory, CodeVoidNotSameDay, CodeVoidPartial,
+		CodeReversalExceedsOriginal, CodeReversalMethodMismatch, CodeRefundNotApproved}
 	res := reconcile(t, dayOf(
 		r(LP, "txn_id=L1|amount=100.00"), r(LP, "txn_id=L2|amount=50.00"),
 		r(LP, "txn_id=L3|amount=200.00"), r(LP, "txn_id=L4|amount=200.00"),
@@ -301,7 +301,7 @@ func TestRemotePayments(t *testing.T) {
 		r(RP, "txn_id=M4|clearing_status=REJECTED|amount=40.00"),
 		r(REV, "txn_id=R4|orig_feed=remote_payment|orig_txn_id=M4|amount=39.99"),
 	), nil)
-	sameStrings(t, "remote findings", findings(res, "REMOTE_PENDING", "REMOTE_REJECTED"), []string{
+	sameStrings(t, "remote findings", findings(res, CodeRemotePending, CodeRemoteRejected), []string{
 		"REMOTE_PENDING WARNING C1 remote_payment M1 ",
 		"REMOTE_REJECTED ERROR C1 remote_payment M2 ",
 		"REMOTE_REJECTED ERROR C1 remote_payment M4 ",
@@ -319,7 +319,7 @@ func TestCards(t *testing.T) {
 		r(CRD, "txn_id=K7|serial_from=1016|serial_to=1020|quantity=5|face_value=100.00|amount=500.00"),
 		r(CRD, "txn_id=K8|serial_from=999999999999999999|serial_to=999999999999999999|quantity=1|face_value=100.00|amount=100.00"),
 	), nil)
-	sameStrings(t, "card findings", findings(res, "CARD_QTY_MISMATCH", "CARD_AMOUNT_MISMATCH", "CARD_SERIAL_OVERLAP"), []string{
+	sameStrings(t, "card findings", findings(res, CodeCardQtyMismatch, CodeCardAmountMismatch, CodeCardSerialOverlap), []string{
 		"CARD_QTY_MISMATCH ERROR C1 card_sale K2 ",
 		"CARD_QTY_MISMATCH ERROR C1 card_sale K3 ",
 		"CARD_AMOUNT_MISMATCH ERROR C1 card_sale K4 ",
@@ -328,7 +328,7 @@ func TestCards(t *testing.T) {
 		"CARD_SERIAL_OVERLAP ERROR C2 card_sale K6 ",
 	})
 	for _, e := range res.Exceptions {
-		if e.Code == "CARD_SERIAL_OVERLAP" && e.TxnID == "K1" && !strings.Contains(e.Detail, "K5, K6") {
+		if e.Code == CodeCardSerialOverlap && e.TxnID == "K1" && !strings.Contains(e.Detail, "K5, K6") {
 			t.Errorf("K1's overlap detail %q does not name K5, K6", e.Detail)
 		}
 	}
@@ -349,7 +349,7 @@ func TestInvoices(t *testing.T) {
 		r(INV, "invoice_no=ABC|txn_id=O1|amount=5.00"),
 		r(INV, "counter_id=C2|invoice_no=00000010|txn_id=L1|amount=10.00|status=VOIDED"),
 	), nil)
-	sameStrings(t, "invoice findings", findings(res, "INVOICE_DUPLICATE", "INVOICE_ORPHAN", "INVOICE_AMOUNT_MISMATCH", "INVOICE_NOT_VOIDED", "INVOICE_GAP"), []string{
+	sameStrings(t, "invoice findings", findings(res, CodeInvoiceDuplicate, CodeInvoiceOrphan, CodeInvoiceAmountMismatch, CodeInvoiceNotVoided, CodeInvoiceGap), []string{
 		"INVOICE_DUPLICATE ERROR C1 invoice L2 ",
 		"INVOICE_DUPLICATE ERROR C1 invoice L1 ",
 		"INVOICE_AMOUNT_MISMATCH ERROR C1 invoice L2 ",
@@ -360,7 +360,7 @@ func TestInvoices(t *testing.T) {
 	})
 	var gaps []string
 	for _, e := range res.Exceptions {
-		if e.Code == "INVOICE_GAP" {
+		if e.Code == CodeInvoiceGap {
 			gaps = append(gaps, e.Key)
 		}
 	}
@@ -373,7 +373,7 @@ func TestCompleteness(t *testing.T) {
 		d.Inputs = d.Inputs[:len(d.Inputs)-1] // no deposit
 		d.Missing = []connectors.Missing{{Feed: DEP, Reason: "no file for feed deposit"}}
 		res := reconcile(t, d, nil)
-		sameStrings(t, "findings", findings(res, "FEED_MISSING"), []string{"FEED_MISSING ERROR  deposit  "})
+		sameStrings(t, "findings", findings(res, CodeFeedMissing), []string{"FEED_MISSING ERROR  deposit  "})
 		if res.Complete || len(res.Counters) != 2 || !res.Counters[0].Incomplete || !res.Counters[1].Incomplete {
 			t.Errorf("complete=%v counters=%+v", res.Complete, res.Counters)
 		}
@@ -384,7 +384,7 @@ func TestCompleteness(t *testing.T) {
 			"biz_date,city,outlet_id,counter_id,txn_id,txn_time,msisdn,amount,pay_method\n"+
 				"2026-11-21,TY,O1,C1,L1,2026-11-21 10:00:00,139,10.00,CASH\n")
 		res := reconcile(t, d, nil)
-		sameStrings(t, "findings", findings(res, "FEED_MISSING", "MALFORMED_ROW"), []string{"FEED_MISSING ERROR  local_payment  "})
+		sameStrings(t, "findings", findings(res, CodeFeedMissing, CodeMalformedRow), []string{"FEED_MISSING ERROR  local_payment  "})
 		// FEEDS.md: without a line holding every required column there is no header, and
 		// every line, the nearest to a header included, is set aside.
 		const reason = "FEED_MISSING: file has no header line naming the columns of local_payment (line 1, the nearest, lacks required column(s) account_id)"
@@ -412,7 +412,7 @@ func TestCompleteness(t *testing.T) {
 			d := dayOf()
 			d.Inputs[feed.LocalPayment] = input(LP, "local_payment.csv", csvOf(LP, tt.rows)+tt.footer+"\n")
 			res := reconcile(t, d, nil)
-			sameStrings(t, "findings", findings(res, "FEED_TOTAL_MISMATCH"), tt.want)
+			sameStrings(t, "findings", findings(res, CodeFeedTotalMismatch), tt.want)
 			if res.Complete != (len(tt.want) == 0) {
 				t.Errorf("complete = %v", res.Complete)
 			}
@@ -425,7 +425,7 @@ func TestCompleteness(t *testing.T) {
 		d.Inputs = append(d.Inputs, connectors.Input{Feed: LP, Name: "O1/TY_C2_本地缴费日报.csv", Counter: "C2",
 			Open: input(LP, "", csvOf(LP, nil)+"合计,0,,,,,,,0.00,\n").Open})
 		res := reconcile(t, d, nil)
-		sameStrings(t, "findings", findings(res, "FEED_MISSING", "FEED_TOTAL_MISMATCH"), []string{"FEED_MISSING ERROR C3 local_payment  "})
+		sameStrings(t, "findings", findings(res, CodeFeedMissing, CodeFeedTotalMismatch), []string{"FEED_MISSING ERROR C3 local_payment  "})
 		var inc []string
 		for _, c := range res.Counters {
 			if c.Incomplete {
@@ -439,6 +439,6 @@ func TestCompleteness(t *testing.T) {
 		d.Inputs[feed.Purchase] = connectors.Input{Feed: PUR, Name: "purchase.xlsx", Format: connectors.XLSX,
 			Open: input(PUR, "", "this is not a zip").Open}
 		res := reconcile(t, d, nil)
-		sameStrings(t, "findings", findings(res, "FEED_MISSING"), []string{"FEED_MISSING ERROR  purchase  "})
+		sameStrings(t, "findings", findings(res, CodeFeedMissing), []string{"FEED_MISSING ERROR  purchase  "})
 	})
 }

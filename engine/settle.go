@@ -102,9 +102,9 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 		if vl.Variance == 0 {
 			continue
 		}
-		code := "DEPOSIT_SHORT"
+		code := CodeDepositShort
 		if vl.Variance > 0 {
-			code = "DEPOSIT_OVER"
+			code = CodeDepositOver
 		}
 		at := v.first
 		if v.depositRow >= 0 {
@@ -183,7 +183,7 @@ func (d *day) summary() {
 		}
 		detail := d.lang.f(tSummary, k.category, k.pay,
 			p.sum.count, money.Format(p.sum.amount), p.det.count, money.Format(p.det.amount))
-		e := Exception{Code: "SUMMARY_MISMATCH", Severity: severity("SUMMARY_MISMATCH"), City: k.t.city, Outlet: k.t.outlet, Counter: k.t.counter,
+		e := Exception{Code: CodeSummaryMismatch, Severity: severity(CodeSummaryMismatch), City: k.t.city, Outlet: k.t.outlet, Counter: k.t.counter,
 			Feed: feed.PaymentSummary.String(), Amount: p.sum.amount - p.det.amount, HasAmount: true,
 			Key: k.category + "/" + k.pay, Detail: detail}
 		if p.sum.row >= 0 {

@@ -167,8 +167,8 @@ func TestCounterKeyConflictDetail(t *testing.T) {
 			res := reconcileLang(t, dayOf(rows...), tt.lang)
 			var got []string
 			for _, e := range res.Exceptions {
-				if e.Code == "COUNTER_KEY_CONFLICT" {
-					got = append(got, e.Detail+" "+e.Severity)
+				if e.Code == CodeCounterKeyConflict {
+					got = append(got, e.Detail+" "+string(e.Severity))
 					if e.Source != "order.csv:2" || e.TxnID != "O1" || e.City != "TY" || e.Outlet != "O1" || e.Counter != "C1" {
 						t.Errorf("exception = %+v", e)
 					}
@@ -194,7 +194,7 @@ func TestForeignRowInPerCounterInput(t *testing.T) {
 	})
 	var malformed []string
 	for _, e := range res.Exceptions {
-		if e.Code == "MALFORMED_ROW" {
+		if e.Code == CodeMalformedRow {
 			malformed = append(malformed, fmt.Sprintf("%s/%s/%s %s %s | %s", e.City, e.Outlet, e.Counter, e.TxnID, e.Source, e.Detail))
 		}
 	}
@@ -220,7 +220,7 @@ func TestForeignRowInPerCounterInput(t *testing.T) {
 
 	zh := reconcileLang(t, d, "")
 	for _, e := range zh.Exceptions {
-		if e.Code == "MALFORMED_ROW" && e.TxnID == "L2" && e.Detail != "工号 C2 的行出现在工号 C1 的报表中" {
+		if e.Code == CodeMalformedRow && e.TxnID == "L2" && e.Detail != "工号 C2 的行出现在工号 C1 的报表中" {
 			t.Errorf("zh detail = %q", e.Detail)
 		}
 	}
@@ -261,7 +261,7 @@ func TestDuplicateInput(t *testing.T) {
 		res := reconcileLang(t, d, "")
 		var got []string
 		for _, e := range res.Exceptions {
-			if e.Code == "DUPLICATE_INPUT" {
+			if e.Code == CodeDuplicateInput {
 				got = append(got, fmt.Sprintf("%s/%s/%s %s %s | %s", e.City, e.Outlet, e.Counter, e.Source, e.Key, e.Detail))
 			}
 		}
@@ -278,10 +278,10 @@ func TestDuplicateInput(t *testing.T) {
 		res := reconcileLang(t, d, "en")
 		_, variance, _, _ := placed(res)
 		sameStrings(t, "variance", variance, []string{"TY/O1/C1 CASH 10000 10000", "TY/O1/C2 CASH 3000 0"})
-		sameStrings(t, "duplicate input", findings(res, "DUPLICATE_INPUT"), nil)
+		sameStrings(t, "duplicate input", findings(res, CodeDuplicateInput), nil)
 		var foreign []string
 		for _, e := range res.Exceptions {
-			if e.Code == "MALFORMED_ROW" {
+			if e.Code == CodeMalformedRow {
 				foreign = append(foreign, e.Counter+" "+e.Source+" "+e.Detail)
 			}
 		}
@@ -312,7 +312,7 @@ func TestDuplicateDepositSlip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := reconcile(t, dayOf(tt.rows...), nil)
-			sameStrings(t, "findings", findings(res, "DUPLICATE_TXN"), tt.want)
+			sameStrings(t, "findings", findings(res, CodeDuplicateTxn), tt.want)
 			_, variance, _, _ := placed(res)
 			sameStrings(t, "variance", variance, tt.dep)
 			if len(res.Rejects) != len(tt.want) {

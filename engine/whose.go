@@ -52,7 +52,7 @@ func (l *loader) duplicateInputs(loads []*loaded, known *counters) []dupInput {
 		}
 		ld.read, ld.rejects, ld.excs, ld.triples = 0, nil, nil, nil
 		out = append(out, dupInput{ld: ld, exc: Exception{
-			Code: "DUPLICATE_INPUT", Severity: severity("DUPLICATE_INPUT"), Feed: ld.in.Feed.String(), Source: ld.in.Name, Key: ld.in.Name,
+			Code: CodeDuplicateInput, Severity: severity(CodeDuplicateInput), Feed: ld.in.Feed.String(), Source: ld.in.Name, Key: ld.in.Name,
 			Detail: l.lang.f(tDuplicateInput, orig.in.Name),
 		}})
 	}
@@ -142,8 +142,8 @@ func (l *loader) foreignRows(ld *loaded, drop []bool) (rejects []Reject, excs []
 		marked = true
 		detail := l.lang.f(tForeignRow, other, ld.in.Counter)
 		line := lineOf(ld.rec, r)
-		rejects = append(rejects, Reject{Feed: f.Name, Source: sourceOf(ld.rec, r), Line: line, Reason: "MALFORMED_ROW: " + detail})
-		e := Exception{Code: "MALFORMED_ROW", Severity: severity("MALFORMED_ROW"), Feed: f.Name, Detail: detail,
+		rejects = append(rejects, Reject{Feed: f.Name, Source: sourceOf(ld.rec, r), Line: line, Reason: string(CodeMalformedRow) + ": " + detail})
+		e := Exception{Code: CodeMalformedRow, Severity: severity(CodeMalformedRow), Feed: f.Name, Detail: detail,
 			Source: rowSource(ld.in, sourceOf(ld.rec, r), line), Counter: ld.in.Counter}
 		if txnCol >= 0 {
 			e.TxnID = strings.Clone(str(ld.rec, txnCol, r))
@@ -244,7 +244,7 @@ func (l *loader) place(feeds *[feed.Count]arrow.RecordBatch, known *counters, pu
 		txnCol := feed.Get(f).Col("txn_id")
 		for _, r := range off {
 			h := known.byID[counter.Value(r)]
-			e := Exception{Code: "COUNTER_KEY_CONFLICT", Severity: severity("COUNTER_KEY_CONFLICT"),
+			e := Exception{Code: CodeCounterKeyConflict, Severity: severity(CodeCounterKeyConflict),
 				City: h.city, Outlet: h.outlet, Counter: h.counter, Feed: f.String(),
 				Detail: l.lang.f(tKeyConflict, city.Value(r), outlet.Value(r), h.counter, h.city, h.outlet),
 				Source: recSource(rec, r, pulls)}

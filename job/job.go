@@ -67,7 +67,7 @@ type Outcome struct {
 	RunDir   string
 	Complete bool
 	// Worst is the most severe exception's severity ("" when none).
-	Worst      string
+	Worst      engine.Severity
 	Exceptions int
 	Counters   int
 }
@@ -245,7 +245,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	return out, nil
 }
 
-func failOn(level, worst string) bool {
+func failOn(level string, worst engine.Severity) bool {
 	switch level {
 	case "error":
 		return worst == engine.SevError

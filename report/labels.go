@@ -146,10 +146,10 @@ func (n Names) PayMethod(code string) string { return n.l.payMethodName(code) }
 func (n Names) Feed(name string) string { return n.l.feedName(name) }
 
 // Code is the description of an exception code; empty for an unknown code.
-func (n Names) Code(code string) string { return n.l.codeDescription(code) }
+func (n Names) Code(code engine.Code) string { return n.l.codeDescription(code) }
 
 // Severity is the name of a severity; an unknown one shows itself.
-func (n Names) Severity(sev string) string { return n.l.severityName(sev) }
+func (n Names) Severity(sev engine.Severity) string { return n.l.severityName(sev) }
 
 // categoryName is the display name of a settlement category.
 func (l *labels) categoryName(code string) string {
@@ -191,7 +191,7 @@ func (l *labels) feedName(name string) string {
 }
 
 // codeDescription is the description of an exception code in the report's language.
-func (l *labels) codeDescription(code string) string {
+func (l *labels) codeDescription(code engine.Code) string {
 	c, ok := engine.CodeInfo(code)
 	if !ok {
 		return ""
@@ -203,14 +203,14 @@ func (l *labels) codeDescription(code string) string {
 }
 
 // severityName is the display name of a severity.
-func (l *labels) severityName(sev string) string {
+func (l *labels) severityName(sev engine.Severity) string {
 	switch sev {
 	case engine.SevError:
 		return l.sevError
 	case engine.SevWarning:
 		return l.sevWarning
 	}
-	return sev
+	return string(sev)
 }
 
 // enumName shows an enumeration value of a feed column: its Chinese name in zh, the code in en.

@@ -153,7 +153,7 @@ func (ix *runIndex) counter(c engine.CounterInfo) *counterView {
 
 // SevRank orders severities as the reports list exceptions: errors (0), warnings (1), then
 // anything else (2).
-func SevRank(s string) int {
+func SevRank(s engine.Severity) int {
 	switch s {
 	case engine.SevError:
 		return 0

@@ -387,7 +387,7 @@ func (d *pdfDoc) exceptions() {
 			where += "\n" + e.TxnID
 		}
 		d.p.SetX(marginX)
-		d.tableRow(cols, []tcell{sev, {text: e.Code + "\n" + l.codeDescription(e.Code)}, {text: where}, amount,
+		d.tableRow(cols, []tcell{sev, {text: string(e.Code) + "\n" + l.codeDescription(e.Code)}, {text: where}, amount,
 			{text: e.Detail}, {text: e.Source}}, 3.5, noFill, head)
 	}
 }

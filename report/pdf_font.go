@@ -62,7 +62,7 @@ func newRunFont(res *engine.Result, l *labels, o *Options) (*runFont, error) {
 		add(l.feedName(feed.Get(id).Name))
 	}
 	for _, c := range engine.Codes {
-		add(c.Code, l.codeDescription(c.Code))
+		add(string(c.Code), l.codeDescription(c.Code))
 	}
 	add(l.severityName(engine.SevError), l.severityName(engine.SevWarning))
 	for _, s := range res.Settlement {
@@ -76,7 +76,7 @@ func newRunFont(res *engine.Result, l *labels, o *Options) (*runFont, error) {
 		add(c.Why...)
 	}
 	for _, e := range res.Exceptions {
-		add(e.Code, e.Severity, l.severityName(e.Severity), l.feedName(e.Feed), e.TxnID, e.Detail, e.Source)
+		add(string(e.Code), string(e.Severity), l.severityName(e.Severity), l.feedName(e.Feed), e.TxnID, e.Detail, e.Source)
 	}
 	add(o.RunID, o.Source, formatTime(o.GeneratedAt), res.BizDate())
 	runes := make([]rune, 0, len(set))

@@ -766,7 +766,7 @@ func TestPDFPageBreaks(t *testing.T) {
 				if i == 5 {
 					detail = long
 				}
-				res.Exceptions = append(res.Exceptions, engine.Exception{Code: "DUPLICATE_TXN", Severity: "ERROR", City: "TY",
+				res.Exceptions = append(res.Exceptions, engine.Exception{Code: engine.CodeDuplicateTxn, Severity: engine.SevError, City: "TY",
 					Outlet: "TY0001", Counter: "TY0001-01", Feed: "order", TxnID: "T" + strconv.Itoa(i), Detail: detail, Source: "order.csv:" + strconv.Itoa(i+2)})
 			}
 			o := testOptions("zh")
@@ -841,7 +841,7 @@ func TestFindingUnderItsCounter(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	res := testResult(t, mem)
 	defer res.Release()
-	res.Exceptions = append(res.Exceptions, engine.Exception{Code: "MALFORMED_ROW", Severity: "ERROR", City: "TY", Outlet: "../etc",
+	res.Exceptions = append(res.Exceptions, engine.Exception{Code: engine.CodeMalformedRow, Severity: engine.SevError, City: "TY", Outlet: "../etc",
 		Counter: "TY0002-01", Feed: "local_payment", TxnID: "L9", Detail: "outlet_id \"../etc\" is not an identifier", Source: "local_payment.csv:9"})
 	dir := t.TempDir()
 	if err := Render(context.Background(), res, dir, testOptions("en")); err != nil {

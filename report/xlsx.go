@@ -220,7 +220,7 @@ func (r *renderer) exceptionSheet(b *book, v *counterView) error {
 	head := []string{l.code, l.description, l.severity, l.feedCol, l.txn, l.amount, l.detail, l.sourceCol}
 	table := make([][]string, 0, len(v.exceptions))
 	for _, e := range v.exceptions {
-		table = append(table, []string{e.Code, l.codeDescription(e.Code), l.severityName(e.Severity),
+		table = append(table, []string{string(e.Code), l.codeDescription(e.Code), l.severityName(e.Severity),
 			l.feedName(e.Feed), e.TxnID, "", e.Detail, e.Source})
 	}
 	limits := []float64{30, 40, 10, 16, 24, 16, 60, 40}

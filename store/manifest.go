@@ -77,9 +77,9 @@ type CounterCounts struct {
 
 // ExceptionCounts counts the exceptions in total, by code and by severity.
 type ExceptionCounts struct {
-	Total      int            `json:"total"`
-	ByCode     map[string]int `json:"by_code"`
-	BySeverity map[string]int `json:"by_severity"`
+	Total      int                     `json:"total"`
+	ByCode     map[engine.Code]int     `json:"by_code"`
+	BySeverity map[engine.Severity]int `json:"by_severity"`
 }
 
 // Output is the checksum of one file of the run.
@@ -111,7 +111,7 @@ func NewManifest(res *engine.Result, day *connectors.Day, meta Meta) *Manifest {
 		FinishedAt:  meta.FinishedAt,
 		Status:      StatusIncomplete,
 		Feeds:       make([]FeedManifest, 0, feed.Count),
-		Exceptions:  ExceptionCounts{ByCode: map[string]int{}, BySeverity: map[string]int{}},
+		Exceptions:  ExceptionCounts{ByCode: map[engine.Code]int{}, BySeverity: map[engine.Severity]int{}},
 	}
 	if res.Complete {
 		m.Status = StatusComplete

@@ -329,7 +329,7 @@ func exceptionsTable(date string, exs []engine.Exception) *table {
 		if !e.HasAmount {
 			amount.n = 0
 		}
-		t.add(text(date), text(e.Code), text(e.Severity), text(e.City), text(e.Outlet), text(e.Counter),
+		t.add(text(date), text(string(e.Code)), text(string(e.Severity)), text(e.City), text(e.Outlet), text(e.Counter),
 			text(e.Feed), text(e.TxnID), amount, text(e.Detail), text(e.Source), text(e.Key))
 	}
 	return t

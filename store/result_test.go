@@ -50,11 +50,11 @@ func testResult() *engine.Result {
 			{City: "ZZ", Outlet: "Z1", Counter: "Z1-1", PayMethod: "POS", Expected: math.MaxInt64, Deposited: 1, Variance: -12345},
 		},
 		Exceptions: []engine.Exception{
-			{Code: "SUMMARY_MISMATCH", Severity: "ERROR", City: "TY", Outlet: "TY0001", Counter: "TY0001-10", Feed: "payment_summary", Amount: -500, HasAmount: true, Detail: "x", Source: "payment_summary.csv:3", Key: "LOCAL/CASH"},
-			{Code: "MALFORMED_ROW", Severity: "ERROR", City: "TY", Outlet: "TY0001", Counter: "TY0001-10", Feed: "order", TxnID: "T1", Amount: 777, Detail: `amount "1,2345.00": not an amount`, Source: "order.csv:7"},
-			{Code: "SUMMARY_MISMATCH", Severity: "ERROR", City: "TY", Outlet: "TY0001", Counter: "TY0001-10", Feed: "payment_summary", Amount: -500, HasAmount: true, Detail: "x", Source: "payment_summary.csv:3", Key: "CARD/CASH"},
-			{Code: "INVOICE_GAP", Severity: "WARNING", City: "TY", Outlet: "TY0001", Counter: "TY0001-9", Feed: "invoice", Detail: " multi\nline", Source: "invoice.csv", Key: "0351 8-9"},
-			{Code: "DEPOSIT_SHORT", Severity: "ERROR", City: "TY", Outlet: "TY0001", Counter: "TY0001-9", Feed: "deposit", Amount: -100, HasAmount: true, Detail: "CASH: expected 3999.00, deposited 3998.00", Source: "deposit/TY0001-9", Key: "CASH"},
+			{Code: engine.CodeSummaryMismatch, Severity: engine.SevError, City: "TY", Outlet: "TY0001", Counter: "TY0001-10", Feed: "payment_summary", Amount: -500, HasAmount: true, Detail: "x", Source: "payment_summary.csv:3", Key: "LOCAL/CASH"},
+			{Code: engine.CodeMalformedRow, Severity: engine.SevError, City: "TY", Outlet: "TY0001", Counter: "TY0001-10", Feed: "order", TxnID: "T1", Amount: 777, Detail: `amount "1,2345.00": not an amount`, Source: "order.csv:7"},
+			{Code: engine.CodeSummaryMismatch, Severity: engine.SevError, City: "TY", Outlet: "TY0001", Counter: "TY0001-10", Feed: "payment_summary", Amount: -500, HasAmount: true, Detail: "x", Source: "payment_summary.csv:3", Key: "CARD/CASH"},
+			{Code: engine.CodeInvoiceGap, Severity: engine.SevWarning, City: "TY", Outlet: "TY0001", Counter: "TY0001-9", Feed: "invoice", Detail: " multi\nline", Source: "invoice.csv", Key: "0351 8-9"},
+			{Code: engine.CodeDepositShort, Severity: engine.SevError, City: "TY", Outlet: "TY0001", Counter: "TY0001-9", Feed: "deposit", Amount: -100, HasAmount: true, Detail: "CASH: expected 3999.00, deposited 3998.00", Source: "deposit/TY0001-9", Key: "CASH"},
 		},
 		Rejects: []engine.Reject{
 			{Feed: "purchase", Source: "太原_TY0001-03_购机日报.csv", Line: 12, Reason: "WRONG_DATE", Raw: "bad\xffbyte"},

@@ -68,10 +68,10 @@ func (l *lang) Pay(code string) string { return l.names.PayMethod(code) }
 func (l *lang) Feed(name string) string { return l.names.Feed(name) }
 
 // Code is the description of an exception code, as the reports give it.
-func (l *lang) Code(code string) string { return l.names.Code(code) }
+func (l *lang) Code(code engine.Code) string { return l.names.Code(code) }
 
 // Sev is the name of a severity, as the reports give it.
-func (l *lang) Sev(s string) string { return l.names.Severity(s) }
+func (l *lang) Sev(s engine.Severity) string { return l.names.Severity(s) }
 
 // Field is the name of a figure, field or manifest figure of the diff.
 func (l *lang) Field(name string) string {

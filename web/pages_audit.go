@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"settle/diff"
+	"settle/engine"
 	"settle/store"
 	"settle/web/signoff"
 	"settle/web/users"
@@ -43,7 +44,7 @@ type outputRow struct {
 }
 
 type codeCount struct {
-	Code string
+	Code engine.Code
 	N    int
 }
 
@@ -79,7 +80,7 @@ func (s *Server) auditRun(w http.ResponseWriter, r *http.Request, sess *session)
 	for c, n := range m.Exceptions.ByCode {
 		d.Codes = append(d.Codes, codeCount{c, n})
 	}
-	slices.SortFunc(d.Codes, func(a, b codeCount) int { return strings.Compare(a.Code, b.Code) })
+	slices.SortFunc(d.Codes, func(a, b codeCount) int { return strings.Compare(string(a.Code), string(b.Code)) })
 	s.render(w, http.StatusOK, "run", d)
 }
 

@@ -34,13 +34,13 @@ func diffResult(short int64) *engine.Result {
 			{City: "太原", Outlet: "TY0001", Counter: "TY0001-01", PayMethod: "CASH", Expected: 15000, Deposited: 15000},
 		},
 		Exceptions: []engine.Exception{
-			{Code: "REMOTE_PENDING", Severity: "WARNING", City: "太原", Outlet: "TY0001", Counter: "TY0001-01", Feed: "remote_payment",
+			{Code: engine.CodeRemotePending, Severity: "WARNING", City: "太原", Outlet: "TY0001", Counter: "TY0001-01", Feed: "remote_payment",
 				TxnID: "R100", Amount: 5000, HasAmount: true, Detail: "异地缴费待清算", Source: "remote_payment.csv:4"},
 		},
 		InputDigest: "inputs",
 	}
 	if short != 0 {
-		res.Exceptions = append(res.Exceptions, engine.Exception{Code: "DEPOSIT_SHORT", Severity: "ERROR", City: "大同", Outlet: "DT0002",
+		res.Exceptions = append(res.Exceptions, engine.Exception{Code: engine.CodeDepositShort, Severity: "ERROR", City: "大同", Outlet: "DT0002",
 			Counter: "DT0002-01", Feed: "deposit", Amount: -short, HasAmount: true, Detail: "CASH short", Source: "deposit.csv:2", Key: "CASH"})
 		res.InputDigest = "inputs-short"
 	}

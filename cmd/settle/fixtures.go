@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"settle/engine"
 	"settle/fixtures"
 )
 
@@ -22,7 +23,7 @@ func generatorFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "anomalies", Value: def.Anomalies, Usage: "probability per counter of an injected anomaly (0 = a clean day)"},
 		&cli.StringFlag{Name: "dialect", Value: def.Dialect, Usage: "canonical or boss"},
 		&cli.StringFlag{Name: "layout", Value: def.Layout, Usage: "city (one file per feed) or counter (one file per counter per feed)"},
-		&cli.BoolFlag{Name: "feed-faults", Usage: "inject FEED_MISSING and FEED_TOTAL_MISMATCH (they make counters incomplete), a row keyed to another outlet and a deposit exported twice"},
+		&cli.BoolFlag{Name: "feed-faults", Usage: "inject " + string(engine.CodeFeedMissing) + " and " + string(engine.CodeFeedTotalMismatch) + " (they make counters incomplete), a row keyed to another outlet and a deposit exported twice"},
 	}
 }
 

@@ -212,7 +212,7 @@ func engineFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "lookback", Value: 90, Usage: "days a reversal may reach back into stored runs"},
 		&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "parallel pulls from the BOSS report API"},
-		&cli.Int64Flag{Name: "max-pull-bytes", Value: boss.DefaultMaxPullBytes, Usage: "a pull or roster body larger than this many bytes after decompression fails (FEED_MISSING; the roster: the run)"},
+		&cli.Int64Flag{Name: "max-pull-bytes", Value: boss.DefaultMaxPullBytes, Usage: "a pull or roster body larger than this many bytes after decompression fails (" + string(engine.CodeFeedMissing) + "; the roster: the run)"},
 		&cli.StringFlag{Name: "amount-ceiling", Value: "1000000.00", Usage: "amounts above this many yuan are malformed"},
 	}
 }

@@ -66,12 +66,16 @@ func Publish(dir string, res *engine.Result, m Meta) (string, error) {
 var (
 	categories = []string{"CARD", "LOCAL_BILL", "ORDER_FEE", "REMOTE_BILL", "TERMINAL"}
 	payMethods = []string{"ALIPAY", "CASH", "POS", "WECHAT"}
-	codes      = []struct{ code, severity, feed string }{
-		{"DUPLICATE_TXN", engine.SevError, "order"},
-		{"REMOTE_PENDING", engine.SevWarning, "remote_payment"},
-		{"INVOICE_ORPHAN", engine.SevError, "invoice"},
-		{"REVERSAL_METHOD_MISMATCH", engine.SevWarning, "reversal"},
-		{"MALFORMED_ROW", engine.SevError, "local_payment"},
+	codes      = []struct {
+		code     engine.Code
+		severity engine.Severity
+		feed     string
+	}{
+		{engine.CodeDuplicateTxn, engine.SevError, "order"},
+		{engine.CodeRemotePending, engine.SevWarning, "remote_payment"},
+		{engine.CodeInvoiceOrphan, engine.SevError, "invoice"},
+		{engine.CodeReversalMethodMismatch, engine.SevWarning, "reversal"},
+		{engine.CodeMalformedRow, engine.SevError, "local_payment"},
 	}
 )
 
@@ -128,7 +132,7 @@ func CityDay(date time.Time, n int, changed bool) *engine.Result {
 			res.Variance = append(res.Variance, engine.VarianceLine{City: city, Outlet: outlet, Counter: counter,
 				PayMethod: pay, Expected: e, Deposited: dep, Variance: dep - e})
 			if pay == "CASH" && short != 0 {
-				res.Exceptions = append(res.Exceptions, engine.Exception{Code: "DEPOSIT_SHORT", Severity: engine.SevError,
+				res.Exceptions = append(res.Exceptions, engine.Exception{Code: engine.CodeDepositShort, Severity: engine.SevError,
 					City: city, Outlet: outlet, Counter: counter, Feed: "deposit", Amount: -short, HasAmount: true,
 					Detail: "CASH: short", Source: "deposit.csv:" + fmt.Sprint(i+2), Key: "CASH"})
 			}
@@ -144,13 +148,13 @@ func CityDay(date time.Time, n int, changed bool) *engine.Result {
 			c := codes[j%len(codes)]
 			e := engine.Exception{Code: c.code, Severity: c.severity, City: city, Outlet: outlet, Counter: counter, Feed: c.feed,
 				TxnID: fmt.Sprintf("T%s%04d", counter, j), Detail: "异地缴费待清算 " + fmt.Sprint(j), Source: fmt.Sprintf("%s.csv:%d", c.feed, i*8+j+2)}
-			if c.code == "REMOTE_PENDING" {
+			if c.code == engine.CodeRemotePending {
 				e.Amount, e.HasAmount = int64(100*(j+1)), true
 				if moved {
 					e.Amount += 50
 				}
 			}
-			if c.code == "MALFORMED_ROW" {
+			if c.code == engine.CodeMalformedRow {
 				e.TxnID = ""
 			}
 			res.Exceptions = append(res.Exceptions, e)
