@@ -19,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"golang.org/x/sync/errgroup"
 
 	"settle/connectors"
 	"settle/connectors/dialect"
@@ -64,9 +65,7 @@ func (l *loader) loadAll(ctx context.Context, inputs []connectors.Input, workers
 		workers = 1
 	}
 	var (
-		wg   sync.WaitGroup
 		mu   sync.Mutex
-		next int
 		done int
 	)
 	// The biggest feeds are read first, so that the last input read is a small one and no
@@ -77,30 +76,27 @@ func (l *loader) loadAll(ctx context.Context, inputs []connectors.Input, workers
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return feedWeight[inputs[order[a]].Feed] > feedWeight[inputs[order[b]].Feed] })
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				k := next
-				next++
-				mu.Unlock()
-				if k >= len(inputs) || ctx.Err() != nil {
-					return
-				}
-				i := order[k]
-				out[i] = l.load(inputs[i])
-				mu.Lock()
-				done++
-				if progress != nil {
-					progress(done)
-				}
-				mu.Unlock()
+	var g errgroup.Group
+	g.SetLimit(workers)
+	for _, i := range order {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			if ctx.Err() != nil {
+				return nil
 			}
-		}()
+			out[i] = l.load(inputs[i])
+			mu.Lock()
+			done++
+			if progress != nil {
+				progress(done)
+			}
+			mu.Unlock()
+			return nil
+		})
 	}
-	wg.Wait()
+	g.Wait() // l.load reports an input's trouble in what it returns, never as an error
 	if err := ctx.Err(); err != nil {
 		for _, ld := range out {
 			if ld != nil && ld.rec != nil {

@@ -37,12 +37,6 @@ type Config struct {
 	Mem     memory.Allocator
 	// Progress, when set, is told how many inputs have been read.
 	Progress func(done, total int)
-	// Loaded, when set, is called once the feeds are final (read, duplicates and rows of
-	// other counters set aside, every row under its counter's city and outlet) and
-	// before the rules run over them, with the feeds and the digest of the inputs
-	// (Result.InputDigest): a caller may start writing them out meanwhile. It must not block
-	// for long, and it retains the records it keeps using after returning.
-	Loaded func(feeds [feed.Count]arrow.RecordBatch, inputDigest string)
 }
 
 // NewConfig returns the defaults: 90 days of look-back, a ceiling of 1,000,000.00 yuan.
@@ -65,8 +59,43 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Reconcile applies RULES.md to one day's inputs.
+// Reconcile applies RULES.md to one day's inputs: Load, then Apply.
 func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, error) {
+	ld, err := Load(ctx, cfg, src)
+	if err != nil {
+		return nil, err
+	}
+	return ld.Apply()
+}
+
+// Loaded is a day's inputs read into their final feeds, before the rules: duplicates and
+// rows of other counters are set aside, and every row is under its counter's city and
+// outlet. Apply runs the rules over it; a caller that does not apply it releases it.
+type Loaded struct {
+	// Feeds holds each feed's valid rows, normalized (schema feed.Schema(id)), in canonical
+	// order: Result.Feeds once applied. A caller may read them, from any goroutine, until
+	// Apply's Result or Release frees them; it retains what it keeps using longer.
+	Feeds [feed.Count]arrow.RecordBatch
+	// InputDigest is Result.InputDigest.
+	InputDigest string
+
+	cfg        Config
+	src        *connectors.Day
+	l          *loader
+	date       time.Time
+	loads      []*loaded
+	known      *counters
+	dupInputs  []dupInput
+	dupRejects []Reject
+	dupExcs    []Exception
+	foreign    []Exception
+	pulls      map[string]bool
+	conflicts  []Exception
+	feedDigest [feed.Count]string
+}
+
+// Load reads one day's inputs and assembles their feeds (RULES.md before the rules proper).
+func Load(ctx context.Context, cfg Config, src *connectors.Day) (*Loaded, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -100,14 +129,33 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 		}
 	}
 	conflicts := l.place(&feeds, known, pulls)
-	res := &Result{Date: date, Feeds: feeds, Lang: l.lang.code()}
-	res.InputDigest, res.FeedDigests = digests(loads)
-	if cfg.Loaded != nil {
-		cfg.Loaded(feeds, res.InputDigest)
+	ld := &Loaded{Feeds: feeds, cfg: cfg, src: src, l: l, date: date, loads: loads, known: known,
+		dupInputs: dupInputs, dupRejects: dupRejects, dupExcs: dupExcs, foreign: foreign, pulls: pulls, conflicts: conflicts}
+	ld.InputDigest, ld.feedDigest = digests(loads)
+	return ld, nil
+}
+
+// Release frees the feeds of a Loaded that is not applied; after Apply it does nothing.
+func (ld *Loaded) Release() {
+	for i, rec := range ld.Feeds {
+		if rec != nil {
+			rec.Release()
+			ld.Feeds[i] = nil
+		}
 	}
-	d := newDay(l.day, feeds, pulls, cfg.Lookback, cfg.History, l.lang)
-	d.excs = append(d.excs, conflicts...)
-	for _, di := range dupInputs {
+}
+
+// Apply runs the rules over the loaded feeds and returns the Result, which owns the feeds
+// from then on (also on an error, when they are freed): lo is spent.
+func (lo *Loaded) Apply() (*Result, error) {
+	cfg, src, l, loads, known := lo.cfg, lo.src, lo.l, lo.loads, lo.known
+	feeds := lo.Feeds
+	lo.Feeds = [feed.Count]arrow.RecordBatch{}
+	res := &Result{Date: lo.date, Feeds: feeds, Lang: l.lang.code(), InputDigest: lo.InputDigest, FeedDigests: lo.feedDigest}
+	d := newDay(l.day, feeds, lo.pulls, cfg.Lookback, cfg.History, l.lang)
+	d.excs = append(d.excs, lo.conflicts...)
+	foreign := lo.foreign
+	for _, di := range lo.dupInputs {
 		e := di.exc
 		if known.perCounter(di.ld.in) {
 			e.Counter = di.ld.in.Counter
@@ -119,8 +167,8 @@ func Reconcile(ctx context.Context, cfg Config, src *connectors.Day) (*Result, e
 	for _, ld := range loads {
 		res.Rejects = append(res.Rejects, ld.rejects...)
 	}
-	res.Rejects = append(res.Rejects, dupRejects...)
-	d.excs = append(d.excs, dupExcs...)
+	res.Rejects = append(res.Rejects, lo.dupRejects...)
+	d.excs = append(d.excs, lo.dupExcs...)
 
 	res.Settlement, res.Variance = d.settle()
 	d.summary()

@@ -143,59 +143,45 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	// The run is begun as soon as the feeds are final (their digest names it), and the
 	// feeds' Parquet is written while the rules run over them: it had been the longest
 	// serial stretch of a reconcile-only run.
-	var (
-		runID     string
-		run       *store.Run
-		beginErr  error
-		feedsDone chan error
-	)
+	loaded, err := engine.Load(ctx, ecfg, day)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile %s: %w", date, err)
+	}
+	runID := store.NewRunID(started, loaded.InputDigest+"\x00"+Version)
+	run, err := cfg.Store.Begin(date, runID)
+	if err != nil {
+		loaded.Release()
+		return nil, err
+	}
+	defer run.Abort()
+	feeds := loaded.Feeds
+	for _, r := range feeds {
+		if r != nil {
+			r.Retain()
+		}
+	}
+	feedsDone := make(chan error, 1)
+	go func() {
+		err := store.WriteFeeds(run, feeds)
+		for _, r := range feeds {
+			if r != nil {
+				r.Release()
+			}
+		}
+		feedsDone <- err
+	}()
 	defer func() {
 		if feedsDone != nil {
 			<-feedsDone
 		}
-		if run != nil {
-			run.Abort()
-		}
 	}()
-	loaded := ecfg.Loaded
-	ecfg.Loaded = func(feeds [feed.Count]arrow.RecordBatch, inputDigest string) {
-		if loaded != nil {
-			loaded(feeds, inputDigest)
-		}
-		runID = store.NewRunID(started, inputDigest+"\x00"+Version)
-		if run, beginErr = cfg.Store.Begin(date, runID); beginErr != nil {
-			run = nil
-			return
-		}
-		for _, r := range feeds {
-			if r != nil {
-				r.Retain()
-			}
-		}
-		feedsDone = make(chan error, 1)
-		go func() {
-			err := store.WriteFeeds(run, feeds)
-			for _, r := range feeds {
-				if r != nil {
-					r.Release()
-				}
-			}
-			feedsDone <- err
-		}()
-	}
-	res, err := engine.Reconcile(ctx, ecfg, day)
+	res, err := loaded.Apply()
 	if err != nil {
 		return nil, fmt.Errorf("reconcile %s: %w", date, err)
 	}
 	defer res.Release()
 	log.Info("reconciled", "date", date, "counters", len(res.Counters), "exceptions", len(res.Exceptions),
 		"rejects", len(res.Rejects), "complete", res.Complete)
-	if beginErr != nil {
-		return nil, beginErr
-	}
-	if run == nil { // not expected: Reconcile calls Loaded before the rules
-		return nil, fmt.Errorf("reconcile %s: the feeds were never handed over", date)
-	}
 
 	// The tables and the reports are written at the same time: both only read res.
 	written := make(chan error, 1)

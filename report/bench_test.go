@@ -22,7 +22,7 @@ func typicalCounter(b testing.TB, mem memory.Allocator) *engine.Result {
 	b.Helper()
 	const city, outlet, counter = "TY", "TY0042", "TY0042-03"
 	at := func(i int) string {
-		return time.Date(2026, 11, 21, 8, 30, 0, 0, shanghai).Add(time.Duration(i) * 97 * time.Second).Format("2006-01-02 15:04:05")
+		return time.Date(2026, 11, 21, 8, 30, 0, 0, engine.Shanghai).Add(time.Duration(i) * 97 * time.Second).Format("2006-01-02 15:04:05")
 	}
 	common := func(rest ...any) row { return append(row{testDate, city, outlet, counter}, rest...) }
 	methods := feed.PayMethods.Values
@@ -59,7 +59,7 @@ func typicalCounter(b testing.TB, mem memory.Allocator) *engine.Result {
 		rows[feed.Deposit] = append(rows[feed.Deposit], common(methods[i], int64(1000000+i), fmt.Sprintf("S%04d", i)))
 	}
 	res := &engine.Result{
-		Date:     time.Date(2026, 11, 21, 0, 0, 0, 0, shanghai),
+		Date:     time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai),
 		Counters: []engine.CounterInfo{{City: city, Outlet: outlet, Counter: counter}},
 	}
 	for _, id := range feed.All {

@@ -47,7 +47,7 @@ func buildFeed(t testing.TB, mem memory.Allocator, id feed.ID, rows []row) arrow
 				}
 				fb.Append(arrow.Date32FromTime(d))
 			case *array.TimestampBuilder:
-				tm, err := time.ParseInLocation("2006-01-02 15:04:05", v.(string), shanghai)
+				tm, err := time.ParseInLocation("2006-01-02 15:04:05", v.(string), engine.Shanghai)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -70,7 +70,7 @@ const (
 // and TY0002 (one counter).
 func testResult(t testing.TB, mem memory.Allocator) *engine.Result {
 	t.Helper()
-	date := time.Date(2026, 11, 21, 0, 0, 0, 0, shanghai)
+	date := time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
 	c1 := func(rest ...any) row { return append(row{testDate, "TY", "TY0001", "TY0001-01"}, rest...) }
 	c2 := func(rest ...any) row { return append(row{testDate, "TY", "TY0001", "TY0001-02"}, rest...) }
 	c3 := func(rest ...any) row { return append(row{testDate, "TY", "TY0002", "TY0002-01"}, rest...) }
@@ -144,6 +144,6 @@ func testOptions(lang string) Options {
 	o.Workers = 2
 	o.RunID = "20261122T080000-ab12"
 	o.Source = "/data/boss/2026-11-21"
-	o.GeneratedAt = time.Date(2026, 11, 22, 8, 0, 0, 0, shanghai)
+	o.GeneratedAt = time.Date(2026, 11, 22, 8, 0, 0, 0, engine.Shanghai)
 	return o
 }

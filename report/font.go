@@ -28,22 +28,14 @@ type ttfFont struct {
 	loca        []uint32 // numGlyphs+1 offsets into glyf
 }
 
-var (
-	baseFontOnce sync.Once
-	baseFont     *ttfFont
-	baseFontErr  error
-)
-
 // wqyFont returns the embedded face, parsed on first use.
-func wqyFont() (*ttfFont, error) {
-	baseFontOnce.Do(func() {
-		baseFont, baseFontErr = parseTTF(fonts.WQYMicroHei)
-		if baseFontErr != nil {
-			baseFontErr = fmt.Errorf("embedded font wqy-microhei.ttf: %w", baseFontErr)
-		}
-	})
-	return baseFont, baseFontErr
-}
+var wqyFont = sync.OnceValues(func() (*ttfFont, error) {
+	f, err := parseTTF(fonts.WQYMicroHei)
+	if err != nil {
+		return nil, fmt.Errorf("embedded font wqy-microhei.ttf: %w", err)
+	}
+	return f, nil
+})
 
 var errBadFont = errors.New("malformed TrueType font")
 

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"settle/engine"
 	"settle/feed"
 )
@@ -199,61 +201,42 @@ type task struct {
 }
 
 // runPool runs tasks on at most workers goroutines (runtime.NumCPU() when workers <= 0),
-// handing them out in order. A task that panics fails with the panic, under its name, as its
+// starting them in order. A task that panics fails with the panic, under its name, as its
 // error. After the first error or the context's end no new task starts; that error is returned.
 func runPool(ctx context.Context, workers int, tasks []task, progress func(done, total int)) error {
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
-	workers = min(workers, len(tasks))
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
 	var (
-		mu       sync.Mutex
-		firstErr error
-		done     int
-		next     int
-		wg       sync.WaitGroup
+		mu   sync.Mutex
+		done int
 	)
-	take := func() (task, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if firstErr != nil || ctx.Err() != nil || next == len(tasks) {
-			return task{}, false
+	for _, t := range tasks {
+		if gctx.Err() != nil {
+			break
 		}
-		next++
-		return tasks[next-1], true
-	}
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				t, ok := take()
-				if !ok {
-					return
-				}
-				err := runTask(t)
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-					cancel()
-				}
-				if err == nil {
-					done++
-					if progress != nil {
-						progress(done, len(tasks))
-					}
-				}
-				mu.Unlock()
+		g.Go(func() error {
+			if gctx.Err() != nil { // an earlier task failed while this one waited for a slot
+				return nil
 			}
-		}()
+			if err := runTask(t); err != nil {
+				return err
+			}
+			mu.Lock()
+			done++
+			if progress != nil {
+				progress(done, len(tasks))
+			}
+			mu.Unlock()
+			return nil
+		})
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	if err := ctx.Err(); err != nil && next < len(tasks) {
+	if err := ctx.Err(); err != nil && done < len(tasks) {
 		return err
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/xuri/excelize/v2"
 
+	"settle/engine"
 	"settle/feed"
 	"settle/internal/sheettext"
 	"settle/internal/xlsxrows"
@@ -271,9 +272,6 @@ func (r *renderer) exceptionSheet(b *book, v *counterView) error {
 	return w.Flush()
 }
 
-// shanghai is the business time zone (UTC+8, no daylight saving).
-var shanghai = time.FixedZone("CST", 8*3600)
-
 func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -400,7 +398,7 @@ func timestampOf(a *array.Timestamp, i int) (time.Time, error) {
 	if !ok {
 		return time.Time{}, errNoFeedSchema
 	}
-	return a.Value(i).ToTime(tt.Unit).In(shanghai), nil
+	return a.Value(i).ToTime(tt.Unit).In(engine.Shanghai), nil
 }
 
 // excelSerial is the Excel date-time serial of t's wall clock.

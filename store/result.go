@@ -10,11 +10,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"golang.org/x/sync/errgroup"
 
 	"settle/engine"
 	"settle/feed"
@@ -126,21 +126,19 @@ func writeTasks(run *Run, tasks []fileTask) error {
 // parallel calls do for each of items, at most limit at a time, taking them in order, and
 // returns the error of the first item (in the items' order) that failed.
 func parallel[T any](items []T, limit int, do func(T) error) error {
+	// Every item runs (a failed file does not stop the others: the run is aborted as a
+	// whole), and each error is kept by index, so the one returned does not depend on which
+	// goroutine finished first.
 	errs := make([]error, len(items))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(limit, len(items)) {
-		wg.Go(func() {
-			for i := range next {
-				errs[i] = do(items[i])
-			}
+	var g errgroup.Group
+	g.SetLimit(max(1, limit))
+	for i, item := range items {
+		g.Go(func() error {
+			errs[i] = do(item)
+			return nil
 		})
 	}
-	for i := range items {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	g.Wait()
 	for _, err := range errs {
 		if err != nil {
 			return err

@@ -7,17 +7,18 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"settle/internal/atomicfile"
 	"settle/web/users"
 )
 
@@ -57,31 +58,16 @@ func loadSecret(path string) ([]byte, error) {
 	return b, nil
 }
 
-// makeSecret writes a new random key to a temporary file and links it to path, so that two
-// servers starting at once agree on one key.
+// makeSecret writes a new random key to path unless it is there already
+// (atomicfile.Create), so that two servers starting at once agree on one key.
 func makeSecret(path string) error {
 	key := make([]byte, secretSize)
 	rand.Read(key)
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".web-secret-*")
-	if err != nil {
-		return fmt.Errorf("make secret %q: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("make secret %q: %w", path, err)
-	}
-	_, err = tmp.Write(key)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("make secret %q: %w", path, err)
-	}
-	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
+	err := atomicfile.Create(path, 0o600, func(w io.Writer) error {
+		_, err := w.Write(key)
+		return err
+	})
+	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("make secret %q: %w", path, err)
 	}
 	return nil

@@ -10,12 +10,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"settle/internal/atomicfile"
 )
 
 // RevokedName is the file in the store of the sessions logged out before they expired, mode
@@ -136,24 +137,10 @@ func (v *revocations) compact() error {
 	if torn {
 		v.log.Warn("logged-out sessions: dropped a line that does not parse (a logout cut short)", "path", v.path)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(v.path), ".web-revoked-*")
-	if err != nil {
+	err = atomicfile.Write(v.path, 0o600, func(w io.Writer) error {
+		_, err := w.Write(keep.Bytes())
 		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(keep.Bytes())
-	if err == nil {
-		err = tmp.Chmod(0o600)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), v.path)
-	}
+	})
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"settle/diff"
+	"settle/internal/atomicfile"
 	"settle/store"
 )
 
@@ -162,7 +163,10 @@ func diffRuns(opts diffOptions, stdout, stderr io.Writer, now time.Time) error {
 		"table": diff.WriteTable, "csv": diff.WriteCSV, "json": diff.WriteJSON, "xlsx": diff.WriteXLSX,
 	}[opts.format]
 	if opts.out != "" {
-		err = writeFileAtomic(opts.out, func(w io.Writer) error { return write(w, d) })
+		// A failed diff leaves no partial file.
+		if err = atomicfile.Write(opts.out, 0o644, func(w io.Writer) error { return write(w, d) }); err != nil {
+			err = fmt.Errorf("write %q: %w", opts.out, err)
+		}
 	} else {
 		err = write(stdout, d)
 	}
@@ -313,32 +317,4 @@ func (r *runResolver) current(date string) (string, error) {
 		return "", usagef("no run of %s in store %q", date, r.storeDir)
 	}
 	return dir, nil
-}
-
-// writeFileAtomic writes path through a temporary file renamed into place, so that a
-// failed diff leaves no partial file.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %q: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := write(f); err != nil {
-		return fmt.Errorf("write %q: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %q: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %q: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %q: %w", path, err)
-	}
-	return nil
 }

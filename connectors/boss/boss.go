@@ -44,9 +44,10 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"settle/connectors"
 	"settle/feed"
@@ -302,8 +303,8 @@ func (p *pull) why(deadline time.Duration) connectors.Why {
 	return w
 }
 
-// pullAll pulls every feed of every counter with Config.Concurrency workers. A pull to be
-// retried waits on a timer and then goes back into the queue, so no worker sleeps. When
+// pullAll pulls every feed of every counter, at most Config.Concurrency at once. A pull to
+// be retried waits on a timer and then goes back into the queue, so no slot sleeps. When
 // ctx ends (the deadline) the pulls not done are returned as they are.
 func (s *Source) pullAll(ctx context.Context, day string, roster []connectors.Counter, progress connectors.Progress) ([]pull, error) {
 	var rels, urls [feed.Count]string // per feed: reports/{feed}, and its URL
@@ -362,47 +363,61 @@ func (s *Source) pullAll(ctx context.Context, day string, roster []connectors.Co
 		}
 	}
 
-	var wg sync.WaitGroup
-	for range min(s.cfg.Concurrency, total) {
-		wg.Go(func() {
-			w := newWorker()
-			for {
-				var p *pull
-				select {
-				case <-wctx.Done():
-					return
-				case p = <-queue:
-				}
-				res := s.get(wctx, p.url, w, true)
-				p.tries++
-				if res.err == nil {
-					p.ok, p.raw, p.data, p.err = true, res.raw, w.keep(), nil
-					finish(p)
-					continue
-				}
-				p.err = res.err
-				if !res.retry || p.tries > s.cfg.Retries || wctx.Err() != nil {
-					finish(p)
-					continue
-				}
-				wait := s.wait(p.tries, res)
-				if dl, ok := wctx.Deadline(); ok && s.now().Add(wait).After(dl) {
-					finish(p) // it could not be tried again in time
-					continue
-				}
-				retried.Add(1)
-				s.log.Debug("retry", "feed", p.feed.String(), "counter", roster[p.ctr].Counter, "try", p.tries,
-					"wait", wait, "err", res.err)
-				s.afterFunc(wait, func() { requeue(p) })
-			}
-		})
+	// attempt tries p once with w's buffers; a failure worth retrying goes back into the
+	// queue after its wait.
+	attempt := func(p *pull, w *worker) {
+		res := s.get(wctx, p.url, w, true)
+		p.tries++
+		if res.err == nil {
+			p.ok, p.raw, p.data, p.err = true, res.raw, w.keep(), nil
+			finish(p)
+			return
+		}
+		p.err = res.err
+		if !res.retry || p.tries > s.cfg.Retries || wctx.Err() != nil {
+			finish(p)
+			return
+		}
+		wait := s.wait(p.tries, res)
+		if dl, ok := wctx.Deadline(); ok && s.now().Add(wait).After(dl) {
+			finish(p) // it could not be tried again in time
+			return
+		}
+		retried.Add(1)
+		s.log.Debug("retry", "feed", p.feed.String(), "counter", roster[p.ctr].Counter, "try", p.tries,
+			"wait", wait, "err", res.err)
+		s.afterFunc(wait, func() { requeue(p) })
 	}
-	select {
-	case <-allDone:
-	case <-wctx.Done():
+	// Each attempt runs in the group, at most Concurrency at once, with the buffers of a
+	// free worker (there are as many workers as the limit, so one is always free).
+	limit := min(s.cfg.Concurrency, total)
+	workers := make(chan *worker, limit)
+	for range limit {
+		workers <- newWorker()
+	}
+	var g errgroup.Group
+	g.SetLimit(limit)
+dispatch:
+	for {
+		select {
+		case <-allDone:
+			break dispatch
+		case <-wctx.Done():
+			break dispatch
+		case p := <-queue:
+			g.Go(func() error {
+				if wctx.Err() != nil { // the deadline passed while it waited: not pulled
+					return nil
+				}
+				w := <-workers
+				attempt(p, w)
+				workers <- w
+				return nil
+			})
+		}
 	}
 	cancel(nil)
-	wg.Wait()
+	g.Wait()
 	if p := gaveUp.Load(); p != nil && errors.Is(context.Cause(wctx), errNothingPulled) {
 		return nil, fmt.Errorf("gave up after the first %d pulls of %s all failed; %s", giveUpAfter, day, p.reason(s.cfg.Deadline))
 	}

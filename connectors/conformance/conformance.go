@@ -15,10 +15,10 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"golang.org/x/sync/errgroup"
 
 	"settle/connectors"
 	"settle/engine"
@@ -117,15 +117,15 @@ func checkOpen(t *testing.T, d *connectors.Day) {
 	}
 	first := make([][]byte, len(d.Inputs))
 	errs := make([]error, len(d.Inputs))
-	var wg sync.WaitGroup
-	for w := range 4 {
-		wg.Go(func() {
-			for i := w; i < len(d.Inputs); i += 4 {
-				first[i], errs[i] = read(d.Inputs[i])
-			}
+	var g errgroup.Group
+	g.SetLimit(4)
+	for i, in := range d.Inputs {
+		g.Go(func() error {
+			first[i], errs[i] = read(in)
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	for i, in := range d.Inputs {
 		if errs[i] != nil {
 			t.Errorf("open %q: %v", in.Name, errs[i])

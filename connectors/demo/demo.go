@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"settle/connectors"
 	"settle/fixtures"
 )
@@ -60,36 +62,36 @@ func (s *Source) Fetch(ctx context.Context, date time.Time, progress connectors.
 	data := make([][]byte, len(files))
 	errs := make([]error, len(files))
 	var (
-		wg   sync.WaitGroup
 		mu   sync.Mutex
-		next int
 		done int
 	)
-	for range min(runtime.GOMAXPROCS(0), len(files)) {
-		wg.Go(func() {
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= len(files) || ctx.Err() != nil {
-					return
-				}
-				var buf bytes.Buffer
-				buf.Grow(files[i].SizeHint())
-				errs[i] = files[i].Write(&buf)
-				data[i] = buf.Bytes()
-				mu.Lock()
-				done++
-				n := done
-				mu.Unlock()
-				if progress != nil {
-					progress.Step("generate", n, len(files))
-				}
+	// Each file's error is kept by index: the one returned is the first file's, whichever
+	// goroutine finished first.
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			if ctx.Err() != nil {
+				return nil
 			}
+			var buf bytes.Buffer
+			buf.Grow(files[i].SizeHint())
+			errs[i] = files[i].Write(&buf)
+			data[i] = buf.Bytes()
+			mu.Lock()
+			done++
+			n := done
+			mu.Unlock()
+			if progress != nil {
+				progress.Step("generate", n, len(files))
+			}
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -19,8 +19,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"settle/internal/atomicfile"
 )
 
 // Role is what a user may do.
@@ -273,36 +275,18 @@ func sortedSet(s []string) []string {
 	return slices.Compact(out)
 }
 
-// Save writes f to path: a temporary file in the same directory, fsynced, mode 0600, then
-// renamed over path.
+// Save writes f to path, mode 0600, atomically (internal/atomicfile).
 func (f *File) Save(path string) error {
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write users %q: %w", path, err)
 	}
 	data = append(data, '\n')
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".users-*.tmp")
+	err = atomicfile.Write(path, 0o600, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("write users %q: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write users %q: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write users %q: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write users %q: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write users %q: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("write users %q: %w", path, err)
 	}
 	return nil
