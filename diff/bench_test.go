@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"settle/diff/difftest"
+	"settle/store"
 )
 
 // cityDayCounters is the size of the city day settle diff must compare in about a second.
@@ -31,8 +32,8 @@ func BenchmarkCompareCityDay(b *testing.B) {
 	}
 	var size int64
 	for _, d := range []string{dirA, dirB} {
-		for _, name := range []string{settlementFile, varianceFile, exceptionsFile} {
-			fi, err := os.Stat(filepath.Join(d, name))
+		for _, t := range []store.Table{store.Settlement, store.Variance, store.Exceptions} {
+			fi, err := os.Stat(filepath.Join(d, t.File()))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,12 +1,8 @@
 package diff
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -27,42 +23,25 @@ type Run struct {
 	Exceptions []engine.Exception
 }
 
-// Names of the files Load reads inside a run directory.
-const (
-	settlementFile = "settlement.parquet"
-	varianceFile   = "variance.parquet"
-	exceptionsFile = "exceptions.parquet"
-)
-
 // ErrNotRun is wrapped by Load's error when runDir holds no manifest.json.
-var ErrNotRun = errors.New("not a published run (no " + store.ManifestName + ")")
+var ErrNotRun = store.ErrNotRun
 
-// Load reads the published run in runDir: manifest.json, settlement.parquet,
-// variance.parquet and exceptions.parquet. Each Parquet file must have the sha256 the
-// manifest records for it, so a diff only ever speaks of what the run published. A
-// directory without a manifest gives an error wrapping ErrNotRun (and fs.ErrNotExist when
-// the directory itself is missing).
+// Load reads the published run in runDir through the store (store.OpenStored and
+// Stored.ReadTable): its manifest and its settlement, variance and exceptions tables. Each
+// table must have the sha256 the manifest records for it, so a diff only ever speaks of what
+// the run published. A directory without a manifest gives an error wrapping ErrNotRun (and
+// fs.ErrNotExist when the directory itself is missing).
 func Load(runDir string) (*Run, error) {
 	return load(runDir, memory.NewGoAllocator())
 }
 
 // load is Load with the allocator of the Arrow records (released before it returns).
 func load(runDir string, mem memory.Allocator) (*Run, error) {
-	fi, err := os.Stat(runDir)
+	st, err := store.OpenStored(runDir)
 	if err != nil {
-		return nil, fmt.Errorf("run %q: %w", runDir, err)
+		return nil, err
 	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("run %q: not a directory", runDir)
-	}
-	mpath := filepath.Join(runDir, store.ManifestName)
-	if _, err := os.Stat(mpath); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("run %q: %w", runDir, ErrNotRun)
-	}
-	m, err := store.ReadManifest(mpath)
-	if err != nil {
-		return nil, fmt.Errorf("run %q: %w", runDir, err)
-	}
+	m := st.Manifest()
 	r := &Run{
 		Manifest: m,
 		Info: RunInfo{Dir: runDir, RunID: m.RunID, BizDate: m.BizDate, ToolVersion: m.ToolVersion,
@@ -72,55 +51,36 @@ func load(runDir string, mem memory.Allocator) (*Run, error) {
 		r.Info.RunID = filepath.Base(runDir)
 	}
 	in := newInterner()
-	read := func(name string, schema *arrow.Schema, rows func(arrow.RecordBatch, *interner) error) error {
-		rec, err := readTable(runDir, name, m, schema, mem)
+	read := func(t store.Table, rows func(arrow.RecordBatch, *interner) error) error {
+		rec, err := st.ReadTable(t, mem)
 		if err != nil {
 			return err
 		}
 		defer rec.Release()
 		if err := rows(rec, in); err != nil {
-			return fmt.Errorf("run %q: %s: %w", runDir, name, err)
+			return fmt.Errorf("run %q: %s: %w", runDir, t.File(), err)
 		}
 		return nil
 	}
-	if err := read(settlementFile, store.SettlementSchema, func(rec arrow.RecordBatch, in *interner) error {
+	if err := read(store.Settlement, func(rec arrow.RecordBatch, in *interner) error {
 		r.Settlement, err = settlementRows(rec, in)
 		return err
 	}); err != nil {
 		return nil, err
 	}
-	if err := read(varianceFile, store.VarianceSchema, func(rec arrow.RecordBatch, in *interner) error {
+	if err := read(store.Variance, func(rec arrow.RecordBatch, in *interner) error {
 		r.Variance, err = varianceRows(rec, in)
 		return err
 	}); err != nil {
 		return nil, err
 	}
-	if err := read(exceptionsFile, store.ExceptionsSchema, func(rec arrow.RecordBatch, in *interner) error {
+	if err := read(store.Exceptions, func(rec arrow.RecordBatch, in *interner) error {
 		r.Exceptions, err = exceptionRows(rec, in)
 		return err
 	}); err != nil {
 		return nil, err
 	}
 	return r, nil
-}
-
-// readTable checks name against the manifest's checksum and reads it with schema.
-func readTable(runDir, name string, m *store.Manifest, schema *arrow.Schema, mem memory.Allocator) (arrow.RecordBatch, error) {
-	path := filepath.Join(runDir, name)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("run %q: %w", runDir, err)
-	}
-	want, ok := m.Outputs[name]
-	if !ok {
-		return nil, fmt.Errorf("run %q: %s is not in the manifest", runDir, name)
-	}
-	sum := sha256.Sum256(data)
-	if got := hex.EncodeToString(sum[:]); got != want.SHA256 || int64(len(data)) != want.Size {
-		return nil, fmt.Errorf("run %q: %s has sha256 %s and %d bytes, the manifest says %s and %d",
-			runDir, name, got, len(data), want.SHA256, want.Size)
-	}
-	return store.ReadParquetData(path, data, schema, mem)
 }
 
 // interner shares the storage of repeated strings (cities, counters, codes) and copies

@@ -303,7 +303,7 @@ func (t *table) writeParquet(w io.Writer) error {
 }
 
 func settlementTable(date string, lines []engine.SettlementLine) *table {
-	t := &table{name: "settlement", cols: settlementCols, csvCols: len(SettlementHeader)}
+	t := &table{name: string(Settlement), cols: settlementCols, csvCols: len(SettlementHeader)}
 	for _, l := range lines {
 		t.add(text(date), text(l.City), text(l.Outlet), text(l.Counter), text(l.Category), text(l.PayMethod),
 			num(l.TxnCount), num(l.Gross), num(l.Reversed), num(l.Net))
@@ -312,7 +312,7 @@ func settlementTable(date string, lines []engine.SettlementLine) *table {
 }
 
 func varianceTable(date string, lines []engine.VarianceLine) *table {
-	t := &table{name: "variance", cols: varianceCols, csvCols: len(VarianceHeader)}
+	t := &table{name: string(Variance), cols: varianceCols, csvCols: len(VarianceHeader)}
 	for _, l := range lines {
 		t.add(text(date), text(l.City), text(l.Outlet), text(l.Counter), text(l.PayMethod),
 			num(l.Expected), num(l.Deposited), num(l.Variance))
@@ -321,7 +321,7 @@ func varianceTable(date string, lines []engine.VarianceLine) *table {
 }
 
 func exceptionsTable(date string, exs []engine.Exception) *table {
-	t := &table{name: "exceptions", cols: exceptionsCols, csvCols: len(ExceptionsHeader)}
+	t := &table{name: string(Exceptions), cols: exceptionsCols, csvCols: len(ExceptionsHeader)}
 	for _, e := range exs {
 		amount := cell{n: e.Amount, null: !e.HasAmount}
 		if !e.HasAmount {
