@@ -26,17 +26,20 @@ import (
 // -ldflags "-X settle/job.Version=...".
 var Version = "0.1.0-dev"
 
-// Renderer writes the reports of a result into a run directory (package report).
-type Renderer func(ctx context.Context, res *engine.Result, runDir string, meta store.Meta) error
+// Renderer writes the reports of a result into the run being written (package report): it
+// creates its files through run (store.Run.Create), never in the run's directory itself.
+type Renderer func(ctx context.Context, res *engine.Result, run *store.Run, meta store.Meta) error
+
+var _ report.Creator = (*store.Run)(nil)
 
 // Reports is the Renderer of the report package: opts as given, with the run's id, source
 // and start time (shown in Asia/Shanghai) filled in from meta.
 func Reports(opts report.Options) Renderer {
-	return func(ctx context.Context, res *engine.Result, runDir string, meta store.Meta) error {
+	return func(ctx context.Context, res *engine.Result, run *store.Run, meta store.Meta) error {
 		o := opts
 		o.RunID, o.Source = meta.RunID, meta.Source
 		o.GeneratedAt = meta.StartedAt.In(engine.Shanghai)
-		return report.Render(ctx, res, runDir, o)
+		return report.Render(ctx, res, run, o)
 	}
 }
 
@@ -189,7 +192,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	meta := store.Meta{RunID: runID, Source: cfg.Source.Describe(), ToolVersion: Version, StartedAt: started}
 	var renderErr error
 	if cfg.Render != nil {
-		renderErr = cfg.Render(ctx, res, run.Dir(), meta)
+		renderErr = cfg.Render(ctx, res, run, meta)
 	}
 	if err := <-written; err != nil {
 		return nil, fmt.Errorf("write run %s: %w", runID, err)

@@ -21,12 +21,12 @@ type pdfDoc struct {
 }
 
 // counterPDF writes a counter's PDF.
-func (r *renderer) counterPDF(v *counterView, path string) error {
+func (r *renderer) counterPDF(v *counterView, rel string) error {
 	p, err := r.buildPDF(v)
 	if err != nil {
 		return err
 	}
-	return writeFile(path, func(w io.Writer) error {
+	return r.writeFile(rel, func(w io.Writer) error {
 		var buf bytes.Buffer
 		if err := p.Output(&buf); err != nil {
 			return err

@@ -12,8 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -69,7 +67,15 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-// CounterPaths returns where Render writes a counter's reports, relative to the run directory.
+// Creator creates the files of a run: rel is a '/'-separated path inside the run directory,
+// whose parent directories Create makes. A *store.Run is one; Render writes every report
+// through it, so the store checks each path and a failed write keeps the run unpublished.
+type Creator interface {
+	Create(rel string) (io.WriteCloser, error)
+}
+
+// CounterPaths returns where Render writes a counter's reports, relative to the run
+// directory and '/'-separated.
 func CounterPaths(outlet, counter string) (xlsx, pdf string, err error) {
 	if !feed.ValidID(outlet) {
 		return "", "", fmt.Errorf("outlet id %q is not 1-32 characters of [A-Za-z0-9_-]", outlet)
@@ -77,11 +83,11 @@ func CounterPaths(outlet, counter string) (xlsx, pdf string, err error) {
 	if !feed.ValidID(counter) {
 		return "", "", fmt.Errorf("counter id %q is not 1-32 characters of [A-Za-z0-9_-]", counter)
 	}
-	base := filepath.Join("reports", outlet, counter)
+	base := "reports/" + outlet + "/" + counter
 	return base + ".xlsx", base + ".pdf", nil
 }
 
-// Render writes the reports of res under dir, the run directory:
+// Render writes the reports of res into the run out:
 //
 //	reports/<outlet_id>/<counter_id>.xlsx, .pdf   one per counter of res.Counters
 //	reports/<outlet_id>/outlet.xlsx               the outlet's roll-up
@@ -89,8 +95,9 @@ func CounterPaths(outlet, counter string) (xlsx, pdf string, err error) {
 //
 // Outlet and counter ids must be valid ids (ValidID), and no two counters may share a report
 // path; otherwise nothing is written and an error says which. Counters are rendered in parallel
-// by opts.Workers workers; the first failure stops the rest and is returned. res is only read.
-func Render(ctx context.Context, res *engine.Result, dir string, opts Options) error {
+// by opts.Workers workers; the first failure stops the rest and is returned (files already
+// created stay: the run is not to be published). res is only read.
+func Render(ctx context.Context, res *engine.Result, out Creator, opts Options) error {
 	if err := opts.Validate(); err != nil {
 		return err
 	}
@@ -123,7 +130,7 @@ func Render(ctx context.Context, res *engine.Result, dir string, opts Options) e
 	slices.Sort(outlets)
 
 	ix := newRunIndex(res)
-	r := &renderer{ix: ix, l: l, opts: &opts, dir: dir, sorted: ix.sortedCounters()}
+	r := &renderer{ix: ix, l: l, opts: &opts, out: out, sorted: ix.sortedCounters()}
 	byOutlet := make(map[string][]engine.CounterInfo, len(outlets))
 	for _, c := range r.sorted {
 		byOutlet[c.Outlet] = append(byOutlet[c.Outlet], c)
@@ -134,13 +141,6 @@ func Render(ctx context.Context, res *engine.Result, dir string, opts Options) e
 			return err
 		}
 	}
-	for _, o := range append([]string{""}, outlets...) {
-		p := filepath.Join(dir, "reports", o)
-		if err := os.MkdirAll(p, 0o755); err != nil {
-			return fmt.Errorf("create %q: %w", p, err)
-		}
-	}
-
 	// The city roll-up, the longest task, goes first: last, it kept one CPU busy alone at the end.
 	var tasks []task
 	if wantXLSX {
@@ -162,7 +162,7 @@ type renderer struct {
 	ix   *runIndex
 	l    *labels
 	opts *Options
-	dir  string
+	out  Creator
 	font *runFont // nil without PDF
 	// sorted are the run's counters by city, outlet and counter (sortedCounters).
 	sorted []engine.CounterInfo
@@ -182,12 +182,12 @@ func (r *renderer) counter(c engine.CounterInfo, wantXLSX, wantPDF bool) error {
 	v := r.ix.counter(c)
 	xlsxPath, pdfPath, _ := CounterPaths(c.Outlet, c.Counter)
 	if wantXLSX {
-		if err := r.counterXLSX(v, filepath.Join(r.dir, xlsxPath)); err != nil {
+		if err := r.counterXLSX(v, xlsxPath); err != nil {
 			return fmt.Errorf("counter %s/%s: %w", c.Outlet, c.Counter, err)
 		}
 	}
 	if wantPDF {
-		if err := r.counterPDF(v, filepath.Join(r.dir, pdfPath)); err != nil {
+		if err := r.counterPDF(v, pdfPath); err != nil {
 			return fmt.Errorf("counter %s/%s: %w", c.Outlet, c.Counter, err)
 		}
 	}
@@ -252,10 +252,10 @@ func runTask(t task) (err error) {
 	return t.run()
 }
 
-// writeFile creates path and hands it to write; when write or closing fails, the file is
-// removed.
-func writeFile(path string, write func(io.Writer) error) (err error) {
-	out, err := os.Create(path)
+// writeFile creates rel in the run and hands it to write. On failure the file is left to
+// the run, which is then not published.
+func (r *renderer) writeFile(rel string, write func(io.Writer) error) (err error) {
+	out, err := r.out.Create(rel)
 	if err != nil {
 		return err
 	}
@@ -263,12 +263,9 @@ func writeFile(path string, write func(io.Writer) error) (err error) {
 		if cerr := out.Close(); err == nil {
 			err = cerr
 		}
-		if err != nil {
-			os.Remove(path)
-		}
 	}()
 	if err := write(out); err != nil {
-		return fmt.Errorf("write %q: %w", path, err)
+		return fmt.Errorf("write %q: %w", rel, err)
 	}
 	return nil
 }

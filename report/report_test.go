@@ -32,7 +32,7 @@ func render(t *testing.T, opts Options) string {
 	res := testResult(t, mem)
 	defer res.Release()
 	dir := t.TempDir()
-	if err := Render(context.Background(), res, dir, opts); err != nil {
+	if err := Render(context.Background(), res, dirCreator(dir), opts); err != nil {
 		t.Fatalf("Render: %v", err)
 	}
 	return dir
@@ -52,7 +52,7 @@ func zhRender(t *testing.T) string {
 		}
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		res := testResult(t, mem)
-		if err := Render(context.Background(), res, dir, testOptions("zh")); err != nil {
+		if err := Render(context.Background(), res, dirCreator(dir), testOptions("zh")); err != nil {
 			t.Fatalf("Render: %v", err)
 		}
 		res.Release()
@@ -669,7 +669,7 @@ func TestRefused(t *testing.T) {
 			}
 			parent := t.TempDir()
 			dir := filepath.Join(parent, "run")
-			err := Render(context.Background(), res, dir, o)
+			err := Render(context.Background(), res, dirCreator(dir), o)
 			if err == nil || err.Error() != tc.wantErr {
 				t.Fatalf("err = %v, want %s", err, tc.wantErr)
 			}
@@ -687,7 +687,7 @@ func TestCanceled(t *testing.T) {
 	defer res.Release()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := Render(ctx, res, t.TempDir(), testOptions("zh")); !errors.Is(err, context.Canceled) {
+	if err := Render(ctx, res, dirCreator(t.TempDir()), testOptions("zh")); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
@@ -700,7 +700,7 @@ func TestPanicBecomesError(t *testing.T) {
 	res := testResult(t, mem)
 	defer res.Release()
 	o := testOptions("zh")
-	r := &renderer{ix: newRunIndex(res), l: zh, opts: &o, dir: t.TempDir()} // no font
+	r := &renderer{ix: newRunIndex(res), l: zh, opts: &o, out: dirCreator(t.TempDir())} // no font
 	err := r.counter(res.Counters[0], false, true)
 	if err == nil || !strings.HasPrefix(err.Error(), "counter TY0001/TY0001-01: pdf: panic: ") {
 		t.Errorf("err = %v", err)
@@ -737,7 +737,7 @@ func TestPoolPanic(t *testing.T) {
 func TestNoCounters(t *testing.T) {
 	res := &engine.Result{}
 	dir := t.TempDir()
-	if err := Render(context.Background(), res, dir, testOptions("zh")); err != nil {
+	if err := Render(context.Background(), res, dirCreator(dir), testOptions("zh")); err != nil {
 		t.Fatal(err)
 	}
 	f := openXLSX(t, filepath.Join(dir, "reports", "city.xlsx"))
@@ -772,7 +772,7 @@ func TestPDFPageBreaks(t *testing.T) {
 			o := testOptions("zh")
 			o.Formats = []string{"pdf"}
 			dir := t.TempDir()
-			if err := Render(context.Background(), res, dir, o); err != nil {
+			if err := Render(context.Background(), res, dirCreator(dir), o); err != nil {
 				t.Fatal(err)
 			}
 			path := filepath.Join(dir, "reports", "TY0001", "TY0001-01.pdf")
@@ -816,7 +816,7 @@ func TestCitySubtotals(t *testing.T) {
 	o := testOptions("zh")
 	o.Formats = []string{"xlsx"}
 	dir := t.TempDir()
-	if err := Render(context.Background(), res, dir, o); err != nil {
+	if err := Render(context.Background(), res, dirCreator(dir), o); err != nil {
 		t.Fatal(err)
 	}
 	f := openXLSX(t, filepath.Join(dir, "reports", "city.xlsx"))
@@ -844,7 +844,7 @@ func TestFindingUnderItsCounter(t *testing.T) {
 	res.Exceptions = append(res.Exceptions, engine.Exception{Code: engine.CodeMalformedRow, Severity: engine.SevError, City: "TY", Outlet: "../etc",
 		Counter: "TY0002-01", Feed: "local_payment", TxnID: "L9", Detail: "outlet_id \"../etc\" is not an identifier", Source: "local_payment.csv:9"})
 	dir := t.TempDir()
-	if err := Render(context.Background(), res, dir, testOptions("en")); err != nil {
+	if err := Render(context.Background(), res, dirCreator(dir), testOptions("en")); err != nil {
 		t.Fatalf("Render: %v", err)
 	}
 	f := openXLSX(t, filepath.Join(dir, "reports", "TY0002", "TY0002-01.xlsx"))

@@ -3,7 +3,6 @@ package report
 import (
 	"cmp"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -197,7 +196,7 @@ func (r *renderer) outletRollup(outlet string, counters []engine.CounterInfo) er
 	if err := r.rollupSheet(b, l.countersSheet, title, []string{l.city, l.outlet, l.counter, l.status}, rws); err != nil {
 		return fmt.Errorf("outlet %s: %w", outlet, err)
 	}
-	return b.save(filepath.Join(r.dir, "reports", outlet, "outlet.xlsx"))
+	return b.save(r, "reports/"+outlet+"/outlet.xlsx")
 }
 
 // cityRollup writes reports/city.xlsx: the outlets, then the counters.
@@ -261,7 +260,7 @@ func (r *renderer) cityRollup() error {
 	if err := r.rollupSheet(b, l.countersSheet, title, []string{l.city, l.outlet, l.counter, l.status}, crws); err != nil {
 		return fmt.Errorf("city roll-up: %w", err)
 	}
-	return b.save(filepath.Join(r.dir, "reports", "city.xlsx"))
+	return b.save(r, "reports/city.xlsx")
 }
 
 // sortedCounters are the run's counters by city, outlet and counter (the engine sorts them so;

@@ -15,7 +15,7 @@ import (
 )
 
 // counterXLSX writes a counter's workbook: summary, exceptions, one detail sheet per feed.
-func (r *renderer) counterXLSX(v *counterView, path string) error {
+func (r *renderer) counterXLSX(v *counterView, rel string) error {
 	l := r.l
 	b, err := newBook(l, r.stamp(), l.title+" "+v.info.Counter, headerLine(v.info, r.ix.res.BizDate()))
 	if err != nil {
@@ -32,7 +32,7 @@ func (r *renderer) counterXLSX(v *counterView, path string) error {
 			return fmt.Errorf("sheet %q: %w", l.sheetOfFeed(feed.Get(id)), err)
 		}
 	}
-	return b.save(path)
+	return b.save(r, rel)
 }
 
 // summarySheet: header block, revenue, deposit check, exception count, sign-off.

@@ -227,10 +227,10 @@ func footerEscape(s string) string {
 	return string(out)
 }
 
-// save writes the workbook to path.
-func (b *book) save(path string) error {
+// save writes the workbook to rel in r's run.
+func (b *book) save(r *renderer, rel string) error {
 	defer b.f.Close()
-	return writeFile(path, func(w io.Writer) error { return b.f.Write(w) })
+	return r.writeFile(rel, func(w io.Writer) error { return b.f.Write(w) })
 }
 
 // colWidth turns a display width (CJK counted 2) into an Excel column width.

@@ -85,12 +85,12 @@ func (s *seqSource) Describe() string {
 	return s.srcs[min(max(i-1, 0), len(s.srcs)-1)].Describe()
 }
 
-func testRenderer(ctx context.Context, res *engine.Result, runDir string, meta store.Meta) error {
+func testRenderer(ctx context.Context, res *engine.Result, run *store.Run, meta store.Meta) error {
 	opts := report.NewOptions()
 	opts.Workers = 2
 	opts.RunID, opts.Source = meta.RunID, meta.Source
 	opts.GeneratedAt = meta.StartedAt.In(engine.Shanghai)
-	return report.Render(ctx, res, runDir, opts)
+	return report.Render(ctx, res, run, opts)
 }
 
 // testServer is a Server over a fresh store with the test users; its runs fetch src.

@@ -122,9 +122,9 @@ func (rn *runner) run(date time.Time, st *runState) {
 			cfg.Log = s.log
 		}
 		render := cfg.Render
-		cfg.Render = func(ctx context.Context, res *engine.Result, runDir string, meta store.Meta) error {
+		cfg.Render = func(ctx context.Context, res *engine.Result, run *store.Run, meta store.Meta) error {
 			st.Step("reports", 0, 0)
-			return render(ctx, res, runDir, meta)
+			return render(ctx, res, run, meta)
 		}
 		log.Info("run started")
 		out, err = job.Run(rn.ctx, cfg)
