@@ -11,7 +11,8 @@ import (
 	"strings"
 	"sync"
 
-	"settle/diff"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"settle/engine"
 	"settle/feed"
 	"settle/report"
@@ -42,14 +43,23 @@ type counterData struct {
 	Short                 bool // some pay method is short
 }
 
-// loadRun reads a run directory through diff.Load, which checks every table against the
-// manifest's checksums.
+// loadRun reads a run directory through the store (store.OpenStored, Stored.ReadTables),
+// which checks every table against the manifest's checksums.
 func loadRun(dir string) (*runData, error) {
-	r, err := diff.Load(dir)
+	st, err := store.OpenStored(dir)
 	if err != nil {
 		return nil, err
 	}
-	rd := &runData{Dir: dir, ID: r.Info.RunID, Manifest: r.Manifest, byID: map[string]*counterData{}}
+	r, err := st.ReadTables(memory.NewGoAllocator())
+	if err != nil {
+		return nil, err
+	}
+	m := st.Manifest()
+	id := m.RunID
+	if id == "" {
+		id = filepath.Base(dir)
+	}
+	rd := &runData{Dir: dir, ID: id, Manifest: m, byID: map[string]*counterData{}}
 	get := func(city, outlet, counter string) *counterData {
 		c, ok := rd.byID[counter]
 		if !ok {
@@ -59,7 +69,7 @@ func loadRun(dir string) (*runData, error) {
 		return c
 	}
 	// Every counter with a report, then any with lines but none.
-	for p := range r.Manifest.Outputs {
+	for p := range m.Outputs {
 		rest, ok := strings.CutPrefix(p, "reports/")
 		if !ok || !strings.HasSuffix(rest, ".pdf") {
 			continue
