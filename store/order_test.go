@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -59,5 +60,39 @@ func TestOrderOfRunsWrittenBefore(t *testing.T) {
 	}
 	if dir, _, _ := s.Current(testDate); filepath.Base(dir) != "20261121T230000Z-00000000" {
 		t.Errorf("Current = %q", dir)
+	}
+}
+
+// TestPrevious: the run before a run is the one published before it, whatever the clock
+// said; a date's single run stands for itself; a first run or a foreign id has none.
+func TestPrevious(t *testing.T) {
+	s := lockedStore(t)
+	clock := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	first := NewRunID(clock, "inputs")
+	writeRun(t, s, first, map[string]string{"a.csv": "1"})
+	if prev, single, err := s.Previous(testDate, first); err != nil || !single || prev != first {
+		t.Fatalf("Previous of the single run = %q, %v, %v; want itself, single", prev, single, err)
+	}
+	second := NewRunID(clock.Add(-time.Hour), "inputs") // the clock went back: it sorts first
+	writeRun(t, s, second, map[string]string{"a.csv": "2"})
+	tests := []struct {
+		id, want string
+		noPrev   bool
+	}{
+		{second, first, false},
+		{first, "", true},
+		{"20261122T000000Z-ffffffff", "", true},
+	}
+	for _, tt := range tests {
+		prev, single, err := s.Previous(testDate, tt.id)
+		if tt.noPrev {
+			if !errors.Is(err, ErrNoPrevious) {
+				t.Errorf("Previous(%s) = %q, %v, %v; want ErrNoPrevious", tt.id, prev, single, err)
+			}
+			continue
+		}
+		if err != nil || single || prev != tt.want {
+			t.Errorf("Previous(%s) = %q, %v, %v; want %q", tt.id, prev, single, err, tt.want)
+		}
 	}
 }

@@ -129,6 +129,29 @@ func (s *Store) Current(date string) (runDir string, ok bool, err error) {
 	return runDir, true, nil
 }
 
+// ErrNoPrevious: the run has no run of its date published before it.
+var ErrNoPrevious = errors.New("no run published before it")
+
+// Previous returns the id of the run of date published just before run id, in the order of
+// Runs (publication, not the clock). A date whose only run is id gives single = true and
+// prev = id: a rerun over the same inputs and version under the same run id replaces the
+// run, so a single run stands for all its identical reruns. A run that is not the date's,
+// or is its first of several, gives ErrNoPrevious.
+func (s *Store) Previous(date, id string) (prev string, single bool, err error) {
+	runs, err := s.Runs(date)
+	if err != nil {
+		return "", false, err
+	}
+	i := slices.Index(runs, id)
+	switch {
+	case len(runs) == 1 && i == 0:
+		return id, true, nil
+	case i <= 0:
+		return "", false, fmt.Errorf("%s@%s: %w", date, id, ErrNoPrevious)
+	}
+	return runs[i-1], false, nil
+}
+
 // Runs lists the ids of the date's published runs in the order they were published (see
 // publishedName; runs published before settle recorded it come first, by id), so the last
 // is the one current names unless a publish failed after its record; runs being written are

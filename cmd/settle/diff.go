@@ -268,24 +268,19 @@ func (r *runResolver) withPrevious(arg string) (dirA, dirB, note string, err err
 		return "", "", "", err
 	}
 	st, _ := r.store()
-	runs, err := st.Runs(ref.date)
-	if err != nil {
-		return "", "", "", err
-	}
 	id := filepath.Base(dirB)
-	i := slices.Index(runs, id)
-	if len(runs) == 1 && i == 0 {
-		// A rerun over the same inputs and version in the same second (or under
-		// SOURCE_DATE_EPOCH) gets the same run id and replaces the run: a date's single run
-		// stands for all its identical reruns, so it is compared with itself.
+	prev, single, err := st.Previous(ref.date, id)
+	switch {
+	case errors.Is(err, store.ErrNoPrevious):
+		return "", "", "", usagef("%s@%s has no run before it in store %q: name two runs", ref.date, id, r.storeDir)
+	case err != nil:
+		return "", "", "", err
+	case single:
 		note = fmt.Sprintf("%s has a single run, %s: nothing earlier to compare it with "+
 			"(a rerun over the same inputs and version gets the same run id and replaces it)", ref.date, id)
 		return dirB, dirB, note, nil
 	}
-	if i <= 0 {
-		return "", "", "", usagef("%s@%s has no run before it in store %q: name two runs", ref.date, id, r.storeDir)
-	}
-	dirA, err = r.runDir(ref.date, runs[i-1])
+	dirA, err = r.runDir(ref.date, prev)
 	return dirA, dirB, "", err
 }
 
