@@ -1,0 +1,57 @@
+// Package i18n is the translation table of settle's person-facing texts: every text is a typed
+// Key with a Chinese and an English form, so a missing translation fails a test and a
+// misspelt key fails to compile. It imports nothing of settle, so any package may use it.
+package i18n
+
+import (
+	"fmt"
+	"iter"
+)
+
+// Lang is a language of the texts: Zh (the default) or En.
+type Lang int
+
+const (
+	Zh Lang = iota
+	En
+)
+
+// Parse returns the language of code: "zh" (or empty) or "en".
+func Parse(code string) (Lang, error) {
+	switch code {
+	case "", "zh":
+		return Zh, nil
+	case "en":
+		return En, nil
+	}
+	return Zh, fmt.Errorf("lang %q: want zh or en", code)
+}
+
+// String is the language's code: zh or en.
+func (g Lang) String() string {
+	if g == En {
+		return "en"
+	}
+	return "zh"
+}
+
+// Key names one text of the table.
+type Key int
+
+// S returns the text of k in g.
+func (g Lang) S(k Key) string { return table[k][g] }
+
+// F formats the text of k in g with args.
+func (g Lang) F(k Key, args ...any) string { return fmt.Sprintf(table[k][g], args...) }
+
+// ReportKeys yields the keys of the report labels, in table order: the texts a report may
+// show besides data and names.
+func ReportKeys() iter.Seq[Key] {
+	return func(yield func(Key) bool) {
+		for k := firstReport; k <= lastReport; k++ {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
