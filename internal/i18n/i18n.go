@@ -6,6 +6,7 @@ package i18n
 import (
 	"fmt"
 	"iter"
+	"sync"
 )
 
 // Lang is a language of the texts: Zh (the default) or En.
@@ -55,3 +56,31 @@ func ReportKeys() iter.Seq[Key] {
 		}
 	}
 }
+
+// PageKeys yields the keys of the page texts, in table order.
+func PageKeys() iter.Seq[Key] {
+	return func(yield func(Key) bool) {
+		for k := firstPage; k <= lastPage; k++ {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// Name is the name a page template gives k; empty for a key that is not a page text.
+func (k Key) Name() string { return pageNames[k] }
+
+// PageKey returns the page text a template names.
+func PageKey(name string) (Key, bool) {
+	k, ok := pageByName()[name]
+	return k, ok
+}
+
+var pageByName = sync.OnceValue(func() map[string]Key {
+	m := make(map[string]Key, lastPage-firstPage+1)
+	for k := range PageKeys() {
+		m[pageNames[k]] = k
+	}
+	return m
+})

@@ -35,6 +35,36 @@ func TestReportKeys(t *testing.T) {
 	}
 }
 
+// Every page text has a name of its own, and nothing else has one.
+func TestPageNames(t *testing.T) {
+	seen := map[string]Key{}
+	for k := range PageKeys() {
+		n := k.Name()
+		if n == "" {
+			t.Errorf("page key %d has no name", k)
+			continue
+		}
+		if j, dup := seen[n]; dup {
+			t.Errorf("keys %d and %d are both named %q", j, k, n)
+		}
+		seen[n] = k
+		if got, ok := PageKey(n); !ok || got != k {
+			t.Errorf("PageKey(%q) = %d, %v; want %d", n, got, ok, k)
+		}
+	}
+	for k := range ReportKeys() {
+		if k.Name() != "" {
+			t.Errorf("report key %d is named %q", k, k.Name())
+		}
+	}
+	if len(seen) != int(lastPage-firstPage+1) || lastPage != nKeys-1 {
+		t.Errorf("%d page names; page keys %d to %d of %d", len(seen), firstPage, lastPage, nKeys)
+	}
+	if k, ok := PageKey("no_such_text"); ok {
+		t.Errorf("PageKey(no_such_text) = %d", k)
+	}
+}
+
 func TestParse(t *testing.T) {
 	for _, c := range []struct {
 		code string

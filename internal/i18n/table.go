@@ -1,75 +1,5 @@
 package i18n
 
-// Report labels: the words of the XLSX and PDF reports.
-const (
-	ReportTitle Key = iota
-	ReportOutletTitle
-	ReportCityTitle
-	ReportCity
-	ReportOutlet
-	ReportCounter
-	ReportDate
-	ReportRunID
-	ReportGenerated
-	ReportSource
-	ReportStatus
-	ReportComplete
-	ReportIncomplete
-	ReportIncompleteNote
-	ReportUnit
-	ReportRevenue
-	ReportCategory
-	ReportItem
-	ReportGross
-	ReportReversed
-	ReportNet
-	ReportTotal
-	ReportDeposit
-	ReportPayMethod
-	ReportExpected
-	ReportDeposited
-	ReportVariance
-	ReportResult
-	ReportShort
-	ReportOver
-	ReportBalanced
-	ReportExceptions
-	ReportCode
-	ReportDescription
-	ReportSeverity
-	ReportFeedCol
-	ReportTxn
-	ReportAmount
-	ReportDetail
-	ReportSourceCol
-	ReportNoExceptions
-	ReportExceptionCount // %d total, %d errors, %d warnings
-	ReportSevError
-	ReportSevWarning
-	ReportSignoff
-	ReportClerk
-	ReportReviewer
-	ReportSignDate
-	ReportSignNote
-	ReportFooter     // the PDF footer: %d the page, {nb} the page count
-	ReportXlsxFooter // the print footer of every sheet: &P the page, &N the pages
-	ReportSummarySheet
-	ReportExceptionSheet
-	ReportCountersSheet
-	ReportOutletsSheet
-	ReportLine
-	ReportCounters
-	ReportIncompleteCount
-	ReportErrors
-	ReportWarnings
-	ReportTotalOf // %s: what the total is of
-
-	nKeys
-)
-
-// firstReport and lastReport bound the report labels, which a PDF font is cut to.
-const firstReport, lastReport = ReportTitle, ReportTotalOf
-
 // table holds every text: key → {zh, en}.
 var table = [nKeys][2]string{
 	ReportTitle:           {"柜台日结算报告", "Counter Daily Settlement Report"},
@@ -133,4 +63,227 @@ var table = [nKeys][2]string{
 	ReportErrors:          {"错误数", "Errors"},
 	ReportWarnings:        {"警告数", "Warnings"},
 	ReportTotalOf:         {"%s 合计", "%s total"},
+
+	PageApp:                {"柜台日结算", "Counter settlement"},
+	PageLogin:              {"登录", "Log in"},
+	PageLogout:             {"退出", "Log out"},
+	PageUsername:           {"用户名", "User name"},
+	PagePassword:           {"密码", "Password"},
+	PageLoginFailed:        {"用户名或密码错误。", "Wrong user name or password."},
+	PageLoginLimited:       {"尝试次数过多，请 %d 秒后再试。", "Too many attempts: try again in %d seconds."},
+	PageLoginExpired:       {"页面已过期，请重新登录。", "The page expired: please log in again."},
+	PageRoleClerk:          {"营业员", "Clerk"},
+	PageRoleReviewer:       {"复核人", "Reviewer"},
+	PageRoleAuditor:        {"稽核", "Auditor"},
+	PageDate:               {"账务日期", "Business date"},
+	PageShow:               {"查看", "Show"},
+	PageRunButton:          {"一键生成结算报表", "Settle this day"},
+	PageRunHint:            {"本日尚无结算。点击按钮从数据源拉取九张日报并对账，约需几十秒。", "This day has not been settled yet. The button pulls the nine daily feeds and reconciles them; it takes a few seconds to a minute."},
+	PageRerunButton:        {"重新对账", "Run again"},
+	PageRerunHint:          {"重新拉取并对账本日。已确认或已复核的柜台保持签字时的报表。", "Pulls and reconciles the day again. Certified and approved counters keep the report that was signed."},
+	PageRerunIncomplete:    {"数据不完整时可重新拉取：", "The data is incomplete; pull it again:"},
+	PageRunning:            {"正在生成结算报表…", "Settling the day…"},
+	PageStageQueued:        {"排队等待", "Waiting for another run"},
+	PageStageRender:        {"生成演示数据", "Generating the demo day"},
+	PageStageScan:          {"读取导出文件", "Reading the export files"},
+	PageStagePull:          {"拉取日报", "Pulling the feeds"},
+	PageStageRead:          {"对账", "Reconciling"},
+	PageStageReports:       {"生成报表", "Writing the reports"},
+	PageStageStart:         {"开始", "Starting"},
+	PageElapsed:            {"已用时 %.0f 秒", "%.0f s elapsed"},
+	PageRunFailed:          {"生成失败：", "The run failed: "},
+	PageNoscriptRefresh:    {"页面每 2 秒自动刷新。", "This page refreshes every 2 seconds."},
+	PageNoCounters:         {"您没有分配柜台。", "No counters are assigned to you."},
+	PageCounterAbsent:      {"本日结算中没有柜台 %s。", "Counter %s is not in this day's run."},
+	PageNoRunView:          {"本日尚无结算。", "This day has not been settled yet."},
+	PageCity:               {"地市", "City"},
+	PageOutlet:             {"营业厅", "Outlet"},
+	PageCounter:            {"柜台", "Counter"},
+	PageRunID:              {"运行编号", "Run ID"},
+	PageGenerated:          {"生成时间", "Generated"},
+	PageSource:             {"数据来源", "Source"},
+	PageStatus:             {"状态", "Status"},
+	PageComplete:           {"完整", "Complete"},
+	PageIncomplete:         {"数据不完整", "INCOMPLETE"},
+	PageIncompleteNote:     {"数据不完整，不得据此签字结算。原因：", "The data is incomplete: do not sign off on these figures. Reasons:"},
+	PageDownloadPDF:        {"下载 PDF", "Download PDF"},
+	PageDownloadXlsx:       {"下载 Excel", "Download Excel"},
+	PageDownloads:          {"报表下载", "Reports"},
+	PageRevenue:            {"一、营收（净额，按类别 × 支付方式）", "1. Revenue (net) by category × pay method"},
+	PageRevenueDet:         {"明细：笔数、收入、冲退、净额", "Detail: count, gross, reversed, net"},
+	PageUnit:               {"单位：元", "Amounts in yuan"},
+	PageCategory:           {"类别", "Category"},
+	PagePayMethod:          {"支付方式", "Pay method"},
+	PageTxnCount:           {"笔数", "Count"},
+	PageGross:              {"收入", "Gross"},
+	PageReversed:           {"冲退", "Reversed"},
+	PageNet:                {"净额", "Net"},
+	PageTotal:              {"合计", "Total"},
+	PageNoRevenue:          {"本日无营收。", "No revenue this day."},
+	PageDeposit:            {"二、解款核对（长短款）", "2. Deposit check"},
+	PageExpected:           {"应解金额", "Expected"},
+	PageDeposited:          {"实解金额", "Deposited"},
+	PageVariance:           {"长短款", "Variance"},
+	PageResult:             {"结果", "Result"},
+	PageShort:              {"短款", "Shortfall"},
+	PageOver:               {"长款", "Overage"},
+	PageBalanced:           {"相符", "Balanced"},
+	PageNoDeposit:          {"本日无解款核对数据。", "No deposit check this day."},
+	PageExceptions:         {"三、异常", "3. Exceptions"},
+	PageExcCount:           {"共 %d 条：错误 %d 条，警告 %d 条。", "%d in all: %d errors, %d warnings."},
+	PageNoExceptions:       {"无异常。", "No exceptions."},
+	PageSeverity:           {"级别", "Severity"},
+	PageCode:               {"代码", "Code"},
+	PageDescription:        {"说明", "Description"},
+	PageFeed:               {"报表", "Feed"},
+	PageTxn:                {"流水号", "Txn"},
+	PageAmount:             {"金额", "Amount"},
+	PageDetail:             {"详情", "Detail"},
+	PageSourceCol:          {"来源", "Source"},
+	PageCityWide:           {"（全市）", "(city-wide)"},
+	PageSignoff:            {"四、签字确认", "4. Sign-off"},
+	PageStateOpen:          {"待营业员确认", "Awaiting the clerk"},
+	PageStateCertified:     {"营业员已确认，待复核", "Certified by the clerk, awaiting review"},
+	PageStateApproved:      {"已复核 · 已锁定", "Approved · locked"},
+	PageStateReturned:      {"已退回", "Sent back"},
+	PageStateReopened:      {"已重新打开", "Reopened"},
+	PagePinnedNote:         {"页面与下载均为签字时的报表（运行 %s，PDF sha256 %s）。", "The page and the downloads are the report as signed (run %s, PDF sha256 %s)."},
+	PageNewerRun:           {"本日已有更新的运行 %s；它不会替换已签字的报表，除非复核人退回或重新打开。", "A newer run of the day exists (%s); it does not replace the signed report unless a reviewer sends it back or reopens it."},
+	PageCertify:            {"营业员确认", "Certify (clerk)"},
+	PageCertifyHint:        {"我已核对以上数字、长短款和异常。", "I have checked the figures, the deposit check and the exceptions above."},
+	PageCertifyComment:     {"说明（有“错误”级异常时必填）", "Explanation (required when there are ERRORs)"},
+	PageApprove:            {"复核通过", "Approve (review)"},
+	PageReturn:             {"退回", "Send back"},
+	PageReopen:             {"重新打开", "Reopen"},
+	PageComment:            {"意见", "Comment"},
+	PageReopenHint:         {"重新打开后，本柜台将显示本日最新的运行，需营业员重新确认。必须填写原因。", "Reopening shows the day's latest run for this counter; the clerk certifies again. A reason is required."},
+	PageHistory:            {"签字记录", "Sign-off record"},
+	PageActCertify:         {"营业员确认", "certified"},
+	PageActApprove:         {"复核通过", "approved"},
+	PageActReturn:          {"退回", "sent back"},
+	PageActReopen:          {"重新打开", "reopened"},
+	PageActRepair:          {"日志修复（截去残行）", "log repaired (torn line cut off)"},
+	PageWho:                {"人员", "Who"},
+	PageWhen:               {"时间", "When"},
+	PageAction:             {"操作", "Action"},
+	PageErrCommentRequired: {"请填写说明或意见。", "Please write an explanation or comment."},
+	PageErrErrorsNeedNote:  {"本柜台有“错误”级异常：确认前须填写说明。", "This counter has ERRORs: explain them before certifying."},
+	PageErrIncomplete:      {"数据不完整，不能确认。请重新对账。", "The data is incomplete and cannot be certified. Run the day again."},
+	PageErrStale:           {"报表已更新，请重新核对后再操作。", "The report changed: check it again, then act."},
+	PageErrState:           {"当前状态不允许此操作。", "This cannot be done in the current state."},
+	PageErrConfirm:         {"请勾选确认。", "Please tick the box to confirm."},
+	PageOkCertify:          {"已确认。", "Certified."},
+	PageOkApprove:          {"已复核通过，本柜台本日已锁定。", "Approved: the counter-day is locked."},
+	PageOkReturn:           {"已退回营业员。", "Sent back to the clerk."},
+	PageOkReopen:           {"已重新打开。", "Reopened."},
+	PageOkRun:              {"结算已完成。", "The day is settled."},
+	PageForbidden:          {"无权访问。", "You may not see this."},
+	PageForbiddenCounter:   {"无权查看此柜台：您只能查看分配给您的柜台。", "You may not see this counter: only the counters assigned to you."},
+	PageNotFound:           {"未找到。", "Not found."},
+	PageBadRequest:         {"请求无效。", "Bad request."},
+	PageServerError:        {"服务器错误，请联系管理员。", "Server error: please tell the administrator."},
+	PageBack:               {"返回", "Back"},
+	PageCountersOfDay:      {"本日柜台", "Counters of the day"},
+	PageErrorsN:            {"错误", "Errors"},
+	PageRuns:               {"本日运行", "Runs of the day"},
+	PageCurrent:            {"当前", "current"},
+	PageStarted:            {"开始", "Started"},
+	PageFinished:           {"结束", "Finished"},
+	PageToolVersion:        {"版本", "Version"},
+	PageCountersN:          {"柜台数", "Counters"},
+	PageExceptionsN:        {"异常数", "Exceptions"},
+	PageCompare:            {"比较两次运行", "Compare two runs"},
+	PageRunA:               {"运行 A（旧）", "Run A (older)"},
+	PageRunB:               {"运行 B（新）", "Run B (newer)"},
+	PageCompareButton:      {"比较", "Compare"},
+	PageNeedTwoRuns:        {"本日只有一次运行，无可比较。", "The day has a single run: nothing to compare."},
+	PageSignoffLog:         {"签字日志", "Sign-off log"},
+	PageNoEvents:           {"暂无签字记录。", "No sign-off events yet."},
+	PageDiffTitle:          {"运行差异", "Differences between runs"},
+	PageDiffEqual:          {"两次运行一致：没有数字或异常变化。", "The two runs agree: no figure or exception changed."},
+	PageDiffCause:          {"原因", "Cause"},
+	PageCauseInputs:        {"输入数据变化，程序版本未变", "The inputs changed; the tool version did not"},
+	PageCauseVersion:       {"程序版本变化，输入数据未变", "The tool version changed; the inputs did not"},
+	PageCauseBoth:          {"输入数据与程序版本均有变化", "Both the inputs and the tool version changed"},
+	PageCauseNeither:       {"输入数据与程序版本均未变化", "Neither the inputs nor the tool version changed"},
+	PageDiffTotals:         {"柜台 %d 个有变化；营收行 变化 %d、新增 %d、删除 %d，净额 %s；解款行 变化 %d、新增 %d、删除 %d，长短款 %s；异常 新增 %d、消除 %d、变化 %d。", "%d counters changed; settlement lines %d changed, %d added, %d removed, net %s; variance lines %d changed, %d added, %d removed, variance %s; exceptions %d added, %d resolved, %d changed."},
+	PageDiffFeeds:          {"报表变化", "Feeds that changed"},
+	PageKind:               {"类型", "Kind"},
+	PageFTxnCount:          {"笔数", "count"},
+	PageFGross:             {"收入", "gross"},
+	PageFReversed:          {"冲退", "reversed"},
+	PageFNet:               {"净额", "net"},
+	PageFExpected:          {"应解金额", "expected"},
+	PageFDeposited:         {"实解金额", "deposited"},
+	PageFVariance:          {"长短款", "variance"},
+	PageFSeverity:          {"级别", "severity"},
+	PageFAmount:            {"金额", "amount"},
+	PageFDetail:            {"详情", "detail"},
+	PageFCity:              {"地市", "city"},
+	PageFOutletID:          {"营业厅", "outlet"},
+	PageFSHA256:            {"输入校验和", "input sha256"},
+	PageFRowsSHA256:        {"有效行校验和", "valid rows sha256"},
+	PageFInputs:            {"输入数", "inputs"},
+	PageFFiles:             {"文件数", "files"},
+	PageFPulls:             {"拉取数", "pulls"},
+	PageFBytes:             {"字节数", "bytes"},
+	PageFRowsRead:          {"读取行", "rows read"},
+	PageFValid:             {"有效行", "valid"},
+	PageFRejected:          {"拒绝行", "rejected"},
+	PageDiffers:            {"不同", "differs"},
+	PageSepColon:           {"：", ": "},
+	PageSepComma:           {"，", ", "},
+	PageErrFuture:          {"不能结算未来的日期。", "A future date cannot be settled."},
+	PageErrTooOldClerk:     {"营业员只能结算最近 %d 天的日期（%s 至 %s）。更早的日期请联系复核人。", "Clerks can settle only the last %d days (%s to %s). For an earlier date, ask your reviewer."},
+	PageErrTooOldReviewer:  {"复核人只能结算最近 %d 天的日期（%s 至 %s）。", "Reviewers can settle only the last %d days (%s to %s)."},
+	PageDiffByCounter:      {"按柜台", "By counter"},
+	PageDiffRows:           {"明细（每个变化的数字或字段一行）", "Detail (one row per figure or field that changed)"},
+	PageLinesChanged:       {"营收行", "Revenue lines"},
+	PageVarLinesChanged:    {"解款行", "Deposit lines"},
+	PageExcAdded:           {"异常新增", "Exceptions added"},
+	PageExcResolved:        {"异常消除", "Exceptions resolved"},
+	PageExcChanged:         {"异常变化", "Exceptions changed"},
+	PageNetDelta:           {"净额差", "Net Δ"},
+	PageVarianceDelta:      {"长短款差", "Variance Δ"},
+	PageApproveComment:     {"复核意见（可选）", "Comment (optional)"},
+	PageReturnComment:      {"退回原因（必填）", "Why it goes back (required)"},
+	PageReopenComment:      {"重新打开原因（必填）", "Why it is reopened (required)"},
+	PageChange:             {"变化", "Change"},
+	PageItem:               {"项目", "Item"},
+	PageField:              {"字段", "Field"},
+	PageOld:                {"旧值", "Old"},
+	PageNew:                {"新值", "New"},
+	PageDelta:              {"差额", "Delta"},
+	PageKindSettlement:     {"营收", "revenue"},
+	PageKindVariance:       {"解款", "deposit"},
+	PageKindException:      {"异常", "exception"},
+	PageChangeChanged:      {"变化", "changed"},
+	PageChangeAdded:        {"新增", "added"},
+	PageChangeRemoved:      {"删除", "removed"},
+	PageChangeResolved:     {"消除", "resolved"},
+	PageDownloadDiff:       {"下载差异 Excel", "Download the diff (Excel)"},
+	PageFeeds:              {"报表", "Feeds"},
+	PageRowsRead:           {"读取行", "Rows read"},
+	PageValid:              {"有效", "Valid"},
+	PageRejected:           {"拒绝", "Rejected"},
+	PageFiles:              {"文件", "Files"},
+	PagePulls:              {"拉取", "Pulls"},
+	PageByCode:             {"异常（按代码）", "Exceptions by code"},
+	PageOutputs:            {"输出文件", "Output files"},
+	PagePath:               {"路径", "Path"},
+	PageSize:               {"大小", "Size"},
+	PageAllDates:           {"全部日期", "All dates"},
+	PageState:              {"签字状态", "Sign-off"},
+	PageNetTotal:           {"净额合计", "Net total"},
+	PageVarianceTotal:      {"长短款合计", "Variance total"},
+	PageReviewerHint:       {"点击柜台查看报表并复核。", "Open a counter to see its report and review it."},
+	PageAuditorCounters:    {"本日柜台（只读）", "Counters of the day (read only)"},
+	PageRunOf:              {"运行 %s", "Run %s"},
+	PageCompleteShort:      {"完整", "complete"},
+	PageIncompleteShort:    {"不完整", "incomplete"},
+	PageOk:                 {"正常", "OK"},
+	PagePinnedMissing:      {"签字时的运行 %s 不在存储中：请联系管理员。", "The signed run %s is not in the store: tell the administrator."},
+	PageReportAltered:      {"报表文件与签字时的校验和不符：请联系管理员。", "The report file does not match the checksum signed: tell the administrator."},
+	PageLatestComment:      {"最近意见：", "Latest comment: "},
+	PageAuditRunsHint:      {"每次运行的清单、两次运行的差异和签字日志。", "Every run's manifest, the diff of any two, and the sign-off log."},
 }
