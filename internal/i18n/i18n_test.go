@@ -3,24 +3,79 @@ package i18n
 import (
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
-// placeholder matches what a text is filled with: fmt verbs, fpdf's {nb}, excelize's &P and &N.
-var placeholder = regexp.MustCompile(`%[-+# 0]*[0-9]*(\.[0-9]+)?[a-zA-Z%]|\{nb\}|&[PN]`)
+// verb is a formatting verb of a text, with the argument it takes (explicit or implied).
+var verb = regexp.MustCompile(`%(\[(\d+)\])?[-+# 0]*\d*(\.\d+)?([a-zA-Z%])`)
 
-// TestTable walks every key: both languages are present and carry the same placeholders in
-// the same order.
+// args lists the arguments a format takes as "index:verb", sorted and without repeats: a
+// language may reorder them with explicit indexes (%[2]s).
+func args(format string) []string {
+	var out []string
+	next := 1
+	for _, m := range verb.FindAllStringSubmatch(format, -1) {
+		if m[4] == "%" {
+			continue
+		}
+		n := next
+		if m[2] != "" {
+			n, _ = strconv.Atoi(m[2])
+		}
+		next = n + 1
+		out = append(out, strconv.Itoa(n)+":"+m[4])
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// pageMark matches the page placeholders of the footers: fpdf's {nb}, excelize's &P and &N.
+var pageMark = regexp.MustCompile(`\{nb\}|&[PN]`)
+
+// TestTable walks every key: both languages are there, the Chinese one is Chinese, the
+// English one is not, and both take the same arguments with the same verbs and the same
+// page placeholders.
 func TestTable(t *testing.T) {
+	han := regexp.MustCompile(`[\p{Han}\x{3000}-\x{303F}\x{FF00}-\x{FFEF}]`) // Chinese, or its punctuation
 	for k := range nKeys {
 		zh, en := Zh.S(k), En.S(k)
 		if zh == "" || en == "" {
-			t.Errorf("key %d: zh %q, en %q: want both", k, zh, en)
+			t.Errorf("key %d: zh %q, en %q: a language is missing", k, zh, en)
 			continue
 		}
-		pz, pe := placeholder.FindAllString(zh, -1), placeholder.FindAllString(en, -1)
-		if !slices.Equal(pz, pe) {
-			t.Errorf("key %d: placeholders zh %q, en %q", k, pz, pe)
+		if !han.MatchString(zh) && zh != en {
+			t.Errorf("key %d: zh %q has no Chinese", k, zh)
+		}
+		if han.MatchString(en) {
+			t.Errorf("key %d: en %q has Chinese", k, en)
+		}
+		if a, b := args(zh), args(en); !slices.Equal(a, b) {
+			t.Errorf("key %d: zh %q takes %v, en %q takes %v", k, zh, a, en, b)
+		}
+		if a, b := pageMark.FindAllString(zh, -1), pageMark.FindAllString(en, -1); !slices.Equal(a, b) {
+			t.Errorf("key %d: zh %q has %q, en %q has %q", k, zh, a, en, b)
+		}
+		if strings.Contains(Zh.F(k), "%!") && !strings.Contains(zh, "%") {
+			t.Errorf("key %d: zh %q is malformed", k, zh)
+		}
+	}
+}
+
+func TestArgs(t *testing.T) {
+	for _, c := range []struct {
+		format string
+		want   []string
+	}{
+		{"no verbs", nil},
+		{"%d in all: %d errors", []string{"1:d", "2:d"}},
+		{"%[3]s 的%[1]s %[2]s", []string{"1:s", "2:s", "3:s"}},
+		{"%.0f s, 100%%", []string{"1:f"}},
+		{"%s %[1]s", []string{"1:s"}},
+	} {
+		if got := args(c.format); !slices.Equal(got, c.want) {
+			t.Errorf("args(%q) = %q, want %q", c.format, got, c.want)
 		}
 	}
 }
@@ -57,8 +112,14 @@ func TestPageNames(t *testing.T) {
 			t.Errorf("report key %d is named %q", k, k.Name())
 		}
 	}
-	if len(seen) != int(lastPage-firstPage+1) || lastPage != nKeys-1 {
-		t.Errorf("%d page names; page keys %d to %d of %d", len(seen), firstPage, lastPage, nKeys)
+	for k := firstDetail; k <= lastDetail; k++ {
+		if k.Name() != "" {
+			t.Errorf("detail key %d is named %q", k, k.Name())
+		}
+	}
+	if len(seen) != int(lastPage-firstPage+1) || firstPage != lastReport+1 || firstDetail != lastPage+1 || lastDetail != nKeys-1 {
+		t.Errorf("%d page names; report keys %d to %d, page keys %d to %d, detail keys %d to %d of %d",
+			len(seen), firstReport, lastReport, firstPage, lastPage, firstDetail, lastDetail, nKeys)
 	}
 	if k, ok := PageKey("no_such_text"); ok {
 		t.Errorf("PageKey(no_such_text) = %d", k)

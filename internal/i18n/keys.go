@@ -288,12 +288,107 @@ const (
 	PageLatestComment
 	PageAuditRunsHint
 
+	// Exception details and reject reasons: the words the engine writes around codes, amounts,
+	// ids and sources. A language may reorder the arguments with explicit indexes (%[2]s).
+
+	// Reading an input (FEED_MISSING, FEED_TOTAL_MISMATCH).
+	DetailCannotRead       // input, error
+	DetailInputTooLarge    // input, limit
+	DetailRawUnavailable   // error: the raw column of a reject whose line could not be read again
+	DetailWrongFeed        // wrong feed, this feed, header source
+	DetailNoHeaderNearest  // feed, line, missing columns
+	DetailNoHeader         // feed
+	DetailSetAside         // input, reason, lines
+	DetailRejectFile       // reason: the reject reason of a line of such an input
+	DetailFooterCountNaN   // count text
+	DetailFooterCount      // count, read
+	DetailFooterAmountNaN  // amount text
+	DetailFooterAmountOver // amount, max
+	DetailFooterAmount     // amount, sum
+	DetailInputProblems    // input, problems
+
+	// A row's fields (MALFORMED_ROW, WRONG_DATE): column, quoted text[, ...].
+	DetailFieldEmpty
+	DetailFieldBlank // a cell of spaces only
+	DetailFieldNotDate
+	DetailFieldNotTime
+	DetailFieldNotWhole
+	DetailFieldNotIdent
+	DetailFieldNotDigits
+	DetailFieldNegative
+	DetailFieldDecimals
+	DetailFieldNotMoney
+	DetailFieldTooLarge
+	DetailFieldOther // column, text, error: an error the table has no text for
+	DetailFieldNotOneOf
+	DetailFieldZero
+	DetailFieldAboveCeiling
+	DetailPayEmptyWithAmount
+	DetailAfter
+	DetailSerialLength
+	DetailWrongDate
+
+	// Whose row it is, duplicates.
+	DetailDuplicateInput
+	DetailForeignRow
+	DetailKeyConflict
+	DetailDuplicateTxn  // txn, kept feed, kept source, tIdentical or tDiffers
+	DetailDuplicateSlip // slip, kept source, tIdentical or tDiffers
+	DetailIdentical
+	DetailDiffers
+
+	// Completeness (FEED_MISSING of the connectors and of the layout).
+	DetailNoCounterFile  // feed, counter
+	DetailNoFeedFile     // feed, feed's Chinese name, folder
+	DetailPullFailed     // path, error, tries
+	DetailPullFailedLate // path, error, tries, deadline
+	DetailPullNotDone    // path, deadline
+	DetailOneTry
+	DetailTries
+
+	// Settlement.
+	DetailDeposit // pay, expected, deposited, variance
+	DetailSummary // category, pay, count, amount, count, amount
+
+	// Cards and invoices.
+	DetailSerialBelow
+	DetailQtySerials
+	DetailCardAmount
+	DetailBeyondHolding
+	DetailAndMore
+	DetailSerialOverlap
+	DetailInvoiceOn
+	DetailInvoiceSecond
+	DetailInvoiceOrphan
+	DetailInvoiceAmount
+	DetailInvoiceNotVoided
+	DetailInvoiceGap
+
+	// Purchases, reversals, remote payments.
+	DetailPurchaseNoOrder
+	DetailOrderNoPurchase
+	DetailIMEISold
+	DetailVoidOtherDay
+	DetailRefundNoApprover
+	DetailRefundSelfApproved
+	DetailOriginal // feed, txn, date: "the original" of a reversal
+	DetailOrphanToday
+	DetailTooOld
+	DetailNoStoredRun
+	DetailOrphanStored
+	DetailVoidPartial
+	DetailMethodMismatch
+	DetailReversalsReach
+	DetailClearingPending
+	DetailClearingRejected
+
 	nKeys
 )
 
 // firstReport and lastReport bound the report labels, which a PDF font is cut to; firstPage
-// and lastPage bound the page texts.
+// and lastPage bound the page texts; firstDetail and lastDetail the engine's details.
 const (
 	firstReport, lastReport = ReportTitle, ReportTotalOf
+	firstDetail, lastDetail = DetailCannotRead, DetailClearingRejected
 	firstPage, lastPage     = PageApp, PageAuditRunsHint
 )
