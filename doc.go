@@ -18,6 +18,7 @@
 //	diff/               what changed between two runs (settle diff)
 //	internal/sheettext/ XML-safe cell text and fixed-pitch widths, for report/ and diff/
 //	internal/xlsxrows/  an XLSX sheet's rows, written through one writer that keeps the first error
+//	internal/i18n/      the translation table: every person-facing text as a typed key, zh and en
 //	job/                one run end to end: lock, fetch, reconcile, write, render, publish
 //	web/                the one-click page: clerks, reviewers, auditors (settle serve);
 //	                    web/signoff/ the sign-off log, web/users/ who may log in

@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"settle/feed"
+	"settle/internal/i18n"
 )
 
 // assemble applies RULES.md §1 across the loaded inputs (which are in canonical order): the
@@ -90,12 +91,12 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 				continue
 			}
 			same := identical(ld, r, kept)
-			how := tDiffers
+			how := i18n.DetailDiffers
 			if same {
-				how = tIdentical
+				how = i18n.DetailIdentical
 			}
 			keptSrc := rowSource(kept.ld.in, sourceOf(kept.ld.rec, kept.row), lineOf(kept.ld.rec, kept.row))
-			duplicate(ld, r, id, same, l.lang.f(tDuplicateTxn, quote(id), l.lang.feed(kept.ld.in.Feed), keptSrc, l.lang.s(how)))
+			duplicate(ld, r, id, same, l.lang.f(i18n.DetailDuplicateTxn, quote(id), l.lang.feed(kept.ld.in.Feed), keptSrc, l.lang.s(how)))
 		}
 	}
 	// A deposit slip number is unique within its counter (RULES.md §1).
@@ -119,11 +120,11 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 			no := slip.Value(r)
 			same := identical(ld, r, kept)
 			keptSrc := rowSource(kept.ld.in, sourceOf(kept.ld.rec, kept.row), lineOf(kept.ld.rec, kept.row))
-			how := tDiffers
+			how := i18n.DetailDiffers
 			if same {
-				how = tIdentical
+				how = i18n.DetailIdentical
 			}
-			duplicate(ld, r, no, same, l.lang.f(tDuplicateSlip, quote(no), keptSrc, l.lang.s(how)))
+			duplicate(ld, r, no, same, l.lang.f(i18n.DetailDuplicateSlip, quote(no), keptSrc, l.lang.s(how)))
 		}
 	}
 	// The raw text of the rows set aside, read again from their inputs (a handful of inputs).
@@ -139,7 +140,7 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 		raws, rerr := rawLines(ld, rows)
 		for i, j := range idx {
 			if rerr != nil {
-				rejects[j].Raw = l.lang.f(tRawUnavailable, rerr)
+				rejects[j].Raw = l.lang.f(i18n.DetailRawUnavailable, rerr)
 			} else {
 				rejects[j].Raw = raws[rows[i]]
 			}

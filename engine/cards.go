@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"settle/feed"
+	"settle/internal/i18n"
 	"settle/money"
 )
 
@@ -28,20 +29,20 @@ func (d *day) cards() {
 		lo, _ := digitsValue(from.Value(r))
 		hi, _ := digitsValue(to.Value(r))
 		if hi < lo {
-			d.raise(f, r, CodeCardQtyMismatch, d.lang.f(tSerialBelow, to.Value(r), from.Value(r)))
+			d.raise(f, r, CodeCardQtyMismatch, d.lang.f(i18n.DetailSerialBelow, to.Value(r), from.Value(r)))
 		} else {
 			if width := hi - lo + 1; uint64(qty[r]) != width {
-				d.raise(f, r, CodeCardQtyMismatch, d.lang.f(tQtySerials, qty[r], from.Value(r), to.Value(r), width))
+				d.raise(f, r, CodeCardQtyMismatch, d.lang.f(i18n.DetailQtySerials, qty[r], from.Value(r), to.Value(r), width))
 			}
 			spans = append(spans, span{lo, hi, r})
 		}
 		hi64, lo64 := bits.Mul64(uint64(face[r]), uint64(qty[r]))
 		if hi64 != 0 || lo64 != uint64(amount[r]) {
-			want := d.lang.s(tBeyondHolding)
+			want := d.lang.s(i18n.DetailBeyondHolding)
 			if hi64 == 0 && lo64 <= 1<<62 {
 				want = money.Format(int64(lo64))
 			}
-			d.raise(f, r, CodeCardAmountMismatch, d.lang.f(tCardAmount,
+			d.raise(f, r, CodeCardAmountMismatch, d.lang.f(i18n.DetailCardAmount,
 				money.Format(amount[r]), money.Format(face[r]), qty[r], want))
 		}
 	}
@@ -80,12 +81,12 @@ func (d *day) cards() {
 		names := make([]string, 0, len(o))
 		for i, x := range o {
 			if i == 20 {
-				names = append(names, d.lang.f(tAndMore, len(o)-20))
+				names = append(names, d.lang.f(i18n.DetailAndMore, len(o)-20))
 				break
 			}
 			names = append(names, txn.Value(x))
 		}
-		d.raise(f, r, CodeCardSerialOverlap, d.lang.f(tSerialOverlap, from.Value(r), to.Value(r), d.lang.list(names)))
+		d.raise(f, r, CodeCardSerialOverlap, d.lang.f(i18n.DetailSerialOverlap, from.Value(r), to.Value(r), d.lang.list(names)))
 	}
 }
 
@@ -120,11 +121,11 @@ func (d *day) invoices() {
 			}
 		}
 		if dupPair {
-			d.raise(f, r, CodeInvoiceDuplicate, d.lang.f(tInvoiceOn, pk.code, pk.no, d.source(f, first)))
+			d.raise(f, r, CodeInvoiceDuplicate, d.lang.f(i18n.DetailInvoiceOn, pk.code, pk.no, d.source(f, first)))
 			continue
 		}
 		if dupTxn {
-			d.raise(f, r, CodeInvoiceDuplicate, d.lang.f(tInvoiceSecond, txn.Value(r)))
+			d.raise(f, r, CodeInvoiceDuplicate, d.lang.f(i18n.DetailInvoiceSecond, txn.Value(r)))
 			continue
 		}
 		if v, ok := digitsValue(pk.no); ok {
@@ -133,17 +134,17 @@ func (d *day) invoices() {
 		}
 		rf, found := d.revenue[txn.Value(r)]
 		if !found {
-			d.raise(f, r, CodeInvoiceOrphan, d.lang.f(tInvoiceOrphan, quote(txn.Value(r))))
+			d.raise(f, r, CodeInvoiceOrphan, d.lang.f(i18n.DetailInvoiceOrphan, quote(txn.Value(r))))
 			continue
 		}
 		if !isIssued {
 			continue
 		}
 		if orig := d.i64(rf.f, "amount")[rf.row]; amount[r] != orig {
-			d.raise(f, r, CodeInvoiceAmountMismatch, d.lang.f(tInvoiceAmount, money.Format(amount[r]), d.lang.feed(rf.f), txn.Value(r), money.Format(orig)))
+			d.raise(f, r, CodeInvoiceAmountMismatch, d.lang.f(i18n.DetailInvoiceAmount, money.Format(amount[r]), d.lang.feed(rf.f), txn.Value(r), money.Format(orig)))
 		}
 		if d.voidedToday[origKey{rf.f.String(), txn.Value(r)}] {
-			d.raise(f, r, CodeInvoiceNotVoided, d.lang.f(tInvoiceNotVoided, d.lang.feed(rf.f), txn.Value(r), pk.code, pk.no))
+			d.raise(f, r, CodeInvoiceNotVoided, d.lang.f(i18n.DetailInvoiceNotVoided, d.lang.feed(rf.f), txn.Value(r), pk.code, pk.no))
 		}
 	}
 	keys := make([]gapKey, 0, len(nums))
@@ -169,7 +170,7 @@ func (d *day) invoices() {
 			}
 			d.excs = append(d.excs, Exception{Code: CodeInvoiceGap, Severity: severity(CodeInvoiceGap), City: k.t.city, Outlet: k.t.outlet,
 				Counter: k.t.counter, Feed: f.String(), Key: k.code + "/" + rng,
-				Detail: d.lang.f(tInvoiceGap, k.code, hi-lo+1, rng),
+				Detail: d.lang.f(i18n.DetailInvoiceGap, k.code, hi-lo+1, rng),
 				Source: d.source(f, cur.row)})
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"settle/feed"
+	"settle/internal/i18n"
 	"settle/money"
 )
 
@@ -25,12 +26,12 @@ func (d *day) purchases() {
 	for r := 0; r < d.n(feed.Purchase); r++ {
 		bought[pOrder.Value(r)] = true
 		if !contract[pOrder.Value(r)] {
-			d.raise(feed.Purchase, r, CodePurchaseNoOrder, d.lang.f(tPurchaseNoOrder, quote(pOrder.Value(r))))
+			d.raise(feed.Purchase, r, CodePurchaseNoOrder, d.lang.f(i18n.DetailPurchaseNoOrder, quote(pOrder.Value(r))))
 		}
 	}
 	for r := 0; r < d.n(feed.Order); r++ {
 		if svc.Value(r) == "CONTRACT" && !bought[orderID.Value(r)] {
-			d.raise(feed.Order, r, CodeOrderNoPurchase, d.lang.f(tOrderNoPurchase, quote(orderID.Value(r))))
+			d.raise(feed.Order, r, CodeOrderNoPurchase, d.lang.f(i18n.DetailOrderNoPurchase, quote(orderID.Value(r))))
 		}
 	}
 
@@ -41,7 +42,7 @@ func (d *day) purchases() {
 	for r := 0; r < d.n(feed.Purchase); r++ {
 		if earlier := open[imei.Value(r)]; len(earlier) > 0 {
 			e := earlier[0]
-			d.raise(feed.Purchase, r, CodeIMEIDuplicate, d.lang.f(tIMEISold,
+			d.raise(feed.Purchase, r, CodeIMEIDuplicate, d.lang.f(i18n.DetailIMEISold,
 				quote(imei.Value(r)), txn.Value(e), d.source(feed.Purchase, e)))
 		}
 		if !d.fullyReversedToday(feed.Purchase, txn.Value(r), amount[r]) {
@@ -227,30 +228,30 @@ func (d *day) reversals() error {
 		of := origFeed.Value(r)
 		k := origKey{of, origTxn.Value(r)}
 		if kind.Value(r) == "VOID" && od != d.date {
-			d.raiseAmount(f, r, CodeVoidNotSameDay, a, d.lang.f(tVoidOtherDay, k.txn, dateOf(od).Format("2006-01-02")))
+			d.raiseAmount(f, r, CodeVoidNotSameDay, a, d.lang.f(i18n.DetailVoidOtherDay, k.txn, dateOf(od).Format("2006-01-02")))
 		}
 		if kind.Value(r) == "REFUND" && a > 10000 && (approver.IsNull(r) || approver.Value(r) == counter.Value(r)) {
-			detail := d.lang.f(tRefundNoApprover, money.Format(a))
+			detail := d.lang.f(i18n.DetailRefundNoApprover, money.Format(a))
 			if !approver.IsNull(r) { // an empty cell is null
-				detail = d.lang.f(tRefundSelfApproved, money.Format(a), approver.Value(r))
+				detail = d.lang.f(i18n.DetailRefundSelfApproved, money.Format(a), approver.Value(r))
 			}
 			d.raiseAmount(f, r, CodeRefundNotApproved, a, detail)
 		}
 		var orig original
 		found := false
-		where := d.lang.f(tOriginal, d.lang.feedNamed(of), quote(k.txn), dateOf(od).Format("2006-01-02"))
+		where := d.lang.f(i18n.DetailOriginal, d.lang.feedNamed(of), quote(k.txn), dateOf(od).Format("2006-01-02"))
 		ofID, _ := feed.ByName(of)
 		if od == d.date {
 			if rf, ok := d.revenue[k.txn]; ok && rf.f == ofID {
 				orig = original{d.i64(ofID, "amount")[rf.row], d.str(ofID, "pay_method").Value(rf.row)}
 				found = true
 			} else {
-				d.raiseAmount(f, r, CodeReversalOrphan, a, d.lang.f(tOrphanToday, where))
+				d.raiseAmount(f, r, CodeReversalOrphan, a, d.lang.f(i18n.DetailOrphanToday, where))
 			}
 		} else {
 			age := int(d.date - od)
 			if age > d.lookback {
-				d.raiseAmount(f, r, CodeReversalNoHistory, a, d.lang.f(tTooOld, where, age, d.lookback))
+				d.raiseAmount(f, r, CodeReversalNoHistory, a, d.lang.f(i18n.DetailTooOld, where, age, d.lookback))
 			} else {
 				idx, stored, err := hist.lookup(od, ofID)
 				if err != nil {
@@ -258,9 +259,9 @@ func (d *day) reversals() error {
 				}
 				switch o, ok := idx[k.txn]; {
 				case !stored:
-					d.raiseAmount(f, r, CodeReversalNoHistory, a, d.lang.f(tNoStoredRun, dateOf(od).Format("2006-01-02"), where))
+					d.raiseAmount(f, r, CodeReversalNoHistory, a, d.lang.f(i18n.DetailNoStoredRun, dateOf(od).Format("2006-01-02"), where))
 				case !ok:
-					d.raiseAmount(f, r, CodeReversalOrphan, a, d.lang.f(tOrphanStored, where))
+					d.raiseAmount(f, r, CodeReversalOrphan, a, d.lang.f(i18n.DetailOrphanStored, where))
 				default:
 					orig, found = o, true
 				}
@@ -270,10 +271,10 @@ func (d *day) reversals() error {
 			continue
 		}
 		if kind.Value(r) == "VOID" && a != orig.amount {
-			d.raiseAmount(f, r, CodeVoidPartial, a, d.lang.f(tVoidPartial, k.txn, money.Format(a), money.Format(orig.amount)))
+			d.raiseAmount(f, r, CodeVoidPartial, a, d.lang.f(i18n.DetailVoidPartial, k.txn, money.Format(a), money.Format(orig.amount)))
 		}
 		if pay.Value(r) != orig.pay {
-			d.raiseAmount(f, r, CodeReversalMethodMismatch, a, d.lang.f(tMethodMismatch, pay.Value(r), k.txn, orig.pay))
+			d.raiseAmount(f, r, CodeReversalMethodMismatch, a, d.lang.f(i18n.DetailMethodMismatch, pay.Value(r), k.txn, orig.pay))
 		}
 		gk := fmt.Sprintf("%s\x00%d\x00%s", of, od, k.txn)
 		g := groups[gk]
@@ -313,7 +314,7 @@ func (d *day) reversals() error {
 			total += amount[r]
 			if crossed || total > g.orig.amount {
 				crossed = true
-				d.raiseAmount(f, r, CodeReversalExceedsOriginal, amount[r], d.lang.f(tReversalsReach,
+				d.raiseAmount(f, r, CodeReversalExceedsOriginal, amount[r], d.lang.f(i18n.DetailReversalsReach,
 					g.key.txn, money.Format(total), money.Format(g.orig.amount)))
 			}
 		}
@@ -328,10 +329,10 @@ func (d *day) remote() {
 	for r := 0; r < d.n(f); r++ {
 		switch status.Value(r) {
 		case "PENDING":
-			d.raise(f, r, CodeRemotePending, d.lang.s(tClearingPending))
+			d.raise(f, r, CodeRemotePending, d.lang.s(i18n.DetailClearingPending))
 		case "REJECTED":
 			if !d.fullyReversedToday(f, txn.Value(r), amount[r]) {
-				d.raise(f, r, CodeRemoteRejected, d.lang.f(tClearingRejected,
+				d.raise(f, r, CodeRemoteRejected, d.lang.f(i18n.DetailClearingRejected,
 					money.Format(d.reversedToday[origKey{f.String(), txn.Value(r)}]), money.Format(amount[r])))
 			}
 		}

@@ -24,6 +24,7 @@ import (
 	"settle/connectors"
 	"settle/connectors/dialect"
 	"settle/feed"
+	"settle/internal/i18n"
 	"settle/money"
 )
 
@@ -162,9 +163,9 @@ func readInput(in connectors.Input) ([]byte, error) {
 // said it, but for the engine's own limit.
 func (l *loader) cannotRead(name string, err error) string {
 	if errors.Is(err, errInputTooLarge) {
-		return l.lang.f(tInputTooLarge, name, maxInputBytes)
+		return l.lang.f(i18n.DetailInputTooLarge, name, maxInputBytes)
 	}
-	return l.lang.f(tCannotRead, name, err)
+	return l.lang.f(i18n.DetailCannotRead, name, err)
 }
 
 // load reads one input; it never fails: what cannot be read is reported in the result.
@@ -191,24 +192,24 @@ func (l *loader) load(in connectors.Input) *loaded {
 		switch {
 		case t.WrongFeed != "":
 			// FEEDS.md: another feed's report under this feed's name.
-			reason = l.lang.f(tWrongFeed, l.lang.feedNamed(t.WrongFeed), l.lang.feed(f.ID),
+			reason = l.lang.f(i18n.DetailWrongFeed, l.lang.feedNamed(t.WrongFeed), l.lang.feed(f.ID),
 				rowSource(in, t.PartSource(t.HeaderSheet), t.HeaderLine))
 		case t.Near > 0:
 			lacks := make([]string, len(t.Missing))
 			for i, name := range t.Missing {
 				lacks[i] = l.lang.colOf(f, name)
 			}
-			reason = l.lang.f(tNoHeaderNearest, l.lang.feed(f.ID), t.Near, l.lang.list(lacks))
+			reason = l.lang.f(i18n.DetailNoHeaderNearest, l.lang.feed(f.ID), t.Near, l.lang.list(lacks))
 		default:
-			reason = l.lang.f(tNoHeader, l.lang.feed(f.ID))
+			reason = l.lang.f(i18n.DetailNoHeader, l.lang.feed(f.ID))
 		}
 		ld.excs = append(ld.excs, Exception{
 			Code: CodeFeedMissing, Severity: severity(CodeFeedMissing), Feed: f.Name,
-			Detail: l.lang.f(tSetAside, in.Name, reason, t.Len()),
+			Detail: l.lang.f(i18n.DetailSetAside, in.Name, reason, t.Len()),
 			Source: rowSource(in, t.PartSource(t.HeaderSheet), t.HeaderLine),
 		})
 		for i := 0; i < t.Len(); i++ {
-			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: t.Source(i), Line: t.Line(i), Reason: string(CodeFeedMissing) + ": " + l.lang.f(tRejectFile, reason), Raw: strings.Clone(t.Raw(i))})
+			ld.rejects = append(ld.rejects, Reject{Feed: f.Name, Source: t.Source(i), Line: t.Line(i), Reason: string(CodeFeedMissing) + ": " + l.lang.f(i18n.DetailRejectFile, reason), Raw: strings.Clone(t.Raw(i))})
 		}
 		return ld
 	}
@@ -258,9 +259,9 @@ func (l *loader) checkFooter(ld *loaded, t *dialect.Table, f *feed.Feed) {
 	var problems []string
 	count, err := ParseWhole(ft.Count)
 	if err != nil {
-		problems = append(problems, l.lang.f(tFooterCountNaN, quote(ft.Count)))
+		problems = append(problems, l.lang.f(i18n.DetailFooterCountNaN, quote(ft.Count)))
 	} else if count != int64(t.Len()) {
-		problems = append(problems, l.lang.f(tFooterCount, count, t.Len()))
+		problems = append(problems, l.lang.f(i18n.DetailFooterCount, count, t.Len()))
 	}
 	var sum int64
 	allValid, overflow := true, false
@@ -279,11 +280,11 @@ func (l *loader) checkFooter(ld *loaded, t *dialect.Table, f *feed.Feed) {
 		want, err := money.Parse(ft.Amount)
 		switch {
 		case err != nil:
-			problems = append(problems, l.lang.f(tFooterAmountNaN, quote(ft.Amount)))
+			problems = append(problems, l.lang.f(i18n.DetailFooterAmountNaN, quote(ft.Amount)))
 		case overflow:
-			problems = append(problems, l.lang.f(tFooterAmountOver, money.Format(want), money.Format(math.MaxInt64)))
+			problems = append(problems, l.lang.f(i18n.DetailFooterAmountOver, money.Format(want), money.Format(math.MaxInt64)))
 		case want != sum:
-			problems = append(problems, l.lang.f(tFooterAmount, money.Format(want), money.Format(sum)))
+			problems = append(problems, l.lang.f(i18n.DetailFooterAmount, money.Format(want), money.Format(sum)))
 		}
 	}
 	if len(problems) == 0 {
@@ -291,7 +292,7 @@ func (l *loader) checkFooter(ld *loaded, t *dialect.Table, f *feed.Feed) {
 	}
 	ld.excs = append(ld.excs, Exception{
 		Code: CodeFeedTotalMismatch, Severity: severity(CodeFeedTotalMismatch), Feed: f.Name,
-		Detail: l.lang.f(tInputProblems, ld.in.Name, l.lang.join(problems)), Source: rowSource(ld.in, t.PartSource(ft.Part), ft.Line),
+		Detail: l.lang.f(i18n.DetailInputProblems, ld.in.Name, l.lang.join(problems)), Source: rowSource(ld.in, t.PartSource(ft.Part), ft.Line),
 	})
 }
 
@@ -345,7 +346,7 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 			if text == "" {
 				vals[c].null = true
 				if !col.Optional && !(c == payCol && f.ID == feed.Order) {
-					problems = append(problems, problem{c, l.lang.f(tFieldEmpty, l.lang.col(col))})
+					problems = append(problems, problem{c, l.lang.f(i18n.DetailFieldEmpty, l.lang.col(col))})
 				}
 				continue
 			}
@@ -360,7 +361,7 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 			code = CodeMalformedRow
 		case arrow.Date32(vals[feed.ColBizDate].i) != l.day:
 			code = CodeWrongDate
-			problems = append(problems, problem{feed.ColBizDate, l.lang.f(tWrongDate, l.lang.col(&f.Columns[feed.ColBizDate]),
+			problems = append(problems, problem{feed.ColBizDate, l.lang.f(i18n.DetailWrongDate, l.lang.col(&f.Columns[feed.ColBizDate]),
 				quote(t.Cell(i, feed.ColBizDate)), l.date.Format("2006-01-02"))})
 		}
 		if code != "" {
@@ -504,7 +505,7 @@ func (l *loader) parseCell(col *feed.Column, text string, v *value) string {
 			if l.lang == langZh {
 				values = col.Enum.Zh
 			}
-			return l.lang.f(tFieldNotOneOf, l.lang.col(col), quote(text), l.lang.list(values))
+			return l.lang.f(i18n.DetailFieldNotOneOf, l.lang.col(col), quote(text), l.lang.list(values))
 		}
 		v.s = code
 	case feed.Digits:
@@ -523,41 +524,41 @@ func (l *loader) parseCell(col *feed.Column, text string, v *value) string {
 // crossCheck applies the rules of FEEDS.md that involve a column's meaning or several columns.
 func (l *loader) crossCheck(f *feed.Feed, vals []value, amountCol, payCol int, problems []problem) []problem {
 	g := l.lang
-	add := func(col int, k text, args ...any) {
+	add := func(col int, k i18n.Key, args ...any) {
 		problems = append(problems, problem{col, g.f(k, args...)})
 	}
 	amountOK := amountCol >= 0 && !vals[amountCol].null && !hasProblem(problems, amountCol)
 	if amountOK {
 		a := vals[amountCol].i
 		if a == 0 && f.ID != feed.Order {
-			add(amountCol, tFieldZero, g.colOf(f, "amount"))
+			add(amountCol, i18n.DetailFieldZero, g.colOf(f, "amount"))
 		}
 		if a > l.ceiling {
-			add(amountCol, tFieldAboveCeiling, g.colOf(f, "amount"), money.Format(a), money.Format(l.ceiling))
+			add(amountCol, i18n.DetailFieldAboveCeiling, g.colOf(f, "amount"), money.Format(a), money.Format(l.ceiling))
 		}
 	}
 	if f.ID == feed.Order && vals[payCol].null && amountOK && vals[amountCol].i != 0 {
-		add(payCol, tPayEmptyWithAmount, g.colOf(f, "pay_method"))
+		add(payCol, i18n.DetailPayEmptyWithAmount, g.colOf(f, "pay_method"))
 	}
 	switch f.ID {
 	case feed.Reversal:
 		odCol := f.Col("orig_date")
 		od, bd := vals[odCol], vals[feed.ColBizDate]
 		if !od.null && !bd.null && !hasProblem(problems, odCol, feed.ColBizDate) && od.i > bd.i {
-			add(odCol, tAfter, g.colOf(f, "orig_date"), g.colOf(f, "biz_date"))
+			add(odCol, i18n.DetailAfter, g.colOf(f, "orig_date"), g.colOf(f, "biz_date"))
 		}
 	case feed.CardSale:
 		fvCol, qCol := f.Col("face_value"), f.Col("quantity")
 		if fv := vals[fvCol]; !fv.null && !hasProblem(problems, fvCol) && fv.i == 0 {
-			add(fvCol, tFieldZero, g.colOf(f, "face_value"))
+			add(fvCol, i18n.DetailFieldZero, g.colOf(f, "face_value"))
 		}
 		if q := vals[qCol]; !q.null && !hasProblem(problems, qCol) && q.i < 1 {
-			add(qCol, tFieldZero, g.colOf(f, "quantity"))
+			add(qCol, i18n.DetailFieldZero, g.colOf(f, "quantity"))
 		}
 		fromCol, toCol := f.Col("serial_from"), f.Col("serial_to")
 		from, to := vals[fromCol], vals[toCol]
 		if !from.null && !to.null && !hasProblem(problems, fromCol, toCol) && len(from.s) != len(to.s) {
-			add(fromCol, tSerialLength, g.colOf(f, "serial_from"), quote(from.s), g.colOf(f, "serial_to"), quote(to.s))
+			add(fromCol, i18n.DetailSerialLength, g.colOf(f, "serial_from"), quote(from.s), g.colOf(f, "serial_to"), quote(to.s))
 		}
 	}
 	return problems

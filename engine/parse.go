@@ -7,6 +7,7 @@ import (
 	_ "time/tzdata" // Asia/Shanghai also on a machine without a zoneinfo database
 
 	"settle/feed"
+	"settle/internal/i18n"
 	"settle/money"
 )
 
@@ -188,12 +189,12 @@ func quote(s string) string {
 // fieldTexts are the texts of the parse errors of a cell.
 var fieldTexts = []struct {
 	err error
-	k   text
+	k   i18n.Key
 }{
-	{errNotDate, tFieldNotDate}, {errNotTime, tFieldNotTime}, {errNotWhole, tFieldNotWhole},
-	{errNotIdent, tFieldNotIdent}, {errNotDigits, tFieldNotDigits},
-	{money.ErrEmpty, tFieldBlank}, {money.ErrNegative, tFieldNegative}, {money.ErrDecimals, tFieldDecimals},
-	{money.ErrNotMoney, tFieldNotMoney}, {money.ErrTooLarge, tFieldTooLarge},
+	{errNotDate, i18n.DetailFieldNotDate}, {errNotTime, i18n.DetailFieldNotTime}, {errNotWhole, i18n.DetailFieldNotWhole},
+	{errNotIdent, i18n.DetailFieldNotIdent}, {errNotDigits, i18n.DetailFieldNotDigits},
+	{money.ErrEmpty, i18n.DetailFieldBlank}, {money.ErrNegative, i18n.DetailFieldNegative}, {money.ErrDecimals, i18n.DetailFieldDecimals},
+	{money.ErrNotMoney, i18n.DetailFieldNotMoney}, {money.ErrTooLarge, i18n.DetailFieldTooLarge},
 }
 
 // field is the problem of a non-empty cell of column col (an empty one is null, or
@@ -204,5 +205,5 @@ func (g lang) field(col *feed.Column, text string, err error) string {
 			return g.f(ft.k, g.col(col), quote(text))
 		}
 	}
-	return g.f(tFieldOther, g.col(col), quote(text), err)
+	return g.f(i18n.DetailFieldOther, g.col(col), quote(text), err)
 }

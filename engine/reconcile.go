@@ -20,6 +20,7 @@ import (
 
 	"settle/connectors"
 	"settle/feed"
+	"settle/internal/i18n"
 	"settle/money"
 )
 
@@ -28,7 +29,7 @@ type Config struct {
 	Date     time.Time // business date; only its calendar day counts
 	Lookback int       // days a reversal may reach back into stored runs (RULES.md §5)
 	Ceiling  int64     // fen; an amount above it is malformed
-	// Lang is the language of every exception detail and reject reason (texts.go): "zh"
+	// Lang is the language of every exception detail and reject reason (internal/i18n): "zh"
 	// (the default, also when empty) or "en". Only FEEDS.md's literal `repeated header`
 	// reason is English in both.
 	Lang    string
@@ -268,7 +269,7 @@ func completeness(src *connectors.Day, loads []*loaded, known *counters, g lang)
 					continue
 				}
 				e := Exception{Code: CodeFeedMissing, Severity: severity(CodeFeedMissing), Feed: f.String(),
-					Detail: g.f(tNoCounterFile, g.feed(f), c)}
+					Detail: g.f(i18n.DetailNoCounterFile, g.feed(f), c)}
 				attach(&e, c)
 				out = append(out, e)
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"settle/feed"
+	"settle/internal/i18n"
 	"settle/money"
 )
 
@@ -112,7 +113,7 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 		}
 		d.excs = append(d.excs, Exception{Code: code, Severity: severity(code), City: k.t.city, Outlet: k.t.outlet,
 			Counter: k.t.counter, Feed: feed.Deposit.String(), Amount: vl.Variance, HasAmount: true, Key: k.pay,
-			Detail: d.lang.f(tDeposit, k.pay,
+			Detail: d.lang.f(i18n.DetailDeposit, k.pay,
 				money.Format(vl.Expected), money.Format(vl.Deposited), money.Format(vl.Variance)),
 			Source: d.source(at.f, at.row)})
 	}
@@ -181,7 +182,7 @@ func (d *day) summary() {
 		if p.sum.count == p.det.count && p.sum.amount == p.det.amount {
 			continue
 		}
-		detail := d.lang.f(tSummary, k.category, k.pay,
+		detail := d.lang.f(i18n.DetailSummary, k.category, k.pay,
 			p.sum.count, money.Format(p.sum.amount), p.det.count, money.Format(p.det.amount))
 		e := Exception{Code: CodeSummaryMismatch, Severity: severity(CodeSummaryMismatch), City: k.t.city, Outlet: k.t.outlet, Counter: k.t.counter,
 			Feed: feed.PaymentSummary.String(), Amount: p.sum.amount - p.det.amount, HasAmount: true,

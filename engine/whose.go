@@ -9,6 +9,7 @@ import (
 
 	"settle/connectors"
 	"settle/feed"
+	"settle/internal/i18n"
 )
 
 // RULES.md §1 "Whose row it is" and DUPLICATE_INPUT: which inputs are read, which rows of a
@@ -53,7 +54,7 @@ func (l *loader) duplicateInputs(loads []*loaded, known *counters) []dupInput {
 		ld.read, ld.rejects, ld.excs, ld.triples = 0, nil, nil, nil
 		out = append(out, dupInput{ld: ld, exc: Exception{
 			Code: CodeDuplicateInput, Severity: severity(CodeDuplicateInput), Feed: ld.in.Feed.String(), Source: ld.in.Name, Key: ld.in.Name,
-			Detail: l.lang.f(tDuplicateInput, orig.in.Name),
+			Detail: l.lang.f(i18n.DetailDuplicateInput, orig.in.Name),
 		}})
 	}
 	return out
@@ -140,7 +141,7 @@ func (l *loader) foreignRows(ld *loaded, drop []bool) (rejects []Reject, excs []
 		}
 		drop[r] = true
 		marked = true
-		detail := l.lang.f(tForeignRow, other, ld.in.Counter)
+		detail := l.lang.f(i18n.DetailForeignRow, other, ld.in.Counter)
 		line := lineOf(ld.rec, r)
 		rejects = append(rejects, Reject{Feed: f.Name, Source: sourceOf(ld.rec, r), Line: line, Reason: string(CodeMalformedRow) + ": " + detail})
 		e := Exception{Code: CodeMalformedRow, Severity: severity(CodeMalformedRow), Feed: f.Name, Detail: detail,
@@ -246,7 +247,7 @@ func (l *loader) place(feeds *[feed.Count]arrow.RecordBatch, known *counters, pu
 			h := known.byID[counter.Value(r)]
 			e := Exception{Code: CodeCounterKeyConflict, Severity: severity(CodeCounterKeyConflict),
 				City: h.city, Outlet: h.outlet, Counter: h.counter, Feed: f.String(),
-				Detail: l.lang.f(tKeyConflict, city.Value(r), outlet.Value(r), h.counter, h.city, h.outlet),
+				Detail: l.lang.f(i18n.DetailKeyConflict, city.Value(r), outlet.Value(r), h.counter, h.city, h.outlet),
 				Source: recSource(rec, r, pulls)}
 			if txnCol >= 0 {
 				e.TxnID = strings.Clone(str(rec, txnCol, r))

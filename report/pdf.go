@@ -8,6 +8,7 @@ import (
 	"codeberg.org/go-pdf/fpdf"
 
 	"settle/engine"
+	"settle/internal/i18n"
 )
 
 // pdfDoc is one counter's PDF being drawn.
@@ -56,7 +57,7 @@ func (r *renderer) buildPDF(v *counterView) (p *fpdf.Fpdf, err error) {
 	p.SetModificationDate(stamp)
 	p.AliasNbPages("{nb}") // before the font is added: fpdf sizes its subset by it
 	p.AddUTF8FontFromBytes(fontFamily, "", r.font.data)
-	p.SetTitle(r.l.title+" "+v.info.Counter+" "+r.ix.res.BizDate(), true)
+	p.SetTitle(r.l.s(i18n.ReportTitle)+" "+v.info.Counter+" "+r.ix.res.BizDate(), true)
 	p.SetSubject(headerLine(v.info, r.ix.res.BizDate()), true)
 	p.SetCreator("settle", true)
 	p.SetAuthor("settle", true)
@@ -93,10 +94,10 @@ func (d *pdfDoc) pageHeader() {
 		d.setFont(8)
 		d.color(gray)
 		p.SetXY(marginX, 6)
-		p.CellFormat(contentW*0.7, 5, d.font.clean(l.title+" · "+headerLine(c, d.r.ix.res.BizDate()), false), "", 0, "L", false, 0, "")
-		status := l.complete
+		p.CellFormat(contentW*0.7, 5, d.font.clean(l.s(i18n.ReportTitle)+" · "+headerLine(c, d.r.ix.res.BizDate()), false), "", 0, "L", false, 0, "")
+		status := l.s(i18n.ReportComplete)
 		if c.Incomplete {
-			status = l.incomplete
+			status = l.s(i18n.ReportIncomplete)
 			d.color(red)
 		}
 		p.CellFormat(contentW*0.3, 5, d.font.clean(status, false), "", 0, "R", false, 0, "")
@@ -115,7 +116,7 @@ func (d *pdfDoc) pageFooter() {
 		p.SetAlpha(0.16, "Normal")
 		d.setFont(66)
 		d.color(red)
-		text := d.font.clean(l.incomplete, false)
+		text := d.font.clean(l.s(i18n.ReportIncomplete), false)
 		w := d.width(text)
 		p.TransformBegin()
 		p.TransformRotate(55, pageW/2, pageH/2)
@@ -134,7 +135,7 @@ func (d *pdfDoc) pageFooter() {
 	p.CellFormat(contentW*0.6, 5, d.font.clean(left, false), "", 0, "L", false, 0, "")
 	// The date leads the page number: pdftotext keeps the spaces of "第 1 页 / 共 2 页" only
 	// when its line also has a word longer than one character.
-	right := d.r.ix.res.BizDate() + " · " + fmt.Sprintf(l.footer, p.PageNo())
+	right := d.r.ix.res.BizDate() + " · " + fmt.Sprintf(l.s(i18n.ReportFooter), p.PageNo())
 	p.CellFormat(contentW*0.4, 5, d.font.clean(right, false), "", 0, "R", false, 0, "")
 	d.color(black)
 	if size > 0 {
@@ -147,18 +148,18 @@ func (d *pdfDoc) first() {
 	p, l, c, r := d.p, d.l, d.v.info, d.r
 	d.setFont(17)
 	p.SetXY(marginX, marginTop)
-	p.CellFormat(contentW, 10, d.font.clean(l.title, false), "", 1, "C", false, 0, "")
+	p.CellFormat(contentW, 10, d.font.clean(l.s(i18n.ReportTitle), false), "", 1, "C", false, 0, "")
 	p.Ln(2)
 
-	status, sFill, sText := l.complete, okFill, green
+	status, sFill, sText := l.s(i18n.ReportComplete), okFill, green
 	if c.Incomplete {
-		status, sFill, sText = l.incomplete, red, white
+		status, sFill, sText = l.s(i18n.ReportIncomplete), red, white
 	}
 	info := [][4]string{
-		{l.city, c.City, l.outlet, c.Outlet},
-		{l.counter, c.Counter, l.date, r.ix.res.BizDate()},
-		{l.runID, r.opts.RunID, l.generated, formatTime(r.opts.GeneratedAt)},
-		{l.source, r.opts.Source, l.status, status},
+		{l.s(i18n.ReportCity), c.City, l.s(i18n.ReportOutlet), c.Outlet},
+		{l.s(i18n.ReportCounter), c.Counter, l.s(i18n.ReportDate), r.ix.res.BizDate()},
+		{l.s(i18n.ReportRunID), r.opts.RunID, l.s(i18n.ReportGenerated), formatTime(r.opts.GeneratedAt)},
+		{l.s(i18n.ReportSource), r.opts.Source, l.s(i18n.ReportStatus), status},
 	}
 	const lw, rowH = 26.0, 7.5
 	vw := contentW/2 - lw
@@ -188,9 +189,9 @@ func (d *pdfDoc) first() {
 	d.fill(red)
 	d.color(white)
 	p.SetX(marginX)
-	p.CellFormat(contentW, 15, d.font.clean(l.incomplete, false), "", 1, "C", true, 0, "")
+	p.CellFormat(contentW, 15, d.font.clean(l.s(i18n.ReportIncomplete), false), "", 1, "C", true, 0, "")
 	d.setFont(9.5)
-	lines := d.wrap(l.incompleteNote, contentW-4)
+	lines := d.wrap(l.s(i18n.ReportIncompleteNote), contentW-4)
 	for _, why := range c.Why {
 		for i, line := range d.wrap(why, contentW-8) {
 			if i == 0 {
@@ -231,18 +232,18 @@ func (d *pdfDoc) revenue() {
 	if nm > 5 {
 		size = 7
 	}
-	d.sectionTitle(l.revenue, l.unit, 2*rowH+3*rowH)
+	d.sectionTitle(l.s(i18n.ReportRevenue), l.s(i18n.ReportUnit), 2*rowH+3*rowH)
 	head := func() {
 		d.setFont(8)
 		p.SetX(marginX)
 		hc := []tcol{{catW, "C"}, {itemW, "C"}}
-		cells := []tcell{{text: l.category}, {text: l.item}}
+		cells := []tcell{{text: l.s(i18n.ReportCategory)}, {text: l.s(i18n.ReportItem)}}
 		for _, m := range ix.methods {
 			hc = append(hc, tcol{mw, "C"})
 			cells = append(cells, tcell{text: l.payMethodName(m)})
 		}
 		hc = append(hc, tcol{mw, "C"})
-		cells = append(cells, tcell{text: l.total})
+		cells = append(cells, tcell{text: l.s(i18n.ReportTotal)})
 		d.tableRow(hc, cells, 4, headFill, nil)
 		d.setFont(size)
 	}
@@ -250,7 +251,7 @@ func (d *pdfDoc) revenue() {
 	kinds := []struct {
 		name string
 		g    [][]int64
-	}{{l.gross, v.gross}, {l.reversed, v.reversed}, {l.net, v.net}}
+	}{{l.s(i18n.ReportGross), v.gross}, {l.s(i18n.ReportReversed), v.reversed}, {l.s(i18n.ReportNet), v.net}}
 	block := func(name string, fill rgb, values func(k, m int) int64, total func(k int) int64) {
 		if d.ensure(3 * rowH) {
 			head()
@@ -295,7 +296,7 @@ func (d *pdfDoc) revenue() {
 			func(k, m int) int64 { return kinds[k].g[ci][m] },
 			func(k int) int64 { return sumRow(kinds[k].g[ci]) })
 	}
-	block(l.total, sumFill,
+	block(l.s(i18n.ReportTotal), sumFill,
 		func(k, m int) int64 { return sumCol(kinds[k].g, m) },
 		func(k int) int64 { return sumAll(kinds[k].g) })
 }
@@ -305,23 +306,23 @@ func (d *pdfDoc) deposits() {
 	l, ix, v := d.l, d.r.ix, d.v
 	cols := []tcol{{42, "L"}, {36, "R"}, {36, "R"}, {36, "R"}, {36, "C"}}
 	const lineH = 4.6
-	d.sectionTitle(l.deposit, l.unit, 3*(lineH+2))
+	d.sectionTitle(l.s(i18n.ReportDeposit), l.s(i18n.ReportUnit), 3*(lineH+2))
 	head := func() {
 		d.setFont(8)
 		d.p.SetX(marginX)
-		d.tableRow(cols, []tcell{{text: l.payMethod}, {text: l.expected}, {text: l.deposited}, {text: l.variance}, {text: l.result}}, 4, headFill, nil)
+		d.tableRow(cols, []tcell{{text: l.s(i18n.ReportPayMethod)}, {text: l.s(i18n.ReportExpected)}, {text: l.s(i18n.ReportDeposited)}, {text: l.s(i18n.ReportVariance)}, {text: l.s(i18n.ReportResult)}}, 4, headFill, nil)
 		d.setFont(8.5)
 	}
 	head()
 	var exp, dep int64
 	for mi, m := range ix.methods {
-		vc, res := moneyCell(v.variance[mi]), tcell{text: l.balanced}
+		vc, res := moneyCell(v.variance[mi]), tcell{text: l.s(i18n.ReportBalanced)}
 		switch {
 		case v.variance[mi] < 0:
 			vc.fill, vc.color = pinkFill, darkRed
-			res = tcell{text: l.short, color: darkRed, fill: pinkFill}
+			res = tcell{text: l.s(i18n.ReportShort), color: darkRed, fill: pinkFill}
 		case v.variance[mi] > 0:
-			res = tcell{text: l.over}
+			res = tcell{text: l.s(i18n.ReportOver)}
 		}
 		d.p.SetX(marginX)
 		d.tableRow(cols, []tcell{{text: l.payMethodName(m)}, moneyCell(v.expected[mi]), moneyCell(v.deposited[mi]), vc, res}, lineH, noFill, head)
@@ -329,23 +330,23 @@ func (d *pdfDoc) deposits() {
 		dep += v.deposited[mi]
 	}
 	d.p.SetX(marginX)
-	d.tableRow(cols, []tcell{{text: l.total}, moneyCell(exp), moneyCell(dep), {}, {}}, lineH, sumFill, head)
+	d.tableRow(cols, []tcell{{text: l.s(i18n.ReportTotal)}, moneyCell(exp), moneyCell(dep), {}, {}}, lineH, sumFill, head)
 }
 
 // exceptions draws the counter's exceptions, long text wrapped.
 func (d *pdfDoc) exceptions() {
 	l, v := d.l, d.v
-	summary := l.noExceptions
+	summary := l.s(i18n.ReportNoExceptions)
 	if n := len(v.exceptions); n > 0 {
-		summary = fmt.Sprintf(l.exceptionCount, n, v.errors, v.warnings)
+		summary = fmt.Sprintf(l.s(i18n.ReportExceptionCount), n, v.errors, v.warnings)
 	}
-	d.sectionTitle(l.exceptions, summary, 14)
+	d.sectionTitle(l.s(i18n.ReportExceptions), summary, 14)
 	if len(v.exceptions) == 0 {
 		return
 	}
 	d.setFont(7.5)
 	sevW := 13.0
-	for _, s := range []string{l.severity, l.sevError, l.sevWarning} {
+	for _, s := range []string{l.s(i18n.ReportSeverity), l.s(i18n.ReportSevError), l.s(i18n.ReportSevWarning)} {
 		sevW = max(sevW, d.width(d.font.clean(s, false))+2*d.p.GetCellMargin()+1)
 	}
 	// Transaction ids and sources are looked for as a whole: their columns widen to the
@@ -368,8 +369,8 @@ func (d *pdfDoc) exceptions() {
 	head := func() {
 		d.setFont(7.5)
 		d.p.SetX(marginX)
-		d.tableRow(cols, []tcell{{text: l.severity}, {text: l.code + " / " + l.description}, {text: l.feedCol + " / " + l.txn},
-			{text: l.amount}, {text: l.detail}, {text: l.sourceCol}}, 3.8, headFill, nil)
+		d.tableRow(cols, []tcell{{text: l.s(i18n.ReportSeverity)}, {text: l.s(i18n.ReportCode) + " / " + l.s(i18n.ReportDescription)}, {text: l.s(i18n.ReportFeedCol) + " / " + l.s(i18n.ReportTxn)},
+			{text: l.s(i18n.ReportAmount)}, {text: l.s(i18n.ReportDetail)}, {text: l.s(i18n.ReportSourceCol)}}, 3.8, headFill, nil)
 		d.setFont(7.5)
 	}
 	head()
@@ -398,11 +399,11 @@ func (d *pdfDoc) signoff() {
 	const blockH = 8 + 3 + 6 + 18
 	p.Ln(3)
 	d.ensure(blockH + 3)
-	d.sectionTitle(l.signoff, "", blockH-8)
+	d.sectionTitle(l.s(i18n.ReportSignoff), "", blockH-8)
 	d.setFont(8.5)
 	d.color(gray)
 	p.SetX(marginX)
-	p.CellFormat(contentW, 5, d.font.clean(l.signNote, false), "", 1, "L", false, 0, "")
+	p.CellFormat(contentW, 5, d.font.clean(l.s(i18n.ReportSignNote), false), "", 1, "L", false, 0, "")
 	d.color(black)
 	p.Ln(10)
 	y := p.GetY()
@@ -411,7 +412,7 @@ func (d *pdfDoc) signoff() {
 	items := []struct {
 		label string
 		w     float64
-	}{{l.clerk, 66}, {l.reviewer, 66}, {l.signDate, 54}}
+	}{{l.s(i18n.ReportClerk), 66}, {l.s(i18n.ReportReviewer), 66}, {l.s(i18n.ReportSignDate), 54}}
 	x := marginX
 	for _, it := range items {
 		label := d.font.clean(l.colon(it.label), false)

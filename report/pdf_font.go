@@ -3,12 +3,12 @@ package report
 import (
 	"bytes"
 	"crypto/sha256"
-	"reflect"
 	"strings"
 	"unicode/utf8"
 
 	"settle/engine"
 	"settle/feed"
+	"settle/internal/i18n"
 )
 
 // missingGlyph stands in, visibly, for a character the font cannot draw (beyond U+FFFF, no
@@ -46,11 +46,8 @@ func newRunFont(res *engine.Result, l *labels, o *Options) (*runFont, error) {
 			}
 		}
 	}
-	lv := reflect.ValueOf(l).Elem()
-	for i := range lv.NumField() {
-		if f := lv.Field(i); f.Kind() == reflect.String {
-			add(f.String())
-		}
+	for k := range i18n.ReportKeys() {
+		add(l.s(k))
 	}
 	for _, c := range feed.Categories {
 		add(l.categoryName(c.Code))

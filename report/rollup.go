@@ -9,6 +9,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"settle/engine"
+	"settle/internal/i18n"
 	"settle/internal/sheettext"
 	"settle/internal/xlsxrows"
 )
@@ -108,21 +109,21 @@ func (r *renderer) rollupSheet(b *book, name, title string, leadHeads []string, 
 		merges = append(merges, [4]int{c + 1, 2, c + 1, 3})
 		c++
 	}
-	g[c] = str(l.net, st.th)
+	g[c] = str(l.s(i18n.ReportNet), st.th)
 	merges = append(merges, [4]int{c + 1, 2, c + len(ix.cats) + 1, 2})
 	for _, cat := range ix.cats {
 		h[c] = str(l.categoryName(cat), st.th)
 		c++
 	}
-	h[c] = str(l.total, st.th)
+	h[c] = str(l.s(i18n.ReportTotal), st.th)
 	c++
 	for _, m := range ix.methods {
 		g[c] = str(l.payMethodName(m), st.th)
 		merges = append(merges, [4]int{c + 1, 2, c + 3, 2})
-		h[c], h[c+1], h[c+2] = str(l.expected, st.th), str(l.deposited, st.th), str(l.variance, st.th)
+		h[c], h[c+1], h[c+2] = str(l.s(i18n.ReportExpected), st.th), str(l.s(i18n.ReportDeposited), st.th), str(l.s(i18n.ReportVariance), st.th)
 		c += 3
 	}
-	g[c], g[c+1] = str(l.errors, st.th), str(l.warnings, st.th)
+	g[c], g[c+1] = str(l.s(i18n.ReportErrors), st.th), str(l.s(i18n.ReportWarnings), st.th)
 	merges = append(merges, [4]int{c + 1, 2, c + 1, 3}, [4]int{c + 2, 2, c + 2, 3})
 	w.AddHeight(20, g...)
 	w.AddHeight(30, h...)
@@ -165,17 +166,17 @@ func (r *renderer) counterRows(counters []engine.CounterInfo, st *styles) []roll
 		t := r.ix.newTally()
 		t.add(r.ix.counter(c))
 		total.merge(t)
-		status, ss := l.complete, st.statusOK
+		status, ss := l.s(i18n.ReportComplete), st.statusOK
 		if c.Incomplete {
-			status, ss = l.incomplete, st.statusBad
+			status, ss = l.s(i18n.ReportIncomplete), st.statusBad
 		}
 		rws = append(rws, rollupRow{lead: []excelize.Cell{str(c.City, st.text), str(c.Outlet, st.text), str(c.Counter, st.text), str(status, ss)}, t: t})
 	}
-	status, ss := l.complete, st.statusOK
+	status, ss := l.s(i18n.ReportComplete), st.statusOK
 	if total.incomplete > 0 {
-		status, ss = l.incomplete, st.statusBad
+		status, ss = l.s(i18n.ReportIncomplete), st.statusBad
 	}
-	rws = append(rws, rollupRow{lead: []excelize.Cell{str(l.total, st.totalText), str("", st.totalText), excelize.Cell{Value: total.counters, StyleID: st.totalText}, str(status, ss)}, t: total, total: true})
+	rws = append(rws, rollupRow{lead: []excelize.Cell{str(l.s(i18n.ReportTotal), st.totalText), str("", st.totalText), excelize.Cell{Value: total.counters, StyleID: st.totalText}, str(status, ss)}, t: total, total: true})
 	return rws
 }
 
@@ -184,7 +185,7 @@ func (r *renderer) counterRows(counters []engine.CounterInfo, st *styles) []roll
 func (r *renderer) outletRollup(outlet string, counters []engine.CounterInfo) error {
 	l := r.l
 	date := r.ix.res.BizDate()
-	title := fmt.Sprintf("%s · %s · %s", l.outletTitle, outlet, date)
+	title := fmt.Sprintf("%s · %s · %s", l.s(i18n.ReportOutletTitle), outlet, date)
 	if r.opts.RunID != "" {
 		title += " · " + r.opts.RunID
 	}
@@ -193,7 +194,7 @@ func (r *renderer) outletRollup(outlet string, counters []engine.CounterInfo) er
 		return err
 	}
 	rws := r.counterRows(counters, &b.st)
-	if err := r.rollupSheet(b, l.countersSheet, title, []string{l.city, l.outlet, l.counter, l.status}, rws); err != nil {
+	if err := r.rollupSheet(b, l.s(i18n.ReportCountersSheet), title, []string{l.s(i18n.ReportCity), l.s(i18n.ReportOutlet), l.s(i18n.ReportCounter), l.s(i18n.ReportStatus)}, rws); err != nil {
 		return fmt.Errorf("outlet %s: %w", outlet, err)
 	}
 	return b.save(r, "reports/"+outlet+"/outlet.xlsx")
@@ -203,7 +204,7 @@ func (r *renderer) outletRollup(outlet string, counters []engine.CounterInfo) er
 func (r *renderer) cityRollup() error {
 	l, res := r.l, r.ix.res
 	date := res.BizDate()
-	title := fmt.Sprintf("%s · %s", l.cityTitle, date)
+	title := fmt.Sprintf("%s · %s", l.s(i18n.ReportCityTitle), date)
 	if r.opts.RunID != "" {
 		title += " · " + r.opts.RunID
 	}
@@ -247,17 +248,17 @@ func (r *renderer) cityRollup() error {
 			count(g.t.counters, st.integer), count(g.t.incomplete, incompleteStyle(g.t, st))}, t: g.t})
 		if len(cityOrder) > 1 && (i == len(groups)-1 || groups[i+1].city != g.city) {
 			ct := cities[g.city]
-			rws = append(rws, rollupRow{lead: []excelize.Cell{str(fmt.Sprintf(l.totalOf, g.city), st.totalText), str("", st.totalText),
+			rws = append(rws, rollupRow{lead: []excelize.Cell{str(fmt.Sprintf(l.s(i18n.ReportTotalOf), g.city), st.totalText), str("", st.totalText),
 				count(ct.counters, st.totalText), count(ct.incomplete, incompleteStyle(ct, st))}, t: ct, total: true})
 		}
 	}
-	rws = append(rws, rollupRow{lead: []excelize.Cell{str(l.total, st.totalText), str("", st.totalText),
+	rws = append(rws, rollupRow{lead: []excelize.Cell{str(l.s(i18n.ReportTotal), st.totalText), str("", st.totalText),
 		count(grand.counters, st.totalText), count(grand.incomplete, incompleteStyle(grand, st))}, t: grand, total: true})
-	if err := r.rollupSheet(b, l.outletsSheet, title, []string{l.city, l.outlet, l.counters, l.incompleteCount}, rws); err != nil {
+	if err := r.rollupSheet(b, l.s(i18n.ReportOutletsSheet), title, []string{l.s(i18n.ReportCity), l.s(i18n.ReportOutlet), l.s(i18n.ReportCounters), l.s(i18n.ReportIncompleteCount)}, rws); err != nil {
 		return fmt.Errorf("city roll-up: %w", err)
 	}
 
-	if err := r.rollupSheet(b, l.countersSheet, title, []string{l.city, l.outlet, l.counter, l.status}, crws); err != nil {
+	if err := r.rollupSheet(b, l.s(i18n.ReportCountersSheet), title, []string{l.s(i18n.ReportCity), l.s(i18n.ReportOutlet), l.s(i18n.ReportCounter), l.s(i18n.ReportStatus)}, crws); err != nil {
 		return fmt.Errorf("city roll-up: %w", err)
 	}
 	return b.save(r, "reports/city.xlsx")

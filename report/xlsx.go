@@ -10,6 +10,7 @@ import (
 
 	"settle/engine"
 	"settle/feed"
+	"settle/internal/i18n"
 	"settle/internal/sheettext"
 	"settle/internal/xlsxrows"
 )
@@ -17,15 +18,15 @@ import (
 // counterXLSX writes a counter's workbook: summary, exceptions, one detail sheet per feed.
 func (r *renderer) counterXLSX(v *counterView, rel string) error {
 	l := r.l
-	b, err := newBook(l, r.stamp(), l.title+" "+v.info.Counter, headerLine(v.info, r.ix.res.BizDate()))
+	b, err := newBook(l, r.stamp(), l.s(i18n.ReportTitle)+" "+v.info.Counter, headerLine(v.info, r.ix.res.BizDate()))
 	if err != nil {
 		return err
 	}
 	if err := r.summarySheet(b, v); err != nil {
-		return fmt.Errorf("sheet %q: %w", l.summarySheet, err)
+		return fmt.Errorf("sheet %q: %w", l.s(i18n.ReportSummarySheet), err)
 	}
 	if err := r.exceptionSheet(b, v); err != nil {
-		return fmt.Errorf("sheet %q: %w", l.exceptionSheet, err)
+		return fmt.Errorf("sheet %q: %w", l.s(i18n.ReportExceptionSheet), err)
 	}
 	for _, id := range feed.All {
 		if err := r.detailSheet(b, v, id); err != nil {
@@ -48,7 +49,7 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 	for _, c := range ix.cats {
 		widths[0] = max(widths[0], colWidth(sheettext.Width(l.categoryName(c)), 0, 40))
 	}
-	sw, err := b.sheet(sheetSetup{name: l.summarySheet, widths: widths, freeze: 5})
+	sw, err := b.sheet(sheetSetup{name: l.s(i18n.ReportSummarySheet), widths: widths, freeze: 5})
 	if err != nil {
 		return err
 	}
@@ -57,17 +58,17 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 	half := last / 2 // the header block: label A, value B..half, label half+1, value half+2..last
 
 	// Title and header block.
-	w.AddHeight(30, str(l.title, st.title))
+	w.AddHeight(30, str(l.s(i18n.ReportTitle), st.title))
 	w.Merge(1, 1, last, 1)
-	status, statusStyle := l.complete, st.statusOK
+	status, statusStyle := l.s(i18n.ReportComplete), st.statusOK
 	if v.info.Incomplete {
-		status, statusStyle = l.incomplete, st.statusBad
+		status, statusStyle = l.s(i18n.ReportIncomplete), st.statusBad
 	}
 	info := [][4]string{
-		{l.city, v.info.City, l.outlet, v.info.Outlet},
-		{l.counter, v.info.Counter, l.date, ix.res.BizDate()},
-		{l.runID, r.opts.RunID, l.generated, formatTime(r.opts.GeneratedAt)},
-		{l.source, r.opts.Source, l.status, status},
+		{l.s(i18n.ReportCity), v.info.City, l.s(i18n.ReportOutlet), v.info.Outlet},
+		{l.s(i18n.ReportCounter), v.info.Counter, l.s(i18n.ReportDate), ix.res.BizDate()},
+		{l.s(i18n.ReportRunID), r.opts.RunID, l.s(i18n.ReportGenerated), formatTime(r.opts.GeneratedAt)},
+		{l.s(i18n.ReportSource), r.opts.Source, l.s(i18n.ReportStatus), status},
 	}
 	for i, kv := range info {
 		row := make([]any, last)
@@ -93,9 +94,9 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 	// Incomplete: a banner nobody can miss, and why.
 	if v.info.Incomplete {
 		w.Skip()
-		w.AddHeight(40, str(l.incomplete, st.banner))
+		w.AddHeight(40, str(l.s(i18n.ReportIncomplete), st.banner))
 		w.Merge(1, w.Row(), last, w.Row())
-		reasons := append([]string{l.incompleteNote}, v.info.Why...)
+		reasons := append([]string{l.s(i18n.ReportIncompleteNote)}, v.info.Why...)
 		for _, why := range reasons {
 			lines := (sheettext.Width(why) + 99) / 100
 			w.AddHeight(16*float64(max(lines, 1)), str(why, st.reason))
@@ -105,17 +106,17 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 
 	// 1. Revenue by category × pay method.
 	w.Skip()
-	w.AddHeight(22, sectionRow(l.revenue, l.unit, last, st)...)
-	head := []any{str(l.category, st.th), str(l.item, st.th)}
+	w.AddHeight(22, sectionRow(l.s(i18n.ReportRevenue), l.s(i18n.ReportUnit), last, st)...)
+	head := []any{str(l.s(i18n.ReportCategory), st.th), str(l.s(i18n.ReportItem), st.th)}
 	for _, m := range ix.methods {
 		head = append(head, str(l.payMethodName(m), st.th))
 	}
-	head = append(head, str(l.total, st.th))
+	head = append(head, str(l.s(i18n.ReportTotal), st.th))
 	w.AddHeight(20, head...)
 	kinds := []struct {
 		name string
 		g    [][]int64
-	}{{l.gross, v.gross}, {l.reversed, v.reversed}, {l.net, v.net}}
+	}{{l.s(i18n.ReportGross), v.gross}, {l.s(i18n.ReportReversed), v.reversed}, {l.s(i18n.ReportNet), v.net}}
 	for ci, c := range ix.cats {
 		for ki, k := range kinds {
 			name := ""
@@ -136,7 +137,7 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 	for ki, k := range kinds {
 		name := ""
 		if ki == 0 {
-			name = l.total
+			name = l.s(i18n.ReportTotal)
 		}
 		row := []any{str(name, st.totalText), str(k.name, st.totalText)}
 		for mi := range ix.methods {
@@ -151,19 +152,19 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 
 	// 2. Deposit check per pay method.
 	w.Skip()
-	w.AddHeight(22, sectionRow(l.deposit, l.unit, last, st)...)
-	dhead := []any{str(l.payMethod, st.th), str("", st.th), str(l.expected, st.th), str(l.deposited, st.th), str(l.variance, st.th), str(l.result, st.th)}
+	w.AddHeight(22, sectionRow(l.s(i18n.ReportDeposit), l.s(i18n.ReportUnit), last, st)...)
+	dhead := []any{str(l.s(i18n.ReportPayMethod), st.th), str("", st.th), str(l.s(i18n.ReportExpected), st.th), str(l.s(i18n.ReportDeposited), st.th), str(l.s(i18n.ReportVariance), st.th), str(l.s(i18n.ReportResult), st.th)}
 	w.AddHeight(20, dhead...)
 	w.Merge(1, w.Row(), 2, w.Row())
 	var sumExp, sumDep int64
 	for mi, m := range ix.methods {
-		vs, res := st.money, l.balanced
+		vs, res := st.money, l.s(i18n.ReportBalanced)
 		resStyle := st.text
 		switch {
 		case v.variance[mi] < 0:
-			vs, res, resStyle = st.moneyShort, l.short, st.moneyShort
+			vs, res, resStyle = st.moneyShort, l.s(i18n.ReportShort), st.moneyShort
 		case v.variance[mi] > 0:
-			res = l.over
+			res = l.s(i18n.ReportOver)
 		}
 		row := []any{str(l.payMethodName(m), st.text), str("", st.text),
 			fen(v.expected[mi], st.money), fen(v.deposited[mi], st.money), fen(v.variance[mi], vs), str(res, resStyle)}
@@ -172,16 +173,16 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 		sumExp += v.expected[mi]
 		sumDep += v.deposited[mi]
 	}
-	w.Add(str(l.total, st.totalText), str("", st.totalText), fen(sumExp, st.moneyBold), fen(sumDep, st.moneyBold),
+	w.Add(str(l.s(i18n.ReportTotal), st.totalText), str("", st.totalText), fen(sumExp, st.moneyBold), fen(sumDep, st.moneyBold),
 		str("", st.totalText), str("", st.totalText))
 	w.Merge(1, w.Row(), 2, w.Row())
 
 	// 3. Exceptions: the count here, the list on its own sheet.
 	w.Skip()
-	w.AddHeight(22, str(l.exceptions, st.section))
-	count := l.noExceptions
+	w.AddHeight(22, str(l.s(i18n.ReportExceptions), st.section))
+	count := l.s(i18n.ReportNoExceptions)
 	if n := len(v.exceptions); n > 0 {
-		count = fmt.Sprintf(l.exceptionCount, n, v.errors, v.warnings) + " → " + l.exceptionSheet
+		count = fmt.Sprintf(l.s(i18n.ReportExceptionCount), n, v.errors, v.warnings) + " → " + l.s(i18n.ReportExceptionSheet)
 	}
 	cs := st.note
 	if v.errors > 0 {
@@ -192,15 +193,15 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 
 	// 4. Sign-off.
 	w.Skip()
-	w.AddHeight(22, str(l.signoff, st.section))
-	w.Add(str(l.signNote, st.note))
+	w.AddHeight(22, str(l.s(i18n.ReportSignoff), st.section))
+	w.Add(str(l.s(i18n.ReportSignNote), st.note))
 	w.Merge(1, w.Row(), last, w.Row())
 	sign := make([]any, 8)
-	sign[0] = str(l.colon(l.clerk), st.signLabel)
+	sign[0] = str(l.colon(l.s(i18n.ReportClerk)), st.signLabel)
 	sign[1], sign[2] = str("", st.sign), str("", st.sign)
-	sign[3] = str(l.colon(l.reviewer), st.signLabel)
+	sign[3] = str(l.colon(l.s(i18n.ReportReviewer)), st.signLabel)
 	sign[4], sign[5] = str("", st.sign), str("", st.sign)
-	sign[6] = str(l.colon(l.signDate), st.signLabel)
+	sign[6] = str(l.colon(l.s(i18n.ReportSignDate)), st.signLabel)
 	sign[7] = str("", st.sign)
 	w.AddHeight(36, sign...)
 	w.Merge(2, w.Row(), 3, w.Row())
@@ -218,7 +219,7 @@ func sectionRow(title, unit string, last int, st *styles) []any {
 // exceptionSheet lists the counter's exceptions.
 func (r *renderer) exceptionSheet(b *book, v *counterView) error {
 	l, st := r.l, &b.st
-	head := []string{l.code, l.description, l.severity, l.feedCol, l.txn, l.amount, l.detail, l.sourceCol}
+	head := []string{l.s(i18n.ReportCode), l.s(i18n.ReportDescription), l.s(i18n.ReportSeverity), l.s(i18n.ReportFeedCol), l.s(i18n.ReportTxn), l.s(i18n.ReportAmount), l.s(i18n.ReportDetail), l.s(i18n.ReportSourceCol)}
 	table := make([][]string, 0, len(v.exceptions))
 	for _, e := range v.exceptions {
 		table = append(table, []string{string(e.Code), l.codeDescription(e.Code), l.severityName(e.Severity),
@@ -238,7 +239,7 @@ func (r *renderer) exceptionSheet(b *book, v *counterView) error {
 	if len(table) > 0 {
 		filter = fmt.Sprintf("A1:H%d", len(table)+1)
 	}
-	sw, err := b.sheet(sheetSetup{name: l.exceptionSheet, landscape: true, widths: widths, freeze: 1, filter: filter})
+	sw, err := b.sheet(sheetSetup{name: l.s(i18n.ReportExceptionSheet), landscape: true, widths: widths, freeze: 1, filter: filter})
 	if err != nil {
 		return err
 	}
@@ -318,7 +319,7 @@ func (r *renderer) detailSheet(b *book, v *counterView, id feed.ID) error {
 	}
 	srcName, lineName := feed.SourceColumn, feed.LineColumn
 	if l.lang == "zh" {
-		srcName, lineName = l.sourceCol, l.line
+		srcName, lineName = l.s(i18n.ReportSourceCol), l.s(i18n.ReportLine)
 	}
 	cols = append(cols, col{srcName, feed.Column{Name: feed.SourceColumn, Kind: feed.Text}, srcArr},
 		col{lineName, feed.Column{Name: feed.LineColumn, Kind: feed.Whole}, lineArr})

@@ -16,6 +16,7 @@ import (
 	"github.com/klauspost/compress/flate"
 	"github.com/xuri/excelize/v2"
 
+	"settle/internal/i18n"
 	"settle/internal/sheettext"
 )
 
@@ -162,7 +163,7 @@ func (b *book) sheet(s sheetSetup) (*excelize.StreamWriter, error) {
 	if err := f.SetPageMargins(s.name, &excelize.PageLayoutMarginsOptions{Left: &m, Right: &m, Top: &m, Bottom: &m}); err != nil {
 		return nil, err
 	}
-	footer := "&L" + footerEscape(b.header) + "&C" + b.l.xlsxFooter
+	footer := "&L" + footerEscape(b.header) + "&C" + b.l.s(i18n.ReportXlsxFooter)
 	if err := f.SetHeaderFooter(s.name, &excelize.HeaderFooterOptions{OddFooter: footer}); err != nil {
 		return nil, err
 	}

@@ -13,17 +13,13 @@ import (
 	"testing"
 
 	"settle/diff"
+	"settle/internal/i18n"
 	"settle/web/signoff"
 	"settle/web/users"
 )
 
 // Every message the templates and handlers name exists in both languages.
 func TestMessages(t *testing.T) {
-	for k, v := range messages {
-		if v[0] == "" || v[1] == "" {
-			t.Errorf("message %q lacks a language", k)
-		}
-	}
 	need := map[string]bool{}
 	re := regexp.MustCompile(`\.(?:T|Tf) "([a-z_]+)"`)
 	fs.WalkDir(templateFS, ".", func(p string, d fs.DirEntry, err error) error {
@@ -63,7 +59,7 @@ func TestMessages(t *testing.T) {
 		need[k] = true
 	}
 	for k := range need {
-		if _, ok := messages[k]; !ok {
+		if !known(k) {
 			t.Errorf("message %q is used but not defined", k)
 		}
 	}
@@ -83,7 +79,8 @@ func TestMessages(t *testing.T) {
 		return nil
 	})
 	dynamic := []string{"role_", "act_", "ok_", "err_", "stage_", "kind_", "change_", "cause_", "f_"}
-	for k := range messages {
+	for key := range i18n.PageKeys() {
+		k := key.Name()
 		if !used[k] && !slices.ContainsFunc(dynamic, func(p string) bool { return strings.HasPrefix(k, p) }) {
 			t.Errorf("message %q is defined but not used", k)
 		}
@@ -97,8 +94,7 @@ func TestMessages(t *testing.T) {
 	}
 }
 
-// goStrings are the string literals of the package's Go code outside its tests, but for the
-// keys of messages itself.
+// goStrings are the string literals of the package's Go code outside its tests.
 func goStrings(t *testing.T) map[string]bool {
 	t.Helper()
 	files, err := filepath.Glob("*.go")
@@ -117,10 +113,6 @@ func goStrings(t *testing.T) map[string]bool {
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
-			case *ast.ValueSpec:
-				if len(n.Names) == 1 && n.Names[0].Name == "messages" {
-					return false
-				}
 			case *ast.BasicLit:
 				if n.Kind == token.STRING {
 					if s, err := strconv.Unquote(n.Value); err == nil {

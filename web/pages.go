@@ -62,12 +62,12 @@ func (s *Server) base(r *http.Request, sess *session, page string) base {
 	// Flash messages come from a fixed list: a link cannot make the page say anything else.
 	q := r.URL.Query()
 	if k := q.Get("ok"); k != "" {
-		if _, known := messages["ok_"+k]; known {
+		if known("ok_" + k) {
 			b.Flash = b.L.T("ok_" + k)
 		}
 	}
 	if k := q.Get("err"); k != "" {
-		if _, known := messages["err_"+k]; known {
+		if known("err_" + k) {
 			b.Flash, b.FlashErr = b.L.T("err_"+k), true
 		}
 	}

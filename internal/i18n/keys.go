@@ -1,0 +1,394 @@
+package i18n
+
+// Report labels: the words of the XLSX and PDF reports.
+const (
+	ReportTitle Key = iota
+	ReportOutletTitle
+	ReportCityTitle
+	ReportCity
+	ReportOutlet
+	ReportCounter
+	ReportDate
+	ReportRunID
+	ReportGenerated
+	ReportSource
+	ReportStatus
+	ReportComplete
+	ReportIncomplete
+	ReportIncompleteNote
+	ReportUnit
+	ReportRevenue
+	ReportCategory
+	ReportItem
+	ReportGross
+	ReportReversed
+	ReportNet
+	ReportTotal
+	ReportDeposit
+	ReportPayMethod
+	ReportExpected
+	ReportDeposited
+	ReportVariance
+	ReportResult
+	ReportShort
+	ReportOver
+	ReportBalanced
+	ReportExceptions
+	ReportCode
+	ReportDescription
+	ReportSeverity
+	ReportFeedCol
+	ReportTxn
+	ReportAmount
+	ReportDetail
+	ReportSourceCol
+	ReportNoExceptions
+	ReportExceptionCount // %d total, %d errors, %d warnings
+	ReportSevError
+	ReportSevWarning
+	ReportSignoff
+	ReportClerk
+	ReportReviewer
+	ReportSignDate
+	ReportSignNote
+	ReportFooter     // the PDF footer: %d the page, {nb} the page count
+	ReportXlsxFooter // the print footer of every sheet: &P the page, &N the pages
+	ReportSummarySheet
+	ReportExceptionSheet
+	ReportCountersSheet
+	ReportOutletsSheet
+	ReportLine
+	ReportCounters
+	ReportIncompleteCount
+	ReportErrors
+	ReportWarnings
+	ReportTotalOf // %s: what the total is of
+
+	// Page texts: the words of the web pages, named by their templates (see PageKey).
+	PageApp
+	PageLogin
+	PageLogout
+	PageUsername
+	PagePassword
+	PageLoginFailed
+	PageLoginLimited
+	PageLoginExpired
+	PageRoleClerk
+	PageRoleReviewer
+	PageRoleAuditor
+	PageDate
+	PageShow
+	PageRunButton
+	PageRunHint
+	PageRerunButton
+	PageRerunHint
+	PageRerunIncomplete
+	PageRunning
+	PageStageQueued
+	PageStageRender
+	PageStageScan
+	PageStagePull
+	PageStageRead
+	PageStageReports
+	PageStageStart
+	PageElapsed
+	PageRunFailed
+	PageNoscriptRefresh
+	PageNoCounters
+	PageCounterAbsent
+	PageNoRunView
+	PageCity
+	PageOutlet
+	PageCounter
+	PageRunID
+	PageGenerated
+	PageSource
+	PageStatus
+	PageComplete
+	PageIncomplete
+	PageIncompleteNote
+	PageDownloadPDF
+	PageDownloadXlsx
+	PageDownloads
+	PageRevenue
+	PageRevenueDet
+	PageUnit
+	PageCategory
+	PagePayMethod
+	PageTxnCount
+	PageGross
+	PageReversed
+	PageNet
+	PageTotal
+	PageNoRevenue
+	PageDeposit
+	PageExpected
+	PageDeposited
+	PageVariance
+	PageResult
+	PageShort
+	PageOver
+	PageBalanced
+	PageNoDeposit
+	PageExceptions
+	PageExcCount
+	PageNoExceptions
+	PageSeverity
+	PageCode
+	PageDescription
+	PageFeed
+	PageTxn
+	PageAmount
+	PageDetail
+	PageSourceCol
+	PageCityWide
+	PageSignoff
+	PageStateOpen
+	PageStateCertified
+	PageStateApproved
+	PageStateReturned
+	PageStateReopened
+	PagePinnedNote
+	PageNewerRun
+	PageCertify
+	PageCertifyHint
+	PageCertifyComment
+	PageApprove
+	PageReturn
+	PageReopen
+	PageComment
+	PageReopenHint
+	PageHistory
+	PageActCertify
+	PageActApprove
+	PageActReturn
+	PageActReopen
+	PageActRepair
+	PageWho
+	PageWhen
+	PageAction
+	PageErrCommentRequired
+	PageErrErrorsNeedNote
+	PageErrIncomplete
+	PageErrStale
+	PageErrState
+	PageErrConfirm
+	PageOkCertify
+	PageOkApprove
+	PageOkReturn
+	PageOkReopen
+	PageOkRun
+	PageForbidden
+	PageForbiddenCounter
+	PageNotFound
+	PageBadRequest
+	PageServerError
+	PageBack
+	PageCountersOfDay
+	PageErrorsN
+	PageRuns
+	PageCurrent
+	PageStarted
+	PageFinished
+	PageToolVersion
+	PageCountersN
+	PageExceptionsN
+	PageCompare
+	PageRunA
+	PageRunB
+	PageCompareButton
+	PageNeedTwoRuns
+	PageSignoffLog
+	PageNoEvents
+	PageDiffTitle
+	PageDiffEqual
+	PageDiffCause
+	PageCauseInputs
+	PageCauseVersion
+	PageCauseBoth
+	PageCauseNeither
+	PageDiffTotals
+	PageDiffFeeds
+	PageKind
+	PageFTxnCount
+	PageFGross
+	PageFReversed
+	PageFNet
+	PageFExpected
+	PageFDeposited
+	PageFVariance
+	PageFSeverity
+	PageFAmount
+	PageFDetail
+	PageFCity
+	PageFOutletID
+	PageFSHA256
+	PageFRowsSHA256
+	PageFInputs
+	PageFFiles
+	PageFPulls
+	PageFBytes
+	PageFRowsRead
+	PageFValid
+	PageFRejected
+	PageDiffers
+	PageSepColon
+	PageSepComma
+	PageErrFuture
+	PageErrTooOldClerk
+	PageErrTooOldReviewer
+	PageDiffByCounter
+	PageDiffRows
+	PageLinesChanged
+	PageVarLinesChanged
+	PageExcAdded
+	PageExcResolved
+	PageExcChanged
+	PageNetDelta
+	PageVarianceDelta
+	PageApproveComment
+	PageReturnComment
+	PageReopenComment
+	PageChange
+	PageItem
+	PageField
+	PageOld
+	PageNew
+	PageDelta
+	PageKindSettlement
+	PageKindVariance
+	PageKindException
+	PageChangeChanged
+	PageChangeAdded
+	PageChangeRemoved
+	PageChangeResolved
+	PageDownloadDiff
+	PageFeeds
+	PageRowsRead
+	PageValid
+	PageRejected
+	PageFiles
+	PagePulls
+	PageByCode
+	PageOutputs
+	PagePath
+	PageSize
+	PageAllDates
+	PageState
+	PageNetTotal
+	PageVarianceTotal
+	PageReviewerHint
+	PageAuditorCounters
+	PageRunOf
+	PageCompleteShort
+	PageIncompleteShort
+	PageOk
+	PagePinnedMissing
+	PageReportAltered
+	PageLatestComment
+	PageAuditRunsHint
+
+	// Exception details and reject reasons: the words the engine writes around codes, amounts,
+	// ids and sources. A language may reorder the arguments with explicit indexes (%[2]s).
+
+	// Reading an input (FEED_MISSING, FEED_TOTAL_MISMATCH).
+	DetailCannotRead       // input, error
+	DetailInputTooLarge    // input, limit
+	DetailRawUnavailable   // error: the raw column of a reject whose line could not be read again
+	DetailWrongFeed        // wrong feed, this feed, header source
+	DetailNoHeaderNearest  // feed, line, missing columns
+	DetailNoHeader         // feed
+	DetailSetAside         // input, reason, lines
+	DetailRejectFile       // reason: the reject reason of a line of such an input
+	DetailFooterCountNaN   // count text
+	DetailFooterCount      // count, read
+	DetailFooterAmountNaN  // amount text
+	DetailFooterAmountOver // amount, max
+	DetailFooterAmount     // amount, sum
+	DetailInputProblems    // input, problems
+
+	// A row's fields (MALFORMED_ROW, WRONG_DATE): column, quoted text[, ...].
+	DetailFieldEmpty
+	DetailFieldBlank // a cell of spaces only
+	DetailFieldNotDate
+	DetailFieldNotTime
+	DetailFieldNotWhole
+	DetailFieldNotIdent
+	DetailFieldNotDigits
+	DetailFieldNegative
+	DetailFieldDecimals
+	DetailFieldNotMoney
+	DetailFieldTooLarge
+	DetailFieldOther // column, text, error: an error the table has no text for
+	DetailFieldNotOneOf
+	DetailFieldZero
+	DetailFieldAboveCeiling
+	DetailPayEmptyWithAmount
+	DetailAfter
+	DetailSerialLength
+	DetailWrongDate
+
+	// Whose row it is, duplicates.
+	DetailDuplicateInput
+	DetailForeignRow
+	DetailKeyConflict
+	DetailDuplicateTxn  // txn, kept feed, kept source, tIdentical or tDiffers
+	DetailDuplicateSlip // slip, kept source, tIdentical or tDiffers
+	DetailIdentical
+	DetailDiffers
+
+	// Completeness (FEED_MISSING of the connectors and of the layout).
+	DetailNoCounterFile  // feed, counter
+	DetailNoFeedFile     // feed, feed's Chinese name, folder
+	DetailPullFailed     // path, error, tries
+	DetailPullFailedLate // path, error, tries, deadline
+	DetailPullNotDone    // path, deadline
+	DetailOneTry
+	DetailTries
+
+	// Settlement.
+	DetailDeposit // pay, expected, deposited, variance
+	DetailSummary // category, pay, count, amount, count, amount
+
+	// Cards and invoices.
+	DetailSerialBelow
+	DetailQtySerials
+	DetailCardAmount
+	DetailBeyondHolding
+	DetailAndMore
+	DetailSerialOverlap
+	DetailInvoiceOn
+	DetailInvoiceSecond
+	DetailInvoiceOrphan
+	DetailInvoiceAmount
+	DetailInvoiceNotVoided
+	DetailInvoiceGap
+
+	// Purchases, reversals, remote payments.
+	DetailPurchaseNoOrder
+	DetailOrderNoPurchase
+	DetailIMEISold
+	DetailVoidOtherDay
+	DetailRefundNoApprover
+	DetailRefundSelfApproved
+	DetailOriginal // feed, txn, date: "the original" of a reversal
+	DetailOrphanToday
+	DetailTooOld
+	DetailNoStoredRun
+	DetailOrphanStored
+	DetailVoidPartial
+	DetailMethodMismatch
+	DetailReversalsReach
+	DetailClearingPending
+	DetailClearingRejected
+
+	nKeys
+)
+
+// firstReport and lastReport bound the report labels, which a PDF font is cut to; firstPage
+// and lastPage bound the page texts; firstDetail and lastDetail the engine's details.
+const (
+	firstReport, lastReport = ReportTitle, ReportTotalOf
+	firstDetail, lastDetail = DetailCannotRead, DetailClearingRejected
+	firstPage, lastPage     = PageApp, PageAuditRunsHint
+)
