@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"settle/internal/atomicfile"
 )
 
 // Names inside a date directory.
@@ -222,19 +224,4 @@ func (s *Store) holds(date string) bool {
 
 // syncDir fsyncs a directory so that entries created, renamed or removed in it are durable,
 // or a file so that its contents are. Tests replace it to watch or fail the fsyncs.
-var syncDir = fsync
-
-func fsync(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sync %q: %w", dir, err)
-	}
-	return nil
-}
+var syncDir = atomicfile.Sync

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"settle/internal/atomicfile"
 )
 
 // TestPublishSyncsTheFileSystem: Publish makes the run durable with one whole-file-system
@@ -186,9 +188,9 @@ func watchFsyncs(t *testing.T, fail func(path string) error) func() []string {
 				return err
 			}
 		}
-		return fsync(p)
+		return atomicfile.Sync(p)
 	}
-	t.Cleanup(func() { syncDir = fsync })
+	t.Cleanup(func() { syncDir = atomicfile.Sync })
 	return func() []string {
 		mu.Lock()
 		defer mu.Unlock()

@@ -50,11 +50,11 @@ func place(path string, perm fs.FileMode, write func(io.Writer) error, put func(
 	if err := put(tmp.Name(), path); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return Sync(dir)
 }
 
-// syncDir fsyncs a directory, so that a rename or link in it survives a crash.
-func syncDir(dir string) error {
+// Sync fsyncs a file, or a directory so that a rename or link in it survives a crash.
+func Sync(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("sync directory %q: %w", dir, err)
