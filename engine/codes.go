@@ -10,6 +10,9 @@ const (
 	SevWarning Severity = "WARNING"
 )
 
+// IsError reports whether s is SevError (for templates, which cannot name the constant).
+func (s Severity) IsError() bool { return s == SevError }
+
 // Code is an exception code of RULES.md. Every code is one of the constants below; the
 // engine never spells a code as a string literal, so a typo fails to compile.
 type Code string
