@@ -41,12 +41,9 @@ func usersCommand(stderr io.Writer) *cli.Command {
 					&cli.BoolFlag{Name: "replace", Usage: "replace the user if it exists"},
 				}, fileFlags...),
 				Action: func(c *cli.Context) error {
-					args, done, err := trailingFlags(c)
+					name, done, err := oneName(c, "users add")
 					if done || err != nil {
 						return err
-					}
-					if len(args) != 1 {
-						return usagef("users add: want one NAME, got %d arguments", len(args))
 					}
 					if c.String("role") == "" {
 						return usagef("users add: --role is required (clerk, reviewer or auditor)")
@@ -55,7 +52,7 @@ func usersCommand(stderr io.Writer) *cli.Command {
 					if err != nil {
 						return usagef("--role: %v", err)
 					}
-					u := users.User{Name: args[0], Display: c.String("display"), Role: role,
+					u := users.User{Name: name, Display: c.String("display"), Role: role,
 						Counters: splitList(c.StringSlice("counters")), Outlets: splitList(c.StringSlice("outlets"))}
 					password, err := readPassword(c.App.Reader, stderr)
 					if err != nil {
@@ -99,14 +96,11 @@ func usersCommand(stderr io.Writer) *cli.Command {
 					"A new password (users add --replace) unlocks too.",
 				Flags: fileFlags,
 				Action: func(c *cli.Context) error {
-					args, done, err := trailingFlags(c)
+					name, done, err := oneName(c, "users unlock")
 					if done || err != nil {
 						return err
 					}
-					if len(args) != 1 {
-						return usagef("users unlock: want one NAME, got %d arguments", len(args))
-					}
-					name, path := args[0], usersPath(c)
+					path := usersPath(c)
 					err = users.Update(path, func(f *users.File) error {
 						if !f.Unlock(name, time.Now()) {
 							return usagef("users unlock: no user %q in %s", name, path)
@@ -126,14 +120,10 @@ func usersCommand(stderr io.Writer) *cli.Command {
 				UsageText: "settle users remove NAME [--users FILE]",
 				Flags:     fileFlags,
 				Action: func(c *cli.Context) error {
-					args, done, err := trailingFlags(c)
+					name, done, err := oneName(c, "users remove")
 					if done || err != nil {
 						return err
 					}
-					if len(args) != 1 {
-						return usagef("users remove: want one NAME, got %d arguments", len(args))
-					}
-					name := args[0]
 					return users.Update(usersPath(c), func(f *users.File) error {
 						if !f.Remove(name) {
 							return usagef("users remove: no user %q", name)
@@ -215,4 +205,17 @@ func readPassword(in io.Reader, stderr io.Writer) ([]byte, error) {
 		return nil, usagef("no password on stdin (pipe it in, or run on a terminal to be asked)")
 	}
 	return []byte(line), nil
+}
+
+// oneName returns the one NAME argument of a users subcommand (cmd, e.g. "users add"),
+// with the flags after it applied (trailingFlags); done as trailingFlags reports it.
+func oneName(c *cli.Context, cmd string) (name string, done bool, err error) {
+	args, done, err := trailingFlags(c)
+	if done || err != nil {
+		return "", done, err
+	}
+	if len(args) != 1 {
+		return "", false, usagef("%s: want one NAME, got %d arguments", cmd, len(args))
+	}
+	return args[0], false, nil
 }
