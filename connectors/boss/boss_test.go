@@ -892,6 +892,17 @@ func TestRedirects(t *testing.T) {
 			h.ServeHTTP(w, r)
 		})
 	}
+	// downgrade is an https server of the simulator that redirects requests for path, with
+	// code, to the same path and query at plain (an http server on another port).
+	downgrade := func(path, plain string, code int) *httptest.Server {
+		return tlsServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == path {
+				http.Redirect(w, r, plain+path+"?"+r.URL.RawQuery, code)
+				return
+			}
+			h.ServeHTTP(w, r)
+		}))
+	}
 	caFile := func(t *testing.T, srv *httptest.Server) string {
 		ca := filepath.Join(t.TempDir(), "ca.pem")
 		if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
@@ -900,14 +911,9 @@ func TestRedirects(t *testing.T) {
 		return ca
 	}
 
-	t.Run("https roster to http on another port", func(t *testing.T) {
+	t.Run("https roster to http on another port, 307", func(t *testing.T) {
 		plain, got := recordingServer(t)
-		srv := tlsServer(redirector(func(r *http.Request) string {
-			if r.URL.Path == "/counters" {
-				return plain.URL + "/counters?" + r.URL.RawQuery
-			}
-			return ""
-		}))
+		srv := downgrade("/counters", plain.URL, http.StatusTemporaryRedirect)
 		defer srv.Close()
 		s, rec := testSource(t, srv.URL, func(c *Config) { c.CAFile, c.Token = caFile(t, srv), token })
 		_, err := s.Fetch(context.Background(), day1, nil)
@@ -924,14 +930,9 @@ func TestRedirects(t *testing.T) {
 		}
 	})
 
-	t.Run("https pull to http on another port", func(t *testing.T) {
+	t.Run("https pull to http on another port, 308", func(t *testing.T) {
 		plain, got := recordingServer(t)
-		srv := tlsServer(redirector(func(r *http.Request) string {
-			if r.URL.Path == "/reports/order" {
-				return plain.URL + "/reports/order?" + r.URL.RawQuery
-			}
-			return ""
-		}))
+		srv := downgrade("/reports/order", plain.URL, http.StatusPermanentRedirect)
 		defer srv.Close()
 		s, _ := testSource(t, srv.URL, func(c *Config) { c.CAFile, c.Token = caFile(t, srv), token })
 		day, err := s.Fetch(context.Background(), day1, nil)
