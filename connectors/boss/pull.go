@@ -262,7 +262,6 @@ func (w *worker) read(ctx context.Context, resp *http.Response, limit int64, b *
 			w.out = append(buf, w.out...)
 		}
 		if !gbk {
-			w.grow(len(src))
 			w.out = append(w.out, src...)
 			pending = 0
 		} else {
