@@ -46,7 +46,7 @@ type budget struct {
 	sem        *semaphore.Weighted // of shares
 	share      int64               // bytes a share stands for: MaxPullBytes
 	bufSize    int                 // a share's buffer: MaxPullBytes and outSlack
-	held, peak atomic.Int64        // bytes held now and at most (for tests and the log)
+	held, peak atomic.Int64        // bytes held now and at most (for the tests and the benchmark)
 
 	mu   sync.Mutex
 	free [][]byte // buffers of released shares, for the next
