@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -125,20 +124,7 @@ func serveDay(ctx context.Context, opts *serveOptions, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "serving %s (%d counters, %d pulls) on http://%s\n",
 		day.BizDate(), len(day.Roster()), h.Pulls(), ln.Addr())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-		return fmt.Errorf("shut down: %w", err)
-	}
-	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := serveUntil(ctx, srv, func() error { return srv.Serve(ln) }, 10*time.Second, func() {}); err != nil {
 		return err
 	}
 	st := h.Stats()

@@ -164,21 +164,26 @@ func serveWeb(ctx context.Context, o *webOptions, stdout io.Writer) error {
 		scheme = "https"
 	}
 	fmt.Fprintf(stdout, "serving %s://%s (store %s, users %s)\n", scheme, ln.Addr(), o.storeDir, o.cfg.UsersFile)
+	serve := func() error { return hs.Serve(ln) }
+	if o.tlsCert != "" {
+		serve = func() error { return hs.ServeTLS(ln, o.tlsCert, o.tlsKey) }
+	}
+	return serveUntil(ctx, hs, serve, o.shutdownDeadline, func() { o.log.Info("shutting down") })
+}
+
+// serveUntil runs serve (hs serving its listener) until it fails or ctx ends (SIGINT,
+// SIGTERM); then, after stopping, it shuts hs down, giving the requests in flight grace to
+// finish, and closes it when they do not.
+func serveUntil(ctx context.Context, hs *http.Server, serve func() error, grace time.Duration, stopping func()) error {
 	done := make(chan error, 1)
-	go func() {
-		if o.tlsCert != "" {
-			done <- hs.ServeTLS(ln, o.tlsCert, o.tlsKey)
-			return
-		}
-		done <- hs.Serve(ln)
-	}()
+	go func() { done <- serve() }()
 	select {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
 	}
-	o.log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownDeadline)
+	stopping()
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		hs.Close()
