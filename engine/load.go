@@ -222,10 +222,6 @@ func (l *loader) load(in connectors.Input) *loaded {
 	return ld
 }
 
-func lineSource(in connectors.Input, line int) string {
-	return rowSource(in, in.Name, line)
-}
-
 // rowSource cites a line of an input read as source (the input's name, or name[Sheet]
 // for a sheet of a workbook: dialect.Table.Source): source:line, or the name alone for a
 // pull or no line.
