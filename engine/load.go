@@ -160,10 +160,18 @@ func readInput(in connectors.Input) ([]byte, error) {
 }
 
 // cannotRead is the detail of an input that could not be read: the error as the reader
-// said it, but for the engine's own limit.
+// said it, but for the engine's own limit. A dialect.Error of the input names it already:
+// the detail names it once (with the line, when the error has one).
 func (l *loader) cannotRead(name string, err error) string {
 	if errors.Is(err, errInputTooLarge) {
 		return l.lang.f(i18n.DetailInputTooLarge, name, maxInputBytes)
+	}
+	var de *dialect.Error
+	if errors.As(err, &de) && de.Name == name && de.Err != nil {
+		if de.Line > 0 {
+			name = fmt.Sprintf("%s:%d", name, de.Line)
+		}
+		err = de.Err
 	}
 	return l.lang.f(i18n.DetailCannotRead, name, err)
 }
@@ -220,10 +228,6 @@ func (l *loader) load(in connectors.Input) *loaded {
 	l.checkFooter(ld, t, f)
 	l.parseRows(ld, t, f)
 	return ld
-}
-
-func lineSource(in connectors.Input, line int) string {
-	return rowSource(in, in.Name, line)
 }
 
 // rowSource cites a line of an input read as source (the input's name, or name[Sheet]

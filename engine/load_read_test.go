@@ -202,3 +202,14 @@ func TestLoadXLSXSheetsDuplicate(t *testing.T) {
 	same(t, "rejects", rejOf(res), []string{
 		"lp.xlsx[S2]:2 DUPLICATE_TXN: " + detail + " | 2026-11-21,TY,O1,C1,L1,2026-11-21 10:00:00,139,A1,2.00,现金"})
 }
+
+// An input the dialect cannot read is named once in the detail, not once by the engine and
+// again by the reader's error.
+func TestLoadCannotReadNamesInputOnce(t *testing.T) {
+	d := dayOf(r(LP, "txn_id=L1"))
+	d.Inputs[feed.Deposit] = connectors.Input{Feed: DEP, Name: "dep.xlsx", Format: connectors.XLSX, Open: connectors.Bytes([]byte("not a zip"))}
+	same(t, "zh", excOf(reconcileLang(t, d, "zh"), CodeFeedMissing), []string{
+		"FEED_MISSING  deposit | dep.xlsx | 无法读取 dep.xlsx：not an xlsx workbook: zip: not a valid zip file"})
+	same(t, "en", excOf(reconcileLang(t, d, "en"), CodeFeedMissing), []string{
+		"FEED_MISSING  deposit | dep.xlsx | cannot read dep.xlsx: not an xlsx workbook: zip: not a valid zip file"})
+}

@@ -285,6 +285,15 @@ func titleKey(raw string) string {
 	return strings.TrimSpace(strings.TrimRight(strings.TrimSpace(raw), ","))
 }
 
+// kindAt is the kind of the feed column under header cell i of the current part, Text
+// before the part's header or under a cell that is no column of the feed.
+func (b *builder) kindAt(i int) feed.Kind {
+	if !b.found || i < 0 || i >= len(b.colOf) || b.colOf[i] < 0 {
+		return feed.Text
+	}
+	return b.f.Columns[b.colOf[i]].Kind
+}
+
 // repeated reports whether a line after the header is the header again (a line that is a
 // header of the feed: every required column by name, in any order or language) or one of
 // the title lines above the header: BOSS repeats them at page breaks (FEEDS.md).

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/semaphore"
+
+	"settle/feed"
 )
 
 // Limits of an XLSX input. A workbook that declares more than xlsxUnzipLimit unpacked, or
@@ -598,7 +600,7 @@ func (bk *book) readSheet(s sheet, b *builder) error {
 				if !inRow || col < 0 {
 					continue
 				}
-				v, shared, err := bk.cellValue(typ, style, val, isText)
+				v, shared, err := bk.cellValue(typ, style, val, isText, b.kindAt(col))
 				if err != nil {
 					return fail(fmt.Errorf("cell %s: %w", cellName(col, line), err))
 				}
@@ -654,7 +656,11 @@ func (bk *book) row(b *builder, line int, cells []string, sb *strings.Builder) e
 
 // cellValue is a cell's text: a shared string (shared reports it: no new memory), an
 // inline or formula string, a boolean, an error, a date or a number as stored.
-func (bk *book) cellValue(typ string, style int, val, isText []byte) (v string, shared bool, err error) {
+//
+// A date serial under a column of the feed is read as that column's kind needs: a whole
+// serial under a Time column (txn_time formatted as a date only) is that day at 00:00:00,
+// and one under a Date column (biz_date formatted with a time of day) is the day alone.
+func (bk *book) cellValue(typ string, style int, val, isText []byte, kind feed.Kind) (v string, shared bool, err error) {
 	switch typ {
 	case "s":
 		if len(val) == 0 {
@@ -684,7 +690,8 @@ func (bk *book) cellValue(typ string, style int, val, isText []byte) (v string, 
 		return "", false, nil
 	}
 	if style >= 0 && style < len(bk.dateStyle) && bk.dateStyle[style] {
-		if d, ok := serialDate(string(val), bk.timeStyle[style], bk.date1904); ok {
+		tod := bk.timeStyle[style] && kind != feed.Date || kind == feed.Time
+		if d, ok := serialDate(string(val), tod, bk.date1904); ok {
 			return d, false, nil
 		}
 	}

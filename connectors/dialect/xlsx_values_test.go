@@ -321,6 +321,46 @@ func TestReadXLSXTimeUnderDateFormat(t *testing.T) {
 	}
 }
 
+// TestReadXLSXSerialsByColumnKind: a midnight txn_time shown by a date-only format is
+// still a time (2026-11-21 00:00:00), and a biz_date shown with a time of day (built-in 22)
+// is the day alone: read as shown, each row was malformed.
+func TestReadXLSXSerialsByColumnKind(t *testing.T) {
+	fd := feed.Get(feed.LocalPayment)
+	x := excelize.NewFile()
+	defer x.Close()
+	hdr := []any{"biz_date", "city", "outlet_id", "counter_id", "txn_id", "txn_time", "msisdn", "account_id", "amount", "pay_method"}
+	x.SetSheetRow("Sheet1", "A1", &hdr)
+	row := []any{46347.0, "TY", "O1", "C1", "T1", 46347.0, "13800000000", "A1", 12.5, "CASH"}
+	x.SetSheetRow("Sheet1", "A2", &row)
+	dateOnly, err := x.NewStyle(&excelize.Style{NumFmt: 14})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dateTime, err := x.NewStyle(&excelize.Style{NumFmt: 22})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.SetCellStyle("Sheet1", "A2", "A2", dateTime)
+	x.SetCellStyle("Sheet1", "F2", "F2", dateOnly)
+	buf, err := x.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := Read("local_payment.xlsx", buf.Bytes(), true, fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.Len() != 1 {
+		t.Fatalf("%d rows: %v", tab.Len(), dump(tab))
+	}
+	if got := tab.Cell(0, fd.Col("biz_date")); got != "2026-11-21" {
+		t.Errorf("biz_date = %q, want 2026-11-21", got)
+	}
+	if got := tab.Cell(0, fd.Col("txn_time")); got != "2026-11-21 00:00:00" {
+		t.Errorf("txn_time = %q, want 2026-11-21 00:00:00", got)
+	}
+}
+
 // TestReadXLSXNumberFormatsExcelize: the same through workbooks excelize writes (it stores
 // float64s by their shortest text), with the formats BOSS exports use.
 func TestReadXLSXNumberFormatsExcelize(t *testing.T) {
