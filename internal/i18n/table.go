@@ -163,6 +163,7 @@ var table = [nKeys][2]string{
 	PageActReturn:          {"退回", "sent back"},
 	PageActReopen:          {"重新打开", "reopened"},
 	PageActRepair:          {"日志修复（截去残行）", "log repaired (torn line cut off)"},
+	PageRepairComment:      {"截去第 %d 条事件之后的残行：%d 字节，sha256 %s", "cut off a torn last line after event %d: %d bytes, sha256 %s"},
 	PageWho:                {"人员", "Who"},
 	PageWhen:               {"时间", "When"},
 	PageAction:             {"操作", "Action"},
