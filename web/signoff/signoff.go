@@ -41,6 +41,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"settle/web/internal/flock"
 )
 
 // FileName is the log's name in the store.
@@ -252,11 +254,10 @@ func Open(path string, key []byte, opts Options) (*Log, error) {
 
 // locked calls fn holding the file's lock.
 func (l *Log) locked(fn func() error) error {
-	fd := int(l.f.Fd())
-	if err := flock(fd, syscall.LOCK_EX); err != nil {
+	if err := flock.Flock(l.f, syscall.LOCK_EX); err != nil {
 		return fmt.Errorf("lock sign-off log %q: %w", l.path, err)
 	}
-	defer flock(fd, syscall.LOCK_UN)
+	defer flock.Flock(l.f, syscall.LOCK_UN)
 	return fn()
 }
 
@@ -527,13 +528,4 @@ func (l *Log) write(e Event) (Event, error) {
 		return Event{}, err
 	}
 	return e, nil
-}
-
-func flock(fd, how int) error {
-	for {
-		err := syscall.Flock(fd, how)
-		if !errors.Is(err, syscall.EINTR) {
-			return err
-		}
-	}
 }
