@@ -70,7 +70,7 @@ var table = [nKeys][2]string{
 	PageUsername:           {"用户名", "User name"},
 	PagePassword:           {"密码", "Password"},
 	PageLoginFailed:        {"用户名或密码错误。", "Wrong user name or password."},
-	PageLoginLimited:       {"尝试次数过多，请 %d 秒后再试。", "Too many attempts: try again in %d seconds."},
+	PageLoginLimited:       {"尝试次数过多，请 %d 秒后再试。", "Too many attempts: try again in %d s."},
 	PageLoginExpired:       {"页面已过期，请重新登录。", "The page expired: please log in again."},
 	PageRoleClerk:          {"营业员", "Clerk"},
 	PageRoleReviewer:       {"复核人", "Reviewer"},
