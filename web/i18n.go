@@ -7,6 +7,7 @@ import (
 	"settle/engine"
 	"settle/internal/i18n"
 	"settle/report"
+	"settle/web/signoff"
 )
 
 // lang is the words of one page language: Chinese (the default) or English. The texts are
@@ -45,6 +46,15 @@ func (l *lang) T(key string) string {
 
 // Tf formats the message key with args.
 func (l *lang) Tf(key string, args ...any) string { return fmt.Sprintf(l.T(key), args...) }
+
+// Comment is an event's comment as the page shows it: a Repair event's, which the log writes
+// in English, said in the page's language; any other as written.
+func (l *lang) Comment(e signoff.Event) string {
+	if after, n, sum, ok := e.RepairFacts(); ok {
+		return l.Tf("repair_comment", after, n, sum)
+	}
+	return e.Comment
+}
 
 // Other is the other language's code, for the switch.
 func (l *lang) Other() string {

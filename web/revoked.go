@@ -13,10 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"settle/internal/atomicfile"
+	"settle/web/internal/flock"
 )
 
 // RevokedName is the file in the store of the sessions logged out before they expired, mode
@@ -59,21 +59,7 @@ func nonceDigest(nonce string) string {
 
 // locked calls fn holding the lock file.
 func (v *revocations) locked(fn func() error) error {
-	lf, err := os.OpenFile(v.path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	defer lf.Close()
-	for {
-		err = syscall.Flock(int(lf.Fd()), syscall.LOCK_EX)
-		if !errors.Is(err, syscall.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		return err
-	}
-	return fn()
+	return flock.Locked(v.path+".lock", fn)
 }
 
 // parse reads the whole lines of data into v.m and returns the bytes they take and whether

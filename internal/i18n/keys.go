@@ -164,6 +164,7 @@ const (
 	PageActReturn
 	PageActReopen
 	PageActRepair
+	PageRepairComment
 	PageWho
 	PageWhen
 	PageAction

@@ -101,6 +101,7 @@ var pageNames = [nKeys]string{
 	PageActReturn:          "act_return",
 	PageActReopen:          "act_reopen",
 	PageActRepair:          "act_repair",
+	PageRepairComment:      "repair_comment",
 	PageWho:                "who",
 	PageWhen:               "when",
 	PageAction:             "action",

@@ -41,6 +41,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"settle/web/internal/flock"
 )
 
 // FileName is the log's name in the store.
@@ -59,6 +61,22 @@ const (
 	// many bytes and their sha256). It names no counter-day and changes no state.
 	Repair Action = "repair"
 )
+
+// repairComment is the Comment of a Repair event: the seq of the last whole event, the bytes
+// cut off and their sha256. RepairFacts reads it back.
+const repairComment = "cut off a torn last line after event %d: %d bytes, sha256 %s"
+
+// RepairFacts reads what a Repair event's Comment records, for a page to say it in its own
+// language; ok is false for any other event.
+func (e Event) RepairFacts() (after int64, bytes int, sha256 string, ok bool) {
+	if e.Action != Repair {
+		return 0, 0, "", false
+	}
+	if n, err := fmt.Sscanf(e.Comment, repairComment, &after, &bytes, &sha256); err != nil || n != 3 {
+		return 0, 0, "", false
+	}
+	return after, bytes, sha256, true
+}
 
 // Who a Repair event is by.
 const (
@@ -236,11 +254,10 @@ func Open(path string, key []byte, opts Options) (*Log, error) {
 
 // locked calls fn holding the file's lock.
 func (l *Log) locked(fn func() error) error {
-	fd := int(l.f.Fd())
-	if err := flock(fd, syscall.LOCK_EX); err != nil {
+	if err := flock.Flock(l.f, syscall.LOCK_EX); err != nil {
 		return fmt.Errorf("lock sign-off log %q: %w", l.path, err)
 	}
-	defer flock(fd, syscall.LOCK_UN)
+	defer flock.Flock(l.f, syscall.LOCK_UN)
 	return fn()
 }
 
@@ -326,7 +343,7 @@ func (l *Log) repair() error {
 	sum := sha256.Sum256(torn)
 	l.log.Warn("sign-off log: cut off a torn last line, left by an append that failed",
 		"path", l.path, "offset", l.offset, "bytes", len(torn), "sha256", hex.EncodeToString(sum[:]), "after_event", l.seq)
-	comment := fmt.Sprintf("cut off a torn last line after event %d: %d bytes, sha256 %s", l.seq, len(torn), hex.EncodeToString(sum[:]))
+	comment := fmt.Sprintf(repairComment, l.seq, len(torn), hex.EncodeToString(sum[:]))
 	if _, err := l.write(Event{Time: l.now(), User: SystemUser, Role: SystemRole, Action: Repair, Comment: comment}); err != nil {
 		// The log is whole again; only the record of the repair is missing (the full disk
 		// that tore the line may still be full). The next append goes on from a whole line.
@@ -511,13 +528,4 @@ func (l *Log) write(e Event) (Event, error) {
 		return Event{}, err
 	}
 	return e, nil
-}
-
-func flock(fd, how int) error {
-	for {
-		err := syscall.Flock(fd, how)
-		if !errors.Is(err, syscall.EINTR) {
-			return err
-		}
-	}
 }

@@ -130,6 +130,12 @@ func TestTornTailRepaired(t *testing.T) {
 				evs[2].Comment != wantComment || evs[2].Prev != lineSum(old[1]) {
 				t.Fatalf("events after the repair: %+v, %v; want a repair, seq 3, %q", evs, err, wantComment)
 			}
+			if after, n, s, ok := evs[2].RepairFacts(); !ok || after != 2 || n != len(tt.torn) || s != hex.EncodeToString(sum[:]) {
+				t.Errorf("RepairFacts: %d, %d, %q, %v; want 2, %d, the sha256", after, n, s, ok, len(tt.torn))
+			}
+			if _, _, _, ok := evs[1].RepairFacts(); ok {
+				t.Errorf("RepairFacts of a %s event: ok", evs[1].Action)
+			}
 			if !strings.Contains(logged.String(), "cut off a torn last line") ||
 				!strings.Contains(logged.String(), "bytes="+strconv.Itoa(len(tt.torn))) {
 				t.Errorf("log records: %q", logged.String())

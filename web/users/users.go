@@ -30,6 +30,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"settle/internal/atomicfile"
+	"settle/web/internal/flock"
 )
 
 // Role is what a user may do.
@@ -301,7 +302,7 @@ func Update(path string, change func(*File) error) error {
 		return fmt.Errorf("lock users %q: %w", path, err)
 	}
 	defer lf.Close()
-	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+	if err := flock.Flock(lf, syscall.LOCK_EX); err != nil {
 		return fmt.Errorf("lock users %q: %w", path, err)
 	}
 	f, err := Load(path)
