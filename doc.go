@@ -14,6 +14,7 @@
 //	engine/             the columnar core: rows into Arrow records, every rule of RULES.md
 //	store/              the run store: lock, temporary run directory, atomic publication, manifest
 //	internal/atomicfile/ one file written whole or not at all (temp, fsync, rename, fsync dir)
+//	internal/flock/      flock(2) with the EINTR retry, for the store's and the page's lock files
 //	report/             XLSX and PDF settlement reports and roll-ups; assets/fonts/ the PDF font
 //	diff/               what changed between two runs (settle diff)
 //	internal/sheettext/ XML-safe cell text and fixed-pitch widths, for report/ and diff/

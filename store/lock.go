@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"settle/internal/flock"
 )
 
 // ErrLocked is wrapped by the error Lock returns when another run holds the date.
@@ -60,7 +62,7 @@ func (s *Store) Lock(ctx context.Context, date string, timeout time.Duration, wa
 	start := time.Now()
 	told := false
 	for tries := 1; ; tries++ {
-		err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB)
+		err := flock.Flock(f, syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
 			break
 		}
@@ -107,23 +109,13 @@ func (s *Store) Lock(ctx context.Context, date string, timeout time.Duration, wa
 		s.setLocked(date, false)
 		// Clear the name first: nobody holds the lock once it is released.
 		terr := f.Truncate(0)
-		uerr := flock(f, syscall.LOCK_UN)
+		uerr := flock.Flock(f, syscall.LOCK_UN)
 		cerr := f.Close()
 		if err := errors.Join(terr, uerr, cerr); err != nil {
 			return fmt.Errorf("unlock %s (%q): %w", date, path, err)
 		}
 		return nil
 	}, nil
-}
-
-// flock calls flock(2), retrying on EINTR.
-func flock(f *os.File, how int) error {
-	for {
-		err := syscall.Flock(int(f.Fd()), how)
-		if err != syscall.EINTR {
-			return err
-		}
-	}
 }
 
 func holderOrUnknown(h string) string {

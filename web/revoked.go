@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"settle/internal/atomicfile"
-	"settle/web/internal/flock"
+	"settle/internal/flock"
 )
 
 // RevokedName is the file in the store of the sessions logged out before they expired, mode

@@ -42,7 +42,7 @@ import (
 	"syscall"
 	"time"
 
-	"settle/web/internal/flock"
+	"settle/internal/flock"
 )
 
 // FileName is the log's name in the store.

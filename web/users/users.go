@@ -30,7 +30,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"settle/internal/atomicfile"
-	"settle/web/internal/flock"
+	"settle/internal/flock"
 )
 
 // Role is what a user may do.

@@ -1,5 +1,6 @@
-// Package flock takes flock(2) locks for the page's shared files (the sign-off log, the
-// revoked-sessions file, the users file), retrying a call a signal interrupted.
+// Package flock takes flock(2) locks for the store and the page's shared files (a date's run
+// lock, the sign-off log, the revoked-sessions file, the users file), retrying a call a
+// signal interrupted.
 package flock
 
 import (
