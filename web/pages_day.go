@@ -165,7 +165,8 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, sess *session)
 		return
 	}
 	u := sess.user
-	if u.Role != users.Clerk && u.Role != users.Reviewer {
+	earliest, days, key, ok := s.runWindow(u) // ok only for the roles that start runs
+	if !ok {
 		s.fail(w, r, sess, http.StatusForbidden, "forbidden")
 		return
 	}
@@ -175,7 +176,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, sess *session)
 		s.fail(w, r, sess, http.StatusUnprocessableEntity, "err_future")
 		return
 	}
-	if earliest, days, key, _ := s.runWindow(u); t.Before(earliest) {
+	if t.Before(earliest) {
 		s.log.Warn("run refused: before the role's window", "user", u.Name, "role", string(u.Role), "date", date,
 			"earliest", earliest.Format(time.DateOnly))
 		s.failf(w, r, sess, http.StatusForbidden, key, days, earliest.Format(time.DateOnly), s.today().Format(time.DateOnly))
