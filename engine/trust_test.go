@@ -1,12 +1,9 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"settle/connectors"
 	"settle/feed"
@@ -325,20 +322,7 @@ func TestDuplicateDepositSlip(t *testing.T) {
 // reconcileLang is reconcile with the language of the details set.
 func reconcileLang(t *testing.T, d *connectors.Day, lang string) *Result {
 	t.Helper()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	cfg := NewConfig()
-	cfg.Date = testDate
-	cfg.Mem = mem
-	cfg.Lang = lang
-	res, err := Reconcile(context.Background(), cfg, d)
-	if err != nil {
-		t.Fatalf("Reconcile: %v", err)
-	}
-	t.Cleanup(func() {
-		res.Release()
-		mem.AssertSize(t, 0)
-	})
-	return res
+	return reconcileIn(t, d, nil, lang)
 }
 
 func TestConfigLang(t *testing.T) {
