@@ -1503,7 +1503,8 @@ var apiCases = []apiCase{
 		hostile: []string{"order/TY0001-01=gzip-bomb", "invoice/TY0001-02=gzip-bomb", "local_payment/TY0002-01=gzip-bomb",
 			"remote_payment/TY0002-02=endless", "invoice/TY0003-01=endless", "order/TY0003-03=endless"},
 		want: want{code: 4, sameBut: []string{"TY0001-01", "TY0002-01", "TY0002-02", "TY0003-03"}, exc: []excWant{{"FEED_MISSING", "TY0001-01", "", "limit"}, {"FEED_MISSING", "TY0002-02", "", "limit"},
-			{"FEED_MISSING", "TY0003-03", "", "limit"}, {"FEED_MISSING", "TY0001-02", "", "limit"}, {"FEED_MISSING", "TY0003-01", "", "limit"}}},
+			{"FEED_MISSING", "TY0003-03", "", "limit"}, {"FEED_MISSING", "TY0001-02", "", "limit"}, {"FEED_MISSING", "TY0003-01", "", "limit"},
+			{"FEED_MISSING", "TY0002-01", "", "limit"}}},
 	},
 }
 
