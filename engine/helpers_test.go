@@ -102,9 +102,15 @@ func dayOf(rows ...row) *connectors.Day {
 // default.
 func reconcile(t *testing.T, d *connectors.Day, hist History) *Result {
 	t.Helper()
+	return reconcileIn(t, d, hist, "en")
+}
+
+// reconcileIn is reconcile with the details in lang.
+func reconcileIn(t *testing.T, d *connectors.Day, hist History, lang string) *Result {
+	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	cfg := NewConfig()
-	cfg.Lang = "en"
+	cfg.Lang = lang
 	cfg.Date = testDate
 	cfg.Mem = mem
 	cfg.History = hist

@@ -42,14 +42,7 @@ func TestOneSourceForFigures(t *testing.T) {
 	cfg := fixtures.NewConfig()
 	cfg.Date, cfg.Outlets, cfg.Counters, cfg.Seed = day1, 20, 3, 11
 	cfg.Anomalies, cfg.Dialect, cfg.Layout, cfg.FeedFaults = 0.5, fixtures.DialectCanonical, fixtures.LayoutCounter, true
-	day, err := fixtures.Generate(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := t.TempDir()
-	if err := fixtures.WriteDir(day, src); err != nil {
-		t.Fatal(err)
-	}
+	day, src := writeDay(t, cfg)
 	// Three counters with no injected anomaly of their own, c in another outlet than a.
 	busy := map[string]bool{}
 	for _, r := range day.Truth {

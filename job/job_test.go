@@ -45,6 +45,20 @@ func runOnce(t *testing.T, dir string, src connectors.Source, date time.Time) (*
 	return Run(t.Context(), cfg)
 }
 
+// writeDay generates the day cfg describes and writes its files into a new directory.
+func writeDay(t *testing.T, cfg fixtures.Config) (*fixtures.Day, string) {
+	t.Helper()
+	day, err := fixtures.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	if err := fixtures.WriteDir(day, src); err != nil {
+		t.Fatal(err)
+	}
+	return day, src
+}
+
 // projected keeps the columns of exceptions.csv the ground truth speaks of:
 // code, severity, city, outlet_id, counter_id, feed, txn_id, amount.
 func projected(rows [][]string, from int) []string {
@@ -71,14 +85,7 @@ func TestGeneratedTruthIsFound(t *testing.T) {
 				cfg := fixtures.NewConfig()
 				cfg.Date, cfg.Outlets, cfg.Counters, cfg.Seed = day1, 12, 3, 7
 				cfg.Anomalies, cfg.Dialect, cfg.Layout, cfg.FeedFaults = 0.6, tc.dialect, tc.layout, faults
-				day, err := fixtures.Generate(cfg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				src := t.TempDir()
-				if err := fixtures.WriteDir(day, src); err != nil {
-					t.Fatal(err)
-				}
+				_, src := writeDay(t, cfg)
 				out, err := runOnce(t, t.TempDir(), file.New(src), day1)
 				if faults != errors.Is(err, ErrIncomplete) || (err != nil && !errors.Is(err, ErrIncomplete)) {
 					t.Fatalf("Run: %v (feed faults %v)", err, faults)
@@ -125,14 +132,7 @@ func diffLines(got, want []string) string {
 func TestCleanDayHasNoExceptions(t *testing.T) {
 	cfg := fixtures.NewConfig()
 	cfg.Date, cfg.Outlets, cfg.Counters = day1, 5, 2
-	day, err := fixtures.Generate(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := t.TempDir()
-	if err := fixtures.WriteDir(day, src); err != nil {
-		t.Fatal(err)
-	}
+	_, src := writeDay(t, cfg)
 	out, err := runOnce(t, t.TempDir(), file.New(src), day1)
 	if err != nil {
 		t.Fatal(err)
@@ -155,14 +155,7 @@ func TestLookBackIntoStoredRun(t *testing.T) {
 	gen := func(date time.Time) string {
 		cfg := fixtures.NewConfig()
 		cfg.Date, cfg.Outlets, cfg.Counters, cfg.Seed = date, 2, 1, 3
-		day, err := fixtures.Generate(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir := t.TempDir()
-		if err := fixtures.WriteDir(day, dir); err != nil {
-			t.Fatal(err)
-		}
+		_, dir := writeDay(t, cfg)
 		return dir
 	}
 	src1 := gen(day1)
