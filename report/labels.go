@@ -151,3 +151,65 @@ func (l *labels) colon(s string) string {
 	}
 	return s + "："
 }
+
+// Hint is the one-line "what to do" about an exception code (i18n.Hint); empty for an unknown code.
+func (n Names) Hint(code engine.Code) string { return n.l.hint(code) }
+
+// Region is the name of a city given by its code (太原 for TY); an unknown code shows itself.
+func (n Names) Region(code string) string { return n.l.regionName(code) }
+
+// State is the name of an item's state of WORKFLOW.md (open, explained, accepted, rejected,
+// resolved, acknowledged); an unknown state shows itself.
+func (n Names) State(state string) string { return n.l.stateName(state) }
+
+// hint is what to do about code, in the report's language.
+func (l *labels) hint(code engine.Code) string { return i18n.Hint(l.g, string(code)) }
+
+// regionName is the name of a city code in the report's language.
+func (l *labels) regionName(code string) string { return i18n.Region(l.g, code) }
+
+// itemStates are the states of WORKFLOW.md's items and their labels.
+var itemStates = []struct {
+	state string
+	key   i18n.Key
+}{
+	{"open", i18n.ReportStateOpen},
+	{"explained", i18n.ReportStateExplained},
+	{"accepted", i18n.ReportStateAccepted},
+	{"rejected", i18n.ReportStateRejected},
+	{"resolved", i18n.ReportStateResolved},
+	{"acknowledged", i18n.ReportStateAcknowledged},
+}
+
+// stateName is the label of an item's state.
+func (l *labels) stateName(state string) string {
+	for _, s := range itemStates {
+		if s.state == state {
+			return l.s(s.key)
+		}
+	}
+	return state
+}
+
+// whyLines are the reasons a counter's figures are incomplete, in the report's language:
+// the completeness findings of the whole city (no counter) first, then the counter's own, as
+// engine.IncompleteWhy collects them.
+func (l *labels) whyLines(excs []engine.Exception, counter string) []string {
+	var city, own []string
+	for _, e := range excs {
+		if e.Code != engine.CodeFeedMissing && e.Code != engine.CodeFeedTotalMismatch {
+			continue
+		}
+		line := l.g.F(i18n.ReportWhyLine, string(e.Code), l.codeDescription(e.Code), l.feedName(e.Feed), e.Detail)
+		switch e.Counter {
+		case "":
+			city = append(city, line)
+		case counter:
+			own = append(own, line)
+		}
+	}
+	if counter == "" {
+		return city
+	}
+	return append(city, own...)
+}

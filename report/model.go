@@ -27,6 +27,9 @@ type runIndex struct {
 	variance      map[key][]int
 	exceptions    map[key][]int
 	rows          map[key]*[feed.Count][]int // row numbers of each feed's record
+	// completeness are the FEED_MISSING and FEED_TOTAL_MISMATCH findings, which say why
+	// counters are incomplete (labels.whyLines).
+	completeness []engine.Exception
 }
 
 func newRunIndex(res *engine.Result) *runIndex {
@@ -76,6 +79,9 @@ func newRunIndex(res *engine.Result) *runIndex {
 			k = h
 		}
 		ix.exceptions[k] = append(ix.exceptions[k], i)
+		if e.Code == engine.CodeFeedMissing || e.Code == engine.CodeFeedTotalMismatch {
+			ix.completeness = append(ix.completeness, e)
+		}
 	}
 	for id, rec := range res.Feeds {
 		if rec == nil {
@@ -113,7 +119,12 @@ type counterView struct {
 	exceptions                    []engine.Exception // ERRORs first, then as the Result has them
 	errors, warnings              int
 	rows                          *[feed.Count][]int // nil when the counter has no rows
+	// cert is what the certified report adds (Certified); nil in a run's own reports.
+	cert *certView
 }
+
+// why are the reasons v's figures are incomplete, in l's language.
+func (v *counterView) why(l *labels) []string { return l.whyLines(v.ix.completeness, v.info.Counter) }
 
 func (ix *runIndex) counter(c engine.CounterInfo) *counterView {
 	k := keyOf(c)

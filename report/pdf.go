@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 
 	"codeberg.org/go-pdf/fpdf"
 
@@ -52,13 +53,16 @@ func (r *renderer) buildPDF(v *counterView) (p *fpdf.Fpdf, err error) {
 	// for a one-page report) for 46 → 73 KB. The font is still compressed.
 	p.SetCompression(false)
 	p.SetCatalogSort(true)
-	stamp := r.stamp()
-	p.SetCreationDate(stamp)
-	p.SetModificationDate(stamp)
+	created, modified := r.stamp(), r.stamp()
+	if v.cert != nil {
+		created, modified = v.cert.stamps(created)
+	}
+	p.SetCreationDate(created)
+	p.SetModificationDate(modified)
 	p.AliasNbPages("{nb}") // before the font is added: fpdf sizes its subset by it
 	p.AddUTF8FontFromBytes(fontFamily, "", r.font.data)
 	p.SetTitle(r.l.s(i18n.ReportTitle)+" "+v.info.Counter+" "+r.ix.res.BizDate(), true)
-	p.SetSubject(headerLine(v.info, r.ix.res.BizDate()), true)
+	p.SetSubject(headerLine(r.l, v.info, r.ix.res.BizDate()), true)
 	p.SetCreator("settle", true)
 	p.SetAuthor("settle", true)
 	p.SetMargins(marginX, marginTop, marginX)
@@ -94,7 +98,7 @@ func (d *pdfDoc) pageHeader() {
 		d.setFont(8)
 		d.color(gray)
 		p.SetXY(marginX, 6)
-		p.CellFormat(contentW*0.7, 5, d.font.clean(l.s(i18n.ReportTitle)+" · "+headerLine(c, d.r.ix.res.BizDate()), false), "", 0, "L", false, 0, "")
+		p.CellFormat(contentW*0.7, 5, d.font.clean(l.s(i18n.ReportTitle)+" · "+headerLine(l, c, d.r.ix.res.BizDate()), false), "", 0, "L", false, 0, "")
 		status := l.s(i18n.ReportComplete)
 		if c.Incomplete {
 			status = l.s(i18n.ReportIncomplete)
@@ -128,7 +132,7 @@ func (d *pdfDoc) pageFooter() {
 	d.setFont(8)
 	d.color(gray)
 	p.SetXY(marginX, pageH-12)
-	left := c.City + " · " + c.Outlet + " · " + c.Counter
+	left := l.regionName(c.City) + " · " + c.Outlet + " · " + c.Counter
 	if d.r.opts.RunID != "" {
 		left += " · " + d.r.opts.RunID
 	}
@@ -156,10 +160,18 @@ func (d *pdfDoc) first() {
 		status, sFill, sText = l.s(i18n.ReportIncomplete), red, white
 	}
 	info := [][4]string{
-		{l.s(i18n.ReportCity), c.City, l.s(i18n.ReportOutlet), c.Outlet},
+		{l.s(i18n.ReportCity), l.regionName(c.City), l.s(i18n.ReportOutlet), c.Outlet},
 		{l.s(i18n.ReportCounter), c.Counter, l.s(i18n.ReportDate), r.ix.res.BizDate()},
 		{l.s(i18n.ReportRunID), r.opts.RunID, l.s(i18n.ReportGenerated), formatTime(r.opts.GeneratedAt)},
 		{l.s(i18n.ReportSource), r.opts.Source, l.s(i18n.ReportStatus), status},
+	}
+	if cert := d.v.cert; cert != nil { // before the status row, which stays last
+		state := l.s(i18n.ReportCertifiedAwaits)
+		if cert.approved() {
+			state = l.s(i18n.ReportApprovedState)
+		}
+		row := [4]string{l.s(i18n.ReportSignState), state, l.s(i18n.ReportCertifiedAt), formatTime(shanghai(cert.sign.CertifiedAt))}
+		info = append(info[:len(info)-1], row, info[len(info)-1])
 	}
 	const lw, rowH = 26.0, 7.5
 	vw := contentW/2 - lw
@@ -192,7 +204,7 @@ func (d *pdfDoc) first() {
 	p.CellFormat(contentW, 15, d.font.clean(l.s(i18n.ReportIncomplete), false), "", 1, "C", true, 0, "")
 	d.setFont(9.5)
 	lines := d.wrap(l.s(i18n.ReportIncompleteNote), contentW-4)
-	for _, why := range c.Why {
+	for _, why := range d.v.why(l) {
 		for i, line := range d.wrap(why, contentW-8) {
 			if i == 0 {
 				line = "• " + line
@@ -374,7 +386,7 @@ func (d *pdfDoc) exceptions() {
 		d.setFont(7.5)
 	}
 	head()
-	for _, e := range v.exceptions {
+	for i, e := range v.exceptions {
 		sev := tcell{text: l.severityName(e.Severity)}
 		if e.Severity == engine.SevError {
 			sev.color = red
@@ -390,11 +402,49 @@ func (d *pdfDoc) exceptions() {
 		d.p.SetX(marginX)
 		d.tableRow(cols, []tcell{sev, {text: string(e.Code) + "\n" + l.codeDescription(e.Code)}, {text: where}, amount,
 			{text: e.Detail}, {text: e.Source}}, 3.5, noFill, head)
+		if c := v.cert; c != nil && c.items[i] != nil {
+			d.p.SetX(marginX)
+			d.tableRow([]tcol{{contentW, "L"}}, []tcell{{text: c.lines[i], color: stateColor(c.items[i].State)}}, 3.5, itemFill, head)
+		}
+	}
+	d.hints()
+}
+
+// hints draws what to do about each code of the counter's exceptions, in the order they
+// first appear.
+func (d *pdfDoc) hints() {
+	l := d.l
+	var codes []engine.Code
+	for _, e := range d.v.exceptions {
+		if !slices.Contains(codes, e.Code) && l.hint(e.Code) != "" {
+			codes = append(codes, e.Code)
+		}
+	}
+	if len(codes) == 0 {
+		return
+	}
+	const codeW = 45.0
+	cols := []tcol{{codeW, "L"}, {contentW - codeW, "L"}}
+	head := func() {
+		d.setFont(7.5)
+		d.p.SetX(marginX)
+		d.tableRow(cols, []tcell{{text: l.s(i18n.ReportCode)}, {text: l.s(i18n.ReportHints)}}, 3.8, headFill, nil)
+	}
+	d.p.Ln(2)
+	d.ensure(2 * 8)
+	head()
+	for _, c := range codes {
+		d.p.SetX(marginX)
+		d.tableRow(cols, []tcell{{text: string(c)}, {text: l.hint(c)}}, 3.5, noFill, head)
 	}
 }
 
 // signoff draws the sign-off block, whole on one page.
 func (d *pdfDoc) signoff() {
+	if d.v.cert != nil {
+		d.signedOff()
+		return
+	}
 	p, l := d.p, d.l
 	const blockH = 8 + 3 + 6 + 18
 	p.Ln(3)
@@ -424,4 +474,50 @@ func (d *pdfDoc) signoff() {
 	}
 	p.SetDrawColor(166, 166, 166)
 	p.SetXY(marginX, y+4)
+}
+
+// signedOff draws the certified report's sign-off block: the clerk's name and time, and the
+// reviewer's once approved (empty lines to fill until then).
+func (d *pdfDoc) signedOff() {
+	p, l, c := d.p, d.l, d.v.cert
+	const blockH = 8 + 3 + 6 + 2*14
+	p.Ln(3)
+	d.ensure(blockH + 3)
+	d.sectionTitle(l.s(i18n.ReportSignoff), "", blockH-8)
+	d.setFont(8.5)
+	d.color(gray)
+	p.SetX(marginX)
+	p.MultiCell(contentW, 4.5, d.font.clean(fmt.Sprintf(l.s(i18n.ReportCertNote), d.r.opts.RunID), false), "", "L", false)
+	d.color(black)
+	reviewer, approvedAt := "", ""
+	if c.approved() {
+		reviewer, approvedAt = c.sign.ReviewerName, formatTime(shanghai(c.sign.ApprovedAt))
+	}
+	rows := [][2][2]string{
+		{{l.s(i18n.ReportClerk), c.sign.ClerkName}, {l.s(i18n.ReportCertifiedAt), formatTime(shanghai(c.sign.CertifiedAt))}},
+		{{l.s(i18n.ReportReviewer), reviewer}, {l.s(i18n.ReportApprovedAt), approvedAt}},
+	}
+	p.SetDrawColor(0, 0, 0)
+	for _, row := range rows {
+		p.Ln(10)
+		y := p.GetY()
+		x := marginX
+		for i, it := range row {
+			w := 80.0
+			if i == 1 {
+				w = contentW - 80
+			}
+			d.setFont(11)
+			label := d.font.clean(l.colon(it[0]), false)
+			lw := d.width(label) + 1
+			p.SetXY(x, y-6)
+			p.CellFormat(lw, 6, label, "", 0, "L", false, 0, "")
+			d.setFont(10)
+			d.cell(w-lw-6, 6, it[1], "", "L", noFill, black)
+			p.Line(x+lw, y, x+w-6, y)
+			x += w
+		}
+	}
+	p.SetDrawColor(166, 166, 166)
+	p.SetXY(marginX, p.GetY()+4)
 }

@@ -28,6 +28,31 @@ type runFont struct {
 // newRunFont cuts the embedded face to the characters of the labels, names and descriptions
 // of lang and of every string of res a PDF shows.
 func newRunFont(res *engine.Result, l *labels, o *Options) (*runFont, error) {
+	return cutFont(l, o, res.BizDate(), func(add func(ss ...string)) {
+		for _, s := range res.Settlement {
+			add(l.categoryName(s.Category), l.payMethodName(s.PayMethod))
+		}
+		for _, v := range res.Variance {
+			add(l.payMethodName(v.PayMethod))
+		}
+		for _, c := range res.Counters {
+			add(c.City, l.regionName(c.City), c.Outlet, c.Counter)
+		}
+		addExceptions(l, add, res.Exceptions)
+	})
+}
+
+// addExceptions adds the strings the PDF shows of excs (the reasons of an incomplete counter,
+// whyLines, are made of these, the names and a report label).
+func addExceptions(l *labels, add func(ss ...string), excs []engine.Exception) {
+	for _, e := range excs {
+		add(string(e.Code), string(e.Severity), l.severityName(e.Severity), l.feedName(e.Feed), e.TxnID, e.Detail, e.Source)
+	}
+}
+
+// cutFont cuts the embedded face to the characters of the labels, names, descriptions and
+// hints of l's language, the header values of o and date, and whatever data adds.
+func cutFont(l *labels, o *Options, date string, data func(add func(ss ...string))) (*runFont, error) {
 	base, err := wqyFont()
 	if err != nil {
 		return nil, err
@@ -59,23 +84,14 @@ func newRunFont(res *engine.Result, l *labels, o *Options) (*runFont, error) {
 		add(l.feedName(feed.Get(id).Name))
 	}
 	for _, c := range engine.Codes {
-		add(string(c.Code), l.codeDescription(c.Code))
+		add(string(c.Code), l.codeDescription(c.Code), l.hint(c.Code))
+	}
+	for _, c := range i18n.RegionCodes() {
+		add(l.regionName(c))
 	}
 	add(l.severityName(engine.SevError), l.severityName(engine.SevWarning))
-	for _, s := range res.Settlement {
-		add(l.categoryName(s.Category), l.payMethodName(s.PayMethod))
-	}
-	for _, v := range res.Variance {
-		add(l.payMethodName(v.PayMethod))
-	}
-	for _, c := range res.Counters {
-		add(c.City, c.Outlet, c.Counter)
-		add(c.Why...)
-	}
-	for _, e := range res.Exceptions {
-		add(string(e.Code), string(e.Severity), l.severityName(e.Severity), l.feedName(e.Feed), e.TxnID, e.Detail, e.Source)
-	}
-	add(o.RunID, o.Source, formatTime(o.GeneratedAt), res.BizDate())
+	data(add)
+	add(o.RunID, o.Source, formatTime(o.GeneratedAt), date)
 	runes := make([]rune, 0, len(set))
 	for r := range set {
 		if base.has(r) {

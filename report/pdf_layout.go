@@ -30,6 +30,7 @@ var (
 	sumFill  = rgb{242, 242, 242}
 	pinkFill = rgb{255, 199, 206}
 	okFill   = rgb{198, 239, 206}
+	itemFill = rgb{246, 248, 252} // an item's explanation under its exception
 	noFill   = rgb{-1, -1, -1}
 )
 

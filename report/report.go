@@ -273,7 +273,8 @@ func (r *renderer) writeFile(rel string, write func(io.Writer) error) (err error
 // errNoFeedSchema reports a feed record not in the normalized schema.
 var errNoFeedSchema = errors.New("feed record is not in the normalized schema")
 
-// headerLine is what a report's pages belong to, for running heads and footers.
-func headerLine(c engine.CounterInfo, date string) string {
-	return strings.Join([]string{c.City, c.Outlet, c.Counter, date}, " · ")
+// headerLine is what a report's pages belong to, for running heads and footers: the city by
+// its name where l knows it.
+func headerLine(l *labels, c engine.CounterInfo, date string) string {
+	return strings.Join([]string{l.regionName(c.City), c.Outlet, c.Counter, date}, " · ")
 }

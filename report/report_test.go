@@ -161,7 +161,7 @@ func TestCounterXLSX(t *testing.T) {
 	}
 
 	const sum = "汇总"
-	for cell, want := range map[string]string{"B2": "TY", "F2": "TY0001", "B3": "TY0001-01", "F3": "2026-11-21",
+	for cell, want := range map[string]string{"B2": "太原", "F2": "TY0001", "B3": "TY0001-01", "F3": "2026-11-21",
 		"B4": "20261122T080000-ab12", "F4": "2026-11-22 08:00:00 +08:00", "B5": "/data/boss/2026-11-21", "F5": "完整 COMPLETE"} {
 		wantText(t, f, sum, cell, want)
 	}
@@ -294,7 +294,7 @@ func TestIncompleteXLSX(t *testing.T) {
 	if st.Fill.Type != "pattern" || len(st.Fill.Color) == 0 || st.Fill.Color[0] != "C00000" || st.Font == nil || st.Font.Size < 16 {
 		t.Errorf("banner style = fill %+v font %+v, want big text on red", st.Fill, st.Font)
 	}
-	wantText(t, f, "汇总", "A"+strconv.Itoa(r+2), "FEED_MISSING deposit: no deposit file for TY0001-02")
+	wantText(t, f, "汇总", "A"+strconv.Itoa(r+2), "FEED_MISSING 报表缺失（解款日报）：no deposit file for TY0001-02")
 	// A control character in feed data cannot reach the XML.
 	wantText(t, f, "本地缴费日报", "D2", "A990009002\uFFFD")
 }
@@ -494,7 +494,7 @@ func TestIncompletePDF(t *testing.T) {
 	dir := zhRender(t)
 	text := pdfText(t, filepath.Join(dir, "reports", "TY0001", "TY0001-02.pdf"))
 	for _, want := range []string{"TY0001-02", "未完成 INCOMPLETE", "报表数据不完整，不得据此签字结算。原因：",
-		"FEED_MISSING deposit: no deposit file for TY0001-02", "-100.00"} {
+		"FEED_MISSING 报表缺失（解款日报）：no deposit file for TY0001-02", "-100.00"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("pdftotext: no %q", want)
 		}
@@ -778,13 +778,17 @@ func TestPDFPageBreaks(t *testing.T) {
 			path := filepath.Join(dir, "reports", "TY0001", "TY0001-01.pdf")
 			all := pdfText(t, path)
 			pages := len(pageFooter.FindAllString(all, -1))
-			rows, signed := 0, 0
+			rows, signed, legends := 0, 0, 0
 			for p := 1; p <= pages; p++ {
 				text := pdfText(t, path, "-f", strconv.Itoa(p), "-l", strconv.Itoa(p))
-				if strings.Contains(text, "DUPLICATE_TXN") && !strings.Contains(text, "代码 / 说明") {
+				// The rows of the exceptions table, then the legend of what to do (处理提示),
+				// which names the code once more under its own header.
+				legend := strings.Count(text, "处理提示")
+				if strings.Contains(text, "DUPLICATE_TXN") && !strings.Contains(text, "代码 / 说明") && legend == 0 {
 					t.Errorf("page %d: exception rows without the table header", p)
 				}
-				rows += strings.Count(text, "DUPLICATE_TXN")
+				legends += legend
+				rows += strings.Count(text, "DUPLICATE_TXN") - legend
 				if strings.Contains(text, "营业员") {
 					signed++
 					for _, w := range []string{"四、签字确认", "复核人", "日期："} {
@@ -793,6 +797,9 @@ func TestPDFPageBreaks(t *testing.T) {
 						}
 					}
 				}
+			}
+			if wantLegends := min(n, 1); legends != wantLegends {
+				t.Errorf("%d legends of what to do, want %d", legends, wantLegends)
 			}
 			if rows != n || signed != 1 {
 				t.Errorf("%d exception rows, %d sign-off blocks on %d pages; want %d and 1", rows, signed, pages, n)

@@ -18,7 +18,7 @@ import (
 // counterXLSX writes a counter's workbook: summary, exceptions, one detail sheet per feed.
 func (r *renderer) counterXLSX(v *counterView, rel string) error {
 	l := r.l
-	b, err := newBook(l, r.stamp(), l.s(i18n.ReportTitle)+" "+v.info.Counter, headerLine(v.info, r.ix.res.BizDate()))
+	b, err := newBook(l, r.stamp(), l.s(i18n.ReportTitle)+" "+v.info.Counter, headerLine(l, v.info, r.ix.res.BizDate()))
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 		status, statusStyle = l.s(i18n.ReportIncomplete), st.statusBad
 	}
 	info := [][4]string{
-		{l.s(i18n.ReportCity), v.info.City, l.s(i18n.ReportOutlet), v.info.Outlet},
+		{l.s(i18n.ReportCity), l.regionName(v.info.City), l.s(i18n.ReportOutlet), v.info.Outlet},
 		{l.s(i18n.ReportCounter), v.info.Counter, l.s(i18n.ReportDate), ix.res.BizDate()},
 		{l.s(i18n.ReportRunID), r.opts.RunID, l.s(i18n.ReportGenerated), formatTime(r.opts.GeneratedAt)},
 		{l.s(i18n.ReportSource), r.opts.Source, l.s(i18n.ReportStatus), status},
@@ -96,7 +96,7 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 		w.Skip()
 		w.AddHeight(40, str(l.s(i18n.ReportIncomplete), st.banner))
 		w.Merge(1, w.Row(), last, w.Row())
-		reasons := append([]string{l.s(i18n.ReportIncompleteNote)}, v.info.Why...)
+		reasons := append([]string{l.s(i18n.ReportIncompleteNote)}, v.why(l)...)
 		for _, why := range reasons {
 			lines := (sheettext.Width(why) + 99) / 100
 			w.AddHeight(16*float64(max(lines, 1)), str(why, st.reason))

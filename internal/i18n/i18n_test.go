@@ -80,12 +80,13 @@ func TestArgs(t *testing.T) {
 	}
 }
 
+// ReportKeys runs from the first report label to the last, which the page texts follow.
 func TestReportKeys(t *testing.T) {
 	var got []Key
 	for k := range ReportKeys() {
 		got = append(got, k)
 	}
-	if len(got) != int(lastReport-firstReport+1) || got[0] != ReportTitle || got[len(got)-1] != ReportTotalOf {
+	if len(got) != int(lastReport-firstReport+1) || got[0] != ReportTitle || got[len(got)-1] != lastReport || lastReport+1 != PageApp {
 		t.Errorf("ReportKeys: %d keys from %d to %d", len(got), got[0], got[len(got)-1])
 	}
 }

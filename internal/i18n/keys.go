@@ -64,6 +64,27 @@ const (
 	ReportWarnings
 	ReportTotalOf // %s: what the total is of
 
+	// Certified report and hints (issue 14).
+	ReportHints       // the title of the legend of what to do per code
+	ReportWhyLine     // an incomplete reason: code, description, feed, detail
+	ReportItemState   // the label of an item's state in the certified report
+	ReportItemReason  // its reason
+	ReportItemText    // its text
+	ReportItemComment // the reviewer's comment
+	// WORKFLOW.md's item states.
+	ReportStateOpen
+	ReportStateExplained
+	ReportStateAccepted
+	ReportStateRejected
+	ReportStateResolved
+	ReportStateAcknowledged
+	ReportSignState       // the header row of the certified report
+	ReportCertifiedAwaits // certified, not yet approved
+	ReportApprovedState   // approved
+	ReportCertifiedAt     // the clerk's sign-off time
+	ReportApprovedAt      // the reviewer's
+	ReportCertNote        // %s: run id
+
 	// Page texts: the words of the web pages, named by their templates (see PageKey).
 	PageApp
 	PageLogin
@@ -389,7 +410,7 @@ const (
 // firstReport and lastReport bound the report labels, which a PDF font is cut to; firstPage
 // and lastPage bound the page texts; firstDetail and lastDetail the engine's details.
 const (
-	firstReport, lastReport = ReportTitle, ReportTotalOf
+	firstReport, lastReport = ReportTitle, ReportCertNote
 	firstDetail, lastDetail = DetailCannotRead, DetailClearingRejected
 	firstPage, lastPage     = PageApp, PageAuditRunsHint
 )
