@@ -220,12 +220,12 @@ func cmpBool(a, b bool) int {
 // itemLine is how the certified report shows an item under its exception: its state, reason,
 // text, who and when, and the reviewer's comment; the parts it lacks are left out.
 func itemLine(l *labels, it *CertItem) string {
-	parts := []string{l.colon(l.s(i18n.ReportItemState)) + l.stateName(it.State)}
+	parts := []string{l.labelled(i18n.ReportItemState, l.stateName(it.State))}
 	if reason := cmp.Or(it.ReasonLabel, it.Reason); reason != "" {
-		parts = append(parts, l.colon(l.s(i18n.ReportItemReason))+reason)
+		parts = append(parts, l.labelled(i18n.ReportItemReason, reason))
 	}
 	if it.Text != "" {
-		parts = append(parts, l.colon(l.s(i18n.ReportItemText))+it.Text)
+		parts = append(parts, l.labelled(i18n.ReportItemText, it.Text))
 	}
 	who := cmp.Or(it.ByName, it.By)
 	if !it.At.IsZero() {
@@ -235,7 +235,7 @@ func itemLine(l *labels, it *CertItem) string {
 		parts = append(parts, who)
 	}
 	if it.Comment != "" {
-		parts = append(parts, l.colon(l.s(i18n.ReportItemComment))+it.Comment)
+		parts = append(parts, l.labelled(i18n.ReportItemComment, it.Comment))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -275,4 +275,12 @@ func stateColor(state string) rgb {
 		return green
 	}
 	return black
+}
+
+// labelled is "label：value" in Chinese, "label: value" in English.
+func (l *labels) labelled(k i18n.Key, value string) string {
+	if l.lang == "en" {
+		return l.s(k) + ": " + value
+	}
+	return l.s(k) + "：" + value
 }

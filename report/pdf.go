@@ -352,8 +352,8 @@ func (d *pdfDoc) exceptions() {
 	if n := len(v.exceptions); n > 0 {
 		summary = fmt.Sprintf(l.s(i18n.ReportExceptionCount), n, v.errors, v.warnings)
 	}
-	d.sectionTitle(l.s(i18n.ReportExceptions), summary, 14)
 	if len(v.exceptions) == 0 {
+		d.sectionTitle(l.s(i18n.ReportExceptions), summary, 14)
 		return
 	}
 	d.setFont(7.5)
@@ -376,17 +376,9 @@ func (d *pdfDoc) exceptions() {
 		sources = append(sources, e.Source)
 	}
 	whereW, sourceW := fit(26, 42, wheres...), fit(24, 40, sources...)
-	const codeW, amountW = 45.0, 19.0
+	const codeW, amountW, lineH = 45.0, 19.0, 3.5
 	cols := []tcol{{sevW, "C"}, {codeW, "L"}, {whereW, "L"}, {amountW, "R"}, {contentW - sevW - codeW - whereW - amountW - sourceW, "L"}, {sourceW, "L"}}
-	head := func() {
-		d.setFont(7.5)
-		d.p.SetX(marginX)
-		d.tableRow(cols, []tcell{{text: l.s(i18n.ReportSeverity)}, {text: l.s(i18n.ReportCode) + " / " + l.s(i18n.ReportDescription)}, {text: l.s(i18n.ReportFeedCol) + " / " + l.s(i18n.ReportTxn)},
-			{text: l.s(i18n.ReportAmount)}, {text: l.s(i18n.ReportDetail)}, {text: l.s(i18n.ReportSourceCol)}}, 3.8, headFill, nil)
-		d.setFont(7.5)
-	}
-	head()
-	for i, e := range v.exceptions {
+	rowOf := func(e engine.Exception) []tcell {
 		sev := tcell{text: l.severityName(e.Severity)}
 		if e.Severity == engine.SevError {
 			sev.color = red
@@ -399,12 +391,49 @@ func (d *pdfDoc) exceptions() {
 		if e.TxnID != "" {
 			where += "\n" + e.TxnID
 		}
-		d.p.SetX(marginX)
-		d.tableRow(cols, []tcell{sev, {text: string(e.Code) + "\n" + l.codeDescription(e.Code)}, {text: where}, amount,
-			{text: e.Detail}, {text: e.Source}}, 3.5, noFill, head)
+		return []tcell{sev, {text: string(e.Code) + "\n" + l.codeDescription(e.Code)}, {text: where}, amount, {text: e.Detail}, {text: e.Source}}
+	}
+	// In the certified report an item's line stays on the page of its exception.
+	itemCols := []tcol{{contentW, "L"}}
+	itemOf := func(i int) []tcell {
 		if c := v.cert; c != nil && c.items[i] != nil {
+			return []tcell{{text: c.lines[i], color: stateColor(c.items[i].State)}}
+		}
+		return nil
+	}
+	pairH := func(i int) float64 {
+		_, h := d.rowLines(cols, rowOf(v.exceptions[i]), lineH)
+		if item := itemOf(i); item != nil {
+			_, h2 := d.rowLines(itemCols, item, lineH)
+			h += h2
+		}
+		return h
+	}
+	keep := 14.0
+	if itemOf(0) != nil {
+		keep = max(keep, 6+min(pairH(0), bodyBottom-marginTop-30))
+	}
+	d.sectionTitle(l.s(i18n.ReportExceptions), summary, keep)
+	head := func() {
+		d.setFont(7.5)
+		d.p.SetX(marginX)
+		d.tableRow(cols, []tcell{{text: l.s(i18n.ReportSeverity)}, {text: l.s(i18n.ReportCode) + " / " + l.s(i18n.ReportDescription)}, {text: l.s(i18n.ReportFeedCol) + " / " + l.s(i18n.ReportTxn)},
+			{text: l.s(i18n.ReportAmount)}, {text: l.s(i18n.ReportDetail)}, {text: l.s(i18n.ReportSourceCol)}}, 3.8, headFill, nil)
+		d.setFont(7.5)
+	}
+	head()
+	for i, e := range v.exceptions {
+		item := itemOf(i)
+		if item != nil {
+			if h := pairH(i); h <= bodyBottom-marginTop-10 && d.ensure(h) {
+				head()
+			}
+		}
+		d.p.SetX(marginX)
+		d.tableRow(cols, rowOf(e), lineH, noFill, head)
+		if item != nil {
 			d.p.SetX(marginX)
-			d.tableRow([]tcol{{contentW, "L"}}, []tcell{{text: c.lines[i], color: stateColor(c.items[i].State)}}, 3.5, itemFill, head)
+			d.tableRow(itemCols, item, lineH, itemFill, head)
 		}
 	}
 	d.hints()
@@ -498,9 +527,9 @@ func (d *pdfDoc) signedOff() {
 		{{l.s(i18n.ReportReviewer), reviewer}, {l.s(i18n.ReportApprovedAt), approvedAt}},
 	}
 	p.SetDrawColor(0, 0, 0)
+	y := p.GetY() + 2
 	for _, row := range rows {
-		p.Ln(10)
-		y := p.GetY()
+		y += 12 // the line under the row
 		x := marginX
 		for i, it := range row {
 			w := 80.0
@@ -519,5 +548,5 @@ func (d *pdfDoc) signedOff() {
 		}
 	}
 	p.SetDrawColor(166, 166, 166)
-	p.SetXY(marginX, p.GetY()+4)
+	p.SetXY(marginX, y+4)
 }

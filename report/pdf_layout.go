@@ -203,14 +203,7 @@ type tcell struct {
 // tableRow draws a row of wrapped cells, all as high as the tallest, on a new page (after
 // redrawing the header with head) when it does not fit on this one.
 func (d *pdfDoc) tableRow(cols []tcol, cells []tcell, lineH float64, fill rgb, head func()) {
-	const padV = 1.0
-	wrapped := make([][]string, len(cols))
-	n := 1
-	for i, c := range cols {
-		wrapped[i] = d.wrap(cells[i].text, c.w-2*d.p.GetCellMargin())
-		n = max(n, len(wrapped[i]))
-	}
-	h := float64(n)*lineH + 2*padV
+	wrapped, h := d.rowLines(cols, cells, lineH)
 	if d.ensure(h) && head != nil {
 		head()
 	}
@@ -236,6 +229,18 @@ func (d *pdfDoc) tableRow(cols []tcol, cells []tcell, lineH float64, fill rgb, h
 	}
 	d.color(black)
 	d.p.SetXY(marginX, y+h)
+}
+
+// rowLines wraps the cells of a table row and returns the row's height.
+func (d *pdfDoc) rowLines(cols []tcol, cells []tcell, lineH float64) ([][]string, float64) {
+	const padV = 1.0
+	wrapped := make([][]string, len(cols))
+	n := 1
+	for i, c := range cols {
+		wrapped[i] = d.wrap(cells[i].text, c.w-2*d.p.GetCellMargin())
+		n = max(n, len(wrapped[i]))
+	}
+	return wrapped, float64(n)*lineH + 2*padV
 }
 
 // sectionTitle starts a section, keeping at least keep mm of it on the same page.
