@@ -1,7 +1,13 @@
 package engine
 
 import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"regexp"
 	"strings"
+	"syscall"
 
 	"settle/connectors"
 	"settle/feed"
@@ -77,8 +83,8 @@ func (g lang) feedNamed(name string) string {
 }
 
 // missing is the detail of the FEED_MISSING of an input a connector could not deliver. The
-// error of a failed pull is the transport's or the API's own text (a status line, a
-// network error): it is shown as is, in both languages.
+// error of a failed pull is said in the language when pullError knows its kind, else its
+// own text, cut short.
 func (g lang) missing(m connectors.Missing) string {
 	w := m.Why
 	tries := func() string {
@@ -92,9 +98,9 @@ func (g lang) missing(m connectors.Missing) string {
 		f := feed.Get(m.Feed)
 		return g.f(i18n.DetailNoFeedFile, f.Name, f.Zh, w.Dir)
 	case connectors.WhyPullFailed:
-		return g.f(i18n.DetailPullFailed, w.Request, w.Err, tries())
+		return g.f(i18n.DetailPullFailed, w.Request, g.pullError(w.Err), tries())
 	case connectors.WhyPullLate:
-		return g.f(i18n.DetailPullFailedLate, w.Request, w.Err, tries(), w.Deadline)
+		return g.f(i18n.DetailPullFailedLate, w.Request, g.pullError(w.Err), tries(), w.Deadline)
 	case connectors.WhyPullNotDone:
 		return g.f(i18n.DetailPullNotDone, w.Request, w.Deadline)
 	}
@@ -115,4 +121,48 @@ func (g lang) list(items []string) string {
 		return strings.Join(items, "、")
 	}
 	return strings.Join(items, ", ")
+}
+
+// maxErrRunes bounds the transport's or API's own text inside a detail.
+const maxErrRunes = 100
+
+// httpStatus is an API's answer as the BOSS connector words it: "503 Service Unavailable".
+var httpStatus = regexp.MustCompile(`^[1-5][0-9][0-9] `)
+
+// pullError says why a pull failed, short: in the language for the kinds a clerk meets (a
+// timeout, a refused or reset connection, an unknown host, an HTTP status), else the error's
+// own text cut to maxErrRunes. The full error is in the log.
+func (g lang) pullError(err error) string {
+	if err == nil {
+		return ""
+	}
+	var dns *net.DNSError
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return g.s(i18n.DetailErrTimeout)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return g.s(i18n.DetailErrRefused)
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF):
+		return g.s(i18n.DetailErrReset)
+	case errors.As(err, &dns):
+		return g.f(i18n.DetailErrHost, dns.Name)
+	}
+	text := err.Error()
+	if httpStatus.MatchString(text) {
+		return g.f(i18n.DetailErrStatus, cut(text, maxErrRunes))
+	}
+	return cut(text, maxErrRunes)
+}
+
+// cut is s cut to n runes, an ellipsis marking the cut.
+func cut(s string, n int) string {
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j] + "…"
+		}
+		i++
+	}
+	return s
 }

@@ -1,7 +1,14 @@
 package engine
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,11 +32,30 @@ func TestTextsSay(t *testing.T) {
 		{"pull late", func(g lang) string {
 			return g.missing(connectors.Missing{Reason: "r", Why: connectors.Why{Kind: connectors.WhyPullLate, Request: "reports/order?x",
 				Err: errors.New("503 Service Unavailable"), Tries: 6, Deadline: time.Minute}})
-		}, `GET reports/order?x：503 Service Unavailable（尝试 6 次；随后已过 1m0s 的截止时限）`,
-			`GET reports/order?x: 503 Service Unavailable (6 tries; then the deadline of 1m0s passed)`},
+		}, `拉取 reports/order?x 失败：接口返回 503 Service Unavailable（尝试 6 次；随后已过 1m0s 的截止时限）`,
+			`pull of reports/order?x failed: the API answered 503 Service Unavailable (6 tries; then the deadline of 1m0s passed)`},
 		{"pull one try", func(g lang) string {
 			return g.missing(connectors.Missing{Reason: "r", Why: connectors.Why{Kind: connectors.WhyPullFailed, Request: "q", Err: errors.New("e"), Tries: 1}})
-		}, `GET q：e（尝试 1 次）`, `GET q: e (1 try)`},
+		}, `拉取 q 失败：e（尝试 1 次）`, `pull of q failed: e (1 try)`},
+		{"pull not done", func(g lang) string {
+			return g.missing(connectors.Missing{Reason: "r", Why: connectors.Why{Kind: connectors.WhyPullNotDone, Request: "q", Deadline: time.Minute}})
+		}, `截止时限 1m0s 前未能拉取 q`, `q not pulled before the deadline of 1m0s`},
+		// The transport's errors, as net/http gives them, said short in the language.
+		{"refused", func(g lang) string {
+			return g.pullError(&url.Error{Op: "Get", URL: "http://boss:8080/reports/order?counter=TY0001-01&date=2026-11-21",
+				Err: &net.OpError{Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}})
+		}, `连接被拒绝（接口服务未启动？）`, `connection refused (is the API up?)`},
+		{"timeout", func(g lang) string {
+			return g.pullError(fmt.Errorf("read body: %w", context.DeadlineExceeded))
+		}, `连接超时`, `timed out`},
+		{"unknown host", func(g lang) string {
+			return g.pullError(&url.Error{Op: "Get", URL: "http://boss/x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "boss"}}})
+		}, `无法解析主机名 boss`, `host boss not found`},
+		{"reset", func(g lang) string {
+			return g.pullError(&url.Error{Op: "Get", URL: "http://boss/x", Err: &os.SyscallError{Syscall: "read", Err: syscall.ECONNRESET}})
+		}, `连接中断`, `connection reset`},
+		{"long", func(g lang) string { return g.pullError(errors.New(strings.Repeat("x", 150))) },
+			strings.Repeat("x", 100) + "…", strings.Repeat("x", 100) + "…"},
 		{"other", func(g lang) string { return g.missing(connectors.Missing{Reason: "as the connector said"}) },
 			"as the connector said", "as the connector said"},
 	} {

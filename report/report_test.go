@@ -450,6 +450,8 @@ func TestCounterPDF(t *testing.T) {
 		"短款：解款少于应解金额", "大额退费未经他人审批", formulaText, "reversal.csv:2",
 		"共 5 条：错误 3 条，警告 2 条。",
 		"营业员", "复核人", "日期",
+		// The city by its name; what to do about each code found.
+		"太原 · TY0001 · TY0001-01", "处理提示", "查明短款原因", "大额退费须他人审批",
 		// Beyond U+FFFF, no glyph, a control character: replaced visibly.
 		"吉□ □ bell□",
 	} {

@@ -106,8 +106,8 @@ func TestHostileSourceExitCodes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// In Chinese, the default --lang; the API's own failure is quoted as is.
-			want := "GET reports/order?counter=TY0001-01&date=2026-11-21：body over the limit of 64 KiB (--max-pull-bytes) after decompression; not read further（尝试 1 次）"
+			// In Chinese, the default --lang; a failure of no kind the engine words is quoted as is.
+			want := "拉取 reports/order?counter=TY0001-01&date=2026-11-21 失败：body over the limit of 64 KiB (--max-pull-bytes) after decompression; not read further（尝试 1 次）"
 			if !bytes.Contains(exc, []byte("FEED_MISSING")) || !bytes.Contains(exc, []byte(want)) {
 				t.Errorf("exceptions.csv lacks FEED_MISSING %q:\n%s", want, exc)
 			}

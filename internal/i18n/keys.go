@@ -367,6 +367,12 @@ const (
 	DetailPullNotDone    // path, deadline
 	DetailOneTry
 	DetailTries
+	// Why a pull failed, short (issue 14: the detail in the run's language).
+	DetailErrTimeout
+	DetailErrRefused
+	DetailErrReset
+	DetailErrHost   // host name
+	DetailErrStatus // the API's status line
 
 	// Settlement.
 	DetailDeposit // pay, expected, deposited, variance
