@@ -274,3 +274,31 @@ func TestCertifiedUnmatchedItem(t *testing.T) {
 		}
 	}
 }
+
+// TestNames: what the pages take from the reports' names besides codes and feeds.
+func TestNames(t *testing.T) {
+	zh, _ := report.NamesFor("zh")
+	en, _ := report.NamesFor("en")
+	for _, c := range []struct{ got, want string }{
+		{zh.Region("TY"), "太原"}, {en.Region("TY"), "Taiyuan"}, {zh.Region("QQ"), "QQ"},
+		{zh.State("resolved"), "已消除"}, {en.State("rejected"), "rejected"}, {zh.State("odd"), "odd"},
+		{zh.Hint(engine.CodeDepositShort)[:len("查明短款原因")], "查明短款原因"}, {en.Hint("NO_SUCH"), ""},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+	excs := []engine.Exception{
+		{Code: engine.CodeFeedMissing, Feed: "deposit", Counter: "TY0001-02", Detail: "d1"},
+		{Code: engine.CodeDepositShort, Feed: "deposit", Counter: "TY0001-02", Detail: "not a reason"},
+		{Code: engine.CodeFeedTotalMismatch, Feed: "order", Detail: "d2"},
+		{Code: engine.CodeFeedMissing, Feed: "order", Counter: "TY0001-03", Detail: "d3"},
+	}
+	want := []string{"FEED_TOTAL_MISMATCH 报表合计与明细不符（报表不完整）（业务办理日报）：d2", "FEED_MISSING 报表缺失（解款日报）：d1"}
+	if got := zh.Why(excs, "TY0001-02"); !slices.Equal(got, want) {
+		t.Errorf("Why = %q, want %q", got, want)
+	}
+	if got := en.Why(excs, ""); !slices.Equal(got, []string{"FEED_TOTAL_MISMATCH Feed footer disagrees with its rows (truncated export) (order): d2"}) {
+		t.Errorf("Why (en, city) = %q", got)
+	}
+}
