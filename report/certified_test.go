@@ -302,3 +302,32 @@ func TestNames(t *testing.T) {
 		t.Errorf("Why (en, city) = %q", got)
 	}
 }
+
+// BenchmarkCertified renders one counter's certified report from a stored run of a city of
+// 457 outlets × 5 counters: reading the run's tables is most of it.
+func BenchmarkCertified(b *testing.B) {
+	st, err := store.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := fixtures.NewConfig()
+	cfg.Outlets, cfg.Counters, cfg.Seed, cfg.Anomalies = 457, 5, 3, 0.5
+	out, err := job.Run(context.Background(), job.Config{
+		Date: time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai), Source: demo.New(cfg), Store: st,
+		Engine: engine.NewConfig(), LockTimeout: time.Minute, FailOn: "never",
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	run, err := store.OpenStored(out.RunDir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sign := report.SignBlock{ClerkName: clerkName, CertifiedAt: certifiedAt}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := report.Certified(run, "TY0001", "TY0001-01", nil, sign, report.NewOptions()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
