@@ -165,7 +165,9 @@ func (n Names) State(state string) string { return n.l.stateName(state) }
 // Why are the reasons a counter's figures are incomplete, as its reports show them: the
 // FEED_MISSING and FEED_TOTAL_MISMATCH findings of excs (a run's) about the whole city, then
 // those about counter, each "CODE description (feed): detail" in the language.
-func (n Names) Why(excs []engine.Exception, counter string) []string { return n.l.whyLines(excs, counter) }
+func (n Names) Why(excs []engine.Exception, counter string) []string {
+	return n.l.whyLines(excs, counter)
+}
 
 // hint is what to do about code, in the report's language.
 func (l *labels) hint(code engine.Code) string { return i18n.Hint(l.g, string(code)) }
