@@ -207,7 +207,7 @@ func TestCounterXLSX(t *testing.T) {
 	if len(rows) != 6 {
 		t.Fatalf("%s: %d rows, want header + 5", exc, len(rows))
 	}
-	wantHead := []string{"代码", "说明", "级别", "报表", "流水号", "金额", "详情", "来源"}
+	wantHead := []string{"代码", "说明", "级别", "报表", "流水号", "金额", "详情", "来源", "处理提示"}
 	if !slices.Equal(rows[0], wantHead) {
 		t.Errorf("%s header = %q, want %q", exc, rows[0], wantHead)
 	}
@@ -541,6 +541,8 @@ func TestEnglish(t *testing.T) {
 	wantText(t, f, "Exceptions", "B3", "Refund over 100.00 without another clerk's approval")
 	wantText(t, f, "Exceptions", "C3", "ERROR")
 	wantText(t, f, "Exceptions", "D3", "reversal")
+	wantText(t, f, "Exceptions", "I1", "What to do")
+	wantText(t, f, "Exceptions", "I3", "A refund over 100.00 needs another clerk's approval: give the paper approval form or complaint ticket number.")
 	wantText(t, f, "reversal", "A1", "txn_id")
 	wantText(t, f, "reversal", "E2", "remote_payment")
 	if _, err := os.Stat(filepath.Join(dir, "reports", "city.xlsx")); err != nil {

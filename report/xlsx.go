@@ -219,13 +219,13 @@ func sectionRow(title, unit string, last int, st *styles) []any {
 // exceptionSheet lists the counter's exceptions.
 func (r *renderer) exceptionSheet(b *book, v *counterView) error {
 	l, st := r.l, &b.st
-	head := []string{l.s(i18n.ReportCode), l.s(i18n.ReportDescription), l.s(i18n.ReportSeverity), l.s(i18n.ReportFeedCol), l.s(i18n.ReportTxn), l.s(i18n.ReportAmount), l.s(i18n.ReportDetail), l.s(i18n.ReportSourceCol)}
+	head := []string{l.s(i18n.ReportCode), l.s(i18n.ReportDescription), l.s(i18n.ReportSeverity), l.s(i18n.ReportFeedCol), l.s(i18n.ReportTxn), l.s(i18n.ReportAmount), l.s(i18n.ReportDetail), l.s(i18n.ReportSourceCol), l.s(i18n.ReportHints)}
 	table := make([][]string, 0, len(v.exceptions))
 	for _, e := range v.exceptions {
 		table = append(table, []string{string(e.Code), l.codeDescription(e.Code), l.severityName(e.Severity),
-			l.feedName(e.Feed), e.TxnID, "", e.Detail, e.Source})
+			l.feedName(e.Feed), e.TxnID, "", e.Detail, e.Source, l.hint(e.Code)})
 	}
-	limits := []float64{30, 40, 10, 16, 24, 16, 60, 40}
+	limits := []float64{30, 40, 10, 16, 24, 16, 60, 40, 50}
 	widths := make([]float64, len(head))
 	for c, h := range head {
 		wmax := sheettext.Width(h)
@@ -237,7 +237,7 @@ func (r *renderer) exceptionSheet(b *book, v *counterView) error {
 	widths[5] = 16
 	filter := ""
 	if len(table) > 0 {
-		filter = fmt.Sprintf("A1:H%d", len(table)+1)
+		filter = fmt.Sprintf("A1:I%d", len(table)+1)
 	}
 	sw, err := b.sheet(sheetSetup{name: l.s(i18n.ReportExceptionSheet), landscape: true, widths: widths, freeze: 1, filter: filter})
 	if err != nil {
