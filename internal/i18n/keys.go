@@ -63,6 +63,14 @@ const (
 	ReportErrors
 	ReportWarnings
 	ReportTotalOf // %s: what the total is of
+	// Roll-up PDFs and the open day (issue 18.1–2).
+	ReportNoCounter     // the roll-up line of findings that belong to no valid counter
+	ReportDayOpen       // the mark of a run whose business day has not ended
+	ReportDayOpenNote   // what the mark means
+	ReportRollupNet     // the roll-up PDF's net revenue table
+	ReportRollupDeposit // the roll-up PDF's deposit table
+	ReportRollupCounters
+	ReportRollupIncomplete // %d incomplete counters of %d
 
 	// Page texts: the words of the web pages, named by their templates (see PageKey).
 	PageApp
@@ -389,7 +397,7 @@ const (
 // firstReport and lastReport bound the report labels, which a PDF font is cut to; firstPage
 // and lastPage bound the page texts; firstDetail and lastDetail the engine's details.
 const (
-	firstReport, lastReport = ReportTitle, ReportTotalOf
+	firstReport, lastReport = ReportTitle, ReportRollupIncomplete
 	firstDetail, lastDetail = DetailCannotRead, DetailClearingRejected
 	firstPage, lastPage     = PageApp, PageAuditRunsHint
 )
