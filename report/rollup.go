@@ -83,8 +83,8 @@ const (
 	markBad
 )
 
-func textCell(s string) lcell       { return lcell{s: s} }
-func countCell(n int) lcell         { return lcell{n: n, num: true} }
+func textCell(s string) lcell { return lcell{s: s} }
+func countCell(n int) lcell   { return lcell{n: n, num: true} }
 func (c lcell) text() string {
 	if c.num {
 		return fmt.Sprint(c.n)

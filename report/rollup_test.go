@@ -335,25 +335,6 @@ func yuanFen(s string) int64 {
 	return y*100 + c
 }
 
-// parseYuan reads a figure as the PDF shows it ("-1,234.50") in fen.
-func parseYuan(t *testing.T, s string) int64 {
-	t.Helper()
-	m := regexp.MustCompile(`^(-?)([0-9,]+)\.(\d\d)$`).FindStringSubmatch(s)
-	if m == nil {
-		t.Fatalf("%q is not a figure", s)
-	}
-	y, err := strconv.ParseInt(strings.ReplaceAll(m[2], ",", ""), 10, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := strconv.ParseInt(m[3], 10, 64)
-	v := y*100 + c
-	if m[1] == "-" {
-		v = -v
-	}
-	return v
-}
-
 // TestXLSXOnlyNoRollupPDF: --formats xlsx writes no PDF, roll-ups' included.
 func TestXLSXOnlyNoRollupPDF(t *testing.T) {
 	o := testOptions("zh")
