@@ -225,14 +225,15 @@ func (d *rollupDoc) first() {
 		if !c.Incomplete {
 			continue
 		}
-		why := c.Outlet + " / " + c.Counter + l.colon("") + " " + strings.Join(c.Why, "; ")
-		for i, line := range d.wrap(why, d.cw()-8) {
-			if i == 0 {
-				line = "• " + line
-			} else {
-				line = "  " + line
+		for _, why := range c.Why {
+			for i, line := range d.wrap(c.Outlet+" / "+c.Counter+l.colon("")+why, d.cw()-8) {
+				if i == 0 {
+					line = "• " + line
+				} else {
+					line = "  " + line
+				}
+				lines = append(lines, line)
 			}
-			lines = append(lines, line)
 		}
 	}
 	const lh = 5.0
