@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -408,4 +409,80 @@ func TestDayOpen(t *testing.T) {
 		}
 		return err
 	})
+}
+
+// cityResult is a city of outlets × counters, each counter with a line per category and a
+// deposit per pay method: the size of the demo city (457 × 5).
+func cityResult(outlets, counters int) *engine.Result {
+	res := &engine.Result{Date: time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)}
+	for o := range outlets {
+		for c := range counters {
+			ci := engine.CounterInfo{City: "TY", Outlet: fmt.Sprintf("TY%04d", o+1), Counter: fmt.Sprintf("TY%04d-%02d", o+1, c+1)}
+			res.Counters = append(res.Counters, ci)
+			for k, cat := range feed.Categories {
+				m := feed.PayMethods.Values[k%len(feed.PayMethods.Values)]
+				n := int64(1000*o + 10*c + k)
+				res.Settlement = append(res.Settlement, engine.SettlementLine{City: ci.City, Outlet: ci.Outlet, Counter: ci.Counter,
+					Category: cat.Code, PayMethod: m, TxnCount: 1, Gross: n, Net: n})
+				res.Variance = append(res.Variance, engine.VarianceLine{City: ci.City, Outlet: ci.Outlet, Counter: ci.Counter,
+					PayMethod: m, Expected: n, Deposited: n})
+			}
+		}
+	}
+	return res
+}
+
+// BenchmarkCityRollupPDF is the city roll-up's PDF of a demo-sized city (2285 counters), the
+// longest single task a roll-up PDF adds to a run.
+func BenchmarkCityRollupPDF(b *testing.B) {
+	res := cityResult(457, 5)
+	o := testOptions("zh")
+	dir := b.TempDir()
+	r := &renderer{ix: newRunIndex(res), l: zh, opts: &o, out: dirCreator(dir)}
+	r.sorted = r.ix.sortedCounters()
+	var err error
+	if r.font, err = newRunFont(res, zh, &o); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.rollupPDF(r.cityRollupData()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(fileSize(b, filepath.Join(dir, "reports", "city.pdf")), "file-bytes")
+}
+
+// BenchmarkCityRollupXLSX is the same city's workbook, for comparison.
+func BenchmarkCityRollupXLSX(b *testing.B) {
+	res := cityResult(457, 5)
+	o := testOptions("zh")
+	dir := b.TempDir()
+	r := &renderer{ix: newRunIndex(res), l: zh, opts: &o, out: dirCreator(dir)}
+	r.sorted = r.ix.sortedCounters()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.rollupXLSX(r.cityRollupData()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOutletRollupPDF is one outlet's roll-up PDF (5 counters); a run writes one per outlet.
+func BenchmarkOutletRollupPDF(b *testing.B) {
+	res := cityResult(1, 5)
+	o := testOptions("zh")
+	dir := b.TempDir()
+	r := &renderer{ix: newRunIndex(res), l: zh, opts: &o, out: dirCreator(dir)}
+	r.sorted = r.ix.sortedCounters()
+	var err error
+	if r.font, err = newRunFont(res, zh, &o); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.rollupPDF(r.outletRollupData("TY0001", r.sorted)); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
