@@ -224,19 +224,33 @@ func (d *rollupDoc) first() {
 	p.CellFormat(d.cw(), 14, d.font.clean(l.s(i18n.ReportIncomplete), false), "", 1, "C", true, 0, "")
 	d.setFont(9.5)
 	lines := d.wrap(l.s(i18n.ReportIncompleteNote)+" "+fmt.Sprintf(l.s(i18n.ReportRollupIncomplete), d.incomplete, len(ru.counters)), d.cw()-4)
+	// Every reason, up to maxReasons lines: a city-wide outage would fill pages with them;
+	// the tables below mark each incomplete counter all the same.
+	const maxReasons = 30
+	var reasons []string
 	for _, c := range ru.counters {
 		if !c.Incomplete {
 			continue
 		}
+		who := l.colon(c.Outlet + " / " + c.Counter)
+		if l.lang == "en" {
+			who += " "
+		}
 		for _, why := range c.Why {
-			for i, line := range d.wrap(c.Outlet+" / "+c.Counter+l.colon("")+why, d.cw()-8) {
-				if i == 0 {
-					line = "• " + line
-				} else {
-					line = "  " + line
-				}
-				lines = append(lines, line)
+			reasons = append(reasons, who+why)
+		}
+	}
+	if len(reasons) > maxReasons {
+		reasons = append(reasons[:maxReasons-1], fmt.Sprintf("… (+%d)", len(reasons)-(maxReasons-1)))
+	}
+	for _, why := range reasons {
+		for i, line := range d.wrap(why, d.cw()-8) {
+			if i == 0 {
+				line = "• " + line
+			} else {
+				line = "  " + line
 			}
+			lines = append(lines, line)
 		}
 	}
 	const lh = 5.0

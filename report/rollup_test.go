@@ -486,3 +486,26 @@ func BenchmarkOutletRollupPDF(b *testing.B) {
 		}
 	}
 }
+
+// TestRollupReasonsCapped: a city where every counter is incomplete lists the first reasons
+// and how many more, not pages of them.
+func TestRollupReasonsCapped(t *testing.T) {
+	res := cityResult(20, 5)
+	for i := range res.Counters {
+		res.Counters[i].Incomplete = true
+		res.Counters[i].Why = []string{"FEED_MISSING deposit: no deposit file for " + res.Counters[i].Counter}
+	}
+	o := testOptions("en")
+	o.Formats = []string{FormatPDF}
+	dir := renderRes(t, res, o)
+	text := pdfText(t, filepath.Join(dir, "reports", "city.pdf"))
+	if n := strings.Count(text, "no deposit file for"); n != 29 {
+		t.Errorf("%d reasons listed, want 29", n)
+	}
+	if !strings.Contains(text, "… (+71)") || !strings.Contains(text, "100 of 100 counters incomplete") {
+		t.Errorf("the PDF does not say how many more:\n%s", text)
+	}
+	if !strings.Contains(text, "TY0001 / TY0001-01: FEED_MISSING") {
+		t.Errorf("no reason of TY0001-01 as 'outlet / counter: why':\n%s", text)
+	}
+}
