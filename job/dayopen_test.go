@@ -47,16 +47,16 @@ func TestDayOpenRun(t *testing.T) {
 	cfg := fixtures.NewConfig()
 	cfg.Date, cfg.Outlets, cfg.Counters, cfg.Seed = day1, 2, 1, 3
 	_, src := writeDay(t, cfg)
-	opts := report.NewOptions()
-	opts.Formats = []string{report.FormatXLSX}
-	opts.Workers = 2
 	for _, tc := range []struct {
-		now  time.Time
-		open bool
+		now     time.Time
+		open    bool
+		formats []string
 	}{
-		{time.Date(2026, 11, 21, 14, 30, 0, 0, engine.Shanghai), true},
-		{time.Date(2026, 11, 22, 2, 0, 0, 0, engine.Shanghai), false},
+		{time.Date(2026, 11, 21, 14, 30, 0, 0, engine.Shanghai), true, []string{report.FormatXLSX, report.FormatPDF}},
+		{time.Date(2026, 11, 22, 2, 0, 0, 0, engine.Shanghai), false, []string{report.FormatXLSX}},
 	} {
+		opts := report.NewOptions()
+		opts.Formats, opts.Workers = tc.formats, 2
 		st, err := store.Open(t.TempDir())
 		if err != nil {
 			t.Fatal(err)
@@ -80,11 +80,31 @@ func TestDayOpenRun(t *testing.T) {
 		if err := m.Verify(out.RunDir); err != nil {
 			t.Error(err)
 		}
+		// The roll-ups' PDFs are outputs of the manifest when PDFs are written, and only then.
+		wantPDF := len(tc.formats) == 2
+		for _, p := range []string{"reports/city.pdf", strings.TrimSuffix(firstOutlet(t, m), ".xlsx") + ".pdf"} {
+			o, ok := m.Outputs[p]
+			if ok != wantPDF || ok && (len(o.SHA256) != 64 || o.Size == 0) {
+				t.Errorf("formats %v: manifest output %s = %+v, %v", tc.formats, p, o, ok)
+			}
+		}
 		city := filepath.Join(out.RunDir, "reports", "city.xlsx")
 		if got := zipContains(t, city, "营业中，数据未截止"); got != tc.open {
 			t.Errorf("run at %s: city.xlsx marks the open day: %v, want %v", tc.now, got, tc.open)
 		}
 	}
+}
+
+// firstOutlet is the path of an outlet roll-up workbook of m.
+func firstOutlet(t *testing.T, m *store.Manifest) string {
+	t.Helper()
+	for p := range m.Outputs {
+		if strings.HasSuffix(p, "/outlet.xlsx") {
+			return p
+		}
+	}
+	t.Fatal("no outlet roll-up in the manifest")
+	return ""
 }
 
 // zipContains reports whether any part of the package at path holds s.
