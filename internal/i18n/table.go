@@ -69,7 +69,6 @@ var table = [nKeys][2]string{
 	ReportDayOpenNote:      {"该账务日期的营业日（北京时间）在本次运行时尚未结束，数据仍会变化：仅供查看，不得据此签字结算。", "The business day (Asia/Shanghai) had not ended when this run was made; the figures will change. For a look only: do not sign off on them."},
 	ReportRollupNet:        {"净收入（按类别）", "Net revenue by category"},
 	ReportRollupDeposit:    {"解款核对（按支付方式）", "Deposit check by pay method"},
-	ReportRollupCounters:   {"柜台明细", "Counters"},
 	ReportRollupIncomplete: {"%d 个柜台未完成（共 %d 个）：", "%d of %d counters incomplete:"},
 
 	PageApp:                {"柜台日结算", "Counter settlement"},
