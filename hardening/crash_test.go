@@ -187,7 +187,7 @@ func TestWriteErrorFailsCleanly(t *testing.T) {
 		want  []string
 	}{
 		{"results", 4 << 10, "", []string{"write run ", ".csv", "file too large"}},
-		{"reports", 20 << 10, "", []string{"render reports of ", "/reports/TY000", "file too large"}},
+		{"reports", 20 << 10, "", []string{"render reports of ", "/reports/", "file too large"}},
 		{"runs is a file", 0, "runs", []string{"begin run ", "runs", "not a directory"}},
 	}
 	for _, tt := range tests {

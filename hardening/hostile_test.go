@@ -337,7 +337,7 @@ func TestHostileInput(t *testing.T) {
 			files := tree(t, dir)
 			for p, e := range files {
 				if !runPath.MatchString(p) {
-					t.Errorf("%q is not a path of a run (OUTPUTS.md): reports/<outlet>/<counter>.xlsx|pdf and the run's own files", p)
+					t.Errorf("%q is not a path of a run (OUTPUTS.md): reports/<outlet>/<counter>.xlsx|pdf, the roll-ups' .xlsx|pdf and the run's own files", p)
 				}
 				if e.kind != "file" && e.kind != "dir" {
 					t.Errorf("%s is a %s", p, e.kind)
@@ -425,7 +425,7 @@ func readCSV(t *testing.T, path string) [][]string {
 
 // runPath is every path a published run may hold, relative to it (OUTPUTS.md).
 var runPath = regexp.MustCompile(`^(manifest\.json|rejects\.csv|(settlement|variance|exceptions)\.(csv|parquet)|feeds(/[a-z_]+\.parquet)?|` +
-	`reports(/city\.xlsx|/[A-Za-z0-9_-]{1,32}(/outlet\.xlsx|/[A-Za-z0-9_-]{1,32}\.(xlsx|pdf))?)?)$`)
+	`reports(/city\.(xlsx|pdf)|/[A-Za-z0-9_-]{1,32}(/outlet\.(xlsx|pdf)|/[A-Za-z0-9_-]{1,32}\.(xlsx|pdf))?)?)$`)
 
 // formulaElement is a cell formula in a sheet's XML: <f>, <f t="shared" …/>.
 var formulaElement = regexp.MustCompile(`<f[\s>/]`)

@@ -39,6 +39,7 @@ func Reports(opts report.Options) Renderer {
 		o := opts
 		o.RunID, o.Source = meta.RunID, meta.Source
 		o.GeneratedAt = meta.StartedAt.In(engine.Shanghai)
+		o.DayOpen = meta.DayOpen
 		return report.Render(ctx, res, run, o)
 	}
 }
@@ -96,6 +97,13 @@ func Clock() (func() time.Time, error) {
 	}
 	t := time.Unix(secs, 0).UTC()
 	return func() time.Time { return t }, nil
+}
+
+// DayOpen reports whether the business day of date has not ended in Asia/Shanghai at now:
+// date (its calendar day as given) is today or later there. A run of such a day is for a
+// look only; its reports and manifest say so.
+func DayOpen(date, now time.Time) bool {
+	return date.Format(time.DateOnly) >= now.In(engine.Shanghai).Format(time.DateOnly)
 }
 
 // Run performs one run. On success the outcome is returned with a nil error, or with
@@ -189,7 +197,8 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	// The tables and the reports are written at the same time: both only read res.
 	written := make(chan error, 1)
 	go func() { written <- store.WriteTables(run, res) }()
-	meta := store.Meta{RunID: runID, Source: cfg.Source.Describe(), ToolVersion: Version, StartedAt: started}
+	meta := store.Meta{RunID: runID, Source: cfg.Source.Describe(), ToolVersion: Version, StartedAt: started,
+		DayOpen: DayOpen(cfg.Date, started)}
 	var renderErr error
 	if cfg.Render != nil {
 		renderErr = cfg.Render(ctx, res, run, meta)

@@ -30,6 +30,9 @@ type runIndex struct {
 	// completeness are the FEED_MISSING and FEED_TOTAL_MISMATCH findings, which say why
 	// counters are incomplete (labels.whyLines).
 	completeness []engine.Exception
+	// orphans are the findings that belong to no counter of res.Counters (a row with no
+	// valid counter, a city-level finding): the roll-ups count them on a line of their own.
+	orphans []int
 }
 
 func newRunIndex(res *engine.Result) *runIndex {
@@ -73,10 +76,18 @@ func newRunIndex(res *engine.Result) *runIndex {
 	for _, c := range res.Counters {
 		home[c.Counter] = keyOf(c)
 	}
+	isCounter := make(map[key]bool, len(res.Counters))
+	for _, c := range res.Counters {
+		isCounter[keyOf(c)] = true
+	}
 	for i, e := range res.Exceptions {
 		k := key{e.City, e.Outlet, e.Counter}
 		if h, ok := home[e.Counter]; ok && e.Counter != "" {
 			k = h
+		}
+		if !isCounter[k] {
+			ix.orphans = append(ix.orphans, i)
+			continue
 		}
 		ix.exceptions[k] = append(ix.exceptions[k], i)
 		if e.Code == engine.CodeFeedMissing || e.Code == engine.CodeFeedTotalMismatch {

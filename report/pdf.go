@@ -20,6 +20,8 @@ type pdfDoc struct {
 	v    *counterView
 	r    *renderer
 	size float64 // current font size, pt
+	// pw, ph are the page's size in mm when it is not A4 portrait (the roll-ups: landscape).
+	pw, ph float64
 }
 
 // counterPDF writes a counter's PDF.
@@ -104,6 +106,10 @@ func (d *pdfDoc) pageHeader() {
 			status = l.s(i18n.ReportIncomplete)
 			d.color(red)
 		}
+		if d.r.opts.DayOpen {
+			status = l.s(i18n.ReportDayOpen) + " · " + status
+			d.color(red)
+		}
 		p.CellFormat(contentW*0.3, 5, d.font.clean(status, false), "", 0, "R", false, 0, "")
 		d.color(black)
 		p.Line(marginX, 11.5, pageW-marginX, 11.5)
@@ -116,17 +122,11 @@ func (d *pdfDoc) pageHeader() {
 func (d *pdfDoc) pageFooter() {
 	p, l, c := d.p, d.l, d.v.info
 	size := d.size
-	if c.Incomplete {
-		p.SetAlpha(0.16, "Normal")
-		d.setFont(66)
-		d.color(red)
-		text := d.font.clean(l.s(i18n.ReportIncomplete), false)
-		w := d.width(text)
-		p.TransformBegin()
-		p.TransformRotate(55, pageW/2, pageH/2)
-		p.Text(pageW/2-w/2, pageH/2+8, text)
-		p.TransformEnd()
-		p.SetAlpha(1, "Normal")
+	switch {
+	case c.Incomplete:
+		d.watermark(l.s(i18n.ReportIncomplete), 66, 55)
+	case d.r.opts.DayOpen:
+		d.watermark(l.s(i18n.ReportDayOpen), 40, 55)
 	}
 	p.Line(marginX, pageH-13, pageW-marginX, pageH-13)
 	d.setFont(8)
@@ -145,6 +145,47 @@ func (d *pdfDoc) pageFooter() {
 	if size > 0 {
 		d.setFont(size)
 	}
+}
+
+// watermark draws text faintly across the page, turned by angle degrees.
+func (d *pdfDoc) watermark(text string, size, angle float64) {
+	p := d.p
+	pw, ph := pageW, pageH
+	if d.pw != 0 {
+		pw, ph = d.pw, d.ph
+	}
+	p.SetAlpha(0.16, "Normal")
+	d.setFont(size)
+	d.color(red)
+	text = d.font.clean(text, false)
+	w := d.width(text)
+	p.TransformBegin()
+	p.TransformRotate(angle, pw/2, ph/2)
+	p.Text(pw/2-w/2, ph/2+size*0.12, text)
+	p.TransformEnd()
+	p.SetAlpha(1, "Normal")
+	d.color(black)
+}
+
+// dayOpenBanner draws the mark of a business day not over, as loud as INCOMPLETE's, and
+// what it means.
+func (d *pdfDoc) dayOpenBanner() {
+	p, l := d.p, d.l
+	p.Ln(3)
+	d.setFont(20)
+	d.fill(red)
+	d.color(white)
+	p.SetX(marginX)
+	p.CellFormat(d.cw(), 13, d.font.clean(l.s(i18n.ReportDayOpen), false), "", 1, "C", true, 0, "")
+	d.setFont(9.5)
+	d.fill(pinkFill)
+	d.color(darkRed)
+	for _, line := range d.wrap(l.s(i18n.ReportDayOpenNote), d.cw()-4) {
+		d.ensure(5)
+		p.SetX(marginX)
+		p.CellFormat(d.cw(), 5, line, "", 1, "L", true, 0, "")
+	}
+	d.color(black)
 }
 
 // first draws the title, the header block and, for an incomplete counter, the banner.
@@ -193,6 +234,9 @@ func (d *pdfDoc) first() {
 		p.Ln(rowH)
 	}
 
+	if r.opts.DayOpen {
+		d.dayOpenBanner()
+	}
 	if !c.Incomplete {
 		return
 	}

@@ -46,9 +46,25 @@ func (d *pdfDoc) fill(c rgb) { d.p.SetFillColor(c.r, c.g, c.b) }
 // width of s at the current size.
 func (d *pdfDoc) width(s string) float64 { return d.p.GetStringWidth(s) }
 
+// cw is the width between the margins.
+func (d *pdfDoc) cw() float64 {
+	if d.pw == 0 {
+		return contentW
+	}
+	return d.pw - 2*marginX
+}
+
+// bottom is where content ends on a page; the footer sits below.
+func (d *pdfDoc) bottom() float64 {
+	if d.ph == 0 {
+		return bodyBottom
+	}
+	return d.ph - (pageH - bodyBottom)
+}
+
 // ensure starts a new page unless h mm still fit on this one; it reports whether it did.
 func (d *pdfDoc) ensure(h float64) bool {
-	if d.p.GetY()+h <= bodyBottom {
+	if d.p.GetY()+h <= d.bottom() {
 		return false
 	}
 	d.p.AddPage()
@@ -249,10 +265,10 @@ func (d *pdfDoc) sectionTitle(title, right string, keep float64) {
 	d.ensure(8 + keep)
 	d.setFont(11)
 	d.p.SetX(marginX)
-	d.p.CellFormat(contentW/2, 7, d.font.clean(title, false), "", 0, "L", false, 0, "")
+	d.p.CellFormat(d.cw()/2, 7, d.font.clean(title, false), "", 0, "L", false, 0, "")
 	d.setFont(8)
 	d.color(gray)
-	d.p.CellFormat(contentW/2, 7, d.font.clean(right, false), "", 1, "R", false, 0, "")
+	d.p.CellFormat(d.cw()/2, 7, d.font.clean(right, false), "", 1, "R", false, 0, "")
 	d.color(black)
 	d.p.SetX(marginX)
 }

@@ -35,7 +35,7 @@ type Options struct {
 	// Lang is the language of labels and exception descriptions: "zh" (default when empty) or "en".
 	Lang string
 	// Formats lists the formats to write, "xlsx" and/or "pdf"; empty writes nothing. The
-	// roll-ups are XLSX and are written with "xlsx".
+	// roll-ups are written in the same formats as the counters' reports.
 	Formats []string
 	// Workers bounds how many counters are rendered at once; 0 or less means runtime.NumCPU().
 	Workers int
@@ -44,6 +44,9 @@ type Options struct {
 	// GeneratedAt is shown in the header and stamped into the files' metadata (its zone is
 	// the one shown: pass it in Asia/Shanghai).
 	GeneratedAt time.Time
+	// DayOpen marks a run of a business day that had not ended (Asia/Shanghai) when it
+	// started: every report says "营业中，数据未截止" on its face (job.DayOpen decides).
+	DayOpen bool
 	// Progress, when set, is called after each file set is written (a counter's reports, an
 	// outlet roll-up, the city roll-up) with the number done and the total; never concurrently.
 	Progress func(done, total int)
@@ -90,8 +93,8 @@ func CounterPaths(outlet, counter string) (xlsx, pdf string, err error) {
 // Render writes the reports of res into the run out:
 //
 //	reports/<outlet_id>/<counter_id>.xlsx, .pdf   one per counter of res.Counters
-//	reports/<outlet_id>/outlet.xlsx               the outlet's roll-up
-//	reports/city.xlsx                             the city roll-up
+//	reports/<outlet_id>/outlet.xlsx, .pdf         the outlet's roll-up
+//	reports/city.xlsx, .pdf                       the city roll-up
 //
 // Outlet and counter ids must be valid ids (ValidID), and no two counters may share a report
 // path; otherwise nothing is written and an error says which. Counters are rendered in parallel
@@ -144,14 +147,20 @@ func Render(ctx context.Context, res *engine.Result, out Creator, opts Options) 
 	// The city roll-up, the longest task, goes first: last, it kept one CPU busy alone at the end.
 	var tasks []task
 	if wantXLSX {
-		tasks = append(tasks, task{"city roll-up", r.cityRollup})
+		tasks = append(tasks, task{"city roll-up", func() error { return r.rollupXLSX(r.cityRollupData()) }})
+	}
+	if wantPDF {
+		tasks = append(tasks, task{"city roll-up PDF", func() error { return r.rollupPDF(r.cityRollupData()) }})
 	}
 	for _, c := range res.Counters {
 		tasks = append(tasks, task{"counter " + c.Outlet + "/" + c.Counter, func() error { return r.counter(c, wantXLSX, wantPDF) }})
 	}
-	if wantXLSX {
-		for _, o := range outlets {
-			tasks = append(tasks, task{"outlet " + o, func() error { return r.outletRollup(o, byOutlet[o]) }})
+	for _, o := range outlets {
+		if wantXLSX {
+			tasks = append(tasks, task{"outlet " + o, func() error { return r.rollupXLSX(r.outletRollupData(o, byOutlet[o])) }})
+		}
+		if wantPDF {
+			tasks = append(tasks, task{"outlet " + o + " PDF", func() error { return r.rollupPDF(r.outletRollupData(o, byOutlet[o])) }})
 		}
 	}
 	return runPool(ctx, opts.Workers, tasks, opts.Progress)

@@ -594,8 +594,8 @@ func TestDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 9 {
-		t.Errorf("%d files, want 9", n)
+	if n != 12 { // 3 counters × 2, 2 outlets × 2, the city × 2
+		t.Errorf("%d files, want 12", n)
 	}
 }
 
@@ -614,11 +614,12 @@ func TestFormatsAndProgress(t *testing.T) {
 		}
 		return err
 	})
-	want := []string{"reports/TY0001/TY0001-01.pdf", "reports/TY0001/TY0001-02.pdf", "reports/TY0002/TY0002-01.pdf"}
+	want := []string{"reports/TY0001/TY0001-01.pdf", "reports/TY0001/TY0001-02.pdf", "reports/TY0001/outlet.pdf",
+		"reports/TY0002/TY0002-01.pdf", "reports/TY0002/outlet.pdf", "reports/city.pdf"}
 	if !slices.Equal(files, want) {
 		t.Errorf("files = %q, want %q", files, want)
 	}
-	if !slices.Equal(calls, [][2]int{{1, 3}, {2, 3}, {3, 3}}) {
+	if !slices.Equal(calls, [][2]int{{1, 6}, {2, 6}, {3, 6}, {4, 6}, {5, 6}, {6, 6}}) {
 		t.Errorf("progress = %v", calls)
 	}
 
@@ -633,7 +634,7 @@ func TestFormatsAndProgress(t *testing.T) {
 	o.Progress = func(done, total int) { calls = append(calls, [2]int{done, total}) }
 	calls = nil
 	render(t, o)
-	if len(calls) != 6 || calls[5] != [2]int{6, 6} { // 3 counters, 2 outlets, the city
+	if len(calls) != 9 || calls[8] != [2]int{9, 9} { // 3 counters, 2 outlets × 2, the city × 2
 		t.Errorf("progress = %v", calls)
 	}
 }

@@ -61,25 +61,87 @@ func (t *tally) merge(o *tally) {
 	t.warnings += o.warnings
 }
 
-// rollupRow is one row of a roll-up sheet: leading text cells, then the tally.
+// rollupRow is one row of a roll-up table: leading cells, then the tally.
 type rollupRow struct {
-	lead  []excelize.Cell
+	lead  []lcell
 	t     *tally
 	total bool
 }
 
+// lcell is a leading cell of a roll-up row: a text, or a count (num), marked good (green),
+// bad (red) or not at all.
+type lcell struct {
+	s    string
+	n    int
+	num  bool
+	mark int // markNone, markOK, markBad
+}
+
+const (
+	markNone = iota
+	markOK
+	markBad
+)
+
+func textCell(s string) lcell { return lcell{s: s} }
+func countCell(n int) lcell   { return lcell{n: n, num: true} }
+func (c lcell) text() string {
+	if c.num {
+		return fmt.Sprint(c.n)
+	}
+	return c.s
+}
+func markCell(c lcell, m int) lcell { c.mark = m; return c }
+
+// rollup is a roll-up report's content, shared by its XLSX and its PDF.
+type rollup struct {
+	title, header string // the title, and what the pages belong to
+	file          string // path without extension: reports/city, reports/<outlet>/outlet
+	outlet        string // "" for the city
+	counters      []engine.CounterInfo
+	tables        []rollupTable
+}
+
+// rollupTable is one sheet of the XLSX, one pair of tables (net, deposits) in the PDF.
+type rollupTable struct {
+	name  string // sheet name, PDF section title
+	heads []string
+	rows  []rollupRow
+}
+
+// xlsxCell is a leading cell as the sheet shows it.
+func (c lcell) xlsxCell(st *styles, total bool) excelize.Cell {
+	style := st.text
+	switch {
+	case c.mark == markBad:
+		style = st.statusBad
+	case c.mark == markOK:
+		style = st.statusOK
+	case total:
+		style = st.totalText
+	case c.num:
+		style = st.integer
+	}
+	if c.num {
+		return excelize.Cell{Value: c.n, StyleID: style}
+	}
+	return str(c.s, style)
+}
+
 // rollupSheet writes a roll-up table: a title row, two header rows (groups, then columns),
-// the rows, frozen headers and ids, an autofilter.
-func (r *renderer) rollupSheet(b *book, name, title string, leadHeads []string, rws []rollupRow) error {
+// the rows, frozen headers and ids, an autofilter. It prints on one page width, landscape,
+// its header rows repeated on every page.
+func (r *renderer) rollupSheet(b *book, title string, tb rollupTable) error {
 	l, st, ix := r.l, &b.st, r.ix
+	leadHeads, rws := tb.heads, tb.rows
 	nl := len(leadHeads)
 	ncol := nl + len(ix.cats) + 1 + 3*len(ix.methods) + 2
 	widths := make([]float64, ncol)
 	for c, h := range leadHeads {
 		wmax := sheettext.Width(h)
 		for _, row := range rws {
-			if s, ok := row.lead[c].Value.(string); ok {
-				wmax = max(wmax, sheettext.Width(s))
+			if !row.lead[c].num {
+				wmax = max(wmax, sheettext.Width(row.lead[c].s))
 			}
 		}
 		widths[c] = colWidth(wmax, 8, 40)
@@ -89,12 +151,17 @@ func (r *renderer) rollupSheet(b *book, name, title string, leadHeads []string, 
 	}
 	lastCell, _ := excelize.CoordinatesToCellName(ncol, len(rws)+3)
 	firstHead, _ := excelize.CoordinatesToCellName(1, 3)
-	sw, err := b.sheet(sheetSetup{name: name, landscape: true, widths: widths, freeze: 3, freezeCol: nl, filter: firstHead + ":" + lastCell, wide: true})
+	sw, err := b.sheet(sheetSetup{name: tb.name, landscape: true, widths: widths, freeze: 3, freezeCol: nl, filter: firstHead + ":" + lastCell, wide: true})
 	if err != nil {
 		return err
 	}
 	w := xlsxrows.New(sw, 0)
-	w.AddHeight(26, str(title, st.section))
+	titleStyle := st.section
+	if r.opts.DayOpen {
+		title += " · " + l.s(i18n.ReportDayOpen)
+		titleStyle = st.statusBad
+	}
+	w.AddHeight(26, str(title, titleStyle))
 	w.Merge(1, 1, min(ncol, 12), 1)
 
 	// Header rows: groups on row 2, columns on row 3; single columns span both.
@@ -138,7 +205,7 @@ func (r *renderer) rollupSheet(b *book, name, title string, leadHeads []string, 
 		}
 		row := make([]any, 0, ncol)
 		for _, cell := range rw.lead {
-			row = append(row, cell)
+			row = append(row, cell.xlsxCell(st, rw.total))
 		}
 		for _, n := range rw.t.netCat {
 			row = append(row, fen(n, money))
@@ -157,69 +224,99 @@ func (r *renderer) rollupSheet(b *book, name, title string, leadHeads []string, 
 	return w.Flush()
 }
 
-// counterRows are the roll-up rows of counters, one per counter in order, then a totals row.
-func (r *renderer) counterRows(counters []engine.CounterInfo, st *styles) []rollupRow {
+// orphanTally counts the findings of no counter (runIndex.orphans) whose outlet is outlet,
+// or all of them when outlet is "".
+func (ix *runIndex) orphanTally(outlet string) *tally {
+	t := ix.newTally()
+	for _, i := range ix.orphans {
+		e := ix.res.Exceptions[i]
+		if outlet != "" && e.Outlet != outlet {
+			continue
+		}
+		switch e.Severity {
+		case engine.SevError:
+			t.errors++
+		case engine.SevWarning:
+			t.warnings++
+		}
+	}
+	return t
+}
+
+// orphanRow is the line of the findings of no counter, nil when there are none.
+func (r *renderer) orphanRow(t *tally, n int) *rollupRow {
+	if t.errors+t.warnings == 0 {
+		return nil
+	}
+	lead := make([]lcell, n)
+	for i := range lead {
+		lead[i] = textCell("")
+	}
+	lead[0] = textCell(r.l.s(i18n.ReportNoCounter))
+	return &rollupRow{lead: lead, t: t}
+}
+
+// counterRows are the roll-up rows of counters, one per counter in order, then the line of
+// the findings of no counter (orphans, when it has any), then a totals row of them all.
+func (r *renderer) counterRows(counters []engine.CounterInfo, orphans *tally) []rollupRow {
 	l := r.l
 	total := r.ix.newTally()
-	rws := make([]rollupRow, 0, len(counters)+1)
+	rws := make([]rollupRow, 0, len(counters)+2)
 	for _, c := range counters {
 		t := r.ix.newTally()
 		t.add(r.ix.counter(c))
 		total.merge(t)
-		status, ss := l.s(i18n.ReportComplete), st.statusOK
+		status := markCell(textCell(l.s(i18n.ReportComplete)), markOK)
 		if c.Incomplete {
-			status, ss = l.s(i18n.ReportIncomplete), st.statusBad
+			status = markCell(textCell(l.s(i18n.ReportIncomplete)), markBad)
 		}
-		rws = append(rws, rollupRow{lead: []excelize.Cell{str(c.City, st.text), str(c.Outlet, st.text), str(c.Counter, st.text), str(status, ss)}, t: t})
+		rws = append(rws, rollupRow{lead: []lcell{textCell(c.City), textCell(c.Outlet), textCell(c.Counter), status}, t: t})
 	}
-	status, ss := l.s(i18n.ReportComplete), st.statusOK
+	if o := r.orphanRow(orphans, 4); o != nil {
+		rws = append(rws, *o)
+		total.merge(orphans)
+	}
+	status := markCell(textCell(l.s(i18n.ReportComplete)), markOK)
 	if total.incomplete > 0 {
-		status, ss = l.s(i18n.ReportIncomplete), st.statusBad
+		status = markCell(textCell(l.s(i18n.ReportIncomplete)), markBad)
 	}
-	rws = append(rws, rollupRow{lead: []excelize.Cell{str(l.s(i18n.ReportTotal), st.totalText), str("", st.totalText), excelize.Cell{Value: total.counters, StyleID: st.totalText}, str(status, ss)}, t: total, total: true})
+	rws = append(rws, rollupRow{lead: []lcell{textCell(l.s(i18n.ReportTotal)), textCell(""), countCell(total.counters), status}, t: total, total: true})
 	return rws
 }
 
-// outletRollup writes reports/<outlet>/outlet.xlsx: one row per counter of the outlet,
+func (r *renderer) counterHeads() []string {
+	l := r.l
+	return []string{l.s(i18n.ReportCity), l.s(i18n.ReportOutlet), l.s(i18n.ReportCounter), l.s(i18n.ReportStatus)}
+}
+
+// outletRollupData is reports/<outlet>/outlet's content: one row per counter of the outlet,
 // counters being the outlet's counters in sortedCounters order.
-func (r *renderer) outletRollup(outlet string, counters []engine.CounterInfo) error {
+func (r *renderer) outletRollupData(outlet string, counters []engine.CounterInfo) *rollup {
 	l := r.l
 	date := r.ix.res.BizDate()
 	title := fmt.Sprintf("%s · %s · %s", l.s(i18n.ReportOutletTitle), outlet, date)
 	if r.opts.RunID != "" {
 		title += " · " + r.opts.RunID
 	}
-	b, err := newBook(l, r.stamp(), title, outlet+" · "+date)
-	if err != nil {
-		return err
-	}
-	rws := r.counterRows(counters, &b.st)
-	if err := r.rollupSheet(b, l.s(i18n.ReportCountersSheet), title, []string{l.s(i18n.ReportCity), l.s(i18n.ReportOutlet), l.s(i18n.ReportCounter), l.s(i18n.ReportStatus)}, rws); err != nil {
-		return fmt.Errorf("outlet %s: %w", outlet, err)
-	}
-	return b.save(r, "reports/"+outlet+"/outlet.xlsx")
+	return &rollup{title: title, header: outlet + " · " + date, file: "reports/" + outlet + "/outlet", outlet: outlet, counters: counters,
+		tables: []rollupTable{{name: l.s(i18n.ReportCountersSheet), heads: r.counterHeads(), rows: r.counterRows(counters, r.ix.orphanTally(outlet))}}}
 }
 
-// cityRollup writes reports/city.xlsx: the outlets, then the counters.
-func (r *renderer) cityRollup() error {
+// cityRollupData is reports/city's content: the outlets, then the counters.
+func (r *renderer) cityRollupData() *rollup {
 	l, res := r.l, r.ix.res
 	date := res.BizDate()
 	title := fmt.Sprintf("%s · %s", l.s(i18n.ReportCityTitle), date)
 	if r.opts.RunID != "" {
 		title += " · " + r.opts.RunID
 	}
-	b, err := newBook(l, r.stamp(), title, date)
-	if err != nil {
-		return err
-	}
-	st := &b.st
-
-	// The counters' rows, for the second sheet; their tallies are added up for the first.
+	// The counters' rows, for the second table; their tallies are added up for the first.
 	counters := r.sorted
-	crws := r.counterRows(counters, st)
+	orphans := r.ix.orphanTally("")
+	crws := r.counterRows(counters, orphans)
 
-	// Outlets by city and id, with a subtotal per city when
-	// the run has more than one, and the grand total.
+	// Outlets by city and id, with a subtotal per city when the run has more than one, the
+	// findings of no counter, and the grand total.
 	type group struct {
 		city, outlet string
 		t            *tally
@@ -241,27 +338,46 @@ func (r *renderer) cityRollup() error {
 		cities[c.City].merge(t)
 		grand.merge(t)
 	}
+	incomplete := func(t *tally) lcell {
+		if t.incomplete > 0 {
+			return markCell(countCell(t.incomplete), markBad)
+		}
+		return countCell(t.incomplete)
+	}
 	var rws []rollupRow
-	count := func(n int, style int) excelize.Cell { return excelize.Cell{Value: n, StyleID: style} }
 	for i, g := range groups {
-		rws = append(rws, rollupRow{lead: []excelize.Cell{str(g.city, st.text), str(g.outlet, st.text),
-			count(g.t.counters, st.integer), count(g.t.incomplete, incompleteStyle(g.t, st))}, t: g.t})
+		rws = append(rws, rollupRow{lead: []lcell{textCell(g.city), textCell(g.outlet), countCell(g.t.counters), incomplete(g.t)}, t: g.t})
 		if len(cityOrder) > 1 && (i == len(groups)-1 || groups[i+1].city != g.city) {
 			ct := cities[g.city]
-			rws = append(rws, rollupRow{lead: []excelize.Cell{str(fmt.Sprintf(l.s(i18n.ReportTotalOf), g.city), st.totalText), str("", st.totalText),
-				count(ct.counters, st.totalText), count(ct.incomplete, incompleteStyle(ct, st))}, t: ct, total: true})
+			rws = append(rws, rollupRow{lead: []lcell{textCell(fmt.Sprintf(l.s(i18n.ReportTotalOf), g.city)), textCell(""), countCell(ct.counters), incomplete(ct)}, t: ct, total: true})
 		}
 	}
-	rws = append(rws, rollupRow{lead: []excelize.Cell{str(l.s(i18n.ReportTotal), st.totalText), str("", st.totalText),
-		count(grand.counters, st.totalText), count(grand.incomplete, incompleteStyle(grand, st))}, t: grand, total: true})
-	if err := r.rollupSheet(b, l.s(i18n.ReportOutletsSheet), title, []string{l.s(i18n.ReportCity), l.s(i18n.ReportOutlet), l.s(i18n.ReportCounters), l.s(i18n.ReportIncompleteCount)}, rws); err != nil {
-		return fmt.Errorf("city roll-up: %w", err)
+	if o := r.orphanRow(orphans, 4); o != nil {
+		rws = append(rws, *o)
+		grand.merge(orphans)
 	}
+	rws = append(rws, rollupRow{lead: []lcell{textCell(l.s(i18n.ReportTotal)), textCell(""), countCell(grand.counters), incomplete(grand)}, t: grand, total: true})
+	return &rollup{title: title, header: date, file: "reports/city", counters: counters, tables: []rollupTable{
+		{name: l.s(i18n.ReportOutletsSheet), heads: []string{l.s(i18n.ReportCity), l.s(i18n.ReportOutlet), l.s(i18n.ReportCounters), l.s(i18n.ReportIncompleteCount)}, rows: rws},
+		{name: l.s(i18n.ReportCountersSheet), heads: r.counterHeads(), rows: crws},
+	}}
+}
 
-	if err := r.rollupSheet(b, l.s(i18n.ReportCountersSheet), title, []string{l.s(i18n.ReportCity), l.s(i18n.ReportOutlet), l.s(i18n.ReportCounter), l.s(i18n.ReportStatus)}, crws); err != nil {
-		return fmt.Errorf("city roll-up: %w", err)
+// rollupXLSX writes a roll-up's workbook, file + ".xlsx".
+func (r *renderer) rollupXLSX(ru *rollup) error {
+	b, err := newBook(r.l, r.stamp(), ru.title, ru.header)
+	if err != nil {
+		return err
 	}
-	return b.save(r, "reports/city.xlsx")
+	if r.opts.DayOpen {
+		b.warn = r.l.s(i18n.ReportDayOpen)
+	}
+	for _, tb := range ru.tables {
+		if err := r.rollupSheet(b, ru.title, tb); err != nil {
+			return fmt.Errorf("%s: sheet %q: %w", ru.file, tb.name, err)
+		}
+	}
+	return b.save(r, ru.file+".xlsx")
 }
 
 // sortedCounters are the run's counters by city, outlet and counter (the engine sorts them so;
@@ -272,11 +388,4 @@ func (ix *runIndex) sortedCounters() []engine.CounterInfo {
 		return cmp.Or(strings.Compare(a.City, b.City), strings.Compare(a.Outlet, b.Outlet), strings.Compare(a.Counter, b.Counter))
 	})
 	return out
-}
-
-func incompleteStyle(t *tally, st *styles) int {
-	if t.incomplete > 0 {
-		return st.statusBad
-	}
-	return st.integer
 }

@@ -22,6 +22,9 @@ func (r *renderer) counterXLSX(v *counterView, rel string) error {
 	if err != nil {
 		return err
 	}
+	if r.opts.DayOpen {
+		b.warn = l.s(i18n.ReportDayOpen)
+	}
 	if err := r.summarySheet(b, v); err != nil {
 		return fmt.Errorf("sheet %q: %w", l.s(i18n.ReportSummarySheet), err)
 	}
@@ -102,6 +105,16 @@ func (r *renderer) summarySheet(b *book, v *counterView) error {
 			w.AddHeight(16*float64(max(lines, 1)), str(why, st.reason))
 			w.Merge(1, w.Row(), last, w.Row())
 		}
+	}
+
+	// The business day not over: a banner as loud as INCOMPLETE's.
+	if r.opts.DayOpen {
+		w.Skip()
+		w.AddHeight(40, str(l.s(i18n.ReportDayOpen), st.banner))
+		w.Merge(1, w.Row(), last, w.Row())
+		note := l.s(i18n.ReportDayOpenNote)
+		w.AddHeight(16*float64(max((sheettext.Width(note)+99)/100, 1)), str(note, st.reason))
+		w.Merge(1, w.Row(), last, w.Row())
 	}
 
 	// 1. Revenue by category × pay method.

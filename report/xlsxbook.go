@@ -30,6 +30,7 @@ type book struct {
 	st     styles
 	sheets int
 	header string // print header (left part): what the pages belong to
+	warn   string // printed in red at the top of every page when not "" (the open day)
 }
 
 // styles of a workbook, created once per workbook.
@@ -128,8 +129,8 @@ type sheetSetup struct {
 	freeze    int       // rows frozen at the top
 	freezeCol int       // columns frozen at the left
 	filter    string    // autofilter range, "" for none
-	// wide sheets (the roll-ups) are not shrunk to the page width, which would make them
-	// unreadable; their first freeze rows and freezeCol columns repeat on every printed page.
+	// wide sheets (the roll-ups) print landscape on one page width like the others, and
+	// their header rows (2 to freeze) repeat on every printed page.
 	wide bool
 }
 
@@ -152,10 +153,6 @@ func (b *book) sheet(s sheetSetup) (*excelize.StreamWriter, error) {
 	}
 	size, fitW, fitH := 9, 1, 0 // 9: A4
 	layout := &excelize.PageLayoutOptions{Size: &size, Orientation: &orient, FitToWidth: &fitW, FitToHeight: &fitH}
-	if s.wide {
-		scale := uint(80)
-		layout.FitToWidth, layout.FitToHeight, layout.AdjustTo = nil, nil, &scale
-	}
 	if err := f.SetPageLayout(s.name, layout); err != nil {
 		return nil, err
 	}
@@ -164,7 +161,11 @@ func (b *book) sheet(s sheetSetup) (*excelize.StreamWriter, error) {
 		return nil, err
 	}
 	footer := "&L" + footerEscape(b.header) + "&C" + b.l.s(i18n.ReportXlsxFooter)
-	if err := f.SetHeaderFooter(s.name, &excelize.HeaderFooterOptions{OddFooter: footer}); err != nil {
+	hf := &excelize.HeaderFooterOptions{OddFooter: footer}
+	if b.warn != "" {
+		hf.OddHeader = `&C&"-,Bold"&14&KC00000` + footerEscape(b.warn)
+	}
+	if err := f.SetHeaderFooter(s.name, hf); err != nil {
 		return nil, err
 	}
 	if s.filter != "" {
@@ -173,16 +174,15 @@ func (b *book) sheet(s sheetSetup) (*excelize.StreamWriter, error) {
 		}
 	}
 	// After AutoFilter, which replaces the sheet properties.
-	fit := !s.wide
+	fit := true
 	if err := f.SetSheetProps(s.name, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
 		return nil, err
 	}
-	if s.wide && s.freeze > 0 && s.freezeCol > 0 {
-		lastCol, _ := excelize.ColumnNumberToName(s.freezeCol)
+	if s.wide && s.freeze > 1 {
 		quoted := "'" + strings.ReplaceAll(s.name, "'", "''") + "'"
 		if err := f.SetDefinedName(&excelize.DefinedName{
 			Name:     "_xlnm.Print_Titles",
-			RefersTo: fmt.Sprintf("%s!$A:$%s,%s!$%d:$%d", quoted, lastCol, quoted, 2, s.freeze),
+			RefersTo: fmt.Sprintf("%s!$%d:$%d", quoted, 2, s.freeze),
 			Scope:    s.name,
 		}); err != nil {
 			return nil, err

@@ -41,10 +41,13 @@ type Manifest struct {
 	// DetailLang is the language of exceptions.csv's details and rejects.csv's reasons
 	// (zh or en); empty in runs written before settle recorded it, whose details were
 	// mostly English whatever --lang said.
-	DetailLang string          `json:"detail_lang,omitempty"`
-	StartedAt  time.Time       `json:"started_at"`  // written in UTC, RFC3339, whole seconds
-	FinishedAt time.Time       `json:"finished_at"` // written in UTC, RFC3339, whole seconds
-	Status     string          `json:"status"`      // StatusComplete or StatusIncomplete
+	DetailLang string    `json:"detail_lang,omitempty"`
+	StartedAt  time.Time `json:"started_at"`  // written in UTC, RFC3339, whole seconds
+	FinishedAt time.Time `json:"finished_at"` // written in UTC, RFC3339, whole seconds
+	Status     string    `json:"status"`      // StatusComplete or StatusIncomplete
+	// DayOpen is true when the business day had not ended in Asia/Shanghai when the run
+	// started (its reports say so on their face); absent, false, for a day that had ended.
+	DayOpen    bool            `json:"day_open,omitempty"`
 	Feeds      []FeedManifest  `json:"feeds"`
 	Counters   CounterCounts   `json:"counters"`
 	Exceptions ExceptionCounts `json:"exceptions"`
@@ -95,6 +98,8 @@ type Meta struct {
 	ToolVersion string
 	StartedAt   time.Time
 	FinishedAt  time.Time
+	// DayOpen: the business day had not ended when the run started (job.DayOpen).
+	DayOpen bool
 }
 
 // NewManifest builds the manifest of a run from its result, the source's day (nil when
@@ -110,6 +115,7 @@ func NewManifest(res *engine.Result, day *connectors.Day, meta Meta) *Manifest {
 		StartedAt:   meta.StartedAt,
 		FinishedAt:  meta.FinishedAt,
 		Status:      StatusIncomplete,
+		DayOpen:     meta.DayOpen,
 		Feeds:       make([]FeedManifest, 0, feed.Count),
 		Exceptions:  ExceptionCounts{ByCode: map[engine.Code]int{}, BySeverity: map[engine.Severity]int{}},
 	}

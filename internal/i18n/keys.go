@@ -63,6 +63,13 @@ const (
 	ReportErrors
 	ReportWarnings
 	ReportTotalOf // %s: what the total is of
+	// Roll-up PDFs and the open day (issue 18.1–2).
+	ReportNoCounter        // the roll-up line of findings that belong to no valid counter
+	ReportDayOpen          // the mark of a run whose business day has not ended
+	ReportDayOpenNote      // what the mark means
+	ReportRollupNet        // the roll-up PDF's net revenue table
+	ReportRollupDeposit    // the roll-up PDF's deposit table
+	ReportRollupIncomplete // %d incomplete counters of %d
 
 	// Certified report and hints (issue 14).
 	ReportHints       // the title of the legend of what to do per code

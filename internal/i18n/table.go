@@ -63,6 +63,13 @@ var table = [nKeys][2]string{
 	ReportErrors:          {"错误数", "Errors"},
 	ReportWarnings:        {"警告数", "Warnings"},
 	ReportTotalOf:         {"%s 合计", "%s total"},
+	// Roll-up PDFs and the open day (issue 18.1–2).
+	ReportNoCounter:        {"无有效柜台/城市级", "No valid counter / city level"},
+	ReportDayOpen:          {"营业中，数据未截止", "Business day in progress — data not final"},
+	ReportDayOpenNote:      {"该账务日期的营业日（北京时间）在本次运行时尚未结束，数据仍会变化：仅供查看，不得据此签字结算。", "The business day (Asia/Shanghai) had not ended when this run was made; the figures will change. For a look only: do not sign off on them."},
+	ReportRollupNet:        {"净收入（按类别）", "Net revenue by category"},
+	ReportRollupDeposit:    {"解款核对（按支付方式）", "Deposit check by pay method"},
+	ReportRollupIncomplete: {"%d 个柜台未完成（共 %d 个）：", "%d of %d counters incomplete:"},
 
 	// Certified report and hints (issue 14).
 	ReportHints:             {"处理提示", "What to do"},
