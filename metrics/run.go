@@ -149,25 +149,27 @@ func (r *Run) Gather(path string) (fams []*dto.MetricFamily, prevErr error) {
 		return c
 	}
 	status := r.Status()
-	failed := status == StatusFailed
+	// Success is a complete run: an incomplete one (a feed missing, the source unreadable)
+	// needs the operator as much as one that published nothing.
+	ok := status == StatusComplete
 
 	gauge(NameLastRun, "When the last settle run ended (published or not), Unix seconds.").Set(unix(r.Finished))
 	lastSuccess := prev.lastSuccess
-	if !failed {
+	if ok {
 		lastSuccess = unix(r.Finished)
 	}
 	if lastSuccess > 0 {
-		gauge(NameLastSuccess, "When the last settle run that published a run ended, Unix seconds.").Set(lastSuccess)
+		gauge(NameLastSuccess, "When the last settle run that published a complete run ended, Unix seconds.").Set(lastSuccess)
 	}
-	success := gauge(NameSuccess, "1 if the last settle run published a run (complete or incomplete), else 0.")
+	success := gauge(NameSuccess, "1 if the last settle run published a complete run, else 0 (failed or incomplete).")
 	failures := prometheus.NewCounter(prometheus.CounterOpts{Name: NameFailuresTotal, ConstLabels: cl,
-		Help: "Runs that published nothing, carried over from the previous textfile."})
+		Help: "Runs that failed or published an incomplete run, carried over from the previous textfile."})
 	reg.MustRegister(failures)
 	failures.Add(prev.failures)
-	if failed {
-		failures.Inc()
-	} else {
+	if ok {
 		success.Set(1)
+	} else {
+		failures.Inc()
 	}
 	st := vec(NameRunStatus, "1 for the last run's status (complete, incomplete, failed), 0 for the others.", "status")
 	for _, s := range []string{StatusComplete, StatusIncomplete, StatusFailed} {
@@ -179,7 +181,7 @@ func (r *Run) Gather(path string) (fams []*dto.MetricFamily, prevErr error) {
 	}
 	dur.WithLabelValues("total").Set(r.Finished.Sub(r.Started).Seconds())
 
-	if !failed {
+	if status != StatusFailed {
 		m := r.Manifest
 		pulls := counterVec(NamePulls, "What the source did for each feed in the last run: pulls ok, retried, failed, and files read.", "feed", "result")
 		rows := counterVec(NameRows, "Rows of each feed in the last run: read, valid, rejected.", "feed", "outcome")

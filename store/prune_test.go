@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -220,3 +221,39 @@ func TestPruneRefusesUnreadablePins(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestHolders(t *testing.T) {
+	dir := t.TempDir()
+	a, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := a.Lock(context.Background(), "2026-11-02", 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	free, err := a.Lock(context.Background(), "2026-11-01", 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	free()
+	b, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := b.Holders()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) != 1 || hs[0].Date != "2026-11-02" || !strings.HasPrefix(hs[0].Holder, "pid="+strconv.Itoa(os.Getpid())+" ") {
+		t.Errorf("holders %+v, want 2026-11-02 held by pid %d", hs, os.Getpid())
+	}
+	// Asking did not take the lock away: another Lock still cannot have it.
+	if _, err := b.Lock(context.Background(), "2026-11-02", 0, nil); !errors.Is(err, ErrLocked) {
+		t.Errorf("lock after Holders: %v, want ErrLocked", err)
+	}
+	unlock()
+	if hs, err := b.Holders(); err != nil || len(hs) != 0 {
+		t.Errorf("after unlock: holders %+v, %v", hs, err)
+	}
+}
