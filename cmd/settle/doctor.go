@@ -204,10 +204,10 @@ func (d *doctor) checkStore(dir string) {
 	if err := canWrite(dir); err != nil {
 		d.add(levelProblem, i18n.OpsStoreNotWritable, dir, err)
 	} else {
-		d.add(levelOK, i18n.OpsStoreWritable, dir, mode)
+		d.add(levelOK, i18n.OpsStoreWritable, dir, fmt.Sprintf("%04o", mode))
 	}
 	if mode&0o002 != 0 {
-		d.add(levelWarn, i18n.OpsStoreWorldWritable, dir, mode)
+		d.add(levelWarn, i18n.OpsStoreWorldWritable, dir, fmt.Sprintf("%04o", mode))
 	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
