@@ -21,6 +21,8 @@
 //	internal/xlsxrows/  an XLSX sheet's rows, written through one writer that keeps the first error
 //	internal/i18n/      the translation table: every person-facing text as a typed key, zh and en
 //	job/                one run end to end: lock, fetch, reconcile, write, render, publish
+//	metrics/            Prometheus metrics: the run's textfile (settle run --metrics-file) and
+//	                    the page's registry (/metrics of settle serve)
 //	web/                the one-click page: clerks, reviewers, auditors (settle serve);
 //	                    web/signoff/ the sign-off log, web/users/ who may log in
 //	cmd/settle/         the command line: flags and config in, exit codes out
@@ -29,4 +31,6 @@
 //	bench/              end-to-end benchmarks and peer comparisons
 //	hardening/          end-to-end tests of the real binary: reproducibility, kills, locks,
 //	                    hostile input, secrets and permissions
+//	deploy/             how to run it elsewhere: Containerfile, systemd units, Kubernetes
+//	                    manifests, Prometheus alert rules, each checked by a test
 package settle

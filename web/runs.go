@@ -103,6 +103,7 @@ func (rn *runner) start(date time.Time, by string) *runState {
 	rn.runs[key] = st
 	rn.wg.Add(1)
 	go rn.run(date, st)
+	rn.s.cfg.Metrics.RunStarted()
 	return st
 }
 

@@ -49,6 +49,7 @@ import (
 
 	"settle/engine"
 	"settle/job"
+	"settle/metrics"
 	"settle/money"
 	"settle/store"
 	"settle/web/signoff"
@@ -93,6 +94,9 @@ type Config struct {
 	// run: dates from today (Asia/Shanghai) less that many days through today. Nobody may
 	// start a run of a future date.
 	ClerkRunDays, ReviewerRunDays int
+	// Metrics counts the page's figures and serves them on /metrics (web/metrics.go); nil
+	// serves 404 there and counts nothing.
+	Metrics *metrics.Web
 }
 
 // NewConfig returns the defaults: 12-hour sessions, 5 failures per 15 minutes, one run at
@@ -108,6 +112,7 @@ func NewConfig() Config {
 
 		ClerkRunDays:    31,
 		ReviewerRunDays: 366,
+		Metrics:         metrics.NewWeb(),
 	}
 }
 
@@ -256,6 +261,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /audit/{date}/diff", s.page(s.auditDiff))
 	mux.HandleFunc("GET /audit/{date}/diff.xlsx", s.api(s.auditDiffXLSX))
 	mux.HandleFunc("GET /audit/log", s.page(s.auditLog))
+	mux.Handle("GET /metrics", s.metricsHandler())
 	return s.headers(s.accessLog(mux))
 }
 
@@ -319,10 +325,12 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		start := time.Now()
 		ri := &reqInfo{}
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, ri)))
+		inner := r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, ri))
+		next.ServeHTTP(sw, inner)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
+		s.observe(inner, sw.status, time.Since(start))
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),

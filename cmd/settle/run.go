@@ -37,7 +37,7 @@ func runCommand(stderr io.Writer) *cli.Command {
 		Name:      "run",
 		Usage:     "reconcile one business day and publish a run in the store",
 		UsageText: "settle run --date DATE [--source SRC] [--store DIR] [options]",
-		Flags: append(engineFlags(), []cli.Flag{
+		Flags: append(append(engineFlags(), []cli.Flag{
 			&cli.StringFlag{Name: "date", Usage: "business date: YYYY-MM-DD, today or yesterday (Asia/Shanghai)"},
 			&cli.StringFlag{Name: "source", Value: "demo", Usage: "a directory of exports, an http(s):// BOSS report API base URL, or demo[?outlets=N&counters=K&seed=S&anomalies=R]"},
 			&cli.StringFlag{Name: "store", Value: defaultStore(), Usage: "run store directory (env SETTLE_STORE)"},
@@ -48,8 +48,10 @@ func runCommand(stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no progress line and only warnings in the log"},
 			&cli.StringFlag{Name: "config", Usage: "config file of key = value lines (keys are these flags' names); flags win"},
-		}...),
+		}...), opsFlags()...),
 		Action: func(c *cli.Context) error {
+			rec := newRunRecorder()
+			defer rec.write(c, stderr) // --metrics-file: after every run, whatever happened
 			if p := c.String("config"); p != "" {
 				if err := applyConfig(c, p); err != nil {
 					return err
@@ -59,6 +61,7 @@ func runCommand(stderr io.Writer) *cli.Command {
 			if err != nil {
 				return err
 			}
+			opts.rec, opts.prune = rec, pruneAfterRun(c)
 			return runDay(c.Context, opts, c.App.Writer)
 		},
 	}
@@ -68,6 +71,8 @@ func runCommand(stderr io.Writer) *cli.Command {
 type runOptions struct {
 	job      job.Config
 	storeDir string
+	rec      *runRecorder        // nil: no --metrics-file stages
+	prune    *store.PruneOptions // --prune: the policy applied after publishing
 }
 
 func newLogger(w io.Writer, format string, quiet bool) (*slog.Logger, error) {
@@ -195,7 +200,16 @@ func runDay(ctx context.Context, opts *runOptions, stdout io.Writer) error {
 		return err
 	}
 	opts.job.Store = st
+	if opts.rec != nil {
+		opts.job = opts.rec.instrument(opts.job)
+	}
 	out, err := job.Run(ctx, opts.job)
+	if opts.rec != nil {
+		opts.rec.published(out)
+	}
+	if out != nil && opts.prune != nil {
+		pruneAfter(ctx, st, *opts.prune, opts.job.Log)
+	}
 	if out != nil {
 		status := "complete"
 		if !out.Complete {

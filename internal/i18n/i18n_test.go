@@ -118,7 +118,7 @@ func TestPageNames(t *testing.T) {
 			t.Errorf("detail key %d is named %q", k, k.Name())
 		}
 	}
-	if len(seen) != int(lastPage-firstPage+1) || firstPage != lastReport+1 || firstDetail != lastPage+1 || lastDetail != nKeys-1 {
+	if len(seen) != int(lastPage-firstPage+1) || firstPage != lastReport+1 || firstDetail != lastPage+1 || firstOps != lastDetail+1 || lastOps != nKeys-1 {
 		t.Errorf("%d page names; report keys %d to %d, page keys %d to %d, detail keys %d to %d of %d",
 			len(seen), firstReport, lastReport, firstPage, lastPage, firstDetail, lastDetail, nKeys)
 	}

@@ -417,6 +417,44 @@ const (
 	DetailClearingPending
 	DetailClearingRejected
 
+	// Operations (issue 16): settle doctor and settle prune.
+	OpsLevelOK
+	OpsLevelWarn
+	OpsLevelProblem
+	OpsStoreMissing
+	OpsStoreNotDir
+	OpsStoreWritable
+	OpsStoreNotWritable
+	OpsStoreWorldWritable
+	OpsDirsNotWritable
+	OpsSpaceOK
+	OpsSpaceLow
+	OpsSpaceShort
+	OpsSpaceNoRuns
+	OpsSpaceUnknown
+	OpsLockHeld
+	OpsLocksFree
+	OpsLocksUnknown
+	OpsSourceDemo
+	OpsSourceToken
+	OpsSourceNoToken
+	OpsSourceDir
+	OpsSourceDirBad
+	OpsUsersOK
+	OpsUsersBad
+	OpsUsersMissing
+	OpsConfigOK
+	OpsConfigBad
+	OpsSummaryOK
+	OpsSummaryBad
+	OpsPruneRemoved
+	OpsPruneWouldRemove
+	OpsPrunePolicy
+	OpsPruneLeftover
+	OpsPruneBusy
+	OpsPruneTotal
+	OpsPruneWouldTotal
+
 	nKeys
 )
 
@@ -426,4 +464,6 @@ const (
 	firstReport, lastReport = ReportTitle, ReportCertNote
 	firstDetail, lastDetail = DetailCannotRead, DetailClearingRejected
 	firstPage, lastPage     = PageApp, PageAuditRunsHint
+	// Operations (issue 16): the texts of settle doctor and settle prune, after the details.
+	firstOps, lastOps = OpsLevelOK, OpsPruneWouldTotal
 )

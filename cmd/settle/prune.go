@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"settle/engine"
+	"settle/internal/i18n"
+	"settle/job"
+	"settle/store"
+	"settle/web/signoff"
+)
+
+// Defaults of the retention policy: a month and a few days of every run (a rerun can still be
+// compared with the one before it through the month's close), then only the two runs of a
+// date published last, besides those that are current, signed off or used by a closed period.
+const (
+	defaultKeepDays = 35
+	defaultKeepRuns = 2
+)
+
+// opsFlags are the flags of `settle run` for operations (issue 16): the metrics textfile and
+// the retention applied after publishing.
+func opsFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "metrics-file", Usage: "write Prometheus metrics of the run to this textfile (node_exporter textfile collector) at its end, success or failure"},
+		&cli.StringFlag{Name: "metrics-city", Value: "all", Usage: "the city label of the metrics (one textfile per city's job)"},
+		&cli.BoolFlag{Name: "prune", Usage: "after publishing, apply the retention policy (--keep-days, --keep-runs) to the store"},
+		&cli.IntFlag{Name: "keep-days", Aliases: []string{"keep_days"}, Value: defaultKeepDays, Usage: "retention: keep every run of the dates of the last `N` days"},
+		&cli.IntFlag{Name: "keep-runs", Aliases: []string{"keep_runs"}, Value: defaultKeepRuns, Usage: "retention: keep the last `K` published runs of every date"},
+	}
+}
+
+// pruneAfterRun is the policy of `settle run --prune`, or nil without --prune.
+func pruneAfterRun(c *cli.Context) *store.PruneOptions {
+	if !c.Bool("prune") {
+		return nil
+	}
+	return &store.PruneOptions{KeepDays: c.Int("keep-days"), KeepRuns: c.Int("keep-runs"), LockTimeout: 0}
+}
+
+// pruneAfter applies the policy after a run published. Its failure is logged, not returned:
+// the run is published and its exit code stays the run's.
+func pruneAfter(ctx context.Context, st *store.Store, o store.PruneOptions, log *slog.Logger) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now, err := job.Clock()
+	if err != nil {
+		log.Error("prune", "err", err)
+		return
+	}
+	o.Today = now().In(engine.Shanghai)
+	o.Pinned = signoffPins(st.Dir())
+	rep, err := st.Prune(ctx, o)
+	if err != nil {
+		log.Error("prune", "err", err)
+		return
+	}
+	log.Info("pruned", "removed", len(rep.Removed), "bytes", rep.Bytes, "busy", rep.Busy)
+}
+
+// signoffPins gives the runs the sign-off log (<store>/signoff.log) names in a certification
+// or an approval, ever: not only those pinned now, since the audit page shows every event and
+// the run it named. The log is read line by line without its key (retention needs no proof
+// that a line is genuine: a forged line can only keep a run longer); a torn last line, which
+// the next append repairs, is skipped; any other line that does not parse stops the prune.
+// When sign-offs move to the workflow database, this is the one function to swap.
+func signoffPins(storeDir string) store.PinnedRuns {
+	return func() (map[store.RunRef]bool, error) {
+		path := filepath.Join(storeDir, signoff.FileName)
+		data, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if i := bytes.LastIndexByte(data, '\n'); i+1 < len(data) {
+			data = data[:i+1] // the torn tail of an append cut short: not an event
+		}
+		pins := map[store.RunRef]bool{}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		line := 0
+		for sc.Scan() {
+			line++
+			var e signoff.Event
+			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+			}
+			if (e.Action == signoff.Certify || e.Action == signoff.Approve) && e.RunID != "" {
+				pins[store.RunRef{Date: e.Date, RunID: e.RunID}] = true
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("read %q: %w", path, err)
+		}
+		return pins, nil
+	}
+}
+
+func pruneCommand(stderr io.Writer) *cli.Command {
+	return &cli.Command{
+		Name:      "prune",
+		Usage:     "remove old runs the retention policy does not keep, and what interrupted runs left",
+		UsageText: "settle prune [--store DIR] [--keep-days N] [--keep-runs K] [--dry-run] [--lang zh|en]",
+		Description: "Never removed: a date's current run, a run a sign-off names, a run a closed period used.\n" +
+			"A run is removed when its date is at least --keep-days days old and it is not one of the\n" +
+			"--keep-runs runs of its date published last. runs/.tmp-* leftovers always go. Each date is\n" +
+			"pruned under its lock; a date a run holds is skipped and named.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "store", Value: defaultStore(), Usage: "run store directory (env SETTLE_STORE)"},
+			&cli.IntFlag{Name: "keep-days", Aliases: []string{"keep_days"}, Value: defaultKeepDays, Usage: "keep every run of the dates of the last `N` days"},
+			&cli.IntFlag{Name: "keep-runs", Aliases: []string{"keep_runs"}, Value: defaultKeepRuns, Usage: "keep the last `K` published runs of every date"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be removed; remove nothing"},
+			&cli.DurationFlag{Name: "lock-timeout", Value: 0, Usage: "how long to wait for each date's lock (0: skip a locked date)"},
+			&cli.StringFlag{Name: "lang", Value: "zh", Usage: "language of the report: zh or en"},
+			&cli.StringFlag{Name: "config", Usage: "config file of key = value lines (keys are these flags' names); flags win"},
+		},
+		Action: func(c *cli.Context) error {
+			if p := c.String("config"); p != "" {
+				if err := applyConfig(c, p); err != nil {
+					return err
+				}
+			}
+			lang, err := i18n.Parse(c.String("lang"))
+			if err != nil {
+				return usagef("--lang: %v", err)
+			}
+			if c.Int("keep-days") < 0 || c.Int("keep-runs") < 0 {
+				return usagef("--keep-days %d, --keep-runs %d: must not be negative", c.Int("keep-days"), c.Int("keep-runs"))
+			}
+			now, err := job.Clock()
+			if err != nil {
+				return usageError{err}
+			}
+			st, err := store.Open(c.String("store"))
+			if err != nil {
+				return err
+			}
+			o := store.PruneOptions{
+				KeepDays: c.Int("keep-days"), KeepRuns: c.Int("keep-runs"), DryRun: c.Bool("dry-run"),
+				LockTimeout: c.Duration("lock-timeout"), Today: now().In(engine.Shanghai), Pinned: signoffPins(st.Dir()),
+			}
+			rep, err := st.Prune(c.Context, o)
+			if rep != nil {
+				printPrune(c.App.Writer, lang, st.Dir(), rep, o.DryRun)
+			}
+			return err
+		},
+	}
+}
+
+// printPrune writes one line per directory removed, then the total.
+func printPrune(w io.Writer, lang i18n.Lang, dir string, rep *store.PruneReport, dry bool) {
+	verb, total := i18n.OpsPruneRemoved, i18n.OpsPruneTotal
+	if dry {
+		verb, total = i18n.OpsPruneWouldRemove, i18n.OpsPruneWouldTotal
+	}
+	for _, r := range rep.Removed {
+		rel, err := filepath.Rel(dir, r.Path)
+		if err != nil {
+			rel = r.Path
+		}
+		why := lang.S(i18n.OpsPrunePolicy)
+		if r.Reason == store.ReasonLeftover {
+			why = lang.S(i18n.OpsPruneLeftover)
+		}
+		fmt.Fprintf(w, "%s  %s  %s  %s\n", lang.S(verb), filepath.ToSlash(rel), why, humanBytes(r.Bytes))
+	}
+	for _, d := range rep.Busy {
+		fmt.Fprintln(w, lang.F(i18n.OpsPruneBusy, d))
+	}
+	fmt.Fprintln(w, lang.F(total, len(rep.Removed), humanBytes(rep.Bytes), rep.Bytes))
+}
+
+// humanBytes writes n in B, KiB, MiB or GiB with one decimal.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, u := float64(n)/unit, "KiB"
+	for _, next := range []string{"MiB", "GiB", "TiB"} {
+		if v < unit {
+			break
+		}
+		v, u = v/unit, next
+	}
+	return fmt.Sprintf("%.1f %s", v, u)
+}
