@@ -91,8 +91,7 @@ func TestWeekResolvesLookBack(t *testing.T) {
 	carried := 0
 	for i := range 7 {
 		date := d0.AddDate(0, 0, i)
-		cfg := livingConfig(date)
-		cfg.HistoryFrom = d0
+		cfg := fixtures.MonthConfig(livingConfig(date), d0, d0.AddDate(0, 0, 6), date)
 		day, err := fixtures.Generate(cfg)
 		if err != nil {
 			t.Fatal(err)
