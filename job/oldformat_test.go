@@ -24,7 +24,7 @@ import (
 // passes, one that crosses it is REVERSAL_EXCEEDS_ORIGINAL, as with a run of today.
 func TestLookBackIntoV1Run(t *testing.T) {
 	storeDir := filepath.Join(t.TempDir(), "store")
-	copyTree(t, filepath.Join("..", "store", "testdata", "v1store"), storeDir)
+	copyV1Tree(t, filepath.Join("..", "store", "testdata", "v1store"), storeDir)
 	st, err := store.Open(storeDir)
 	if err != nil {
 		t.Fatal(err)
@@ -73,8 +73,8 @@ func TestLookBackIntoV1Run(t *testing.T) {
 	}
 }
 
-// copyTree copies a directory tree, symbolic links as links.
-func copyTree(t *testing.T, from, to string) {
+// copyV1Tree copies a directory tree, symbolic links as links.
+func copyV1Tree(t *testing.T, from, to string) {
 	t.Helper()
 	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

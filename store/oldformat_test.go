@@ -51,17 +51,17 @@ func TestReadsV1Run(t *testing.T) {
 	for _, l := range tabs.Settlement {
 		net += l.Net
 	}
-	if want := csvSum(t, filepath.Join(v1Run, "settlement.csv"), "net"); net != want || want == 0 {
+	if want := v1CSVSum(t, filepath.Join(v1Run, "settlement.csv"), "net"); net != want || want == 0 {
 		t.Errorf("settlement net %d fen, settlement.csv %d", net, want)
 	}
 	var variance int64
 	for _, l := range tabs.Variance {
 		variance += l.Variance
 	}
-	if want := csvSum(t, filepath.Join(v1Run, "variance.csv"), "variance"); variance != want {
+	if want := v1CSVSum(t, filepath.Join(v1Run, "variance.csv"), "variance"); variance != want {
 		t.Errorf("variance %d fen, variance.csv %d", variance, want)
 	}
-	if n := len(csvRows(t, filepath.Join(v1Run, "exceptions.csv"))) - 1; len(tabs.Exceptions) != n || n == 0 {
+	if n := len(v1CSVRows(t, filepath.Join(v1Run, "exceptions.csv"))) - 1; len(tabs.Exceptions) != n || n == 0 {
 		t.Errorf("%d exceptions, exceptions.csv has %d", len(tabs.Exceptions), n)
 	}
 	var feeds [feed.Count]arrow.RecordBatch
@@ -131,7 +131,7 @@ func checkStorageTypes(t *testing.T, path, money, date string) {
 	}
 }
 
-func csvRows(t *testing.T, path string) [][]string {
+func v1CSVRows(t *testing.T, path string) [][]string {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -145,10 +145,10 @@ func csvRows(t *testing.T, path string) [][]string {
 	return rows
 }
 
-// csvSum sums column col of a CSV of yuan amounts, in fen.
-func csvSum(t *testing.T, path, col string) int64 {
+// v1CSVSum sums column col of a CSV of yuan amounts, in fen.
+func v1CSVSum(t *testing.T, path, col string) int64 {
 	t.Helper()
-	rows := csvRows(t, path)
+	rows := v1CSVRows(t, path)
 	i := -1
 	for j, h := range rows[0] {
 		if h == col {

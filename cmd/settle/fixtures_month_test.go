@@ -33,8 +33,8 @@ func TestFixturesMonth(t *testing.T) {
 		if code, _, stderr := settle(t, "run", "--quiet", "--date", date, "--source", filepath.Join(dir, date), "--store", storeDir, "--formats", ""); code != 0 {
 			t.Fatalf("run %s: exit %d: %s", date, code, stderr)
 		}
-		got := lines(t, filepath.Join(storeDir, date, "current", "exceptions.csv"), 1)
-		want := lines(t, filepath.Join(dir, date, "truth.csv"), 0)
+		got := monthCSVLines(t, filepath.Join(storeDir, date, "current", "exceptions.csv"), 1)
+		want := monthCSVLines(t, filepath.Join(dir, date, "truth.csv"), 0)
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%s: exceptions differ from truth.csv", date)
 		}
@@ -47,8 +47,8 @@ func TestFixturesMonth(t *testing.T) {
 	}
 }
 
-// lines returns a CSV's data lines from column from on (8 columns), sorted.
-func lines(t *testing.T, path string, from int) []string {
+// monthCSVLines returns a CSV's data lines from column from on (8 columns), sorted.
+func monthCSVLines(t *testing.T, path string, from int) []string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
