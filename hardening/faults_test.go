@@ -746,9 +746,9 @@ var fileCases = []fileCase{
 		spoil: func(t *testing.T, src string) { reexport(t, src) },
 		want:  want{same: true, exc: []excWant{{"DUPLICATE_TXN", "TY0001-01", "", ""}, {"DEPOSIT_SHORT", "TY0002-02", "", ""}}},
 	},
-	// TODO(contract): the generator writes ALIPAY deposits without a slip_no, and RULES.md
+	// TODO(contract): the generator writes some deposits without a slip_no, and RULES.md
 	// §1 never calls an empty slip a duplicate: a re-export in another row order counts
-	// those rows twice. Here TY0001-01's ALIPAY deposit is 100.00 short and has no slip:
+	// those rows twice. Here TY0001-01's CASH deposit is 100.00 short and has no slip:
 	// the re-export turns the real shortfall into a surplus (DEPOSIT_OVER), the run is
 	// complete, and DUPLICATE_TXN names only the other rows. Reported; the contract's
 	// literal outcome is asserted (default day only: it needs that slip-less row).
@@ -756,13 +756,13 @@ var fileCases = []fileCase{
 		name: "deposit re-exported in another row order (a short row without a slip number)", layout: canonCity,
 		prep: func(t *testing.T, src string) {
 			if os.Getenv("HARDENING_FAULT_DAY") != "" {
-				t.Skip("needs the default day's slip-less ALIPAY deposit of TY0001-01")
+				t.Skip("needs the default day's slip-less CASH deposit of TY0001-01")
 			}
-			shortOn(t, src, "TY0001-01", "ALIPAY")
+			shortOn(t, src, "TY0001-01", "CASH")
 		},
 		spoil: func(t *testing.T, src string) { reexport(t, src) },
-		want: want{code: 0, sameBut: []string{"TY0001-01", "TY0001-02", "TY0002-01", "TY0002-03", "TY0003-01", "TY0003-02"},
-			exc:   []excWant{{"DUPLICATE_TXN", "TY0001-01", "", ""}, {"DEPOSIT_OVER", "TY0001-01", "", "ALIPAY"}},
+		want: want{code: 0, sameBut: []string{"TY0001-01", "TY0001-02", "TY0002-02", "TY0003-02", "TY0003-03"},
+			exc:   []excWant{{"DUPLICATE_TXN", "TY0001-01", "", ""}, {"DEPOSIT_OVER", "TY0001-01", "", "CASH"}},
 			noExc: []string{"DEPOSIT_SHORT"}},
 	},
 	{

@@ -8,9 +8,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -46,8 +48,14 @@ var plainColumns = map[string]bool{
 // encoding part way (maxDictionaryPage), and the Arrow schema stored (so field metadata such
 // as unit=fen and txn_time's time zone come back on reading).
 func writeParquet(w io.Writer, rec arrow.RecordBatch, mem memory.Allocator) error {
+	rec, err := toStorage(rec, mem)
+	if err != nil {
+		return err
+	}
+	defer rec.Release()
 	opts := []parquet.WriterProperty{
 		parquet.WithCreatedBy(CreatedBy),
+		parquet.WithStoreDecimalAsInteger(true), // DECIMAL(18,2) on INT64, not a fixed-length array
 		parquet.WithCompression(compress.Codecs.Snappy),
 		parquet.WithDictionaryPageSizeLimit(maxDictionaryPage),
 		parquet.WithAllocator(mem),
@@ -68,6 +76,133 @@ func writeParquet(w io.Writer, rec arrow.RecordBatch, mem memory.Allocator) erro
 		return err
 	}
 	return fw.Close()
+}
+
+// Storage types (docs/PARQUET.md). In memory money is int64 fen (field metadata unit=fen)
+// and the result tables' biz_date is text; the Parquet files say what they hold: money as
+// DECIMAL(18,2) yuan on INT64 (the fen are its unscaled values, exactly; field metadata
+// unit=yuan) and every date as DATE. Files written before (money int64 fen, biz_date text)
+// read as well: conform accepts either form of each column.
+// maxMoney is the largest amount DECIMAL(18,2) holds: 9,999,999,999,999,999.99 yuan, in fen
+// (amounts are at most 1,000,000.00 a row, so no sum of a day comes near it).
+const maxMoney = 999_999_999_999_999_999
+
+var (
+	moneyType       = &arrow.Decimal128Type{Precision: 18, Scale: 2}
+	yuanMetadataKey = "unit"
+)
+
+// storedField returns how the Parquet files of today store a field of an in-memory
+// schema, and whether that differs from the field.
+func storedField(f arrow.Field) (arrow.Field, bool) {
+	switch {
+	case f.Type.ID() == arrow.INT64 && f.Metadata.FindKey(yuanMetadataKey) >= 0 && f.Metadata.Values()[f.Metadata.FindKey(yuanMetadataKey)] == "fen":
+		md := withoutKey(f.Metadata, yuanMetadataKey)
+		keys, values := append(md.Keys(), yuanMetadataKey), append(md.Values(), "yuan")
+		return arrow.Field{Name: f.Name, Type: moneyType, Nullable: f.Nullable, Metadata: arrow.NewMetadata(keys, values)}, true
+	case f.Type.ID() == arrow.STRING && f.Name == "biz_date":
+		return arrow.Field{Name: f.Name, Type: arrow.FixedWidthTypes.Date32, Nullable: f.Nullable, Metadata: f.Metadata}, true
+	}
+	return f, false
+}
+
+// toStorage returns rec with the storage types of storedField (a new reference to rec
+// when nothing changes); the caller releases it.
+func toStorage(rec arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
+	schema := rec.Schema()
+	fields := schema.Fields()
+	cols := make([]arrow.Array, len(fields))
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i, f := range fields {
+		sf, changed := storedField(f)
+		col := rec.Column(i)
+		if !changed {
+			col.Retain()
+			cols[i] = col
+			continue
+		}
+		fields[i] = sf
+		switch sf.Type.ID() {
+		case arrow.DECIMAL128:
+			a := col.(*array.Int64)
+			b := array.NewDecimal128Builder(mem, moneyType)
+			b.Reserve(a.Len())
+			for j := range a.Len() {
+				if a.IsNull(j) {
+					b.AppendNull()
+					continue
+				}
+				if v := a.Value(j); v > maxMoney || v < -maxMoney {
+					b.Release()
+					return nil, fmt.Errorf("column %q row %d: %d fen does not fit DECIMAL(18,2)", f.Name, j+1, v)
+				}
+				b.Append(decimal128.FromI64(a.Value(j)))
+			}
+			cols[i] = b.NewArray()
+			b.Release()
+		case arrow.DATE32:
+			a := col.(*array.String)
+			b := array.NewDate32Builder(mem)
+			b.Reserve(a.Len())
+			for j := range a.Len() {
+				if a.IsNull(j) {
+					b.AppendNull()
+					continue
+				}
+				d, err := time.Parse("2006-01-02", a.Value(j))
+				if err != nil {
+					b.Release()
+					return nil, fmt.Errorf("column %q row %d: date %q: %w", f.Name, j+1, a.Value(j), err)
+				}
+				b.Append(arrow.Date32FromTime(d))
+			}
+			cols[i] = b.NewArray()
+			b.Release()
+		}
+	}
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rec.NumRows()), nil
+}
+
+// fromStorage converts a column stored as storedField says back to the in-memory type of
+// want: DECIMAL(18,2) to int64 fen, DATE to YYYY-MM-DD text.
+func fromStorage(col arrow.Array, want arrow.Field, mem memory.Allocator) (arrow.Array, error) {
+	switch a := col.(type) {
+	case *array.Decimal128:
+		b := array.NewInt64Builder(mem)
+		defer b.Release()
+		b.Reserve(a.Len())
+		for j := range a.Len() {
+			if a.IsNull(j) {
+				b.AppendNull()
+				continue
+			}
+			v := a.Value(j)
+			if !v.FitsInPrecision(18) {
+				return nil, fmt.Errorf("row %d: %s does not fit DECIMAL(18,2)", j+1, v.ToString(2))
+			}
+			b.Append(int64(v.LowBits()))
+		}
+		return b.NewArray(), nil
+	case *array.Date32:
+		b := array.NewStringBuilder(mem)
+		defer b.Release()
+		b.Reserve(a.Len())
+		for j := range a.Len() {
+			if a.IsNull(j) {
+				b.AppendNull()
+				continue
+			}
+			b.Append(a.Value(j).FormattedString())
+		}
+		return b.NewArray(), nil
+	}
+	return nil, fmt.Errorf("cannot read %v as %v", col.DataType(), want.Type)
 }
 
 // nopCloser keeps pqarrow from closing the caller's writer.
@@ -211,12 +346,24 @@ func conform(rec arrow.RecordBatch, want *arrow.Schema, mem memory.Allocator) (a
 	}
 	for i, wf := range want.Fields() {
 		gf := got.Field(i)
-		if gf.Name != wf.Name || gf.Nullable != wf.Nullable || !withoutKey(gf.Metadata, fieldIDKey).Equal(wf.Metadata) {
+		sf, stored := storedField(wf)
+		stored = stored && arrow.TypeEqual(gf.Type, sf.Type)
+		md := wf.Metadata
+		if stored {
+			md = sf.Metadata
+		}
+		if gf.Name != wf.Name || gf.Nullable != wf.Nullable || !withoutKey(gf.Metadata, fieldIDKey).Equal(md) {
 			release()
 			return nil, fmt.Errorf("column %d is %v, want %v", i+1, fieldString(gf), fieldString(wf))
 		}
 		col := rec.Column(i)
 		switch {
+		case stored:
+			var err error
+			if col, err = fromStorage(col, wf, mem); err != nil {
+				release()
+				return nil, fmt.Errorf("column %q: %w", wf.Name, err)
+			}
 		case arrow.TypeEqual(gf.Type, wf.Type):
 			col.Retain()
 		case gf.Type.ID() == arrow.TIMESTAMP && wf.Type.ID() == arrow.TIMESTAMP:

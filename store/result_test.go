@@ -47,7 +47,7 @@ func testResult() *engine.Result {
 			{City: "AA", Outlet: "A1", Counter: "A1-1", PayMethod: "CASH", Expected: 100, Deposited: 0, Variance: -100},
 			{City: "AA", Outlet: "A1", Counter: "A1-1", PayMethod: "CASH", Expected: -1200, Deposited: 0, Variance: 1200},
 			{City: "AA", Outlet: "A1", Counter: "A1-1", PayMethod: "CASH", Expected: -500, Deposited: 0, Variance: 500},
-			{City: "ZZ", Outlet: "Z1", Counter: "Z1-1", PayMethod: "POS", Expected: math.MaxInt64, Deposited: 1, Variance: -12345},
+			{City: "ZZ", Outlet: "Z1", Counter: "Z1-1", PayMethod: "POS", Expected: 999_999_999_999_999_999, Deposited: 1, Variance: -12345},
 		},
 		Exceptions: []engine.Exception{
 			{Code: engine.CodeSummaryMismatch, Severity: engine.SevError, City: "TY", Outlet: "TY0001", Counter: "TY0001-10", Feed: "payment_summary", Amount: -500, HasAmount: true, Detail: "x", Source: "payment_summary.csv:3", Key: "LOCAL/CASH"},
@@ -83,7 +83,7 @@ var wantCSV = map[string]string{
 2026-11-21,AA,A1,A1-1,CASH,-5.00,0.00,5.00
 2026-11-21,AA,A1,A1-1,CASH,1.00,0.00,-1.00
 2026-11-21,TY,TY0001,TY0001-9,CASH,3999.00,3998.00,-1.00
-2026-11-21,ZZ,Z1,Z1-1,POS,92233720368547758.07,0.01,-123.45
+2026-11-21,ZZ,Z1,Z1-1,POS,9999999999999999.99,0.01,-123.45
 `,
 	"exceptions.csv": `biz_date,code,severity,city,outlet_id,counter_id,feed,txn_id,amount,detail,source
 2026-11-21,DEPOSIT_SHORT,ERROR,TY,TY0001,TY0001-9,deposit,,-1.00,"CASH: expected 3999.00, deposited 3998.00",deposit/TY0001-9
@@ -178,7 +178,7 @@ func TestWriteResultParquetTables(t *testing.T) {
 		{"variance.parquet",
 			[]arrow.Field{str("biz_date"), str("city"), str("outlet_id"), str("counter_id"), str("pay_method"),
 				money("expected", false), money("deposited", false), money("variance", false)},
-			map[string]string{"expected": `[-1200 -500 100 399900 9223372036854775807]`}},
+			map[string]string{"expected": `[-1200 -500 100 399900 999999999999999999]`}},
 		{"exceptions.parquet",
 			[]arrow.Field{str("biz_date"), str("code"), str("severity"), str("city"), str("outlet_id"), str("counter_id"),
 				str("feed"), str("txn_id"), money("amount", true), str("detail"), str("source"), str("key")},
@@ -188,18 +188,52 @@ func TestWriteResultParquetTables(t *testing.T) {
 				"key":    `["CASH" "0351 8-9" "" "CARD/CASH" "LOCAL/CASH"]`,
 			}},
 	}
+	// The files themselves say what they hold: money DECIMAL(18,2) yuan, biz_date DATE.
+	stored := map[string]string{
+		"settlement.parquet.net":       `[-50 1 9 -12 3999]`,
+		"settlement.parquet.biz_date":  `[2026-11-21 2026-11-21 2026-11-21 2026-11-21 2026-11-21]`,
+		"variance.parquet.expected":    `[-12 -5 1 3999 9999999999999999.99]`,
+		"exceptions.parquet.amount":    `[-1 (null) (null) -5 -5]`,
+		"exceptions.parquet.biz_date":  `[2026-11-21 2026-11-21 2026-11-21 2026-11-21 2026-11-21]`,
+		"settlement.parquet.txn_count": `[0 10 9 2 1]`,
+	}
+	yuanMD := arrow.NewMetadata([]string{"unit"}, []string{"yuan"})
 	for _, tt := range tests {
 		want := arrow.NewSchema(tt.fields, nil)
 		if !schemas[tt.file].Equal(want) {
 			t.Errorf("exported schema of %s:\n%v\nwant:\n%v", tt.file, schemas[tt.file], want)
 		}
-		// As read (nil schema), the file's own schema is the table's.
-		rec, err := ReadParquet(filepath.Join(dir, tt.file), nil, mem)
+		var sf []arrow.Field
+		for _, f := range tt.fields {
+			switch {
+			case f.Metadata.Equal(fen):
+				f = arrow.Field{Name: f.Name, Type: &arrow.Decimal128Type{Precision: 18, Scale: 2}, Nullable: f.Nullable, Metadata: yuanMD}
+			case f.Name == "biz_date":
+				f.Type = arrow.FixedWidthTypes.Date32
+			}
+			sf = append(sf, f)
+		}
+		raw, err := ReadParquet(filepath.Join(dir, tt.file), nil, mem)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !rec.Schema().Equal(want) {
-			t.Errorf("%s schema:\n%v\nwant:\n%v", tt.file, rec.Schema(), want)
+		if !raw.Schema().Equal(arrow.NewSchema(sf, nil)) {
+			t.Errorf("%s stored schema:\n%v\nwant:\n%v", tt.file, raw.Schema(), arrow.NewSchema(sf, nil))
+		}
+		for key, w := range stored {
+			file, col, _ := strings.Cut(key, ".parquet.")
+			if file+".parquet" != tt.file {
+				continue
+			}
+			if got := raw.Column(raw.Schema().FieldIndices(col)[0]).String(); got != w {
+				t.Errorf("%s as stored = %s, want %s", key, got, w)
+			}
+		}
+		raw.Release()
+		// Read as the table, the in-memory types come back: int64 fen, biz_date text.
+		rec, err := ReadParquet(filepath.Join(dir, tt.file), schemas[tt.file], mem)
+		if err != nil {
+			t.Fatal(err)
 		}
 		for name, want := range tt.check {
 			idx := rec.Schema().FieldIndices(name)

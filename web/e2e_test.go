@@ -205,19 +205,19 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(short) != 2 || short[0] != "-183.52" || short[1] != "rgb(198, 40, 40)" {
-		t.Errorf("shortfall cell: %q, want -183.52 in red", short)
+	if len(short) != 2 || short[0] != "-189.37" || short[1] != "rgb(198, 40, 40)" {
+		t.Errorf("shortfall cell: %q, want -189.37 in red", short)
 	}
 	if isPresent("counter-" + otherCounter) {
 		t.Errorf("the clerk sees counter %s", otherCounter)
 	}
 	shot("clerk", true)
 	signedPDF := download("#dl-pdf-" + shortCounter)
-	if txt := pdfText(signedPDF); !strings.Contains(txt, shortCounter) || !strings.Contains(txt, "183.52") {
+	if txt := pdfText(signedPDF); !strings.Contains(txt, shortCounter) || !strings.Contains(txt, "189.37") {
 		t.Errorf("the PDF's text lacks %s or the shortfall:\n%s", shortCounter, txt)
 	}
 	run("certify",
-		chromedp.SendKeys(css("#comment-"+shortCounter), "现金短款 183.52 元已查明：一笔缴费重复找零，已追回。"),
+		chromedp.SendKeys(css("#comment-"+shortCounter), "现金短款 189.37 元已查明：一笔缴费重复找零，已追回。"),
 		chromedp.Click(css("#confirm-"+shortCounter)),
 		chromedp.Click(css("#certify-"+shortCounter)),
 		chromedp.WaitVisible(css(".flash-ok")),
@@ -293,7 +293,7 @@ func TestBrowser(t *testing.T) {
 	}
 	for _, u := range []string{counterURL, counterURL + "/" + firstID + "/report.pdf"} {
 		run("typed "+u, chromedp.Navigate(u), chromedp.WaitVisible(css("h1")))
-		if body, got := text("main"), text("h1"); got != "403" || strings.Contains(body, "183.52") {
+		if body, got := text("main"), text("h1"); got != "403" || strings.Contains(body, "189.37") {
 			t.Errorf("li typing %s: %q, want 403 and no figures", u, got)
 		}
 	}

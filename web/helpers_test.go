@@ -29,8 +29,8 @@ import (
 	"settle/web/users"
 )
 
-// The known small day of the tests: `demo?outlets=2&counters=2&seed=3&anomalies=0.5`.
-// Counter TY0001-02 is short 183.52 in cash that day.
+// The known small day of the tests: `demo?outlets=2&counters=2&seed=6&anomalies=0.5`.
+// Counter TY0001-02 is short 189.37 in cash that day.
 const (
 	testDate     = "2026-11-21"
 	shortCounter = "TY0001-02"
@@ -64,7 +64,7 @@ func passwordOf(name string) string {
 // demoSource is the known day's source; anomalies other than 0.5 give another version of it.
 func demoSource(anomalies float64) connectors.Source {
 	cfg := fixtures.NewConfig()
-	cfg.Outlets, cfg.Counters, cfg.Seed, cfg.Anomalies = 2, 2, 3, anomalies
+	cfg.Outlets, cfg.Counters, cfg.Seed, cfg.Anomalies = 2, 2, 6, anomalies
 	return demo.New(cfg)
 }
 

@@ -48,7 +48,7 @@ func TestNoSession(t *testing.T) {
 		if r.status != tt.status || !strings.HasPrefix(r.header.Get("Location"), tt.location) {
 			t.Errorf("%s %s: %d %q, want %d %q", tt.method, tt.path, r.status, r.header.Get("Location"), tt.status, tt.location)
 		}
-		if strings.Contains(r.body, "183.52") || strings.HasPrefix(r.body, "%PDF") {
+		if strings.Contains(r.body, "189.37") || strings.HasPrefix(r.body, "%PDF") {
 			t.Errorf("%s %s: figures or a report without a session", tt.method, tt.path)
 		}
 	}
@@ -220,7 +220,7 @@ func TestRolesAndScope(t *testing.T) {
 		if r.status != tt.status {
 			t.Errorf("%s: %s %s: %d, want %d", tt.user, tt.method, tt.path, r.status, tt.status)
 		}
-		if tt.status == 403 && strings.Contains(r.body, "183.52") {
+		if tt.status == 403 && strings.Contains(r.body, "189.37") {
 			t.Errorf("%s: %s %s: refused, but shows the figures", tt.user, tt.method, tt.path)
 		}
 	}
@@ -365,7 +365,7 @@ func TestSignoffLockSurvivesRerun(t *testing.T) {
 	if r := signOff(reviewer, "approve", shortCounter, first, ""); !strings.HasSuffix(r.header.Get("Location"), "err=state") {
 		t.Errorf("approve before certify: %q", r.header.Get("Location"))
 	}
-	if r := signOff(clerk, "certify", shortCounter, first, "cash short 183.52: counted twice, reported"); !strings.HasSuffix(r.header.Get("Location"), "ok=certify") {
+	if r := signOff(clerk, "certify", shortCounter, first, "cash short 189.37: counted twice, reported"); !strings.HasSuffix(r.header.Get("Location"), "ok=certify") {
 		t.Fatalf("certify: %q", r.header.Get("Location"))
 	}
 	if r := signOff(clerk, "certify", shortCounter, first, "again"); !strings.HasSuffix(r.header.Get("Location"), "err=state") {
@@ -458,7 +458,7 @@ func TestSignoffLockSurvivesRerun(t *testing.T) {
 		}
 	}
 	want := []string{
-		"certify zhang " + shortCounter + " " + first + " cash short 183.52: counted twice, reported",
+		"certify zhang " + shortCounter + " " + first + " cash short 189.37: counted twice, reported",
 		"approve wang " + shortCounter + " " + first + " ",
 		"reopen wang " + shortCounter + " " + first + " deposit slip corrected; rerun adopted",
 	}

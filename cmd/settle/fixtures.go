@@ -29,19 +29,43 @@ func generatorFlags() []cli.Flag {
 
 func generatorConfig(c *cli.Context) (fixtures.Config, error) {
 	cfg := fixtures.NewConfig()
-	date, err := parseDate("date", c.String("date"), time.Now())
-	if err != nil {
-		return cfg, err
+	if month(c) {
+		if c.IsSet("date") {
+			return cfg, usagef("--date: not with --from/--to (a month is written a directory per date)")
+		}
+		from, err := parseDate("from", c.String("from"), time.Now())
+		if err != nil {
+			return cfg, err
+		}
+		to, err := parseDate("to", c.String("to"), time.Now())
+		if err != nil {
+			return cfg, err
+		}
+		if to.Before(from) || to.Sub(from) > 366*24*time.Hour {
+			return cfg, usagef("--from %s --to %s: the period must run forwards, at most a year", c.String("from"), c.String("to"))
+		}
+		cfg = fixtures.MonthConfig(cfg, from, to, from)
+	} else {
+		date, err := parseDate("date", c.String("date"), time.Now())
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Date = date
 	}
-	cfg.Date = date
 	cfg.Outlets, cfg.Counters, cfg.Seed = c.Int("outlets"), c.Int("counters"), c.Int64("seed")
 	cfg.Anomalies, cfg.Dialect, cfg.Layout = c.Float64("anomalies"), c.String("dialect"), c.String("layout")
 	cfg.FeedFaults = c.Bool("feed-faults")
+	if cfg.FeedFaults && month(c) {
+		return cfg, usagef("--feed-faults: not with --from/--to (a month's truth assumes complete days)")
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError{err}
 	}
 	return cfg, nil
 }
+
+// month reports whether the command asks for a period (--from/--to) rather than a day.
+func month(c *cli.Context) bool { return c.IsSet("from") || c.IsSet("to") }
 
 func fixturesCommand(stderr io.Writer) *cli.Command {
 	return &cli.Command{
@@ -50,10 +74,18 @@ func fixturesCommand(stderr io.Writer) *cli.Command {
 		Subcommands: []*cli.Command{
 			{
 				Name:      "generate",
-				Usage:     "write a deterministic day of feeds and truth.csv",
-				UsageText: "settle fixtures generate --date DATE --out DIR [generator flags]",
+				Usage:     "write a deterministic day of feeds and truth.csv, or a month of them with period_truth.csv",
+				UsageText: "settle fixtures generate --date DATE --out DIR [generator flags]\n" +
+					"   settle fixtures generate --from DATE --to DATE --out DIR [generator flags]",
+				Description: "Each date is its own day over the same outlets and counters. With --from/--to, one\n" +
+					"directory per date (DIR/YYYY-MM-DD) whose truth.csv assumes the earlier dates were run\n" +
+					"first (run them in date order): some counters refund earlier days' sales, and eight\n" +
+					"play the period patterns of the period checks (or a near miss); DIR/period_truth.csv\n" +
+					"lists the period findings they raise.",
 				Flags: append(generatorFlags(),
-					&cli.StringFlag{Name: "out", Usage: "directory to write into"}),
+					&cli.StringFlag{Name: "out", Usage: "directory to write into"},
+					&cli.StringFlag{Name: "from", Usage: "first date of a month of fixtures (with --to, instead of --date)"},
+					&cli.StringFlag{Name: "to", Usage: "last date of a month of fixtures"}),
 				Action: func(c *cli.Context) error {
 					if c.String("out") == "" {
 						return usagef("--out is required")
@@ -61,6 +93,19 @@ func fixturesCommand(stderr io.Writer) *cli.Command {
 					cfg, err := generatorConfig(c)
 					if err != nil {
 						return err
+					}
+					if month(c) {
+						days, exceptions := 0, 0
+						findings, err := fixtures.WriteMonth(cfg, cfg.PeriodFrom, cfg.PeriodTo, c.String("out"), func(d *fixtures.Day) {
+							days++
+							exceptions += len(d.Truth)
+						})
+						if err != nil {
+							return err
+						}
+						fmt.Fprintf(c.App.Writer, "wrote %s: %d dates of %d outlets × %d counters, %d expected exceptions, %d expected period findings\n",
+							c.String("out"), days, cfg.Outlets, cfg.Counters, exceptions, len(findings))
+						return nil
 					}
 					day, err := fixtures.Generate(cfg)
 					if err != nil {

@@ -26,10 +26,15 @@ var _ connectors.Source = (*Source)(nil)
 
 // NewConfig is the built-in demo day, what `--source demo` generates: the generator's
 // defaults (a city of 457 outlets × 5 counters) with a few counters in a hundred carrying an
-// anomaly, to show what settle finds.
+// anomaly, to show what settle finds. Each date is its own day over the same roster, and
+// some counters refund sales of the three days before (CarryBack): run in date order, the
+// look-back finds them in the store; a date run first shows REVERSAL_NO_HISTORY for them.
+// Over a calendar month eight counters play the period patterns (fixtures.Config.Patterns).
 func NewConfig() fixtures.Config {
 	cfg := fixtures.NewConfig()
 	cfg.Anomalies = 0.02
+	cfg.CarryBack = 3
+	cfg.Patterns = true // the period patterns, over each date's calendar month
 	return cfg
 }
 

@@ -28,4 +28,16 @@ func TestEngineFindsTruthDemo(t *testing.T) {
 		}
 		conformance.Run(t, fmt.Sprint(rate), demo.New(cfg), day)
 	}
+	// Other dates are other days: the truth holds on them too, with the demo's own settings
+	// (refunds of earlier days, raising REVERSAL_NO_HISTORY alone; the period patterns).
+	for _, d := range []time.Time{time.Date(2025, 1, 1, 0, 0, 0, 0, engine.Shanghai), time.Date(2028, 2, 29, 0, 0, 0, 0, engine.Shanghai)} {
+		cfg := demo.NewConfig()
+		cfg.Outlets, cfg.Counters, cfg.Seed, cfg.Anomalies = 12, 5, 9, 0.3
+		cfg.Date, cfg.Layout, cfg.Dialect = d, fixtures.LayoutCity, fixtures.DialectCanonical
+		day, err := fixtures.Generate(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conformance.Run(t, d.Format("2006-01-02"), demo.New(cfg), day)
+	}
 }
