@@ -64,6 +64,37 @@ const (
 	ReportWarnings
 	ReportTotalOf // %s: what the total is of
 
+	// Month-end close (issue 15): the period reports and the period checks' details.
+	PeriodTitle
+	PeriodOutletTitle
+	PeriodCityTitle
+	PeriodRange
+	PeriodDays
+	PeriodTxnCount
+	PeriodDaysShort
+	PeriodDaysOver
+	PeriodWorstShortfall
+	PeriodByDay
+	PeriodByCounter
+	PeriodByOutlet
+	PeriodFindings
+	PeriodOpenItems
+	PeriodNone
+	PeriodRunUsed
+	PeriodSignoffStatus
+	PeriodDataStatus
+	PeriodAge
+	PeriodOverdue
+	PeriodState
+	PeriodDetailDayMissing      // %s: the date
+	PeriodDetailDayIncomplete   // %s: the run id
+	PeriodDetailNotApproved     // %d days, %s the dates
+	PeriodDetailShortRecurrent  // %d dates, %s the dates
+	PeriodDetailShortCumulative // %s the sum, %s the limit
+	PeriodDetailAlternating     // %d in a row, %s first date, %s last date
+	PeriodDetailRefundNear      // %d refunds, %s their txn ids
+	PeriodDetailItemsOverdue    // %d items
+
 	// Page texts: the words of the web pages, named by their templates (see PageKey).
 	PageApp
 	PageLogin
@@ -389,7 +420,7 @@ const (
 // firstReport and lastReport bound the report labels, which a PDF font is cut to; firstPage
 // and lastPage bound the page texts; firstDetail and lastDetail the engine's details.
 const (
-	firstReport, lastReport = ReportTitle, ReportTotalOf
+	firstReport, lastReport = ReportTitle, PeriodDetailItemsOverdue
 	firstDetail, lastDetail = DetailCannotRead, DetailClearingRejected
 	firstPage, lastPage     = PageApp, PageAuditRunsHint
 )
