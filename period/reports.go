@@ -206,38 +206,71 @@ func (r *reporter) outletDoc(outlet string, counters []*counterTotals) *report.P
 	byCounter.Total = []report.PeriodCell{report.Txt(r.s(i18n.ReportTotal)), report.Num(int64(tot.days)), report.Num(tot.txn),
 		report.Num(tot.gross), report.Num(tot.reversed), report.Num(tot.net), report.Num(tot.expected), report.Num(tot.deposited), report.Num(tot.variance),
 		report.Num(int64(tot.daysShort)), report.Num(tot.worst)}
+	// Then one row per day: the outlet's counters that day, how many are incomplete or not
+	// approved, and the day's figures (period_days.csv has every counter-day).
 	byDay := report.PeriodTable{
 		Title: r.s(i18n.PeriodByDay), Sheet: r.s(i18n.PeriodByDay),
-		Columns: []report.PeriodColumn{r.col(i18n.ReportDate, 2), r.col(i18n.ReportCounter, 2.5), r.col(i18n.PeriodRunUsed, 5),
-			r.col(i18n.PeriodDataStatus, 2.2), r.col(i18n.PeriodSignoffStatus, 1.8), r.money(i18n.ReportNet), r.money(i18n.ReportVariance),
+		Columns: []report.PeriodColumn{r.col(i18n.ReportDate, 2), r.count(i18n.ReportCounters), r.count(i18n.ReportIncompleteCount),
+			r.count(i18n.PeriodNotApprovedCount), r.count(i18n.PeriodShortCount), r.money(i18n.ReportNet), r.money(i18n.ReportVariance),
 			r.count(i18n.ReportErrors), r.count(i18n.ReportWarnings)},
 	}
-	type row struct {
-		c   string
-		day Day
+	type dayTot struct {
+		counters, incomplete, notApproved, short int
+		net, variance                            int64
+		errors, warnings                         int
 	}
-	var rows []row
+	byDate := map[string]*dayTot{}
+	var dates []string
 	for _, t := range counters {
 		if t.series == nil {
 			continue
 		}
 		for _, d := range t.series.Days {
-			rows = append(rows, row{t.key.Counter, d})
+			a := byDate[d.Date]
+			if a == nil {
+				a = &dayTot{}
+				byDate[d.Date] = a
+				dates = append(dates, d.Date)
+			}
+			a.counters++
+			if !d.Complete {
+				a.incomplete++
+			}
+			if d.HasFigures && d.Sign != SignApproved {
+				a.notApproved++
+			}
+			for _, v := range d.Variances {
+				if v.Variance < 0 {
+					a.short++
+					break
+				}
+			}
+			a.net += d.Net
+			a.variance += d.Variance
+			a.errors += d.Errors
+			a.warnings += d.Warnings
 		}
 	}
-	slices.SortFunc(rows, func(a, b row) int { return cmp.Or(cmp.Compare(a.day.Date, b.day.Date), cmp.Compare(a.c, b.c)) })
-	for _, rw := range rows {
-		data := report.Txt(r.s(i18n.ReportComplete))
-		if !rw.day.Complete {
-			data = report.PeriodCell{Text: r.s(i18n.ReportIncomplete), Alert: true}
-		}
-		sign := report.Txt(rw.day.Sign)
-		if rw.day.HasFigures && rw.day.Sign != SignApproved {
-			sign.Alert = true
-		}
-		byDay.Rows = append(byDay.Rows, []report.PeriodCell{report.Txt(rw.day.Date), report.Txt(rw.c), report.Txt(rw.day.RunID), data, sign,
-			report.Num(rw.day.Net), report.Num(rw.day.Variance), report.Num(int64(rw.day.Errors)), report.Num(int64(rw.day.Warnings))})
+	slices.Sort(dates)
+	var dt dayTot
+	for _, date := range dates {
+		a := byDate[date]
+		inc := report.Num(int64(a.incomplete))
+		inc.Alert = a.incomplete > 0
+		byDay.Rows = append(byDay.Rows, []report.PeriodCell{report.Txt(date), report.Num(int64(a.counters)), inc,
+			report.Num(int64(a.notApproved)), report.Num(int64(a.short)), report.Num(a.net), report.Num(a.variance),
+			report.Num(int64(a.errors)), report.Num(int64(a.warnings))})
+		dt.incomplete += a.incomplete
+		dt.notApproved += a.notApproved
+		dt.short += a.short
+		dt.net += a.net
+		dt.variance += a.variance
+		dt.errors += a.errors
+		dt.warnings += a.warnings
 	}
+	byDay.Total = []report.PeriodCell{report.Txt(r.s(i18n.ReportTotal)), {Blank: true}, report.Num(int64(dt.incomplete)),
+		report.Num(int64(dt.notApproved)), report.Num(int64(dt.short)), report.Num(dt.net), report.Num(dt.variance),
+		report.Num(int64(dt.errors)), report.Num(int64(dt.warnings))}
 	return &report.PeriodDoc{
 		Lang:  r.l.String(),
 		Title: r.s(i18n.PeriodOutletTitle),

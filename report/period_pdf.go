@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
+	"sync"
+	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
 
@@ -27,6 +30,7 @@ type periodPDF struct {
 	d    *PeriodDoc
 	font *runFont
 	l    i18n.Lang
+	size float64 // the font size in use, pt
 }
 
 // WritePeriodPDF writes d as an A4 landscape PDF with the Chinese font embedded (subset to
@@ -42,16 +46,7 @@ func WritePeriodPDF(w io.Writer, d *PeriodDoc) (err error) {
 	if err != nil {
 		return err
 	}
-	var runes []rune
-	for _, r := range d.runes() {
-		if r < 0x10000 && base.has(r) {
-			runes = append(runes, r)
-		}
-	}
-	font := &runFont{data: base.subset(runes), has: make([]bool, 0x10000)}
-	for _, r := range runes {
-		font.has[r] = true
-	}
+	font := periodFont(base, d.runes())
 	l := i18n.Zh
 	if d.Lang == "en" {
 		l = i18n.En
@@ -91,7 +86,33 @@ func WritePeriodPDF(w io.Writer, d *PeriodDoc) (err error) {
 	return err
 }
 
-func (pd *periodPDF) setSize(size float64) { pd.p.SetFont(fontFamily, "", size) }
+func (pd *periodPDF) setSize(size float64) { pd.p.SetFont(fontFamily, "", size); pd.size = size }
+
+// periodFonts caches the font subsets of the period PDFs by their characters: the outlet
+// reports of one period mostly share theirs (labels, digits, ids), and cutting the face is
+// a good part of a small PDF's cost.
+var periodFonts sync.Map // string(sorted runes) → *runFont
+
+// periodFont is base cut to the characters rs (those base has).
+func periodFont(base *ttfFont, rs []rune) *runFont {
+	var runes []rune
+	for _, r := range rs {
+		if r < 0x10000 && base.has(r) {
+			runes = append(runes, r)
+		}
+	}
+	slices.Sort(runes)
+	key := string(runes)
+	if f, ok := periodFonts.Load(key); ok {
+		return f.(*runFont)
+	}
+	font := &runFont{data: base.subset(runes), has: make([]bool, 0x10000)}
+	for _, r := range runes {
+		font.has[r] = true
+	}
+	f, _ := periodFonts.LoadOrStore(key, font)
+	return f.(*runFont)
+}
 
 // header draws, from page 2 on, the report's title and header values as a running head.
 func (pd *periodPDF) header() {
@@ -132,14 +153,20 @@ func (pd *periodPDF) footer() {
 // fit cleans s for the font and cuts it to width w (mm) with an ellipsis.
 func (pd *periodPDF) fit(s string, w float64) string {
 	s = pd.font.clean(s, false)
-	if pd.p.GetStringWidth(s) <= w-1 {
+	// No glyph is wider than the font size (1 em); most cells are far from full.
+	if float64(utf8.RuneCountInString(s))*pd.size*0.3528 <= w-1 || pd.p.GetStringWidth(s) <= w-1 {
 		return s
 	}
-	rs := []rune(s)
-	for len(rs) > 0 && pd.p.GetStringWidth(string(rs)+"…") > w-1 {
-		rs = rs[:len(rs)-1]
+	// Cut once, rune by rune: measuring ever shorter prefixes was quadratic in long details.
+	limit := w - 1 - pd.p.GetStringWidth("…")
+	width := 0.0
+	for i, r := range s {
+		width += pd.p.GetStringWidth(string(r))
+		if width > limit {
+			return s[:i] + "…"
+		}
 	}
-	return string(rs) + "…"
+	return s
 }
 
 // first draws the title and the header fields.
@@ -217,9 +244,14 @@ func (pd *periodPDF) table(t *PeriodTable) {
 			if v.Alert || (c.Money && v.N < 0) {
 				p.SetTextColor(192, 0, 0)
 			}
-			p.CellFormat(ws[i], ppRowH, pd.fit(v.text(c), ws[i]), "1", 0, align, fill, 0, "")
-			p.SetTextColor(0, 0, 0)
+			p.CellFormat(ws[i], ppRowH, pd.fit(v.text(c), ws[i]), "", 0, align, fill, 0, "")
+			if v.Alert || (c.Money && v.N < 0) {
+				p.SetTextColor(0, 0, 0)
+			}
 		}
+		// One rule under the row: a box around every cell was most of a long table's drawing.
+		y := p.GetY() + ppRowH
+		p.Line(ppMargin, y, ppMargin+ppContentW, y)
 		p.Ln(ppRowH)
 	}
 	for _, r := range t.Rows {

@@ -85,7 +85,7 @@ func TestReportKeys(t *testing.T) {
 	for k := range ReportKeys() {
 		got = append(got, k)
 	}
-	if len(got) != int(lastReport-firstReport+1) || got[0] != ReportTitle || got[len(got)-1] != PeriodDetailItemsOverdue {
+	if len(got) != int(lastReport-firstReport+1) || got[0] != ReportTitle || got[len(got)-1] != PeriodShortCount {
 		t.Errorf("ReportKeys: %d keys from %d to %d", len(got), got[0], got[len(got)-1])
 	}
 }

@@ -94,6 +94,8 @@ const (
 	PeriodDetailAlternating     // %d in a row, %s first date, %s last date
 	PeriodDetailRefundNear      // %d refunds, %s their txn ids
 	PeriodDetailItemsOverdue    // %d items
+	PeriodNotApprovedCount
+	PeriodShortCount
 
 	// Page texts: the words of the web pages, named by their templates (see PageKey).
 	PageApp
@@ -420,7 +422,7 @@ const (
 // firstReport and lastReport bound the report labels, which a PDF font is cut to; firstPage
 // and lastPage bound the page texts; firstDetail and lastDetail the engine's details.
 const (
-	firstReport, lastReport = ReportTitle, PeriodDetailItemsOverdue
+	firstReport, lastReport = ReportTitle, PeriodShortCount
 	firstDetail, lastDetail = DetailCannotRead, DetailClearingRejected
 	firstPage, lastPage     = PageApp, PageAuditRunsHint
 )

@@ -94,6 +94,8 @@ var table = [nKeys][2]string{
 	PeriodDetailAlternating:     {"现金长短款连续 %d 次交替：%s 至 %s", "cash variance alternated %d times in a row: %s to %s"},
 	PeriodDetailRefundNear:      {"%d 笔 90.00–100.00 的退费：%s", "%d refunds of 90.00–100.00: %s"},
 	PeriodDetailItemsOverdue:    {"%d 项逾期未结", "%d items overdue"},
+	PeriodNotApprovedCount:      {"未复核柜台数", "Not approved"},
+	PeriodShortCount:            {"短款柜台数", "Counters short"},
 
 	PageApp:                {"柜台日结算", "Counter settlement"},
 	PageLogin:              {"登录", "Log in"},
