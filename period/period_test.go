@@ -2,11 +2,15 @@ package period
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/xuri/excelize/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -300,6 +304,7 @@ func TestPeriodSumsAndPins(t *testing.T) {
 	if !strings.Contains(text, groupThousands(money.Format(net))) {
 		t.Errorf("city-period.pdf does not show the net total %s:\n%s", money.Format(net), text)
 	}
+	checkXLSX(t, filepath.Join(pdir, "reports", "city-period.xlsx"), net)
 	if !strings.Contains(text, "第 1 页 / 共") {
 		t.Errorf("city-period.pdf has no page footer:\n%s", text)
 	}
@@ -361,4 +366,53 @@ func pdfText(t *testing.T, path string) string {
 		t.Fatalf("pdftotext: %v\n%s", err, out)
 	}
 	return string(out)
+}
+
+// checkXLSX: the city workbook prints A4 landscape fit to one page wide with its heading rows
+// repeated, ids are strings, and the by-outlet sheet's total row holds the net total.
+func checkXLSX(t *testing.T, path string, net int64) {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	if len(sheets) != 3 {
+		t.Fatalf("sheets %q, want by outlet, findings, open items", sheets)
+	}
+	lay, err := f.GetPageLayout(sheets[0])
+	if err != nil || lay.Orientation == nil || *lay.Orientation != "landscape" || lay.Size == nil || *lay.Size != 9 ||
+		lay.FitToWidth == nil || *lay.FitToWidth != 1 {
+		t.Errorf("page layout %+v %v", lay, err)
+	}
+	titles := false
+	for _, dn := range f.GetDefinedName() {
+		if dn.Name == "_xlnm.Print_Titles" && dn.Scope == sheets[0] {
+			titles = true
+		}
+	}
+	if !titles {
+		t.Error("no print titles on the first sheet")
+	}
+	rows, err := f.GetRows(sheets[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := rows[len(rows)-1]
+	if last[0] != "合计" {
+		t.Fatalf("last row %q, want the total", last)
+	}
+	// Net is the 7th column; the cell holds yuan as a number.
+	v, err := f.GetCellValue(sheets[0], fmt.Sprintf("G%d", len(rows)), excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strconv.FormatFloat(float64(net)/100, 'f', -1, 64); v != want {
+		t.Errorf("total net cell %q, want %s", v, want)
+	}
+	typ, _ := f.GetCellType(sheets[0], "B9")
+	if typ == excelize.CellTypeNumber {
+		t.Errorf("the outlet id cell B9 is a number")
+	}
 }
