@@ -253,7 +253,15 @@ func openRun(dir string) (*loadedRun, error) {
 			r.cityWide = append(r.cityWide, e)
 			continue
 		}
-		c := get(e.City, e.Outlet, e.Counter)
+		c := r.counters[e.Counter]
+		if c == nil {
+			// A counter with findings but no lines is seen too, when its ids are ids (a
+			// malformed row's "../etc" is data, not a counter; the page drops it the same way).
+			if !feed.ValidID(e.Outlet) || !feed.ValidID(e.Counter) {
+				continue
+			}
+			c = get(e.City, e.Outlet, e.Counter)
+		}
 		switch e.Severity {
 		case engine.SevError:
 			c.errors++
