@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -88,9 +89,25 @@ func synthDir(b *testing.B, days, counters int) string {
 	if v, ok := synthOnce.Load(key); ok {
 		return v.(string)
 	}
-	dir, err := os.MkdirTemp("", "settle-period-bench-")
-	if err != nil {
-		b.Fatal(err)
+	// SETTLE_PERIOD_BENCH_DIR keeps the synthetic stores between processes (for timing the
+	// command line on them, see bench/README.md); else a temporary directory per process.
+	var dir string
+	if keep := os.Getenv("SETTLE_PERIOD_BENCH_DIR"); keep != "" {
+		dir = filepath.Join(keep, key)
+		if _, err := os.Stat(filepath.Join(dir, "2026-11-30")); err == nil {
+			synthOnce.Store(key, dir)
+			return dir
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		d, err := os.MkdirTemp("", "settle-period-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		dir = d
+		b.Cleanup(func() { os.RemoveAll(d) })
 	}
 	t0 := time.Now()
 	synthStore(b, dir, days, counters)
@@ -101,7 +118,6 @@ func synthDir(b *testing.B, days, counters int) string {
 
 func benchPeriod(b *testing.B, counters int) {
 	dir := synthDir(b, 30, counters)
-	b.Cleanup(func() {}) // the store is kept for the process's other benchmarks; the OS cleans /tmp
 	p := Period{"2026-11-01", "2026-11-30"}
 	n := 0
 	b.ResetTimer()

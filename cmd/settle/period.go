@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -134,6 +135,9 @@ func periodReport(c *cli.Context, stderr io.Writer) error {
 		default:
 			return usagef("--formats %q: %q is not xlsx or pdf", c.String("formats"), f)
 		}
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit) // as settle run: a province-month stays under 2 GiB
 	}
 	so, items, _, closeSrc, err := periodSources(o.StoreDir)
 	if err != nil {
