@@ -84,3 +84,54 @@ func TestPeriodCommand(t *testing.T) {
 		t.Errorf("the period's current report: %v", err)
 	}
 }
+
+// A day run incomplete (feeds missing for some counters) makes the period incomplete: exit 4,
+// PERIOD_DAY_INCOMPLETE for exactly the counter-days whose run is incomplete for them.
+func TestPeriodIncompleteDay(t *testing.T) {
+	st, faults := t.TempDir(), t.TempDir()
+	if code, _, errs := settle(t, "fixtures", "generate", "--date", "2026-10-05", "--out", faults, "--outlets", "3",
+		"--counters", "2", "--anomalies", "1", "--feed-faults", "--layout", "counter"); code != 0 {
+		t.Fatalf("generate: %d %s", code, errs)
+	}
+	if code, _, errs := settle(t, "run", "--date", "2026-10-05", "--source", faults, "--formats", "", "--store", st, "--quiet"); code != exitIncomplete {
+		t.Fatalf("run: exit %d %s", code, errs)
+	}
+	code, _, errs := settle(t, "period", "--from", "2026-10-05", "--to", "2026-10-05", "--store", st, "--quiet", "--formats", "")
+	if code != exitIncomplete {
+		t.Fatalf("period: exit %d %q, want 4", code, errs)
+	}
+	cur := filepath.Join(st, "periods", "2026-10-05_2026-10-05", "current")
+	days, err := os.ReadFile(filepath.Join(cur, "period_days.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	incomplete := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(days)), "\n")[1:] {
+		f := strings.Split(line, ",")
+		if f[5] == "incomplete" {
+			incomplete[f[3]] = true
+		}
+	}
+	if len(incomplete) == 0 {
+		t.Fatal("no incomplete counter-day in period_days.csv")
+	}
+	findings, err := os.ReadFile(filepath.Join(cur, "period_findings.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagged := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(findings)), "\n")[1:] {
+		f := strings.Split(line, ",")
+		if f[2] == period.CodeDayIncomplete {
+			flagged[f[6]] = true
+		}
+	}
+	if len(flagged) != len(incomplete) {
+		t.Errorf("PERIOD_DAY_INCOMPLETE for %v, want exactly %v", flagged, incomplete)
+	}
+	for c := range incomplete {
+		if !flagged[c] {
+			t.Errorf("incomplete counter %s has no PERIOD_DAY_INCOMPLETE", c)
+		}
+	}
+}
