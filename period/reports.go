@@ -88,9 +88,9 @@ func writeReports(ctx context.Context, run *store.Run, d *Data, findings []Findi
 		}
 		byOutlet[t.key.Outlet] = append(byOutlet[t.key.Outlet], t)
 	}
-	for _, o := range outlets {
-		if !feed.ValidID(o) {
-			return fmt.Errorf("outlet id %q is not 1-32 characters of [A-Za-z0-9_-]", o)
+	for _, id := range outlets {
+		if !feed.ValidID(id) {
+			return fmt.Errorf("outlet id %q is not 1-32 characters of [A-Za-z0-9_-]", id)
 		}
 	}
 	stamp = stamp.UTC().Truncate(time.Second)
