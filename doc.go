@@ -17,6 +17,7 @@
 //	internal/flock/      flock(2) with the EINTR retry, for the store's and the page's lock files
 //	report/             XLSX and PDF settlement reports and roll-ups; assets/fonts/ the PDF font
 //	diff/               what changed between two runs (settle diff)
+//	period/             the month-end close (settle period): period sums, checks, reports, close/reopen
 //	internal/sheettext/ XML-safe cell text and fixed-pitch widths, for report/ and diff/
 //	internal/xlsxrows/  an XLSX sheet's rows, written through one writer that keeps the first error
 //	internal/i18n/      the translation table: every person-facing text as a typed key, zh and en

@@ -37,6 +37,9 @@ const (
 // Store is a run store rooted at a directory. Its methods are safe for concurrent use.
 type Store struct {
 	dir string
+	// check validates the name of a directory under dir (a date: checkDate); OpenPeriods
+	// stores periods, named from_to.
+	check func(string) error
 
 	mu     sync.Mutex
 	locked map[string]bool // dates whose lock this Store holds
@@ -65,7 +68,11 @@ func (s *Store) Dir() string { return s.dir }
 
 // dateDir validates date and returns its directory.
 func (s *Store) dateDir(date string) (string, error) {
-	if err := checkDate(date); err != nil {
+	check := checkDate
+	if s.check != nil {
+		check = s.check
+	}
+	if err := check(date); err != nil {
 		return "", err
 	}
 	return filepath.Join(s.dir, date), nil

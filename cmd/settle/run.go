@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +23,7 @@ import (
 	"settle/fixtures"
 	"settle/job"
 	"settle/money"
+	"settle/period"
 	"settle/store"
 )
 
@@ -194,6 +196,13 @@ const defaultMemoryLimit = 1792 << 20
 func runDay(ctx context.Context, opts *runOptions, stdout io.Writer) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+	// Month-end close: a date of a closed period is not rerun (exit 2, naming the period).
+	if err := period.CheckOpen(opts.storeDir, opts.job.Date.Format(time.DateOnly)); err != nil {
+		if errors.Is(err, period.ErrClosed) {
+			return usageError{err}
+		}
+		return err
 	}
 	st, err := store.Open(opts.storeDir)
 	if err != nil {

@@ -92,6 +92,39 @@ const (
 	ReportApprovedAt      // the reviewer's
 	ReportCertNote        // %s: run id
 
+	// Month-end close (issue 15): the period reports and the period checks' details.
+	PeriodTitle
+	PeriodOutletTitle
+	PeriodCityTitle
+	PeriodRange
+	PeriodDays
+	PeriodTxnCount
+	PeriodDaysShort
+	PeriodDaysOver
+	PeriodWorstShortfall
+	PeriodByDay
+	PeriodByCounter
+	PeriodByOutlet
+	PeriodFindings
+	PeriodOpenItems
+	PeriodNone
+	PeriodRunUsed
+	PeriodSignoffStatus
+	PeriodDataStatus
+	PeriodAge
+	PeriodOverdue
+	PeriodState
+	PeriodDetailDayMissing      // %s: the date
+	PeriodDetailDayIncomplete   // %s: the run id
+	PeriodDetailNotApproved     // %d days, %s the dates
+	PeriodDetailShortRecurrent  // %d dates, %s the dates
+	PeriodDetailShortCumulative // %s the sum, %s the limit
+	PeriodDetailAlternating     // %d in a row, %s first date, %s last date
+	PeriodDetailRefundNear      // %d refunds, %s their txn ids
+	PeriodDetailItemsOverdue    // %d items
+	PeriodNotApprovedCount
+	PeriodShortCount
+
 	// Page texts: the words of the web pages, named by their templates (see PageKey).
 	PageApp
 	PageLogin
@@ -461,7 +494,7 @@ const (
 // firstReport and lastReport bound the report labels, which a PDF font is cut to; firstPage
 // and lastPage bound the page texts; firstDetail and lastDetail the engine's details.
 const (
-	firstReport, lastReport = ReportTitle, ReportCertNote
+	firstReport, lastReport = ReportTitle, PeriodShortCount
 	firstDetail, lastDetail = DetailCannotRead, DetailClearingRejected
 	firstPage, lastPage     = PageApp, PageAuditRunsHint
 	// Operations (issue 16): the texts of settle doctor and settle prune, after the details.
