@@ -39,6 +39,7 @@ func Reports(opts report.Options) Renderer {
 		o := opts
 		o.RunID, o.Source = meta.RunID, meta.Source
 		o.GeneratedAt = meta.StartedAt.In(engine.Shanghai)
+		o.Reuse, o.ToolVersion = run, meta.ToolVersion // unchanged reports are the previous run's files
 		return report.Render(ctx, res, run, o)
 	}
 }
@@ -151,12 +152,15 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		return nil, fmt.Errorf("reconcile %s: %w", date, err)
 	}
 	runID := store.NewRunID(started, loaded.InputDigest+"\x00"+Version)
+	// The date's current run, whose unchanged files this run takes as hard links (reuse).
+	prev := cfg.Store.ReuseSource(date, log)
 	run, err := cfg.Store.Begin(date, runID)
 	if err != nil {
 		loaded.Release()
 		return nil, err
 	}
 	defer run.Abort()
+	run.ReuseFrom(prev)
 	feeds := loaded.Feeds
 	for _, r := range feeds {
 		if r != nil {
@@ -211,6 +215,9 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	}
 	if err := run.Publish(); err != nil {
 		return nil, fmt.Errorf("publish %s: %w", runID, err)
+	}
+	if linked, copied := run.ReuseCounts(); linked+copied > 0 {
+		log.Info("reused unchanged files of the previous run", "date", date, "linked", linked, "copied", copied)
 	}
 	if cfg.Progress != nil {
 		cfg.Progress.Done()
