@@ -131,6 +131,11 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", cfg.Source.Describe(), err)
 	}
+	// The raw inputs are kept in the store before anything is read from them.
+	kept, err := cfg.Store.Keep(ctx, date, day)
+	if err != nil {
+		return nil, fmt.Errorf("keep the inputs of %s: %w", date, err)
+	}
 	for _, m := range day.Missing {
 		log.Warn("feed missing", "feed", m.Feed.String(), "counter", m.Counter, "reason", m.Reason)
 	}
@@ -210,7 +215,9 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		return nil, fmt.Errorf("render reports of %s: %w", runID, renderErr)
 	}
 	meta.FinishedAt = now()
-	if err := store.WriteManifest(run, store.NewManifest(res, day, meta)); err != nil {
+	man := store.NewManifest(res, day, meta)
+	man.Kept = kept
+	if err := store.WriteManifest(run, man); err != nil {
 		return nil, fmt.Errorf("write manifest of %s: %w", runID, err)
 	}
 	if err := run.Publish(); err != nil {

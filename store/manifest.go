@@ -55,6 +55,9 @@ type Manifest struct {
 	// that rendered it (that run's id is the one the report shows): an unchanged report is
 	// the earlier run's file, hard-linked (issue 17.3). WriteManifest fills it from the run.
 	Reports map[string]ReportRecord `json:"reports,omitempty"`
+	// Kept names the raw inputs the run read, kept in <store>/<date>/inputs (Store.Keep);
+	// absent in runs written before settle kept them.
+	Kept *Kept `json:"kept,omitempty"`
 }
 
 // FeedManifest is one feed's line of the manifest: what the source did (files, pulls,

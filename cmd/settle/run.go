@@ -18,6 +18,7 @@ import (
 	"settle/connectors/boss"
 	"settle/connectors/demo"
 	"settle/connectors/file"
+	"settle/connectors/kept"
 	"settle/engine"
 	"settle/fixtures"
 	"settle/job"
@@ -39,7 +40,7 @@ func runCommand(stderr io.Writer) *cli.Command {
 		UsageText: "settle run --date DATE [--source SRC] [--store DIR] [options]",
 		Flags: append(engineFlags(), []cli.Flag{
 			&cli.StringFlag{Name: "date", Usage: "business date: YYYY-MM-DD, today or yesterday (Asia/Shanghai)"},
-			&cli.StringFlag{Name: "source", Value: "demo", Usage: "a directory of exports, an http(s):// BOSS report API base URL, or demo[?outlets=N&counters=K&seed=S&anomalies=R]"},
+			&cli.StringFlag{Name: "source", Value: "demo", Usage: "a directory of exports, an http(s):// BOSS report API base URL, demo[?outlets=N&counters=K&seed=S&anomalies=R], or store:DATE (the inputs the date's current run kept)"},
 			&cli.StringFlag{Name: "store", Value: defaultStore(), Usage: "run store directory (env SETTLE_STORE)"},
 			&cli.StringFlag{Name: "formats", Value: "xlsx,pdf", Usage: "report formats: xlsx, pdf, both, or empty for none"},
 			&cli.StringFlag{Name: "lang", Value: "zh", Usage: "language of the reports, exception details and reject reasons: zh or en"},
@@ -113,7 +114,12 @@ func runOptionsFrom(c *cli.Context, stderr io.Writer) (*runOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := sourceFrom(c.String("source"), pullOptionsFrom(c), log)
+	var src connectors.Source
+	if d, ok := strings.CutPrefix(c.String("source"), "store:"); ok {
+		src, err = keptSource(c.String("store"), d, date)
+	} else {
+		src, err = sourceFrom(c.String("source"), pullOptionsFrom(c), log)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -251,4 +257,16 @@ type pullOptions struct {
 
 func pullOptionsFrom(c *cli.Context) pullOptions {
 	return pullOptions{concurrency: c.Int("concurrency"), maxPullBytes: c.Int64("max-pull-bytes")}
+}
+
+// keptSource is --source store:DATE: the inputs the date's current run kept in the store.
+func keptSource(storeDir, d string, date time.Time) (connectors.Source, error) {
+	if d != date.Format("2006-01-02") {
+		return nil, usagef("--source store:%s: the run is of %s; a date's kept inputs rerun that date", d, date.Format("2006-01-02"))
+	}
+	st, err := store.Open(storeDir)
+	if err != nil {
+		return nil, usagef("--source store:%s: %v", d, err)
+	}
+	return kept.New(st, d, ""), nil
 }
