@@ -2,8 +2,8 @@ package job
 
 import (
 	"bytes"
-	"fmt"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,4 +177,6 @@ func changeDeposit(t *testing.T, data string) depositChange {
 	return ch
 }
 
-func isFooter(ln string) bool { return strings.HasPrefix(ln, "TOTAL,") || strings.Contains(ln, "合计") }
+func isFooter(ln string) bool {
+	return strings.HasPrefix(ln, "TOTAL,") || strings.Contains(ln, "合计")
+}

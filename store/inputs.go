@@ -232,4 +232,3 @@ func openKept(dir string, ki KeptInput) (io.ReadCloser, error) {
 	}
 	return connectors.Bytes(raw)()
 }
-
