@@ -57,6 +57,10 @@ type Config struct {
 	Progress    Progress
 	// Now is the clock; SOURCE_DATE_EPOCH pins it (see Clock).
 	Now func() time.Time
+	// Counters, when not empty, makes the run a refresh: only these counters' inputs are
+	// read from Source (a connectors.CounterFetcher), every other input is the one the
+	// date's current run kept, and the whole day is reconciled again (refreshDay).
+	Counters []string
 }
 
 // Progress is told what the run is doing, for a terminal.
@@ -126,10 +130,18 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		}
 	}()
 
-	log.Info("fetching", "date", date, "source", cfg.Source.Describe())
-	day, err := cfg.Source.Fetch(ctx, cfg.Date, cfg.Progress)
+	log.Info("fetching", "date", date, "source", cfg.Source.Describe(), "counters", len(cfg.Counters))
+	var day *connectors.Day
+	if len(cfg.Counters) > 0 {
+		day, err = refreshDay(ctx, cfg, date)
+	} else {
+		day, err = cfg.Source.Fetch(ctx, cfg.Date, cfg.Progress)
+		if err != nil {
+			err = fmt.Errorf("fetch %s: %w", cfg.Source.Describe(), err)
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", cfg.Source.Describe(), err)
+		return nil, err
 	}
 	// The raw inputs are kept in the store before anything is read from them.
 	kept, err := cfg.Store.Keep(ctx, date, day)

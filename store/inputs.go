@@ -152,6 +152,13 @@ func readInput(in connectors.Input) ([]byte, error) {
 // runDir is (its manifest's Kept). Each input's bytes are checked against their sha256 when
 // opened; a kept input that is missing or altered fails the open, naming it.
 func (s *Store) KeptDay(date, runDir string) (*connectors.Day, *Manifest, error) {
+	return s.KeptSubset(date, runDir, nil, nil)
+}
+
+// KeptSubset is KeptDay with only the kept inputs for which input returns true and the
+// missing inputs for which missing returns true (nil: all), for a refresh that reads some
+// counters afresh. Stats count the inputs taken.
+func (s *Store) KeptSubset(date, runDir string, input func(KeptInput) bool, missing func(KeptMissing) bool) (*connectors.Day, *Manifest, error) {
 	dd, err := s.dateDir(date)
 	if err != nil {
 		return nil, nil, err
@@ -166,6 +173,9 @@ func (s *Store) KeptDay(date, runDir string) (*connectors.Day, *Manifest, error)
 	dir := filepath.Join(dd, InputsName)
 	day := &connectors.Day{Roster: m.Kept.Roster}
 	for _, ki := range m.Kept.Inputs {
+		if input != nil && !input(ki) {
+			continue
+		}
 		id, ok := feed.ByName(ki.Feed)
 		if !ok {
 			return nil, nil, fmt.Errorf("run %s of %s: kept input %s: unknown feed %q", m.RunID, date, ki.Name, ki.Feed)
@@ -189,6 +199,9 @@ func (s *Store) KeptDay(date, runDir string) (*connectors.Day, *Manifest, error)
 		st.Bytes += ki.Size
 	}
 	for _, km := range m.Kept.Missing {
+		if missing != nil && !missing(km) {
+			continue
+		}
 		id, ok := feed.ByName(km.Feed)
 		if !ok {
 			return nil, nil, fmt.Errorf("run %s of %s: kept missing input: unknown feed %q", m.RunID, date, km.Feed)

@@ -20,6 +20,7 @@ import (
 	"settle/connectors/file"
 	"settle/connectors/kept"
 	"settle/engine"
+	"settle/feed"
 	"settle/fixtures"
 	"settle/job"
 	"settle/money"
@@ -49,6 +50,7 @@ func runCommand(stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no progress line and only warnings in the log"},
 			&cli.StringFlag{Name: "config", Usage: "config file of key = value lines (keys are these flags' names); flags win"},
+			&cli.StringFlag{Name: "counters", Usage: "refresh: read only these counters' inputs (C1,C2,…) from the source, take the rest from the date's current run, reconcile the whole day"},
 		}...),
 		Action: func(c *cli.Context) error {
 			if p := c.String("config"); p != "" {
@@ -123,10 +125,14 @@ func runOptionsFrom(c *cli.Context, stderr io.Writer) (*runOptions, error) {
 	if err != nil {
 		return nil, err
 	}
+	counters, err := countersFlag(c.String("counters"))
+	if err != nil {
+		return nil, err
+	}
 	opts := &runOptions{storeDir: c.String("store")}
 	opts.job = job.Config{
 		Date: date, Source: src, Engine: ecfg, Render: render, LockTimeout: c.Duration("lock-timeout"),
-		FailOn: failOn, Log: log, Now: now,
+		FailOn: failOn, Log: log, Now: now, Counters: counters,
 	}
 	if progress != nil {
 		opts.job.Progress = progress
@@ -269,4 +275,24 @@ func keptSource(storeDir, d string, date time.Time) (connectors.Source, error) {
 		return nil, usagef("--source store:%s: %v", d, err)
 	}
 	return kept.New(st, d, ""), nil
+}
+
+// countersFlag reads --counters: comma-separated counter ids, each a valid id, no repeats.
+func countersFlag(v string) ([]string, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range strings.Split(v, ",") {
+		c = strings.TrimSpace(c)
+		if !feed.ValidID(c) {
+			return nil, usagef("--counters: %q is not a counter id (1-32 characters of [A-Za-z0-9_-])", c)
+		}
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
