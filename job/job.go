@@ -131,9 +131,12 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	}()
 
 	log.Info("fetching", "date", date, "source", cfg.Source.Describe(), "counters", len(cfg.Counters))
-	var day *connectors.Day
+	var (
+		day   *connectors.Day
+		known map[string]store.KeptInput // inputs taken from the kept ones
+	)
 	if len(cfg.Counters) > 0 {
-		day, err = refreshDay(ctx, cfg, date)
+		day, known, err = refreshDay(ctx, cfg, date)
 	} else {
 		day, err = cfg.Source.Fetch(ctx, cfg.Date, cfg.Progress)
 		if err != nil {
@@ -144,7 +147,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		return nil, err
 	}
 	// The raw inputs are kept in the store before anything is read from them.
-	kept, err := cfg.Store.Keep(ctx, date, day)
+	kept, err := cfg.Store.Keep(ctx, date, day, known)
 	if err != nil {
 		return nil, fmt.Errorf("keep the inputs of %s: %w", date, err)
 	}

@@ -16,21 +16,23 @@ import (
 // afresh from the source (connectors.CounterFetcher), with every other input taken from the
 // inputs the date's current run kept. Whole-city inputs the source gives afresh replace the
 // kept ones of their feed. The whole day is then reconciled as in any run.
-func refreshDay(ctx context.Context, cfg Config, date string) (*connectors.Day, error) {
+//
+// It also returns the kept inputs taken, by name, for store.Keep.
+func refreshDay(ctx context.Context, cfg Config, date string) (*connectors.Day, map[string]store.KeptInput, error) {
 	cf, ok := cfg.Source.(connectors.CounterFetcher)
 	if !ok {
-		return nil, fmt.Errorf("refresh of %s: the source %s cannot read single counters", date, cfg.Source.Describe())
+		return nil, nil, fmt.Errorf("refresh of %s: the source %s cannot read single counters", date, cfg.Source.Describe())
 	}
 	cur, ok, err := cfg.Store.Current(date)
 	if err != nil {
-		return nil, fmt.Errorf("refresh of %s: %w", date, err)
+		return nil, nil, fmt.Errorf("refresh of %s: %w", date, err)
 	}
 	if !ok {
-		return nil, fmt.Errorf("refresh of %s: the date has no run to refresh (run it whole first)", date)
+		return nil, nil, fmt.Errorf("refresh of %s: the date has no run to refresh (run it whole first)", date)
 	}
 	fresh, err := cf.FetchCounters(ctx, cfg.Date, cfg.Counters, cfg.Progress)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", cfg.Source.Describe(), err)
+		return nil, nil, fmt.Errorf("fetch %s: %w", cfg.Source.Describe(), err)
 	}
 	named := make(map[string]bool, len(cfg.Counters))
 	for _, c := range cfg.Counters {
@@ -51,13 +53,13 @@ func refreshDay(ctx context.Context, cfg Config, date string) (*connectors.Day, 
 		id, ok := feed.ByName(name)
 		return ok && freshCity[id]
 	}
-	kept, _, err := cfg.Store.KeptSubset(date, cur,
-		func(ki store.KeptInput) bool {
-			if ki.Counter == "" {
-				return !cityFresh(ki.Feed)
-			}
-			return !named[ki.Counter]
-		},
+	takeInput := func(ki store.KeptInput) bool {
+		if ki.Counter == "" {
+			return !cityFresh(ki.Feed)
+		}
+		return !named[ki.Counter]
+	}
+	kept, m, err := cfg.Store.KeptSubset(date, cur, takeInput,
 		func(km store.KeptMissing) bool {
 			if km.Counter == "" {
 				return !cityFresh(km.Feed)
@@ -65,7 +67,7 @@ func refreshDay(ctx context.Context, cfg Config, date string) (*connectors.Day, 
 			return !named[km.Counter]
 		})
 	if err != nil {
-		return nil, fmt.Errorf("refresh of %s: %w", date, err)
+		return nil, nil, fmt.Errorf("refresh of %s: %w", date, err)
 	}
 	day := &connectors.Day{Roster: fresh.Roster}
 	if day.Roster == nil {
@@ -82,5 +84,5 @@ func refreshDay(ctx context.Context, cfg Config, date string) (*connectors.Day, 
 		day.Stats[i] = connectors.FeedStats{Files: k.Files + f.Files, Pulls: k.Pulls + f.Pulls, Retries: f.Retries,
 			Failures: f.Failures, Bytes: k.Bytes + f.Bytes}
 	}
-	return day, nil
+	return day, m.Taken(takeInput), nil
 }

@@ -76,7 +76,11 @@ const keepParallel = 4
 
 // Keep stores every input of day under the date's inputs folder (those already there are
 // not written again) and returns the record of them. The caller holds the date's lock.
-func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day) (*Kept, error) {
+//
+// known names inputs already kept (by Input.Name: a refresh's inputs taken from the kept
+// ones, see KeptSubset): their record is taken as it is, without reading them again, when
+// their kept file is there.
+func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, known map[string]KeptInput) (*Kept, error) {
 	dd, err := s.dateDir(date)
 	if err != nil {
 		return nil, err
@@ -99,6 +103,12 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day) (*Ke
 			return err
 		}
 		in := day.Inputs[i]
+		if ki, ok := known[in.Name]; ok && ki.Feed == in.Feed.String() {
+			if _, err := os.Stat(filepath.Join(dir, ki.SHA256+".zst")); err == nil {
+				k.Inputs[i] = ki
+				return nil
+			}
+		}
 		raw, err := readInput(in)
 		if err != nil {
 			return fmt.Errorf("keep input %s: %w", in.Name, err)
@@ -153,6 +163,20 @@ func readInput(in connectors.Input) ([]byte, error) {
 // opened; a kept input that is missing or altered fails the open, naming it.
 func (s *Store) KeptDay(date, runDir string) (*connectors.Day, *Manifest, error) {
 	return s.KeptSubset(date, runDir, nil, nil)
+}
+
+// Taken returns the kept inputs of m that input selects, by name (for Keep's known).
+func (m *Manifest) Taken(input func(KeptInput) bool) map[string]KeptInput {
+	out := map[string]KeptInput{}
+	if m.Kept == nil {
+		return out
+	}
+	for _, ki := range m.Kept.Inputs {
+		if input == nil || input(ki) {
+			out[ki.Name] = ki
+		}
+	}
+	return out
 }
 
 // KeptSubset is KeptDay with only the kept inputs for which input returns true and the
