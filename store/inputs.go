@@ -10,14 +10,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
 
 	"settle/connectors"
 	"settle/feed"
-	"settle/internal/atomicfile"
 )
 
 // Kept inputs (issue 17.1): the raw bytes a run read — files and pulled bodies — are kept in
@@ -89,6 +91,14 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("keep inputs of %s: %w", date, err)
 	}
+	// What a killed run left half written (the caller holds the date's lock).
+	if ents, err := os.ReadDir(dir); err == nil {
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), tmpPrefix) {
+				os.Remove(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
 	enc, err := zenc()
 	if err != nil {
 		return nil, err
@@ -126,8 +136,7 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 			return nil
 		}
 		z := enc.EncodeAll(raw, make([]byte, 0, len(raw)/4+64))
-		err = atomicfile.Create(p, 0o644, func(w io.Writer) error { _, err := w.Write(z); return err })
-		if err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := writeKept(dir, hexSum, z); err != nil {
 			return fmt.Errorf("keep input %s: %w", in.Name, err)
 		}
 		return nil
@@ -145,6 +154,37 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 	}
 	return k, nil
 }
+
+// writeKept writes z as dir/<sum>.zst unless it is there: a temporary file (mode 0644 less
+// the umask, as the runs' files) linked into place. It is made durable with the run: Publish
+// syncs the file system the store is on (syncfs), or, where it cannot, it is not fsynced
+// (a crash may lose it; the manifest then names an input a rerun from the store reports
+// missing).
+func writeKept(dir, sum string, z []byte) error {
+	final := filepath.Join(dir, sum+".zst")
+	tmp := filepath.Join(dir, tmpPrefix+sum+"-"+strconv.FormatInt(keptSeq.Add(1), 10))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(z)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Link(tmp, final)
+		switch {
+		case errors.Is(err, fs.ErrExist):
+			err = nil
+		case err != nil: // a file system without hard links: the same bytes by their name
+			err = os.Rename(tmp, final)
+		}
+	}
+	os.Remove(tmp)
+	return err
+}
+
+var keptSeq atomic.Int64
 
 func readInput(in connectors.Input) ([]byte, error) {
 	rc, err := in.Open()
