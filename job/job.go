@@ -180,7 +180,9 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		return nil, err
 	}
 	defer run.Abort()
-	run.ReuseFrom(prev)
+	// Under SOURCE_DATE_EPOCH a report is reused only from a run of this very id, so that
+	// the directory stays a function of the inputs, version and clock (OUTPUTS.md).
+	run.ReuseFrom(prev, os.Getenv("SOURCE_DATE_EPOCH") != "")
 	feeds := loaded.Feeds
 	for _, r := range feeds {
 		if r != nil {

@@ -180,3 +180,61 @@ func changeDeposit(t *testing.T, data string) depositChange {
 func isFooter(ln string) bool {
 	return strings.HasPrefix(ln, "TOTAL,") || strings.Contains(ln, "合计")
 }
+
+// TestReuseKeepsReproducibleRuns: under SOURCE_DATE_EPOCH, a run over inputs X after a run over
+// other inputs (whose unchanged reports would name it) is byte for byte the run over X in an empty store: a report is not taken from
+// a run of another id (it would name that run).
+func TestReuseKeepsReproducibleRuns(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", "1780000000")
+	pinned := func() time.Time { return time.Unix(1780000000, 0).UTC() }
+	cfg := fixtures.NewConfig()
+	cfg.Date = day1
+	cfg.Outlets, cfg.Counters = 2, 2
+	_, x := writeDay(t, cfg)
+	dep := filepath.Join(x, "deposit.csv")
+	data, err := os.ReadFile(dep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(b []byte) {
+		if err := os.WriteFile(dep, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(dir, src string) *Outcome {
+		st, err := store.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := report.NewOptions()
+		opts.Workers = 2
+		out, err := Run(t.Context(), Config{Date: day1, Source: file.New(src), Store: st, Engine: engine.NewConfig(),
+			Render: Reports(opts), LockTimeout: time.Minute, FailOn: "never", Now: pinned})
+		if out == nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	alone := run(t.TempDir(), x)
+	dir := t.TempDir()
+	write([]byte(changeDeposit(t, string(data)).file)) // the same source, other inputs
+	run(dir, x)
+	write(data)
+	again := run(dir, x)
+	if again.RunID != alone.RunID {
+		t.Fatalf("run ids %s and %s", again.RunID, alone.RunID)
+	}
+	m := manifestOf(t, alone.RunDir)
+	for rel := range m.Outputs {
+		a, _ := os.ReadFile(filepath.Join(alone.RunDir, rel))
+		b, _ := os.ReadFile(filepath.Join(again.RunDir, rel))
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs from the run in an empty store", rel)
+		}
+	}
+	a, _ := os.ReadFile(filepath.Join(alone.RunDir, store.ManifestName))
+	b, _ := os.ReadFile(filepath.Join(again.RunDir, store.ManifestName))
+	if !bytes.Equal(a, b) {
+		t.Error("manifest.json differs from the run in an empty store")
+	}
+}

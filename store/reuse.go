@@ -56,6 +56,7 @@ func (s *Store) ReuseSource(date string, log *slog.Logger) *Previous {
 // reuseState is what a Run knows of reuse; guarded by Run.mu.
 type reuseState struct {
 	prev    *Previous
+	pinned  bool // reports are reused only when rendered by a run of this id (ReuseFrom)
 	reports map[string]ReportRecord
 	known   map[string]Output // files taken from prev, checked when taken: not hashed again
 	linked  int
@@ -63,11 +64,15 @@ type reuseState struct {
 }
 
 // ReuseFrom lets the run take files from prev (nil: from none). Call it before any file is
-// written.
-func (r *Run) ReuseFrom(prev *Previous) {
+// written. With pinned (the clock is pinned by SOURCE_DATE_EPOCH: the run directory must be a
+// function of the inputs, the version and the clock alone), a report is reused only when the
+// run that rendered it has this run's id, so that it is the very file this run would render;
+// files of equal bytes are linked all the same.
+func (r *Run) ReuseFrom(prev *Previous, pinned bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.reuse.prev = prev
+	r.reuse.pinned = pinned
 }
 
 // Reuse puts the previous run's report rel into the run when the previous manifest records
@@ -79,12 +84,15 @@ func (r *Run) Reuse(rel, key string) (string, bool, error) {
 		return "", false, err
 	}
 	r.mu.Lock()
-	prev := r.reuse.prev
+	prev, pinned := r.reuse.prev, r.reuse.pinned
 	r.mu.Unlock()
 	if prev == nil {
 		return "", false, nil
 	}
 	rec, ok := prev.Manifest.Reports[rel]
+	if pinned && rec.RenderedIn != r.id {
+		return "", false, nil
+	}
 	want, ok2 := prev.Manifest.Outputs[rel]
 	if !ok || !ok2 || rec.Key != key || !ValidRunID(rec.RenderedIn) {
 		return "", false, nil

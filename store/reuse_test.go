@@ -16,7 +16,7 @@ func publishWithReport(t *testing.T, s *Store, id string, files map[string]strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	run.ReuseFrom(s.ReuseSource(testDate, nil))
+	run.ReuseFrom(s.ReuseSource(testDate, nil), false)
 	for rel, data := range files {
 		if err := writeFile(run, rel, func(w io.Writer) error { _, err := io.WriteString(w, data); return err }); err != nil {
 			t.Fatal(err)
