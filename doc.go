@@ -10,9 +10,11 @@
 //	                    title lines, XLSX, 合计 footers) read into text tables
 //	connectors/file/    exports in a directory tree; connectors/demo/ the built-in generator
 //	connectors/boss/    the BOSS report API: bounded, retrying pulls of a day
+//	connectors/kept/    the inputs a run kept in the store (--source store:DATE)
 //	connectors/conformance/ the checks every Source passes against a generated day
 //	engine/             the columnar core: rows into Arrow records, every rule of RULES.md
-//	store/              the run store: lock, temporary run directory, atomic publication, manifest
+//	store/              the run store: lock, temporary run directory, atomic publication, manifest,
+//	                    kept inputs, reuse of an earlier run's unchanged files
 //	internal/atomicfile/ one file written whole or not at all (temp, fsync, rename, fsync dir)
 //	internal/flock/      flock(2) with the EINTR retry, for the store's and the page's lock files
 //	report/             XLSX and PDF settlement reports and roll-ups; assets/fonts/ the PDF font

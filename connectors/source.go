@@ -121,6 +121,16 @@ type Source interface {
 	Describe() string
 }
 
+// CounterFetcher is a Source that can fetch the inputs of some counters only, for a refresh
+// (`settle run --counters`). The Day it returns holds the inputs that cover one of counters
+// alone (Input.Counter among them), the inputs that cover the whole city (Counter "": they
+// cannot be split, so they are read afresh whole), the missing inputs of those counters or of
+// the whole city, and the roster (nil when the source has none). Counters it does not know
+// are an error naming them.
+type CounterFetcher interface {
+	FetchCounters(ctx context.Context, date time.Time, counters []string, progress Progress) (*Day, error)
+}
+
 // Progress receives optional progress reports; implementations must be safe for
 // concurrent use. A nil Progress is allowed and ignored by sources.
 type Progress interface {
@@ -142,3 +152,30 @@ func (r *bytesReader) Close() error { return nil }
 
 // Bytes returns the whole buffer, whatever has been read.
 func (r *bytesReader) Bytes() []byte { return r.b }
+
+// OnlyCounters keeps of day the inputs and missing inputs of counters and those of the
+// whole city (Counter ""); its Stats count the files and pulls kept (their bytes are not
+// known here and are left 0).
+func OnlyCounters(day *Day, counters []string) *Day {
+	want := make(map[string]bool, len(counters))
+	for _, c := range counters {
+		want[c] = true
+	}
+	out := &Day{Roster: day.Roster}
+	for _, in := range day.Inputs {
+		if in.Counter == "" || want[in.Counter] {
+			out.Inputs = append(out.Inputs, in)
+			if in.Pull {
+				out.Stats[in.Feed].Pulls++
+			} else {
+				out.Stats[in.Feed].Files++
+			}
+		}
+	}
+	for _, m := range day.Missing {
+		if m.Counter == "" || want[m.Counter] {
+			out.Missing = append(out.Missing, m)
+		}
+	}
+	return out
+}

@@ -40,6 +40,7 @@ func Reports(opts report.Options) Renderer {
 		o.RunID, o.Source = meta.RunID, meta.Source
 		o.GeneratedAt = meta.StartedAt.In(engine.Shanghai)
 		o.DayOpen = meta.DayOpen
+		o.Reuse, o.ToolVersion = run, meta.ToolVersion // unchanged reports are the previous run's files
 		return report.Render(ctx, res, run, o)
 	}
 }
@@ -57,6 +58,10 @@ type Config struct {
 	Progress    Progress
 	// Now is the clock; SOURCE_DATE_EPOCH pins it (see Clock).
 	Now func() time.Time
+	// Counters, when not empty, makes the run a refresh: only these counters' inputs are
+	// read from Source (a connectors.CounterFetcher), every other input is the one the
+	// date's current run kept, and the whole day is reconciled again (refreshDay).
+	Counters []string
 }
 
 // Progress is told what the run is doing, for a terminal.
@@ -133,10 +138,26 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		}
 	}()
 
-	log.Info("fetching", "date", date, "source", cfg.Source.Describe())
-	day, err := cfg.Source.Fetch(ctx, cfg.Date, cfg.Progress)
+	log.Info("fetching", "date", date, "source", cfg.Source.Describe(), "counters", len(cfg.Counters))
+	var (
+		day   *connectors.Day
+		known map[string]store.KeptInput // inputs taken from the kept ones
+	)
+	if len(cfg.Counters) > 0 {
+		day, known, err = refreshDay(ctx, cfg, date)
+	} else {
+		day, err = cfg.Source.Fetch(ctx, cfg.Date, cfg.Progress)
+		if err != nil {
+			err = fmt.Errorf("fetch %s: %w", cfg.Source.Describe(), err)
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", cfg.Source.Describe(), err)
+		return nil, err
+	}
+	// The raw inputs are kept in the store before anything is read from them.
+	kept, err := cfg.Store.Keep(ctx, date, day, known)
+	if err != nil {
+		return nil, fmt.Errorf("keep the inputs of %s: %w", date, err)
 	}
 	for _, m := range day.Missing {
 		log.Warn("feed missing", "feed", m.Feed.String(), "counter", m.Counter, "reason", m.Reason)
@@ -159,12 +180,17 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		return nil, fmt.Errorf("reconcile %s: %w", date, err)
 	}
 	runID := store.NewRunID(started, loaded.InputDigest+"\x00"+Version)
+	// The date's current run, whose unchanged files this run takes as hard links (reuse).
+	prev := cfg.Store.ReuseSource(date, log)
 	run, err := cfg.Store.Begin(date, runID)
 	if err != nil {
 		loaded.Release()
 		return nil, err
 	}
 	defer run.Abort()
+	// Under SOURCE_DATE_EPOCH a report is reused only from a run of this very id, so that
+	// the directory stays a function of the inputs, version and clock (OUTPUTS.md).
+	run.ReuseFrom(prev, os.Getenv("SOURCE_DATE_EPOCH") != "")
 	feeds := loaded.Feeds
 	for _, r := range feeds {
 		if r != nil {
@@ -215,11 +241,16 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		return nil, fmt.Errorf("render reports of %s: %w", runID, renderErr)
 	}
 	meta.FinishedAt = now()
-	if err := store.WriteManifest(run, store.NewManifest(res, day, meta)); err != nil {
+	man := store.NewManifest(res, day, meta)
+	man.Kept = kept
+	if err := store.WriteManifest(run, man); err != nil {
 		return nil, fmt.Errorf("write manifest of %s: %w", runID, err)
 	}
 	if err := run.Publish(); err != nil {
 		return nil, fmt.Errorf("publish %s: %w", runID, err)
+	}
+	if linked, copied := run.ReuseCounts(); linked+copied > 0 {
+		log.Info("reused unchanged files of the previous run", "date", date, "linked", linked, "copied", copied)
 	}
 	if cfg.Progress != nil {
 		cfg.Progress.Done()

@@ -50,6 +50,11 @@ type Options struct {
 	// Progress, when set, is called after each file set is written (a counter's reports, an
 	// outlet roll-up, the city roll-up) with the number done and the total; never concurrently.
 	Progress func(done, total int)
+	// Reuse, when set, is offered every file before it is rendered, with its content key,
+	// and takes an earlier run's file in its place when that one shows the same (Reuser).
+	Reuse Reuser
+	// ToolVersion is part of every content key: another version renders afresh.
+	ToolVersion string
 }
 
 // NewOptions returns the defaults: Chinese, both formats, one worker per CPU.
@@ -143,24 +148,38 @@ func Render(ctx context.Context, res *engine.Result, out Creator, opts Options) 
 		if r.font, err = newRunFont(res, l, &opts); err != nil {
 			return err
 		}
+		r.fontSum = fontDigest(r.font.data)
 	}
+	r.base = r.runKey()
 	// The city roll-up, the longest task, goes first: last, it kept one CPU busy alone at the end.
 	var tasks []task
 	if wantXLSX {
-		tasks = append(tasks, task{"city roll-up", func() error { return r.rollupXLSX(r.cityRollupData()) }})
+		tasks = append(tasks, task{"city roll-up", func() error {
+			ru := r.cityRollupData()
+			return r.withReuse(ru.file+".xlsx", func() string { return r.rollupKey(ru, FormatXLSX) }, func() error { return r.rollupXLSX(ru) })
+		}})
 	}
 	if wantPDF {
-		tasks = append(tasks, task{"city roll-up PDF", func() error { return r.rollupPDF(r.cityRollupData()) }})
+		tasks = append(tasks, task{"city roll-up PDF", func() error {
+			ru := r.cityRollupData()
+			return r.withReuse(ru.file+".pdf", func() string { return r.rollupKey(ru, FormatPDF) }, func() error { return r.rollupPDF(ru) })
+		}})
 	}
 	for _, c := range res.Counters {
 		tasks = append(tasks, task{"counter " + c.Outlet + "/" + c.Counter, func() error { return r.counter(c, wantXLSX, wantPDF) }})
 	}
 	for _, o := range outlets {
 		if wantXLSX {
-			tasks = append(tasks, task{"outlet " + o, func() error { return r.rollupXLSX(r.outletRollupData(o, byOutlet[o])) }})
+			tasks = append(tasks, task{"outlet " + o, func() error {
+				ru := r.outletRollupData(o, byOutlet[o])
+				return r.withReuse(ru.file+".xlsx", func() string { return r.rollupKey(ru, FormatXLSX) }, func() error { return r.rollupXLSX(ru) })
+			}})
 		}
 		if wantPDF {
-			tasks = append(tasks, task{"outlet " + o + " PDF", func() error { return r.rollupPDF(r.outletRollupData(o, byOutlet[o])) }})
+			tasks = append(tasks, task{"outlet " + o + " PDF", func() error {
+				ru := r.outletRollupData(o, byOutlet[o])
+				return r.withReuse(ru.file+".pdf", func() string { return r.rollupKey(ru, FormatPDF) }, func() error { return r.rollupPDF(ru) })
+			}})
 		}
 	}
 	return runPool(ctx, opts.Workers, tasks, opts.Progress)
@@ -175,6 +194,27 @@ type renderer struct {
 	font *runFont // nil without PDF
 	// sorted are the run's counters by city, outlet and counter (sortedCounters).
 	sorted []engine.CounterInfo
+	// base is the part of the content keys every file of the run shares (runKey); fontSum
+	// the digest of the PDF font.
+	base, fontSum string
+}
+
+// withReuse renders rel with render unless the Reuser takes an earlier file for key.
+// Without a Reuser, key is not computed.
+func (r *renderer) withReuse(rel string, key func() string, render func() error) error {
+	if r.opts.Reuse == nil {
+		return render()
+	}
+	k := key()
+	ok, err := r.reuse(rel, k)
+	if err != nil || ok {
+		return err
+	}
+	if err := render(); err != nil {
+		return err
+	}
+	r.rendered(rel, k)
+	return nil
 }
 
 // stamp is the time written into the files' metadata: GeneratedAt, or the business date when
@@ -190,13 +230,17 @@ func (r *renderer) stamp() time.Time {
 func (r *renderer) counter(c engine.CounterInfo, wantXLSX, wantPDF bool) error {
 	v := r.ix.counter(c)
 	xlsxPath, pdfPath, _ := CounterPaths(c.Outlet, c.Counter)
+	ck := ""
+	if r.opts.Reuse != nil {
+		ck = r.counterKey(v)
+	}
 	if wantXLSX {
-		if err := r.counterXLSX(v, xlsxPath); err != nil {
+		if err := r.withReuse(xlsxPath, func() string { return r.fileKey(ck, FormatXLSX) }, func() error { return r.counterXLSX(v, xlsxPath) }); err != nil {
 			return fmt.Errorf("counter %s/%s: %w", c.Outlet, c.Counter, err)
 		}
 	}
 	if wantPDF {
-		if err := r.counterPDF(v, pdfPath); err != nil {
+		if err := r.withReuse(pdfPath, func() string { return r.fileKey(ck, FormatPDF) }, func() error { return r.counterPDF(v, pdfPath) }); err != nil {
 			return fmt.Errorf("counter %s/%s: %w", c.Outlet, c.Counter, err)
 		}
 	}

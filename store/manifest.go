@@ -54,6 +54,13 @@ type Manifest struct {
 	// Outputs holds the sha256 and size of every file of the run directory but the manifest,
 	// keyed by '/'-separated relative path. WriteManifest fills it.
 	Outputs map[string]Output `json:"outputs"`
+	// Reports holds, per report path, the content key it was rendered under and the run
+	// that rendered it (that run's id is the one the report shows): an unchanged report is
+	// the earlier run's file, hard-linked (issue 17.3). WriteManifest fills it from the run.
+	Reports map[string]ReportRecord `json:"reports,omitempty"`
+	// Kept names the raw inputs the run read, kept in <store>/<date>/inputs (Store.Keep);
+	// absent in runs written before settle kept them.
+	Kept *Kept `json:"kept,omitempty"`
 }
 
 // FeedManifest is one feed's line of the manifest: what the source did (files, pulls,
@@ -161,11 +168,20 @@ func WriteManifest(run *Run, m *Manifest) error {
 	if open > 0 {
 		return fmt.Errorf("write manifest: %d output files still open", open)
 	}
-	outputs, err := checksums(run.Dir())
+	run.mu.Lock()
+	known := run.reuse.known
+	run.mu.Unlock()
+	outputs, err := checksumsKnown(run.Dir(), known)
 	if err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
+	if err := run.linkSame(outputs); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
 	m.Outputs = outputs
+	if reps := run.Reports(); len(reps) > 0 {
+		m.Reports = reps
+	}
 	m.StartedAt = m.StartedAt.UTC().Truncate(time.Second)
 	m.FinishedAt = m.FinishedAt.UTC().Truncate(time.Second)
 	data, err := marshalManifest(m)
@@ -237,7 +253,11 @@ func (m *Manifest) Verify(runDir string) error {
 // checksums hashes every regular file under dir except the top-level manifest, a few files
 // at a time: a city-day's run has 5,000 of them, and one after the other the opens and reads
 // left the CPUs idle.
-func checksums(dir string) (map[string]Output, error) {
+func checksums(dir string) (map[string]Output, error) { return checksumsKnown(dir, nil) }
+
+// checksumsKnown is checksums taking the sums of the files in known as given (files taken
+// from an earlier run, checked against its manifest as they were taken).
+func checksumsKnown(dir string, known map[string]Output) (map[string]Output, error) {
 	var rels []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -269,6 +289,10 @@ func checksums(dir string) (map[string]Output, error) {
 		idx[i] = i
 	}
 	if err := parallel(idx, hashParallel, func(i int) (err error) {
+		if o, ok := known[rels[i]]; ok {
+			outs[i] = o
+			return nil
+		}
 		outs[i], err = hashFile(filepath.Join(dir, filepath.FromSlash(rels[i])))
 		return err
 	}); err != nil {

@@ -40,6 +40,7 @@ type Run struct {
 	err       error // first write error: the run cannot be published
 	published bool
 	aborted   bool
+	reuse     reuseState
 }
 
 // Begin starts run id of date. The caller must hold the date's lock (Lock on this Store).

@@ -73,8 +73,8 @@ func fixturesCommand(stderr io.Writer) *cli.Command {
 		Usage: "generate a synthetic BOSS day (and its ground truth), or serve it through the report API",
 		Subcommands: []*cli.Command{
 			{
-				Name:      "generate",
-				Usage:     "write a deterministic day of feeds and truth.csv, or a month of them with period_truth.csv",
+				Name:  "generate",
+				Usage: "write a deterministic day of feeds and truth.csv, or a month of them with period_truth.csv",
 				UsageText: "settle fixtures generate --date DATE --out DIR [generator flags]\n" +
 					"   settle fixtures generate --from DATE --to DATE --out DIR [generator flags]",
 				Description: "Each date is its own day over the same outlets and counters. With --from/--to, one\n" +

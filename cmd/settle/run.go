@@ -19,7 +19,9 @@ import (
 	"settle/connectors/boss"
 	"settle/connectors/demo"
 	"settle/connectors/file"
+	"settle/connectors/kept"
 	"settle/engine"
+	"settle/feed"
 	"settle/fixtures"
 	"settle/job"
 	"settle/money"
@@ -41,7 +43,7 @@ func runCommand(stderr io.Writer) *cli.Command {
 		UsageText: "settle run --date DATE [--source SRC] [--store DIR] [options]",
 		Flags: append(append(engineFlags(), []cli.Flag{
 			&cli.StringFlag{Name: "date", Usage: "business date: YYYY-MM-DD, today or yesterday (Asia/Shanghai)"},
-			&cli.StringFlag{Name: "source", Value: "demo", Usage: "a directory of exports, an http(s):// BOSS report API base URL, or demo[?outlets=N&counters=K&seed=S&anomalies=R]"},
+			&cli.StringFlag{Name: "source", Value: "demo", Usage: "a directory of exports, an http(s):// BOSS report API base URL, demo[?outlets=N&counters=K&seed=S&anomalies=R], or store:DATE (the inputs the date's current run kept)"},
 			&cli.StringFlag{Name: "store", Value: defaultStore(), Usage: "run store directory (env SETTLE_STORE)"},
 			&cli.StringFlag{Name: "formats", Value: "xlsx,pdf", Usage: "report formats: xlsx, pdf, both, or empty for none"},
 			&cli.StringFlag{Name: "lang", Value: "zh", Usage: "language of the reports, exception details and reject reasons: zh or en"},
@@ -50,6 +52,7 @@ func runCommand(stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no progress line and only warnings in the log"},
 			&cli.StringFlag{Name: "config", Usage: "config file of key = value lines (keys are these flags' names); flags win"},
+			&cli.StringFlag{Name: "counters", Usage: "refresh: read only these counters' inputs (C1,C2,…) from the source, take the rest from the date's current run, reconcile the whole day"},
 		}...), opsFlags()...),
 		Action: func(c *cli.Context) error {
 			rec := newRunRecorder()
@@ -120,14 +123,23 @@ func runOptionsFrom(c *cli.Context, stderr io.Writer) (*runOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := sourceFrom(c.String("source"), pullOptionsFrom(c), log)
+	var src connectors.Source
+	if d, ok := strings.CutPrefix(c.String("source"), "store:"); ok {
+		src, err = keptSource(c.String("store"), d, date)
+	} else {
+		src, err = sourceFrom(c.String("source"), pullOptionsFrom(c), log)
+	}
+	if err != nil {
+		return nil, err
+	}
+	counters, err := countersFlag(c.String("counters"))
 	if err != nil {
 		return nil, err
 	}
 	opts := &runOptions{storeDir: c.String("store")}
 	opts.job = job.Config{
 		Date: date, Source: src, Engine: ecfg, Render: render, LockTimeout: c.Duration("lock-timeout"),
-		FailOn: failOn, Log: log, Now: now,
+		FailOn: failOn, Log: log, Now: now, Counters: counters,
 	}
 	if progress != nil {
 		opts.job.Progress = progress
@@ -274,4 +286,36 @@ type pullOptions struct {
 
 func pullOptionsFrom(c *cli.Context) pullOptions {
 	return pullOptions{concurrency: c.Int("concurrency"), maxPullBytes: c.Int64("max-pull-bytes")}
+}
+
+// keptSource is --source store:DATE: the inputs the date's current run kept in the store.
+func keptSource(storeDir, d string, date time.Time) (connectors.Source, error) {
+	if d != date.Format("2006-01-02") {
+		return nil, usagef("--source store:%s: the run is of %s; a date's kept inputs rerun that date", d, date.Format("2006-01-02"))
+	}
+	st, err := store.Open(storeDir)
+	if err != nil {
+		return nil, usagef("--source store:%s: %v", d, err)
+	}
+	return kept.New(st, d, ""), nil
+}
+
+// countersFlag reads --counters: comma-separated counter ids, each a valid id, no repeats.
+func countersFlag(v string) ([]string, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range strings.Split(v, ",") {
+		c = strings.TrimSpace(c)
+		if !feed.ValidID(c) {
+			return nil, usagef("--counters: %q is not a counter id (1-32 characters of [A-Za-z0-9_-])", c)
+		}
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }

@@ -186,6 +186,21 @@ func (s *Source) Describe() string { return s.shown }
 // Fetch fails when ctx ends, when the roster cannot be read or lists no counter, and when
 // not one pull succeeded (the BOSS answers nothing useful: there is nothing to publish).
 func (s *Source) Fetch(ctx context.Context, date time.Time, progress connectors.Progress) (*connectors.Day, error) {
+	return s.fetch(ctx, date, nil, progress)
+}
+
+// FetchCounters is Fetch pulling the feeds of counters only (connectors.CounterFetcher): the
+// roster is read whole (the Day's Roster is all of it), and a counter not on it is an error.
+func (s *Source) FetchCounters(ctx context.Context, date time.Time, counters []string, progress connectors.Progress) (*connectors.Day, error) {
+	only := make(map[string]bool, len(counters))
+	for _, c := range counters {
+		only[c] = true
+	}
+	return s.fetch(ctx, date, only, progress)
+}
+
+// fetch is Fetch of the counters in only (nil: every counter on the roster).
+func (s *Source) fetch(ctx context.Context, date time.Time, only map[string]bool, progress connectors.Progress) (*connectors.Day, error) {
 	start := s.now()
 	defer s.tr.CloseIdleConnections()
 	defer s.budget.drop()
@@ -204,8 +219,24 @@ func (s *Source) Fetch(ctx context.Context, date time.Time, progress connectors.
 		return nil, fmt.Errorf("roster of %s: %w", day, err)
 	}
 	s.log.Info("roster read", "date", day, "counters", len(roster), "pulls", len(roster)*int(feed.Count))
+	if only != nil {
+		on := map[string]bool{}
+		for _, c := range roster {
+			on[c.Counter] = true
+		}
+		var unknown []string
+		for c := range only {
+			if !on[c] {
+				unknown = append(unknown, c)
+			}
+		}
+		if len(unknown) > 0 {
+			slices.Sort(unknown)
+			return nil, fmt.Errorf("counters %s are not on the roster of %s", strings.Join(unknown, ", "), day)
+		}
+	}
 
-	pulls, err := s.pullAll(pctx, day, roster, progress)
+	pulls, err := s.pullAll(pctx, day, roster, only, progress)
 	if cerr := ctx.Err(); cerr != nil {
 		return nil, cerr
 	}
@@ -306,7 +337,7 @@ func (p *pull) why(deadline time.Duration) connectors.Why {
 // pullAll pulls every feed of every counter, at most Config.Concurrency at once. A pull to
 // be retried waits on a timer and then goes back into the queue, so no slot sleeps. When
 // ctx ends (the deadline) the pulls not done are returned as they are.
-func (s *Source) pullAll(ctx context.Context, day string, roster []connectors.Counter, progress connectors.Progress) ([]pull, error) {
+func (s *Source) pullAll(ctx context.Context, day string, roster []connectors.Counter, only map[string]bool, progress connectors.Progress) ([]pull, error) {
 	var rels, urls [feed.Count]string // per feed: reports/{feed}, and its URL
 	for _, f := range feed.All {
 		rels[f] = "reports/" + f.String()
@@ -314,6 +345,9 @@ func (s *Source) pullAll(ctx context.Context, day string, roster []connectors.Co
 	}
 	pulls := make([]pull, 0, len(roster)*int(feed.Count))
 	for i, c := range roster {
+		if only != nil && !only[c.Counter] {
+			continue
+		}
 		q := "?counter=" + url.QueryEscape(c.Counter) + "&date=" + day
 		for _, f := range feed.All {
 			pulls = append(pulls, pull{feed: f, ctr: i, url: urls[f] + q, path: rels[f] + q})

@@ -55,6 +55,16 @@ func (d *Dir) Fetch(ctx context.Context, date time.Time, progress connectors.Pro
 	return day, err
 }
 
+// FetchCounters is Fetch keeping only the files of counters and the whole-city files (see
+// connectors.CounterFetcher); files are only listed here, so the others cost nothing to skip.
+func (d *Dir) FetchCounters(ctx context.Context, date time.Time, counters []string, progress connectors.Progress) (*connectors.Day, error) {
+	day, err := d.Fetch(ctx, date, progress)
+	if err != nil {
+		return nil, err
+	}
+	return connectors.OnlyCounters(day, counters), nil
+}
+
 // Scan collects every feed file of date and lists what it skipped.
 //
 // The day's root is the sub-folder named after the date (2006-01-02 or 20060102) when

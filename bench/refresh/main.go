@@ -1,0 +1,138 @@
+// Command refresh benchmarks a refresh of one counter (settle run --counters) and a rerun of
+// an unchanged day: it generates a city-day, serves it from the simulator (fixtures/sim) in
+// process with a given latency, publishes a full run with every report into a temporary
+// store, then times runs over it. See bench/README.md, "Refresh and reuse".
+//
+//	go run ./bench/refresh                     # 457 outlets × 5 counters, 20ms, concurrency 64, 5 refreshes
+//	go run ./bench/refresh -cpuprofile /tmp/refresh.pprof
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"syscall"
+	"time"
+
+	"settle/connectors/boss"
+	"settle/engine"
+	"settle/fixtures"
+	"settle/fixtures/sim"
+	"settle/job"
+	"settle/report"
+	"settle/store"
+)
+
+func main() {
+	outlets := flag.Int("outlets", 457, "outlets in the city")
+	counters := flag.Int("counters", 5, "counters per outlet")
+	latency := flag.Duration("latency", 20*time.Millisecond, "simulator latency per request")
+	conc := flag.Int("concurrency", 64, "pulls in flight")
+	runs := flag.Int("runs", 5, "refreshes to time (the median is reported)")
+	counter := flag.String("counter", "TY0100-03", "the counter refreshed")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the timed refreshes to this file")
+	flag.Parse()
+	if err := bench(context.Background(), *outlets, *counters, *latency, *conc, *runs, *counter, *cpuprofile, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "refresh:", err)
+		os.Exit(1)
+	}
+}
+
+func cpu() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func bench(ctx context.Context, outlets, counters int, latency time.Duration, conc, runs int, counter, profile string, w io.Writer) error {
+	cfg := fixtures.NewConfig()
+	date := time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
+	cfg.Date, cfg.Outlets, cfg.Counters = date, outlets, counters
+	day, err := fixtures.Generate(cfg)
+	if err != nil {
+		return err
+	}
+	scfg := sim.NewConfig()
+	scfg.Latency = latency
+	h, err := sim.New(day, scfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	dir, err := os.MkdirTemp("", "settle-refresh-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	st, err := store.Open(filepath.Join(dir, "store"))
+	if err != nil {
+		return err
+	}
+	one := func(cs []string) (time.Duration, time.Duration, error) {
+		bcfg := boss.NewConfig()
+		bcfg.Base, bcfg.Concurrency = "http://"+ln.Addr().String(), conc
+		src, err := boss.New(bcfg)
+		if err != nil {
+			return 0, 0, err
+		}
+		opts := report.NewOptions()
+		t0, c0 := time.Now(), cpu()
+		_, err = job.Run(ctx, job.Config{Date: date, Source: src, Store: st, Engine: engine.NewConfig(), Render: job.Reports(opts),
+			LockTimeout: time.Minute, FailOn: "never", Counters: cs, Log: slog.New(slog.DiscardHandler)})
+		if err != nil && err != job.ErrIncomplete {
+			return 0, 0, err
+		}
+		return time.Since(t0), cpu() - c0, nil
+	}
+	wall, c, err := one(nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "full run: %d counters, %.2fs wall, %.2fs CPU\n", len(day.Roster()), wall.Seconds(), c.Seconds())
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	for _, kind := range []struct {
+		name string
+		cs   []string
+	}{{"refresh " + counter, []string{counter}}, {"rerun (all pulls)", nil}} {
+		var walls []time.Duration
+		n := runs
+		if kind.cs == nil {
+			n = max(1, runs/2)
+		}
+		for i := range n {
+			wall, c, err := one(kind.cs)
+			if err != nil {
+				return err
+			}
+			walls = append(walls, wall)
+			fmt.Fprintf(w, "%s %d: %.2fs wall, %.2fs CPU\n", kind.name, i+1, wall.Seconds(), c.Seconds())
+		}
+		slices.Sort(walls)
+		fmt.Fprintf(w, "%s median: %.2fs over %d\n", kind.name, walls[len(walls)/2].Seconds(), len(walls))
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package job
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"settle/connectors"
+	"settle/feed"
+	"settle/store"
+)
+
+// refreshDay is the day of a refresh (Config.Counters): the named counters' inputs read
+// afresh from the source (connectors.CounterFetcher), with every other input taken from the
+// inputs the date's current run kept. Whole-city inputs the source gives afresh replace the
+// kept ones of their feed. The whole day is then reconciled as in any run.
+//
+// It also returns the kept inputs taken, by name, for store.Keep.
+func refreshDay(ctx context.Context, cfg Config, date string) (*connectors.Day, map[string]store.KeptInput, error) {
+	cf, ok := cfg.Source.(connectors.CounterFetcher)
+	if !ok {
+		return nil, nil, fmt.Errorf("refresh of %s: the source %s cannot read single counters", date, cfg.Source.Describe())
+	}
+	cur, ok, err := cfg.Store.Current(date)
+	if err != nil {
+		return nil, nil, fmt.Errorf("refresh of %s: %w", date, err)
+	}
+	if !ok {
+		return nil, nil, fmt.Errorf("refresh of %s: the date has no run to refresh (run it whole first)", date)
+	}
+	fresh, err := cf.FetchCounters(ctx, cfg.Date, cfg.Counters, cfg.Progress)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fetch %s: %w", cfg.Source.Describe(), err)
+	}
+	named := make(map[string]bool, len(cfg.Counters))
+	for _, c := range cfg.Counters {
+		named[c] = true
+	}
+	var freshCity [feed.Count]bool // feeds the source gave whole-city inputs (or their absence) of
+	for _, in := range fresh.Inputs {
+		if in.Counter == "" {
+			freshCity[in.Feed] = true
+		}
+	}
+	for _, m := range fresh.Missing {
+		if m.Counter == "" {
+			freshCity[m.Feed] = true
+		}
+	}
+	cityFresh := func(name string) bool {
+		id, ok := feed.ByName(name)
+		return ok && freshCity[id]
+	}
+	takeInput := func(ki store.KeptInput) bool {
+		if ki.Counter == "" {
+			return !cityFresh(ki.Feed)
+		}
+		return !named[ki.Counter]
+	}
+	kept, m, err := cfg.Store.KeptSubset(date, cur, takeInput,
+		func(km store.KeptMissing) bool {
+			if km.Counter == "" {
+				return !cityFresh(km.Feed)
+			}
+			return !named[km.Counter]
+		})
+	if err != nil {
+		return nil, nil, fmt.Errorf("refresh of %s: %w", date, err)
+	}
+	day := &connectors.Day{Roster: fresh.Roster}
+	if day.Roster == nil {
+		day.Roster = kept.Roster
+	}
+	day.Inputs = append(kept.Inputs, fresh.Inputs...)
+	connectors.SortInputs(day.Inputs)
+	day.Missing = append(kept.Missing, fresh.Missing...)
+	slices.SortStableFunc(day.Missing, func(a, b connectors.Missing) int {
+		return cmp.Or(cmp.Compare(a.Feed, b.Feed), strings.Compare(a.Counter, b.Counter))
+	})
+	for i := range day.Stats {
+		k, f := kept.Stats[i], fresh.Stats[i]
+		day.Stats[i] = connectors.FeedStats{Files: k.Files + f.Files, Pulls: k.Pulls + f.Pulls, Retries: f.Retries,
+			Failures: f.Failures, Bytes: k.Bytes + f.Bytes}
+	}
+	return day, m.Taken(takeInput), nil
+}

@@ -1,0 +1,164 @@
+package job
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"settle/connectors"
+	"settle/connectors/boss"
+	"settle/engine"
+	"settle/fixtures"
+	"settle/fixtures/sim"
+	"settle/report"
+	"settle/store"
+)
+
+// correctingSim serves a day through the simulator and, once fix is set, answers the deposit
+// pull of one counter with its first deposit set to 1.00 (and the TOTAL footer to match), as
+// BOSS would after a clerk's correction. It counts the requests it answers.
+type correctingSim struct {
+	s        *sim.Server
+	counter  string
+	fix      atomic.Bool
+	mu       sync.Mutex
+	requests []string
+}
+
+func (c *correctingSim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	c.requests = append(c.requests, r.URL.RequestURI())
+	c.mu.Unlock()
+	r.Header.Del("Accept-Encoding")
+	rec := httptest.NewRecorder()
+	c.s.ServeHTTP(rec, r)
+	body := rec.Body.String()
+	if c.fix.Load() && strings.HasSuffix(r.URL.Path, "/reports/deposit") && r.URL.Query().Get("counter") == c.counter && rec.Code == 200 {
+		body = changeDepositT(body)
+	}
+	for k, v := range rec.Header() {
+		if k != "Content-Length" {
+			w.Header()[k] = v
+		}
+	}
+	w.WriteHeader(rec.Code)
+	w.Write([]byte(body))
+}
+
+// changeDepositT is changeDeposit for a server's handler (no *testing.T: a bad body is
+// served as it came, and the test's figures then fail).
+func changeDepositT(body string) string {
+	var t testing.T
+	defer func() { recover() }()
+	return changeDeposit(&t, body).file
+}
+
+// TestRefreshOneCounter: on a simulator day, a counter's deposit changes at the source and a
+// refresh of that counter pulls only its feeds; the new run's tables equal a full rerun's
+// byte for byte, and only that counter's reports, its outlet's roll-up and the city roll-up
+// were rendered in it.
+func TestRefreshOneCounter(t *testing.T) {
+	fcfg := fixtures.NewConfig()
+	fcfg.Date = day1
+	fcfg.Outlets, fcfg.Counters = 3, 2
+	day, err := fixtures.Generate(fcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scfg := sim.NewConfig()
+	scfg.Dialect = fixtures.DialectCanonical
+	s, err := sim.New(day, scfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := day.Roster()[2]
+	cs := &correctingSim{s: s, counter: target.Counter}
+	srv := httptest.NewServer(cs)
+	t.Cleanup(srv.Close)
+	newSource := func() *boss.Source {
+		bcfg := boss.NewConfig()
+		bcfg.Base, bcfg.Concurrency = srv.URL, 4
+		src, err := boss.New(bcfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src
+	}
+	run := func(dir string, counters []string) *Outcome {
+		st, err := store.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := report.NewOptions()
+		opts.Workers = 2
+		out, err := Run(t.Context(), Config{Date: day1, Source: newSource(), Store: st, Engine: engine.NewConfig(),
+			Render: Reports(opts), LockTimeout: time.Minute, FailOn: "never", Counters: counters})
+		if out == nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	dir := t.TempDir()
+	first := run(dir, nil)
+	cs.fix.Store(true)
+	cs.mu.Lock()
+	cs.requests = nil
+	cs.mu.Unlock()
+	refreshed := run(dir, []string{target.Counter})
+	cs.mu.Lock()
+	asked := cs.requests
+	cs.mu.Unlock()
+	if len(asked) != 1+9 {
+		t.Errorf("the refresh made %d requests, want the roster and 9 pulls: %v", len(asked), asked)
+	}
+	for _, u := range asked {
+		if strings.Contains(u, "/reports/") && !strings.Contains(u, "counter="+target.Counter) {
+			t.Errorf("the refresh pulled %s", u)
+		}
+	}
+	full := run(t.TempDir(), nil)
+	for _, rel := range []string{"settlement.csv", "variance.csv", "exceptions.csv", "rejects.csv", "settlement.parquet", "variance.parquet", "exceptions.parquet"} {
+		a, _ := os.ReadFile(filepath.Join(refreshed.RunDir, rel))
+		b, _ := os.ReadFile(filepath.Join(full.RunDir, rel))
+		if len(b) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s of the refresh differs from a full rerun's", rel)
+		}
+	}
+	v1, _ := os.ReadFile(filepath.Join(first.RunDir, "variance.csv"))
+	v2, _ := os.ReadFile(filepath.Join(refreshed.RunDir, "variance.csv"))
+	if bytes.Equal(v1, v2) {
+		t.Fatal("the correction did not reach the refreshed run")
+	}
+	m := manifestOf(t, refreshed.RunDir)
+	o := target.Outlet
+	want := map[string]bool{"reports/" + o + "/" + target.Counter + ".xlsx": true, "reports/" + o + "/" + target.Counter + ".pdf": true,
+		"reports/" + o + "/outlet.xlsx": true, "reports/city.xlsx": true}
+	if len(m.Reports) != 6*2+3+1 {
+		t.Fatalf("%d reports recorded", len(m.Reports))
+	}
+	for rel, rec := range m.Reports {
+		if want[rel] != (rec.RenderedIn == refreshed.RunID) || (!want[rel] && rec.RenderedIn != first.RunID) {
+			t.Errorf("%s rendered in %s (refresh %s, first %s)", rel, rec.RenderedIn, refreshed.RunID, first.RunID)
+		}
+	}
+	// The refresh's kept inputs name the corrected pull; the others are the first run's.
+	m1 := manifestOf(t, first.RunDir)
+	sums := map[string]string{}
+	for _, ki := range m1.Kept.Inputs {
+		sums[ki.Name] = ki.SHA256
+	}
+	for _, ki := range m.Kept.Inputs {
+		changed := ki.Name == "deposit/"+target.Counter
+		if changed == (sums[ki.Name] == ki.SHA256) {
+			t.Errorf("kept input %s: sha256 %s, first run %s", ki.Name, ki.SHA256, sums[ki.Name])
+		}
+	}
+	var _ connectors.CounterFetcher = newSource()
+}
