@@ -39,7 +39,7 @@ func (r *runRecorder) stage(name string, d time.Duration) {
 
 // instrument times the fetch and the render of cfg.
 func (r *runRecorder) instrument(cfg job.Config) job.Config {
-	cfg.Source = timedSource{cfg.Source, r}
+	cfg.Source = timed(cfg.Source, r)
 	if render := cfg.Render; render != nil {
 		cfg.Render = func(ctx context.Context, res *engine.Result, run *store.Run, meta store.Meta) error {
 			t := time.Now()
@@ -93,4 +93,23 @@ func (s timedSource) Fetch(ctx context.Context, date time.Time, p connectors.Pro
 	t := time.Now()
 	defer func() { s.r.stage("fetch", time.Since(t)) }()
 	return s.Source.Fetch(ctx, date, p)
+}
+
+// timedCounterSource is a timedSource over a connectors.CounterFetcher: a refresh
+// (--counters) needs the inner source's FetchCounters, timed as the same stage.
+type timedCounterSource struct{ timedSource }
+
+func (s timedCounterSource) FetchCounters(ctx context.Context, date time.Time, counters []string, p connectors.Progress) (*connectors.Day, error) {
+	t := time.Now()
+	defer func() { s.r.stage("fetch", time.Since(t)) }()
+	return s.Source.(connectors.CounterFetcher).FetchCounters(ctx, date, counters, p)
+}
+
+// timed wraps src so its fetches are timed, keeping what it can do.
+func timed(src connectors.Source, r *runRecorder) connectors.Source {
+	ts := timedSource{src, r}
+	if _, ok := src.(connectors.CounterFetcher); ok {
+		return timedCounterSource{ts}
+	}
+	return ts
 }
