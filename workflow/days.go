@@ -361,3 +361,97 @@ func (d *DB) DayEvents(ctx context.Context, date, outlet, counter string) ([]Eve
 
 // ShanghaiTime shows t in Asia/Shanghai.
 func ShanghaiTime(t time.Time) time.Time { return t.In(engine.Shanghai) }
+
+// DayRow is a counter-day of a queue: its sign-off state and its items by state.
+type DayRow struct {
+	Day
+	Items      map[string]int // present items by state
+	ErrorsOpen int            // ERROR items open or rejected
+	Warnings   int            // WARNING items open
+	AtStake    int64          // sum of |amount| of the items not closed
+	Age        int
+	Overdue    bool
+}
+
+// DayFilter selects counter-days; nil slices select all.
+type DayFilter struct {
+	From, To string
+	Counters []string
+	Outlets  []string
+}
+
+// CounterDays returns the counter-days matching f with their items counted, oldest first.
+func (d *DB) CounterDays(ctx context.Context, f DayFilter) ([]*DayRow, error) {
+	where := []string{"date >= ?", "date <= ?"}
+	args := []any{f.From, f.To}
+	in := func(col string, vs []string) {
+		if vs == nil {
+			return
+		}
+		if len(vs) == 0 {
+			where = append(where, "0")
+			return
+		}
+		where = append(where, col+" IN ("+strings.TrimSuffix(strings.Repeat("?,", len(vs)), ",")+")")
+		for _, v := range vs {
+			args = append(args, v)
+		}
+	}
+	in("counter", f.Counters)
+	in("outlet", f.Outlets)
+	cond := strings.Join(where, " AND ")
+	rows, err := d.db.QueryContext(ctx, `SELECT `+dayCols+` FROM days WHERE `+cond+` ORDER BY date, outlet, counter`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("workflow %q: counter-days: %w", d.path, err)
+	}
+	byKey := map[[3]string]*DayRow{}
+	var out []*DayRow
+	today := d.today()
+	for rows.Next() {
+		y, err := scanDay(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		r := &DayRow{Day: *y, Items: map[string]int{}, Age: AgeOf(y.Date, today)}
+		byKey[[3]string{y.Date, y.Outlet, y.Counter}] = r
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	irows, err := d.db.QueryContext(ctx, `SELECT date, outlet, counter, state, severity, count(*), sum(abs(amount)) FROM items WHERE present=1 AND counter != '' AND `+cond+
+		` GROUP BY date, outlet, counter, state, severity`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("workflow %q: counter-days: %w", d.path, err)
+	}
+	defer irows.Close()
+	for irows.Next() {
+		var k [3]string
+		var state, sev string
+		var n int
+		var amt int64
+		if err := irows.Scan(&k[0], &k[1], &k[2], &state, &sev, &n, &amt); err != nil {
+			return nil, err
+		}
+		r := byKey[k]
+		if r == nil {
+			continue
+		}
+		r.Items[state] += n
+		if sev == string(engine.SevError) && (state == StateOpen || state == StateRejected) {
+			r.ErrorsOpen += n
+		}
+		if sev != string(engine.SevError) && state == StateOpen {
+			r.Warnings += n
+		}
+		if !Closed(state) {
+			r.AtStake += amt
+		}
+	}
+	for _, r := range out {
+		r.Overdue = r.Status != StatusApproved && r.Age > d.sla && (r.Status == StatusOpen || r.ErrorsOpen > 0 || r.Items[StateExplained] > 0)
+	}
+	return out, irows.Err()
+}

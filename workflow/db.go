@@ -95,6 +95,8 @@ CREATE TABLE IF NOT EXISTS days (
 	PRIMARY KEY (date, outlet, counter)
 );
 CREATE INDEX IF NOT EXISTS days_status ON days(status, date);
+CREATE INDEX IF NOT EXISTS days_counter ON days(counter, date);
+CREATE INDEX IF NOT EXISTS days_outlet ON days(outlet, date);
 CREATE TABLE IF NOT EXISTS items (
 	id INTEGER PRIMARY KEY,
 	date TEXT NOT NULL, outlet TEXT NOT NULL, counter TEXT NOT NULL,

@@ -27,11 +27,11 @@ const (
 	ActAccept      = "accept"
 	ActReject      = "reject"
 	ActAcknowledge = "acknowledge"
-	ActResolve     = "resolve"     // settle itself: a later run no longer raises the item
-	ActReraise     = "reraise"     // settle itself: a later run raises a closed item again
-	ActUpload      = "upload"      // an XLSX of explanations applied (its rows follow as explain events)
+	ActResolve     = "resolve" // settle itself: a later run no longer raises the item
+	ActReraise     = "reraise" // settle itself: a later run raises a closed item again
+	ActUpload      = "upload"  // an XLSX of explanations applied (its rows follow as explain events)
 	// Others.
-	ActRun         = "run"          // a run started from the pages
+	ActRun         = "run" // a run started from the pages
 	ActLogin       = "login"
 	ActLoginFailed = "login_failed"
 	ActLockout     = "lockout"

@@ -33,22 +33,22 @@ func Closed(state string) bool {
 
 // Item is one exception of a counter-day's run of record, with where it stands.
 type Item struct {
-	ID                   int64
-	Date, Outlet, Counter string // Counter empty: an item of the outlet (Outlet set) or the city
+	ID                     int64
+	Date, Outlet, Counter  string // Counter empty: an item of the outlet (Outlet set) or the city
 	Code, Feed, TxnID, Key string
-	N                    int // which of the findings of one identity (0 for the first)
-	City                 string
-	Severity             string
-	Amount               int64
-	HasAmount            bool
-	Detail, Source       string
-	State                string
-	Present              bool // the run of record raises it
-	Reason, Text, Comment string
-	By, ByName           string
-	At                   time.Time
-	RunID                string // the run that last raised it, or that resolved it
-	Version              int64
+	N                      int // which of the findings of one identity (0 for the first)
+	City                   string
+	Severity               string
+	Amount                 int64
+	HasAmount              bool
+	Detail, Source         string
+	State                  string
+	Present                bool // the run of record raises it
+	Reason, Text, Comment  string
+	By, ByName             string
+	At                     time.Time
+	RunID                  string // the run that last raised it, or that resolved it
+	Version                int64
 
 	// Filled by Items: age in whole days from Date to today (Asia/Shanghai), and overdue.
 	Age     int

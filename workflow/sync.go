@@ -76,24 +76,30 @@ func (d *DB) Sync(ctx context.Context, st *store.Store, date string) error {
 		if ex, ok := runs[id]; ok {
 			return ex, nil
 		}
-		dir, err := st.RunDir(date, id)
-		if err != nil {
-			return nil, err
-		}
-		s, err := store.OpenStored(dir)
-		if err != nil {
-			return nil, err
-		}
-		t, err := s.ReadTables(memory.NewGoAllocator())
+		t, err := readTables(st, date, id)
 		if err != nil {
 			return nil, err
 		}
 		runs[id] = t.Exceptions
 		return t.Exceptions, nil
 	}
-	cur, err := load(curID)
+
+	// Every counter of the current run is a counter-day of the date (for the queues).
+	counters := map[place]bool{}
+	curT, err := readTables(st, date, curID)
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", date, err)
+	}
+	cur := curT.Exceptions
+	runs[curID] = cur
+	{
+		t := curT
+		for _, l := range t.Settlement {
+			counters[place{l.Outlet, l.Counter}] = true
+		}
+		for _, l := range t.Variance {
+			counters[place{l.Outlet, l.Counter}] = true
+		}
 	}
 	raised := map[place][]engine.Exception{}
 	recordOf := map[place]string{}
@@ -141,11 +147,27 @@ func (d *DB) Sync(ctx context.Context, st *store.Store, date string) error {
 				recordOf[p] = curID
 			}
 		}
+		for p := range recordOf {
+			if p.counter != "" {
+				counters[p] = true
+			}
+		}
+		for p := range counters {
+			if !feed.ValidID(p.outlet) || !feed.ValidID(p.counter) {
+				continue
+			}
+			if _, err := t.ExecContext(ctx, `INSERT INTO days(date, outlet, counter, status) VALUES (?,?,?,'open') ON CONFLICT DO NOTHING`,
+				date, p.outlet, p.counter); err != nil {
+				return err
+			}
+		}
 		places := make([]place, 0, len(recordOf))
 		for p := range recordOf {
 			places = append(places, p)
 		}
-		slices.SortFunc(places, func(a, b place) int { return cmp.Or(cmp.Compare(a.outlet, b.outlet), cmp.Compare(a.counter, b.counter)) })
+		slices.SortFunc(places, func(a, b place) int {
+			return cmp.Or(cmp.Compare(a.outlet, b.outlet), cmp.Compare(a.counter, b.counter))
+		})
 		for _, p := range places {
 			if recordOf[p] == "" {
 				continue
@@ -244,6 +266,19 @@ func (d *DB) syncPlace(ctx context.Context, t *sql.Tx, date string, p place, run
 	return nil
 }
 
+// readTables reads a run's tables (a run is read once per Sync: the current run's are kept).
+func readTables(st *store.Store, date, id string) (*store.Tables, error) {
+	dir, err := st.RunDir(date, id)
+	if err != nil {
+		return nil, err
+	}
+	s, err := store.OpenStored(dir)
+	if err != nil {
+		return nil, err
+	}
+	return s.ReadTables(memory.NewGoAllocator())
+}
+
 func boolInt(b bool) int {
 	if b {
 		return 1
@@ -259,3 +294,40 @@ func (d *DB) unsyncTx(ctx context.Context, t *sql.Tx, date string) error {
 }
 
 var _ = errors.New
+
+// IdentKey is an item's identity within its place and date.
+type IdentKey struct {
+	Code, Feed, TxnID, Key string
+	N                      int
+}
+
+// KeyOf is the identity of an item reference.
+func (r ItemRef) KeyOf() IdentKey { return IdentKey{r.Code, r.Feed, r.TxnID, r.Key, r.N} }
+
+// Findings maps the exceptions of one run that are items of outlet and counter (counter
+// empty: the outlet's or the city's findings of no counter) by their identity, numbered as
+// Sync numbers them: so the certified report takes each item's finding from the run alone.
+func Findings(ex []engine.Exception, outlet, counter string) map[IdentKey]engine.Exception {
+	var mine []engine.Exception
+	for i := range ex {
+		if placeOf(&ex[i]) == (place{outlet, counter}) {
+			mine = append(mine, ex[i])
+		}
+	}
+	slices.SortStableFunc(mine, func(a, b engine.Exception) int {
+		return cmp.Or(cmp.Compare(a.Code, b.Code), cmp.Compare(a.Feed, b.Feed), cmp.Compare(a.TxnID, b.TxnID),
+			cmp.Compare(a.Key, b.Key), cmp.Compare(a.Source, b.Source), cmp.Compare(a.Detail, b.Detail))
+	})
+	out := map[IdentKey]engine.Exception{}
+	for _, e := range mine {
+		k := IdentKey{string(e.Code), e.Feed, e.TxnID, e.Key, 0}
+		for {
+			if _, ok := out[k]; !ok {
+				break
+			}
+			k.N++
+		}
+		out[k] = e
+	}
+	return out
+}
