@@ -217,7 +217,11 @@ func New(cfg Config) (*Server, error) {
 		if _, err := loadSecret(filepath.Join(cfg.Store.Dir(), SignoffKeyName)); err != nil {
 			return nil, err
 		}
-		wf, err = workflow.Open(cfg.Store.Dir(), workflow.Options{Log: cfg.Log, Now: cfg.Now, SLADays: cfg.SLADays})
+		sla := cfg.SLADays
+		if sla == 0 {
+			sla = -1 // zero days, not the default
+		}
+		wf, err = workflow.Open(cfg.Store.Dir(), workflow.Options{Log: cfg.Log, Now: cfg.Now, SLADays: sla})
 		if err != nil {
 			return nil, err
 		}

@@ -781,3 +781,12 @@ func (s *Server) auditItemsDownload(w http.ResponseWriter, r *http.Request, sess
 	}
 	s.serveItems(w, r, sess, "items", its)
 }
+
+// ItemRecordIn is ItemRecord in the language named by code (zh or en).
+func ItemRecordIn(code string, it *workflow.Item) []string {
+	l, ok := langs[code]
+	if !ok {
+		l = langs["zh"]
+	}
+	return ItemRecord(l, it)
+}

@@ -47,7 +47,8 @@ const DefaultSLADays = 3
 type Options struct {
 	Log *slog.Logger     // nil: none
 	Now func() time.Time // nil: time.Now
-	// SLADays: an item older than this many days and not closed is overdue (0: the default).
+	// SLADays: an item older than this many days and not closed is overdue (0: the default,
+	// DefaultSLADays; negative: 0 days).
 	SLADays int
 	// VerifyTail is how many of the latest events Open checks (chain and MAC); 0: 1000,
 	// negative: all. Verify checks them all.
@@ -127,8 +128,11 @@ func Open(storeDir string, opts Options) (*DB, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.SLADays <= 0 {
+	switch {
+	case opts.SLADays == 0:
 		opts.SLADays = DefaultSLADays
+	case opts.SLADays < 0:
+		opts.SLADays = 0
 	}
 	if opts.VerifyTail == 0 {
 		opts.VerifyTail = 1000
