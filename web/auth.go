@@ -250,7 +250,12 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *session), re
 		infoOf(r).user = sess.user.Name
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
-			if err := r.ParseForm(); err != nil {
+			parse := r.ParseForm
+			if limit > 64<<10 && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				// An upload: its fields (the CSRF token too) are in the multipart body.
+				parse = func() error { return r.ParseMultipartForm(limit) }
+			}
+			if err := parse(); err != nil {
 				s.fail(w, r, sess, http.StatusBadRequest, "bad_request")
 				return
 			}

@@ -481,6 +481,7 @@ func (s *Server) queueDownload(w http.ResponseWriter, r *http.Request, sess *ses
 		s.fail(w, r, sess, http.StatusForbidden, "forbidden")
 		return
 	}
+	s.syncWindow(r.Context())
 	p, err := s.queueData(r.Context(), sess.l, sess.user)
 	if err != nil {
 		s.internal(w, r, sess, err)
@@ -774,6 +775,7 @@ func (s *Server) auditItemsDownload(w http.ResponseWriter, r *http.Request, sess
 	if !s.auditorOnly(w, r, sess) {
 		return
 	}
+	s.syncWindow(r.Context())
 	its, _, _, err := s.auditSelection(r.Context(), r)
 	if err != nil {
 		s.internal(w, r, sess, err)
