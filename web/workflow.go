@@ -649,12 +649,9 @@ type auditItemsPage struct {
 // openStates are the states the auditor's view counts.
 var openStates = []string{workflow.StateOpen, workflow.StateExplained, workflow.StateRejected}
 
-// auditSelection reads the auditor's filter: outlet ("-": the city's) and bucket.
-func (s *Server) auditSelection(ctx context.Context, r *http.Request) ([]*workflow.Item, string, int, error) {
-	its, err := s.wf.Items(ctx, workflow.Filter{States: openStates})
-	if err != nil {
-		return nil, "", -1, err
-	}
+// auditSelection reads the auditor's filter, outlet ("-": the city's) and bucket, and
+// returns its items (none without a filter: the view is then the table alone).
+func (s *Server) auditSelection(ctx context.Context, r *http.Request, all bool) ([]*workflow.Item, string, int, error) {
 	outlet, bucket := r.URL.Query().Get("outlet"), -1
 	if b := r.URL.Query().Get("bucket"); b != "" {
 		for i, ab := range ageBuckets {
@@ -663,20 +660,26 @@ func (s *Server) auditSelection(ctx context.Context, r *http.Request) ([]*workfl
 			}
 		}
 	}
-	out := its[:0]
-	for _, it := range its {
-		if !it.Present {
-			continue
-		}
-		if outlet != "" && outletLabel(it.Outlet) != outlet {
-			continue
-		}
-		if bucket >= 0 && bucketOf(it.Age) != bucket {
-			continue
-		}
-		out = append(out, it)
+	if outlet == "" && bucket < 0 && !all {
+		return nil, "", -1, nil
 	}
-	return out, outlet, bucket, nil
+	f := workflow.Filter{States: openStates, PresentOnly: true}
+	switch outlet {
+	case "":
+	case "-":
+		f.NoOutlet = true
+	default:
+		f.Outlet = outlet
+	}
+	if bucket >= 0 {
+		max := ageBuckets[bucket].Max
+		if bucket == len(ageBuckets)-1 {
+			max = -1
+		}
+		f.From, f.To = s.wf.AgeRange(ageBuckets[bucket].Min, max)
+	}
+	its, err := s.wf.Items(ctx, f)
+	return its, outlet, bucket, err
 }
 
 func outletLabel(o string) string {
@@ -700,7 +703,7 @@ func (s *Server) auditItems(w http.ResponseWriter, r *http.Request, sess *sessio
 		return
 	}
 	s.syncWindow(r.Context())
-	its, outlet, bucket, err := s.auditSelection(r.Context(), r)
+	its, outlet, bucket, err := s.auditSelection(r.Context(), r, false)
 	if err != nil {
 		s.internal(w, r, sess, err)
 		return
@@ -718,20 +721,17 @@ func (s *Server) auditItems(w http.ResponseWriter, r *http.Request, sess *sessio
 	}
 	byOutlet := map[string]*auditOutlet{}
 	p.Total = auditOutlet{Cells: make([]bucketCell, len(ageBuckets))}
-	all := its
-	if outlet != "" || bucket >= 0 {
-		// The table is always the whole city's; the list is the selection.
-		all, err = s.wf.Items(r.Context(), workflow.Filter{States: openStates})
-		if err != nil {
-			s.internal(w, r, sess, err)
-			return
-		}
+	mins := make([]int, len(ageBuckets))
+	for i, b := range ageBuckets {
+		mins[i] = b.Min
 	}
-	for _, it := range all {
-		if !it.Present {
-			continue
-		}
-		o := outletLabel(it.Outlet)
+	counts, err := s.wf.AgeBuckets(r.Context(), openStates, mins)
+	if err != nil {
+		s.internal(w, r, sess, err)
+		return
+	}
+	for _, c := range counts {
+		o := outletLabel(c.Outlet)
 		ao := byOutlet[o]
 		if ao == nil {
 			ao = &auditOutlet{Outlet: o, Cells: make([]bucketCell, len(ageBuckets))}
@@ -741,15 +741,14 @@ func (s *Server) auditItems(w http.ResponseWriter, r *http.Request, sess *sessio
 			ao.Total.Link = link(o, -1)
 			byOutlet[o] = ao
 		}
-		b := bucketOf(it.Age)
-		ao.Cells[b].N++
-		ao.Cells[b].Amount += abs(it.Amount)
-		ao.Total.N++
-		ao.Total.Amount += abs(it.Amount)
-		p.Total.Cells[b].N++
-		p.Total.Cells[b].Amount += abs(it.Amount)
-		p.Total.Total.N++
-		p.Total.Total.Amount += abs(it.Amount)
+		ao.Cells[c.Bucket].N += c.N
+		ao.Cells[c.Bucket].Amount += c.Amount
+		ao.Total.N += c.N
+		ao.Total.Amount += c.Amount
+		p.Total.Cells[c.Bucket].N += c.N
+		p.Total.Cells[c.Bucket].Amount += c.Amount
+		p.Total.Total.N += c.N
+		p.Total.Total.Amount += c.Amount
 	}
 	for _, ao := range byOutlet {
 		p.Outlets = append(p.Outlets, *ao)
@@ -776,7 +775,7 @@ func (s *Server) auditItemsDownload(w http.ResponseWriter, r *http.Request, sess
 		return
 	}
 	s.syncWindow(r.Context())
-	its, _, _, err := s.auditSelection(r.Context(), r)
+	its, _, _, err := s.auditSelection(r.Context(), r, true)
 	if err != nil {
 		s.internal(w, r, sess, err)
 		return

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -342,6 +343,8 @@ type Filter struct {
 	From, To        string // biz dates, inclusive
 	Outlet, Counter string
 	NoCounter       bool     // only items of no counter (an outlet's or the city's)
+	NoOutlet        bool     // only the city's items (no outlet)
+	PresentOnly     bool     // only items the run of record raises
 	Counters        []string // any of these counters
 	Outlets         []string // any of these outlets
 	States          []string
@@ -376,6 +379,12 @@ func (d *DB) Items(ctx context.Context, f Filter) ([]*Item, error) {
 	}
 	if f.NoCounter {
 		where = append(where, "counter = ''")
+	}
+	if f.NoOutlet {
+		where = append(where, "outlet = ''")
+	}
+	if f.PresentOnly {
+		where = append(where, "present = 1")
 	}
 	in := func(col string, vs []string) {
 		if vs == nil {
@@ -465,4 +474,59 @@ func SortOldest(its []*Item) {
 	slices.SortStableFunc(its, func(a, b *Item) int {
 		return strings.Compare(a.Date, b.Date)
 	})
+}
+
+// BucketRow counts the items of one outlet ("" the city's) in one age bucket.
+type BucketRow struct {
+	Outlet string
+	Bucket int
+	N      int
+	Amount int64 // sum of |amount|
+}
+
+// AgeBuckets counts the present items in states by outlet and age bucket: bucket i holds
+// the ages from mins[i] to mins[i+1]-1 (the last, mins[i] and older), ages as Items gives.
+func (d *DB) AgeBuckets(ctx context.Context, states []string, mins []int) ([]BucketRow, error) {
+	today := d.today()
+	var cases strings.Builder
+	var args []any
+	cases.WriteString("CASE")
+	for i := len(mins) - 1; i >= 1; i-- {
+		cases.WriteString(" WHEN date <= ? THEN " + strconv.Itoa(i))
+		args = append(args, today.AddDate(0, 0, -mins[i]).Format(time.DateOnly))
+	}
+	cases.WriteString(" ELSE 0 END")
+	q := `SELECT outlet, ` + cases.String() + ` AS b, count(*), sum(abs(amount)) FROM items WHERE present=1`
+	if len(states) > 0 {
+		q += " AND state IN (" + strings.TrimSuffix(strings.Repeat("?,", len(states)), ",") + ")"
+		for _, s := range states {
+			args = append(args, s)
+		}
+	}
+	q += " GROUP BY outlet, b ORDER BY outlet, b"
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("workflow %q: age buckets: %w", d.path, err)
+	}
+	defer rows.Close()
+	var out []BucketRow
+	for rows.Next() {
+		var r BucketRow
+		if err := rows.Scan(&r.Outlet, &r.Bucket, &r.N, &r.Amount); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// AgeRange is the dates of the ages from min to max (max < 0: no limit) as a Filter's
+// From and To.
+func (d *DB) AgeRange(min, max int) (from, to string) {
+	today := d.today()
+	to = today.AddDate(0, 0, -min).Format(time.DateOnly)
+	if max >= 0 {
+		from = today.AddDate(0, 0, -max).Format(time.DateOnly)
+	}
+	return from, to
 }
