@@ -115,6 +115,7 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE INDEX IF NOT EXISTS items_state ON items(state, date);
 CREATE INDEX IF NOT EXISTS items_outlet ON items(outlet, date);
 CREATE INDEX IF NOT EXISTS items_counter ON items(counter, date);
+CREATE INDEX IF NOT EXISTS items_age ON items(state, present, outlet, date, amount);
 `
 
 // Open opens (creating when missing) <storeDir>/workflow.db and the log's key
@@ -176,10 +177,10 @@ func Open(storeDir string, opts Options) (*DB, error) {
 // nothing, so a full disk does not keep the server from starting.
 func (d *DB) init(ctx context.Context) error {
 	var n int
-	if err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('meta','events','days','items')`).Scan(&n); err != nil {
+	if err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name IN ('meta','events','days','items','items_age')`).Scan(&n); err != nil {
 		return err
 	}
-	if n == 4 {
+	if n == 5 {
 		return nil
 	}
 	_, err := d.db.ExecContext(ctx, schema)
