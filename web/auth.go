@@ -102,6 +102,9 @@ type userSource struct {
 	mu    sync.Mutex
 	stamp fileStamp
 	file  *users.File
+	// changed, when set, is told of each user added, removed or changed when the file is
+	// read again (for the trail).
+	changed func(name, what string)
 }
 
 func newUserSource(path string) (*userSource, error) {
@@ -138,8 +141,36 @@ func (us *userSource) get() (*users.File, error) {
 		}
 		return nil, err
 	}
+	if us.file != nil && us.changed != nil {
+		diffUsers(us.file, f, us.changed)
+	}
 	us.file, us.stamp = f, st
 	return f, nil
+}
+
+// diffUsers calls changed for each user added, removed, or with another role, scope,
+// display name, password or unlock time.
+func diffUsers(old, cur *users.File, changed func(name, what string)) {
+	for _, u := range cur.Users {
+		o, ok := old.Get(u.Name)
+		switch {
+		case !ok:
+			changed(u.Name, "added: role "+string(u.Role)+" counters "+strings.Join(u.Counters, ",")+" outlets "+strings.Join(u.Outlets, ","))
+		case o.Role != u.Role || strings.Join(o.Counters, ",") != strings.Join(u.Counters, ",") || strings.Join(o.Outlets, ",") != strings.Join(u.Outlets, ","):
+			changed(u.Name, "changed: role "+string(u.Role)+" counters "+strings.Join(u.Counters, ",")+" outlets "+strings.Join(u.Outlets, ","))
+		case o.Hash != u.Hash:
+			changed(u.Name, "password changed")
+		case o.UnlockedAt != u.UnlockedAt:
+			changed(u.Name, "unlocked")
+		case o.Display != u.Display:
+			changed(u.Name, "display name changed")
+		}
+	}
+	for _, o := range old.Users {
+		if _, ok := cur.Get(o.Name); !ok {
+			changed(o.Name, "removed")
+		}
+	}
 }
 
 // session is a logged-in request.

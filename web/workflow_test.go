@@ -18,9 +18,11 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/crypto/bcrypt"
 
 	"settle/report"
 	"settle/store"
+	"settle/web/users"
 	"settle/workflow"
 )
 
@@ -223,3 +225,23 @@ func TestDayNotOver(t *testing.T) {
 
 var _ = hex.EncodeToString
 var _ = sha256.Sum256
+
+// TestUserChangeInTrail: a user added to the users file while the server runs is an event
+// of the trail.
+func TestUserChangeInTrail(t *testing.T) {
+	ts := newTestServer(t, demoSource(0.5))
+	c := ts.client(t)
+	c.login("zhao")
+	f, _ := users.Load(ts.cfg.UsersFile)
+	if err := f.Add(users.User{Name: "sun", Role: users.Clerk, Counters: []string{"TY0002-01"}}, []byte("sun-password"), bcrypt.MinCost, false); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond) // another modification time
+	if err := f.Save(ts.cfg.UsersFile); err != nil {
+		t.Fatal(err)
+	}
+	page := c.get("/audit/log?action=user_change")
+	if !strings.Contains(page.body, "sun added: role clerk counters TY0002-01") {
+		t.Errorf("the trail does not show the new user")
+	}
+}
