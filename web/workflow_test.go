@@ -245,3 +245,33 @@ func TestUserChangeInTrail(t *testing.T) {
 		t.Errorf("the trail does not show the new user")
 	}
 }
+
+// TestScopeOfItems: findings of no counter belong to their outlet's reviewers and to the
+// reviewers of the whole city; the city's (no outlet) to the latter only: never to nobody.
+func TestScopeOfItems(t *testing.T) {
+	s := &Server{}
+	clerk := &users.User{Name: "c", Role: users.Clerk, Counters: []string{"TY0001-01"}}
+	outletRev := &users.User{Name: "r", Role: users.Reviewer, Outlets: []string{"TY0001"}}
+	city := &users.User{Name: "w", Role: users.Reviewer, Outlets: []string{users.WholeCity}}
+	if err := city.Validate(); err == nil || !strings.Contains(err.Error(), "password_bcrypt") {
+		t.Errorf("a whole-city reviewer's scope is refused: %v", err)
+	}
+	for _, c := range []struct {
+		outlet, counter       string
+		clerk, outRev, cityRv bool
+	}{
+		{"TY0001", "TY0001-01", true, true, true},
+		{"TY0001", "", false, true, true},
+		{"", "", false, false, true},
+		{"TY0002", "TY0002-01", false, false, true},
+	} {
+		it := &workflow.Item{Outlet: c.outlet, Counter: c.counter}
+		if got := [3]bool{s.mayActOn(clerk, it), s.mayActOn(outletRev, it), s.mayActOn(city, it)}; got != [3]bool{c.clerk, c.outRev, c.cityRv} {
+			t.Errorf("item of %q/%q: clerk, outlet reviewer, city reviewer %v", c.outlet, c.counter, got)
+		}
+	}
+	bad := &users.User{Name: "x", Role: users.Reviewer, Outlets: []string{"*", "TY0001"}}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), `outlet "*"`) {
+		t.Errorf("'*' beside an outlet: %v", err)
+	}
+}
