@@ -21,6 +21,8 @@
 //	internal/xlsxrows/  an XLSX sheet's rows, written through one writer that keeps the first error
 //	internal/i18n/      the translation table: every person-facing text as a typed key, zh and en
 //	job/                one run end to end: lock, fetch, reconcile, write, render, publish
+//	workflow/           closing exceptions: items, reasons, sign-offs and the chained event log
+//	                    in SQLite (<store>/workflow.db), shared by the pages and settle items
 //	web/                the one-click page: clerks, reviewers, auditors (settle serve);
 //	                    web/signoff/ the sign-off log, web/users/ who may log in
 //	cmd/settle/         the command line: flags and config in, exit codes out

@@ -24,8 +24,9 @@
 //     trusted proxy), counted before the password is checked; an unknown name costs a bcrypt
 //     comparison like a known one;
 //   - responses carry a strict Content-Security-Policy (no inline script, no other origin);
-//   - the sign-off log (package signoff) is append-only, chained and MACed under its own key
-//     (signoff.key), and what a sign-off pinned is served only while its sha256 still holds.
+//   - the workflow log (package workflow: items, sign-offs, logins, runs started) is chained and
+//     MACed under its own key (signoff.key), and what a sign-off pinned is served only while
+//     its sha256 still holds; an older sign-off log (package signoff) is imported once.
 //
 // The period lock: a clerk's certification and a reviewer's approval pin the run they saw.
 // While a counter-day is certified or approved its page and downloads are that run's, even
