@@ -380,6 +380,16 @@ func TestBrowser(t *testing.T) {
 	if got := text("#diff-totals"); !strings.Contains(got, "counters changed") {
 		t.Errorf("diff totals in English: %q", got)
 	}
+	run("english trail", chromedp.Navigate(base+"/audit/log"), chromedp.WaitVisible(css("table.list")))
+	if got := text("h1"); got != "Audit trail" {
+		t.Errorf("trail title in English: %q", got)
+	}
+	shot("auditor-trail-en", false)
+	run("english city view", chromedp.Navigate(base+"/audit/items"), chromedp.WaitVisible(css("#buckets")))
+	if got := text("h1"); got != "Open items of the city" {
+		t.Errorf("city view title in English: %q", got)
+	}
+	shot("auditor-items-en", true)
 }
 
 func hexSum(b []byte) string {
