@@ -45,10 +45,11 @@ func (b base) Panel(v *counterView, back string) panelData {
 
 // itemsData is what the items table needs.
 type itemsData struct {
-	L     *lang
-	CSRF  string
-	Items []*itemView
-	Back  string
+	L       *lang
+	CSRF    string
+	Items   []*itemView
+	Back    string
+	Compact bool // one counter-day's: no date and counter columns
 }
 
 // ItemsOf is the data of an items table on a page; actions return to back.
@@ -59,6 +60,11 @@ func (b base) ItemsOf(items []*itemView, back string) itemsData {
 // ItemsOf is the items table of a panel.
 func (p panelData) ItemsOf(items []*itemView, back string) itemsData {
 	return itemsData{L: p.L, CSRF: p.CSRF, Items: items, Back: back}
+}
+
+// CompactItems is the items table of one counter-day (no date and counter columns).
+func (p panelData) CompactItems(items []*itemView, back string) itemsData {
+	return itemsData{L: p.L, CSRF: p.CSRF, Items: items, Back: back, Compact: true}
 }
 
 // PanelOpen is Panel with the sign-off record unfolded (the counter's own page).
