@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"settle/connectors"
+	"settle/report"
 	"settle/workflow"
 )
 
@@ -47,6 +48,8 @@ func TestBrowser(t *testing.T) {
 	chromium := need(t, "chromium", "chromium-browser", "google-chrome")
 	pdftotext := need(t, "pdftotext")
 	ts := newTestServer(t, &seqSource{srcs: []connectors.Source{demoSource(0.5), demoSource(0)}})
+	ts.cfg.Certified = report.Certified // the real certified report, read back below
+	ts.restart(t)
 	base := ts.ts.URL
 	shots := os.Getenv("SETTLE_E2E_SCREENSHOTS")
 	if shots != "" {
@@ -227,6 +230,7 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("certify is enabled with errors unexplained")
 	}
 	errs := 0
+	var explained []string // the texts given, each to be on the certified report
 	for _, it := range counterItems(t, ts, shortCounter) {
 		if !it.IsError() {
 			continue
@@ -234,6 +238,10 @@ func TestBrowser(t *testing.T) {
 		errs++
 		reason, txt := reasonFor(it.Code)
 		id := strconv.FormatInt(it.ID, 10)
+		if txt != "" {
+			txt += "-" + id // each item's own text, to be found on the certified paper
+		}
+		explained = append(explained, txt)
 		run("open the counter", chromedp.Navigate(counterURL), chromedp.WaitVisible(css("#item-"+id)))
 		if !isPresent("explain-" + id) {
 			html, _ := chromedp.Run(bctx, chromedp.OuterHTML(css("#item-"+id)))
@@ -266,6 +274,16 @@ func TestBrowser(t *testing.T) {
 	if got := text("#counter-" + shortCounter + " .stamp"); got != "营业员已确认，待复核" {
 		t.Errorf("stamp after certifying: %q", got)
 	}
+	// The PDF the counter now serves is the certified report: each explanation on it.
+	certTxt := pdfText(download("#dl-pdf-" + shortCounter))
+	for _, x := range explained {
+		if x != "" && !strings.Contains(certTxt, x) {
+			t.Errorf("the certified PDF lacks the explanation %q:\n%s", x, certTxt)
+		}
+	}
+	if !strings.Contains(certTxt, "已说明") || !strings.Contains(certTxt, "营业员已签字") {
+		t.Errorf("the certified PDF shows no explained item or no clerk's signature:\n%s", certTxt)
+	}
 	logout()
 
 	// The reviewer approves.
@@ -290,6 +308,10 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(css("#approve-"+shortCounter)),
 		chromedp.WaitVisible(css(".stamp-approved")),
 	)
+	signedPDF = download("#dl-pdf-" + shortCounter)
+	if txt := pdfText(signedPDF); !strings.Contains(txt, "已接受") || !strings.Contains(txt, "复核已通过") {
+		t.Errorf("the approved certified PDF shows no accepted item or no approval:\n%s", txt)
+	}
 
 	// The day is run again over corrected feeds; the signed report stays.
 	run("rerun",

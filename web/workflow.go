@@ -23,27 +23,18 @@ import (
 	"settle/engine"
 	"settle/internal/atomicfile"
 	"settle/money"
+	"settle/report"
 	"settle/store"
 	"settle/web/users"
 	"settle/workflow"
 )
 
-// CertItem is an item as the certified report shows it (package report's CertItem: the
-// same fields; the two are one type once the report's renderer is in).
-type CertItem struct {
-	engine.Exception
-	State, Reason, ReasonLabel, Text, By, ByName string
-	At                                           time.Time
-	Comment                                      string
-}
-
-// SignBlock is the certified report's sign-off block (package report's SignBlock).
-type SignBlock struct {
-	ClerkName    string
-	CertifiedAt  time.Time
-	ReviewerName string
-	ApprovedAt   time.Time
-}
+// CertItem is an item as the certified report shows it; SignBlock its sign-off block
+// (package report renders them: report.Certified).
+type (
+	CertItem  = report.CertItem
+	SignBlock = report.SignBlock
+)
 
 // CertifiedDir is the folder of the store that keeps the certified reports:
 // certified/<date>/<outlet>/<counter>-<sha256 prefix>.pdf.

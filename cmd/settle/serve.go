@@ -17,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"settle/job"
+	"settle/report"
 	"settle/store"
 	"settle/web"
 )
@@ -123,7 +124,7 @@ func webOptionsFrom(c *cli.Context, stderr io.Writer) (*webOptions, error) {
 	cfg.ClerkRunDays, cfg.ReviewerRunDays = c.Int("clerk-run-days"), c.Int("reviewer-run-days")
 	cfg.SLADays = c.Int("sla-days")
 	cfg.CertOptions.Lang = c.String("lang")
-	// cfg.Certified is report.CertifiedPDF once the certified report's renderer is in.
+	cfg.Certified = report.Certified // the certified report: the run's PDF with the items and the sign-off
 	if cfg.TrustedProxies, err = web.ParseProxies(c.String("trusted-proxy")); err != nil {
 		return nil, usagef("--trusted-proxy %q: %v", c.String("trusted-proxy"), err)
 	}
