@@ -122,3 +122,27 @@ func Format(fen int64) string {
 	}
 	return string(buf[i:])
 }
+
+// Grouped formats fen as yuan with thousands separators and two decimals, as the reports
+// and the pages show money: 123450 → "1,234.50", -123456789 → "-1,234,567.89". Exact for
+// every int64 (math.MinInt64 included).
+func Grouped(fen int64) string {
+	plain := Format(fen)
+	sign := ""
+	if plain[0] == '-' {
+		sign, plain = "-", plain[1:]
+	}
+	digits := len(plain) - 3 // before ".xx"
+	if digits <= 3 {
+		return sign + plain
+	}
+	b := make([]byte, 0, len(sign)+len(plain)+digits/3)
+	b = append(b, sign...)
+	for i := 0; i < digits; i++ {
+		if i > 0 && (digits-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, plain[i])
+	}
+	return string(append(b, plain[digits:]...))
+}

@@ -90,3 +90,20 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+func TestGrouped(t *testing.T) {
+	tests := []struct {
+		in   int64
+		want string
+	}{
+		{0, "0.00"}, {5, "0.05"}, {-5, "-0.05"}, {99999, "999.99"}, {100000, "1,000.00"},
+		{123450, "1,234.50"}, {-123450, "-1,234.50"}, {-99999, "-999.99"},
+		{123456789, "1,234,567.89"}, {-12345678901, "-123,456,789.01"},
+		{math.MaxInt64, "92,233,720,368,547,758.07"}, {math.MinInt64, "-92,233,720,368,547,758.08"},
+	}
+	for _, tc := range tests {
+		if got := Grouped(tc.in); got != tc.want {
+			t.Errorf("Grouped(%d) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -223,7 +223,8 @@ func (c *client) login(name string) {
 	}
 }
 
-// counterNet sums a counter's net from the run's settlement.csv: the oracle of the figures.
+// counterNet sums a counter's net from the run's settlement.csv, formatted as the pages show
+// money (thousands separators): the oracle of the figures.
 func counterNet(t *testing.T, runDir, counter string) string {
 	t.Helper()
 	f, err := os.Open(filepath.Join(runDir, "settlement.csv"))
@@ -245,5 +246,5 @@ func counterNet(t *testing.T, runDir, counter string) string {
 			sum += n
 		}
 	}
-	return money.Format(sum)
+	return money.Grouped(sum)
 }

@@ -392,7 +392,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 // parseTemplates parses every page with the layout and the shared partials.
 func parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"yuan":   money.Format,
+		"yuan":   money.Grouped,
 		"signed": signedYuan,
 		"neg":    func(v int64) bool { return v < 0 },
 		"pos":    func(v int64) bool { return v > 0 },
@@ -415,7 +415,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 }
 
 func signedYuan(fen int64) string {
-	s := money.Format(fen)
+	s := money.Grouped(fen)
 	if fen > 0 {
 		s = "+" + s
 	}

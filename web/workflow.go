@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"path"
 	"os"
 	"path/filepath"
 	"slices"
@@ -247,6 +248,7 @@ type queueRow struct {
 	*workflow.DayRow
 	Link     string
 	StateKey string
+	Run      string // the row's own run: the pinned one, else the date's current run ("" none)
 }
 
 type queuePage struct {
@@ -285,6 +287,24 @@ func (s *Server) queueData(ctx context.Context, l *lang, u *users.User) (*queueP
 		return nil, err
 	}
 	status := map[string]string{}
+	currentRun := map[string]string{} // by date
+	runOf := func(r *workflow.DayRow) (string, error) {
+		if r.Pinned() {
+			return r.RunID, nil
+		}
+		id, seen := currentRun[r.Date]
+		if !seen {
+			dir, ok, err := s.cfg.Store.Current(r.Date)
+			if err != nil {
+				return "", err
+			}
+			if ok {
+				id = path.Base(dir)
+			}
+			currentRun[r.Date] = id
+		}
+		return id, nil
+	}
 	for _, r := range rows {
 		status[r.Date+"/"+r.Outlet+"/"+r.Counter] = r.Status
 		need := false
@@ -298,6 +318,9 @@ func (s *Server) queueData(ctx context.Context, l *lang, u *users.User) (*queueP
 			continue
 		}
 		q := queueRow{DayRow: r, Link: counterPath(r.Date, r.Outlet, r.Counter), StateKey: "state_" + r.Status}
+		if q.Run, err = runOf(r); err != nil {
+			return nil, err
+		}
 		if r.Status == workflow.StatusOpen && r.LastAction == workflow.ActReturn {
 			q.StateKey = "state_returned"
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"settle/internal/i18n"
 	"settle/web/users"
 )
 
@@ -30,7 +32,9 @@ func usersCommand(stderr io.Writer) *cli.Command {
 				Usage:     "add a user (the password is read from stdin, or asked for on a terminal)",
 				UsageText: "settle users add NAME --role clerk|reviewer|auditor [--counters ID,...] [--outlets ID,...] [--display NAME] [--replace]",
 				Description: "A clerk sees the counters listed (--counters), a reviewer the counters of the outlets listed\n" +
-					"(--outlets), an auditor every counter, read-only. The password (at least 8 characters) is\n" +
+					"(--outlets); ids that no current run of the store's latest 14 dates has seen are warned\n" +
+					"about on stderr (the user is saved all the same; a store without runs is not checked).\n" +
+					"An auditor sees every counter, read-only. The password (at least 8 characters) is\n" +
 					"kept as a bcrypt hash; it is read from the first line of stdin, or asked for twice on a\n" +
 					"terminal. --replace changes an existing user (and ends their sessions).",
 				Flags: append([]cli.Flag{
@@ -39,6 +43,7 @@ func usersCommand(stderr io.Writer) *cli.Command {
 					&cli.StringSliceFlag{Name: "outlets", Usage: "a reviewer's outlet ids"},
 					&cli.StringFlag{Name: "display", Usage: "the name to show, e.g. 张三"},
 					&cli.BoolFlag{Name: "replace", Usage: "replace the user if it exists"},
+					&cli.StringFlag{Name: "lang", Value: "zh", Usage: "language of the warnings: zh or en"},
 				}, fileFlags...),
 				Action: func(c *cli.Context) error {
 					name, done, err := oneName(c, "users add")
@@ -47,6 +52,10 @@ func usersCommand(stderr io.Writer) *cli.Command {
 					}
 					if c.String("role") == "" {
 						return usagef("users add: --role is required (clerk, reviewer or auditor)")
+					}
+					lang, err := i18n.Parse(c.String("lang"))
+					if err != nil {
+						return usagef("--lang: %v", err)
 					}
 					role, err := users.ParseRole(c.String("role"))
 					if err != nil {
@@ -63,6 +72,7 @@ func usersCommand(stderr io.Writer) *cli.Command {
 						return err
 					}
 					fmt.Fprintf(c.App.Writer, "user %s (%s) saved in %s\n", u.Name, u.Role, path)
+					warnUnseen(stderr, lang, c.String("store"), u)
 					return nil
 				},
 			},
@@ -218,4 +228,28 @@ func oneName(c *cli.Context, cmd string) (name string, done bool, err error) {
 		return "", false, usagef("%s: want one NAME, got %d arguments", cmd, len(args))
 	}
 	return args[0], false, nil
+}
+
+// warnUnseen warns on w about the user's counter and outlet ids that no run of the store's
+// latest dates has seen: most likely a typo, which would leave the user an empty page.
+// Reading the store is best effort: a failure is logged, the user is saved anyway.
+func warnUnseen(w io.Writer, lang i18n.Lang, storeDir string, u users.User) {
+	if len(u.Counters) == 0 && len(u.Outlets) == 0 {
+		return
+	}
+	seen, err := storeSeen(storeDir)
+	if err != nil {
+		slog.Warn("users add: could not check the ids against the store", "store", storeDir, "err", err)
+		return
+	}
+	if seen.dates == 0 {
+		fmt.Fprintln(w, lang.S(i18n.OpsUsersNoRuns))
+		return
+	}
+	if ids := unseen(u.Counters, seen.counters); len(ids) > 0 {
+		fmt.Fprintln(w, lang.F(i18n.OpsUsersUnseenCounters, seen.dates, strings.Join(ids, ", ")))
+	}
+	if ids := unseen(u.Outlets, seen.outlets); len(ids) > 0 {
+		fmt.Fprintln(w, lang.F(i18n.OpsUsersUnseenOutlets, seen.dates, strings.Join(ids, ", ")))
+	}
 }

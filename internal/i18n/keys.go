@@ -442,6 +442,16 @@ const (
 	PageOkReject
 	PageOkAcknowledge
 	PageOkUpload
+	// Page polish and refresh (issues 17.2, 18.5).
+	PageWarningsN
+	PageRefreshButton
+	PageRefreshHint
+	PageRefreshWait
+	PageOkRefresh
+	PageErrRefreshPinned
+	PageErrRefreshWait
+	PageErrRefreshSource
+	PageRefreshing
 
 	// Exception details and reject reasons: the words the engine writes around codes, amounts,
 	// ids and sources. A language may reorder the arguments with explicit indexes (%[2]s).
@@ -580,6 +590,10 @@ const (
 	OpsPruneBusy
 	OpsPruneTotal
 	OpsPruneWouldTotal
+	// Page polish (issue 18.5): settle users add.
+	OpsUsersUnseenCounters
+	OpsUsersUnseenOutlets
+	OpsUsersNoRuns
 
 	nKeys
 )
@@ -589,7 +603,7 @@ const (
 const (
 	firstReport, lastReport = ReportTitle, PeriodShortCount
 	firstDetail, lastDetail = DetailCannotRead, DetailClearingRejected
-	firstPage, lastPage     = PageApp, PageOkUpload
+	firstPage, lastPage     = PageApp, PageRefreshing
 	// Operations (issue 16): the texts of settle doctor and settle prune, after the details.
-	firstOps, lastOps = OpsLevelOK, OpsPruneWouldTotal
+	firstOps, lastOps = OpsLevelOK, OpsUsersNoRuns
 )

@@ -317,4 +317,14 @@ var pageNames = [nKeys]string{
 	PageOkReject:          "ok_reject",
 	PageOkAcknowledge:     "ok_acknowledge",
 	PageOkUpload:          "ok_upload",
+	// Page polish and refresh (issues 17.2, 18.5).
+	PageWarningsN:        "warnings_n",
+	PageRefreshButton:    "refresh_button",
+	PageRefreshHint:      "refresh_hint",
+	PageRefreshWait:      "refresh_wait",
+	PageOkRefresh:        "ok_refresh",
+	PageErrRefreshPinned: "err_refresh_pinned",
+	PageErrRefreshWait:   "err_refresh_wait",
+	PageErrRefreshSource: "err_refresh_source",
+	PageRefreshing:       "refreshing",
 }

@@ -439,6 +439,17 @@ var table = [nKeys][2]string{
 	PageOkReject:          {"已驳回。", "Rejected."},
 	PageOkAcknowledge:     {"已知悉。", "Acknowledged."},
 	PageOkUpload:          {"上传的说明已全部保存。", "Every explanation of the file was saved."},
+	// Page polish and refresh (issues 17.2, 18.5).
+	PageWarningsN:     {"警告", "Warnings"},
+	PageRefreshButton: {"刷新本柜台数据", "Refresh this counter"},
+	PageRefreshHint: {"在 BOSS 改正了本柜台的数据？刷新只重新读取本柜台的数据（其他柜台沿用当前运行保存的输入），再对全天重新对账并发布新的运行。每个柜台每分钟最多刷新一次；已确认或已批准的柜台不能刷新。",
+		"Corrected this counter's data in BOSS? A refresh re-reads this counter's data only (the other counters keep the inputs the current run kept), reconciles the whole day again and publishes a new run. At most one refresh a minute per counter; a certified or approved counter cannot be refreshed."},
+	PageRefreshWait:      {"刚刚刷新过，请 %d 秒后再试。", "Refreshed a moment ago: try again in %d s."},
+	PageOkRefresh:        {"已开始刷新本柜台，完成后页面会自动更新。", "The refresh of this counter has started; the page updates when it is done."},
+	PageErrRefreshPinned: {"本柜台已确认或已批准，数据已锁定，不能刷新。", "This counter is certified or approved: its figures are pinned and cannot be refreshed."},
+	PageErrRefreshWait:   {"每个柜台每分钟最多刷新一次，请稍后再试。", "At most one refresh a minute per counter: try again shortly."},
+	PageErrRefreshSource: {"本日的数据来源不能单独读取一个柜台，无法刷新。", "The day's source cannot read a single counter: no refresh."},
+	PageRefreshing:       {"正在刷新柜台 %s…", "Refreshing counter %s…"},
 
 	DetailCannotRead:       {"无法读取 %s：%v", "cannot read %s: %v"},
 	DetailInputTooLarge:    {"无法读取 %s：超过 %d 字节", "cannot read %s: larger than %d bytes"},
@@ -567,4 +578,10 @@ var table = [nKeys][2]string{
 	OpsPruneBusy:          {"日期 %s 正被运行锁定，已跳过", "%s is locked by a run: skipped"},
 	OpsPruneTotal:         {"共删除 %d 个目录，释放 %s（%d 字节）", "%d directories removed, %s freed (%d bytes)"},
 	OpsPruneWouldTotal:    {"将删除 %d 个目录，释放 %s（%d 字节）", "%d directories would be removed, freeing %s (%d bytes)"},
+	// Page polish (issue 18.5): settle users add.
+	OpsUsersUnseenCounters: {"警告：运行库最近 %d 个日期的运行中没有这些柜台：%s（编号是否写错？）",
+		"warning: no run of the last %d dates in the store has these counters: %s (a typo in the ids?)"},
+	OpsUsersUnseenOutlets: {"警告：运行库最近 %d 个日期的运行中没有这些网点：%s（编号是否写错？）",
+		"warning: no run of the last %d dates in the store has these outlets: %s (a typo in the ids?)"},
+	OpsUsersNoRuns: {"提示：运行库中还没有运行，无法检查柜台和网点编号", "note: the store has no runs yet, so the counter and outlet ids were not checked"},
 }
