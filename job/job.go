@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -243,6 +244,9 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	meta.FinishedAt = now()
 	man := store.NewManifest(res, day, meta)
 	man.Kept = kept
+	if len(cfg.Counters) > 0 && kept != nil { // a refresh: the counters read afresh
+		kept.Refreshed = slices.Sorted(slices.Values(cfg.Counters))
+	}
 	if err := store.WriteManifest(run, man); err != nil {
 		return nil, fmt.Errorf("write manifest of %s: %w", runID, err)
 	}

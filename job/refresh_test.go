@@ -139,8 +139,8 @@ func TestRefreshOneCounter(t *testing.T) {
 	m := manifestOf(t, refreshed.RunDir)
 	o := target.Outlet
 	want := map[string]bool{"reports/" + o + "/" + target.Counter + ".xlsx": true, "reports/" + o + "/" + target.Counter + ".pdf": true,
-		"reports/" + o + "/outlet.xlsx": true, "reports/city.xlsx": true}
-	if len(m.Reports) != 6*2+3+1 {
+		"reports/" + o + "/outlet.xlsx": true, "reports/city.xlsx": true, "reports/" + o + "/outlet.pdf": true, "reports/city.pdf": true}
+	if len(m.Reports) != 6*2+(3+1)*2 { // counters', then the outlets' and the city's roll-ups (XLSX and PDF)
 		t.Fatalf("%d reports recorded", len(m.Reports))
 	}
 	for rel, rec := range m.Reports {
@@ -150,6 +150,9 @@ func TestRefreshOneCounter(t *testing.T) {
 	}
 	// The refresh's kept inputs name the corrected pull; the others are the first run's.
 	m1 := manifestOf(t, first.RunDir)
+	if got := m.Kept.Refreshed; len(got) != 1 || got[0] != target.Counter || m1.Kept.Refreshed != nil {
+		t.Errorf("kept.refreshed: %v in the refresh (want %s alone), %v in the full run (want none)", got, target.Counter, m1.Kept.Refreshed)
+	}
 	sums := map[string]string{}
 	for _, ki := range m1.Kept.Inputs {
 		sums[ki.Name] = ki.SHA256

@@ -62,6 +62,10 @@ type Kept struct {
 	Inputs  []KeptInput          `json:"inputs"`
 	Missing []KeptMissing        `json:"missing,omitempty"`
 	Roster  []connectors.Counter `json:"roster,omitempty"`
+	// Refreshed names, in a refresh (settle run --counters, the page's refresh button), the
+	// counters whose inputs were read afresh from the source; every other input was taken
+	// from the date's current run's kept ones. Absent in a run that read its whole day.
+	Refreshed []string `json:"refreshed,omitempty"`
 }
 
 var (

@@ -52,6 +52,12 @@ func (s *Server) currentView(w http.ResponseWriter, r *http.Request, sess *sessi
 type counterPage struct {
 	base
 	V *counterView
+	// The refresh button and the progress of the date's run going on (issue 17.2).
+	Refresh    refreshInfo
+	Progress   *progress
+	StageText  string
+	StatusURL  string
+	Refreshing string // the counters the run going on refreshes
 }
 
 func (s *Server) counter(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -67,8 +73,19 @@ func (s *Server) counter(w http.ResponseWriter, r *http.Request, sess *session) 
 		s.failf(w, r, sess, http.StatusNotFound, "counter_absent", counter)
 		return
 	}
-	d := counterPage{base: s.base(r, sess, "counter"), V: v}
+	d := counterPage{base: s.base(r, sess, "counter"), V: v, StatusURL: "/day/" + date + "/status"}
 	d.Date = date
+	if st := s.runs.state(date); st != nil {
+		if p := st.snapshot(time.Now()); p.Running {
+			d.Progress, d.StageText = &p, stageText(d.L, p)
+			d.Refreshing = strings.Join(st.counters, ", ")
+			d.Refresh.Running = true
+		}
+	}
+	if s.canRefresh(sess.user, v) {
+		d.Refresh.Can = true
+		d.Refresh.Wait = int((s.runs.refreshWait(sess.user.Name, counter, s.now()) + time.Second - 1) / time.Second)
+	}
 	s.render(w, http.StatusOK, "counter", d)
 }
 

@@ -22,11 +22,16 @@ type runner struct {
 
 	mu   sync.Mutex
 	runs map[string]*runState // by date
+	// lastRefresh is when each user last refreshed each counter (user + "\x00" + counter),
+	// for the refresh button's rate limit; entries older than a minute are dropped as new
+	// ones come.
+	lastRefresh map[string]time.Time
 }
 
 func newRunner(s *Server) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &runner{s: s, ctx: ctx, cancel: cancel, slots: make(chan struct{}, s.cfg.MaxRuns), runs: map[string]*runState{}}
+	return &runner{s: s, ctx: ctx, cancel: cancel, slots: make(chan struct{}, s.cfg.MaxRuns), runs: map[string]*runState{},
+		lastRefresh: map[string]time.Time{}}
 }
 
 // runState is the progress of one date's latest run started here. It is the run's
@@ -35,6 +40,7 @@ type runState struct {
 	mu       sync.Mutex
 	date     string
 	by       string
+	counters []string // a refresh of these counters (job.Config.Counters); nil: the whole day
 	started  time.Time
 	finished time.Time
 	stage    string
@@ -93,24 +99,77 @@ func (rn *runner) state(date string) *runState {
 
 // start starts a run of date unless one is going on; it returns the date's run state.
 func (rn *runner) start(date time.Time, by string) *runState {
+	st, _ := rn.startCounters(date, by, nil)
+	return st
+}
+
+// startCounters starts a run of date, a refresh of counters when there are some, unless a
+// run of the date is going on (then started is false and st is that run's state).
+func (rn *runner) startCounters(date time.Time, by string, counters []string) (st *runState, started bool) {
 	key := date.Format(time.DateOnly)
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
 	if st := rn.runs[key]; st != nil && st.running {
-		return st
+		return st, false
 	}
-	st := &runState{date: key, by: by, started: time.Now(), stage: "queued", running: true}
+	st = &runState{date: key, by: by, counters: counters, started: time.Now(), stage: "queued", running: true}
 	rn.runs[key] = st
 	rn.wg.Add(1)
 	go rn.run(date, st)
 	rn.s.cfg.Metrics.RunStarted()
-	return st
+	return st, true
 }
+
+// refreshWait is how long user must still wait before refreshing counter again (0: they
+// may now), at most one refresh a minute per user and counter.
+func (rn *runner) refreshWait(user, counter string, now time.Time) time.Duration {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	last, ok := rn.lastRefresh[user+"\x00"+counter]
+	if !ok {
+		return 0
+	}
+	return max(0, last.Add(refreshEvery).Sub(now))
+}
+
+// startRefresh starts a refresh of counter on date for user unless the rate limit or a run
+// of the date going on stops it: wait > 0 says how long to wait, busy that a run is going on.
+func (rn *runner) startRefresh(date time.Time, user, counter string, now time.Time) (wait time.Duration, busy bool) {
+	rn.mu.Lock()
+	for k, t := range rn.lastRefresh {
+		if now.Sub(t) >= refreshEvery {
+			delete(rn.lastRefresh, k)
+		}
+	}
+	// Checked and recorded under the lock: two clicks at once make one refresh.
+	last, ok := rn.lastRefresh[user+"\x00"+counter]
+	if ok && now.Sub(last) < refreshEvery {
+		rn.mu.Unlock()
+		return last.Add(refreshEvery).Sub(now), false
+	}
+	rn.lastRefresh[user+"\x00"+counter] = now
+	rn.mu.Unlock()
+	if _, started := rn.startCounters(date, user, []string{counter}); !started {
+		rn.mu.Lock()
+		if rn.lastRefresh[user+"\x00"+counter] == now {
+			delete(rn.lastRefresh, user+"\x00"+counter) // nothing was done: no wait
+		}
+		rn.mu.Unlock()
+		return 0, true
+	}
+	return 0, false
+}
+
+// refreshEvery is the refresh button's rate limit per user and counter.
+const refreshEvery = time.Minute
 
 func (rn *runner) run(date time.Time, st *runState) {
 	defer rn.wg.Done()
 	s := rn.s
 	log := s.log.With("date", st.date, "by", st.by)
+	if len(st.counters) > 0 {
+		log = log.With("counters", st.counters)
+	}
 	var out *job.Outcome
 	var err error
 	select {
@@ -119,6 +178,7 @@ func (rn *runner) run(date time.Time, st *runState) {
 		st.Step("start", 0, 0)
 		cfg := s.cfg.Job
 		cfg.Date, cfg.Store, cfg.Progress = date, s.cfg.Store, st
+		cfg.Counters = st.counters
 		if cfg.Log == nil {
 			cfg.Log = s.log
 		}

@@ -310,6 +310,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /queue/upload", s.upload(s.queueUpload))
 	mux.HandleFunc("POST /item/{id}/{action}", s.page(s.itemAction))
 	mux.HandleFunc("POST /day/{date}/c/{outlet}/{counter}/ackall", s.page(s.ackAll))
+	mux.HandleFunc("POST /day/{date}/c/{outlet}/{counter}/refresh", s.page(s.refresh))
 	mux.HandleFunc("GET /audit/items", s.page(s.auditItems))
 	mux.HandleFunc("GET /audit/items/export/{ext}", s.api(s.auditItemsDownload))
 	return s.headers(s.accessLog(mux))

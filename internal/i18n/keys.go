@@ -452,6 +452,7 @@ const (
 	PageErrRefreshWait
 	PageErrRefreshSource
 	PageRefreshing
+	PageErrRefreshBusy
 
 	// Exception details and reject reasons: the words the engine writes around codes, amounts,
 	// ids and sources. A language may reorder the arguments with explicit indexes (%[2]s).
@@ -603,7 +604,7 @@ const (
 const (
 	firstReport, lastReport = ReportTitle, PeriodShortCount
 	firstDetail, lastDetail = DetailCannotRead, DetailClearingRejected
-	firstPage, lastPage     = PageApp, PageRefreshing
+	firstPage, lastPage     = PageApp, PageErrRefreshBusy
 	// Operations (issue 16): the texts of settle doctor and settle prune, after the details.
 	firstOps, lastOps = OpsLevelOK, OpsUsersNoRuns
 )

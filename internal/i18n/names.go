@@ -327,4 +327,5 @@ var pageNames = [nKeys]string{
 	PageErrRefreshWait:   "err_refresh_wait",
 	PageErrRefreshSource: "err_refresh_source",
 	PageRefreshing:       "refreshing",
+	PageErrRefreshBusy:   "err_refresh_busy",
 }

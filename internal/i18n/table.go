@@ -450,6 +450,7 @@ var table = [nKeys][2]string{
 	PageErrRefreshWait:   {"每个柜台每分钟最多刷新一次，请稍后再试。", "At most one refresh a minute per counter: try again shortly."},
 	PageErrRefreshSource: {"本日的数据来源不能单独读取一个柜台，无法刷新。", "The day's source cannot read a single counter: no refresh."},
 	PageRefreshing:       {"正在刷新柜台 %s…", "Refreshing counter %s…"},
+	PageErrRefreshBusy:   {"本日正有一次运行在进行，请在它完成后再刷新。", "A run of this date is going on: refresh when it is done."},
 
 	DetailCannotRead:       {"无法读取 %s：%v", "cannot read %s: %v"},
 	DetailInputTooLarge:    {"无法读取 %s：超过 %d 字节", "cannot read %s: larger than %d bytes"},
