@@ -70,6 +70,13 @@ func TestPagesFitNarrowScreens(t *testing.T) {
 				t.Errorf("%s at %d px: a list or items table scrolls %d px sideways", name, width, got[2])
 			}
 			if shots != "" {
+				top, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
+				if err == nil {
+					err = os.WriteFile(filepath.Join(shots, fmt.Sprintf("polish-%s-%d-top.png", name, width)), top, 0o644)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
 				png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 				if err != nil {
 					t.Fatal(err)

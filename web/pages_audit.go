@@ -12,6 +12,7 @@ import (
 
 	"settle/diff"
 	"settle/engine"
+	"settle/money"
 	"settle/store"
 	"settle/web/users"
 	"settle/workflow"
@@ -196,7 +197,7 @@ func (s *Server) auditDiff(w http.ResponseWriter, r *http.Request, sess *session
 	if !ok {
 		return
 	}
-	p := diffPage{base: s.base(r, sess, "diff"), D: d, Counters: diffCounters(d), Rows: d.Rows(), CauseKey: "cause_" + d.Cause.Kind()}
+	p := diffPage{base: s.base(r, sess, "diff"), D: d, Counters: diffCounters(d), Rows: groupedRows(d.Rows()), CauseKey: "cause_" + d.Cause.Kind()}
 	p.Date = date
 	p.Feeds = feedChanges(p.L, d)
 	t := d.Totals
@@ -265,4 +266,29 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, sess *session)
 		p.Date = s.yesterday()
 	}
 	s.render(w, http.StatusOK, "log", p)
+}
+
+// groupedRows shows the money of diff rows as the pages show money, with thousands
+// separators: the rows whose delta is an amount (counts have no decimals, texts no delta).
+func groupedRows(rows []diff.Row) []diff.Row {
+	group := func(v string) string {
+		if !strings.Contains(v, ".") {
+			return v
+		}
+		digits, neg := strings.CutPrefix(v, "-")
+		fen, err := money.Parse(digits)
+		if err != nil || strings.HasPrefix(digits, "+") {
+			return v
+		}
+		if neg {
+			fen = -fen
+		}
+		return money.Grouped(fen)
+	}
+	for i := range rows {
+		if r := &rows[i]; strings.Contains(r.Delta, ".") {
+			r.Old, r.New, r.Delta = group(r.Old), group(r.New), group(r.Delta)
+		}
+	}
+	return rows
 }
