@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -64,3 +65,26 @@ func TestReviewerListShowsWarningsAndRunIDs(t *testing.T) {
 	}
 }
 
+
+// TestCounterPageShowsRefreshProgress: while a refresh of the date runs, the counter page
+// shows which counter is refreshed and the progress card the script polls (it reloads the
+// page when the run ends), and no refresh button.
+func TestCounterPageShowsRefreshProgress(t *testing.T) {
+	ts := newTestServer(t, demoSource(0.5))
+	p := progress{Running: true, Stage: "fetch", Done: 3, Total: 9}
+	u := testUsers[0].u
+	d := counterPage{base: base{L: langs["zh"], User: &u, CSRF: "x", Date: testDate}, V: &counterView{Date: testDate, Base: "/day/" + testDate + "/c/TY0001/" + shortCounter},
+		Progress: &p, StageText: "fetch 3/9", StatusURL: "/day/" + testDate + "/status", Refreshing: shortCounter,
+		Refresh: refreshInfo{Can: true, Running: true}}
+	rec := httptest.NewRecorder()
+	ts.render(rec, 200, "counter", d)
+	body := rec.Body.String()
+	for _, want := range []string{`id="refreshing"`, "正在刷新柜台 " + shortCounter, `id="progress" data-status="/day/` + testDate + `/status"`, `http-equiv="refresh"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `id="refresh-button"`) {
+		t.Error("the refresh button shows while a run is going on")
+	}
+}
