@@ -450,3 +450,69 @@ func (s *Store) periodRuns() (*periodKeep, error) {
 	}
 	return k, nil
 }
+
+// KeptSize returns the bytes on disk of the distinct kept inputs the manifest of runDir (a
+// run of date) names: what the run keeps in <date>/inputs beside its own directory. An
+// input named but absent counts nothing.
+func (s *Store) KeptSize(date, runDir string) (int64, error) {
+	sums, err := keptSums(filepath.Join(runDir, ManifestName))
+	if err != nil {
+		return 0, err
+	}
+	dir := filepath.Join(s.dir, date, InputsName)
+	seen := map[string]bool{}
+	var n int64
+	for _, sum := range sums {
+		if seen[sum] || !validSum(sum) {
+			continue
+		}
+		seen[sum] = true
+		fi, err := os.Stat(filepath.Join(dir, sum+".zst"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		n += fi.Size()
+	}
+	return n, nil
+}
+
+// InputsUse sums the kept inputs of every date of the store: their bytes (apparent sizes of
+// the files in <date>/inputs), the dates that have any and the files.
+func (s *Store) InputsUse() (bytes int64, dates, files int, err error) {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("kept inputs of %q: %w", s.dir, err)
+	}
+	for _, e := range ents {
+		if !e.IsDir() || checkDate(e.Name()) != nil {
+			continue
+		}
+		ins, err := os.ReadDir(filepath.Join(s.dir, e.Name(), InputsName))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return 0, 0, 0, fmt.Errorf("kept inputs of %s: %w", e.Name(), err)
+		}
+		n := 0
+		for _, in := range ins {
+			if !in.Type().IsRegular() {
+				continue
+			}
+			fi, err := in.Info()
+			if err != nil {
+				return 0, 0, 0, fmt.Errorf("kept inputs of %s: %w", e.Name(), err)
+			}
+			bytes += fi.Size()
+			n++
+		}
+		if n > 0 {
+			dates++
+			files += n
+		}
+	}
+	return bytes, dates, files, nil
+}

@@ -69,6 +69,9 @@ func pruneAfter(ctx context.Context, st *store.Store, o store.PruneOptions, log 
 		return
 	}
 	log.Info("pruned", "removed", len(rep.Removed), "bytes", rep.Bytes, "busy", rep.Busy)
+	for _, h := range rep.InputsHeld {
+		log.Warn("prune: kept inputs left in place: a run that stays cannot be read", "date", h.Date, "err", h.Err)
+	}
 }
 
 // signoffPins gives the runs the sign-off log (<store>/signoff.log) names in a certification
@@ -119,7 +122,9 @@ func pruneCommand(stderr io.Writer) *cli.Command {
 		Description: "Never removed: a date's current run, a run a sign-off names, a run a closed period used.\n" +
 			"A run is removed when its date is at least --keep-days days old and it is not one of the\n" +
 			"--keep-runs runs of its date published last. runs/.tmp-* leftovers always go. Each date is\n" +
-			"pruned under its lock; a date a run holds is skipped and named.",
+			"pruned under its lock; a date a run holds is skipped and named. Then a date's kept inputs\n" +
+			"(<date>/inputs) that no remaining run names in its manifest go, with inputs/.tmp-* leftovers;\n" +
+			"--dry-run lists each such input.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "store", Value: defaultStore(), Usage: "run store directory (env SETTLE_STORE)"},
 			&cli.IntFlag{Name: "keep-days", Aliases: []string{"keep_days"}, Value: defaultKeepDays, Usage: "keep every run of the dates of the last `N` days"},
@@ -175,13 +180,24 @@ func printPrune(w io.Writer, lang i18n.Lang, dir string, rep *store.PruneReport,
 			rel = r.Path
 		}
 		why := lang.S(i18n.OpsPrunePolicy)
-		if r.Reason == store.ReasonLeftover {
+		switch r.Reason {
+		case store.ReasonLeftover:
 			why = lang.S(i18n.OpsPruneLeftover)
+		case store.ReasonInputs:
+			why = lang.F(i18n.OpsPruneInputs, len(r.Files))
 		}
 		fmt.Fprintf(w, "%s  %s  %s  %s\n", lang.S(verb), filepath.ToSlash(rel), why, humanBytes(r.Bytes))
+		if dry { // a dry run is read before the real one: name each input
+			for _, f := range r.Files {
+				fmt.Fprintf(w, "    %s/%s\n", filepath.ToSlash(rel), f)
+			}
+		}
 	}
 	for _, d := range rep.Busy {
 		fmt.Fprintln(w, lang.F(i18n.OpsPruneBusy, d))
+	}
+	for _, h := range rep.InputsHeld {
+		fmt.Fprintln(w, lang.F(i18n.OpsPruneInputsHeld, h.Date, h.Err))
 	}
 	fmt.Fprintln(w, lang.F(total, len(rep.Removed), humanBytes(rep.Bytes), rep.Bytes))
 }
