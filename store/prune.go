@@ -242,6 +242,9 @@ func (s *Store) pruneInputs(date string, stay []string, o PruneOptions, links li
 			kept = append(kept, name)
 		}
 	}
+	if len(kept) == 0 && len(leftovers) == 0 {
+		return nil
+	}
 	named := map[string]bool{}
 	var held error
 	for _, run := range stay {
