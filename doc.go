@@ -26,6 +26,8 @@
 //	job/                one run end to end: lock, fetch, reconcile, write, render, publish
 //	metrics/            Prometheus metrics: the run's textfile (settle run --metrics-file) and
 //	                    the page's registry (/metrics of settle serve)
+//	workflow/           closing exceptions: items, reasons, sign-offs and the chained event log
+//	                    in SQLite (<store>/workflow.db), shared by the pages and settle items
 //	web/                the one-click page: clerks, reviewers, auditors (settle serve);
 //	                    web/signoff/ the sign-off log, web/users/ who may log in
 //	cmd/settle/         the command line: flags and config in, exit codes out

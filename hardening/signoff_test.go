@@ -2,6 +2,7 @@ package hardening
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"settle/web/signoff"
 	"settle/web/users"
+	"settle/workflow"
 )
 
 // signoffStore makes a store with a users file, a sign-off key and a log of two events, as a
@@ -102,11 +104,24 @@ func TestServeStartsOverATornSignoffLog(t *testing.T) {
 		!strings.Contains(logs, fmt.Sprintf(`"bytes":%d`, len(glued))) {
 		t.Errorf("no record of the repair in the log:\n%s", logs)
 	}
+	// The log is imported into the workflow database (the repair recorded there, after the
+	// two events) and the old file kept as it was.
 	after, _ := os.ReadFile(path)
-	lines := strings.Split(strings.TrimSuffix(string(after), "\n"), "\n")
-	if !bytes.HasPrefix(after, data) || !bytes.HasSuffix(after, []byte("\n")) || len(lines) != 3 ||
-		!strings.Contains(lines[2], `"seq":3`) || !strings.Contains(lines[2], `"action":"repair"`) {
-		t.Errorf("log after the repair:\n%s", after)
+	if !bytes.Equal(after, append(bytes.Clone(data), glued...)) {
+		t.Errorf("the old log was changed:\n%s", after)
+	}
+	wf, err := workflow.Open(st, workflow.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := wf.Events(context.Background(), workflow.EventFilter{})
+	wf.Close()
+	var acts []string
+	for i := len(evs) - 1; i >= 0; i-- {
+		acts = append(acts, evs[i].Action)
+	}
+	if strings.Join(acts, " ") != "certify approve repair migrate" {
+		t.Errorf("workflow events after the import: %v", acts)
 	}
 
 	// A line torn in the middle (lines after it) is not what a failed append leaves.

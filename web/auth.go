@@ -20,6 +20,7 @@ import (
 
 	"settle/internal/atomicfile"
 	"settle/web/users"
+	"settle/workflow"
 )
 
 // Cookie names.
@@ -101,6 +102,9 @@ type userSource struct {
 	mu    sync.Mutex
 	stamp fileStamp
 	file  *users.File
+	// changed, when set, is told of each user added, removed or changed when the file is
+	// read again (for the trail).
+	changed func(name, what string)
 }
 
 func newUserSource(path string) (*userSource, error) {
@@ -137,8 +141,36 @@ func (us *userSource) get() (*users.File, error) {
 		}
 		return nil, err
 	}
+	if us.file != nil && us.changed != nil {
+		diffUsers(us.file, f, us.changed)
+	}
 	us.file, us.stamp = f, st
 	return f, nil
+}
+
+// diffUsers calls changed for each user added, removed, or with another role, scope,
+// display name, password or unlock time.
+func diffUsers(old, cur *users.File, changed func(name, what string)) {
+	for _, u := range cur.Users {
+		o, ok := old.Get(u.Name)
+		switch {
+		case !ok:
+			changed(u.Name, "added: role "+string(u.Role)+" counters "+strings.Join(u.Counters, ",")+" outlets "+strings.Join(u.Outlets, ","))
+		case o.Role != u.Role || strings.Join(o.Counters, ",") != strings.Join(u.Counters, ",") || strings.Join(o.Outlets, ",") != strings.Join(u.Outlets, ","):
+			changed(u.Name, "changed: role "+string(u.Role)+" counters "+strings.Join(u.Counters, ",")+" outlets "+strings.Join(u.Outlets, ","))
+		case o.Hash != u.Hash:
+			changed(u.Name, "password changed")
+		case o.UnlockedAt != u.UnlockedAt:
+			changed(u.Name, "unlocked")
+		case o.Display != u.Display:
+			changed(u.Name, "display name changed")
+		}
+	}
+	for _, o := range old.Users {
+		if _, ok := cur.Get(o.Name); !ok {
+			changed(o.Name, "removed")
+		}
+	}
 }
 
 // session is a logged-in request.
@@ -221,15 +253,20 @@ func (s *Server) langOf(r *http.Request) *lang {
 // page wraps a handler of a page: without a session a GET goes to the login page and any
 // other method gets 401; a POST must carry the session's CSRF token (403 otherwise).
 func (s *Server) page(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
-	return s.authed(h, true)
+	return s.authed(h, true, 64<<10)
+}
+
+// upload wraps a handler of a file upload: as page, with a body of up to 8 MiB.
+func (s *Server) upload(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
+	return s.authed(h, true, 8<<20)
 }
 
 // api wraps a handler of data (downloads, progress): 401 without a session.
 func (s *Server) api(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
-	return s.authed(h, false)
+	return s.authed(h, false, 64<<10)
 }
 
-func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *session), redirect bool) http.HandlerFunc {
+func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *session), redirect bool, limit int64) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		sess := s.session(r)
@@ -243,8 +280,13 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *session), re
 		}
 		infoOf(r).user = sess.user.Name
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-			if err := r.ParseForm(); err != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			parse := r.ParseForm
+			if limit > 64<<10 && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				// An upload: its fields (the CSRF token too) are in the multipart body.
+				parse = func() error { return r.ParseMultipartForm(limit) }
+			}
+			if err := parse(); err != nil {
 				s.fail(w, r, sess, http.StatusBadRequest, "bad_request")
 				return
 			}
@@ -345,6 +387,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if wait > 0 {
 		secs := int((wait + time.Second - 1) / time.Second)
 		s.log.Warn("login slowed down: too many failures", "user", name, "remote", ip, "retry_after_s", secs)
+		s.record(r, workflow.Event{User: name, Action: workflow.ActLockout, Comment: "remote " + ip + ", retry after " + strconv.Itoa(secs) + "s"})
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		s.showLogin(w, r, http.StatusTooManyRequests, next, name, l.Tf("login_limited", secs))
 		return
@@ -355,14 +398,26 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	attempt.done(ok)
 	if !ok {
 		s.log.Warn("login failed", "user", name, "remote", ip)
+		s.record(r, workflow.Event{User: name, Action: workflow.ActLoginFailed, Comment: "remote " + ip})
 		s.showLogin(w, r, http.StatusUnauthorized, next, name, l.T("login_failed"))
 		return
 	}
 	infoOf(r).user = u.Name
 	s.log.Info("login", "user", u.Name, "role", string(u.Role), "remote", ip)
+	s.record(r, workflow.Event{User: u.Name, Display: u.Display, Role: string(u.Role), Action: workflow.ActLogin, Comment: "remote " + ip})
 	http.SetCookie(w, s.cookie(loginCookie, "", -1))
 	http.SetCookie(w, s.newSessionCookie(u))
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// record appends an event of the log; a failure is logged, not shown (the login goes on).
+func (s *Server) record(r *http.Request, e workflow.Event) {
+	if e.User == "" {
+		e.User = "-"
+	}
+	if _, err := s.wf.Append(r.Context(), e); err != nil {
+		s.log.Error("record event", "action", e.Action, "err", err)
+	}
 }
 
 // logout ends the session: its nonce is refused until it would have expired anyway, by

@@ -16,6 +16,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"settle/connectors"
+	"settle/report"
+	"settle/workflow"
 )
 
 // need finds a program the test runs for real. In CI (CI=true) a missing one fails the
@@ -46,6 +48,8 @@ func TestBrowser(t *testing.T) {
 	chromium := need(t, "chromium", "chromium-browser", "google-chrome")
 	pdftotext := need(t, "pdftotext")
 	ts := newTestServer(t, &seqSource{srcs: []connectors.Source{demoSource(0.5), demoSource(0)}})
+	ts.cfg.Certified = report.Certified // the real certified report, read back below
+	ts.restart(t)
 	base := ts.ts.URL
 	shots := os.Getenv("SETTLE_E2E_SCREENSHOTS")
 	if shots != "" {
@@ -80,8 +84,12 @@ func TestBrowser(t *testing.T) {
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	run := func(step string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
+		t0 := time.Now()
 		if err := chromedp.Do(bctx, steps...); err != nil {
 			t.Fatalf("%s: %v", step, err)
+		}
+		if d := time.Since(t0); d > 5*time.Second {
+			t.Logf("slow step %s: %s", step, d)
 		}
 	}
 	// shot saves the whole page, or only the window when the page is long (the diff).
@@ -182,10 +190,11 @@ func TestBrowser(t *testing.T) {
 
 	// The clerk: one click settles yesterday; the figures are those of the run's CSV.
 	login("zhang")
-	run("day page", chromedp.WaitVisible(css("#run-button")))
-	if url, _ := chromedp.Run(bctx, chromedp.Location()); url != dayURL {
-		t.Errorf("after login: %s, want yesterday's page %s", url, dayURL)
+	if url, _ := chromedp.Run(bctx, chromedp.Location()); url != base+"/queue" {
+		t.Errorf("after login: %s, want the clerk's queue", url)
 	}
+	shot("clerk-queue-empty", true)
+	run("day page", chromedp.Navigate(dayURL), chromedp.WaitVisible(css("#run-button")))
 	shot("clerk-start", true)
 	run("one click",
 		chromedp.Click(css("#run-button")),
@@ -216,7 +225,47 @@ func TestBrowser(t *testing.T) {
 	if txt := pdfText(signedPDF); !strings.Contains(txt, shortCounter) || !strings.Contains(txt, "189.37") {
 		t.Errorf("the PDF's text lacks %s or the shortfall:\n%s", shortCounter, txt)
 	}
+	// Certifying waits for every ERROR to be explained, item by item, with a reason.
+	if ok, _ := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.getElementById("certify-`+shortCounter+`").disabled`)); !ok {
+		t.Errorf("certify is enabled with errors unexplained")
+	}
+	errs := 0
+	var explained []string // the texts given, each to be on the certified report
+	for _, it := range counterItems(t, ts, shortCounter) {
+		if !it.IsError() {
+			continue
+		}
+		errs++
+		reason, txt := reasonFor(it.Code)
+		id := strconv.FormatInt(it.ID, 10)
+		if txt != "" {
+			txt += "-" + id // each item's own text, to be found on the certified paper
+		}
+		explained = append(explained, txt)
+		run("open the counter", chromedp.Navigate(counterURL), chromedp.WaitVisible(css("#item-"+id)))
+		if !isPresent("explain-" + id) {
+			html, _ := chromedp.Run(bctx, chromedp.OuterHTML(css("#item-"+id)))
+			t.Fatalf("no explain form for item %s:\n%s", id, html)
+		}
+		run("explain "+it.Code,
+			chromedp.SetValue(css("#reason-"+id), reason),
+			chromedp.SendKeys(css("#text-"+id), txt),
+			chromedp.Click(css("#explain-"+id)),
+			chromedp.WaitVisible(css(".flash-ok")),
+		)
+		if got := text("#state-" + id); got != "已说明待审" {
+			t.Errorf("item %s after explaining: %q", id, got)
+		}
+	}
+	if errs == 0 {
+		t.Fatal("the short counter has no ERROR items")
+	}
+	if isPresent("ackall-" + shortCounter) {
+		run("acknowledge all warnings", chromedp.Click(css("#ackall-"+shortCounter)), chromedp.WaitNotPresent(css("#ackall-"+shortCounter)))
+	}
+	shot("clerk-explained", true)
 	run("certify",
+		chromedp.Navigate(counterURL), chromedp.WaitVisible(css("#comment-"+shortCounter)),
 		chromedp.SendKeys(css("#comment-"+shortCounter), "现金短款 189.37 元已查明：一笔缴费重复找零，已追回。"),
 		chromedp.Click(css("#confirm-"+shortCounter)),
 		chromedp.Click(css("#certify-"+shortCounter)),
@@ -225,21 +274,44 @@ func TestBrowser(t *testing.T) {
 	if got := text("#counter-" + shortCounter + " .stamp"); got != "营业员已确认，待复核" {
 		t.Errorf("stamp after certifying: %q", got)
 	}
+	// The PDF the counter now serves is the certified report: each explanation on it.
+	certTxt := pdfText(download("#dl-pdf-" + shortCounter))
+	for _, x := range explained {
+		if x != "" && !strings.Contains(certTxt, x) {
+			t.Errorf("the certified PDF lacks the explanation %q:\n%s", x, certTxt)
+		}
+	}
+	if !strings.Contains(certTxt, "已说明") || !strings.Contains(certTxt, "营业员已签字") {
+		t.Errorf("the certified PDF shows no explained item or no clerk's signature:\n%s", certTxt)
+	}
 	logout()
 
 	// The reviewer approves.
 	login("wang")
-	run("reviewer's day", chromedp.WaitVisible(css("#open-"+shortCounter)))
+	run("reviewer's queue", chromedp.WaitVisible(css("#queue-days")))
+	shot("reviewer-queue", true)
+	run("reviewer's day", chromedp.Navigate(dayURL), chromedp.WaitVisible(css("#open-"+shortCounter)))
 	shot("reviewer-day", true)
 	run("open the counter",
 		chromedp.Click(css("#open-"+shortCounter)),
 		chromedp.WaitVisible(css("#approve-"+shortCounter)),
 	)
 	shot("reviewer", true)
-	run("approve",
+	for _, it := range counterItems(t, ts, shortCounter) {
+		if it.State != "explained" {
+			continue
+		}
+		id := strconv.FormatInt(it.ID, 10)
+		run("accept "+it.Code, chromedp.Navigate(counterURL), chromedp.Click(css("#accept-"+id)), chromedp.WaitVisible(css(".flash-ok")))
+	}
+	run("approve", chromedp.Navigate(counterURL), chromedp.WaitVisible(css("#approve-"+shortCounter)),
 		chromedp.Click(css("#approve-"+shortCounter)),
 		chromedp.WaitVisible(css(".stamp-approved")),
 	)
+	signedPDF = download("#dl-pdf-" + shortCounter)
+	if txt := pdfText(signedPDF); !strings.Contains(txt, "已接受") || !strings.Contains(txt, "复核已通过") {
+		t.Errorf("the approved certified PDF shows no accepted item or no approval:\n%s", txt)
+	}
 
 	// The day is run again over corrected feeds; the signed report stays.
 	run("rerun",
@@ -287,7 +359,7 @@ func TestBrowser(t *testing.T) {
 
 	// Another clerk is refused the counter, also by typing its URL.
 	login("li")
-	run("li's day", chromedp.WaitVisible(css("#net-"+otherCounter)))
+	run("li's day", chromedp.Navigate(dayURL), chromedp.WaitVisible(css("#net-"+otherCounter)))
 	if isPresent("counter-" + shortCounter) {
 		t.Errorf("li sees %s on the day page", shortCounter)
 	}
@@ -300,8 +372,22 @@ func TestBrowser(t *testing.T) {
 	shot("clerk-refused", true)
 	logout()
 
-	// The auditor compares the two runs.
+	// The auditor: the city view by age, the trail, and the diff of the two runs.
 	login("zhao")
+	run("city view", chromedp.WaitVisible(css("#buckets")))
+	shot("auditor-items", true)
+	// The rerun over corrected feeds raises nothing: every item of the day is resolved.
+	if open, _ := ts.wf.Items(context.Background(), workflow.Filter{States: []string{"open", "explained", "rejected"}}); len(open) != 0 || text("#buckets tfoot .grand") != "0 · 0.00" {
+		t.Errorf("after the clean rerun: %d items open, the view says %q", len(open), text("#buckets tfoot .grand"))
+	}
+	if its := counterItems(t, ts, otherCounter); len(its) != 0 {
+		t.Errorf("items of %s still raised after the clean rerun: %d", otherCounter, len(its))
+	}
+	run("trail", chromedp.Navigate(base+"/audit/log"), chromedp.WaitVisible(css("table.list")))
+	if got := text("main"); !strings.Contains(got, "说明") || !strings.Contains(got, "认可") || !strings.Contains(got, "登录") {
+		t.Errorf("the trail lacks the explanations, acceptances or logins")
+	}
+	shot("auditor-trail", true)
 	run("compare",
 		chromedp.Navigate(dayURL),
 		chromedp.WaitVisible(css("#compare")),
@@ -316,6 +402,16 @@ func TestBrowser(t *testing.T) {
 	if got := text("#diff-totals"); !strings.Contains(got, "counters changed") {
 		t.Errorf("diff totals in English: %q", got)
 	}
+	run("english trail", chromedp.Navigate(base+"/audit/log"), chromedp.WaitVisible(css("table.list")))
+	if got := text("h1"); got != "Audit trail" {
+		t.Errorf("trail title in English: %q", got)
+	}
+	shot("auditor-trail-en", false)
+	run("english city view", chromedp.Navigate(base+"/audit/items"), chromedp.WaitVisible(css("#buckets")))
+	if got := text("h1"); got != "Open items of the city" {
+		t.Errorf("city view title in English: %q", got)
+	}
+	shot("auditor-items-en", true)
 }
 
 func hexSum(b []byte) string {

@@ -8,6 +8,7 @@ import (
 	"settle/internal/i18n"
 	"settle/report"
 	"settle/web/signoff"
+	"settle/workflow"
 )
 
 // lang is the words of one page language: Chinese (the default) or English. The texts are
@@ -49,8 +50,8 @@ func (l *lang) Tf(key string, args ...any) string { return fmt.Sprintf(l.T(key),
 
 // Comment is an event's comment as the page shows it: a Repair event's, which the log writes
 // in English, said in the page's language; any other as written.
-func (l *lang) Comment(e signoff.Event) string {
-	if after, n, sum, ok := e.RepairFacts(); ok {
+func (l *lang) Comment(e workflow.Event) string {
+	if after, n, sum, ok := (signoff.Event{Action: signoff.Action(e.Action), Comment: e.Comment}).RepairFacts(); ok {
 		return l.Tf("repair_comment", after, n, sum)
 	}
 	return e.Comment

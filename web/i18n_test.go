@@ -16,6 +16,7 @@ import (
 	"settle/internal/i18n"
 	"settle/web/signoff"
 	"settle/web/users"
+	"settle/workflow"
 )
 
 // Every message the templates and handlers name exists in both languages.
@@ -40,6 +41,21 @@ func TestMessages(t *testing.T) {
 		need["ok_"+string(a)] = true
 	}
 	need["act_"+string(signoff.Repair)] = true
+	for _, a := range trailActions {
+		need["act_"+a] = true
+	}
+	for _, st := range workflow.States {
+		need["wf_st_"+st] = true
+	}
+	for _, a := range []string{workflow.ActExplain, workflow.ActAccept, workflow.ActReject, workflow.ActAcknowledge, "upload"} {
+		need["ok_"+a] = true
+	}
+	for _, n := range []string{"slip", "ticket", "form", "text"} {
+		need["wf_need_"+n] = true
+	}
+	for _, k := range []string{"err_reload", "err_reason", "err_item_state", "err_items_open", "err_items_undecided", "err_day_open"} {
+		need[k] = true
+	}
 	for _, s := range []string{"queued", "start", "render", "scan", "pull", "read", "reports"} {
 		need["stage_"+s] = true
 	}
@@ -78,7 +94,7 @@ func TestMessages(t *testing.T) {
 		}
 		return nil
 	})
-	dynamic := []string{"role_", "act_", "ok_", "err_", "stage_", "kind_", "change_", "cause_", "f_"}
+	dynamic := []string{"role_", "act_", "ok_", "err_", "stage_", "kind_", "change_", "cause_", "f_", "wf_st_", "wf_need_"}
 	for key := range i18n.PageKeys() {
 		k := key.Name()
 		if !used[k] && !slices.ContainsFunc(dynamic, func(p string) bool { return strings.HasPrefix(k, p) }) {

@@ -2,15 +2,17 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io/fs"
 	"net/http"
+	"slices"
 	"time"
 
 	"settle/engine"
 	"settle/store"
-	"settle/web/signoff"
 	"settle/web/users"
+	"settle/workflow"
 )
 
 // base is what every page's layout needs.
@@ -38,7 +40,31 @@ type panelData struct {
 
 // Panel is the data of a counter's panel on a page.
 func (b base) Panel(v *counterView, back string) panelData {
-	return panelData{L: b.L, CSRF: b.CSRF, V: v, Back: back}
+	return panelData{L: b.L, CSRF: b.CSRF, V: v.withLang(b.L), Back: back}
+}
+
+// itemsData is what the items table needs.
+type itemsData struct {
+	L       *lang
+	CSRF    string
+	Items   []*itemView
+	Back    string
+	Compact bool // one counter-day's: no date and counter columns
+}
+
+// ItemsOf is the data of an items table on a page; actions return to back.
+func (b base) ItemsOf(items []*itemView, back string) itemsData {
+	return itemsData{L: b.L, CSRF: b.CSRF, Items: items, Back: back}
+}
+
+// ItemsOf is the items table of a panel.
+func (p panelData) ItemsOf(items []*itemView, back string) itemsData {
+	return itemsData{L: p.L, CSRF: p.CSRF, Items: items, Back: back}
+}
+
+// CompactItems is the items table of one counter-day (no date and counter columns).
+func (p panelData) CompactItems(items []*itemView, back string) itemsData {
+	return itemsData{L: p.L, CSRF: p.CSRF, Items: items, Back: back, Compact: true}
 }
 
 // PanelOpen is Panel with the sign-off record unfolded (the counter's own page).
@@ -135,45 +161,139 @@ func (s *Server) current(date string) (*runData, error) {
 	return s.cache.get(dir)
 }
 
+// dayState is a counter-day's sign-off state with its sign-off events, oldest first.
+type dayState struct {
+	*workflow.Day
+	Events []workflow.Event
+}
+
 // counterView is a counter's panel: the run to show (the pinned one while certified or
-// approved), its figures and what the user may do.
+// approved), its figures, its items and what the user may do.
 type counterView struct {
-	Date       string
-	C          *counterData
-	RunID      string
-	Manifest   *store.Manifest
-	CurrentID  string // the date's current run
-	Newer      bool   // the current run is not the one shown
-	State      signoff.State
-	StateKey   string
-	Last       *signoff.Event
-	Pivot      pivot
-	Base       string // the counter page's URL; actions are Base + "/" + action
-	PDF, XLSX  string // download URLs
-	CanCertify bool
-	CanReview  bool
-	CanReopen  bool
-	Missing    string // the pinned run is gone
+	Date            string
+	C               *counterData
+	RunID           string
+	Manifest        *store.Manifest
+	CurrentID       string // the date's current run
+	Newer           bool   // the current run is not the one shown
+	State           dayState
+	StateKey        string
+	Last            *workflow.Event
+	Pivot           pivot
+	Base            string // the counter page's URL; actions are Base + "/" + action
+	PDF, XLSX       string // download URLs
+	Certified       bool   // PDF is the certified report
+	CanCertify      bool
+	CanReview       bool
+	CanReopen       bool
+	CanApprove      bool   // CanReview and every ERROR accepted or resolved
+	DayOpen         bool   // the business day has not ended: nothing is certified or approved
+	Missing         string // the pinned run is gone
+	Items           []*itemView
+	CityWide        []engine.Exception // findings of no counter shown with the counter (read-only)
+	ErrorsOpen      int                // ERROR items open or rejected
+	ErrorsUndecided int                // ERROR items not accepted or resolved
+	OpenWarnings    int
 
 	rd *runData // the run shown
+}
+
+// itemView is an item on a page with what the user may do to it.
+type itemView struct {
+	*workflow.Item
+	Reasons                       []reasonOpt
+	ReasonLabel                   string
+	CanExplain, CanDecide, CanAck bool
+	Place                         string // counter, or outlet, or city
+	Link                          string // the counter's page
+}
+
+type reasonOpt struct{ Code, Label, Need string }
+
+// itemViews dresses items for u.
+func (s *Server) itemViews(l *lang, u *users.User, its []*workflow.Item, dayStatus map[string]string) []*itemView {
+	out := make([]*itemView, 0, len(its))
+	for _, it := range its {
+		iv := &itemView{Item: it, Place: it.Counter}
+		if iv.Place == "" {
+			iv.Place = it.Outlet
+		}
+		if iv.Place == "" {
+			iv.Place = l.T("wf_city")
+		}
+		if it.Counter != "" {
+			iv.Link = counterPath(it.Date, it.Outlet, it.Counter)
+		}
+		for _, r := range workflow.ReasonsFor(it.Code) {
+			iv.Reasons = append(iv.Reasons, reasonOpt{r.Code, r.Label(l.Lang), r.NeedText})
+			if r.Code == it.Reason {
+				iv.ReasonLabel = r.Label(l.Lang)
+			}
+		}
+		st := dayStatus[it.Date+"/"+it.Outlet+"/"+it.Counter]
+		locked := st == workflow.StatusCertified || st == workflow.StatusApproved
+		mayAct := s.mayActOn(u, it)
+		iv.CanExplain = mayAct && !locked && it.Present && (it.State == workflow.StateOpen || it.State == workflow.StateRejected) && u.Role != users.Auditor
+		iv.CanAck = mayAct && !locked && it.Present && !it.IsError() && it.State == workflow.StateOpen && u.Role != users.Auditor
+		iv.CanDecide = mayAct && st != workflow.StatusApproved && u.Role == users.Reviewer && it.State == workflow.StateExplained
+		out = append(out, iv)
+	}
+	return out
+}
+
+// mayActOn reports whether u's scope holds the item: a clerk their counters' items, a
+// reviewer their outlets' (and the outlet's items of no counter), a reviewer of the whole
+// city ('*') every item, the city's included.
+func (s *Server) mayActOn(u *users.User, it *workflow.Item) bool {
+	switch u.Role {
+	case users.Clerk:
+		return it.Counter != "" && u.SeesCounter(it.Outlet, it.Counter)
+	case users.Reviewer:
+		if u.WholeCity() {
+			return true
+		}
+		return it.Outlet != "" && slices.Contains(u.Outlets, it.Outlet)
+	}
+	return false
+}
+
+// synced reconciles the date's items with its runs when the date has a newer current run
+// than the one last reconciled (a run of `settle run`, or of the pages).
+func (s *Server) synced(ctx context.Context, date string) {
+	if err := s.wf.Sync(ctx, s.cfg.Store, date); err != nil {
+		s.log.Error("workflow sync", "date", date, "err", err)
+	}
 }
 
 // view builds the panel of a counter the user may see (the caller checked the scope). It
 // returns nil, nil when the counter is not in the run to show.
 func (s *Server) view(date, outlet, counter string, u *users.User, cur *runData) (*counterView, error) {
-	st, err := s.signoff.State(signoff.Key{Date: date, Outlet: outlet, Counter: counter})
+	ctx := context.Background()
+	s.synced(ctx, date)
+	day, err := s.wf.Day(ctx, date, outlet, counter)
 	if err != nil {
 		return nil, err
 	}
-	v := &counterView{Date: date, State: st, Last: st.Last(), Base: counterPath(date, outlet, counter)}
+	evs, err := s.wf.DayEvents(ctx, date, outlet, counter)
+	if err != nil {
+		return nil, err
+	}
+	st := dayState{Day: day, Events: evs}
+	v := &counterView{Date: date, State: st, Base: counterPath(date, outlet, counter)}
+	if len(evs) > 0 {
+		v.Last = &evs[len(evs)-1]
+	}
+	if t, ok := parseDate(date); ok && !t.Before(s.today()) {
+		v.DayOpen = true
+	}
 	if cur != nil {
 		v.CurrentID = cur.ID
 	}
 	rd := cur
-	if st.Pinned() {
-		dir, err := s.cfg.Store.RunDir(date, st.RunID)
+	if day.Pinned() {
+		dir, err := s.cfg.Store.RunDir(date, day.RunID)
 		if errors.Is(err, fs.ErrNotExist) {
-			v.Missing = st.RunID
+			v.Missing = day.RunID
 			return v, nil
 		}
 		if err != nil {
@@ -195,19 +315,71 @@ func (s *Server) view(date, outlet, counter string, u *users.User, cur *runData)
 	v.Pivot = newPivot(c.Settlement)
 	dl := v.Base + "/" + rd.ID + "/report."
 	v.PDF, v.XLSX = dl+"pdf", dl+"xlsx"
-	switch st.Status {
-	case signoff.StatusOpen:
+	v.Certified = day.Pinned() && day.CertSHA256 != ""
+	for _, e := range c.Exceptions {
+		if e.Counter == "" {
+			v.CityWide = append(v.CityWide, e)
+		}
+	}
+	its, err := s.wf.Items(ctx, workflow.Filter{From: date, To: date, Outlet: outlet, Counter: counter})
+	if err != nil {
+		return nil, err
+	}
+	var present []*workflow.Item
+	for _, it := range its {
+		if !it.Present {
+			continue
+		}
+		present = append(present, it)
+		switch {
+		case it.IsError() && (it.State == workflow.StateOpen || it.State == workflow.StateRejected):
+			v.ErrorsOpen++
+		case !it.IsError() && it.State == workflow.StateOpen:
+			v.OpenWarnings++
+		}
+		if it.IsError() && it.State != workflow.StateAccepted && it.State != workflow.StateResolved {
+			v.ErrorsUndecided++
+		}
+	}
+	// Resolved items (a later run no longer raises them) are listed after the others.
+	for _, it := range its {
+		if !it.Present {
+			present = append(present, it)
+		}
+	}
+	l := langs["zh"]
+	v.Items = s.itemViews(l, u, present, map[string]string{date + "/" + outlet + "/" + counter: day.Status})
+	switch day.Status {
+	case workflow.StatusOpen:
 		v.StateKey = "state_open"
 		if v.Last != nil {
-			v.StateKey = map[signoff.Action]string{signoff.Return: "state_returned", signoff.Reopen: "state_reopened"}[v.Last.Action]
+			v.StateKey = map[string]string{workflow.ActReturn: "state_returned", workflow.ActReopen: "state_reopened"}[v.Last.Action]
 		}
-	case signoff.StatusCertified:
+	case workflow.StatusCertified:
 		v.StateKey = "state_certified"
-	case signoff.StatusApproved:
+	case workflow.StatusApproved:
 		v.StateKey = "state_approved"
 	}
-	v.CanCertify = u.Role == users.Clerk && st.Status == signoff.StatusOpen && !v.Newer
-	v.CanReview = u.Role == users.Reviewer && st.Status == signoff.StatusCertified
-	v.CanReopen = u.Role == users.Reviewer && st.Status == signoff.StatusApproved
+	v.CanCertify = u.Role == users.Clerk && day.Status == workflow.StatusOpen && !v.Newer && !v.DayOpen
+	v.CanReview = u.Role == users.Reviewer && day.Status == workflow.StatusCertified
+	v.CanApprove = v.CanReview && v.ErrorsUndecided == 0 && !v.DayOpen
+	v.CanReopen = u.Role == users.Reviewer && day.Status == workflow.StatusApproved
 	return v, nil
+}
+
+// withLang re-labels the view's reasons in l (view builds them in Chinese).
+func (v *counterView) withLang(l *lang) *counterView {
+	if v == nil {
+		return v
+	}
+	for _, iv := range v.Items {
+		iv.ReasonLabel = ""
+		for i, r := range workflow.ReasonsFor(iv.Code) {
+			iv.Reasons[i].Label = r.Label(l.Lang)
+			if r.Code == iv.Reason {
+				iv.ReasonLabel = r.Label(l.Lang)
+			}
+		}
+	}
+	return v
 }

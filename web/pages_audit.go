@@ -13,8 +13,8 @@ import (
 	"settle/diff"
 	"settle/engine"
 	"settle/store"
-	"settle/web/signoff"
 	"settle/web/users"
+	"settle/workflow"
 )
 
 // auditorOnly refuses anyone but an auditor.
@@ -225,27 +225,41 @@ func (s *Server) auditDiffXLSX(w http.ResponseWriter, r *http.Request, sess *ses
 
 type logPage struct {
 	base
-	Events []signoff.Event
-	Filter string
+	Events                   []workflow.Event
+	Filter                   string
+	FUser, FCounter, FAction string
+	Actions                  []string
 }
 
-// auditLog shows the sign-off log, of one date or all.
+// trailActions are the actions the trail's filter offers.
+var trailActions = []string{workflow.ActCertify, workflow.ActApprove, workflow.ActReturn, workflow.ActReopen,
+	workflow.ActExplain, workflow.ActAccept, workflow.ActReject, workflow.ActAcknowledge, workflow.ActResolve,
+	workflow.ActReraise, workflow.ActRun, workflow.ActLogin, workflow.ActLoginFailed, workflow.ActLockout,
+	workflow.ActUserChange, workflow.ActRepair, workflow.ActMigrate}
+
+// auditLog is the trail: every event of the log, newest first, filtered by user, counter,
+// date and action.
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, sess *session) {
 	if !s.auditorOnly(w, r, sess) {
 		return
 	}
-	date := r.URL.Query().Get("date")
+	q := r.URL.Query()
+	date := q.Get("date")
 	if _, ok := parseDate(date); date != "" && !ok {
 		s.fail(w, r, sess, http.StatusBadRequest, "bad_request")
 		return
 	}
-	evs, err := s.signoff.Events(date)
+	f := workflow.EventFilter{Date: date, User: q.Get("user"), Counter: q.Get("counter"), Action: q.Get("action"), Limit: 2000}
+	if len(f.User) > 64 || len(f.Counter) > 64 || (f.Action != "" && !slices.Contains(trailActions, f.Action)) {
+		s.fail(w, r, sess, http.StatusBadRequest, "bad_request")
+		return
+	}
+	evs, err := s.wf.Events(r.Context(), f)
 	if err != nil {
 		s.internal(w, r, sess, err)
 		return
 	}
-	slices.Reverse(evs)
-	p := logPage{base: s.base(r, sess, "log"), Events: evs, Filter: date}
+	p := logPage{base: s.base(r, sess, "log"), Events: evs, Filter: date, FUser: f.User, FCounter: f.Counter, FAction: f.Action, Actions: trailActions}
 	p.Date = date
 	if p.Date == "" {
 		p.Date = s.yesterday()

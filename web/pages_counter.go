@@ -14,8 +14,8 @@ import (
 	"settle/feed"
 	"settle/report"
 	"settle/store"
-	"settle/web/signoff"
 	"settle/web/users"
+	"settle/workflow"
 )
 
 // scoped reads the date, outlet and counter of the URL and checks the user's scope before
@@ -94,9 +94,9 @@ var errStale = errors.New("stale")
 
 // signoffAction records a certification, approval, return or reopening.
 func (s *Server) signoffAction(w http.ResponseWriter, r *http.Request, sess *session) {
-	action := signoff.Action(r.PathValue("action"))
-	need := map[signoff.Action]users.Role{signoff.Certify: users.Clerk, signoff.Approve: users.Reviewer,
-		signoff.Return: users.Reviewer, signoff.Reopen: users.Reviewer}
+	action := r.PathValue("action")
+	need := map[string]users.Role{workflow.ActCertify: users.Clerk, workflow.ActApprove: users.Reviewer,
+		workflow.ActReturn: users.Reviewer, workflow.ActReopen: users.Reviewer}
 	role, known := need[action]
 	if !known {
 		s.fail(w, r, sess, http.StatusNotFound, "not_found")
@@ -111,7 +111,7 @@ func (s *Server) signoffAction(w http.ResponseWriter, r *http.Request, sess *ses
 		return
 	}
 	back := counterPath(date, outlet, counter)
-	if b := r.PostFormValue("back"); b == "/day/"+date {
+	if b := r.PostFormValue("back"); b == "/day/"+date || b == "/queue" {
 		back = b
 	}
 	redirect := func(q string) { http.Redirect(w, r, back+"?"+q, http.StatusSeeOther) }
@@ -133,88 +133,113 @@ func (s *Server) signoffAction(w http.ResponseWriter, r *http.Request, sess *ses
 		redirect("err=stale")
 		return
 	}
-	ev := signoff.Event{Time: s.now(), User: sess.user.Name, Display: sess.user.Display, Role: string(sess.user.Role), Action: action,
-		Date: date, Outlet: outlet, Counter: counter, RunID: runID, Comment: comment}
+	ctx := r.Context()
+	actor := workflow.Actor{User: sess.user.Name, Display: sess.user.Display, Role: string(sess.user.Role)}
+	so := workflow.Signoff{Action: action, Date: date, Outlet: outlet, Counter: counter, RunID: runID, Comment: comment,
+		Version: v.State.Version}
 	rd := v.rd
 	xlsxRel, pdfRel := reportPaths(outlet, counter)
-	var (
-		check func(signoff.State) error
-		err   error
-	)
+	var err error
 	switch action {
-	case signoff.Certify:
+	case workflow.ActCertify, workflow.ActApprove:
 		switch {
-		case !v.CanCertify:
+		case v.DayOpen:
+			redirect("err=day_open")
+			return
+		case action == workflow.ActCertify && !v.CanCertify, action == workflow.ActApprove && !v.CanReview:
 			redirect("err=state")
 			return
-		case v.C.Incomplete:
+		case action == workflow.ActCertify && v.C.Incomplete:
 			redirect("err=incomplete")
 			return
-		case v.C.Errors > 0 && comment == "":
-			redirect("err=errors_need_note")
+		case action == workflow.ActCertify && v.ErrorsOpen > 0:
+			redirect("err=items_open")
 			return
-		case r.PostFormValue("confirm") != "yes":
+		case action == workflow.ActApprove && v.ErrorsUndecided > 0:
+			redirect("err=items_undecided")
+			return
+		case action == workflow.ActCertify && r.PostFormValue("confirm") != "yes":
 			redirect("err=confirm")
 			return
 		}
-		_, ev.PDFSHA256, err = verifiedFile(rd, pdfRel, "")
-		if err == nil {
-			_, ev.XLSXSHA256, err = verifiedFile(rd, xlsxRel, "")
-		}
-		if err != nil {
-			s.internal(w, r, sess, err)
-			return
-		}
-		// The run certified must still be the current one when the line is written.
-		check = func(signoff.State) error {
-			dir, ok, err := s.cfg.Store.Current(date)
-			if err != nil {
-				return err
-			}
-			if !ok || path.Base(dir) != runID {
-				return errStale
-			}
-			return nil
-		}
-	case signoff.Approve:
-		if !v.CanReview {
-			redirect("err=state")
-			return
-		}
 		// What is approved must be what was certified, byte for byte.
-		_, ev.PDFSHA256, err = verifiedFile(rd, pdfRel, v.State.PDFSHA256)
+		wantPDF, wantXLSX := "", ""
+		if action == workflow.ActApprove {
+			wantPDF, wantXLSX = v.State.PDFSHA256, v.State.XLSXSHA256
+		}
+		_, so.PDFSHA256, err = verifiedFile(rd, pdfRel, wantPDF)
 		if err == nil {
-			_, ev.XLSXSHA256, err = verifiedFile(rd, xlsxRel, v.State.XLSXSHA256)
+			_, so.XLSXSHA256, err = verifiedFile(rd, xlsxRel, wantXLSX)
+		}
+		if err == nil {
+			so.Snapshot, err = s.wf.Snapshot(ctx, date, outlet, counter)
 		}
 		if err != nil {
 			s.internal(w, r, sess, err)
 			return
 		}
-	case signoff.Return, signoff.Reopen:
+		so.Time = s.now().UTC().Round(time.Millisecond)
+		if s.cfg.Certified != nil {
+			sign := SignBlock{ClerkName: sess.user.Shown(), CertifiedAt: so.Time}
+			if action == workflow.ActApprove {
+				cert, err := s.wf.SignEvent(ctx, v.State.CertSeq)
+				if err != nil {
+					s.internal(w, r, sess, err)
+					return
+				}
+				sign = SignBlock{ClerkName: shownName(cert), CertifiedAt: cert.Time, ReviewerName: sess.user.Shown(), ApprovedAt: so.Time}
+			}
+			doc, err := s.renderCertified(rd, outlet, counter, so.Snapshot, sign)
+			if err == nil {
+				so.CertSHA256, so.CertFile, err = s.keepCertified(date, outlet, counter, doc)
+			}
+			if err != nil {
+				s.internal(w, r, sess, err)
+				return
+			}
+		}
+		if action == workflow.ActCertify {
+			// The run certified must still be the current one when the event is written.
+			so.Check = func(*workflow.Day) error {
+				dir, ok, err := s.cfg.Store.Current(date)
+				if err != nil {
+					return err
+				}
+				if !ok || path.Base(dir) != runID {
+					return errStale
+				}
+				return nil
+			}
+		}
+	case workflow.ActReturn, workflow.ActReopen:
 		if comment == "" {
 			redirect("err=comment_required")
 			return
 		}
-		if (action == signoff.Return && !v.CanReview) || (action == signoff.Reopen && !v.CanReopen) {
+		if (action == workflow.ActReturn && !v.CanReview) || (action == workflow.ActReopen && !v.CanReopen) {
 			redirect("err=state")
 			return
 		}
-		ev.PDFSHA256, ev.XLSXSHA256 = v.State.PDFSHA256, v.State.XLSXSHA256
+		so.PDFSHA256, so.XLSXSHA256, so.CertSHA256 = v.State.PDFSHA256, v.State.XLSXSHA256, v.State.CertSHA256
 	}
-	if _, err := s.signoff.Append(ev, check); err != nil {
+	if _, err := s.wf.Sign(ctx, actor, so); err != nil {
 		switch {
-		case errors.Is(err, errStale):
+		case errors.Is(err, errStale), errors.Is(err, workflow.ErrStale):
 			redirect("err=stale")
-		case errors.Is(err, signoff.ErrTransition):
+		case errors.Is(err, workflow.ErrGate):
+			redirect("err=items_open")
+		case errors.Is(err, workflow.ErrDayOpen):
+			redirect("err=day_open")
+		case errors.Is(err, workflow.ErrState):
 			redirect("err=state")
 		default:
 			s.internal(w, r, sess, err)
 		}
 		return
 	}
-	s.log.Info("sign-off", "action", string(action), "user", sess.user.Name, "date", date, "outlet", outlet,
-		"counter", counter, "run_id", runID, "pdf_sha256", ev.PDFSHA256)
-	redirect("ok=" + string(action))
+	s.log.Info("sign-off", "action", action, "user", sess.user.Name, "date", date, "outlet", outlet,
+		"counter", counter, "run_id", runID, "pdf_sha256", so.PDFSHA256, "cert_sha256", so.CertSHA256)
+	redirect("ok=" + action)
 }
 
 // reportPaths are a counter's report files as the manifest names them ('/'-separated);
@@ -269,8 +294,25 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, sess *session)
 		s.fail(w, r, sess, http.StatusNotFound, "not_found")
 		return
 	}
-	// A file of the run a sign-off pinned must still have the sha256 signed for.
+	// A file of the run a sign-off pinned must still have the sha256 signed for; the PDF of
+	// a certified counter-day is its certified report.
 	pinned := v != nil && v.State.Pinned() && v.State.RunID == runID
+	if pinned && file == "report.pdf" && v.State.CertSHA256 != "" {
+		b, err := s.certifiedFile(v)
+		if err != nil {
+			s.log.Error("certified report", "err", err)
+			s.fail(w, r, sess, http.StatusInternalServerError, "report_altered")
+			return
+		}
+		name := counter + "_" + date + "_certified.pdf"
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+		w.Header().Set("X-Settle-Run", runID)
+		w.Header().Set("X-Settle-SHA256", v.State.CertSHA256)
+		w.Header().Set("X-Settle-Signoff", v.State.Status)
+		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
+		return
+	}
 	xlsxRel, pdfRel := reportPaths(outlet, counter)
 	rel, want := pdfRel, ""
 	if file == "report.xlsx" {
@@ -302,7 +344,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, sess *session)
 	w.Header().Set("X-Settle-Run", runID)
 	w.Header().Set("X-Settle-SHA256", sum)
 	if pinned {
-		w.Header().Set("X-Settle-Signoff", string(v.State.Status))
+		w.Header().Set("X-Settle-Signoff", v.State.Status)
 	}
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
 }

@@ -9,10 +9,16 @@ import (
 
 	"settle/store"
 	"settle/web/users"
+	"settle/workflow"
 )
 
+// home is what waits for the user: a clerk's or reviewer's queue, the auditor's city view.
 func (s *Server) home(w http.ResponseWriter, r *http.Request, sess *session) {
-	http.Redirect(w, r, "/day/"+s.yesterday(), http.StatusSeeOther)
+	if sess.user.Role == users.Auditor {
+		http.Redirect(w, r, "/audit/items", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/queue", http.StatusSeeOther)
 }
 
 // pickDate is the date picker's GET form.
@@ -194,6 +200,9 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, sess *session)
 		}
 	}
 	s.runs.start(t, u.Name)
+	if _, err := s.wf.Append(r.Context(), workflow.Event{User: u.Name, Display: u.Display, Role: string(u.Role), Action: workflow.ActRun, Date: date}); err != nil {
+		s.log.Error("record run start", "err", err)
+	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 

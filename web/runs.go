@@ -147,6 +147,8 @@ func (rn *runner) run(date time.Time, st *runState) {
 		return
 	}
 	log.Info("run published", "run_id", out.RunID, "complete", out.Complete, "counters", out.Counters, "exceptions", out.Exceptions)
+	// The date's items follow the new run at once (resolutions recorded with its id).
+	s.synced(context.Background(), st.date)
 }
 
 // stop cancels the runs going on and waits for them.

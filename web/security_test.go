@@ -1,11 +1,10 @@
 package web
 
 import (
-	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,7 +13,7 @@ import (
 	"testing"
 
 	"settle/connectors"
-	"settle/web/signoff"
+	"settle/workflow"
 )
 
 func TestNoSession(t *testing.T) {
@@ -149,10 +148,11 @@ func TestCSRF(t *testing.T) {
 	if r := c.post("/day/"+testDate+"/run", nil); r.status != http.StatusForbidden {
 		t.Errorf("run without a token: %d, want 403", r.status)
 	}
-	if evs, _ := ts.signoff.Events(""); len(evs) != 0 {
+	if evs := changes(t, ts); len(evs) != 0 {
 		t.Fatalf("events recorded without a token: %+v", evs)
 	}
-	// With the session's own token it works.
+	// With the session's own token it works (once every error is explained).
+	explainAll(t, ts, c, shortCounter)
 	form.Set("csrf", c.csrf("/day/"+testDate))
 	if r := c.post(path, form); r.status != http.StatusSeeOther || !strings.HasSuffix(r.header.Get("Location"), "?ok=certify") {
 		t.Errorf("certify with the token: %d %q", r.status, r.header.Get("Location"))
@@ -229,7 +229,7 @@ func TestRolesAndScope(t *testing.T) {
 	if !strings.Contains(day.body, `id="counter-`+otherCounter+`"`) || strings.Contains(day.body, shortCounter) {
 		t.Errorf("li's day page: want %s only", otherCounter)
 	}
-	if evs, _ := ts.signoff.Events(""); len(evs) != 0 {
+	if evs := changes(t, ts); len(evs) != 0 {
 		t.Errorf("refused actions were recorded: %+v", evs)
 	}
 }
@@ -358,19 +358,24 @@ func TestSignoffLockSurvivesRerun(t *testing.T) {
 	if pdf.status != 200 || !strings.HasPrefix(pdf.body, "%PDF") {
 		t.Fatalf("pdf: %d %q %v", pdf.status, shortText(pdf.body, 300), pdf.header)
 	}
-	// Errors need an explanation; approval needs a certification.
-	if r := signOff(clerk, "certify", shortCounter, first, ""); !strings.HasSuffix(r.header.Get("Location"), "err=errors_need_note") {
-		t.Errorf("certify without a note: %q", r.header.Get("Location"))
+	// Errors need an explanation, each; approval needs a certification.
+	if r := signOff(clerk, "certify", shortCounter, first, ""); !strings.HasSuffix(r.header.Get("Location"), "err=items_open") {
+		t.Errorf("certify with errors unexplained: %q", r.header.Get("Location"))
 	}
 	if r := signOff(reviewer, "approve", shortCounter, first, ""); !strings.HasSuffix(r.header.Get("Location"), "err=state") {
 		t.Errorf("approve before certify: %q", r.header.Get("Location"))
 	}
+	explainAll(t, ts, clerk, shortCounter)
 	if r := signOff(clerk, "certify", shortCounter, first, "cash short 189.37: counted twice, reported"); !strings.HasSuffix(r.header.Get("Location"), "ok=certify") {
 		t.Fatalf("certify: %q", r.header.Get("Location"))
 	}
 	if r := signOff(clerk, "certify", shortCounter, first, "again"); !strings.HasSuffix(r.header.Get("Location"), "err=state") {
 		t.Errorf("certify twice: %q", r.header.Get("Location"))
 	}
+	if r := signOff(reviewer, "approve", shortCounter, first, ""); !strings.HasSuffix(r.header.Get("Location"), "err=items_undecided") {
+		t.Errorf("approve with errors undecided: %q", r.header.Get("Location"))
+	}
+	decideAll(t, ts, reviewer, shortCounter, "accept")
 	if r := signOff(reviewer, "approve", shortCounter, first, ""); !strings.HasSuffix(r.header.Get("Location"), "ok=approve") {
 		t.Fatalf("approve: %q", r.header.Get("Location"))
 	}
@@ -434,25 +439,14 @@ func TestSignoffLockSurvivesRerun(t *testing.T) {
 		t.Errorf("current pdf after reopening: %d", r.status)
 	}
 
-	// The log: four events, each naming its run, sums and comment, chained.
-	f, err := os.Open(filepath.Join(ts.cfg.Store.Dir(), signoff.FileName))
+	// The log: the sign-offs, each naming its run, sums and comment, chained and MACed.
+	evs, err := ts.wf.DayEvents(context.Background(), testDate, "TY0001", shortCounter)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	var got []string
-	prev := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var e signoff.Event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatal(err)
-		}
-		if e.Prev != prev {
-			t.Errorf("event %d: prev %q, want %q", e.Seq, e.Prev, prev)
-		}
-		prev = sha(sc.Text())
-		got = append(got, strings.Join([]string{string(e.Action), e.User, e.Counter, e.RunID, e.Comment}, " "))
+	for _, e := range evs {
+		got = append(got, strings.Join([]string{e.Action, e.User, e.Counter, e.RunID, e.Comment}, " "))
 		if e.PDFSHA256 != sha(pdf.body) {
 			t.Errorf("event %d: pdf sha256 %s, want %s", e.Seq, e.PDFSHA256, sha(pdf.body))
 		}
@@ -465,16 +459,19 @@ func TestSignoffLockSurvivesRerun(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	// A second server over the same store reads the same state, and an edited log is refused.
-	key, _ := os.ReadFile(filepath.Join(ts.cfg.Store.Dir(), SignoffKeyName))
-	l2, err := signoff.Open(filepath.Join(ts.cfg.Store.Dir(), signoff.FileName), key, signoff.Options{})
+	if err := ts.wf.Verify(context.Background()); err != nil {
+		t.Error(err)
+	}
+	// A second process over the same store (settle items) reads the same state at once.
+	wf2, err := workflow.Open(ts.cfg.Store.Dir(), workflow.Options{Now: ts.cfg.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, _ := l2.State(signoff.Key{Date: testDate, Outlet: "TY0001", Counter: shortCounter})
-	l2.Close()
-	if st.Status != signoff.StatusOpen || len(st.Events) != 3 {
-		t.Errorf("state read back: %+v", st)
+	defer wf2.Close()
+	day, _ := wf2.Day(context.Background(), testDate, "TY0001", shortCounter)
+	evs2, _ := wf2.DayEvents(context.Background(), testDate, "TY0001", shortCounter)
+	if day.Status != workflow.StatusOpen || len(evs2) != 3 {
+		t.Errorf("state read back: %+v", day)
 	}
 }
 
@@ -483,6 +480,7 @@ func TestPinnedRunMissing(t *testing.T) {
 	run := ts.runNow(t)
 	clerk := ts.client(t)
 	clerk.login("zhang")
+	explainAll(t, ts, clerk, shortCounter)
 	if r := signOff(clerk, "certify", shortCounter, run, "explained"); !strings.HasSuffix(r.header.Get("Location"), "ok=certify") {
 		t.Fatalf("certify: %q", r.header.Get("Location"))
 	}
@@ -508,6 +506,7 @@ func TestReturn(t *testing.T) {
 	clerk, reviewer := ts.client(t), ts.client(t)
 	clerk.login("zhang")
 	reviewer.login("wang")
+	explainAll(t, ts, clerk, shortCounter)
 	signOff(clerk, "certify", shortCounter, run, "explained")
 	if r := signOff(reviewer, "return", shortCounter, run, ""); !strings.HasSuffix(r.header.Get("Location"), "err=comment_required") {
 		t.Errorf("return without a comment: %q", r.header.Get("Location"))
@@ -518,6 +517,9 @@ func TestReturn(t *testing.T) {
 	page := clerk.get("/day/" + testDate + "/c/TY0001/" + shortCounter)
 	if !strings.Contains(page.body, "explain the IMEI duplicate") || !strings.Contains(page.body, "/certify") {
 		t.Errorf("returned counter: the clerk sees neither the comment nor the certify form")
+	}
+	if page := clerk.get("/queue"); !strings.Contains(page.body, "stamp-open") || !strings.Contains(page.body, "退回") {
+		t.Errorf("the returned counter-day is not in the clerk's queue")
 	}
 	if r := signOff(clerk, "certify", shortCounter, run, "IMEI sold twice: the second sale was a test"); !strings.HasSuffix(r.header.Get("Location"), "ok=certify") {
 		t.Errorf("certify again after a return: %q", r.header.Get("Location"))

@@ -20,6 +20,7 @@ import (
 
 	"settle/web/signoff"
 	"settle/web/users"
+	"settle/workflow"
 )
 
 // restart starts a new Server over the same store, users file and keys, as `settle serve`
@@ -42,39 +43,71 @@ func (ts *testServer) restart(t *testing.T, clients ...*client) {
 	}
 }
 
-// TestTornSignoffLog: a sign-off cut short by a full disk leaves half a line in the log. The
-// server starts again all the same, the next sign-off goes through, and the auditor's log
-// page shows the repair.
-func TestTornSignoffLog(t *testing.T) {
+// TestMigrateTornSignoffLog: a store whose sign-off log (the format before the workflow
+// database) holds a certification and a line cut short by a full disk. The server started
+// over it imports the log, verified, into the workflow database and leaves the file as it
+// was; the counter-day is certified, a reviewer returns it, and the auditor's trail shows the
+// repair of the torn line.
+func TestMigrateTornSignoffLog(t *testing.T) {
 	ts := newTestServer(t, demoSource(0.5))
 	run := ts.runNow(t)
-	clerk := ts.client(t)
-	clerk.login("zhang")
-	if r := signOff(clerk, "certify", shortCounter, run, "explained"); !strings.HasSuffix(r.header.Get("Location"), "ok=certify") {
-		t.Fatalf("certify: %q", r.header.Get("Location"))
-	}
+	dir, _ := ts.cfg.Store.RunDir(testDate, run)
+	pdf, _ := os.ReadFile(filepath.Join(dir, "reports", "TY0001", shortCounter+".pdf"))
+	xlsx, _ := os.ReadFile(filepath.Join(dir, "reports", "TY0001", shortCounter+".xlsx"))
+	key, _ := os.ReadFile(filepath.Join(ts.cfg.Store.Dir(), SignoffKeyName))
+	// The server opened its database before the log was there: take it out of the store.
+	ts.Close()
+	os.Remove(filepath.Join(ts.cfg.Store.Dir(), workflow.FileName))
+	os.Remove(filepath.Join(ts.cfg.Store.Dir(), workflow.FileName+"-wal"))
+	os.Remove(filepath.Join(ts.cfg.Store.Dir(), workflow.FileName+"-shm"))
 	path := filepath.Join(ts.cfg.Store.Dir(), signoff.FileName)
+	l, err := signoff.Open(path, key, signoff.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(signoff.Event{Time: testNow, User: "zhang", Display: "张三", Role: "clerk", Action: signoff.Certify,
+		Date: testDate, Outlet: "TY0001", Counter: shortCounter, RunID: run, PDFSHA256: sha(string(pdf)), XLSXSHA256: sha(string(xlsx)),
+		Comment: "explained"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.WriteString(`{"seq":2,"time":"2026-11-22T01:40:00Z","user":"wang","role":"revi`)
 	f.Close()
-	reviewer := ts.client(t)
+	before, _ := os.ReadFile(path)
+
+	clerk, reviewer := ts.client(t), ts.client(t)
 	ts.restart(t, clerk, reviewer)
 	reviewer.login("wang")
-	if r := signOff(reviewer, "approve", shortCounter, run, ""); !strings.HasSuffix(r.header.Get("Location"), "ok=approve") {
-		t.Fatalf("approve after the restart: %d %q", r.status, r.header.Get("Location"))
+	page := reviewer.get("/day/" + testDate + "/c/TY0001/" + shortCounter)
+	if !strings.Contains(page.body, "stamp-certified") {
+		t.Errorf("the migrated certification is not shown")
+	}
+	if r := signOff(reviewer, "approve", shortCounter, run, ""); !strings.HasSuffix(r.header.Get("Location"), "err=items_undecided") {
+		t.Errorf("approve a day whose errors were never explained: %q", r.header.Get("Location"))
+	}
+	if r := signOff(reviewer, "return", shortCounter, run, "explain each error"); !strings.HasSuffix(r.header.Get("Location"), "ok=return") {
+		t.Fatalf("return after the migration: %d %q", r.status, r.header.Get("Location"))
 	}
 	auditor := ts.client(t)
 	auditor.login("zhao")
-	page := auditor.get("/audit/log")
-	if page.status != 200 || !strings.Contains(page.body, "日志修复（截去残行）") || !strings.Contains(page.body, "截去第 1 条事件之后的残行：65 字节，sha256 ") || strings.Contains(page.body, "cut off") {
-		t.Errorf("the log page does not show the repair: %d\n%s", page.status, page.body)
+	trail := auditor.get("/audit/log")
+	if trail.status != 200 || !strings.Contains(trail.body, "日志修复（截去残行）") || !strings.Contains(trail.body, "截去第 1 条事件之后的残行：65 字节，sha256 ") {
+		t.Errorf("the trail does not show the repair: %d", trail.status)
 	}
-	evs, err := ts.signoff.Events("")
-	if err != nil || len(evs) != 3 || evs[1].Action != signoff.Repair || evs[2].Action != signoff.Approve || evs[2].Seq != 3 {
+	after, _ := os.ReadFile(path)
+	if string(after) != string(before) {
+		t.Error("the old sign-off log was changed")
+	}
+	evs, err := ts.wf.Events(context.Background(), workflow.EventFilter{Counter: shortCounter})
+	if err != nil || len(evs) != 2 || evs[0].Action != workflow.ActReturn || evs[1].Action != workflow.ActCertify {
 		t.Errorf("events: %+v, %v", evs, err)
+	}
+	if err := ts.wf.Verify(context.Background()); err != nil {
+		t.Error(err)
 	}
 }
 

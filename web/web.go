@@ -24,8 +24,9 @@
 //     trusted proxy), counted before the password is checked; an unknown name costs a bcrypt
 //     comparison like a known one;
 //   - responses carry a strict Content-Security-Policy (no inline script, no other origin);
-//   - the sign-off log (package signoff) is append-only, chained and MACed under its own key
-//     (signoff.key), and what a sign-off pinned is served only while its sha256 still holds.
+//   - the workflow log (package workflow: items, sign-offs, logins, runs started) is chained and
+//     MACed under its own key (signoff.key), and what a sign-off pinned is served only while
+//     its sha256 still holds; an older sign-off log (package signoff) is imported once.
 //
 // The period lock: a clerk's certification and a reviewer's approval pin the run they saw.
 // While a counter-day is certified or approved its page and downloads are that run's, even
@@ -51,9 +52,10 @@ import (
 	"settle/job"
 	"settle/metrics"
 	"settle/money"
+	"settle/report"
 	"settle/store"
-	"settle/web/signoff"
 	"settle/web/users"
+	"settle/workflow"
 )
 
 //go:embed templates/*.html
@@ -97,6 +99,18 @@ type Config struct {
 	// Metrics counts the page's figures and serves them on /metrics (web/metrics.go); nil
 	// serves 404 there and counts nothing.
 	Metrics *metrics.Web
+	// Workflow is the workflow database (items, sign-offs, the log); nil: New opens
+	// <store>/workflow.db itself (and Close closes it).
+	Workflow *workflow.DB
+	// SLADays: an item or counter-day older than this and not closed is overdue.
+	SLADays int
+	// QueueDays is how far back the clerk's and reviewer's queues look (90).
+	QueueDays int
+	// Certified renders the certified report of a counter (package report's
+	// CertifiedPDF); nil: certifying pins the run's own PDF and no certified report is made.
+	Certified func(run *store.Stored, outlet, counter string, items []CertItem, sign SignBlock, opts report.Options) ([]byte, error)
+	// CertOptions are the options the certified report is rendered with.
+	CertOptions report.Options
 }
 
 // NewConfig returns the defaults: 12-hour sessions, 5 failures per 15 minutes, one run at
@@ -113,6 +127,9 @@ func NewConfig() Config {
 		ClerkRunDays:    31,
 		ReviewerRunDays: 366,
 		Metrics:         metrics.NewWeb(),
+		SLADays:         workflow.DefaultSLADays,
+		QueueDays:       90,
+		CertOptions:     report.NewOptions(),
 	}
 }
 
@@ -141,6 +158,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("clerk-run-days %d: 0 (today only) or more", c.ClerkRunDays)
 	case c.ReviewerRunDays < 0:
 		return fmt.Errorf("reviewer-run-days %d: 0 (today only) or more", c.ReviewerRunDays)
+	case c.SLADays < 0:
+		return fmt.Errorf("sla-days %d: 0 or more", c.SLADays)
+	case c.QueueDays < 1:
+		return fmt.Errorf("queue days %d: at least 1", c.QueueDays)
 	}
 	return nil
 }
@@ -152,7 +173,8 @@ type Server struct {
 	now     func() time.Time
 	secret  []byte
 	users   *userSource
-	signoff *signoff.Log
+	wf      *workflow.DB
+	ownWF   bool
 	runs    *runner
 	cache   *runCache
 	pages   map[string]*template.Template
@@ -193,28 +215,46 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The log's key is its own, so that a new session secret (every login ends) leaves the
-	// log readable.
-	logKey, err := loadSecret(filepath.Join(cfg.Store.Dir(), SignoffKeyName))
-	if err != nil {
-		return nil, err
-	}
-	sl, err := signoff.Open(filepath.Join(cfg.Store.Dir(), signoff.FileName), logKey, signoff.Options{Log: cfg.Log, Now: cfg.Now})
-	if err != nil {
-		return nil, err
+	// The log's key is its own (signoff.key), so that a new session secret (every login
+	// ends) leaves the log readable. The workflow database replaces the sign-off log, which
+	// it imports on first open (package workflow).
+	wf, own := cfg.Workflow, false
+	if wf == nil {
+		if _, err := loadSecret(filepath.Join(cfg.Store.Dir(), SignoffKeyName)); err != nil {
+			return nil, err
+		}
+		sla := cfg.SLADays
+		if sla == 0 {
+			sla = -1 // zero days, not the default
+		}
+		wf, err = workflow.Open(cfg.Store.Dir(), workflow.Options{Log: cfg.Log, Now: cfg.Now, SLADays: sla})
+		if err != nil {
+			return nil, err
+		}
+		own = true
 	}
 	revoked, err := openRevocations(filepath.Join(cfg.Store.Dir(), RevokedName), cfg.Now, cfg.Log)
 	if err != nil {
-		sl.Close()
+		if own {
+			wf.Close()
+		}
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, log: cfg.Log, now: cfg.Now, secret: secret, users: us, signoff: sl,
+		cfg: cfg, log: cfg.Log, now: cfg.Now, secret: secret, users: us, wf: wf, ownWF: own,
 		cache: newRunCache(8), pages: pages,
 		limiter: newLimiter(cfg.LoginDelay, cfg.LoginWindow, cfg.Now),
 		revoked: revoked,
 	}
 	s.runs = newRunner(s)
+	us.mu.Lock()
+	us.changed = func(name, what string) {
+		if _, err := wf.Append(context.Background(), workflow.Event{User: workflow.SystemUser, Role: "system",
+			Action: workflow.ActUserChange, Comment: name + " " + what}); err != nil {
+			s.log.Error("record user change", "user", name, "err", err)
+		}
+	}
+	us.mu.Unlock()
 	s.handler = s.routes()
 	return s, nil
 }
@@ -226,7 +266,10 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // sign-off log. Call it after http.Server.Shutdown.
 func (s *Server) Close() error {
 	s.runs.stop()
-	return s.signoff.Close()
+	if s.ownWF {
+		return s.wf.Close()
+	}
+	return nil
 }
 
 // WaitRuns waits until no run is going on or ctx ends.
@@ -262,6 +305,13 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /audit/{date}/diff.xlsx", s.api(s.auditDiffXLSX))
 	mux.HandleFunc("GET /audit/log", s.page(s.auditLog))
 	mux.Handle("GET /metrics", s.metricsHandler())
+	mux.HandleFunc("GET /queue", s.page(s.queue))
+	mux.HandleFunc("GET /queue/export/{ext}", s.api(s.queueDownload))
+	mux.HandleFunc("POST /queue/upload", s.upload(s.queueUpload))
+	mux.HandleFunc("POST /item/{id}/{action}", s.page(s.itemAction))
+	mux.HandleFunc("POST /day/{date}/c/{outlet}/{counter}/ackall", s.page(s.ackAll))
+	mux.HandleFunc("GET /audit/items", s.page(s.auditItems))
+	mux.HandleFunc("GET /audit/items/export/{ext}", s.api(s.auditItemsDownload))
 	return s.headers(s.accessLog(mux))
 }
 
@@ -354,7 +404,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		return nil, fmt.Errorf("parse templates: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "error", "clerk", "reviewer", "auditor", "counter", "run", "diff", "log"} {
+	for _, name := range []string{"login", "error", "clerk", "reviewer", "auditor", "counter", "run", "diff", "log", "queue", "audititems"} {
 		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)

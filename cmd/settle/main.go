@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		EnableBashCompletion: false,
 		HideHelpCommand:      true,
 		Commands: []*cli.Command{runCommand(stderr), fixturesCommand(stderr), diffCommand(stderr), serveCommand(stderr), usersCommand(stderr),
-			pruneCommand(stderr), doctorCommand(stderr), periodCommand(stderr)},
+			pruneCommand(stderr), doctorCommand(stderr), periodCommand(stderr), itemsCommand(stderr)},
 		// Usage errors from urfave/cli (unknown flag, missing value) are exit 2.
 		OnUsageError:   func(c *cli.Context, err error, isSub bool) error { return usageError{err} },
 		ExitErrHandler: func(c *cli.Context, err error) {},

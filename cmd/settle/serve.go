@@ -17,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"settle/job"
+	"settle/report"
 	"settle/store"
 	"settle/web"
 )
@@ -32,7 +33,8 @@ func serveCommand(stderr io.Writer) *cli.Command {
 			"click and certifies their counter; the reviewer of the outlet approves it, which locks the\n" +
 			"counter-day; an auditor browses runs, manifests and the diff of any two. Users come from\n" +
 			"--users (default <store>/users.json; see `settle users add`). Sign-offs are appended to\n" +
-			"<store>/signoff.log, each line MACed with <store>/signoff.key; the session key is\n" +
+			"<store>/workflow.db (SQLite, WAL; a <store>/signoff.log of an older version is imported on\n" +
+			"first start and kept), each event chained and MACed with <store>/signoff.key; the session key is\n" +
 			"<store>/web.secret (both made on first start, mode 0600; keep signoff.key with the log).\n" +
 			"SIGINT or SIGTERM stops it gracefully: requests in flight finish, a run going on is abandoned\n" +
 			"(it publishes nothing).",
@@ -46,6 +48,7 @@ func serveCommand(stderr io.Writer) *cli.Command {
 			&cli.DurationFlag{Name: "session-ttl", Value: def.SessionTTL, Usage: "how long a login lasts"},
 			&cli.IntFlag{Name: "clerk-run-days", Value: def.ClerkRunDays, Usage: "a clerk may start runs of dates from today (Asia/Shanghai) less `DAYS` through today"},
 			&cli.IntFlag{Name: "reviewer-run-days", Value: def.ReviewerRunDays, Usage: "a reviewer may start runs of dates from today less `DAYS` through today"},
+			&cli.IntFlag{Name: "sla-days", Value: def.SLADays, Usage: "an item or counter-day older than `DAYS` and not closed is overdue"},
 			&cli.StringFlag{Name: "tls-cert", Usage: "serve HTTPS with this certificate (PEM); cookies are then Secure"},
 			&cli.StringFlag{Name: "tls-key", Usage: "the certificate's private key (PEM)"},
 			&cli.BoolFlag{Name: "secure-cookies", Usage: "mark cookies Secure (behind an HTTPS proxy)"},
@@ -119,6 +122,9 @@ func webOptionsFrom(c *cli.Context, stderr io.Writer) (*webOptions, error) {
 	cfg.Log = log
 	cfg.SessionTTL = c.Duration("session-ttl")
 	cfg.ClerkRunDays, cfg.ReviewerRunDays = c.Int("clerk-run-days"), c.Int("reviewer-run-days")
+	cfg.SLADays = c.Int("sla-days")
+	cfg.CertOptions.Lang = c.String("lang")
+	cfg.Certified = report.Certified // the certified report: the run's PDF with the items and the sign-off
 	if cfg.TrustedProxies, err = web.ParseProxies(c.String("trusted-proxy")); err != nil {
 		return nil, usagef("--trusted-proxy %q: %v", c.String("trusted-proxy"), err)
 	}

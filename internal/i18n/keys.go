@@ -350,6 +350,99 @@ const (
 	PageLatestComment
 	PageAuditRunsHint
 
+	// Workflow (issue 14): items, queues, the trail.
+	PageWfCity
+	PageWfOverdue
+	PageWfColId
+	PageWfColVersion
+	PageWfColKey
+	PageWfColAge
+	PageWfColOverdue
+	PageWfColReason
+	PageWfColText
+	PageWfUploadEmpty
+	PageWfUploadFailed
+	PageWfUploadRefused
+	PageWfUploadNotXlsx
+	PageWfUploadRow
+	PageWfUploadColumns
+	PageWfBadId
+	PageWfBadIdentity
+	PageWfBadScope
+	PageErrReload
+	PageWfBadState
+	PageWfBadReason
+	PageWfTrail
+	PageWfItem
+	PageWfStOpen
+	PageWfStExplained
+	PageWfStAccepted
+	PageWfStRejected
+	PageWfStResolved
+	PageWfStAcknowledged
+	PageActExplain
+	PageActAccept
+	PageActReject
+	PageActAcknowledge
+	PageActResolve
+	PageActReraise
+	PageActRun
+	PageActLogin
+	PageActLoginFailed
+	PageActLockout
+	PageActUserChange
+	PageActMigrate
+	PageActUpload
+	PageWfQueue
+	PageWfSla
+	PageWfUploadNothing
+	PageWfUpload
+	PageWfUploadButton
+	PageWfDaysClerk
+	PageWfDaysReviewer
+	PageWfErrorsOpen
+	PageWfWarningsOpen
+	PageWfAtStake
+	PageWfDays
+	PageWfNothing
+	PageWfItemsClerk
+	PageWfItemsReviewer
+	PageWfItemsOverdue
+	PageWfCityView
+	PageWfCityHint
+	PageWfBucket
+	PageWfExplanation
+	PageWfActions
+	PageWfReviewerComment
+	PageWfPickReason
+	PageWfNeedSlip
+	PageWfNeedTicket
+	PageWfNeedForm
+	PageWfNeedText
+	PageWfTextHint
+	PageWfExplain
+	PageWfAcknowledge
+	PageWfAccept
+	PageWfRejectWhy
+	PageWfReject
+	PageWfErrorsLeft
+	PageWfAckAll
+	PageWfCityFindings
+	PageWfDayOpen
+	PageWfGateCertify
+	PageWfGateApprove
+	PageWfCertifiedDoc
+	PageErrDayOpen
+	PageErrItemsOpen
+	PageErrItemsUndecided
+	PageErrReason
+	PageErrItemState
+	PageOkExplain
+	PageOkAccept
+	PageOkReject
+	PageOkAcknowledge
+	PageOkUpload
+
 	// Exception details and reject reasons: the words the engine writes around codes, amounts,
 	// ids and sources. A language may reorder the arguments with explicit indexes (%[2]s).
 
@@ -502,7 +595,7 @@ const (
 const (
 	firstReport, lastReport = ReportTitle, PeriodShortCount
 	firstDetail, lastDetail = DetailCannotRead, DetailClearingRejected
-	firstPage, lastPage     = PageApp, PageAuditRunsHint
+	firstPage, lastPage     = PageApp, PageOkUpload
 	// Operations (issue 16): the texts of settle doctor and settle prune, after the details.
 	firstOps, lastOps = OpsLevelOK, OpsInputsUnknown
 )

@@ -100,8 +100,11 @@ func (u *User) Validate() error {
 		}
 	}
 	for _, o := range u.Outlets {
+		if o == WholeCity && len(u.Outlets) == 1 && u.Role == Reviewer {
+			continue
+		}
 		if !feed.ValidID(o) {
-			return invalidf("user %s: outlet %q is not 1-32 characters of [A-Za-z0-9_-]", u.Name, o)
+			return invalidf("user %s: outlet %q is not 1-32 characters of [A-Za-z0-9_-] (or '*' alone, for a reviewer of the whole city)", u.Name, o)
 		}
 	}
 	switch u.Role {
@@ -137,6 +140,15 @@ func (u *User) Shown() string {
 	return u.Name
 }
 
+// WholeCity is the outlets of a reviewer of the whole city: every outlet, and the findings of
+// no outlet (WORKFLOW.md: somebody's queue always holds them).
+const WholeCity = "*"
+
+// WholeCity reports whether u is a reviewer of the whole city.
+func (u *User) WholeCity() bool {
+	return u.Role == Reviewer && len(u.Outlets) == 1 && u.Outlets[0] == WholeCity
+}
+
 // SeesCounter reports whether u may see the counter of outlet: a clerk their counters, a
 // reviewer the counters of their outlets, an auditor all.
 func (u *User) SeesCounter(outlet, counter string) bool {
@@ -144,7 +156,7 @@ func (u *User) SeesCounter(outlet, counter string) bool {
 	case Clerk:
 		return slices.Contains(u.Counters, counter)
 	case Reviewer:
-		return slices.Contains(u.Outlets, outlet)
+		return u.WholeCity() || slices.Contains(u.Outlets, outlet)
 	case Auditor:
 		return true
 	}
