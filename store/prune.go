@@ -22,8 +22,8 @@ const (
 // RunRef names a run of a date.
 type RunRef struct{ Date, RunID string }
 
-// PinnedRuns returns the runs that sign-offs pin, which Prune never removes. Today the
-// sign-off log gives them (cmd/settle); the workflow database will.
+// PinnedRuns returns the runs that sign-offs pin, which Prune never removes: cmd/settle
+// reads them from the sign-off log and the workflow database.
 type PinnedRuns func() (map[RunRef]bool, error)
 
 // PruneOptions is a retention policy. A published run is removed only when none of these
