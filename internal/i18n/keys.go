@@ -581,6 +581,12 @@ const (
 	OpsPruneTotal
 	OpsPruneWouldTotal
 
+	// Operations and kept inputs (issue 16 after 17): prune and doctor over <date>/inputs.
+	OpsPruneInputs
+	OpsPruneInputsHeld
+	OpsInputsUse
+	OpsInputsUnknown
+
 	nKeys
 )
 
@@ -591,5 +597,5 @@ const (
 	firstDetail, lastDetail = DetailCannotRead, DetailClearingRejected
 	firstPage, lastPage     = PageApp, PageOkUpload
 	// Operations (issue 16): the texts of settle doctor and settle prune, after the details.
-	firstOps, lastOps = OpsLevelOK, OpsPruneWouldTotal
+	firstOps, lastOps = OpsLevelOK, OpsInputsUnknown
 )

@@ -540,9 +540,9 @@ var table = [nKeys][2]string{
 	OpsStoreNotWritable:   {"存储目录 %s 不可写：%v", "store %s is not writable: %v"},
 	OpsStoreWorldWritable: {"存储目录 %s 对所有用户可写（权限 %s）", "store %s is writable by every user (mode %s)"},
 	OpsDirsNotWritable:    {"%d 个日期目录不可写，例如 %s", "%d date directories are not writable, e.g. %s"},
-	OpsSpaceOK:            {"剩余空间 %s；最近一次运行（%s）占 %s", "%s free; the last run (%s) took %s"},
-	OpsSpaceLow:           {"剩余空间 %s，不足最近一次运行（%s，%s）的三倍", "%s free: less than three times the last run (%s, %s)"},
-	OpsSpaceShort:         {"剩余空间 %s，小于最近一次运行（%s）的 %s", "%s free: less than the last run (%s) took, %s"},
+	OpsSpaceOK:            {"剩余空间 %s；最近一次运行（%s）占 %s（其中留存输入 %s）", "%s free; the last run (%s) took %s (its kept inputs %s of it)"},
+	OpsSpaceLow:           {"剩余空间 %s，不足最近一次运行（%s，%s，其中留存输入 %s）的三倍", "%s free: less than three times the last run (%s, %s with its kept inputs, %s)"},
+	OpsSpaceShort:         {"剩余空间 %s，小于最近一次运行（%s）的 %s（其中留存输入 %s）", "%s free: less than the last run (%s) took, %s (its kept inputs %s of it)"},
 	OpsSpaceNoRuns:        {"剩余空间 %s；尚无已发布的运行", "%s free; no run published yet"},
 	OpsSpaceUnknown:       {"无法读取剩余空间：%v", "cannot read the free space: %v"},
 	OpsLockHeld:           {"日期 %s 的锁正被占用：%s", "the lock of %s is held: %s"},
@@ -565,6 +565,12 @@ var table = [nKeys][2]string{
 	OpsPrunePolicy:        {"超出保留策略", "beyond the retention policy"},
 	OpsPruneLeftover:      {"中断运行的残留", "left by an interrupted run"},
 	OpsPruneBusy:          {"日期 %s 正被运行锁定，已跳过", "%s is locked by a run: skipped"},
-	OpsPruneTotal:         {"共删除 %d 个目录，释放 %s（%d 字节）", "%d directories removed, %s freed (%d bytes)"},
-	OpsPruneWouldTotal:    {"将删除 %d 个目录，释放 %s（%d 字节）", "%d directories would be removed, freeing %s (%d bytes)"},
+	OpsPruneTotal:         {"共删除 %d 项，释放 %s（%d 字节）", "removed %d, %s freed (%d bytes)"},
+	OpsPruneWouldTotal:    {"将删除 %d 项，释放 %s（%d 字节）", "would remove %d, freeing %s (%d bytes)"},
+
+	// Operations and kept inputs (issue 16 after 17).
+	OpsPruneInputs:     {"无保留运行引用的留存输入（%d 个文件）", "kept inputs no remaining run names (%d files)"},
+	OpsPruneInputsHeld: {"日期 %s 的留存输入未清理：一个保留的运行无法读取（%v）", "%s: kept inputs left in place: a run that stays cannot be read (%v)"},
+	OpsInputsUse:       {"留存输入共占 %s（%d 个日期，%d 个文件）", "kept inputs take %s (%d dates, %d files)"},
+	OpsInputsUnknown:   {"无法统计留存输入：%v", "cannot size the kept inputs: %v"},
 }
