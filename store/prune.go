@@ -407,10 +407,21 @@ func (s *Store) periodRuns() (*periodKeep, error) {
 			continue
 		}
 		pdir := filepath.Join(root, p.Name())
-		if _, err := os.Stat(filepath.Join(pdir, closedName)); errors.Is(err, fs.ErrNotExist) {
+		cdata, err := os.ReadFile(filepath.Join(pdir, closedName))
+		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		} else if err != nil {
 			return nil, fmt.Errorf("prune: period %s: %w", p.Name(), err)
+		}
+		var closure struct {
+			Closed bool   `json:"closed"`
+			RunID  string `json:"run_id"`
+		}
+		if err := json.Unmarshal(cdata, &closure); err != nil {
+			return nil, fmt.Errorf("prune: period %s: %q: %w", p.Name(), filepath.Join(pdir, closedName), err)
+		}
+		if !closure.Closed {
+			continue // reopened: its runs are kept by the policy alone, like any date's
 		}
 		named := false
 		runs, err := os.ReadDir(filepath.Join(pdir, runsName))
@@ -420,6 +431,9 @@ func (s *Store) periodRuns() (*periodKeep, error) {
 		for _, r := range runs {
 			if !r.IsDir() || strings.HasPrefix(r.Name(), ".") {
 				continue
+			}
+			if closure.RunID != "" && r.Name() != closure.RunID {
+				continue // the period's report of record is the one closed; earlier drafts keep nothing
 			}
 			path := filepath.Join(pdir, runsName, r.Name(), "manifest.json")
 			data, err := os.ReadFile(path)

@@ -78,7 +78,9 @@ func TestPruneKeptInputs(t *testing.T) {
 				f.link(date+"/inputs/"+sum('e')+".zst", "backup/e.zst")
 			}
 			if len(c.closed) > 0 {
-				f.file("periods/2026-10-01_2026-10-31/closed.json", 2)
+				if p := f.file("periods/2026-10-01_2026-10-31/closed.json", 0); os.WriteFile(p, []byte(`{"closed":true}`), 0o644) != nil {
+					t.Fatal("write closed.json")
+				}
 				p := f.file("periods/2026-10-01_2026-10-31/runs/p1/manifest.json", 0)
 				if err := os.WriteFile(p, []byte(`{"runs_used":{"`+date+`":["`+strings.Join(c.closed, `","`)+`"]}}`), 0o644); err != nil {
 					t.Fatal(err)
