@@ -23,20 +23,26 @@ type PeriodSignOffs struct{ DB *DB }
 
 // Day returns the date's pinned counter-days (open ones are left out).
 func (s PeriodSignOffs) Day(ctx context.Context, date string) (map[period.DayKey]period.SignOff, error) {
-	days, err := s.DB.Days(ctx, date, date)
+	rows, err := s.DB.db.QueryContext(ctx, `SELECT outlet, counter, status, run_id FROM days WHERE date = ? AND status IN (?, ?)`,
+		date, StatusCertified, StatusApproved)
 	if err != nil {
 		return nil, fmt.Errorf("workflow %q: sign-offs of %s: %w", s.DB.path, date, err)
 	}
-	out := make(map[period.DayKey]period.SignOff, len(days))
-	for _, y := range days {
-		switch y.Status {
-		case StatusApproved:
-			out[period.DayKey{Outlet: y.Outlet, Counter: y.Counter}] = period.SignOff{Status: period.SignApproved, RunID: y.RunID}
-		case StatusCertified:
-			out[period.DayKey{Outlet: y.Outlet, Counter: y.Counter}] = period.SignOff{Status: period.SignCertified, RunID: y.RunID}
+	defer rows.Close()
+	out := map[period.DayKey]period.SignOff{}
+	for rows.Next() {
+		var k period.DayKey
+		var status, run string
+		if err := rows.Scan(&k.Outlet, &k.Counter, &status, &run); err != nil {
+			return nil, fmt.Errorf("workflow %q: sign-offs of %s: %w", s.DB.path, date, err)
 		}
+		so := period.SignOff{Status: period.SignCertified, RunID: run}
+		if status == StatusApproved {
+			so.Status = period.SignApproved
+		}
+		out[k] = so
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // PeriodItems is period.Items over the database. Open first reconciles every date of the
