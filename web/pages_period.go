@@ -64,6 +64,15 @@ func (s *Server) refuseClosed(w http.ResponseWriter, r *http.Request, sess *sess
 	return true
 }
 
+// closedNote is the banner of a page of a date in a closed period ("" when it is not).
+func (s *Server) closedNote(l *lang, date string) (string, bool) {
+	name, err := s.closedPeriod(date)
+	if err != nil || name == "" {
+		return "", false
+	}
+	return l.Tf("err_period_closed", date, name), true
+}
+
 // periodBuilds are the period reports being built from the page, by period name.
 type periodBuilds struct {
 	mu sync.Mutex

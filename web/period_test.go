@@ -214,6 +214,9 @@ func TestClosedPeriodRefuses(t *testing.T) {
 	if r := liu.post("/period/2026-11/close", url.Values{"csrf": {liu.csrf("/period/2026-11")}, "comment": {"月结"}}); !strings.HasSuffix(r.header.Get("Location"), "ok=period_close") {
 		t.Fatalf("close: %q", r.header.Get("Location"))
 	}
+	if page := zhang.get(counterPath(testDate, "TY0001", shortCounter)); !strings.Contains(page.body, testPeriod) {
+		t.Error("the counter page of a closed date does not say the period is closed")
+	}
 	before := len(changes(t, ts))
 	refused := func(what string, r response) {
 		t.Helper()
