@@ -163,6 +163,10 @@ func TestPeriodPage(t *testing.T) {
 	if page := liu.get("/period/2026-11"); !strings.Contains(page.body, "十一月月结") || !strings.Contains(page.body, "补录冲退") {
 		t.Error("the page's closing record lacks the close or the reopening")
 	}
+	liu.get("/lang/en?next=/")
+	if page := liu.get("/period/2026-11"); !strings.Contains(page.body, "Month-end close 2026-11") || !strings.Contains(page.body, "period reopened") {
+		t.Error("the period page in English")
+	}
 	en := ts.client(t)
 	en.get("/lang/en?next=/")
 	if r := en.get("/period/2026-11"); r.status != http.StatusSeeOther {
