@@ -442,6 +442,50 @@ const (
 	PageOkReject
 	PageOkAcknowledge
 	PageOkUpload
+	// Period close on the page (issues 14–15)
+	PageActPeriodClose
+	PageActPeriodReopen
+	PagePeriodNav
+	PagePeriodTitle
+	PagePeriodRange
+	PagePeriodPrev
+	PagePeriodNext
+	PagePeriodIsOpen
+	PagePeriodClosedBy
+	PagePeriodReport
+	PagePeriodNoReport
+	PagePeriodBuild
+	PagePeriodRebuild
+	PagePeriodBuilding
+	PagePeriodBuildFailed
+	PagePeriodGenerated
+	PagePeriodCounters
+	PagePeriodFindings
+	PagePeriodFindingsMore
+	PagePeriodNone
+	PagePeriodDownloads
+	PagePeriodOutletReports
+	PagePeriodUnsettled
+	PagePeriodUnsettledHint
+	PagePeriodAllApproved
+	PagePeriodDays
+	PagePeriodDates
+	PagePeriodItems
+	PagePeriodItemsHint
+	PagePeriodNoItems
+	PagePeriodClose
+	PagePeriodCloseHint
+	PagePeriodReopen
+	PagePeriodTrail
+	PageErrPeriodClosed
+	PageErrPeriodNoReport
+	PageErrPeriodIsClosed
+	PageErrPeriodNotClosed
+	PageErrPeriodComment
+	PageErrPeriodBusy
+	PageOkPeriodClose
+	PageOkPeriodReopen
+	PageOkPeriodBuild
 
 	// Exception details and reject reasons: the words the engine writes around codes, amounts,
 	// ids and sources. A language may reorder the arguments with explicit indexes (%[2]s).
@@ -595,7 +639,7 @@ const (
 const (
 	firstReport, lastReport = ReportTitle, PeriodShortCount
 	firstDetail, lastDetail = DetailCannotRead, DetailClearingRejected
-	firstPage, lastPage     = PageApp, PageOkUpload
+	firstPage, lastPage     = PageApp, PageOkPeriodBuild
 	// Operations (issue 16): the texts of settle doctor and settle prune, after the details.
 	firstOps, lastOps = OpsLevelOK, OpsInputsUnknown
 )
