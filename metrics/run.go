@@ -39,6 +39,9 @@ const (
 	NameRows          = "settle_rows_total"
 	NameExceptions    = "settle_exceptions"
 	NameCounters      = "settle_counters"
+	// A refresh (settle run --counters) is told from a full run by these two.
+	NameRefresh         = "settle_run_refresh"
+	NameRefreshCounters = "settle_run_refreshed_counters"
 )
 
 // Run statuses of settle_run_status: every one is written, 1 for the run's own.
@@ -60,6 +63,10 @@ type Run struct {
 	// Stages are the durations of the run's stages (fetch, render, …) that were reached;
 	// "total" is added from Started and Finished.
 	Stages map[string]time.Duration
+	// Refresh is the number of counters a refresh (settle run --counters) read afresh; 0
+	// for a full run. A refresh does not move the last success time: that is the night's
+	// full run's, which the missing-run alert watches.
+	Refresh int
 }
 
 // Status is the run's settle_run_status.
@@ -155,11 +162,11 @@ func (r *Run) Gather(path string) (fams []*dto.MetricFamily, prevErr error) {
 
 	gauge(NameLastRun, "When the last settle run ended (published or not), Unix seconds.").Set(unix(r.Finished))
 	lastSuccess := prev.lastSuccess
-	if ok {
+	if ok && r.Refresh == 0 {
 		lastSuccess = unix(r.Finished)
 	}
 	if lastSuccess > 0 {
-		gauge(NameLastSuccess, "When the last settle run that published a complete run ended, Unix seconds.").Set(lastSuccess)
+		gauge(NameLastSuccess, "When the last full settle run (not a refresh) that published a complete run ended, Unix seconds.").Set(lastSuccess)
 	}
 	success := gauge(NameSuccess, "1 if the last settle run published a complete run, else 0 (failed or incomplete).")
 	failures := prometheus.NewCounter(prometheus.CounterOpts{Name: NameFailuresTotal, ConstLabels: cl,
@@ -175,6 +182,8 @@ func (r *Run) Gather(path string) (fams []*dto.MetricFamily, prevErr error) {
 	for _, s := range []string{StatusComplete, StatusIncomplete, StatusFailed} {
 		st.WithLabelValues(s).Set(b2f(s == status))
 	}
+	gauge(NameRefresh, "1 if the last run was a refresh of some counters (--counters: the others' inputs taken from the date's current run), 0 for a full run.").Set(b2f(r.Refresh > 0))
+	gauge(NameRefreshCounters, "Counters the last run read afresh if it was a refresh, else 0.").Set(float64(r.Refresh))
 	dur := vec(NameDuration, "Seconds the last run spent in each stage it reached; total is the whole command.", "stage")
 	for stage, d := range r.Stages {
 		dur.WithLabelValues(stage).Set(d.Seconds())

@@ -67,3 +67,40 @@ func TestRunFileIncompleteAndBrokenPrevious(t *testing.T) {
 		}
 	}
 }
+
+// TestRunFileRefresh: a refresh is labelled (settle_run_refresh 1, the counters it read) and
+// leaves the last success time to the full runs; a full run after it sets refresh back to 0.
+func TestRunFileRefresh(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "settle.prom")
+	t0 := time.Unix(1_800_000_000, 0)
+	m := &store.Manifest{Status: store.StatusComplete, Counters: store.CounterCounts{Total: 5}}
+	read := func() string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for i, step := range []struct {
+		refresh int
+		end     time.Duration
+		want    []string
+	}{
+		{0, time.Minute, []string{`settle_run_refresh{city="ty"} 0`, `settle_run_refreshed_counters{city="ty"} 0`,
+			`settle_run_last_success_timestamp_seconds{city="ty"} 1.80000006e+09`}},
+		{2, time.Hour, []string{`settle_run_refresh{city="ty"} 1`, `settle_run_refreshed_counters{city="ty"} 2`,
+			`settle_run_success{city="ty"} 1`, `settle_run_last_run_timestamp_seconds{city="ty"} 1.8000036e+09`,
+			`settle_run_last_success_timestamp_seconds{city="ty"} 1.80000006e+09`}},
+		{0, 2 * time.Hour, []string{`settle_run_refresh{city="ty"} 0`, `settle_run_last_success_timestamp_seconds{city="ty"} 1.8000072e+09`}},
+	} {
+		if _, err := WriteRunFile(path, &Run{City: "ty", Started: t0, Finished: t0.Add(step.end), Published: true, Manifest: m, Refresh: step.refresh}); err != nil {
+			t.Fatal(err)
+		}
+		got := read()
+		for _, want := range step.want {
+			if !strings.Contains(got, want+"\n") {
+				t.Errorf("step %d lacks %q:\n%s", i, want, got)
+			}
+		}
+	}
+}

@@ -16,6 +16,7 @@ type Web struct {
 	reg         *prometheus.Registry
 	logins      *prometheus.CounterVec
 	runsStarted prometheus.Counter
+	refreshes   prometheus.Counter
 	itemChanges *prometheus.CounterVec
 	requests    *prometheus.HistogramVec
 }
@@ -29,6 +30,8 @@ func NewWeb() *Web {
 			[]string{"result"}),
 		runsStarted: prometheus.NewCounter(prometheus.CounterOpts{Name: "settle_web_runs_started_total",
 			Help: "Runs started from the page."}),
+		refreshes: prometheus.NewCounter(prometheus.CounterOpts{Name: "settle_web_refreshes_started_total",
+			Help: "Refreshes of some counters (a clerk's refresh of their counter) started from the page; runs_started counts whole runs."}),
 		itemChanges: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "settle_web_item_changes_total",
 			Help: "Changes of exception items on the page, by action."}, []string{"action"}),
 		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "settle_web_request_duration_seconds",
@@ -36,7 +39,7 @@ func NewWeb() *Web {
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}},
 			[]string{"route", "code"}),
 	}
-	w.reg.MustRegister(w.logins, w.runsStarted, w.itemChanges, w.requests,
+	w.reg.MustRegister(w.logins, w.runsStarted, w.refreshes, w.itemChanges, w.requests,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, r := range []string{"success", "failure", "limited", "rejected"} {
 		w.logins.WithLabelValues(r)
@@ -74,6 +77,14 @@ func (w *Web) Login(code int) {
 func (w *Web) RunStarted() {
 	if w != nil {
 		w.runsStarted.Inc()
+	}
+}
+
+// RefreshStarted counts a refresh of some counters started from the page (job.Config's
+// Counters set), which RunStarted does not count.
+func (w *Web) RefreshStarted() {
+	if w != nil {
+		w.refreshes.Inc()
 	}
 }
 

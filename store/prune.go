@@ -22,8 +22,8 @@ const (
 // RunRef names a run of a date.
 type RunRef struct{ Date, RunID string }
 
-// PinnedRuns returns the runs that sign-offs pin, which Prune never removes. Today the
-// sign-off log gives them (cmd/settle); the workflow database will.
+// PinnedRuns returns the runs that sign-offs pin, which Prune never removes: cmd/settle
+// reads them from the sign-off log and the workflow database.
 type PinnedRuns func() (map[RunRef]bool, error)
 
 // PruneOptions is a retention policy. A published run is removed only when none of these
@@ -47,7 +47,8 @@ type PruneOptions struct {
 // Reasons a directory is removed.
 const (
 	ReasonPolicy   = "policy"   // a published run no rule keeps
-	ReasonLeftover = "leftover" // runs/.tmp-<id>: what an interrupted run left
+	ReasonLeftover = "leftover" // runs/.tmp-<id> or inputs/.tmp-*: what an interrupted run left
+	ReasonInputs   = "inputs"   // kept inputs no remaining run of the date names
 )
 
 // Removal is one directory Prune removed (or, dry, would remove).
@@ -55,22 +56,38 @@ type Removal struct {
 	Date   string
 	RunID  string // the run id; for a leftover, the name after ".tmp-"
 	Path   string
-	Reason string // ReasonPolicy or ReasonLeftover
+	Reason string // ReasonPolicy, ReasonLeftover or ReasonInputs
 	// Bytes are the bytes of the files whose last link goes with this directory: a file
 	// hard-linked from a run that stays frees nothing.
 	Bytes int64
+	// Files are, for ReasonInputs, the kept inputs removed from Path (<date>/inputs), by
+	// name (<sha256>.zst), sorted: one Removal per date lists them all.
+	Files []string
 }
 
 // PruneReport is what Prune removed.
 type PruneReport struct {
-	Removed []Removal // by date, then run id
-	Bytes   int64     // sum of Removed's Bytes
-	Busy    []string  // dates skipped because a run held their lock
+	// Removed is by date; within a date, the run directories by path, then the inputs
+	// folder's leftovers, then one Removal for the date's unnamed kept inputs.
+	Removed []Removal
+	Bytes   int64    // sum of Removed's Bytes
+	Busy    []string // dates skipped because a run held their lock
+	// InputsHeld are the dates whose unnamed kept inputs were left in place because a run
+	// that stays could not be read (its manifest missing or not JSON): retention never
+	// guesses which inputs it needs.
+	InputsHeld []InputsHeld
+}
+
+// InputsHeld is a date whose kept inputs Prune left, and why.
+type InputsHeld struct {
+	Date string
+	Err  error
 }
 
 // Prune applies the retention policy to every date of the store, each under its lock: it
-// removes published runs no rule keeps and runs/.tmp-* leftovers, and reports them with the
-// bytes freed. Dates are walked oldest first; a date whose lock is held is skipped. An error
+// removes published runs no rule keeps and runs/.tmp-* leftovers, then the date's kept
+// inputs that no run left in runs/ names in its manifest and inputs/.tmp-* leftovers, and
+// reports them with the bytes freed. Dates are walked oldest first; a date whose lock is held is skipped. An error
 // reading the pins (sign-offs, closed periods) removes nothing: retention must never guess.
 func (s *Store) Prune(ctx context.Context, o PruneOptions) (*PruneReport, error) {
 	if o.KeepDays < 0 || o.KeepRuns < 0 {
@@ -183,7 +200,136 @@ func (s *Store) pruneDate(date string, recent bool, o PruneOptions, keep *period
 			return fmt.Errorf("prune %s: %w", date, err)
 		}
 	}
+	goneDirs := map[string]bool{}
+	for _, g := range gone {
+		goneDirs[filepath.Base(g.Path)] = true
+	}
+	var stay []string
+	for _, e := range ents {
+		id, _ := strings.CutPrefix(e.Name(), oldPrefix)
+		if e.IsDir() && !goneDirs[e.Name()] && checkRunID(id) == nil {
+			stay = append(stay, filepath.Join(runsDir, e.Name()))
+		}
+	}
+	return s.pruneInputs(date, stay, o, links, rep)
+}
+
+// pruneInputs removes the date's kept inputs (<date>/inputs/<sha256>.zst) that no run in
+// stay names in its manifest (the kept section), and the inputs folder's .tmp-* leftovers
+// (a kept input half written by a killed run). stay is every directory of runs/ that the
+// prune leaves, .old-<id> included (Begin may put it back). A run in stay whose manifest
+// cannot be read keeps every input of the date (named in rep.InputsHeld). Files of other
+// names are left alone. The caller holds the date's lock.
+func (s *Store) pruneInputs(date string, stay []string, o PruneOptions, links linkCounts, rep *PruneReport) error {
+	dir := filepath.Join(s.dir, date, InputsName)
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("prune %s: %w", date, err)
+	}
+	var (
+		leftovers []Removal
+		kept      []string // <sha256>.zst files, sorted (ReadDir sorts)
+	)
+	for _, e := range ents {
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, tmpPrefix) && e.Type().IsRegular():
+			leftovers = append(leftovers, Removal{Date: date, RunID: strings.TrimPrefix(name, tmpPrefix), Path: filepath.Join(dir, name), Reason: ReasonLeftover})
+		case e.Type().IsRegular() && strings.HasSuffix(name, ".zst") && validSum(strings.TrimSuffix(name, ".zst")):
+			kept = append(kept, name)
+		}
+	}
+	if len(kept) == 0 && len(leftovers) == 0 {
+		return nil
+	}
+	named := map[string]bool{}
+	var held error
+	for _, run := range stay {
+		sums, err := keptSums(filepath.Join(run, ManifestName))
+		if err != nil {
+			held = err
+			break
+		}
+		for _, sum := range sums {
+			named[sum+".zst"] = true
+		}
+	}
+	if held != nil {
+		rep.InputsHeld = append(rep.InputsHeld, InputsHeld{Date: date, Err: held})
+		kept = nil
+	}
+	inputs := Removal{Date: date, Path: dir, Reason: ReasonInputs}
+	for _, name := range kept {
+		if named[name] {
+			continue
+		}
+		n, err := links.freed(filepath.Join(dir, name))
+		if err != nil {
+			return fmt.Errorf("prune %s: %w", date, err)
+		}
+		inputs.Bytes += n
+		inputs.Files = append(inputs.Files, name)
+	}
+	for i := range leftovers {
+		n, err := links.freed(leftovers[i].Path)
+		if err != nil {
+			return fmt.Errorf("prune %s: %w", date, err)
+		}
+		leftovers[i].Bytes = n
+	}
+	if !o.DryRun {
+		for _, l := range leftovers {
+			if err := os.Remove(l.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("prune %s: remove %q: %w", date, l.Path, err)
+			}
+		}
+		for _, name := range inputs.Files {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("prune %s: remove kept input %q: %w", date, name, err)
+			}
+		}
+		if len(leftovers)+len(inputs.Files) > 0 {
+			if err := syncDir(dir); err != nil {
+				return fmt.Errorf("prune %s: %w", date, err)
+			}
+		}
+	}
+	rep.Removed = append(rep.Removed, leftovers...)
+	if len(inputs.Files) > 0 {
+		rep.Removed = append(rep.Removed, inputs)
+	}
 	return nil
+}
+
+// keptSums returns the sha256s of the kept inputs a run's manifest names (none for a run
+// written before settle kept inputs). A manifest that is missing or does not parse is an
+// error.
+func keptSums(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m struct {
+		Kept *struct {
+			Inputs []struct {
+				SHA256 string `json:"sha256"`
+			} `json:"inputs"`
+		} `json:"kept"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%q: %w", path, err)
+	}
+	if m.Kept == nil {
+		return nil, nil
+	}
+	sums := make([]string, 0, len(m.Kept.Inputs))
+	for _, in := range m.Kept.Inputs {
+		sums = append(sums, in.SHA256)
+	}
+	return sums, nil
 }
 
 // linkCounts counts, per file (device and inode), the links prune has seen go and the link
@@ -261,10 +407,21 @@ func (s *Store) periodRuns() (*periodKeep, error) {
 			continue
 		}
 		pdir := filepath.Join(root, p.Name())
-		if _, err := os.Stat(filepath.Join(pdir, closedName)); errors.Is(err, fs.ErrNotExist) {
+		cdata, err := os.ReadFile(filepath.Join(pdir, closedName))
+		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		} else if err != nil {
 			return nil, fmt.Errorf("prune: period %s: %w", p.Name(), err)
+		}
+		var closure struct {
+			Closed bool   `json:"closed"`
+			RunID  string `json:"run_id"`
+		}
+		if err := json.Unmarshal(cdata, &closure); err != nil {
+			return nil, fmt.Errorf("prune: period %s: %q: %w", p.Name(), filepath.Join(pdir, closedName), err)
+		}
+		if !closure.Closed {
+			continue // reopened: its runs are kept by the policy alone, like any date's
 		}
 		named := false
 		runs, err := os.ReadDir(filepath.Join(pdir, runsName))
@@ -274,6 +431,9 @@ func (s *Store) periodRuns() (*periodKeep, error) {
 		for _, r := range runs {
 			if !r.IsDir() || strings.HasPrefix(r.Name(), ".") {
 				continue
+			}
+			if closure.RunID != "" && r.Name() != closure.RunID {
+				continue // the period's report of record is the one closed; earlier drafts keep nothing
 			}
 			path := filepath.Join(pdir, runsName, r.Name(), "manifest.json")
 			data, err := os.ReadFile(path)
@@ -306,4 +466,70 @@ func (s *Store) periodRuns() (*periodKeep, error) {
 		}
 	}
 	return k, nil
+}
+
+// KeptSize returns the bytes on disk of the distinct kept inputs the manifest of runDir (a
+// run of date) names: what the run keeps in <date>/inputs beside its own directory. An
+// input named but absent counts nothing.
+func (s *Store) KeptSize(date, runDir string) (int64, error) {
+	sums, err := keptSums(filepath.Join(runDir, ManifestName))
+	if err != nil {
+		return 0, err
+	}
+	dir := filepath.Join(s.dir, date, InputsName)
+	seen := map[string]bool{}
+	var n int64
+	for _, sum := range sums {
+		if seen[sum] || !validSum(sum) {
+			continue
+		}
+		seen[sum] = true
+		fi, err := os.Stat(filepath.Join(dir, sum+".zst"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		n += fi.Size()
+	}
+	return n, nil
+}
+
+// InputsUse sums the kept inputs of every date of the store: their bytes (apparent sizes of
+// the files in <date>/inputs), the dates that have any and the files.
+func (s *Store) InputsUse() (bytes int64, dates, files int, err error) {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("kept inputs of %q: %w", s.dir, err)
+	}
+	for _, e := range ents {
+		if !e.IsDir() || checkDate(e.Name()) != nil {
+			continue
+		}
+		ins, err := os.ReadDir(filepath.Join(s.dir, e.Name(), InputsName))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return 0, 0, 0, fmt.Errorf("kept inputs of %s: %w", e.Name(), err)
+		}
+		n := 0
+		for _, in := range ins {
+			if !in.Type().IsRegular() {
+				continue
+			}
+			fi, err := in.Info()
+			if err != nil {
+				return 0, 0, 0, fmt.Errorf("kept inputs of %s: %w", e.Name(), err)
+			}
+			bytes += fi.Size()
+			n++
+		}
+		if n > 0 {
+			dates++
+			files += n
+		}
+	}
+	return bytes, dates, files, nil
 }

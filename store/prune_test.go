@@ -82,7 +82,7 @@ func TestPrune(t *testing.T) {
 	f.file(old+"/runs/.tmp-"+id("6")+"/settlement.csv", 7)
 	// r1 is pinned by a sign-off; r2 was used by a closed period.
 	f.file("periods/2026-10-01_2026-10-31/closed.json", 2)
-	if err := os.WriteFile(filepath.Join(dir, "periods/2026-10-01_2026-10-31/closed.json"), []byte(`{}`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "periods/2026-10-01_2026-10-31/closed.json"), []byte(`{"closed":true,"run_id":"p1"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "periods/2026-10-01_2026-10-31/runs/p1"), 0o755); err != nil {
@@ -92,8 +92,19 @@ func TestPrune(t *testing.T) {
 		[]byte(`{"run_id":"p1","runs_used":{"2026-10-01":["`+id("2")+`"],"2026-10-02":["x"]}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// An open period (no closed.json) keeps nothing.
+	// A period closed and then reopened keeps nothing (closed.json says closed: false); nor
+	// does a draft report of a closed period that is not its report of record (p0).
 	if err := os.MkdirAll(filepath.Join(dir, "periods/2026-09-01_2026-09-30/runs/p2"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "periods/2026-09-01_2026-09-30/closed.json"), []byte(`{"closed":false,"run_id":"p2"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "periods/2026-10-01_2026-10-31/runs/p0"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "periods/2026-10-01_2026-10-31/runs/p0/manifest.json"),
+		[]byte(`{"run_id":"p0","runs_used":{"2026-09-15":["c1"]}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "periods/2026-09-01_2026-09-30/runs/p2/manifest.json"),
@@ -197,7 +208,9 @@ func TestPruneRefusesUnreadablePins(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A closed period whose report cannot be read.
-	f.file("periods/2026-01-01_2026-01-31/closed.json", 2)
+	if p := f.file("periods/2026-01-01_2026-01-31/closed.json", 0); os.WriteFile(p, []byte(`{"closed":true}`), 0o644) != nil {
+		t.Fatal("write closed.json")
+	}
 	f.file("periods/2026-01-01_2026-01-31/runs/p/manifest.json", 0) // empty: not JSON
 	if _, err := st.Prune(context.Background(), PruneOptions{Today: time.Now()}); err == nil || !strings.Contains(err.Error(), "closed period 2026-01-01_2026-01-31") {
 		t.Errorf("unreadable closed period: err %v", err)

@@ -97,6 +97,9 @@ func (s *Server) base(r *http.Request, sess *session, page string) base {
 			b.Flash, b.FlashErr = b.L.T("err_"+k), true
 		}
 	}
+	if b.Flash == "" && sess != nil && page != "error" && r.PathValue("date") == b.Date {
+		b.Flash, b.FlashErr = s.closedNote(b.L, b.Date) // a date of a closed period says so (pages_period.go)
+	}
 	return b
 }
 

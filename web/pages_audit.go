@@ -236,7 +236,7 @@ type logPage struct {
 var trailActions = []string{workflow.ActCertify, workflow.ActApprove, workflow.ActReturn, workflow.ActReopen,
 	workflow.ActExplain, workflow.ActAccept, workflow.ActReject, workflow.ActAcknowledge, workflow.ActResolve,
 	workflow.ActReraise, workflow.ActRun, workflow.ActLogin, workflow.ActLoginFailed, workflow.ActLockout,
-	workflow.ActUserChange, workflow.ActRepair, workflow.ActMigrate}
+	workflow.ActUserChange, workflow.ActRepair, workflow.ActMigrate, workflow.ActPeriodClose, workflow.ActPeriodReopen}
 
 // auditLog is the trail: every event of the log, newest first, filtered by user, counter,
 // date and action.

@@ -124,7 +124,7 @@ func (s *Server) signoffAction(w http.ResponseWriter, r *http.Request, sess *ses
 		return
 	}
 	date, outlet, counter, ok := s.scoped(w, r, sess)
-	if !ok {
+	if !ok || s.refuseClosed(w, r, sess, date) {
 		return
 	}
 	back := counterPath(date, outlet, counter)

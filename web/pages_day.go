@@ -177,6 +177,9 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, sess *session)
 		return
 	}
 	back := "/day/" + date
+	if s.refuseClosed(w, r, sess, date) {
+		return
+	}
 	if t.After(s.today()) {
 		s.log.Warn("run refused: a future date", "user", u.Name, "date", date)
 		s.fail(w, r, sess, http.StatusUnprocessableEntity, "err_future")

@@ -65,7 +65,6 @@ func TestReviewerListShowsWarningsAndRunIDs(t *testing.T) {
 	}
 }
 
-
 // TestCounterPageShowsRefreshProgress: while a refresh of the date runs, the counter page
 // shows which counter is refreshed and the progress card the script polls (it reloads the
 // page when the run ends), and no refresh button.

@@ -18,8 +18,8 @@ type refreshInfo struct {
 
 // canRefresh reports whether the refresh button may show on v for u: a clerk's own counter
 // (the scope was checked), shown from the date's current run, not certified or approved, the
-// source able to read single counters, and the date neither in the future nor before the
-// clerk's window.
+// source able to read single counters, and the date neither in the future, nor before the
+// clerk's window, nor in a closed period.
 func (s *Server) canRefresh(u *users.User, v *counterView) bool {
 	if u.Role != users.Clerk || v == nil || v.C == nil || v.State.Pinned() || v.Newer || !s.refreshSource() {
 		return false
@@ -29,7 +29,11 @@ func (s *Server) canRefresh(u *users.User, v *counterView) bool {
 		return false
 	}
 	earliest, _, _, ok := s.runWindow(u)
-	return ok && !t.Before(earliest)
+	if !ok || t.Before(earliest) {
+		return false
+	}
+	closed, err := s.closedPeriod(v.Date) // a closed period refuses runs
+	return err == nil && closed == ""
 }
 
 // refreshSource reports whether the runs' source can read single counters.
@@ -42,7 +46,8 @@ func (s *Server) refreshSource() bool {
 // counter from the source (job.Config.Counters) and the whole day is reconciled and
 // published again, through the same runner as the day's run button (one run at a time per
 // date, the date's lock, the progress on the page). A certified or approved counter stays
-// pinned; at most one refresh a minute per user and counter.
+// pinned, a closed period refuses it (409) as it refuses the day's run; at most one refresh a
+// minute per user and counter.
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request, sess *session) {
 	u := sess.user
 	if u.Role != users.Clerk {
@@ -50,7 +55,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request, sess *session) 
 		return
 	}
 	date, outlet, counter, ok := s.scoped(w, r, sess)
-	if !ok {
+	if !ok || s.refuseClosed(w, r, sess, date) {
 		return
 	}
 	back := counterPath(date, outlet, counter)

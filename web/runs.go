@@ -116,7 +116,11 @@ func (rn *runner) startCounters(date time.Time, by string, counters []string) (s
 	rn.runs[key] = st
 	rn.wg.Add(1)
 	go rn.run(date, st)
-	rn.s.cfg.Metrics.RunStarted()
+	if len(counters) > 0 {
+		rn.s.cfg.Metrics.RefreshStarted()
+	} else {
+		rn.s.cfg.Metrics.RunStarted()
+	}
 	return st, true
 }
 

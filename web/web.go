@@ -181,6 +181,7 @@ type Server struct {
 	limiter *limiter
 	revoked *revocations
 	handler http.Handler
+	pbuilds *periodBuilds // period reports being built from the page (pages_period.go)
 }
 
 // Files of the server in the store, both mode 0600 and made on first start: the key of the
@@ -245,6 +246,7 @@ func New(cfg Config) (*Server, error) {
 		cache: newRunCache(8), pages: pages,
 		limiter: newLimiter(cfg.LoginDelay, cfg.LoginWindow, cfg.Now),
 		revoked: revoked,
+		pbuilds: &periodBuilds{m: map[string]*periodBuild{}},
 	}
 	s.runs = newRunner(s)
 	us.mu.Lock()
@@ -313,6 +315,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /day/{date}/c/{outlet}/{counter}/refresh", s.page(s.refresh))
 	mux.HandleFunc("GET /audit/items", s.page(s.auditItems))
 	mux.HandleFunc("GET /audit/items/export/{ext}", s.api(s.auditItemsDownload))
+	mux.HandleFunc("GET /period", s.page(s.periodHome))
+	mux.HandleFunc("GET /period/{month}", s.page(s.periodPageView))
+	mux.HandleFunc("POST /period/{month}/{action}", s.page(s.periodAction))
+	mux.HandleFunc("GET /period/{month}/file/{run}/{file...}", s.api(s.periodFileDownload))
 	return s.headers(s.accessLog(mux))
 }
 
@@ -405,7 +411,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		return nil, fmt.Errorf("parse templates: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "error", "clerk", "reviewer", "auditor", "counter", "run", "diff", "log", "queue", "audititems"} {
+	for _, name := range []string{"login", "error", "clerk", "reviewer", "auditor", "counter", "run", "diff", "log", "queue", "audititems", "period"} {
 		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)

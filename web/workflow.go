@@ -162,6 +162,9 @@ func (s *Server) itemAction(w http.ResponseWriter, r *http.Request, sess *sessio
 		s.fail(w, r, sess, http.StatusForbidden, "forbidden_counter")
 		return
 	}
+	if s.refuseClosed(w, r, sess, it.Date) {
+		return
+	}
 	back := safeNext(r.PostFormValue("back"))
 	version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
 	if version <= 0 {
@@ -171,6 +174,9 @@ func (s *Server) itemAction(w http.ResponseWriter, r *http.Request, sess *sessio
 	c := workflow.Change{ID: id, Version: version, Action: action, Reason: r.PostFormValue("reason"),
 		Text: cleanComment(r.PostFormValue("text")), Comment: cleanComment(r.PostFormValue("comment"))}
 	_, err = s.wf.Apply(r.Context(), s.actor(sess), []workflow.Change{c}, func(it *workflow.Item) bool { return s.mayActOn(sess.user, it) })
+	if err == nil {
+		s.cfg.Metrics.ItemChanged(action)
+	}
 	s.afterChange(w, r, sess, back, action, err)
 }
 
@@ -210,7 +216,7 @@ func (s *Server) ackAll(w http.ResponseWriter, r *http.Request, sess *session) {
 		return
 	}
 	date, outlet, counter, ok := s.scoped(w, r, sess)
-	if !ok {
+	if !ok || s.refuseClosed(w, r, sess, date) {
 		return
 	}
 	its, err := s.wf.Items(r.Context(), workflow.Filter{From: date, To: date, Outlet: outlet, Counter: counter, States: []string{workflow.StateOpen}})
@@ -226,6 +232,11 @@ func (s *Server) ackAll(w http.ResponseWriter, r *http.Request, sess *session) {
 	}
 	if len(cs) > 0 {
 		_, err = s.wf.Apply(r.Context(), s.actor(sess), cs, func(it *workflow.Item) bool { return s.mayActOn(sess.user, it) })
+		if err == nil {
+			for range cs {
+				s.cfg.Metrics.ItemChanged(workflow.ActAcknowledge)
+			}
+		}
 	}
 	s.afterChange(w, r, sess, counterPath(date, outlet, counter), workflow.ActAcknowledge, err)
 }
@@ -531,6 +542,10 @@ func (s *Server) queueUpload(w http.ResponseWriter, r *http.Request, sess *sessi
 		_, err = s.wf.Apply(r.Context(), s.actor(sess), changes, func(it *workflow.Item) bool { return s.mayActOn(sess.user, it) })
 		if err != nil {
 			problems = []string{l.Tf("wf_upload_failed", err.Error())}
+		} else {
+			for range changes {
+				s.cfg.Metrics.ItemChanged(workflow.ActExplain)
+			}
 		}
 	}
 	if len(problems) > 0 {
@@ -599,6 +614,10 @@ func (s *Server) checkUpload(ctx context.Context, l *lang, u *users.User, r io.R
 		}
 		if !s.mayActOn(u, it) {
 			bad(n, l.T("wf_bad_scope"))
+			continue
+		}
+		if name, err := s.closedPeriod(it.Date); err != nil || name != "" {
+			bad(n, l.Tf("err_period_closed", it.Date, name))
 			continue
 		}
 		if it.Version != ver {

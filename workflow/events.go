@@ -38,6 +38,10 @@ const (
 	ActUserChange  = "user_change"
 	ActRepair      = "repair"  // imported from signoff.log
 	ActMigrate     = "migrate" // the import of signoff.log itself
+	// Periods (PERIOD.md "Close"): a period closed or reopened, by `settle period` or the
+	// period page; Event.Period names it, RunID the period report of record.
+	ActPeriodClose  = "period_close"
+	ActPeriodReopen = "period_reopen"
 )
 
 // SystemUser is who settle's own events are by.
@@ -65,7 +69,9 @@ type Event struct {
 	Date    string    `json:"date,omitempty"`
 	Outlet  string    `json:"outlet,omitempty"`
 	Counter string    `json:"counter,omitempty"`
-	RunID   string    `json:"run_id,omitempty"`
+	// Period is the period (<from>_<to>) a close or reopening names (ActPeriodClose, …).
+	Period string `json:"period,omitempty"`
+	RunID  string `json:"run_id,omitempty"`
 	// Sign-offs: the run's reports' sums and the certified report's.
 	PDFSHA256  string `json:"pdf_sha256,omitempty"`
 	XLSXSHA256 string `json:"xlsx_sha256,omitempty"`

@@ -248,9 +248,15 @@ func (d *doctor) checkStore(dir string) {
 	}
 }
 
-// checkSpace compares the free space with the size of the latest date's current run: less
-// than one more such run is a problem, less than three a warning.
+// checkSpace compares the free space with the size of the latest date's current run with
+// the kept inputs it names (a run of a new date writes both): less than one more such run is
+// a problem, less than three a warning. It also sizes every date's kept inputs.
 func (d *doctor) checkSpace(st *store.Store, dates []string) {
+	if n, ds, files, err := st.InputsUse(); err != nil {
+		d.add(levelWarn, i18n.OpsInputsUnknown, err)
+	} else {
+		d.add(levelOK, i18n.OpsInputsUse, humanBytes(n), ds, files)
+	}
 	free, err := d.free(st.Dir())
 	if err != nil {
 		d.add(levelWarn, i18n.OpsSpaceUnknown, err)
@@ -267,14 +273,21 @@ func (d *doctor) checkSpace(st *store.Store, dates []string) {
 			d.add(levelWarn, i18n.OpsSpaceUnknown, err)
 			return
 		}
+		kept, err := st.KeptSize(dates[i], run)
+		if err != nil {
+			d.add(levelWarn, i18n.OpsSpaceUnknown, err)
+			return
+		}
+		size += uint64(kept)
 		what := dates[i] + "/" + filepath.Base(run)
+		args := []any{humanBytes(int64(free)), what, humanBytes(int64(size)), humanBytes(kept)}
 		switch {
 		case free < size:
-			d.add(levelProblem, i18n.OpsSpaceShort, humanBytes(int64(free)), what, humanBytes(int64(size)))
+			d.add(levelProblem, i18n.OpsSpaceShort, args...)
 		case free < 3*size:
-			d.add(levelWarn, i18n.OpsSpaceLow, humanBytes(int64(free)), what, humanBytes(int64(size)))
+			d.add(levelWarn, i18n.OpsSpaceLow, args...)
 		default:
-			d.add(levelOK, i18n.OpsSpaceOK, humanBytes(int64(free)), what, humanBytes(int64(size)))
+			d.add(levelOK, i18n.OpsSpaceOK, args...)
 		}
 		return
 	}

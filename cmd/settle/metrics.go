@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,6 +67,11 @@ func (r *runRecorder) write(c *cli.Context, stderr io.Writer) {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	m := &metrics.Run{City: c.String("metrics-city"), Started: r.started, Finished: time.Now(), Stages: r.stages}
+	if counters, err := countersFlag(c.String("counters")); err == nil {
+		m.Refresh = len(counters)
+	} else { // a usage error: a failed refresh all the same
+		m.Refresh = max(1, strings.Count(c.String("counters"), ",")+1)
+	}
 	if r.runDir != "" {
 		man, err := store.ReadManifest(filepath.Join(r.runDir, "manifest.json"))
 		if err != nil {

@@ -199,7 +199,7 @@ func TestPruneCommand(t *testing.T) {
 			verb = "would remove"
 		}
 		if len(lines) != 2 || !strings.HasPrefix(lines[0], verb+"  2026-10-01/runs/"+ids[1]+"  beyond the retention policy  ") ||
-			!strings.HasPrefix(lines[1], "1 directories") {
+			!strings.HasPrefix(lines[1], verb+" 1, ") {
 			t.Errorf("prune dry=%v printed:\n%s", dry, out)
 		}
 		for i, id := range ids {
@@ -306,15 +306,32 @@ func TestDoctor(t *testing.T) {
 	}
 }
 
-// TestDoctorSpace: less room than the last run took is a problem, less than three runs' a
-// warning.
+// TestDoctorSpace: less room than the last run took with its kept inputs is a problem, less
+// than three runs' a warning; the kept inputs of every date are sized.
 func TestDoctorSpace(t *testing.T) {
 	dir := t.TempDir()
 	run := filepath.Join(dir, "2026-11-21", "runs", "r1")
 	if err := os.MkdirAll(run, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(run, "a"), make([]byte, 1000), 0o644); err != nil {
+	sum := strings.Repeat("ab", 32)
+	man := `{"run_id":"r1","kept":{"inputs":[{"sha256":"` + sum + `"},{"sha256":"` + sum + `"}]}}`
+	if err := os.WriteFile(filepath.Join(run, "manifest.json"), []byte(man), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(run, "a"), make([]byte, 600-len(man)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The run's one input (named twice: counted once), and one no run names: it is in the
+	// store's inputs use, not in the run's size.
+	inputs := filepath.Join(dir, "2026-11-21", store.InputsName)
+	if err := os.MkdirAll(inputs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(inputs, sum+".zst"), make([]byte, 400), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(inputs, strings.Repeat("cd", 32)+".zst"), make([]byte, 50), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Symlink("runs/r1", filepath.Join(dir, "2026-11-21", "current")); err != nil {
@@ -330,8 +347,88 @@ func TestDoctorSpace(t *testing.T) {
 	}{{999, levelProblem}, {1000, levelWarn}, {2999, levelWarn}, {3000, levelOK}} {
 		d := &doctor{lang: i18n.En, free: func(string) (uint64, error) { return tc.free, nil }}
 		d.checkSpace(st, []string{"2026-11-21"})
-		if len(d.findings) != 1 || d.findings[0].level != tc.want || !strings.Contains(d.findings[0].text, "2026-11-21/r1") {
-			t.Errorf("free %d: %+v, want level %d", tc.free, d.findings, tc.want)
+		if len(d.findings) != 2 || d.findings[0].text != "kept inputs take 450 B (1 dates, 2 files)" {
+			t.Fatalf("free %d: %+v", tc.free, d.findings)
 		}
+		f := d.findings[1]
+		if f.level != tc.want || !strings.Contains(f.text, "2026-11-21/r1") || !strings.Contains(f.text, "1000 B") || !strings.Contains(f.text, "400 B") {
+			t.Errorf("free %d: %+v, want level %d, 1000 B of which 400 B inputs", tc.free, f, tc.want)
+		}
+	}
+}
+
+// TestPruneCommandInputs: two runs of a date over different days (seeds); with the first
+// pruned, the inputs only it named go, the dry run naming each, and the current run still
+// reruns from its kept inputs.
+func TestPruneCommandInputs(t *testing.T) {
+	st := t.TempDir()
+	var ids []string
+	for _, seed := range []string{"2", "3"} {
+		code, out, errs := settle(t, "run", "--date", "2026-10-01", "--store", st, "--source", "demo?outlets=1&counters=1&seed="+seed,
+			"--formats", "", "--quiet")
+		if code != exitOK {
+			t.Fatalf("run: exit %d: %s", code, errs)
+		}
+		ids = append(ids, strings.Fields(out)[0])
+	}
+	named := func(id string) map[string]bool {
+		m, err := store.ReadManifest(filepath.Join(st, "2026-10-01", "runs", id, store.ManifestName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, in := range m.Kept.Inputs {
+			out[in.SHA256+".zst"] = true
+		}
+		return out
+	}
+	first, current := named(ids[0]), named(ids[1])
+	var only []string // inputs the first run alone names
+	for f := range first {
+		if !current[f] {
+			only = append(only, f)
+		}
+	}
+	if len(only) == 0 {
+		t.Fatal("the two days share every input: the test needs some apart")
+	}
+	inputs := filepath.Join(st, "2026-10-01", store.InputsName)
+	code, out, errs := settle(t, "prune", "--store", st, "--keep-days", "0", "--keep-runs", "0", "--lang", "en", "--dry-run")
+	if code != exitOK {
+		t.Fatalf("prune --dry-run: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "would remove  2026-10-01/inputs  kept inputs no remaining run names ("+strconv.Itoa(len(only))+" files)") {
+		t.Errorf("dry run does not name the inputs:\n%s", out)
+	}
+	for _, f := range only {
+		if !strings.Contains(out, "    2026-10-01/inputs/"+f+"\n") {
+			t.Errorf("dry run does not list %s:\n%s", f, out)
+		}
+		if _, err := os.Stat(filepath.Join(inputs, f)); err != nil {
+			t.Errorf("dry run removed %s: %v", f, err)
+		}
+	}
+	if code, out, errs = settle(t, "prune", "--store", st, "--keep-days", "0", "--keep-runs", "0", "--lang", "en"); code != exitOK {
+		t.Fatalf("prune: exit %d: %s", code, errs)
+	}
+	ents, err := os.ReadDir(inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := map[string]bool{}
+	for _, e := range ents {
+		left[e.Name()] = true
+	}
+	if len(left) != len(current) {
+		t.Errorf("after prune %d inputs left, the current run names %d:\n%s", len(left), len(current), out)
+	}
+	for f := range current {
+		if !left[f] {
+			t.Errorf("the current run's input %s was removed", f)
+		}
+	}
+	// The current run still reruns from what is kept.
+	if code, _, errs := settle(t, "run", "--date", "2026-10-01", "--store", st, "--source", "store:2026-10-01", "--formats", "", "--quiet"); code != exitOK {
+		t.Errorf("rerun from the kept inputs after prune: exit %d: %s", code, errs)
 	}
 }

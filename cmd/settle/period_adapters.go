@@ -1,84 +1,47 @@
 package main
 
 // The month-end close's adapters: where `settle period` finds sign-offs, open items and its
-// trail. This is the one place to swap when the workflow database (<store>/workflow.db)
-// replaces the sign-off log: its Pinned(ctx, date, outlet, counter) becomes
-// period.SignOffs, its open items period.Items (with age and overdue; ITEMS_OVERDUE then
-// fires), its Append period.Trail (instead of <store>/periods/periods.log).
+// trail. All three are the workflow database (<store>/workflow.db, package workflow), which
+// imports an older <store>/signoff.log on first open:
+//   - sign-offs: workflow.PeriodSignOffs (the pinned run of each certified or approved
+//     counter-day, one query per date);
+//   - items: workflow.PeriodItems (every date of the period reconciled with its runs of record
+//     first, so that a run published by `settle run` has its items; then the items open,
+//     explained or rejected, with age and overdue as of the period's end);
+//   - trail: workflow.PeriodTrail (a close or reopening is an event of the chained, MACed log,
+//     written before closed.json).
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 
+	"settle/job"
 	"settle/period"
-	"settle/web"
-	"settle/web/signoff"
+	"settle/store"
+	"settle/workflow"
 )
 
-// periodSources opens what `settle period` reads besides the runs.
+// periodSources opens what `settle period` reads besides the runs, with the default SLA.
 func periodSources(storeDir string) (period.SignOffs, period.Items, period.Trail, func(), error) {
-	so, closeLog, err := openSignOffs(storeDir)
+	return periodSourcesSLA(storeDir, workflow.DefaultSLADays)
+}
+
+// periodSourcesSLA is periodSources with items overdue after slaDays days (0: any day old).
+func periodSourcesSLA(storeDir string, slaDays int) (period.SignOffs, period.Items, period.Trail, func(), error) {
+	now, err := job.Clock()
+	if err != nil {
+		return nil, nil, nil, nil, usageError{err}
+	}
+	st, err := store.Open(storeDir)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	// No item store exists before the workflow database: no open items, open_items.csv is
-	// its header only and ITEMS_OVERDUE cannot fire.
-	return so, period.NoItems{}, period.FileTrail{StoreDir: storeDir}, closeLog, nil
-}
-
-// logSignOffs is period.SignOffs over the sign-off log (web/signoff).
-type logSignOffs struct{ log *signoff.Log }
-
-func (s logSignOffs) Day(_ context.Context, date string) (map[period.DayKey]period.SignOff, error) {
-	out := map[period.DayKey]period.SignOff{}
-	if s.log == nil {
-		return out, nil
+	if slaDays == 0 {
+		slaDays = -1 // zero days, not the default
 	}
-	evs, err := s.log.Events(date)
+	db, err := workflow.Open(st.Dir(), workflow.Options{Now: now, SLADays: slaDays})
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, nil, fmt.Errorf("workflow database: %w", err)
 	}
-	for _, e := range evs {
-		k := period.DayKey{Outlet: e.Outlet, Counter: e.Counter}
-		if _, done := out[k]; done {
-			continue
-		}
-		st, err := s.log.State(e.Key())
-		if err != nil {
-			return nil, err
-		}
-		switch st.Status {
-		case signoff.StatusApproved:
-			out[k] = period.SignOff{Status: period.SignApproved, RunID: st.RunID}
-		case signoff.StatusCertified:
-			out[k] = period.SignOff{Status: period.SignCertified, RunID: st.RunID}
-		default:
-			out[k] = period.SignOff{Status: period.SignOpen}
-		}
-	}
-	return out, nil
-}
-
-// openSignOffs opens <store>/signoff.log when there is one, checking its lines' MACs with
-// <store>/signoff.key when that is there; a store without a log has every counter-day open.
-func openSignOffs(storeDir string) (period.SignOffs, func(), error) {
-	path := filepath.Join(storeDir, signoff.FileName)
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return logSignOffs{}, func() {}, nil
-	} else if err != nil {
-		return nil, nil, fmt.Errorf("sign-off log: %w", err)
-	}
-	key, err := os.ReadFile(filepath.Join(storeDir, web.SignoffKeyName))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, fmt.Errorf("sign-off key: %w", err)
-	}
-	l, err := signoff.Open(path, key, signoff.Options{})
-	if err != nil {
-		return nil, nil, err
-	}
-	return logSignOffs{log: l}, func() { l.Close() }, nil
+	return workflow.PeriodSignOffs{DB: db}, workflow.PeriodItems{DB: db, Store: st}, workflow.PeriodTrail{DB: db},
+		func() { db.Close() }, nil
 }

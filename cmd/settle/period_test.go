@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"settle/period"
+	"settle/workflow"
 )
 
 // The month-end close from the command line: a period report over two published days
@@ -72,12 +74,17 @@ func TestPeriodCommand(t *testing.T) {
 	if code, _, errs := settle(t, "run", "--date", "2026-10-02", "--source", src, "--formats", "", "--store", st, "--quiet"); code != exitOK && code != exitIncomplete {
 		t.Errorf("rerun after reopen: exit %d %q", code, errs)
 	}
-	trail, err := period.ReadTrail(st)
+	db, err := workflow.Open(st, workflow.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(trail) != 2 || trail[0].Action != period.ActionClose || trail[0].By != "财务 王" || trail[0].RunID == "" ||
-		trail[1].Action != period.ActionReopen || trail[1].Comment != "补录冲退" {
+	defer db.Close()
+	trail, err := db.PeriodEvents(context.Background(), "2026-10-01_2026-10-02") // newest first
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trail) != 2 || trail[1].Action != workflow.ActPeriodClose || trail[1].User != "财务 王" || trail[1].RunID == "" ||
+		trail[0].Action != workflow.ActPeriodReopen || trail[0].Comment != "补录冲退" {
 		t.Errorf("trail = %+v", trail)
 	}
 	if _, err := os.Stat(filepath.Join(st, "periods", "2026-10-01_2026-10-02", "current", "reports", "city-period.pdf")); err != nil {

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -20,6 +22,7 @@ import (
 	"settle/job"
 	"settle/store"
 	"settle/web/signoff"
+	"settle/workflow"
 )
 
 // Defaults of the retention policy: a month and a few days of every run (a rerun can still be
@@ -69,46 +72,126 @@ func pruneAfter(ctx context.Context, st *store.Store, o store.PruneOptions, log 
 		return
 	}
 	log.Info("pruned", "removed", len(rep.Removed), "bytes", rep.Bytes, "busy", rep.Busy)
+	for _, h := range rep.InputsHeld {
+		log.Warn("prune: kept inputs left in place: a run that stays cannot be read", "date", h.Date, "err", h.Err)
+	}
 }
 
-// signoffPins gives the runs the sign-off log (<store>/signoff.log) names in a certification
-// or an approval, ever: not only those pinned now, since the audit page shows every event and
-// the run it named. The log is read line by line without its key (retention needs no proof
-// that a line is genuine: a forged line can only keep a run longer); a torn last line, which
-// the next append repairs, is skipped; any other line that does not parse stops the prune.
-// When sign-offs move to the workflow database, this is the one function to swap.
+// signoffPins gives the runs a certification or an approval ever named: not only those
+// pinned now, since the audit page shows every event and the run it named. Two places hold
+// them: the sign-off log (<store>/signoff.log, written before the workflow database; read
+// by logPins) and the workflow database (<store>/workflow.db, which imports that log once
+// and holds every sign-off since; read by workflowPins). Both are read, so that a store
+// migrated or not, or a log not yet imported, keeps every signed run.
 func signoffPins(storeDir string) store.PinnedRuns {
 	return func() (map[store.RunRef]bool, error) {
-		path := filepath.Join(storeDir, signoff.FileName)
-		data, err := os.ReadFile(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		if err != nil {
+		pins := map[store.RunRef]bool{}
+		if err := logPins(storeDir, pins); err != nil {
 			return nil, err
 		}
-		if i := bytes.LastIndexByte(data, '\n'); i+1 < len(data) {
-			data = data[:i+1] // the torn tail of an append cut short: not an event
-		}
-		pins := map[store.RunRef]bool{}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Buffer(make([]byte, 64<<10), 16<<20)
-		line := 0
-		for sc.Scan() {
-			line++
-			var e signoff.Event
-			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-				return nil, fmt.Errorf("%s:%d: %w", path, line, err)
-			}
-			if (e.Action == signoff.Certify || e.Action == signoff.Approve) && e.RunID != "" {
-				pins[store.RunRef{Date: e.Date, RunID: e.RunID}] = true
-			}
-		}
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("read %q: %w", path, err)
+		if err := workflowPins(storeDir, pins); err != nil {
+			return nil, err
 		}
 		return pins, nil
 	}
+}
+
+// logPins adds the runs <store>/signoff.log names in a certification or an approval. The log
+// is read line by line without its key (retention needs no proof that a line is genuine: a
+// forged line can only keep a run longer); a torn last line, which the next append repairs,
+// is skipped; any other line that does not parse stops the prune.
+func logPins(storeDir string, pins map[store.RunRef]bool) error {
+	path := filepath.Join(storeDir, signoff.FileName)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if i := bytes.LastIndexByte(data, '\n'); i+1 < len(data) {
+		data = data[:i+1] // the torn tail of an append cut short: not an event
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		var e signoff.Event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		if (e.Action == signoff.Certify || e.Action == signoff.Approve) && e.RunID != "" {
+			pins[store.RunRef{Date: e.Date, RunID: e.RunID}] = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read %q: %w", path, err)
+	}
+	return nil
+}
+
+// workflowPins adds the runs the workflow database (<store>/workflow.db) pins: every
+// certification's and approval's run in its event log, and every counter-day certified or
+// approved now. The database is opened without creating it (mode=rw: a store without one
+// has none) and only read; workflow.Open is not used, since it would create the database,
+// import the sign-off log and check the chain, none of which retention should do. An event
+// that does not parse, or a database that cannot be read, stops the prune.
+func workflowPins(storeDir string, pins map[store.RunRef]bool) error {
+	path := filepath.Join(storeDir, workflow.FileName)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	q := url.Values{}
+	q.Set("mode", "rw")
+	q.Add("_pragma", "busy_timeout(15000)")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT seq, line FROM events WHERE action IN (?, ?)`, workflow.ActCertify, workflow.ActApprove)
+	if err != nil {
+		return fmt.Errorf("%s: sign-off events: %w", path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			seq  int64
+			line string
+		)
+		if err := rows.Scan(&seq, &line); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		var e struct {
+			Date  string `json:"date"`
+			RunID string `json:"run_id"`
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			return fmt.Errorf("%s: event %d: %w", path, seq, err)
+		}
+		if e.RunID != "" {
+			pins[store.RunRef{Date: e.Date, RunID: e.RunID}] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	days, err := db.Query(`SELECT date, run_id FROM days WHERE status IN (?, ?) AND run_id != ''`, workflow.StatusCertified, workflow.StatusApproved)
+	if err != nil {
+		return fmt.Errorf("%s: pinned counter-days: %w", path, err)
+	}
+	defer days.Close()
+	for days.Next() {
+		var r store.RunRef
+		if err := days.Scan(&r.Date, &r.RunID); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		pins[r] = true
+	}
+	return days.Err()
 }
 
 func pruneCommand(stderr io.Writer) *cli.Command {
@@ -119,7 +202,9 @@ func pruneCommand(stderr io.Writer) *cli.Command {
 		Description: "Never removed: a date's current run, a run a sign-off names, a run a closed period used.\n" +
 			"A run is removed when its date is at least --keep-days days old and it is not one of the\n" +
 			"--keep-runs runs of its date published last. runs/.tmp-* leftovers always go. Each date is\n" +
-			"pruned under its lock; a date a run holds is skipped and named.",
+			"pruned under its lock; a date a run holds is skipped and named. Then a date's kept inputs\n" +
+			"(<date>/inputs) that no remaining run names in its manifest go, with inputs/.tmp-* leftovers;\n" +
+			"--dry-run lists each such input.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "store", Value: defaultStore(), Usage: "run store directory (env SETTLE_STORE)"},
 			&cli.IntFlag{Name: "keep-days", Aliases: []string{"keep_days"}, Value: defaultKeepDays, Usage: "keep every run of the dates of the last `N` days"},
@@ -175,13 +260,24 @@ func printPrune(w io.Writer, lang i18n.Lang, dir string, rep *store.PruneReport,
 			rel = r.Path
 		}
 		why := lang.S(i18n.OpsPrunePolicy)
-		if r.Reason == store.ReasonLeftover {
+		switch r.Reason {
+		case store.ReasonLeftover:
 			why = lang.S(i18n.OpsPruneLeftover)
+		case store.ReasonInputs:
+			why = lang.F(i18n.OpsPruneInputs, len(r.Files))
 		}
 		fmt.Fprintf(w, "%s  %s  %s  %s\n", lang.S(verb), filepath.ToSlash(rel), why, humanBytes(r.Bytes))
+		if dry { // a dry run is read before the real one: name each input
+			for _, f := range r.Files {
+				fmt.Fprintf(w, "    %s/%s\n", filepath.ToSlash(rel), f)
+			}
+		}
 	}
 	for _, d := range rep.Busy {
 		fmt.Fprintln(w, lang.F(i18n.OpsPruneBusy, d))
+	}
+	for _, h := range rep.InputsHeld {
+		fmt.Fprintln(w, lang.F(i18n.OpsPruneInputsHeld, h.Date, h.Err))
 	}
 	fmt.Fprintln(w, lang.F(total, len(rep.Removed), humanBytes(rep.Bytes), rep.Bytes))
 }

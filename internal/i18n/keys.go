@@ -442,6 +442,50 @@ const (
 	PageOkReject
 	PageOkAcknowledge
 	PageOkUpload
+	// Period close on the page (issues 14–15)
+	PageActPeriodClose
+	PageActPeriodReopen
+	PagePeriodNav
+	PagePeriodTitle
+	PagePeriodRange
+	PagePeriodPrev
+	PagePeriodNext
+	PagePeriodIsOpen
+	PagePeriodClosedBy
+	PagePeriodReport
+	PagePeriodNoReport
+	PagePeriodBuild
+	PagePeriodRebuild
+	PagePeriodBuilding
+	PagePeriodBuildFailed
+	PagePeriodGenerated
+	PagePeriodCounters
+	PagePeriodFindings
+	PagePeriodFindingsMore
+	PagePeriodNone
+	PagePeriodDownloads
+	PagePeriodOutletReports
+	PagePeriodUnsettled
+	PagePeriodUnsettledHint
+	PagePeriodAllApproved
+	PagePeriodDays
+	PagePeriodDates
+	PagePeriodItems
+	PagePeriodItemsHint
+	PagePeriodNoItems
+	PagePeriodClose
+	PagePeriodCloseHint
+	PagePeriodReopen
+	PagePeriodTrail
+	PageErrPeriodClosed
+	PageErrPeriodNoReport
+	PageErrPeriodIsClosed
+	PageErrPeriodNotClosed
+	PageErrPeriodComment
+	PageErrPeriodBusy
+	PageOkPeriodClose
+	PageOkPeriodReopen
+	PageOkPeriodBuild
 	// Page polish and refresh (issues 17.2, 18.5).
 	PageWarningsN
 	PageRefreshButton
@@ -596,6 +640,12 @@ const (
 	OpsUsersUnseenOutlets
 	OpsUsersNoRuns
 
+	// Operations and kept inputs (issue 16 after 17): prune and doctor over <date>/inputs.
+	OpsPruneInputs
+	OpsPruneInputsHeld
+	OpsInputsUse
+	OpsInputsUnknown
+
 	nKeys
 )
 
@@ -606,5 +656,5 @@ const (
 	firstDetail, lastDetail = DetailCannotRead, DetailClearingRejected
 	firstPage, lastPage     = PageApp, PageErrRefreshBusy
 	// Operations (issue 16): the texts of settle doctor and settle prune, after the details.
-	firstOps, lastOps = OpsLevelOK, OpsUsersNoRuns
+	firstOps, lastOps = OpsLevelOK, OpsInputsUnknown
 )
