@@ -85,6 +85,17 @@ func (l *lang) Feed(name string) string { return l.names.Feed(name) }
 // Code is the description of an exception code, as the reports give it.
 func (l *lang) Code(code engine.Code) string { return l.names.Code(code) }
 
+// Hint is the one-line "what to do" about an exception code, as the reports give it.
+func (l *lang) Hint(code engine.Code) string { return l.names.Hint(code) }
+
+// Region is a city's name by its code (太原 for TY), as the reports give it; an unknown code
+// shows itself.
+func (l *lang) Region(code string) string { return l.names.Region(code) }
+
+// Why are the reasons a counter's figures are incomplete, in the page's language, as its
+// reports print them (excs: the counter's findings with the city-wide ones).
+func (l *lang) Why(excs []engine.Exception, counter string) []string { return l.names.Why(excs, counter) }
+
 // Sev is the name of a severity, as the reports give it.
 func (l *lang) Sev(s engine.Severity) string { return l.names.Severity(s) }
 
