@@ -94,7 +94,9 @@ func (l *lang) Region(code string) string { return l.names.Region(code) }
 
 // Why are the reasons a counter's figures are incomplete, in the page's language, as its
 // reports print them (excs: the counter's findings with the city-wide ones).
-func (l *lang) Why(excs []engine.Exception, counter string) []string { return l.names.Why(excs, counter) }
+func (l *lang) Why(excs []engine.Exception, counter string) []string {
+	return l.names.Why(excs, counter)
+}
 
 // Sev is the name of a severity, as the reports give it.
 func (l *lang) Sev(s engine.Severity) string { return l.names.Severity(s) }
