@@ -30,6 +30,11 @@ func (r *renderer) counterPDF(v *counterView, rel string) error {
 	if err != nil {
 		return err
 	}
+	return r.writePDF(rel, p)
+}
+
+// writePDF writes a laid-out document to rel, its font subset tagged (subsetTag).
+func (r *renderer) writePDF(rel string, p *fpdf.Fpdf) error {
 	return r.writeFile(rel, func(w io.Writer) error {
 		var buf bytes.Buffer
 		if err := p.Output(&buf); err != nil {

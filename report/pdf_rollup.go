@@ -1,9 +1,7 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -30,16 +28,7 @@ func (r *renderer) rollupPDF(ru *rollup) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", ru.file, err)
 	}
-	return r.writeFile(ru.file+".pdf", func(w io.Writer) error {
-		var buf bytes.Buffer
-		if err := p.Output(&buf); err != nil {
-			return err
-		}
-		pdf := buf.Bytes()
-		subsetTag(pdf)
-		_, err := w.Write(pdf)
-		return err
-	})
+	return r.writePDF(ru.file+".pdf", p)
 }
 
 func (r *renderer) buildRollupPDF(ru *rollup) (p *fpdf.Fpdf, err error) {
