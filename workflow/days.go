@@ -384,19 +384,7 @@ type DayFilter struct {
 func (d *DB) CounterDays(ctx context.Context, f DayFilter) ([]*DayRow, error) {
 	where := []string{"date >= ?", "date <= ?"}
 	args := []any{f.From, f.To}
-	in := func(col string, vs []string) {
-		if vs == nil {
-			return
-		}
-		if len(vs) == 0 {
-			where = append(where, "0")
-			return
-		}
-		where = append(where, col+" IN ("+strings.TrimSuffix(strings.Repeat("?,", len(vs)), ",")+")")
-		for _, v := range vs {
-			args = append(args, v)
-		}
-	}
+	in := func(col string, vs []string) { where, args = whereIn(where, args, col, vs) }
 	in("counter", f.Counters)
 	in("outlet", f.Outlets)
 	cond := strings.Join(where, " AND ")

@@ -386,19 +386,7 @@ func (d *DB) Items(ctx context.Context, f Filter) ([]*Item, error) {
 	if f.PresentOnly {
 		where = append(where, "present = 1")
 	}
-	in := func(col string, vs []string) {
-		if vs == nil {
-			return
-		}
-		if len(vs) == 0 {
-			where = append(where, "0")
-			return
-		}
-		where = append(where, col+" IN ("+strings.TrimSuffix(strings.Repeat("?,", len(vs)), ",")+")")
-		for _, v := range vs {
-			args = append(args, v)
-		}
-	}
+	in := func(col string, vs []string) { where, args = whereIn(where, args, col, vs) }
 	in("counter", f.Counters)
 	in("outlet", f.Outlets)
 	in("state", f.States)
@@ -529,4 +517,20 @@ func (d *DB) AgeRange(min, max int) (from, to string) {
 		from = today.AddDate(0, 0, -max).Format(time.DateOnly)
 	}
 	return from, to
+}
+
+// whereIn adds the condition "col IN (vs…)" and its arguments to a query's: nil vs adds
+// nothing (no filter), an empty one a condition nothing meets.
+func whereIn(where []string, args []any, col string, vs []string) ([]string, []any) {
+	if vs == nil {
+		return where, args
+	}
+	if len(vs) == 0 {
+		return append(where, "0"), args
+	}
+	where = append(where, col+" IN ("+strings.TrimSuffix(strings.Repeat("?,", len(vs)), ",")+")")
+	for _, v := range vs {
+		args = append(args, v)
+	}
+	return where, args
 }
