@@ -319,7 +319,7 @@ func (d *liteDoc) finish(w io.Writer, footer func(), title string, stamp time.Ti
 	fmt.Fprintf(&out, "<</Type /FontDescriptor /FontName %s /Flags 4 /FontBBox [%d %d %d %d] /ItalicAngle 0 /Ascent %d /Descent %d /CapHeight %d /StemV 80 /FontFile2 7 0 R>>\nendobj\n",
 		f.name, f.bbox[0], f.bbox[1], f.bbox[2], f.bbox[3], f.ascent, f.descent, f.ascent)
 	stream(fmt.Sprintf("/Filter /FlateDecode /Length1 %d", f.rawLen), f.stream) // 7
-	stream("", f.toUni)                                                          // 8
+	stream("", f.toUni)                                                         // 8
 	for i, pg := range d.pages {
 		obj()
 		fmt.Fprintf(&out, "<</Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Resources <</Font <</F1 4 0 R>>>> /Contents %d 0 R>>\nendobj\n",
