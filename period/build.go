@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"settle/internal/i18n"
 	"settle/store"
 )
@@ -258,13 +260,18 @@ func writeTables(run *store.Run, d *Data, findings []Finding, items []Item) erro
 		}
 		it.Add(i.Date, i.City, i.Outlet, i.Counter, i.Code, i.TxnID, i.State, i.Amount, i.Age, over)
 	}
+	// The tables are written two at a time (the days table, one row per counter-day, is
+	// most of the work).
+	var g errgroup.Group
+	g.SetLimit(2)
 	for _, w := range []struct {
 		t       *store.OutTable
 		parquet bool
-	}{{st, true}, {vt, true}, {dt, false}, {ft, true}, {it, false}} {
-		if err := w.t.Write(run, w.parquet); err != nil {
-			return err
-		}
+	}{{dt, false}, {st, true}, {vt, true}, {ft, true}, {it, false}} {
+		g.Go(func() error { return w.t.Write(run, w.parquet) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	return nil
 }

@@ -50,6 +50,20 @@ type Day struct {
 type Series struct {
 	Key  CounterKey
 	Days []Day
+	// The counter's lines of Data.Settlement and Data.Variance, found by a short scan
+	// instead of hashing five strings per line of every day (merge).
+	sums []settleRef
+	vars []varRef
+}
+
+type settleRef struct {
+	category, pay string
+	sum           *SettleSum
+}
+
+type varRef struct {
+	pay string
+	sum *VarSum
 }
 
 // settleKey and varKey are the keys of period_settlement and period_variance.
@@ -164,11 +178,20 @@ func (d *Data) merge(dl *dayLoad, cities map[string]bool) {
 		}
 		s.Days = append(s.Days, cd.day)
 		for _, l := range cd.settlement {
-			k := settleKey{cd.key, l.Category, l.PayMethod}
-			a := d.Settlement[k]
+			var a *SettleSum
+			for _, r := range s.sums {
+				if r.category == l.Category && r.pay == l.PayMethod {
+					a = r.sum
+					break
+				}
+			}
 			if a == nil {
-				a = &SettleSum{}
-				d.Settlement[k] = a
+				k := settleKey{cd.key, l.Category, l.PayMethod}
+				if a = d.Settlement[k]; a == nil {
+					a = &SettleSum{}
+					d.Settlement[k] = a
+				}
+				s.sums = append(s.sums, settleRef{l.Category, l.PayMethod, a})
 			}
 			a.Days++
 			a.TxnCount += l.TxnCount
@@ -177,11 +200,20 @@ func (d *Data) merge(dl *dayLoad, cities map[string]bool) {
 			a.Net += l.Net
 		}
 		for _, l := range cd.variance {
-			k := varKey{cd.key, l.PayMethod}
-			a := d.Variance[k]
+			var a *VarSum
+			for _, r := range s.vars {
+				if r.pay == l.PayMethod {
+					a = r.sum
+					break
+				}
+			}
 			if a == nil {
-				a = &VarSum{}
-				d.Variance[k] = a
+				k := varKey{cd.key, l.PayMethod}
+				if a = d.Variance[k]; a == nil {
+					a = &VarSum{}
+					d.Variance[k] = a
+				}
+				s.vars = append(s.vars, varRef{l.PayMethod, a})
 			}
 			a.Days++
 			a.Expected += l.Expected

@@ -288,21 +288,35 @@ func TestPeriodSumsAndPins(t *testing.T) {
 		t.Errorf("current = %s %v %v", cur, ok, err)
 	}
 
-	// The city PDF shows the city's net total, as period_settlement.csv adds it up.
-	var net int64
-	for _, r := range readCSV(t, filepath.Join(pdir, "period_settlement.csv"))[1:] {
-		v, err := money.Parse(strings.TrimPrefix(r[11], "-"))
-		if err != nil {
-			t.Fatal(err)
+	// The city PDF's total line shows the period's totals as period_settlement.csv and
+	// period_variance.csv add them up: transactions, gross, reversed, net, expected,
+	// deposited, variance, in that order.
+	sum := func(file string, cols ...int) []int64 {
+		out := make([]int64, len(cols))
+		for _, r := range readCSV(t, filepath.Join(pdir, file))[1:] {
+			for i, c := range cols {
+				out[i] += parseNum(t, r[c])
+			}
 		}
-		if strings.HasPrefix(r[11], "-") {
-			v = -v
-		}
-		net += v
+		return out
 	}
+	stot := sum("period_settlement.csv", 8, 9, 10, 11)
+	vt := sum("period_variance.csv", 6, 7, 8)
+	net := stot[3]
 	text := pdfText(t, filepath.Join(pdir, "reports", "city-period.pdf"))
-	if !strings.Contains(text, groupThousands(money.Format(net))) {
-		t.Errorf("city-period.pdf does not show the net total %s:\n%s", money.Format(net), text)
+	want := []string{fmt.Sprint(stot[0])}
+	for _, v := range append(stot[1:], vt...) {
+		want = append(want, groupThousands(money.Format(v)))
+	}
+	var totalLine string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "合计") {
+			totalLine = line
+			break
+		}
+	}
+	if got := strings.Fields(totalLine); len(got) < 2+len(want) || !slices.Equal(got[2:2+len(want)], want) {
+		t.Errorf("city-period.pdf: total line %q, want the CSVs' totals %v:\n%s", totalLine, want, text)
 	}
 	checkXLSX(t, filepath.Join(pdir, "reports", "city-period.xlsx"), net)
 	if !strings.Contains(text, "第 1 页 / 共") {

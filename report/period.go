@@ -76,10 +76,10 @@ func (c PeriodCell) text(col PeriodColumn) string {
 	return c.Text
 }
 
-// WritePeriodXLSX writes d as a workbook: one sheet per table, A4 landscape fit to one page
-// width, the title and column headings repeated on every printed page, headings frozen,
-// money as numbers in yuan with the currency format, every text a string cell.
-func WritePeriodXLSX(w io.Writer, d *PeriodDoc) error {
+// writePeriodXLSXExcelize writes d as a workbook through excelize. WritePeriodXLSX
+// (period_xlsxw.go) writes the same workbook directly; this one makes the parts they share
+// (styles, theme), once per language.
+func writePeriodXLSXExcelize(w io.Writer, d *PeriodDoc) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter { return &sortedZip{w: w} })

@@ -1,14 +1,11 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"slices"
 	"sync"
 	"unicode/utf8"
-
-	"codeberg.org/go-pdf/fpdf"
 
 	"settle/internal/i18n"
 )
@@ -26,9 +23,9 @@ const (
 
 // periodPDF is a period PDF being drawn.
 type periodPDF struct {
-	p    *fpdf.Fpdf
+	p    *liteDoc
 	d    *PeriodDoc
-	font *runFont
+	font *pdfFont
 	l    i18n.Lang
 	size float64 // the font size in use, pt
 }
@@ -51,39 +48,16 @@ func WritePeriodPDF(w io.Writer, d *PeriodDoc) (err error) {
 	if d.Lang == "en" {
 		l = i18n.En
 	}
-	p := fpdf.New("L", "mm", "A4", "")
-	p.SetCompression(false)
-	p.SetCatalogSort(true)
-	p.SetCreationDate(d.Stamp)
-	p.SetModificationDate(d.Stamp)
-	p.AliasNbPages("{nb}")
-	p.AddUTF8FontFromBytes(fontFamily, "", font.data)
-	p.SetTitle(d.Title, true)
-	p.SetCreator("settle", true)
-	p.SetAuthor("settle", true)
-	p.SetMargins(ppMargin, ppMargin, ppMargin)
-	p.SetAutoPageBreak(false, ppH-ppBodyBottom)
-	p.SetLineWidth(0.2)
-	p.SetDrawColor(166, 166, 166)
+	p := newLiteDoc(font, ppMargin)
+	p.draw = [3]int{166, 166, 166}
 	pd := &periodPDF{p: p, d: d, font: font, l: l}
-	p.SetHeaderFunc(pd.header)
-	p.SetFooterFunc(pd.footer)
+	p.header = pd.header
 	p.AddPage()
 	pd.first()
 	for i := range d.Tables {
 		pd.table(&d.Tables[i])
 	}
-	if err := p.Error(); err != nil {
-		return fmt.Errorf("pdf: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := p.Output(&buf); err != nil {
-		return fmt.Errorf("pdf: %w", err)
-	}
-	pdf := buf.Bytes()
-	subsetTag(pdf)
-	_, err = w.Write(pdf)
-	return err
+	return p.finish(w, pd.footer, d.Title, d.Stamp)
 }
 
 func (pd *periodPDF) setSize(size float64) { pd.p.SetFont(fontFamily, "", size); pd.size = size }
@@ -91,10 +65,10 @@ func (pd *periodPDF) setSize(size float64) { pd.p.SetFont(fontFamily, "", size);
 // periodFonts caches the font subsets of the period PDFs by their characters: the outlet
 // reports of one period mostly share theirs (labels, digits, ids), and cutting the face is
 // a good part of a small PDF's cost.
-var periodFonts sync.Map // string(sorted runes) → *runFont
+var periodFonts sync.Map // string(sorted runes) → *pdfFont
 
 // periodFont is base cut to the characters rs (those base has).
-func periodFont(base *ttfFont, rs []rune) *runFont {
+func periodFont(base *ttfFont, rs []rune) *pdfFont {
 	var runes []rune
 	for _, r := range rs {
 		if r < 0x10000 && base.has(r) {
@@ -104,14 +78,14 @@ func periodFont(base *ttfFont, rs []rune) *runFont {
 	slices.Sort(runes)
 	key := string(runes)
 	if f, ok := periodFonts.Load(key); ok {
-		return f.(*runFont)
+		return f.(*pdfFont)
 	}
-	font := &runFont{data: base.subset(runes), has: make([]bool, 0x10000)}
+	rf := &runFont{data: base.subset(runes), has: make([]bool, 0x10000)}
 	for _, r := range runes {
-		font.has[r] = true
+		rf.has[r] = true
 	}
-	f, _ := periodFonts.LoadOrStore(key, font)
-	return f.(*runFont)
+	f, _ := periodFonts.LoadOrStore(key, newPDFFont(base, slices.Compact(runes), rf))
+	return f.(*pdfFont)
 }
 
 // header draws, from page 2 on, the report's title and header values as a running head.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -106,12 +107,40 @@ func (o *OutTable) Add(vals ...any) {
 	o.t.add(row...)
 }
 
+// sort orders the rows as table.sort does (column by column, as text), comparing each
+// row's texts joined by NUL: one comparison of two strings instead of up to one per column
+// (a province-month's period_days has 750,000 rows). NUL sorts below every other byte, so
+// the order is the same; a text holding a NUL falls back to table.sort.
+func (o *OutTable) sort() {
+	t := o.t
+	keys := make([]string, len(t.rows))
+	for i, texts := range t.texts {
+		for _, s := range texts {
+			if strings.IndexByte(s, 0) >= 0 {
+				t.sort()
+				return
+			}
+		}
+		keys[i] = strings.Join(texts, "\x00")
+	}
+	idx := make([]int, len(t.rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+	rows, texts := make([][]cell, len(idx)), make([][]string, len(idx))
+	for i, j := range idx {
+		rows[i], texts[i] = t.rows[j], t.texts[j]
+	}
+	t.rows, t.texts = rows, texts
+}
+
 // Len is the number of rows.
 func (o *OutTable) Len() int { return len(o.t.rows) }
 
 // Write sorts the rows and writes <name>.csv and, when parquet, <name>.parquet into the run.
 func (o *OutTable) Write(run *Run, parquet bool) error {
-	o.t.sort()
+	o.sort()
 	if err := writeFile(run, o.t.name+".csv", o.t.writeCSV); err != nil {
 		return err
 	}
