@@ -14,6 +14,7 @@ import (
 	"settle/job"
 	"settle/money"
 	"settle/period"
+	"settle/workflow"
 )
 
 // periodCommand is `settle period` (PERIOD.md): the period report, and its close and reopen.
@@ -36,6 +37,7 @@ func periodCommand(stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "lang", Value: "zh", Usage: "language of the reports and the findings' details: zh or en"},
 			&cli.StringFlag{Name: "fail-on", Value: "never", Usage: "exit 3 when period findings of this severity or worse exist: never, error, warning"},
 			&cli.StringFlag{Name: "shortfall-limit", Value: "500.00", Usage: "SHORTFALL_CUMULATIVE fires when a counter's shortfalls add up to minus this many yuan or more"},
+			&cli.IntFlag{Name: "sla-days", Value: workflow.DefaultSLADays, Usage: "an item open, explained or rejected longer than this many days at the period's end is overdue (ITEMS_OVERDUE)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "quiet", Usage: "only warnings in the log"},
 		),
@@ -139,7 +141,13 @@ func periodReport(c *cli.Context, stderr io.Writer) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit) // as settle run: a province-month stays under 2 GiB
 	}
-	so, items, _, closeSrc, err := periodSources(o.StoreDir)
+	if c.Int("sla-days") < 0 {
+		return usagef("--sla-days %d: want 0 or more", c.Int("sla-days"))
+	}
+	if err := storeExists(o.StoreDir); err != nil {
+		return err
+	}
+	so, items, _, closeSrc, err := periodSourcesSLA(o.StoreDir, c.Int("sla-days"))
 	if err != nil {
 		return err
 	}
@@ -190,6 +198,9 @@ func periodClose(c *cli.Context, closing bool) error {
 		return usagef("settle period close: give --by NAME (no $USER to take it from)")
 	}
 	storeDir := c.String("store")
+	if err := storeExists(storeDir); err != nil {
+		return err
+	}
 	_, _, trail, closeSrc, err := periodSources(storeDir)
 	if err != nil {
 		return err
@@ -222,4 +233,18 @@ func envUser() string {
 		return u
 	}
 	return strings.TrimSpace(os.Getenv("LOGNAME"))
+}
+
+// storeExists refuses a --store that is not a directory: a period is built from published
+// runs, and a mistyped store has none — an empty month published there would only hide the
+// typo (exit 2, nothing written).
+func storeExists(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return usagef("--store %q: %v (a period is built from the runs of an existing store)", dir, err)
+	}
+	if !fi.IsDir() {
+		return usagef("--store %q: not a directory", dir)
+	}
+	return nil
 }

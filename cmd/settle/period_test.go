@@ -44,9 +44,20 @@ func TestPeriodCommand(t *testing.T) {
 		{"period", "--month", "2026-10", "--lang", "fr"},
 		{"period", "--month", "2026-10", "--shortfall-limit", "abc"},
 		{"period", "close", "--month", "2026-10", "--by", "x"}, // no report published for the month
+		{"period", "--month", "2026-10", "--sla-days", "-1"},
 	} {
 		if code, _, errs := settle(t, append(bad, "--store", st)...); code != exitUsage {
 			t.Errorf("%v: exit %d %q, want 2", bad, code, errs)
+		}
+	}
+	// A mistyped store is refused, and nothing is made there.
+	missing := filepath.Join(t.TempDir(), "no-such-store")
+	for _, args := range [][]string{{"period", "--month", "2026-10"}, {"period", "close", "--month", "2026-10", "--by", "x"}} {
+		if code, _, errs := settle(t, append(args, "--store", missing)...); code != exitUsage || !strings.Contains(errs, "--store") {
+			t.Errorf("%v on a missing store: exit %d %q, want 2 naming --store", args, code, errs)
+		}
+		if _, err := os.Stat(missing); !os.IsNotExist(err) {
+			t.Fatalf("%v made the missing store: %v", args, err)
 		}
 	}
 	if code, _, errs := settle(t, "period", "close", "--from", "2026-10-01", "--to", "2026-10-02", "--store", st, "--by", "财务 王", "--comment", "月结"); code != exitOK {
