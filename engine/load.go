@@ -119,18 +119,30 @@ var feedWeight = [feed.Count]int{
 // errInputTooLarge is readInput's error for an input over maxInputBytes.
 var errInputTooLarge = fmt.Errorf("larger than %d bytes", maxInputBytes)
 
-func readInput(in connectors.Input) ([]byte, error) {
+// readInput returns the bytes of in and, when its reader knows it (connectors.CheckedBytes:
+// a kept input, checked against its sum as it was read back), their sha256.
+func readInput(in connectors.Input) ([]byte, *[32]byte, error) {
 	rc, err := in.Open()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rc.Close()
 	if b, ok := rc.(interface{ Bytes() []byte }); ok { // connectors.Bytes: no copy
 		if len(b.Bytes()) > maxInputBytes {
-			return nil, errInputTooLarge
+			return nil, nil, errInputTooLarge
 		}
-		return b.Bytes(), nil
+		var sum *[32]byte
+		if c, ok := rc.(interface{ SHA256() [32]byte }); ok {
+			s := c.SHA256()
+			sum = &s
+		}
+		return b.Bytes(), sum, nil
 	}
+	data, err := readAll(rc)
+	return data, nil, err
+}
+
+func readAll(rc io.ReadCloser) ([]byte, error) {
 	// Read in one allocation when the size is known (a file, a buffer).
 	size := int64(-1)
 	switch r := rc.(type) {
@@ -180,8 +192,12 @@ func (l *loader) cannotRead(name string, err error) string {
 func (l *loader) load(in connectors.Input) *loaded {
 	ld := &loaded{in: in}
 	f := feed.Get(in.Feed)
-	data, err := readInput(in)
-	ld.digest = sha256.Sum256(data)
+	data, sum, err := readInput(in)
+	if sum != nil && err == nil {
+		ld.digest = *sum
+	} else {
+		ld.digest = sha256.Sum256(data)
+	}
 	var t *dialect.Table
 	if err == nil {
 		t, err = dialect.Read(in.Name, data, in.Format == connectors.XLSX, f)
@@ -413,11 +429,15 @@ func sourceOf(rec arrow.RecordBatch, r int) string {
 // out to be duplicates). An input that cannot be read again, or reads differently, gives an
 // error.
 func rawLines(ld *loaded, rows []rowRef) (map[rowRef]string, error) {
-	data, err := readInput(ld.in)
+	data, sum, err := readInput(ld.in)
 	if err != nil {
 		return nil, err
 	}
-	if sha256.Sum256(data) != ld.digest {
+	if sum == nil {
+		s := sha256.Sum256(data)
+		sum = &s
+	}
+	if *sum != ld.digest {
 		return nil, fmt.Errorf("%s changed since it was read", ld.in.Name)
 	}
 	f := feed.Get(ld.in.Feed)

@@ -139,8 +139,8 @@ func TestRefreshOneCounter(t *testing.T) {
 	m := manifestOf(t, refreshed.RunDir)
 	o := target.Outlet
 	want := map[string]bool{"reports/" + o + "/" + target.Counter + ".xlsx": true, "reports/" + o + "/" + target.Counter + ".pdf": true,
-		"reports/" + o + "/outlet.xlsx": true, "reports/city.xlsx": true}
-	if len(m.Reports) != 6*2+3+1 {
+		"reports/" + o + "/outlet.xlsx": true, "reports/" + o + "/outlet.pdf": true, "reports/city.xlsx": true, "reports/city.pdf": true}
+	if len(m.Reports) != 6*2+3*2+2 {
 		t.Fatalf("%d reports recorded", len(m.Reports))
 	}
 	for rel, rec := range m.Reports {

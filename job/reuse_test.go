@@ -76,8 +76,8 @@ func TestRerunReusesUnchangedFiles(t *testing.T) {
 		t.Fatalf("both runs are %s", first.RunID)
 	}
 	m1, m2 := manifestOf(t, first.RunDir), manifestOf(t, second.RunDir)
-	if len(m2.Reports) != 2*4+2+1 {
-		t.Fatalf("second run records %d reports, want 11: %v", len(m2.Reports), m2.Reports)
+	if len(m2.Reports) != 2*4+2*2+2 {
+		t.Fatalf("second run records %d reports, want 14: %v", len(m2.Reports), m2.Reports)
 	}
 	for rel, o := range m2.Outputs {
 		if o != m1.Outputs[rel] {
@@ -111,7 +111,9 @@ func TestRerunReusesUnchangedFiles(t *testing.T) {
 		"reports/" + outlet + "/" + counter + ".xlsx": true,
 		"reports/" + outlet + "/" + counter + ".pdf":  true,
 		"reports/" + outlet + "/outlet.xlsx":          true,
+		"reports/" + outlet + "/outlet.pdf":           true,
 		"reports/city.xlsx":                           true,
+		"reports/city.pdf":                            true,
 	}
 	for rel, rec := range m3.Reports {
 		switch {
