@@ -27,7 +27,10 @@
 // otherwise not whole, is retried like a transient failure and then fails the Fetch.
 //
 // Bodies are decoded as they stream in: GBK (GB18030) when the Content-Type says so, as
-// they are otherwise; package dialect reads them later like any file.
+// they are otherwise; package dialect reads them later like any file. When the context of
+// Fetch carries a connectors.Keeper (the run store's, connectors.WithKeeper), each body that
+// passed every check is handed to it at once and the input keeps only its reader, so the
+// day's bodies are not held in memory until the engine reads them.
 package boss
 
 import (
