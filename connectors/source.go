@@ -41,6 +41,12 @@ type Input struct {
 	// Open returns the input's bytes. It may be called more than once and from any
 	// goroutine; each call returns a fresh reader that the caller closes.
 	Open func() (io.ReadCloser, error)
+	// Kept, when not "", is the hex sha256 of the bytes Open returns, which are already
+	// kept in the run store (a Keeper kept them as they arrived, or they were taken from the
+	// kept inputs); Size is then their length. The store does not read them again to keep
+	// them.
+	Kept string
+	Size int64
 }
 
 // SortInputs puts in in canonical order: by feed, then by Name.
@@ -137,6 +143,29 @@ type Progress interface {
 	Step(what string, done, total int)
 }
 
+// Keeper keeps raw bodies as a source receives them (the store's kept inputs: package store,
+// Store.Keeper), so that the source need not hold them in memory until the engine reads them.
+// It is safe for concurrent use.
+type Keeper interface {
+	// Keep stores b, the bytes of the input called name, and returns their hex sha256 and an
+	// Open that reads them back (checked against the sum). b may be reused once Keep returns.
+	Keep(name string, b []byte) (sum string, open func() (io.ReadCloser, error), err error)
+}
+
+type keeperKey struct{}
+
+// WithKeeper returns ctx carrying k: a source's Fetch given it may keep what it receives
+// through k instead of holding it (package boss does, for pulled bodies).
+func WithKeeper(ctx context.Context, k Keeper) context.Context {
+	return context.WithValue(ctx, keeperKey{}, k)
+}
+
+// KeeperFrom returns the Keeper ctx carries, or nil.
+func KeeperFrom(ctx context.Context) Keeper {
+	k, _ := ctx.Value(keeperKey{}).(Keeper)
+	return k
+}
+
 // Bytes returns an Input.Open over b. Readers built by it also expose the whole buffer
 // (Bytes), so a consumer can use it without a copy; nobody may modify b afterwards.
 func Bytes(b []byte) func() (io.ReadCloser, error) {
@@ -152,6 +181,23 @@ func (r *bytesReader) Close() error { return nil }
 
 // Bytes returns the whole buffer, whatever has been read.
 func (r *bytesReader) Bytes() []byte { return r.b }
+
+// CheckedBytes is Bytes for bytes whose sha256 the caller has just checked to be sum (a kept
+// input read back): its readers also give the sum (SHA256), so that a consumer that needs
+// it (the engine's input digest) does not compute it again.
+func CheckedBytes(b []byte, sum [32]byte) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) {
+		return &checkedReader{bytesReader: bytesReader{Reader: bytes.NewReader(b), b: b}, sum: sum}, nil
+	}
+}
+
+type checkedReader struct {
+	bytesReader
+	sum [32]byte
+}
+
+// SHA256 returns the sha256 of the whole buffer.
+func (r *checkedReader) SHA256() [32]byte { return r.sum }
 
 // OnlyCounters keeps of day the inputs and missing inputs of counters and those of the
 // whole city (Counter ""); its Stats count the files and pulls kept (their bytes are not

@@ -18,12 +18,12 @@ func TestReadInput(t *testing.T) {
 	// leaves less than bytes.MinRead free.
 	text := bytes.Repeat([]byte("x"), 13*8192-100)
 	shared := connectors.Input{Name: "shared.csv", Open: connectors.Bytes(text)}
-	got, err := readInput(shared)
+	got, _, err := readInput(shared)
 	if err != nil || !bytes.Equal(got, text) || &got[0] != &text[0] {
 		t.Errorf("connectors.Bytes input: a copy or other bytes (err %v)", err)
 	}
 	sized := connectors.Input{Name: "sized.csv", Open: func() (io.ReadCloser, error) { return sizedReader{bytes.NewReader(text)}, nil }}
-	got, err = readInput(sized)
+	got, _, err = readInput(sized)
 	if err != nil || !bytes.Equal(got, text) {
 		t.Fatalf("sized input: other bytes (err %v)", err)
 	}

@@ -140,16 +140,29 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	}()
 
 	log.Info("fetching", "date", date, "source", cfg.Source.Describe(), "counters", len(cfg.Counters))
+	// A source that receives its inputs (the BOSS API's pulls) keeps them in the store as
+	// they arrive, rather than holding them until the engine reads them (issue 17).
+	keeper, err := cfg.Store.Keeper(date)
+	if err != nil {
+		return nil, err
+	}
+	defer keeper.Flush()
+	fctx := connectors.WithKeeper(ctx, keeper)
 	var (
 		day   *connectors.Day
 		known map[string]store.KeptInput // inputs taken from the kept ones
 	)
 	if len(cfg.Counters) > 0 {
-		day, known, err = refreshDay(ctx, cfg, date)
+		day, known, err = refreshDay(fctx, cfg, date)
 	} else {
-		day, err = cfg.Source.Fetch(ctx, cfg.Date, cfg.Progress)
+		day, err = cfg.Source.Fetch(fctx, cfg.Date, cfg.Progress)
 		if err != nil {
 			err = fmt.Errorf("fetch %s: %w", cfg.Source.Describe(), err)
+		}
+	}
+	if err == nil {
+		if err = keeper.Flush(); err != nil { // every body the source kept as it arrived is written
+			err = fmt.Errorf("keep the inputs of %s: %w", date, err)
 		}
 	}
 	if err != nil {

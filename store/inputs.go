@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sync/semaphore"
 
 	"settle/connectors"
 	"settle/feed"
@@ -69,8 +72,10 @@ type Kept struct {
 }
 
 var (
+	// zenc compresses kept inputs. EncodeAll takes one of its encoders for a call, so it
+	// has one per CPU: the pulls' workers keep bodies through it all at once (Keeper).
 	zenc = sync.OnceValues(func() (*zstd.Encoder, error) {
-		return zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+		return zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
 	})
 	zdec = sync.OnceValues(func() (*zstd.Decoder, error) {
 		return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<30))
@@ -95,14 +100,7 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("keep inputs of %s: %w", date, err)
 	}
-	// What a killed run left half written (the caller holds the date's lock).
-	if ents, err := os.ReadDir(dir); err == nil {
-		for _, e := range ents {
-			if strings.HasPrefix(e.Name(), tmpPrefix) {
-				os.Remove(filepath.Join(dir, e.Name()))
-			}
-		}
-	}
+	removeTemps(dir) // what a killed run left half written (the caller holds the date's lock)
 	enc, err := zenc()
 	if err != nil {
 		return nil, err
@@ -117,6 +115,15 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 			return err
 		}
 		in := day.Inputs[i]
+		format := "csv"
+		if in.Format == connectors.XLSX {
+			format = "xlsx"
+		}
+		if in.Kept != "" { // kept as it arrived (Keeper), or taken from the kept inputs
+			k.Inputs[i] = KeptInput{Feed: in.Feed.String(), Name: in.Name, Counter: in.Counter, Pull: in.Pull,
+				Format: format, SHA256: in.Kept, Size: in.Size}
+			return nil
+		}
 		if ki, ok := known[in.Name]; ok && ki.Feed == in.Feed.String() {
 			if _, err := os.Stat(filepath.Join(dir, ki.SHA256+".zst")); err == nil {
 				k.Inputs[i] = ki
@@ -129,10 +136,6 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 		}
 		sum := sha256.Sum256(raw)
 		hexSum := hex.EncodeToString(sum[:])
-		format := "csv"
-		if in.Format == connectors.XLSX {
-			format = "xlsx"
-		}
 		k.Inputs[i] = KeptInput{Feed: in.Feed.String(), Name: in.Name, Counter: in.Counter, Pull: in.Pull,
 			Format: format, SHA256: hexSum, Size: int64(len(raw))}
 		p := filepath.Join(dir, hexSum+".zst")
@@ -311,5 +314,185 @@ func openKept(dir string, ki KeptInput) (io.ReadCloser, error) {
 	if hex.EncodeToString(sum[:]) != ki.SHA256 || int64(len(raw)) != ki.Size {
 		return nil, fmt.Errorf("kept input %s (%s.zst): its bytes are not those the manifest names", ki.Name, ki.SHA256)
 	}
-	return connectors.Bytes(raw)()
+	return connectors.CheckedBytes(raw, sum)()
+}
+
+// Keeper is the connectors.Keeper of a date's kept inputs: a source given it (through
+// connectors.WithKeeper) keeps each body as it arrives, compressed into inputs/<sha256>.zst,
+// and holds only the Open that reads it back. The caller holds the date's lock from Keeper
+// to Keep, and calls Flush once the source is done, before the inputs are read.
+//
+// The source's workers hash and compress (in parallel); the files are written by
+// keeperWriters goroutines from a queue bounded by keeperQueued bytes: 64 workers creating
+// files in one folder at once spent most of their time in the kernel, contending for it.
+// The folder is listed once, so a body kept before (a rerun, a refresh) is not written or
+// looked up again. Up to keeperHeld bytes of compressed bodies are also held in memory, so
+// that the engine reads them without going back to the disk: their Open decompresses them
+// (zstd checks its frame checksum) and gives the sha256 computed as they were kept; the
+// others are read from their file and checked against their sha256 (openKept).
+type Keeper struct {
+	dir  string
+	enc  *zstd.Encoder
+	bufs sync.Pool    // buffers for compressed bytes, reused from one body to the next
+	held atomic.Int64 // compressed bytes held in memory
+	// heldMax bounds held: keeperHeld (tests lower it).
+	heldMax int64
+
+	mu   sync.Mutex
+	have map[string]bool // sums in the folder or queued
+
+	queue  chan keptWrite
+	queued *semaphore.Weighted // compressed bytes queued
+	wg     sync.WaitGroup
+	flush  sync.Once
+	errMu  sync.Mutex
+	err    error // the first write that failed
+}
+
+type keptWrite struct {
+	sum string
+	z   []byte
+	buf *[]byte // to give back to bufs once written, or nil
+}
+
+const (
+	// keeperHeld bounds the compressed bytes a Keeper holds in memory: a city-day's pulls
+	// are ~10 MB of zstd (59 MB of text), a province-day's ten times as much.
+	keeperHeld = 64 << 20
+	// keeperQueued bounds the compressed bytes waiting to be written.
+	keeperQueued = 32 << 20
+	// keeperWriters write the kept files.
+	keeperWriters = 2
+)
+
+var _ connectors.Keeper = (*Keeper)(nil)
+
+// Keeper returns the Keeper of date's kept inputs, its folder made and cleared of what a
+// killed run left half written.
+func (s *Store) Keeper(date string) (*Keeper, error) {
+	dd, err := s.dateDir(date)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(dd, InputsName)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("keep inputs of %s: %w", date, err)
+	}
+	removeTemps(dir)
+	enc, err := zenc()
+	if err != nil {
+		return nil, err
+	}
+	k := &Keeper{dir: dir, enc: enc, heldMax: keeperHeld, have: map[string]bool{}, queue: make(chan keptWrite, 1024),
+		queued: semaphore.NewWeighted(keeperQueued)}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("keep inputs of %s: %w", date, err)
+	}
+	for _, e := range ents {
+		if sum, ok := strings.CutSuffix(e.Name(), ".zst"); ok && validSum(sum) && e.Type().IsRegular() {
+			k.have[sum] = true
+		}
+	}
+	for range keeperWriters {
+		k.wg.Add(1)
+		go k.write()
+	}
+	return k, nil
+}
+
+// write writes the queued files until Flush.
+func (k *Keeper) write() {
+	defer k.wg.Done()
+	for w := range k.queue {
+		if err := writeKept(k.dir, w.sum, w.z); err != nil {
+			k.errMu.Lock()
+			if k.err == nil {
+				k.err = fmt.Errorf("keep input %s.zst: %w", w.sum, err)
+			}
+			k.errMu.Unlock()
+		}
+		k.queued.Release(queuedWeight(w.z))
+		if w.buf != nil && cap(w.z) <= 1<<20 {
+			*w.buf = w.z[:0]
+			k.bufs.Put(w.buf)
+		}
+	}
+}
+
+func queuedWeight(z []byte) int64 { return min(int64(len(z)), keeperQueued) }
+
+// Flush waits until every kept body is written and returns the first write that failed. Keep
+// must not be called after it; a second Flush returns the same.
+func (k *Keeper) Flush() error {
+	k.flush.Do(func() {
+		close(k.queue)
+		k.wg.Wait()
+	})
+	k.errMu.Lock()
+	defer k.errMu.Unlock()
+	return k.err
+}
+
+// Keep keeps b as the input name (connectors.Keeper); a body kept before (the same bytes)
+// is not written again. A failed write is reported by Flush (the body's Open then fails too,
+// unless it is held in memory).
+func (k *Keeper) Keep(name string, b []byte) (string, func() (io.ReadCloser, error), error) {
+	sum := sha256.Sum256(b)
+	hexSum := hex.EncodeToString(sum[:])
+	ki := KeptInput{Name: name, SHA256: hexSum, Size: int64(len(b))}
+	k.mu.Lock()
+	had := k.have[hexSum]
+	k.have[hexSum] = true
+	k.mu.Unlock()
+	if had && k.held.Load() >= k.heldMax {
+		return hexSum, func() (io.ReadCloser, error) { return openKept(k.dir, ki) }, nil
+	}
+	buf, _ := k.bufs.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	z := k.enc.EncodeAll(b, (*buf)[:0])
+	open := func() (io.ReadCloser, error) { return openKept(k.dir, ki) }
+	if k.held.Add(int64(len(z))) <= k.heldMax {
+		held := bytes.Clone(z)
+		open = func() (io.ReadCloser, error) { return openHeld(held, ki, sum) }
+	} else {
+		k.held.Add(-int64(len(z)))
+	}
+	if had {
+		*buf = z[:0]
+		k.bufs.Put(buf)
+		return hexSum, open, nil
+	}
+	if err := k.queued.Acquire(context.Background(), queuedWeight(z)); err != nil {
+		return "", nil, err
+	}
+	k.queue <- keptWrite{sum: hexSum, z: z, buf: buf}
+	return hexSum, open, nil
+}
+
+// openHeld reads a kept input from its compressed bytes held in memory.
+func openHeld(z []byte, ki KeptInput, sum [32]byte) (io.ReadCloser, error) {
+	dec, err := zdec()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := dec.DecodeAll(z, make([]byte, 0, ki.Size))
+	if err != nil || int64(len(raw)) != ki.Size {
+		return nil, fmt.Errorf("kept input %s (%s, held in memory): %d bytes decoded, want %d: %v", ki.Name, ki.SHA256, len(raw), ki.Size, err)
+	}
+	return connectors.CheckedBytes(raw, sum)()
+}
+
+// removeTemps removes what a killed run left half written in dir (the caller holds the
+// date's lock).
+func removeTemps(dir string) {
+	if ents, err := os.ReadDir(dir); err == nil {
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), tmpPrefix) {
+				os.Remove(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
 }

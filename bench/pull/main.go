@@ -17,14 +17,18 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"settle/connectors"
 	"settle/connectors/boss"
 	"settle/fixtures"
 	"settle/fixtures/sim"
+	"settle/store"
 )
 
 // options of one benchmark.
@@ -41,11 +45,15 @@ type options struct {
 	retryAfter        time.Duration
 	backoff           time.Duration
 	prerender         bool
+	// keep: each run keeps the bodies as they arrive in a fresh store under this folder
+	// (store.Keeper, as `settle run` does), else they are held in memory.
+	keep string
 }
 
 // outcome of one run.
 type outcome struct {
 	wall, cpu                time.Duration // cpu: user + system time of the process (connector and simulator)
+	heap                     uint64        // the most the Go heap grew over the run, sampled every 5 ms, the day held included
 	pulls, retries, failures int
 	bytes                    int64
 	requests, faultsThrown   int64
@@ -66,6 +74,7 @@ func main() {
 	flag.DurationVar(&o.retryAfter, "retry-after", time.Second, "simulator: the Retry-After of a 429")
 	flag.DurationVar(&o.backoff, "backoff", boss.DefaultBackoffBase, "connector: backoff base")
 	flag.BoolVar(&o.prerender, "prerender", false, "simulator: render every report before the clock starts (else each on its first request, inside the timed run)")
+	flag.StringVar(&o.keep, "keep", "", "keep the bodies as they arrive in a store under this folder (as settle run does); else they are held in memory")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the runs to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -98,8 +107,8 @@ func benchmark(ctx context.Context, o options, w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "generated %d counters in %v; GOMAXPROCS %d\n", len(day.Roster()), time.Since(t0).Round(time.Millisecond), runtime.GOMAXPROCS(0))
-	fmt.Fprintf(w, "latency %v, concurrency %d, faults 503 %.0f%% / 429 %.0f%% (Retry-After %v) / cut %.0f%%, reports prerendered %v\n",
-		o.latency, o.concurrency, 100*o.failRate, 100*o.throttleRate, o.retryAfter, 100*o.truncateRate, o.prerender)
+	fmt.Fprintf(w, "latency %v, concurrency %d, faults 503 %.0f%% / 429 %.0f%% (Retry-After %v) / cut %.0f%%, reports prerendered %v, bodies kept in a store %v\n",
+		o.latency, o.concurrency, 100*o.failRate, 100*o.throttleRate, o.retryAfter, 100*o.truncateRate, o.prerender, o.keep != "")
 	var walls []time.Duration
 	for i := range o.runs {
 		out, err := pullOnce(ctx, day, o, uint64(i+1))
@@ -107,8 +116,8 @@ func benchmark(ctx context.Context, o options, w io.Writer) error {
 			return err
 		}
 		walls = append(walls, out.wall)
-		fmt.Fprintf(w, "run %d: %d pulls in %.2fs (%.0f pulls/s, CPU %.2fs), %d retries, %d failures, %.1f MB; simulator: %d requests, %d faults\n",
-			i+1, out.pulls, out.wall.Seconds(), float64(out.pulls)/out.wall.Seconds(), out.cpu.Seconds(), out.retries, out.failures,
+		fmt.Fprintf(w, "run %d: %d pulls in %.2fs (%.0f pulls/s, CPU %.2fs, heap +%.0f MB), %d retries, %d failures, %.1f MB; simulator: %d requests, %d faults\n",
+			i+1, out.pulls, out.wall.Seconds(), float64(out.pulls)/out.wall.Seconds(), out.cpu.Seconds(), float64(out.heap)/1e6, out.retries, out.failures,
 			float64(out.bytes)/1e6, out.requests, out.faultsThrown)
 	}
 	slices.Sort(walls)
@@ -144,13 +153,55 @@ func pullOnce(ctx context.Context, day *fixtures.Day, o options, faultSeed uint6
 	if err != nil {
 		return nil, err
 	}
+	fctx, flush := ctx, func() error { return nil }
+	if o.keep != "" {
+		dir, err := os.MkdirTemp(o.keep, "pull-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		st, err := store.Open(dir)
+		if err != nil {
+			return nil, err
+		}
+		k, err := st.Keeper(day.Config.Date.Format(time.DateOnly))
+		if err != nil {
+			return nil, err
+		}
+		fctx = connectors.WithKeeper(ctx, k)
+		flush = k.Flush
+	}
 	runtime.GC() // start each run from the same heap
+	heap0 := heapBytes()
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() { // the heap's peak, sampled
+		defer close(sampled)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if h := heapBytes(); h > peak.Load() {
+				peak.Store(h)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
 	start, cpu0 := time.Now(), cpuTime()
-	got, err := src.Fetch(ctx, day.Config.Date, nil)
+	got, err := src.Fetch(fctx, day.Config.Date, nil)
+	if ferr := flush(); err == nil {
+		err = ferr
+	}
+	close(stop)
+	<-sampled
 	if err != nil {
 		return nil, err
 	}
-	out := &outcome{wall: time.Since(start), cpu: cpuTime() - cpu0}
+	out := &outcome{wall: time.Since(start), cpu: cpuTime() - cpu0, heap: peak.Load() - min(heap0, peak.Load())}
 	for _, st := range got.Stats {
 		out.pulls += st.Pulls
 		out.retries += st.Retries
@@ -163,6 +214,13 @@ func pullOnce(ctx context.Context, day *fixtures.Day, o options, faultSeed uint6
 		return nil, errors.New("not every pull was made")
 	}
 	return out, nil
+}
+
+// heapBytes returns the bytes of the Go heap's live and not yet collected objects.
+func heapBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 // cpuTime returns the user and system CPU time the process has used.

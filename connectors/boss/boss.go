@@ -27,15 +27,20 @@
 // otherwise not whole, is retried like a transient failure and then fails the Fetch.
 //
 // Bodies are decoded as they stream in: GBK (GB18030) when the Content-Type says so, as
-// they are otherwise; package dialect reads them later like any file.
+// they are otherwise; package dialect reads them later like any file. When the context of
+// Fetch carries a connectors.Keeper (the run store's, connectors.WithKeeper), each body that
+// passed every check is handed to it at once and the input keeps only its reader, so the
+// day's bodies are not held in memory until the engine reads them.
 package boss
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -236,7 +241,7 @@ func (s *Source) fetch(ctx context.Context, date time.Time, only map[string]bool
 		}
 	}
 
-	pulls, err := s.pullAll(pctx, day, roster, only, progress)
+	pulls, err := s.pullAll(pctx, day, roster, only, connectors.KeeperFrom(ctx), progress)
 	if cerr := ctx.Err(); cerr != nil {
 		return nil, cerr
 	}
@@ -257,10 +262,12 @@ func (s *Source) fetch(ctx context.Context, date time.Time, only map[string]bool
 		if p.ok {
 			ok++
 			st.Bytes += p.raw
-			out.Inputs = append(out.Inputs, connectors.Input{
-				Feed: p.feed, Name: name, Counter: c.Counter, Pull: true, Format: connectors.CSV,
-				Open: connectors.Bytes(p.data),
-			})
+			in := connectors.Input{Feed: p.feed, Name: name, Counter: c.Counter, Pull: true, Format: connectors.CSV,
+				Open: p.open, Kept: p.kept, Size: p.size}
+			if p.open == nil {
+				in.Open = connectors.Bytes(p.data)
+			}
+			out.Inputs = append(out.Inputs, in)
 			continue
 		}
 		st.Failures++
@@ -302,9 +309,14 @@ type pull struct {
 	tries int
 	done  bool   // finished, successfully or not
 	ok    bool   // the body is in data
-	data  []byte // decoded body
+	data  []byte // decoded body, when not kept
 	raw   int64  // bytes received
-	err   error  // the last failure
+	// The body as a connectors.Keeper kept it (then data is nil): its sha256, length and
+	// reader.
+	kept string
+	size int64
+	open func() (io.ReadCloser, error)
+	err  error // the last failure
 }
 
 // reason says why a failed pull is missing, for FEED_MISSING's detail.
@@ -337,7 +349,12 @@ func (p *pull) why(deadline time.Duration) connectors.Why {
 // pullAll pulls every feed of every counter, at most Config.Concurrency at once. A pull to
 // be retried waits on a timer and then goes back into the queue, so no slot sleeps. When
 // ctx ends (the deadline) the pulls not done are returned as they are.
-func (s *Source) pullAll(ctx context.Context, day string, roster []connectors.Counter, only map[string]bool, progress connectors.Progress) ([]pull, error) {
+//
+// With a keeper, each body is kept through it as it arrives and the pull holds only its
+// reader (the workers' buffers are reused from one body to the next); a body the keeper
+// fails to keep is held as without one (the job's store.Keep then meets the same trouble
+// and says so).
+func (s *Source) pullAll(ctx context.Context, day string, roster []connectors.Counter, only map[string]bool, keeper connectors.Keeper, progress connectors.Progress) ([]pull, error) {
 	var rels, urls [feed.Count]string // per feed: reports/{feed}, and its URL
 	for _, f := range feed.All {
 		rels[f] = "reports/" + f.String()
@@ -403,7 +420,23 @@ func (s *Source) pullAll(ctx context.Context, day string, roster []connectors.Co
 		res := s.get(wctx, p.url, w, true)
 		p.tries++
 		if res.err == nil {
-			p.ok, p.raw, p.data, p.err = true, res.raw, w.keep(), nil
+			p.ok, p.raw, p.err = true, res.raw, nil
+			if keeper != nil {
+				name := p.feed.String() + "/" + roster[p.ctr].Counter
+				sum, open, err := keeper.Keep(name, w.out)
+				if err == nil {
+					p.kept, p.size, p.open = sum, int64(len(w.out)), open
+					w.reuse()
+					finish(p)
+					return
+				}
+				s.log.Warn("pulled body not kept as it arrived", "input", name, "err", err)
+				p.data = bytes.Clone(w.out) // own is the next body's
+				w.reuse()
+				finish(p)
+				return
+			}
+			p.data = w.keep()
 			finish(p)
 			return
 		}
@@ -427,7 +460,9 @@ func (s *Source) pullAll(ctx context.Context, day string, roster []connectors.Co
 	limit := min(s.cfg.Concurrency, total)
 	workers := make(chan *worker, limit)
 	for range limit {
-		workers <- newWorker()
+		w := newWorker()
+		w.stream = keeper != nil
+		workers <- w
 	}
 	var g errgroup.Group
 	g.SetLimit(limit)

@@ -3,6 +3,8 @@ package boss
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -1019,4 +1021,63 @@ func missingText(ms []connectors.Missing) string {
 		parts[i] = fmt.Sprintf("{%v %s %s %s %s}", m.Feed, m.Counter, m.City, m.Outlet, m.Reason)
 	}
 	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// memKeeper is a connectors.Keeper that copies what it is given, or fails.
+type memKeeper struct {
+	mu     sync.Mutex
+	bodies map[string][]byte
+	fail   bool
+}
+
+func (k *memKeeper) Keep(name string, b []byte) (string, func() (io.ReadCloser, error), error) {
+	if k.fail {
+		return "", nil, errors.New("disk full")
+	}
+	c := bytes.Clone(b)
+	k.mu.Lock()
+	k.bodies[name] = c
+	k.mu.Unlock()
+	sum := sha256.Sum256(c)
+	return hex.EncodeToString(sum[:]), connectors.Bytes(c), nil
+}
+
+// TestFetchKeepsBodiesAsTheyArrive: given a Keeper (connectors.WithKeeper), Fetch hands it
+// every body as it arrives, decoded, and each input is the kept body (Kept its sha256, Size
+// its length, Open the keeper's); the workers' buffers are reused, so no body is changed by
+// the ones after it. A Keeper that fails leaves the bodies held as without one.
+func TestFetchKeepsBodiesAsTheyArrive(t *testing.T) {
+	d := genDay(t, 3, 2)
+	srv, _ := serveSim(t, d, nil)
+	for _, fail := range []bool{false, true} {
+		s, _ := testSource(t, srv.URL+"/", func(c *Config) { c.Concurrency = 2 })
+		k := &memKeeper{bodies: map[string][]byte{}, fail: fail}
+		day, err := s.Fetch(connectors.WithKeeper(context.Background(), k), day1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := len(day.Inputs), 6*int(feed.Count); got != want {
+			t.Fatalf("%d inputs, want %d", got, want)
+		}
+		for _, in := range day.Inputs {
+			var raw bytes.Buffer
+			if err := fixtures.RenderCSV(&raw, d, in.Feed, in.Counter, fixtures.DialectBOSS); err != nil {
+				t.Fatal(err)
+			}
+			want := gbk(t, raw.Bytes())
+			if got := readAll(t, in); !bytes.Equal(got, want) {
+				t.Errorf("fail=%v %s: body differs from the rendered report", fail, in.Name)
+			}
+			if fail {
+				if in.Kept != "" || len(k.bodies) != 0 {
+					t.Errorf("%s: kept %q by a failing keeper", in.Name, in.Kept)
+				}
+				continue
+			}
+			sum := sha256.Sum256(want)
+			if in.Kept != hex.EncodeToString(sum[:]) || in.Size != int64(len(want)) || !bytes.Equal(k.bodies[in.Name], want) {
+				t.Errorf("%s: kept %q (%d bytes); the keeper has %d bytes", in.Name, in.Kept, in.Size, len(k.bodies[in.Name]))
+			}
+		}
+	}
 }

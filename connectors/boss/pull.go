@@ -108,6 +108,10 @@ type worker struct {
 	// arena is a block that kept bodies are carved out of: bodies are small and many, so
 	// one block holds hundreds of them, each decoded in place, without a copy.
 	arena []byte
+	// stream: bodies are kept elsewhere as they arrive (a connectors.Keeper) and each
+	// body is decoded into own, reused from one body to the next, instead of the arena.
+	stream bool
+	own    []byte
 }
 
 const (
@@ -129,8 +133,15 @@ func newWorker() *worker {
 	return &worker{in: make([]byte, chunkSize), dec: simplifiedchinese.GB18030.NewDecoder()}
 }
 
-// begin starts a body in the free tail of the arena.
+// begin starts a body in the free tail of the arena, or in own when streaming.
 func (w *worker) begin() {
+	if w.stream {
+		if w.own == nil {
+			w.own = make([]byte, 0, minRoom)
+		}
+		w.out = w.own[:0]
+		return
+	}
 	if cap(w.arena)-len(w.arena) < minRoom {
 		w.arena = make([]byte, 0, arenaSize)
 	}
@@ -149,6 +160,15 @@ func (w *worker) keep() []byte {
 	}
 	w.out = nil
 	return b
+}
+
+// reuse drops the current body, which was kept elsewhere, keeping its buffer for the next
+// when it is no larger than a small body needs (a big body's was a copy out of a share).
+func (w *worker) reuse() {
+	if cap(w.out) <= smallBody+outSlack {
+		w.own = w.out[:0]
+	}
+	w.out = nil
 }
 
 // grow makes room for at least need more bytes in w.out. A body in a share's buffer

@@ -1,0 +1,171 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"settle/connectors"
+	"settle/feed"
+)
+
+func readOpen(t *testing.T, open func() (io.ReadCloser, error)) ([]byte, io.ReadCloser) {
+	t.Helper()
+	rc, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, rc
+}
+
+// TestKeeperKeepsBodiesAsTheyArrive: each body kept through a Keeper is written, once Flush
+// returns, as inputs/<sha256>.zst holding its bytes; its Open gives them back with their
+// sha256 (held in memory, or read from the file and checked); the same bytes twice are one
+// file; store.Keep records an input the Keeper kept without opening it; a file altered
+// after it was kept fails the Open of a body not held in memory, naming the input.
+func TestKeeperKeepsBodiesAsTheyArrive(t *testing.T) {
+	for _, held := range []bool{true, false} {
+		t.Run(fmt.Sprintf("held=%v", held), func(t *testing.T) {
+			s := lockedStore(t)
+			k, err := s.Keeper(testDate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !held {
+				k.heldMax = 0
+			}
+			bodies := map[string][]byte{}
+			opens := map[string]func() (io.ReadCloser, error){}
+			sums := map[string]string{}
+			buf := make([]byte, 0, 64)
+			for i := range 40 {
+				name := fmt.Sprintf("deposit/TY0001-%02d", i)
+				body := fmt.Appendf(nil, "营业厅编码,金额\nTY0001,%d.00\n合计,1\n", i%30) // 10 bodies twice
+				bodies[name] = body
+				buf = append(buf[:0], body...)
+				sum, open, err := k.Keep(name, buf) // buf is reused for the next body
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := sha256.Sum256(body)
+				if sum != hex.EncodeToString(want[:]) {
+					t.Fatalf("%s: sum %s", name, sum)
+				}
+				clear(buf[:cap(buf)])
+				opens[name], sums[name] = open, sum
+			}
+			if err := k.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			ents, err := os.ReadDir(filepath.Join(s.Dir(), testDate, InputsName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ents) != 30 {
+				t.Errorf("%d files kept, want 30 (the distinct bodies)", len(ents))
+			}
+			dec, _ := zdec()
+			for name, body := range bodies {
+				z, err := os.ReadFile(filepath.Join(s.Dir(), testDate, InputsName, sums[name]+".zst"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if raw, err := dec.DecodeAll(z, nil); err != nil || !bytes.Equal(raw, body) {
+					t.Errorf("%s: the kept file holds other bytes (%v)", name, err)
+				}
+				got, rc := readOpen(t, opens[name])
+				if !bytes.Equal(got, body) {
+					t.Errorf("%s: Open gives %q", name, got)
+				}
+				c, ok := rc.(interface{ SHA256() [32]byte })
+				if want := sha256.Sum256(body); !ok || c.SHA256() != want {
+					t.Errorf("%s: its reader does not give the sha256", name)
+				}
+			}
+			// Keep records what the Keeper kept without opening it again.
+			day := &connectors.Day{Inputs: []connectors.Input{{Feed: feed.Deposit, Name: "deposit/TY0001-00", Counter: "TY0001-00", Pull: true,
+				Kept: sums["deposit/TY0001-00"], Size: int64(len(bodies["deposit/TY0001-00"])),
+				Open: func() (io.ReadCloser, error) { t.Error("Keep opened a kept input"); return nil, os.ErrClosed }}}}
+			kept, err := s.Keep(context.Background(), testDate, day, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ki := kept.Inputs[0]; ki.SHA256 != sums["deposit/TY0001-00"] || ki.Size != int64(len(bodies["deposit/TY0001-00"])) || ki.Feed != "deposit" || !ki.Pull {
+				t.Errorf("kept record %+v", ki)
+			}
+			// An altered file: what is held in memory is as kept; what is read back is checked.
+			name := "deposit/TY0001-05"
+			p := filepath.Join(s.Dir(), testDate, InputsName, sums[name]+".zst")
+			z, _ := zenc()
+			if err := os.WriteFile(p, z.EncodeAll([]byte("营业厅编码,金额\nTY0001,999.00\n合计,1\n"), nil), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err = opens[name]()
+			if held && err != nil {
+				t.Errorf("held body: %v", err)
+			}
+			if !held && (err == nil || !strings.Contains(err.Error(), name)) {
+				t.Errorf("altered kept file: Open gives %v, want an error naming %s", err, name)
+			}
+		})
+	}
+}
+
+// TestKeeperSkipsWhatIsKept: a second Keeper of the date finds the files the first wrote and
+// does not write them again (their modification times stay); a Keeper removes what a killed
+// run left half written.
+func TestKeeperSkipsWhatIsKept(t *testing.T) {
+	s := lockedStore(t)
+	k, err := s.Keeper(testDate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, _, err := k.Keep("order/TY0001-01", []byte("a,b\n1,2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(s.Dir(), testDate, InputsName)
+	p := filepath.Join(dir, sum+".zst")
+	if err := os.WriteFile(p, []byte("not zstd"), 0o644); err != nil { // a file written again would be whole
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, tmpPrefix+"half"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k2, err := s.Keeper(testDate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, tmpPrefix+"half")); !os.IsNotExist(err) {
+		t.Errorf("a half-written file is left: %v", err)
+	}
+	k2.heldMax = 0
+	_, open, err := k2.Keep("order/TY0001-01", []byte("a,b\n1,2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k2.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "not zstd" {
+		t.Errorf("the kept file was written again")
+	}
+	if _, err := open(); err == nil {
+		t.Errorf("an unreadable kept file opened")
+	}
+}
