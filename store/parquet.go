@@ -174,6 +174,9 @@ func toStorage(rec arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, 
 func fromStorage(col arrow.Array, want arrow.Field, mem memory.Allocator) (arrow.Array, error) {
 	switch a := col.(type) {
 	case *array.Decimal128:
+		if dt, ok := a.DataType().(*arrow.Decimal128Type); !ok || dt.Scale != 2 {
+			return nil, fmt.Errorf("%v: money must be DECIMAL(18,2): yuan with 2 places, read as fen", a.DataType())
+		}
 		b := array.NewInt64Builder(mem)
 		defer b.Release()
 		b.Reserve(a.Len())
