@@ -273,11 +273,12 @@ func TestTermStopsCleanly(t *testing.T) {
 	prev, _ := storeState(t, st)
 	for _, phase := range []string{"fetching", "rendering"} {
 		p := start(t, env(tmp), "run", "--date", date, "--source", "demo?outlets=40&counters=5", "--store", st, "--quiet")
-		started := time.Now()
 		reached := waitFor(time.Minute, func() bool {
 			if phase == "fetching" {
-				// Past the start, when the signal handler is in place.
-				return time.Since(started) > 300*time.Millisecond
+				// The run holds its date's lock (its pid in the lock file): past the start of
+				// main, where the signal handler is put in place, whatever the machine's load.
+				b, _ := os.ReadFile(filepath.Join(st, date, ".lock"))
+				return strings.Contains(string(b), fmt.Sprintf("pid=%d ", p.cmd.Process.Pid))
 			}
 			tr := tmpRuns(st)
 			return len(tr) > 0 && countFiles(tr[0], ".pdf") >= 5
