@@ -1,0 +1,96 @@
+package web
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"settle/workflow"
+)
+
+// TestRejectReexplainApprove is issue 14's check: a clerk explains and certifies, a
+// reviewer rejects one item, the clerk sees it first on the home page with its age,
+// explains it again (the day still certified), the reviewer accepts and approves, and the
+// approved certified report shows the item accepted.
+func TestRejectReexplainApprove(t *testing.T) {
+	ts := newTestServer(t, demoSource(0.5))
+	ts.cfg.Certified = fakeCertified
+	ts.restart(t)
+	run := ts.runNow(t)
+	clerk, reviewer := ts.client(t), ts.client(t)
+	clerk.login("zhang")
+	reviewer.login("wang")
+	explainAll(t, ts, clerk, shortCounter)
+	if r := signOff(clerk, "certify", shortCounter, run, ""); !strings.HasSuffix(r.header.Get("Location"), "ok=certify") {
+		t.Fatalf("certify: %q", r.header.Get("Location"))
+	}
+	var target *workflow.Item
+	for _, it := range counterItems(t, ts, shortCounter) {
+		if it.IsError() && it.State == workflow.StateExplained {
+			target = it
+			break
+		}
+	}
+	if target == nil {
+		t.Fatal("no explained error to reject")
+	}
+	id := strconv.FormatInt(target.ID, 10)
+	decide := func(c *client, action, comment string, ver int64) string {
+		return c.post("/item/"+id+"/"+action, url.Values{"csrf": {c.csrf("/queue")}, "version": {strconv.FormatInt(ver, 10)},
+			"comment": {comment}, "back": {"/queue"}}).header.Get("Location")
+	}
+	if loc := decide(reviewer, "reject", " ", target.Version); !strings.HasSuffix(loc, "err=comment_required") {
+		t.Errorf("reject without a comment: %q, want err=comment_required", loc)
+	}
+	if loc := decide(reviewer, "reject", "which slip?", target.Version); !strings.HasSuffix(loc, "ok=reject") {
+		t.Fatalf("reject: %q", loc)
+	}
+	// The clerk's home page: the rejected item first, with its age and a form to explain it.
+	q := clerk.get("/queue")
+	form := `action="/item/` + id + `/explain"`
+	if q.status != 200 || !strings.Contains(q.body, form) {
+		t.Fatalf("queue lacks the rejected item's explain form (%d):\n%s", q.status, shortText(q.body, 3000))
+	}
+	if !strings.Contains(q.body, "which slip?") {
+		t.Errorf("queue lacks the rejection's comment")
+	}
+	row := q.body[:strings.Index(q.body, form)]
+	row = row[strings.LastIndex(row, "<tr"):]
+	if !strings.Contains(row, "1 天") {
+		t.Errorf("the rejected item's row lacks its age (1 天):\n%s", row)
+	}
+	if i := strings.Index(q.body, `/explain"`); i != strings.Index(q.body, form)+len(form)-len(`/explain"`) {
+		t.Errorf("the rejected item is not the first of the queue:\n%s", q.body[i-300:i+100])
+	}
+	got, _ := ts.wf.Item(context.Background(), target.ID)
+	reason, text := reasonFor(got.Code)
+	r := clerk.post("/item/"+id+"/explain", url.Values{"csrf": {clerk.csrf("/queue")}, "version": {strconv.FormatInt(got.Version, 10)},
+		"reason": {reason}, "text": {text + " again"}, "back": {"/queue"}})
+	if !strings.HasSuffix(r.header.Get("Location"), "ok=explain") {
+		t.Fatalf("re-explain a rejected item of a certified day: %q", r.header.Get("Location"))
+	}
+	day, _ := ts.wf.Day(context.Background(), testDate, "TY0001", shortCounter)
+	if day.Status != workflow.StatusCertified || day.RunID != run {
+		t.Errorf("after re-explaining: %s %s, want certified %s", day.Status, day.RunID, run)
+	}
+	got, _ = ts.wf.Item(context.Background(), target.ID)
+	if loc := decide(reviewer, "accept", "ok", got.Version); !strings.HasSuffix(loc, "ok=accept") {
+		t.Fatalf("accept: %q", loc)
+	}
+	decideAll(t, ts, reviewer, shortCounter, "accept")
+	if r := signOff(reviewer, "approve", shortCounter, run, ""); !strings.HasSuffix(r.header.Get("Location"), "ok=approve") {
+		t.Fatalf("approve: %q", r.header.Get("Location"))
+	}
+	pdf := clerk.get("/day/" + testDate + "/c/TY0001/" + shortCounter + "/" + run + "/report.pdf")
+	var line string
+	for _, l := range strings.Split(pdf.body, "\n") {
+		if strings.Contains(l, text+" again") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, " accepted|") || !strings.Contains(pdf.body, "reviewer 王复核 ") {
+		t.Errorf("approved certified report: the item's line %q, want it accepted:\n%s", line, pdf.body)
+	}
+}
