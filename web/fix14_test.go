@@ -94,3 +94,37 @@ func TestRejectReexplainApprove(t *testing.T) {
 		t.Errorf("approved certified report: the item's line %q, want it accepted:\n%s", line, pdf.body)
 	}
 }
+
+// TestNoRollupCounter: a run rendered with reports has the outlets' roll-ups
+// (reports/<outlet>/outlet.pdf); they are not counters on the pages.
+func TestNoRollupCounter(t *testing.T) {
+	ts := newTestServer(t, demoSource(0.5))
+	run := ts.runNow(t)
+	dir, ok, err := ts.cfg.Store.Current(testDate)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	rd, err := loadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := rd.Manifest.Outputs["reports/TY0001/outlet.pdf"]; !ok {
+		t.Fatalf("the run has no outlet roll-up to test with")
+	}
+	want := map[string]bool{}
+	for _, l := range rd.byID {
+		for _, s := range l.Settlement {
+			want[s.Counter] = true
+		}
+	}
+	for id := range rd.byID {
+		if !want[id] {
+			t.Errorf("counter %q of run %s has no settlement lines (a roll-up read as a counter?)", id, run)
+		}
+	}
+	reviewer := ts.client(t)
+	reviewer.login("wang")
+	if p := reviewer.get("/day/" + testDate); strings.Contains(p.body, "/c/TY0001/outlet") {
+		t.Errorf("the day page lists a counter named outlet")
+	}
+}
