@@ -266,6 +266,22 @@ func (s *Server) syncWindow(ctx context.Context) {
 	}
 }
 
+// syncAll reconciles every date of the store (older than the queues' window too): the
+// auditor's city view counts every open, explained or rejected item of the city, whatever its
+// age. A date already reconciled with its current run costs one look-up.
+func (s *Server) syncAll(ctx context.Context) {
+	ents, err := os.ReadDir(s.cfg.Store.Dir())
+	if err != nil {
+		s.log.Error("workflow sync: list the store", "err", err)
+		return
+	}
+	for _, e := range ents {
+		if _, ok := parseDate(e.Name()); ok && e.IsDir() {
+			s.synced(ctx, e.Name())
+		}
+	}
+}
+
 type queueRow struct {
 	*workflow.DayRow
 	Link     string
@@ -746,7 +762,7 @@ func (s *Server) auditItems(w http.ResponseWriter, r *http.Request, sess *sessio
 	if !s.auditorOnly(w, r, sess) {
 		return
 	}
-	s.syncWindow(r.Context())
+	s.syncAll(r.Context())
 	its, outlet, bucket, err := s.auditSelection(r.Context(), r, false)
 	if err != nil {
 		s.internal(w, r, sess, err)
@@ -818,7 +834,7 @@ func (s *Server) auditItemsDownload(w http.ResponseWriter, r *http.Request, sess
 	if !s.auditorOnly(w, r, sess) {
 		return
 	}
-	s.syncWindow(r.Context())
+	s.syncAll(r.Context())
 	its, _, _, err := s.auditSelection(r.Context(), r, true)
 	if err != nil {
 		s.internal(w, r, sess, err)
