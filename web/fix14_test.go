@@ -1,8 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"time"
+
 	"net/url"
+	"settle/connectors"
+	"settle/engine"
 	"strconv"
 	"strings"
 	"testing"
@@ -126,5 +132,89 @@ func TestNoRollupCounter(t *testing.T) {
 	reviewer.login("wang")
 	if p := reviewer.get("/day/" + testDate); strings.Contains(p.body, "/c/TY0001/outlet") {
 		t.Errorf("the day page lists a counter named outlet")
+	}
+}
+
+// badOutletSource is the known day with one local payment of TY0002-02 carrying the
+// outlet id "../etc": a MALFORMED_ROW whose counter is valid and whose outlet is not.
+type badOutletSource struct{ connectors.Source }
+
+func (s badOutletSource) Fetch(ctx context.Context, date time.Time, p connectors.Progress) (*connectors.Day, error) {
+	d, err := s.Source.Fetch(ctx, date, p)
+	if err != nil {
+		return nil, err
+	}
+	for i, in := range d.Inputs {
+		if in.Name != "local_payment.csv" {
+			continue
+		}
+		open := in.Open
+		d.Inputs[i].Open = func() (io.ReadCloser, error) {
+			r, err := open()
+			if err != nil {
+				return nil, err
+			}
+			defer r.Close()
+			b, err := io.ReadAll(r)
+			if err != nil {
+				return nil, err
+			}
+			b = bytes.Replace(b, []byte(",TY,TY0002,TY0002-02,"), []byte(",TY,../etc,TY0002-02,"), 1)
+			return io.NopCloser(bytes.NewReader(b)), nil
+		}
+	}
+	return d, nil
+}
+
+// TestBadOutletFindingIsTheCounters: a finding whose counter is valid and whose outlet is
+// malformed is the counter's item (under the counter's outlet), as the counter's reports
+// count it: the counter's items are its findings, one for one.
+func TestBadOutletFindingIsTheCounters(t *testing.T) {
+	ts := newTestServer(t, badOutletSource{demoSource(0.5)})
+	ts.runNow(t)
+	dir, _, _ := ts.cfg.Store.Current(testDate)
+	rd, err := loadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rd.byID["TY0002-02"]
+	var bad *engine.Exception
+	for i, e := range c.Exceptions {
+		if e.Code == engine.CodeMalformedRow && e.Outlet == "../etc" {
+			bad = &c.Exceptions[i]
+		}
+	}
+	if bad == nil {
+		t.Fatalf("the run has no MALFORMED_ROW of outlet ../etc for TY0002-02")
+	}
+	ts.synced(context.Background(), testDate)
+	its, err := ts.wf.Items(context.Background(), workflow.Filter{From: testDate, To: testDate, PresentOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, it := range its {
+		if it.Code == string(engine.CodeMalformedRow) && it.TxnID == bad.TxnID && it.Source == bad.Source {
+			if it.Counter != "TY0002-02" || it.Outlet != "TY0002" {
+				t.Errorf("the malformed row's item is at %q/%q, want TY0002/TY0002-02", it.Outlet, it.Counter)
+			}
+		}
+		if it.Counter == "TY0002-02" {
+			n++
+		}
+	}
+	cityWide := 0
+	for _, e := range c.Exceptions {
+		if e.Counter == "" {
+			cityWide++
+		}
+	}
+	if n != len(c.Exceptions)-cityWide {
+		t.Errorf("TY0002-02 has %d items, its reports %d findings of its own", n, len(c.Exceptions)-cityWide)
+	}
+	// The certified report finds every item of the counter among the run's findings.
+	found := workflow.Findings(c.Exceptions, "TY0002", "TY0002-02")
+	if len(found) != n {
+		t.Errorf("Findings: %d, items %d", len(found), n)
 	}
 }
