@@ -32,6 +32,17 @@ func TestRejectReexplainApprove(t *testing.T) {
 	if r := signOff(clerk, "certify", shortCounter, run, ""); !strings.HasSuffix(r.header.Get("Location"), "ok=certify") {
 		t.Fatalf("certify: %q", r.header.Get("Location"))
 	}
+	// The page names the certified report's sum, the one the log pins (not the run's PDF's).
+	day, _ := ts.wf.Day(context.Background(), testDate, "TY0001", shortCounter)
+	cp := clerk.get("/day/" + testDate + "/c/TY0001/" + shortCounter)
+	note := cp.body[strings.Index(cp.body, `class="note pinned"`):]
+	note = note[:strings.Index(note, "</p>")]
+	if day.CertSHA256 == "" || day.CertSHA256 == day.PDFSHA256 || !strings.Contains(note, shortText(day.CertSHA256, 12)) {
+		t.Errorf("pinned note %q, want the certified report's sha256 %s (run's PDF %s)", note, day.CertSHA256, day.PDFSHA256)
+	}
+	if !strings.Contains(cp.body, `title="`+day.CertSHA256+`"`) || strings.Contains(cp.body, `title="`+day.PDFSHA256+`"`) {
+		t.Errorf("the sign-off history does not show the certified report's sha256 %s", day.CertSHA256)
+	}
 	var target *workflow.Item
 	for _, it := range counterItems(t, ts, shortCounter) {
 		if it.IsError() && it.State == workflow.StateExplained {
@@ -77,7 +88,7 @@ func TestRejectReexplainApprove(t *testing.T) {
 	if !strings.HasSuffix(r.header.Get("Location"), "ok=explain") {
 		t.Fatalf("re-explain a rejected item of a certified day: %q", r.header.Get("Location"))
 	}
-	day, _ := ts.wf.Day(context.Background(), testDate, "TY0001", shortCounter)
+	day, _ = ts.wf.Day(context.Background(), testDate, "TY0001", shortCounter)
 	if day.Status != workflow.StatusCertified || day.RunID != run {
 		t.Errorf("after re-explaining: %s %s, want certified %s", day.Status, day.RunID, run)
 	}
