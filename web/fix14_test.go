@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
+	"slices"
 	"time"
 
 	"net/url"
@@ -13,7 +15,10 @@ import (
 	"strings"
 	"testing"
 
+	"settle/web/users"
 	"settle/workflow"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // TestRejectReexplainApprove is issue 14's check: a clerk explains and certifies, a
@@ -227,5 +232,75 @@ func TestBadOutletFindingIsTheCounters(t *testing.T) {
 	found := workflow.Findings(c.Exceptions, "TY0002", "TY0002-02")
 	if len(found) != n {
 		t.Errorf("Findings: %d, items %d", len(found), n)
+	}
+}
+
+// userChanges are the trail's user_change comments, oldest first.
+func userChanges(t *testing.T, ts *testServer) []string {
+	t.Helper()
+	evs, err := ts.wf.Events(context.Background(), workflow.EventFilter{Action: workflow.ActUserChange})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for i := len(evs) - 1; i >= 0; i-- {
+		out = append(out, evs[i].Comment)
+	}
+	return out
+}
+
+// TestUserChangesWhileDown: users present at the first start, and users added, changed or
+// removed while the server is down, reach the trail when it starts; a change while it runs
+// when it reads the file again; each once.
+func TestUserChangesWhileDown(t *testing.T) {
+	ts := newTestServer(t, demoSource(0.5))
+	got := userChanges(t, ts)
+	if len(got) != len(testUsers) || !slices.Contains(got, "zhang added: role clerk counters "+shortCounter+" outlets ") {
+		t.Fatalf("first start: %q, want every test user added", got)
+	}
+	edit := func(fn func(f *users.File)) {
+		t.Helper()
+		f, err := users.Load(ts.cfg.UsersFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(f)
+		if err := f.Save(ts.cfg.UsersFile); err != nil {
+			t.Fatal(err)
+		}
+		// A later modification time, whatever the clock's resolution.
+		later := time.Now().Add(time.Duration(len(userChanges(t, ts))+1) * time.Minute)
+		os.Chtimes(ts.cfg.UsersFile, later, later)
+	}
+	// While "down" (the next start reads the file first).
+	edit(func(f *users.File) {
+		if err := f.Add(users.User{Name: "sun", Role: users.Reviewer, Outlets: []string{"TY0002"}}, []byte("sun-password"), bcrypt.MinCost, false); err != nil {
+			t.Fatal(err)
+		}
+		u, _ := f.Get("li")
+		u.Counters = []string{shortCounter}
+		f.Users = slices.DeleteFunc(f.Users, func(u users.User) bool { return u.Name == "chen" })
+	})
+	ts.restart(t)
+	got = userChanges(t, ts)[len(testUsers):]
+	want := []string{"li changed: role clerk counters " + shortCounter + " outlets ", "sun added: role reviewer counters  outlets TY0002", "chen removed"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("after a start: %q, want %q", got, want)
+	}
+	// Started again with no change: nothing new.
+	ts.restart(t)
+	if n := len(userChanges(t, ts)); n != len(testUsers)+3 {
+		t.Errorf("a start without changes recorded %d events", n-len(testUsers)-3)
+	}
+	// While running: the next reading of the file records it, once.
+	edit(func(f *users.File) {
+		u, _ := f.Get("zhao")
+		u.Display = "赵审计"
+	})
+	c := ts.client(t)
+	c.login("wang")
+	ts.restart(t)
+	if got := userChanges(t, ts); len(got) != len(testUsers)+4 || got[len(got)-1] != "zhao display name changed" {
+		t.Errorf("a change while running: %q", got[len(testUsers)+3:])
 	}
 }
