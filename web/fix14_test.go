@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"mime/multipart"
+	"net/http"
 	"os"
 	"slices"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"settle/web/users"
 	"settle/workflow"
 
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -302,5 +305,56 @@ func TestUserChangesWhileDown(t *testing.T) {
 	ts.restart(t)
 	if got := userChanges(t, ts); len(got) != len(testUsers)+4 || got[len(got)-1] != "zhao display name changed" {
 		t.Errorf("a change while running: %q", got[len(testUsers)+3:])
+	}
+}
+
+// TestUploadNamesStateByLabel: an uploaded row whose item is not open or rejected is named
+// with the state's label (已说明待审), not its code.
+func TestUploadNamesStateByLabel(t *testing.T) {
+	ts := newTestServer(t, demoSource(0.5))
+	ts.runNow(t)
+	clerk, wang := ts.client(t), ts.client(t)
+	clerk.login("zhang")
+	wang.login("wang")
+	explainAll(t, ts, clerk, shortCounter)
+	dl := wang.get("/queue/export/xlsx")
+	f, err := excelize.OpenReader(strings.NewReader(dl.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows("items")
+	n := 0
+	for i, row := range rows[1:] {
+		if row[12] != workflow.StateExplained {
+			continue
+		}
+		reason, text := reasonFor(row[5])
+		a, _ := excelize.CoordinatesToCellName(16, i+2)
+		b, _ := excelize.CoordinatesToCellName(17, i+2)
+		f.SetCellStr("items", a, reason)
+		f.SetCellStr("items", b, text)
+		n++
+	}
+	if n == 0 {
+		t.Fatal("the reviewer's queue has no explained item")
+	}
+	var file bytes.Buffer
+	f.Write(&file)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf", wang.csrf("/queue"))
+	fw, _ := mw.CreateFormFile("file", "queue.xlsx")
+	fw.Write(file.Bytes())
+	mw.Close()
+	req, _ := http.NewRequest("POST", wang.base+"/queue/upload", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := wang.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(b), "当前状态（已说明待审）") || strings.Contains(string(b), "（explained）") {
+		t.Errorf("upload of explained items: %d, want each row named with the state's label", resp.StatusCode)
 	}
 }
