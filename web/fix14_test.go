@@ -358,3 +358,41 @@ func TestUploadNamesStateByLabel(t *testing.T) {
 		t.Errorf("upload of explained items: %d, want each row named with the state's label", resp.StatusCode)
 	}
 }
+
+// TestReviewerDoesNotDecideOwnExplanation: a reviewer explains an item for a clerk; the
+// page offers them no accept or reject for it, and a post is refused with the reason.
+func TestReviewerDoesNotDecideOwnExplanation(t *testing.T) {
+	ts := newTestServer(t, demoSource(0.5))
+	ts.runNow(t)
+	wang := ts.client(t)
+	wang.login("wang")
+	var it *workflow.Item
+	for _, x := range counterItems(t, ts, shortCounter) {
+		if x.IsError() {
+			it = x
+			break
+		}
+	}
+	id := strconv.FormatInt(it.ID, 10)
+	reason, text := reasonFor(it.Code)
+	r := wang.post("/item/"+id+"/explain", url.Values{"csrf": {wang.csrf("/queue")}, "version": {strconv.FormatInt(it.Version, 10)},
+		"reason": {reason}, "text": {text}, "back": {"/queue"}})
+	if !strings.HasSuffix(r.header.Get("Location"), "ok=explain") {
+		t.Fatalf("a reviewer explains: %q", r.header.Get("Location"))
+	}
+	page := wang.get("/day/" + testDate + "/c/TY0001/" + shortCounter)
+	if strings.Contains(page.body, `action="/item/`+id+`/accept"`) {
+		t.Errorf("the page offers the reviewer to accept their own explanation")
+	}
+	r = wang.post("/item/"+id+"/accept", url.Values{"csrf": {wang.csrf("/queue")}, "version": {strconv.FormatInt(it.Version+1, 10)}, "back": {"/queue"}})
+	loc := r.header.Get("Location")
+	if !strings.HasSuffix(loc, "err=own_explanation") {
+		t.Fatalf("a reviewer accepts their own explanation: %q", loc)
+	}
+	if q := wang.get(loc); !strings.Contains(q.body, "须由另一位复核人认可或驳回") {
+		t.Errorf("the refusal does not say why")
+	}
+	if got, _ := ts.wf.Item(context.Background(), it.ID); got.State != workflow.StateExplained {
+		t.Errorf("after the refused accept: %s", got.State)
+	}
+}
