@@ -118,7 +118,9 @@ func TestServeStartsOverATornSignoffLog(t *testing.T) {
 	wf.Close()
 	var acts []string
 	for i := len(evs) - 1; i >= 0; i-- {
-		acts = append(acts, evs[i].Action)
+		if evs[i].Action != workflow.ActUserChange { // the users of the file, recorded at the first start
+			acts = append(acts, evs[i].Action)
+		}
 	}
 	if strings.Join(acts, " ") != "certify approve repair migrate" {
 		t.Errorf("workflow events after the import: %v", acts)

@@ -102,9 +102,9 @@ type userSource struct {
 	mu    sync.Mutex
 	stamp fileStamp
 	file  *users.File
-	// changed, when set, is told of each user added, removed or changed when the file is
-	// read again (for the trail).
-	changed func(name, what string)
+	// loaded, when set, is told of each reading of the file (the trail records its changes
+	// against the snapshot it last recorded: Server.recordUsers).
+	loaded func(*users.File)
 }
 
 func newUserSource(path string) (*userSource, error) {
@@ -141,8 +141,8 @@ func (us *userSource) get() (*users.File, error) {
 		}
 		return nil, err
 	}
-	if us.file != nil && us.changed != nil {
-		diffUsers(us.file, f, us.changed)
+	if us.loaded != nil {
+		us.loaded(f)
 	}
 	us.file, us.stamp = f, st
 	return f, nil

@@ -43,6 +43,9 @@ type counterData struct {
 	Short                 bool // some pay method is short
 }
 
+// outletRollup is the name of an outlet's roll-up report in reports/<outlet>/.
+const outletRollup = "outlet"
+
 // loadRun reads a run directory through the store (store.OpenStored, Stored.ReadTables),
 // which checks every table against the manifest's checksums.
 func loadRun(dir string) (*runData, error) {
@@ -75,7 +78,8 @@ func loadRun(dir string) (*runData, error) {
 			continue
 		}
 		outlet, file, ok := strings.Cut(strings.TrimSuffix(rest, ".pdf"), "/")
-		if ok && feed.ValidID(outlet) && feed.ValidID(file) {
+		// reports/<outlet>/outlet.pdf is the outlet's roll-up (report/rollup.go), not a counter.
+		if ok && feed.ValidID(outlet) && feed.ValidID(file) && file != outletRollup {
 			get("", outlet, file)
 		}
 	}

@@ -236,9 +236,11 @@ func (s *Server) itemViews(l *lang, u *users.User, its []*workflow.Item, dayStat
 		st := dayStatus[it.Date+"/"+it.Outlet+"/"+it.Counter]
 		locked := st == workflow.StatusCertified || st == workflow.StatusApproved
 		mayAct := s.mayActOn(u, it)
-		iv.CanExplain = mayAct && !locked && it.Present && (it.State == workflow.StateOpen || it.State == workflow.StateRejected) && u.Role != users.Auditor
+		// A certified counter-day's rejected items are explained again (WORKFLOW.md).
+		iv.CanExplain = mayAct && st != workflow.StatusApproved && it.Present && (it.State == workflow.StateOpen || it.State == workflow.StateRejected) && u.Role != users.Auditor
 		iv.CanAck = mayAct && !locked && it.Present && !it.IsError() && it.State == workflow.StateOpen && u.Role != users.Auditor
-		iv.CanDecide = mayAct && st != workflow.StatusApproved && u.Role == users.Reviewer && it.State == workflow.StateExplained
+		iv.CanDecide = mayAct && st != workflow.StatusApproved && u.Role == users.Reviewer && it.State == workflow.StateExplained &&
+			it.By != u.Name // four eyes: another reviewer decides on a reviewer's explanation
 		out = append(out, iv)
 	}
 	return out

@@ -250,12 +250,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.runs = newRunner(s)
 	us.mu.Lock()
-	us.changed = func(name, what string) {
-		if _, err := wf.Append(context.Background(), workflow.Event{User: workflow.SystemUser, Role: "system",
-			Action: workflow.ActUserChange, Comment: name + " " + what}); err != nil {
-			s.log.Error("record user change", "user", name, "err", err)
-		}
-	}
+	us.loaded = s.recordUsers
+	s.recordUsers(us.file) // changes made while the server was down (users.go)
 	us.mu.Unlock()
 	s.handler = s.routes()
 	return s, nil

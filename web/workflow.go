@@ -137,6 +137,9 @@ func (s *Server) rerenderCertified(ctx context.Context, v *counterView) ([]byte,
 	return s.renderCertified(v.rd, day.Outlet, day.Counter, ev.Snapshot, sign)
 }
 
+// errNoComment: a rejection without its comment (why).
+var errNoComment = errors.New("a rejection needs a comment")
+
 // itemAction explains, accepts, rejects or acknowledges one item.
 func (s *Server) itemAction(w http.ResponseWriter, r *http.Request, sess *session) {
 	action := r.PathValue("action")
@@ -171,6 +174,10 @@ func (s *Server) itemAction(w http.ResponseWriter, r *http.Request, sess *sessio
 		s.fail(w, r, sess, http.StatusBadRequest, "bad_request")
 		return
 	}
+	if action == workflow.ActReject && cleanComment(r.PostFormValue("comment")) == "" {
+		s.afterChange(w, r, sess, back, action, errNoComment)
+		return
+	}
 	c := workflow.Change{ID: id, Version: version, Action: action, Reason: r.PostFormValue("reason"),
 		Text: cleanComment(r.PostFormValue("text")), Comment: cleanComment(r.PostFormValue("comment"))}
 	_, err = s.wf.Apply(r.Context(), s.actor(sess), []workflow.Change{c}, func(it *workflow.Item) bool { return s.mayActOn(sess.user, it) })
@@ -195,8 +202,12 @@ func (s *Server) afterChange(w http.ResponseWriter, r *http.Request, sess *sessi
 	case err == nil:
 	case errors.Is(err, workflow.ErrStale):
 		q = "err=reload"
+	case errors.Is(err, errNoComment):
+		q = "err=comment_required"
 	case errors.Is(err, workflow.ErrReason):
 		q = "err=reason"
+	case errors.Is(err, workflow.ErrOwn):
+		q = "err=own_explanation"
 	case errors.Is(err, workflow.ErrState):
 		q = "err=item_state"
 	case errors.Is(err, workflow.ErrNotFound):
@@ -252,6 +263,22 @@ func (s *Server) syncWindow(ctx context.Context) {
 	t := s.today()
 	for i := 1; i <= s.cfg.QueueDays; i++ {
 		s.synced(ctx, t.AddDate(0, 0, -i).Format(time.DateOnly))
+	}
+}
+
+// syncAll reconciles every date of the store (older than the queues' window too): the
+// auditor's city view counts every open, explained or rejected item of the city, whatever its
+// age. A date already reconciled with its current run costs one look-up.
+func (s *Server) syncAll(ctx context.Context) {
+	ents, err := os.ReadDir(s.cfg.Store.Dir())
+	if err != nil {
+		s.log.Error("workflow sync: list the store", "err", err)
+		return
+	}
+	for _, e := range ents {
+		if _, ok := parseDate(e.Name()); ok && e.IsDir() {
+			s.synced(ctx, e.Name())
+		}
 	}
 }
 
@@ -625,11 +652,11 @@ func (s *Server) checkUpload(ctx context.Context, l *lang, u *users.User, r io.R
 			continue
 		}
 		if (it.State != workflow.StateOpen && it.State != workflow.StateRejected) || !it.Present {
-			bad(n, l.Tf("wf_bad_state", it.State))
+			bad(n, l.Tf("wf_bad_state", l.T("wf_st_"+it.State)))
 			continue
 		}
-		if day, err := s.wf.Day(ctx, it.Date, it.Outlet, it.Counter); err == nil && day.Pinned() {
-			bad(n, l.Tf("wf_bad_state", day.Status))
+		if day, err := s.wf.Day(ctx, it.Date, it.Outlet, it.Counter); err == nil && day.Status == workflow.StatusApproved {
+			bad(n, l.Tf("wf_bad_state", l.T("state_"+day.Status)))
 			continue
 		}
 		if err := workflow.CheckReason(it.Code, reason, text); err != nil {
@@ -735,7 +762,7 @@ func (s *Server) auditItems(w http.ResponseWriter, r *http.Request, sess *sessio
 	if !s.auditorOnly(w, r, sess) {
 		return
 	}
-	s.syncWindow(r.Context())
+	s.syncAll(r.Context())
 	its, outlet, bucket, err := s.auditSelection(r.Context(), r, false)
 	if err != nil {
 		s.internal(w, r, sess, err)
@@ -807,7 +834,7 @@ func (s *Server) auditItemsDownload(w http.ResponseWriter, r *http.Request, sess
 	if !s.auditorOnly(w, r, sess) {
 		return
 	}
-	s.syncWindow(r.Context())
+	s.syncAll(r.Context())
 	its, _, _, err := s.auditSelection(r.Context(), r, true)
 	if err != nil {
 		s.internal(w, r, sess, err)

@@ -169,6 +169,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrGate: a sign-off a counter-day's items do not allow yet.
 	ErrGate = errors.New("items still need work")
+	// ErrOwn: a reviewer decides on an explanation they wrote themselves (four eyes).
+	ErrOwn = errors.New("one's own explanation is decided by another reviewer")
 )
 
 // Actor is who acts.
@@ -261,7 +263,9 @@ func scanItem(s scanner) (*Item, error) {
 
 // Apply makes the changes as actor, all or none: each is checked against the item's
 // current state (and its version when given: ErrStale) and recorded as an event. scope, when
-// not nil, must accept every item. Items of a certified or approved counter-day do not move.
+// not nil, must accept every item. Items of an approved counter-day do not move; those of a
+// certified one are decided, and explained again after a rejection, but not acknowledged. A
+// reviewer does not decide on their own explanation (ErrOwn).
 func (d *DB) Apply(ctx context.Context, a Actor, changes []Change, scope func(*Item) bool) ([]*Item, error) {
 	var out []*Item
 	err := d.tx(ctx, func(t *sql.Tx) error {
@@ -286,7 +290,10 @@ func (d *DB) Apply(ctx context.Context, a Actor, changes []Change, scope func(*I
 			if it.Counter != "" {
 				var status string
 				err := t.QueryRowContext(ctx, `SELECT status FROM days WHERE date=? AND outlet=? AND counter=?`, it.Date, it.Outlet, it.Counter).Scan(&status)
-				if err == nil && (status == StatusCertified || status == StatusApproved) && c.Action != ActAccept && c.Action != ActReject {
+				// Certified: the reviewer decides and, after a rejection, the clerk explains
+				// again (WORKFLOW.md: rejected → explained needs no certification condition);
+				// warnings are not acknowledged any more.
+				if err == nil && status == StatusCertified && c.Action == ActAcknowledge {
 					return fmt.Errorf("item %d: its counter-day is %s: %w", c.ID, status, ErrState)
 				}
 				if err == nil && status == StatusApproved {
@@ -296,6 +303,9 @@ func (d *DB) Apply(ctx context.Context, a Actor, changes []Change, scope func(*I
 			to, err := transition(it, c)
 			if err != nil {
 				return err
+			}
+			if (c.Action == ActAccept || c.Action == ActReject) && it.By != "" && it.By == a.User {
+				return fmt.Errorf("%s item %d: %s explained it: another reviewer decides: %w", c.Action, c.ID, a.User, ErrOwn)
 			}
 			now := d.now().UTC().Round(time.Millisecond)
 			ev := Event{Time: now, User: a.User, Display: a.Display, Role: a.Role, Action: c.Action,

@@ -31,6 +31,40 @@ func placeOf(e *engine.Exception) place {
 	return place{"", ""}
 }
 
+// placeIn is placeOf within a run whose counters are at the outlets of outletOf: a finding
+// whose counter is one of them is that counter's, under the counter's outlet, whatever outlet
+// the row carried (a malformed one included), as the run's reports count it (RULES.md §1
+// "Whose row it is"; web's runs key findings by counter).
+func placeIn(e *engine.Exception, outletOf map[string]string) place {
+	if feed.ValidID(e.Counter) {
+		if o, ok := outletOf[e.Counter]; ok {
+			return place{o, e.Counter}
+		}
+	}
+	return placeOf(e)
+}
+
+// outletsOf maps each counter of a run to its outlet: from its settlement and variance lines,
+// then from findings carrying a valid outlet and counter.
+func outletsOf(t *store.Tables) map[string]string {
+	m := map[string]string{}
+	add := func(outlet, counter string) {
+		if _, ok := m[counter]; !ok && feed.ValidID(outlet) && feed.ValidID(counter) {
+			m[counter] = outlet
+		}
+	}
+	for _, l := range t.Settlement {
+		add(l.Outlet, l.Counter)
+	}
+	for _, l := range t.Variance {
+		add(l.Outlet, l.Counter)
+	}
+	for _, e := range t.Exceptions {
+		add(e.Outlet, e.Counter)
+	}
+	return m
+}
+
 type ident struct {
 	code, feed, txn, key string
 	n                    int
@@ -71,17 +105,17 @@ func (d *DB) Sync(ctx context.Context, st *store.Store, date string) error {
 			pinned[place{y.Outlet, y.Counter}] = y.RunID
 		}
 	}
-	runs := map[string][]engine.Exception{}
-	load := func(id string) ([]engine.Exception, error) {
-		if ex, ok := runs[id]; ok {
-			return ex, nil
+	runs := map[string]*store.Tables{}
+	load := func(id string) (*store.Tables, error) {
+		if t, ok := runs[id]; ok {
+			return t, nil
 		}
 		t, err := readTables(st, date, id)
 		if err != nil {
 			return nil, err
 		}
-		runs[id] = t.Exceptions
-		return t.Exceptions, nil
+		runs[id] = t
+		return t, nil
 	}
 
 	// Every counter of the current run is a counter-day of the date (for the queues).
@@ -91,7 +125,8 @@ func (d *DB) Sync(ctx context.Context, st *store.Store, date string) error {
 		return fmt.Errorf("sync %s: %w", date, err)
 	}
 	cur := curT.Exceptions
-	runs[curID] = cur
+	runs[curID] = curT
+	curOutlets := outletsOf(curT)
 	{
 		t := curT
 		for _, l := range t.Settlement {
@@ -104,7 +139,7 @@ func (d *DB) Sync(ctx context.Context, st *store.Store, date string) error {
 	raised := map[place][]engine.Exception{}
 	recordOf := map[place]string{}
 	for i := range cur {
-		p := placeOf(&cur[i])
+		p := placeIn(&cur[i], curOutlets)
 		if _, pin := pinned[p]; pin {
 			continue
 		}
@@ -112,7 +147,7 @@ func (d *DB) Sync(ctx context.Context, st *store.Store, date string) error {
 		recordOf[p] = curID
 	}
 	for p, id := range pinned {
-		ex, err := load(id)
+		pt, err := load(id)
 		if err != nil {
 			// A pinned run gone from the store: its items stay as they are.
 			d.log.Warn("workflow sync: pinned run unreadable", "date", date, "counter", p.counter, "run_id", id, "err", err)
@@ -120,8 +155,9 @@ func (d *DB) Sync(ctx context.Context, st *store.Store, date string) error {
 			continue
 		}
 		recordOf[p] = id
+		ex, outlets := pt.Exceptions, outletsOf(pt)
 		for i := range ex {
-			if placeOf(&ex[i]) == p {
+			if placeIn(&ex[i], outlets) == p {
 				raised[p] = append(raised[p], ex[i])
 			}
 		}
@@ -309,8 +345,9 @@ func (r ItemRef) KeyOf() IdentKey { return IdentKey{r.Code, r.Feed, r.TxnID, r.K
 // Sync numbers them: so the certified report takes each item's finding from the run alone.
 func Findings(ex []engine.Exception, outlet, counter string) map[IdentKey]engine.Exception {
 	var mine []engine.Exception
+	outlets := map[string]string{counter: outlet}
 	for i := range ex {
-		if placeOf(&ex[i]) == (place{outlet, counter}) {
+		if placeIn(&ex[i], outlets) == (place{outlet, counter}) {
 			mine = append(mine, ex[i])
 		}
 	}

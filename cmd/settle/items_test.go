@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,12 +25,13 @@ import (
 )
 
 // TestItemsAgreesWithAuditorPage: `settle items --state open,explained,rejected --format csv`
-// lists item for item what the auditor's city view downloads, also after an item moved.
+// lists item for item what the auditor's city view downloads, also after an item moved, and
+// the view's grand total counts them all: items older than the queues' 90 days included.
 func TestItemsAgreesWithAuditorPage(t *testing.T) {
 	t.Setenv("SOURCE_DATE_EPOCH", "1795311000") // 2026-11-22 09:30 Asia/Shanghai
 	dir := t.TempDir()
 	src := "demo?outlets=2&counters=2&seed=3&anomalies=0.5"
-	for _, d := range []string{"2026-11-20", "2026-11-21"} {
+	for _, d := range []string{"2026-08-01", "2026-11-20", "2026-11-21"} { // 2026-08-01: 113 days old
 		if code, _, stderr := settle(t, "run", "--date", d, "--source", src, "--store", dir, "--formats", "", "--quiet"); code != 0 && code != exitFailOn {
 			t.Fatalf("run %s: %d %s", d, code, stderr)
 		}
@@ -76,10 +78,18 @@ func TestItemsAgreesWithAuditorPage(t *testing.T) {
 	}
 	compare := func(step string) {
 		t.Helper()
+		view := get("/audit/items")
 		page := get("/audit/items/export/csv")
-		code, cli, stderr := settle(t, "items", "--from", "2026-11-20", "--to", "2026-11-21", "--state", "open,explained,rejected", "--format", "csv", "--store", dir)
+		code, cli, stderr := settle(t, "items", "--from", "2026-08-01", "--to", "2026-11-21", "--state", "open,explained,rejected", "--format", "csv", "--store", dir)
 		if code != 0 {
 			t.Fatalf("settle items: %d %s", code, stderr)
+		}
+		if !strings.Contains(cli, ",2026-08-01,") {
+			t.Fatalf("%s: settle items lists no item of 2026-08-01", step)
+		}
+		m := regexp.MustCompile(`class="tot grand"[^>]*>(\d+) ·`).FindStringSubmatch(view)
+		if rows := strings.Count(cli, "\n") - 1; m == nil || m[1] != strconv.Itoa(rows) {
+			t.Errorf("%s: the city view's total %v, settle items lists %d items", step, m, rows)
 		}
 		if strings.Count(page, "\n") < 10 || page != cli {
 			t.Errorf("%s: the page's %d lines and settle items' %d lines differ:\n%s\n---\n%s", step, strings.Count(page, "\n"), strings.Count(cli, "\n"), page, cli)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -249,7 +250,8 @@ func warnUnseen(w io.Writer, lang i18n.Lang, storeDir string, u users.User) {
 	if ids := unseen(u.Counters, seen.counters); len(ids) > 0 {
 		fmt.Fprintln(w, lang.F(i18n.OpsUsersUnseenCounters, seen.dates, strings.Join(ids, ", ")))
 	}
-	if ids := unseen(u.Outlets, seen.outlets); len(ids) > 0 {
+	// '*' is the whole city (users.WholeCity), no outlet id.
+	if ids := unseen(slices.DeleteFunc(slices.Clone(u.Outlets), func(o string) bool { return o == users.WholeCity }), seen.outlets); len(ids) > 0 {
 		fmt.Fprintln(w, lang.F(i18n.OpsUsersUnseenOutlets, seen.dates, strings.Join(ids, ", ")))
 	}
 }

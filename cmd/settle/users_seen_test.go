@@ -39,6 +39,9 @@ func TestUsersAddWarnsUnseenIDs(t *testing.T) {
 		strings.Contains(stderr, "TY0002") {
 		t.Errorf("a typo in the outlets: stderr %q, want an English warning naming TY0099 alone", stderr)
 	}
+	if _, stderr := add("sun", "--role", "reviewer", "--outlets", "*"); stderr != "" {
+		t.Errorf("a reviewer of the whole city ('*'): stderr %q, want nothing", stderr)
+	}
 	if _, stderr := add("li", "--role", "clerk", "--counters", "TY0002-02"); stderr != "" {
 		t.Errorf("known ids: stderr %q, want nothing", stderr)
 	}

@@ -498,6 +498,9 @@ const (
 	PageRefreshing
 	PageErrRefreshBusy
 
+	// Fixes after the review of issue 14 (fix14).
+	PageErrOwnExplanation
+
 	// Exception details and reject reasons: the words the engine writes around codes, amounts,
 	// ids and sources. A language may reorder the arguments with explicit indexes (%[2]s).
 
@@ -654,7 +657,7 @@ const (
 const (
 	firstReport, lastReport = ReportTitle, PeriodShortCount
 	firstDetail, lastDetail = DetailCannotRead, DetailClearingRejected
-	firstPage, lastPage     = PageApp, PageErrRefreshBusy
+	firstPage, lastPage     = PageApp, PageErrOwnExplanation
 	// Operations (issue 16): the texts of settle doctor and settle prune, after the details.
 	firstOps, lastOps = OpsLevelOK, OpsInputsUnknown
 )

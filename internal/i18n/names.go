@@ -372,4 +372,6 @@ var pageNames = [nKeys]string{
 	PageErrRefreshSource: "err_refresh_source",
 	PageRefreshing:       "refreshing",
 	PageErrRefreshBusy:   "err_refresh_busy",
+	// fix14
+	PageErrOwnExplanation: "err_own_explanation",
 }

@@ -495,6 +495,8 @@ var table = [nKeys][2]string{
 	PageErrRefreshSource: {"本日的数据来源不能单独读取一个柜台，无法刷新。", "The day's source cannot read a single counter: no refresh."},
 	PageRefreshing:       {"正在刷新柜台 %s…", "Refreshing counter %s…"},
 	PageErrRefreshBusy:   {"本日正有一次运行在进行，请在它完成后再刷新。", "A run of this date is going on: refresh when it is done."},
+	// fix14
+	PageErrOwnExplanation: {"这条说明是您本人填写的，须由另一位复核人认可或驳回。", "You wrote this explanation yourself: another reviewer accepts or rejects it."},
 
 	DetailCannotRead:       {"无法读取 %s：%v", "cannot read %s: %v"},
 	DetailInputTooLarge:    {"无法读取 %s：超过 %d 字节", "cannot read %s: larger than %d bytes"},
