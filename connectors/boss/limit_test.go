@@ -254,9 +254,15 @@ func TestHostileSim(t *testing.T) {
 	}
 	want := []string{
 		"purchase/" + b + " GET reports/purchase?counter=" + b + "&date=2026-11-21" + over,
-		// GBK rows of Chinese titles: their text passes the limit first.
+		// GBK rows of Chinese titles: their text usually passes the limit first, but which of
+		// the two counts trips first depends on how the endless body arrives in chunks (under
+		// load the raw bytes may): either refusal is the limit, named.
 		"invoice/" + a + " GET reports/invoice?counter=" + a + "&date=2026-11-21" +
 			": body over the limit of 1 MiB (--max-pull-bytes) once decoded from GBK; not read further (1 try)",
+	}
+	alsoOK := strings.Replace(want[1], "once decoded from GBK", "after decompression", 1)
+	if len(got) == 2 && got[1] == alsoOK {
+		got[1] = want[1]
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("missing\ngot  %q\nwant %q", got, want)
