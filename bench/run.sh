@@ -97,7 +97,7 @@ city() {
 
 	echo "== check: the peer's figures against settle's" >&2
 	rm -rf "$OUT/store"
-	"$S" run --date "$DATE" --source "$OUT/city" --store "$OUT/store" --quiet --formats '' >/dev/null
+	"$S" run --date "$DATE" --source "$OUT/city" --store "$OUT/store" --quiet --formats '' --lang en >/dev/null # the peer writes English details
 	"$P" -src "$OUT/city" -date "$DATE" -out "$OUT/peer-out" -check "$OUT/store/$DATE/current"
 
 	echo "== (a) full run from demo, every XLSX and PDF" >&2
@@ -124,7 +124,7 @@ province() {
 	echo "== province-day: $rows data lines" >&2
 	echo "== check: the peer's figures against settle's" >&2
 	rm -rf "$OUT/store"
-	"$S" run --date "$DATE" --source "$OUT/province" --store "$OUT/store" --quiet --formats '' >/dev/null
+	"$S" run --date "$DATE" --source "$OUT/province" --store "$OUT/store" --quiet --formats '' --lang en >/dev/null # the peer writes English details
 	"$P" -src "$OUT/province" -date "$DATE" -out "$OUT/peer-out" -check "$OUT/store/$DATE/current"
 	echo "== (a) province full run, every XLSX and PDF; (b) reconcile only, settle and the peer interleaved" >&2
 	echo "| province-day | median wall (min–max) | median CPU (user+sys) | median peak RSS | rows/s | runs |"
