@@ -179,6 +179,15 @@ func (s *Server) signoffAction(w http.ResponseWriter, r *http.Request, sess *ses
 			redirect("err=confirm")
 			return
 		}
+		// A run made without reports (--formats '' or one format) has no paper to pin.
+		if _, ok := rd.Manifest.Outputs[pdfRel]; !ok && action == workflow.ActCertify {
+			redirect("err=no_reports")
+			return
+		}
+		if _, ok := rd.Manifest.Outputs[xlsxRel]; !ok && action == workflow.ActCertify {
+			redirect("err=no_reports")
+			return
+		}
 		// What is approved must be what was certified, byte for byte.
 		wantPDF, wantXLSX := "", ""
 		if action == workflow.ActApprove {

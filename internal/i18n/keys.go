@@ -500,6 +500,7 @@ const (
 
 	// Fixes after the review of issue 14 (fix14).
 	PageErrOwnExplanation
+	PageErrNoReports
 
 	// Exception details and reject reasons: the words the engine writes around codes, amounts,
 	// ids and sources. A language may reorder the arguments with explicit indexes (%[2]s).
@@ -657,7 +658,7 @@ const (
 const (
 	firstReport, lastReport = ReportTitle, PeriodShortCount
 	firstDetail, lastDetail = DetailCannotRead, DetailClearingRejected
-	firstPage, lastPage     = PageApp, PageErrOwnExplanation
+	firstPage, lastPage     = PageApp, PageErrNoReports
 	// Operations (issue 16): the texts of settle doctor and settle prune, after the details.
 	firstOps, lastOps = OpsLevelOK, OpsInputsUnknown
 )

@@ -374,4 +374,5 @@ var pageNames = [nKeys]string{
 	PageErrRefreshBusy:   "err_refresh_busy",
 	// fix14
 	PageErrOwnExplanation: "err_own_explanation",
+	PageErrNoReports:      "err_no_reports",
 }

@@ -496,6 +496,7 @@ var table = [nKeys][2]string{
 	PageRefreshing:       {"正在刷新柜台 %s…", "Refreshing counter %s…"},
 	PageErrRefreshBusy:   {"本日正有一次运行在进行，请在它完成后再刷新。", "A run of this date is going on: refresh when it is done."},
 	// fix14
+	PageErrNoReports:      {"本次运行没有生成该柜台的报表（--formats 未含 xlsx 和 pdf），无法签字：请重新运行本日（含报表）后再确认。", "This run made no reports for the counter (--formats without xlsx and pdf), so there is nothing to sign: run the day again with reports, then certify."},
 	PageErrOwnExplanation: {"这条说明是您本人填写的，须由另一位复核人认可或驳回。", "You wrote this explanation yourself: another reviewer accepts or rejects it."},
 
 	DetailCannotRead:       {"无法读取 %s：%v", "cannot read %s: %v"},
