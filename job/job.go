@@ -231,6 +231,9 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		return nil, fmt.Errorf("reconcile %s: %w", date, err)
 	}
 	defer res.Release()
+	if err := refreshedKnown(cfg.Counters, res.Counters); err != nil {
+		return nil, fmt.Errorf("refresh of %s: %w", date, err)
+	}
 	log.Info("reconciled", "date", date, "counters", len(res.Counters), "exceptions", len(res.Exceptions),
 		"rejects", len(res.Rejects), "complete", res.Complete)
 

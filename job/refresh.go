@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"settle/connectors"
+	"settle/engine"
 	"settle/feed"
 	"settle/store"
 )
@@ -85,4 +86,27 @@ func refreshDay(ctx context.Context, cfg Config, date string) (*connectors.Day, 
 			Failures: f.Failures, Bytes: k.Bytes + f.Bytes}
 	}
 	return day, m.Taken(takeInput), nil
+}
+
+// refreshedKnown refuses a refresh that names a counter the reconciled day does not have: a
+// mistyped id would otherwise publish a run "refreshing" nothing (a folder source cannot tell
+// an unknown counter from one whose rows sit in whole-city files until the day is read).
+func refreshedKnown(named []string, counters []engine.CounterInfo) error {
+	if len(named) == 0 {
+		return nil
+	}
+	have := make(map[string]bool, len(counters))
+	for _, c := range counters {
+		have[c.Counter] = true
+	}
+	var unknown []string
+	for _, c := range named {
+		if !have[c] {
+			unknown = append(unknown, c)
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("no input of the day names counter %s: nothing published (a mistyped --counters?)", strings.Join(unknown, ", "))
+	}
+	return nil
 }

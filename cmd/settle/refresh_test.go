@@ -33,10 +33,21 @@ func TestRefreshAndKeptSourceFlags(t *testing.T) {
 	if code, errs := run("--source", src); code != exitOK {
 		t.Fatalf("full run: exit %d, %s", code, errs)
 	}
+	// A counter no input names (a typo) is refused: nothing published.
+	s, err := store.Open(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _, _ := s.Current("2026-11-21")
+	if code, errs := run("--source", src, "--counters", "TY0001-99"); code != exitFailed || !strings.Contains(errs, "TY0001-99") {
+		t.Errorf("refresh of an unknown counter: exit %d, %q, want 1 naming it", code, errs)
+	}
+	if after, _, _ := s.Current("2026-11-21"); after != before {
+		t.Errorf("a refresh of an unknown counter published %s", after)
+	}
 	if code, errs := run("--source", src, "--counters", "TY0001-01"); code != exitOK {
 		t.Fatalf("refresh: exit %d, %s", code, errs)
 	}
-	s, err := store.Open(st)
 	if err != nil {
 		t.Fatal(err)
 	}
