@@ -85,14 +85,16 @@ func newRunIndex(res *engine.Result) *runIndex {
 		if h, ok := home[e.Counter]; ok && e.Counter != "" {
 			k = h
 		}
+		// The completeness findings first: a city-wide one (no counter) is an orphan of the
+		// roll-ups' tally but the reason every counter's report gives for being incomplete.
+		if e.Code == engine.CodeFeedMissing || e.Code == engine.CodeFeedTotalMismatch {
+			ix.completeness = append(ix.completeness, e)
+		}
 		if !isCounter[k] {
 			ix.orphans = append(ix.orphans, i)
 			continue
 		}
 		ix.exceptions[k] = append(ix.exceptions[k], i)
-		if e.Code == engine.CodeFeedMissing || e.Code == engine.CodeFeedTotalMismatch {
-			ix.completeness = append(ix.completeness, e)
-		}
 	}
 	for id, rec := range res.Feeds {
 		if rec == nil {

@@ -252,9 +252,16 @@ func (d *pdfDoc) first() {
 	p.SetX(marginX)
 	p.CellFormat(contentW, 15, d.font.clean(l.s(i18n.ReportIncomplete), false), "", 1, "C", true, 0, "")
 	d.setFont(9.5)
-	lines := d.wrap(l.s(i18n.ReportIncompleteNote), contentW-4)
-	for _, why := range d.v.why(l) {
-		for i, line := range d.wrap(why, contentW-8) {
+	d.reasonBox(l.s(i18n.ReportIncompleteNote), d.v.why(l))
+}
+
+// reasonBox draws the pink box under an INCOMPLETE banner: the note, then each reason as a
+// bullet, wrapped to the content width and kept on the page line by line.
+func (d *pdfDoc) reasonBox(note string, reasons []string) {
+	p, w := d.p, d.cw()
+	lines := d.wrap(note, w-4)
+	for _, why := range reasons {
+		for i, line := range d.wrap(why, w-8) {
 			if i == 0 {
 				line = "• " + line
 			} else {
@@ -273,7 +280,7 @@ func (d *pdfDoc) first() {
 		if i == len(lines)-1 {
 			h += 1.5
 		}
-		p.CellFormat(contentW, h, line, "", 1, "L", true, 0, "")
+		p.CellFormat(w, h, line, "", 1, "L", true, 0, "")
 	}
 	d.color(black)
 }

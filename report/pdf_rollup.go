@@ -212,7 +212,7 @@ func (d *rollupDoc) first() {
 	p.SetX(marginX)
 	p.CellFormat(d.cw(), 14, d.font.clean(l.s(i18n.ReportIncomplete), false), "", 1, "C", true, 0, "")
 	d.setFont(9.5)
-	lines := d.wrap(l.s(i18n.ReportIncompleteNote)+" "+fmt.Sprintf(l.s(i18n.ReportRollupIncomplete), d.incomplete, len(ru.counters)), d.cw()-4)
+	note := l.s(i18n.ReportIncompleteNote) + " " + fmt.Sprintf(l.s(i18n.ReportRollupIncomplete), d.incomplete, len(ru.counters))
 	// Every reason, up to maxReasons lines: a city-wide outage would fill pages with them;
 	// the tables below mark each incomplete counter all the same.
 	const maxReasons = 30
@@ -232,29 +232,7 @@ func (d *rollupDoc) first() {
 	if len(reasons) > maxReasons {
 		reasons = append(reasons[:maxReasons-1], fmt.Sprintf("… (+%d)", len(reasons)-(maxReasons-1)))
 	}
-	for _, why := range reasons {
-		for i, line := range d.wrap(why, d.cw()-8) {
-			if i == 0 {
-				line = "• " + line
-			} else {
-				line = "  " + line
-			}
-			lines = append(lines, line)
-		}
-	}
-	const lh = 5.0
-	for i, line := range lines {
-		d.ensure(lh)
-		d.fill(pinkFill)
-		d.color(darkRed)
-		p.SetX(marginX)
-		h := lh
-		if i == len(lines)-1 {
-			h += 1.5
-		}
-		p.CellFormat(d.cw(), h, line, "", 1, "L", true, 0, "")
-	}
-	d.color(black)
+	d.reasonBox(note, reasons)
 }
 
 // The roll-up tables' type size and line height.

@@ -872,3 +872,28 @@ func TestFindingUnderItsCounter(t *testing.T) {
 		t.Errorf("TY0002-01's exceptions = %q, want %q", got, want)
 	}
 }
+
+// TestCityWideReasonOnEveryCounter: a completeness finding of no counter (a whole-city file
+// missing or cut short) is the reason every counter's PDF gives under its INCOMPLETE banner,
+// though the roll-ups count it on a line of its own.
+func TestCityWideReasonOnEveryCounter(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	res := testResult(t, mem)
+	defer res.Release()
+	res.Exceptions = append(res.Exceptions, engine.Exception{Code: engine.CodeFeedTotalMismatch, Severity: engine.SevError,
+		Feed: "invoice", Detail: "invoice.csv: footer 621 rows, read 620", Source: "invoice.csv:622"})
+	for i := range res.Counters {
+		res.Counters[i].Incomplete = true
+	}
+	dir := t.TempDir()
+	if err := Render(context.Background(), res, dirCreator(dir), testOptions("zh")); err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	for _, c := range res.Counters {
+		text := pdfText(t, filepath.Join(dir, "reports", c.Outlet, c.Counter+".pdf"))
+		if !strings.Contains(text, "• FEED_TOTAL_MISMATCH") || !strings.Contains(text, "footer 621 rows, read 620") {
+			t.Errorf("%s: the PDF does not give the city-wide reason:\n%s", c.Counter, text)
+		}
+	}
+}

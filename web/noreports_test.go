@@ -7,7 +7,7 @@ import (
 	"settle/job"
 )
 
-// TestCertifyWithoutReports: a run made without reports (--formats '') has no paper to pin:
+// TestCertifyWithoutReports: a run made without reports (--formats ”) has no paper to pin:
 // certifying it is refused with a message saying so, not a server error, and nothing is
 // signed.
 func TestCertifyWithoutReports(t *testing.T) {
