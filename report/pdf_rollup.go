@@ -160,8 +160,8 @@ func (d *rollupDoc) first() {
 	}
 	var cities []string
 	for _, c := range ru.counters {
-		if !slices.Contains(cities, c.City) {
-			cities = append(cities, c.City)
+		if name := l.regionName(c.City); !slices.Contains(cities, name) {
+			cities = append(cities, name) // 太原, as the counters' reports name it
 		}
 	}
 	place, runID, gen := strings.Join(cities, "、"), r.opts.RunID, formatTime(r.opts.GeneratedAt)

@@ -896,4 +896,10 @@ func TestCityWideReasonOnEveryCounter(t *testing.T) {
 			t.Errorf("%s: the PDF does not give the city-wide reason:\n%s", c.Counter, text)
 		}
 	}
+	// The roll-ups name the city as the counters' reports do.
+	for _, rel := range []string{"city.pdf", "TY0001/outlet.pdf"} {
+		if text := pdfText(t, filepath.Join(dir, "reports", rel)); !strings.Contains(text, "太原") {
+			t.Errorf("%s does not name the city 太原", rel)
+		}
+	}
 }
