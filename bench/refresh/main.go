@@ -131,6 +131,9 @@ func bench(ctx context.Context, outlets, counters int, latency time.Duration, co
 			walls = append(walls, wall)
 			fmt.Fprintf(w, "%s %d: %.2fs wall, %.2fs CPU\n", kind.name, i+1, wall.Seconds(), c.Seconds())
 		}
+		if profile != "" && kind.cs != nil {
+			pprof.StopCPUProfile() // the profile is of the refreshes only
+		}
 		slices.Sort(walls)
 		fmt.Fprintf(w, "%s median: %.2fs over %d\n", kind.name, walls[len(walls)/2].Seconds(), len(walls))
 	}
