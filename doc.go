@@ -17,6 +17,7 @@
 //	                    kept inputs, reuse of an earlier run's unchanged files
 //	internal/atomicfile/ one file written whole or not at all (temp, fsync, rename, fsync dir)
 //	internal/flock/      flock(2) with the EINTR retry, for the store's and the page's lock files
+//	internal/buildid/    the running build's id, for caches valid only for the build that wrote them
 //	report/             XLSX and PDF settlement reports and roll-ups; assets/fonts/ the PDF font
 //	diff/               what changed between two runs (settle diff)
 //	period/             the month-end close (settle period): period sums, checks, reports, close/reopen

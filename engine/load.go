@@ -61,6 +61,7 @@ type loader struct {
 	// city-day pulled is 20,565 inputs, and a builder per input (and its schema) had been
 	// a tenth of the loading. loadAll releases them at its end.
 	builders [feed.Count]builderPool
+	cache    *parseCache // inputs read by an earlier run (Config.CacheDir), or nil
 }
 
 type builderPool struct {
@@ -242,6 +243,13 @@ func (l *loader) cannotRead(name string, err error) string {
 
 // load reads one input; it never fails: what cannot be read is reported in the result.
 func (l *loader) load(in connectors.Input) *loaded {
+	if l.cache != nil {
+		if d, ok := keptDigest(in); ok {
+			if ld := l.cache.hit(in, d); ld != nil {
+				return ld
+			}
+		}
+	}
 	ld := &loaded{in: in}
 	f := feed.Get(in.Feed)
 	data, sum, err := readInput(in)
@@ -249,6 +257,11 @@ func (l *loader) load(in connectors.Input) *loaded {
 		ld.digest = *sum
 	} else {
 		ld.digest = sha256.Sum256(data)
+	}
+	if l.cache != nil && err == nil {
+		if hit := l.cache.hit(in, ld.digest); hit != nil {
+			return hit
+		}
 	}
 	var t *dialect.Table
 	if err == nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"golang.org/x/sync/errgroup"
 
 	"settle/connectors"
 	"settle/feed"
@@ -33,9 +34,13 @@ type Config struct {
 	// (the default, also when empty) or "en". Only FEEDS.md's literal `repeated header`
 	// reason is English in both.
 	Lang    string
-	Workers int     // inputs parsed in parallel
-	History History // stored runs of earlier days; nil means none
-	Mem     memory.Allocator
+	Workers int // inputs parsed in parallel
+	// CacheDir, when set, is the date's parse cache (parsecache.go): inputs an earlier run
+	// read are taken from it rather than parsed again, and the run leaves its own there.
+	// Result.CacheWritten says when that is done.
+	CacheDir string
+	History  History // stored runs of earlier days; nil means none
+	Mem      memory.Allocator
 	// Progress, when set, is told how many inputs have been read.
 	Progress func(done, total int)
 }
@@ -93,6 +98,7 @@ type Loaded struct {
 	pulls      map[string]bool
 	conflicts  []Exception
 	feedDigest [feed.Count]string
+	cacheDone  chan error
 }
 
 // Load reads one day's inputs and assembles their feeds (RULES.md before the rules proper).
@@ -107,13 +113,24 @@ func Load(ctx context.Context, cfg Config, src *connectors.Day) (*Loaded, error)
 	inputs := append([]connectors.Input(nil), src.Inputs...)
 	connectors.SortInputs(inputs)
 	l := &loader{date: date, day: dayNumber(date), ceiling: cfg.Ceiling, mem: cfg.Mem, lang: langOf(cfg.Lang)}
+	l.cache = openParseCache(cfg.CacheDir, l)
 	var progress func(int)
 	if cfg.Progress != nil {
 		progress = func(done int) { cfg.Progress(done, len(inputs)) }
 	}
 	loads, err := l.loadAll(ctx, inputs, cfg.Workers, progress)
+	if l.cache != nil {
+		l.cache.release() // the inputs it served hold their own slices
+	}
 	if err != nil {
 		return nil, err
+	}
+	cacheDone := make(chan error, 1)
+	if l.cache != nil {
+		plan := l.cache.plan(loads)
+		go func() { cacheDone <- plan.write(l) }()
+	} else {
+		cacheDone <- nil
 	}
 	// The counters are known before the repeated inputs are set aside: a repeat's rows are
 	// those of an input earlier in canonical order, so they add no counter and change no order.
@@ -131,7 +148,8 @@ func Load(ctx context.Context, cfg Config, src *connectors.Day) (*Loaded, error)
 	}
 	conflicts := l.place(&feeds, known, pulls)
 	ld := &Loaded{Feeds: feeds, cfg: cfg, src: src, l: l, date: date, loads: loads, known: known,
-		dupInputs: dupInputs, dupRejects: dupRejects, dupExcs: dupExcs, foreign: foreign, pulls: pulls, conflicts: conflicts}
+		dupInputs: dupInputs, dupRejects: dupRejects, dupExcs: dupExcs, foreign: foreign, pulls: pulls, conflicts: conflicts,
+		cacheDone: cacheDone}
 	ld.InputDigest, ld.feedDigest = digests(loads)
 	return ld, nil
 }
@@ -152,7 +170,8 @@ func (lo *Loaded) Apply() (*Result, error) {
 	cfg, src, l, loads, known := lo.cfg, lo.src, lo.l, lo.loads, lo.known
 	feeds := lo.Feeds
 	lo.Feeds = [feed.Count]arrow.RecordBatch{}
-	res := &Result{Date: lo.date, Feeds: feeds, Lang: l.lang.code(), InputDigest: lo.InputDigest, FeedDigests: lo.feedDigest}
+	res := &Result{Date: lo.date, Feeds: feeds, Lang: l.lang.code(), InputDigest: lo.InputDigest, FeedDigests: lo.feedDigest,
+		cacheDone: lo.cacheDone}
 	d := newDay(l.day, feeds, lo.pulls, cfg.Lookback, cfg.History, l.lang)
 	d.excs = append(d.excs, lo.conflicts...)
 	foreign := lo.foreign
@@ -171,16 +190,37 @@ func (lo *Loaded) Apply() (*Result, error) {
 	res.Rejects = append(res.Rejects, lo.dupRejects...)
 	d.excs = append(d.excs, lo.dupExcs...)
 
-	res.Settlement, res.Variance = d.settle()
-	d.summary()
-	d.purchases()
-	if err := d.reversals(); err != nil {
+	// The rules only read the day (and its shared indexes) and each raises into its own
+	// copy's list, so they run side by side; the lists are joined in this fixed order, and the
+	// exceptions are sorted after, so the result does not depend on which finished first.
+	rules := []func(r *day) error{
+		func(r *day) error { res.Settlement, res.Variance = r.settle(); return nil },
+		func(r *day) error { r.summary(); return nil },
+		func(r *day) error { r.purchases(); return nil },
+		func(r *day) error { return r.reversals() },
+		func(r *day) error { r.remote(); return nil },
+		func(r *day) error { r.cards(); return nil },
+		func(r *day) error { r.invoices(); return nil },
+	}
+	raised := make([][]Exception, len(rules))
+	var g errgroup.Group
+	g.SetLimit(max(1, cfg.Workers))
+	for i, rule := range rules {
+		g.Go(func() error {
+			r := *d
+			r.excs = nil
+			err := rule(&r)
+			raised[i] = r.excs
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
 		res.Release()
 		return nil, err
 	}
-	d.remote()
-	d.cards()
-	d.invoices()
+	for _, excs := range raised {
+		d.excs = append(d.excs, excs...)
+	}
 
 	d.excs = append(d.excs, completeness(src, loads, known, l.lang)...)
 	for _, ld := range loads {

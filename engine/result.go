@@ -88,6 +88,20 @@ type Result struct {
 	// Feeds holds each feed's valid rows, normalized (schema feed.Schema(id)), in canonical
 	// order. Owned by the Result: Release frees them.
 	Feeds [feed.Count]arrow.RecordBatch
+
+	cacheDone chan error // Config.CacheDir's writer
+}
+
+// CacheWritten waits until the run's parse cache is written (Config.CacheDir) and says
+// whether it could be; a failed cache costs the next run time, never a figure. Only the
+// first call waits; later calls return nil.
+func (r *Result) CacheWritten() error {
+	if r.cacheDone == nil {
+		return nil
+	}
+	err := <-r.cacheDone
+	r.cacheDone = nil
+	return err
 }
 
 // Release frees the Arrow records.

@@ -152,8 +152,11 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		day   *connectors.Day
 		known map[string]store.KeptInput // inputs taken from the kept ones
 	)
+	// The date's current run, whose unchanged files this run takes as hard links (reuse),
+	// and whose kept inputs a refresh takes. The date's lock keeps it current until the end.
+	prev := cfg.Store.ReuseSource(date, log)
 	if len(cfg.Counters) > 0 {
-		day, known, err = refreshDay(fctx, cfg, date)
+		day, known, err = refreshDay(fctx, cfg, date, prev)
 	} else {
 		day, err = cfg.Source.Fetch(fctx, cfg.Date, cfg.Progress)
 		if err != nil {
@@ -183,6 +186,9 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		ecfg.Mem = memory.DefaultAllocator
 	}
 	ecfg.History = storeHistory{cfg.Store, ecfg.Mem}
+	if ecfg.CacheDir, err = cfg.Store.ParseCacheDir(date); err != nil {
+		return nil, err
+	}
 	if cfg.Progress != nil && ecfg.Progress == nil {
 		ecfg.Progress = func(done, total int) { cfg.Progress.Step("read", done, total) }
 	}
@@ -194,8 +200,6 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		return nil, fmt.Errorf("reconcile %s: %w", date, err)
 	}
 	runID := store.NewRunID(started, loaded.InputDigest+"\x00"+Version)
-	// The date's current run, whose unchanged files this run takes as hard links (reuse).
-	prev := cfg.Store.ReuseSource(date, log)
 	run, err := cfg.Store.Begin(date, runID)
 	if err != nil {
 		loaded.Release()
@@ -256,6 +260,9 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	}
 	if renderErr != nil {
 		return nil, fmt.Errorf("render reports of %s: %w", runID, renderErr)
+	}
+	if err := res.CacheWritten(); err != nil {
+		log.Warn("the parse cache could not be written: the next run of the date reads every input again", "date", date, "err", err)
 	}
 	meta.FinishedAt = now()
 	man := store.NewManifest(res, day, meta)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -19,7 +20,9 @@ import (
 // kept ones of their feed. The whole day is then reconciled as in any run.
 //
 // It also returns the kept inputs taken, by name, for store.Keep.
-func refreshDay(ctx context.Context, cfg Config, date string) (*connectors.Day, map[string]store.KeptInput, error) {
+//
+// prev is the date's current run as ReuseSource read it (nil: read it here).
+func refreshDay(ctx context.Context, cfg Config, date string, prev *store.Previous) (*connectors.Day, map[string]store.KeptInput, error) {
 	cf, ok := cfg.Source.(connectors.CounterFetcher)
 	if !ok {
 		return nil, nil, fmt.Errorf("refresh of %s: the source %s cannot read single counters", date, cfg.Source.Describe())
@@ -60,13 +63,23 @@ func refreshDay(ctx context.Context, cfg Config, date string) (*connectors.Day, 
 		}
 		return !named[ki.Counter]
 	}
-	kept, m, err := cfg.Store.KeptSubset(date, cur, takeInput,
-		func(km store.KeptMissing) bool {
-			if km.Counter == "" {
-				return !cityFresh(km.Feed)
-			}
-			return !named[km.Counter]
-		})
+	takeMissing := func(km store.KeptMissing) bool {
+		if km.Counter == "" {
+			return !cityFresh(km.Feed)
+		}
+		return !named[km.Counter]
+	}
+	var (
+		kept *connectors.Day
+		m    *store.Manifest
+	)
+	if prev != nil && prev.Dir == cur {
+		kept, m, err = cfg.Store.KeptSubsetOf(date, prev.Manifest, takeInput, takeMissing)
+	} else {
+		if m, err = store.ReadManifest(filepath.Join(cur, store.ManifestName)); err == nil {
+			kept, m, err = cfg.Store.KeptSubsetOf(date, m, takeInput, takeMissing)
+		}
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("refresh of %s: %w", date, err)
 	}

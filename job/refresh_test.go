@@ -15,6 +15,7 @@ import (
 	"settle/connectors"
 	"settle/connectors/boss"
 	"settle/engine"
+	"settle/feed"
 	"settle/fixtures"
 	"settle/fixtures/sim"
 	"settle/report"
@@ -146,6 +147,26 @@ func TestRefreshOneCounter(t *testing.T) {
 	for rel, rec := range m.Reports {
 		if want[rel] != (rec.RenderedIn == refreshed.RunID) || (!want[rel] && rec.RenderedIn != first.RunID) {
 			t.Errorf("%s rendered in %s (refresh %s, first %s)", rel, rec.RenderedIn, refreshed.RunID, first.RunID)
+		}
+	}
+	// Of the feeds' Parquet, only the deposits' (the corrected pull's feed) is written again;
+	// the others are the first run's files, hard-linked (the refresh's CSV/Parquet equal a
+	// full rerun's, above, so the feeds are right: checked here byte for byte too).
+	if len(m.FeedFiles) != 9 {
+		t.Fatalf("%d feed files recorded, want 9: %v", len(m.FeedFiles), m.FeedFiles)
+	}
+	for rel, rec := range m.FeedFiles {
+		wantRun := first.RunID
+		if rel == store.FeedPath(feed.Deposit) {
+			wantRun = refreshed.RunID
+		}
+		if rec.RenderedIn != wantRun {
+			t.Errorf("%s written in %s, want %s (refresh %s, first %s)", rel, rec.RenderedIn, wantRun, refreshed.RunID, first.RunID)
+		}
+		a, _ := os.ReadFile(filepath.Join(refreshed.RunDir, rel))
+		b, _ := os.ReadFile(filepath.Join(full.RunDir, rel))
+		if len(b) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s of the refresh differs from a full rerun's", rel)
 		}
 	}
 	// The refresh's kept inputs name the corrected pull; the others are the first run's.

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"hash"
 	"runtime/debug"
 	"sync"
 
@@ -51,21 +50,19 @@ var buildStamp = sync.OnceValue(func() string {
 // keyHasher writes values into a sha256, each one length-prefixed so that no two sequences
 // of values hash alike.
 type keyHasher struct {
-	h   hash.Hash
-	buf [8]byte
+	b []byte // what is hashed, gathered: one sha256 call per key (a Write per value had been most of a refresh's keys)
 }
 
-func newKeyHasher() *keyHasher { return &keyHasher{h: sha256.New()} }
+var keyBufs = sync.Pool{New: func() any { return new(keyHasher) }}
 
-func (k *keyHasher) int(v int64) {
-	binary.LittleEndian.PutUint64(k.buf[:], uint64(v))
-	k.h.Write(k.buf[:])
-}
+func newKeyHasher() *keyHasher { return keyBufs.Get().(*keyHasher) }
+
+func (k *keyHasher) int(v int64) { k.b = binary.LittleEndian.AppendUint64(k.b, uint64(v)) }
 
 func (k *keyHasher) str(ss ...string) {
 	for _, s := range ss {
 		k.int(int64(len(s)))
-		k.h.Write([]byte(s))
+		k.b = append(k.b, s...)
 	}
 }
 
@@ -84,7 +81,13 @@ func (k *keyHasher) ints(vs []int64) {
 	}
 }
 
-func (k *keyHasher) sum() string { return hex.EncodeToString(k.h.Sum(nil)) }
+// sum is the key; the hasher goes back to the pool and must not be used after.
+func (k *keyHasher) sum() string {
+	s := sha256.Sum256(k.b)
+	k.b = k.b[:0]
+	keyBufs.Put(k)
+	return hex.EncodeToString(s[:])
+}
 
 // runKey is the part of every content key the run's files share: what the key covers, the
 // tool, the language, the date, the source shown in headers, and the tables' rows and columns.
@@ -138,29 +141,46 @@ func (r *renderer) counterKey(v *counterView) string {
 	return k.sum()
 }
 
-// hashColumn writes the values of rows of one column.
+// hashColumn writes the values of rows of one column (a null as -1). The type is switched on
+// once per column, not per row: the keys of a city-day's counters cover every row of the day.
 func hashColumn(k *keyHasher, col arrow.Array, rows []int) {
-	for _, i := range rows {
-		if col.IsNull(i) {
-			k.int(-1)
-			continue
+	nulls := col.NullN() > 0
+	each := func(v func(i int)) {
+		for _, i := range rows {
+			if nulls && col.IsNull(i) {
+				k.int(-1)
+				continue
+			}
+			v(i)
 		}
-		switch a := col.(type) {
-		case *array.String:
-			k.str(a.Value(i))
-		case *array.Int64:
-			k.int(a.Value(i))
-		case *array.Int32:
-			k.int(int64(a.Value(i)))
-		case *array.Date32:
-			k.int(int64(a.Value(i)))
-		case *array.Timestamp:
-			k.int(int64(a.Value(i)))
-		case *array.Boolean:
-			k.bool(a.Value(i))
-		default:
-			k.str(col.DataType().String(), col.ValueStr(i))
+	}
+	switch a := col.(type) {
+	case *array.String:
+		if !nulls {
+			for _, i := range rows {
+				s := a.Value(i)
+				k.b = binary.LittleEndian.AppendUint64(k.b, uint64(len(s)))
+				k.b = append(k.b, s...)
+			}
+			return
 		}
+		each(func(i int) { k.str(a.Value(i)) })
+	case *array.Int64:
+		v := a.Int64Values()
+		each(func(i int) { k.int(v[i]) })
+	case *array.Int32:
+		v := a.Int32Values()
+		each(func(i int) { k.int(int64(v[i])) })
+	case *array.Date32:
+		v := a.Date32Values()
+		each(func(i int) { k.int(int64(v[i])) })
+	case *array.Timestamp:
+		v := a.TimestampValues()
+		each(func(i int) { k.int(int64(v[i])) })
+	case *array.Boolean:
+		each(func(i int) { k.bool(a.Value(i)) })
+	default:
+		each(func(i int) { k.str(col.DataType().String(), col.ValueStr(i)) })
 	}
 }
 

@@ -230,11 +230,23 @@ func (m *Manifest) Taken(input func(KeptInput) bool) map[string]KeptInput {
 // missing inputs for which missing returns true (nil: all), for a refresh that reads some
 // counters afresh. Stats count the inputs taken.
 func (s *Store) KeptSubset(date, runDir string, input func(KeptInput) bool, missing func(KeptMissing) bool) (*connectors.Day, *Manifest, error) {
-	dd, err := s.dateDir(date)
+	m, err := ReadManifest(filepath.Join(runDir, ManifestName))
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := ReadManifest(filepath.Join(runDir, ManifestName))
+	return s.keptSubset(date, m, input, missing, false)
+}
+
+// KeptSubsetOf is KeptSubset of the run whose manifest m the caller has read already, for a
+// refresh: each input also carries its sha256 (connectors.Input.Kept), so that the engine
+// may take what it read of those bytes before (its parse cache) without reading them again.
+// A rerun from the kept inputs (KeptDay) carries none: it reads and checks every one.
+func (s *Store) KeptSubsetOf(date string, m *Manifest, input func(KeptInput) bool, missing func(KeptMissing) bool) (*connectors.Day, *Manifest, error) {
+	return s.keptSubset(date, m, input, missing, true)
+}
+
+func (s *Store) keptSubset(date string, m *Manifest, input func(KeptInput) bool, missing func(KeptMissing) bool, sums bool) (*connectors.Day, *Manifest, error) {
+	dd, err := s.dateDir(date)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -261,6 +273,10 @@ func (s *Store) KeptSubset(date, runDir string, input func(KeptInput) bool, miss
 		ki := ki
 		day.Inputs = append(day.Inputs, connectors.Input{Feed: id, Name: ki.Name, Counter: ki.Counter, Pull: ki.Pull, Format: format,
 			Open: func() (io.ReadCloser, error) { return openKept(dir, ki) }})
+		if sums {
+			in := &day.Inputs[len(day.Inputs)-1]
+			in.Kept, in.Size = ki.SHA256, ki.Size
+		}
 		st := &day.Stats[id]
 		if ki.Pull {
 			st.Pulls++

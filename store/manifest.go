@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"settle/connectors"
@@ -58,6 +59,9 @@ type Manifest struct {
 	// that rendered it (that run's id is the one the report shows): an unchanged report is
 	// the earlier run's file, hard-linked (issue 17.3). WriteManifest fills it from the run.
 	Reports map[string]ReportRecord `json:"reports,omitempty"`
+	// FeedFiles is the same for the feeds' Parquet files (feeds/<feed>.parquet): the content
+	// key of the feed's rows and the run that wrote the file (store/feedkey.go).
+	FeedFiles map[string]ReportRecord `json:"feed_files,omitempty"`
 	// Kept names the raw inputs the run read, kept in <store>/<date>/inputs (Store.Keep);
 	// absent in runs written before settle kept them.
 	Kept *Kept `json:"kept,omitempty"`
@@ -179,8 +183,15 @@ func WriteManifest(run *Run, m *Manifest) error {
 		return fmt.Errorf("write manifest: %w", err)
 	}
 	m.Outputs = outputs
-	if reps := run.Reports(); len(reps) > 0 {
-		m.Reports = reps
+	for rel, rec := range run.Reports() {
+		dst := &m.Reports
+		if strings.HasPrefix(rel, feedsDir+"/") {
+			dst = &m.FeedFiles
+		}
+		if *dst == nil {
+			*dst = map[string]ReportRecord{}
+		}
+		(*dst)[rel] = rec
 	}
 	m.StartedAt = m.StartedAt.UTC().Truncate(time.Second)
 	m.FinishedAt = m.FinishedAt.UTC().Truncate(time.Second)

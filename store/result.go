@@ -48,7 +48,10 @@ var (
 )
 
 // FeedPath is the path of a feed's normalized rows inside a run directory.
-func FeedPath(id feed.ID) string { return "feeds/" + id.String() + ".parquet" }
+func FeedPath(id feed.ID) string { return feedsDir + "/" + id.String() + ".parquet" }
+
+// feedsDir is the run folder of the feeds' Parquet files.
+const feedsDir = "feeds"
 
 // WriteResult writes the result's tables into the run: settlement, variance and exceptions
 // as .csv and .parquet, rejects.csv, and feeds/<feed>.parquet for each of the nine feeds
@@ -76,7 +79,7 @@ func WriteTables(run *Run, res *engine.Result) error { return writeTasks(run, ta
 // the nine (an empty table for a nil record). The records are only read: a caller may write
 // them while the rules run over them.
 func WriteFeeds(run *Run, feeds [feed.Count]arrow.RecordBatch) error {
-	return writeTasks(run, feedTasks(feeds))
+	return writeTasks(run, keyedTasks(run, feeds, feedTasks(feeds)))
 }
 
 // fileTask is one file of a run: where, how, and its size in rows (to start big ones first).
@@ -84,6 +87,7 @@ type fileTask struct {
 	rel   string
 	write func(io.Writer) error
 	rows  int64
+	keyed func() error // instead of write: the file's own way to the run (keyedTasks)
 }
 
 func tableTasks(res *engine.Result) []fileTask {
@@ -92,9 +96,9 @@ func tableTasks(res *engine.Result) []fileTask {
 	for _, t := range []*table{settlementTable(date, res.Settlement), varianceTable(date, res.Variance), exceptionsTable(date, res.Exceptions)} {
 		t.sort()
 		n := int64(len(t.rows))
-		tasks = append(tasks, fileTask{t.name + ".csv", t.writeCSV, n}, fileTask{t.name + ".parquet", t.writeParquet, n})
+		tasks = append(tasks, fileTask{rel: t.name + ".csv", write: t.writeCSV, rows: n}, fileTask{rel: t.name + ".parquet", write: t.writeParquet, rows: n})
 	}
-	return append(tasks, fileTask{"rejects.csv", func(w io.Writer) error { return writeRejects(w, res.Rejects) }, int64(len(res.Rejects))})
+	return append(tasks, fileTask{rel: "rejects.csv", write: func(w io.Writer) error { return writeRejects(w, res.Rejects) }, rows: int64(len(res.Rejects))})
 }
 
 func feedTasks(feeds [feed.Count]arrow.RecordBatch) []fileTask {
@@ -105,7 +109,33 @@ func feedTasks(feeds [feed.Count]arrow.RecordBatch) []fileTask {
 		if rec != nil {
 			n = rec.NumRows() * 4 // Parquet costs more per row than CSV
 		}
-		tasks = append(tasks, fileTask{FeedPath(id), func(w io.Writer) error { return writeFeed(w, id, rec) }, n})
+		tasks = append(tasks, fileTask{rel: FeedPath(id), write: func(w io.Writer) error { return writeFeed(w, id, rec) }, rows: n})
+	}
+	return tasks
+}
+
+// keyedTasks turns each feed's task into one that first tries the previous run's file of
+// the same content key (feedKey, Run.Reuse) and writes the feed only when there is none.
+func keyedTasks(run *Run, feeds [feed.Count]arrow.RecordBatch, tasks []fileTask) []fileTask {
+	for i, id := range feed.All {
+		t := &tasks[i]
+		rel, write, rec := t.rel, t.write, feeds[id]
+		t.write = nil
+		t.keyed = func() error {
+			key := feedKey(id, rec)
+			if key != "" {
+				if _, ok, err := run.Reuse(rel, key); err != nil || ok {
+					return err
+				}
+			}
+			if err := writeFile(run, rel, write); err != nil {
+				return err
+			}
+			if key != "" {
+				run.Rendered(rel, key)
+			}
+			return nil
+		}
 	}
 	return tasks
 }
@@ -119,6 +149,9 @@ func writeTasks(run *Run, tasks []fileTask) error {
 	}
 	sort.SliceStable(order, func(a, b int) bool { return tasks[order[a]].rows > tasks[order[b]].rows })
 	return parallel(order, runtime.GOMAXPROCS(0), func(i int) error {
+		if tasks[i].keyed != nil {
+			return tasks[i].keyed()
+		}
 		return writeFile(run, tasks[i].rel, tasks[i].write)
 	})
 }

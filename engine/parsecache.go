@@ -1,0 +1,470 @@
+package engine
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/gob"
+	"encoding/hex"
+	"errors"
+	"hash/crc32"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+
+	"settle/connectors"
+	"settle/feed"
+	"settle/internal/buildid"
+)
+
+// The parse cache (issue 17): what reading an input gave — its valid rows as an Arrow record,
+// its rejects, its own findings, the counters it names — is a function of the input's bytes,
+// its name and kind, the loader's settings and the program. A run keeps it per feed in
+// Config.CacheDir, and the next run of the date takes every input whose bytes it has already
+// read from there instead of parsing them again: a refresh of one counter reads that
+// counter's inputs and nothing else, and an unchanged rerun reads no input twice.
+//
+// One file per feed, named by the set of inputs it holds (pcSetKey): a run whose inputs of a
+// feed are those of the file writes nothing for that feed. Each file carries its program and
+// settings key, and a CRC-32C of its body; a file that does not match is never used (a cache is
+// never a reason for a different result: at worst the inputs are read again). Files the run
+// did not use or write are removed once the run has written its own.
+
+const (
+	pcMagic  = "settle parse cache 1\n"
+	pcAlign  = 64 // the Arrow part starts at a multiple of this (its buffers are read in place)
+	pcSuffix = ".pc"
+	// pcSumSize is the body's CRC-32C (Castagnoli): the cache guards against a file cut short
+	// or damaged, not against someone who may write the store (who could change the runs
+	// themselves); a sha256 of the ~80 MB of a city-day had been a tenth of a refresh.
+	pcSumSize = 4
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// pcInput is one input's entry in a cache file.
+type pcInput struct {
+	Name, Counter string
+	Pull          bool
+	Format        connectors.Format
+	Digest        [32]byte
+	Off, Rows     int64 // its rows in the file's record
+	Read          int
+	Rejects       []Reject
+	Excs          []Exception
+	Triples       [][3]string
+}
+
+// pcIndex is the head of a cache file.
+type pcIndex struct {
+	Version [32]byte // pcVersion of the program and settings that wrote it
+	Feed    feed.ID
+	Set     [32]byte // pcSetKey of its inputs
+	Inputs  []pcInput
+}
+
+type pcKey struct {
+	feed          feed.ID
+	name, counter string
+	pull          bool
+	format        connectors.Format
+	digest        [32]byte
+}
+
+func keyOf(in connectors.Input, digest [32]byte) pcKey {
+	return pcKey{in.Feed, in.Name, in.Counter, in.Pull, in.Format, digest}
+}
+
+// parseCache is the cache files of a directory that match this run's program and settings.
+type parseCache struct {
+	dir     string
+	version [32]byte
+	mu      sync.Mutex
+	hits    map[pcKey]*pcHit
+	files   map[feed.ID][]*pcFile // files read, per feed
+	used    map[string]bool       // file names that served an input
+}
+
+type pcFile struct {
+	name string
+	set  [32]byte
+	rec  arrow.RecordBatch
+}
+
+type pcHit struct {
+	file *pcFile
+	in   *pcInput
+}
+
+// pcVersion keys the program and the loader's settings: a cache file of another is not used.
+func pcVersion(l *loader) ([32]byte, bool) {
+	id := buildid.ID()
+	if len(id) == 0 {
+		return [32]byte{}, false
+	}
+	h := sha256.New()
+	h.Write([]byte(pcMagic))
+	h.Write(id)
+	fmt.Fprintf(h, "\x00%d\x00%d\x00%s\x00%d", l.day, l.ceiling, l.lang.code(), maxInputBytes)
+	var out [32]byte
+	h.Sum(out[:0])
+	return out, true
+}
+
+// pcSetKey names the inputs of one feed, in canonical order, as a cache file holds them.
+func pcSetKey(version [32]byte, id feed.ID, loads []*loaded) [32]byte {
+	h := sha256.New()
+	h.Write(version[:])
+	fmt.Fprintf(h, "%d\n", id)
+	for _, ld := range loads {
+		fmt.Fprintf(h, "%q %q %t %d %x\n", ld.in.Name, ld.in.Counter, ld.in.Pull, ld.in.Format, ld.digest)
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// openParseCache reads the usable cache files of dir (none when dir is "" or holds none).
+// A file that cannot be read or does not check is left out, never an error: the inputs are
+// then read as if there were no cache.
+func openParseCache(dir string, l *loader) *parseCache {
+	if dir == "" {
+		return nil
+	}
+	version, ok := pcVersion(l)
+	if !ok {
+		return nil
+	}
+	pc := &parseCache{dir: dir, version: version, hits: map[pcKey]*pcHit{}, files: map[feed.ID][]*pcFile{}, used: map[string]bool{}}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return pc
+	}
+	var names []string
+	for _, e := range ents {
+		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), pcSuffix) {
+			names = append(names, e.Name())
+		}
+	}
+	type got struct {
+		f   *pcFile
+		idx *pcIndex
+	}
+	out := make([]got, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f, idx, err := readPCFile(filepath.Join(dir, name), version, l)
+			if err == nil {
+				f.name = name
+				out[i] = got{f, idx}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, g := range out {
+		if g.f == nil {
+			continue
+		}
+		pc.files[g.idx.Feed] = append(pc.files[g.idx.Feed], g.f)
+		for i := range g.idx.Inputs {
+			e := &g.idx.Inputs[i]
+			k := pcKey{g.idx.Feed, e.Name, e.Counter, e.Pull, e.Format, e.Digest}
+			pc.hits[k] = &pcHit{g.f, e}
+		}
+	}
+	return pc
+}
+
+// readPCFile reads and checks one cache file.
+func readPCFile(path string, version [32]byte, l *loader) (*pcFile, *pcIndex, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	head := len(pcMagic) + pcSumSize + 8
+	if len(data) < head || string(data[:len(pcMagic)]) != pcMagic {
+		return nil, nil, errors.New("not a parse cache file")
+	}
+	body := data[len(pcMagic)+pcSumSize:]
+	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(data[len(pcMagic):]) {
+		return nil, nil, errors.New("checksum differs")
+	}
+	n := binary.LittleEndian.Uint64(body[:8])
+	if n > uint64(len(body)-8) {
+		return nil, nil, errors.New("index past the end")
+	}
+	var idx pcIndex
+	if err := gob.NewDecoder(bytes.NewReader(body[8 : 8+n])).Decode(&idx); err != nil {
+		return nil, nil, err
+	}
+	if idx.Version != version || int(idx.Feed) < 0 || int(idx.Feed) >= int(feed.Count) {
+		return nil, nil, errors.New("another program or settings")
+	}
+	start := len(pcMagic) + pcSumSize + 8 + int(n)
+	start = (start + pcAlign - 1) / pcAlign * pcAlign
+	if start > len(data) {
+		return nil, nil, errors.New("record past the end")
+	}
+	fr, err := ipc.NewMappedFileReader(data[start:], ipc.WithAllocator(l.mem), ipc.WithSchema(schemas()[idx.Feed]))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer fr.Close()
+	if fr.NumRecords() != 1 {
+		return nil, nil, errors.New("not one record")
+	}
+	rec, err := fr.RecordBatchAt(0)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range idx.Inputs {
+		e := &idx.Inputs[i]
+		if e.Off < 0 || e.Rows < 0 || e.Off+e.Rows > rec.NumRows() {
+			rec.Release()
+			return nil, nil, errors.New("entry past the record")
+		}
+	}
+	return &pcFile{set: idx.Set, rec: rec}, &idx, nil
+}
+
+// hit returns the cached reading of in, whose bytes have sha256 digest, or nil.
+func (pc *parseCache) hit(in connectors.Input, digest [32]byte) *loaded {
+	h := pc.hits[keyOf(in, digest)]
+	if h == nil {
+		return nil
+	}
+	pc.mu.Lock()
+	pc.used[h.file.name] = true
+	pc.mu.Unlock()
+	e := h.in
+	ld := &loaded{in: in, digest: digest, read: e.Read, rejects: clone(e.Rejects), excs: clone(e.Excs)}
+	if e.Rows > 0 {
+		ld.rec = h.file.rec.NewSlice(e.Off, e.Off+e.Rows)
+	}
+	ld.triples = make([]triple, len(e.Triples))
+	for i, t := range e.Triples {
+		ld.triples[i] = triple{t[0], t[1], t[2]}
+	}
+	return ld
+}
+
+func clone[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return append([]T(nil), s...)
+}
+
+// release lets go of the files' records (the inputs served keep their slices).
+func (pc *parseCache) release() {
+	for _, fs := range pc.files {
+		for _, f := range fs {
+			f.rec.Release()
+		}
+	}
+}
+
+// keptDigest is the sha256 an input's reader already knows (connectors.Input.Kept).
+func keptDigest(in connectors.Input) ([32]byte, bool) {
+	var d [32]byte
+	if len(in.Kept) != 64 {
+		return d, false
+	}
+	if _, err := hex.Decode(d[:], []byte(in.Kept)); err != nil {
+		return d, false
+	}
+	return d, true
+}
+
+// pcPlan is what a run writes to the cache: the feeds whose set of inputs no file holds.
+type pcPlan struct {
+	dir     string
+	version [32]byte
+	feeds   []pcFeed
+	keep    map[string]bool // file names of this run: used or about to be written
+}
+
+type pcFeed struct {
+	id     feed.ID
+	set    [32]byte
+	inputs []pcInput           // taken when planned: assemble changes the loads after
+	recs   []arrow.RecordBatch // retained for the writer
+}
+
+// plan decides what to write once the inputs are read: it retains the records it will write
+// (assemble releases the loads' own references).
+func (pc *parseCache) plan(loads []*loaded) *pcPlan {
+	p := &pcPlan{dir: pc.dir, version: pc.version, keep: map[string]bool{}}
+	var per [feed.Count][]*loaded
+	for _, ld := range loads {
+		per[ld.in.Feed] = append(per[ld.in.Feed], ld)
+	}
+	for _, id := range feed.All {
+		set := pcSetKey(pc.version, id, per[id])
+		name := pcFileName(id, set)
+		found := false
+		for _, f := range pc.files[id] {
+			if f.set == set && f.name == name {
+				found = true
+			}
+		}
+		p.keep[name] = true
+		if found {
+			continue
+		}
+		pf := pcFeed{id: id, set: set, inputs: make([]pcInput, len(per[id]))}
+		var off int64
+		for i, ld := range per[id] {
+			e := pcInput{Name: ld.in.Name, Counter: ld.in.Counter, Pull: ld.in.Pull, Format: ld.in.Format, Digest: ld.digest,
+				Off: off, Read: ld.read, Rejects: clone(ld.rejects), Excs: clone(ld.excs)}
+			if ld.rec != nil {
+				e.Rows = ld.rec.NumRows()
+				ld.rec.Retain()
+				pf.recs = append(pf.recs, ld.rec)
+			}
+			off += e.Rows
+			e.Triples = make([][3]string, len(ld.triples))
+			for j, t := range ld.triples {
+				e.Triples[j] = [3]string{t.city, t.outlet, t.counter}
+			}
+			pf.inputs[i] = e
+		}
+		p.feeds = append(p.feeds, pf)
+	}
+	return p
+}
+
+func pcFileName(id feed.ID, set [32]byte) string {
+	return fmt.Sprintf("%s-%x%s", id, set[:12], pcSuffix)
+}
+
+// write writes the planned files, then removes every other cache file of the directory.
+// It releases what plan retained, also on an error.
+func (p *pcPlan) write(l *loader) error {
+	defer func() {
+		for _, pf := range p.feeds {
+			for _, r := range pf.recs {
+				r.Release()
+			}
+		}
+	}()
+	if len(p.feeds) > 0 {
+		if err := os.MkdirAll(p.dir, 0o755); err != nil {
+			return err
+		}
+	}
+	var firstErr error
+	for _, pf := range p.feeds {
+		if err := p.writeFeed(l, pf); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	ents, err := os.ReadDir(p.dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return firstErr
+		}
+		return errors.Join(firstErr, err)
+	}
+	for _, e := range ents {
+		if !p.keep[e.Name()] {
+			if err := os.Remove(filepath.Join(p.dir, e.Name())); err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	return firstErr
+}
+
+func (p *pcPlan) writeFeed(l *loader, pf pcFeed) error {
+	idx := pcIndex{Version: p.version, Feed: pf.id, Set: pf.set, Inputs: pf.inputs}
+	rec, err := concatRecs(pf.id, pf.recs, l)
+	if err != nil {
+		return err
+	}
+	defer rec.Release()
+	var ib bytes.Buffer
+	if err := gob.NewEncoder(&ib).Encode(&idx); err != nil {
+		return err
+	}
+	var body bytes.Buffer
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(ib.Len()))
+	body.Write(n[:])
+	body.Write(ib.Bytes())
+	start := len(pcMagic) + pcSumSize + body.Len()
+	pad := (start+pcAlign-1)/pcAlign*pcAlign - start
+	body.Write(make([]byte, pad))
+	fw, err := ipc.NewFileWriter(&body, ipc.WithSchema(schemas()[pf.id]), ipc.WithAllocator(l.mem))
+	if err != nil {
+		return err
+	}
+	if err := fw.Write(rec); err != nil {
+		return err
+	}
+	if err := fw.Close(); err != nil {
+		return err
+	}
+	var sum [pcSumSize]byte
+	binary.LittleEndian.PutUint32(sum[:], crc32.Checksum(body.Bytes(), castagnoli))
+	name := pcFileName(pf.id, pf.set)
+	tmp, err := os.CreateTemp(p.dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	for _, b := range [][]byte{[]byte(pcMagic), sum[:], body.Bytes()} {
+		if _, err := tmp.Write(b); err != nil {
+			tmp.Close()
+			return err
+		}
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(p.dir, name))
+}
+
+// concatRecs joins a feed's records into one (an empty one for none), leaving the parts as
+// they are.
+func concatRecs(id feed.ID, parts []arrow.RecordBatch, l *loader) (arrow.RecordBatch, error) {
+	schema := schemas()[id]
+	if len(parts) == 0 {
+		b := array.NewRecordBuilder(l.mem, schema)
+		defer b.Release()
+		return b.NewRecordBatch(), nil
+	}
+	cols := make([]arrow.Array, schema.NumFields())
+	var rows int64
+	for _, p := range parts {
+		rows += p.NumRows()
+	}
+	for c := range cols {
+		arrs := make([]arrow.Array, len(parts))
+		for i, p := range parts {
+			arrs[i] = p.Column(c)
+		}
+		a, err := array.Concatenate(arrs, l.mem)
+		if err != nil {
+			for _, done := range cols[:c] {
+				done.Release()
+			}
+			return nil, err
+		}
+		cols[c] = a
+	}
+	rec := array.NewRecordBatch(schema, cols, rows)
+	for _, a := range cols {
+		a.Release()
+	}
+	return rec, nil
+}

@@ -1,0 +1,253 @@
+package engine_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"settle/connectors"
+	"settle/connectors/file"
+	"settle/engine"
+	"settle/feed"
+	"settle/fixtures"
+)
+
+// cacheDay writes a small BOSS-dialect day with every anomaly and the feed faults
+// (rejects, duplicates, rows of other counters, a short footer, a missing file) in the
+// given layout, and reads it back through the folder connector.
+func cacheDay(t *testing.T, layout string) *connectors.Day {
+	t.Helper()
+	cfg := fixtures.NewConfig()
+	cfg.Date = time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
+	cfg.Outlets, cfg.Counters, cfg.Anomalies, cfg.FeedFaults = 6, 3, 0.5, true
+	cfg.Dialect, cfg.Layout = fixtures.DialectBOSS, layout
+	d, err := fixtures.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := fixtures.WriteDir(d, dir); err != nil {
+		t.Fatal(err)
+	}
+	day, err := file.New(dir).Fetch(context.Background(), cfg.Date, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return day
+}
+
+func reconcileWith(t *testing.T, day *connectors.Day, cacheDir string) *engine.Result {
+	t.Helper()
+	cfg := engine.NewConfig()
+	cfg.Date = time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
+	cfg.CacheDir = cacheDir
+	res, err := engine.Reconcile(context.Background(), cfg, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.CacheWritten(); err != nil {
+		t.Fatalf("cache: %v", err)
+	}
+	t.Cleanup(res.Release)
+	return res
+}
+
+// sameResult fails unless got is want in every figure, finding, reject and feed row.
+func sameResult(t *testing.T, what string, got, want *engine.Result) {
+	t.Helper()
+	for _, c := range []struct {
+		name string
+		a, b any
+	}{
+		{"settlement", got.Settlement, want.Settlement}, {"variance", got.Variance, want.Variance},
+		{"exceptions", got.Exceptions, want.Exceptions}, {"rejects", got.Rejects, want.Rejects},
+		{"counters", got.Counters, want.Counters}, {"counts", got.Counts, want.Counts},
+		{"complete", got.Complete, want.Complete}, {"input digest", got.InputDigest, want.InputDigest},
+		{"feed digests", got.FeedDigests, want.FeedDigests},
+	} {
+		if !reflect.DeepEqual(c.a, c.b) {
+			t.Errorf("%s: %s differ from a run without the cache", what, c.name)
+		}
+	}
+	for id, rec := range want.Feeds {
+		if !array.RecordEqual(rec, got.Feeds[id]) {
+			t.Errorf("%s: feed %d's rows differ from a run without the cache", what, id)
+		}
+	}
+}
+
+// withKept gives every input the sha256 of its bytes (connectors.Input.Kept, as a refresh
+// does) and an Open that records the input's name in opened.
+func withKept(t *testing.T, day *connectors.Day, opened *sync.Map) *connectors.Day {
+	t.Helper()
+	out := *day
+	out.Inputs = make([]connectors.Input, len(day.Inputs))
+	for i, in := range day.Inputs {
+		rc, err := in.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		in.Kept, in.Size = hex.EncodeToString(sum[:]), int64(len(b))
+		name := in.Name
+		in.Open = func() (io.ReadCloser, error) {
+			opened.Store(name, true)
+			return connectors.Bytes(b)()
+		}
+		out.Inputs[i] = in
+	}
+	return &out
+}
+
+// onlyRejectSources fails unless every input opened is one a reject of res cites: with the
+// cache, an input is read again only for the raw text of a row set aside after its reading
+// (a duplicate, a row of another counter).
+func onlyRejectSources(t *testing.T, opened *sync.Map, res *engine.Result) {
+	t.Helper()
+	cited := map[string]bool{}
+	for _, r := range res.Rejects {
+		cited[r.Source] = true
+	}
+	n := 0
+	opened.Range(func(k, _ any) bool {
+		n++
+		if !cited[k.(string)] {
+			t.Errorf("input %s was read although cached", k)
+		}
+		return true
+	})
+	if n == 0 {
+		t.Error("no input was read again: the rejects' raw text of duplicates needs their inputs")
+	}
+}
+
+// TestParseCacheGivesTheSameResult: a second run over the same inputs takes them from the
+// parse cache — reading none again but for the raw text of rows set aside — and its result
+// is the run without a cache, to every row; with per-counter and whole-city files alike.
+func TestParseCacheGivesTheSameResult(t *testing.T) {
+	for _, layout := range []string{fixtures.LayoutCity, fixtures.LayoutCounter} {
+		t.Run(layout, func(t *testing.T) {
+			day := cacheDay(t, layout)
+			want := reconcileWith(t, day, "")
+			if len(want.Rejects) == 0 || want.Complete {
+				t.Fatalf("the day should have rejects and be incomplete (rejects %d, complete %v)", len(want.Rejects), want.Complete)
+			}
+			dir := t.TempDir()
+			sameResult(t, "the run writing the cache", reconcileWith(t, day, dir), want)
+			files, _ := filepath.Glob(filepath.Join(dir, "*.pc"))
+			if len(files) != 9 {
+				t.Fatalf("cache holds %d files, want one per feed: %v", len(files), files)
+			}
+			var opened sync.Map
+			sameResult(t, "the run reading the cache", reconcileWith(t, withKept(t, day, &opened), dir), want)
+			onlyRejectSources(t, &opened, want)
+			after, _ := filepath.Glob(filepath.Join(dir, "*.pc"))
+			if !reflect.DeepEqual(files, after) {
+				t.Errorf("an unchanged run rewrote the cache: %v, then %v", files, after)
+			}
+		})
+	}
+}
+
+// TestParseCacheChangedInput: one input changed since the cache was written is read again
+// (the others are not); the result is that of a run without the cache over the new day.
+func TestParseCacheChangedInput(t *testing.T) {
+	day := cacheDay(t, fixtures.LayoutCounter)
+	dir := t.TempDir()
+	reconcileWith(t, day, dir)
+	var opened sync.Map
+	changed := withKept(t, day, &opened)
+	// The first deposit input gets one more line: its own bytes, read as usual.
+	victim := -1
+	for i, in := range day.Inputs {
+		if in.Feed == feed.Deposit && in.Counter != "" {
+			victim = i
+			break
+		}
+	}
+	if victim < 0 {
+		t.Fatal("no per-counter deposit input")
+	}
+	rc, err := day.Inputs[victim].Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	b = append([]byte(nil), b...)
+	b = append(b, []byte("garbage,line\r\n")...)
+	in := day.Inputs[victim]
+	in.Kept, in.Size = "", 0
+	in.Open = connectors.Bytes(b)
+	changed.Inputs[victim] = in
+	fresh := *day
+	fresh.Inputs = append([]connectors.Input(nil), day.Inputs...)
+	fresh.Inputs[victim] = in
+	want := reconcileWith(t, &fresh, "")
+	sameResult(t, "a run with one changed input", reconcileWith(t, changed, dir), want)
+}
+
+// TestParseCacheDamagedFile: a cache file cut short or altered is not used (the inputs are
+// read again, and the result is unchanged) and is replaced.
+func TestParseCacheDamagedFile(t *testing.T) {
+	day := cacheDay(t, fixtures.LayoutCity)
+	want := reconcileWith(t, day, "")
+	dir := t.TempDir()
+	reconcileWith(t, day, dir)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.pc"))
+	for i, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			b[len(b)/2] ^= 0xff
+		} else {
+			b = b[:len(b)-10]
+		}
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sameResult(t, "a run over a damaged cache", reconcileWith(t, day, dir), want)
+	// Replaced: the next run reads nothing (its inputs cannot be opened).
+	var opened sync.Map
+	sameResult(t, "the run after", reconcileWith(t, withKept(t, day, &opened), dir), want)
+	onlyRejectSources(t, &opened, want)
+}
+
+// TestParseCacheOtherSettings: a cache written under another language is not used.
+func TestParseCacheOtherSettings(t *testing.T) {
+	day := cacheDay(t, fixtures.LayoutCity)
+	dir := t.TempDir()
+	reconcileWith(t, day, dir)
+	cfg := engine.NewConfig()
+	cfg.Date = time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
+	cfg.Lang, cfg.CacheDir = "en", dir
+	var opened sync.Map
+	res, err := engine.Reconcile(context.Background(), cfg, withKept(t, day, &opened))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Release()
+	res.CacheWritten()
+	n := 0
+	opened.Range(func(any, any) bool { n++; return true })
+	if n != len(day.Inputs) {
+		t.Errorf("%d of %d inputs were read under another language; want all", n, len(day.Inputs))
+	}
+}
