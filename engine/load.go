@@ -57,16 +57,32 @@ type loader struct {
 	ceiling int64
 	mem     memory.Allocator
 	lang    lang // of the details the loader writes (Config.Lang)
-	// builders are each feed's record builders, reused from one input to the next: a
-	// city-day pulled is 20,565 inputs, and a builder per input (and its schema) had been
-	// a tenth of the loading. loadAll releases them at its end.
-	builders [feed.Count]builderPool
-	cache    *parseCache // inputs read by an earlier run (Config.CacheDir), or nil
+	// arenas are each feed's record builders shared by the small inputs (arena): a city-day
+	// pulled is 20,565 inputs of ~25 rows, and a record per input (with its own buffers and
+	// their slack) had held twice the day's rows in memory. loadAll finishes them at its end.
+	arenas [feed.Count]arenaPool
+	cache  *parseCache // inputs read by an earlier run (Config.CacheDir), or nil
 }
 
-type builderPool struct {
+// arenaRows is how many rows an arena's record holds; an input of more than arenaRows/4
+// rows gets a record of its own.
+const arenaRows = 1 << 14
+
+// arena is a record builder that several inputs of one feed append their rows to, one after
+// the other; each input's record is its slice of the arena's record once that is finished.
+type arena struct {
+	b       *array.RecordBuilder
+	pending []pendingRows
+}
+
+type pendingRows struct {
+	ld       *loaded
+	from, to int64
+}
+
+type arenaPool struct {
 	mu   sync.Mutex
-	free []*array.RecordBuilder
+	free []*arena
 }
 
 // schemas are the feeds' Arrow schemas (feed.Schema), made once.
@@ -77,34 +93,57 @@ var schemas = sync.OnceValue(func() (s [feed.Count]*arrow.Schema) {
 	return s
 })
 
-// builder returns a record builder of feed id, empty.
-func (l *loader) builder(id feed.ID) *array.RecordBuilder {
-	p := &l.builders[id]
+// arena returns an arena of feed id with room for rows more rows (finishing a full one).
+func (l *loader) arena(id feed.ID, rows int) *arena {
+	p := &l.arenas[id]
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	var a *arena
 	if n := len(p.free); n > 0 {
-		b := p.free[n-1]
+		a = p.free[n-1]
 		p.free = p.free[:n-1]
-		return b
 	}
-	return array.NewRecordBuilder(l.mem, schemas()[id])
+	p.mu.Unlock()
+	if a == nil {
+		a = &arena{b: array.NewRecordBuilder(l.mem, schemas()[id])}
+	}
+	if n := a.b.Field(0).Len(); n > 0 && n+rows > arenaRows {
+		a.finish()
+	}
+	if a.b.Field(0).Len() == 0 {
+		a.b.Reserve(arenaRows)
+	}
+	return a
 }
 
-// reuse gives back a builder that has just made its record (so it holds nothing).
-func (l *loader) reuse(id feed.ID, b *array.RecordBuilder) {
-	p := &l.builders[id]
+// put gives an arena back for the next input of its feed.
+func (l *loader) put(id feed.ID, a *arena) {
+	p := &l.arenas[id]
 	p.mu.Lock()
-	p.free = append(p.free, b)
+	p.free = append(p.free, a)
 	p.mu.Unlock()
 }
 
-// releaseBuilders releases the builders kept for reuse.
-func (l *loader) releaseBuilders() {
-	for i := range l.builders {
-		p := &l.builders[i]
+// finish makes the arena's record and gives each input its rows of it.
+func (a *arena) finish() {
+	if len(a.pending) == 0 {
+		return
+	}
+	rec := a.b.NewRecordBatch()
+	for _, p := range a.pending {
+		p.ld.rec = rec.NewSlice(p.from, p.to)
+	}
+	rec.Release()
+	a.pending = nil
+}
+
+// finishArenas finishes and releases every arena (loadAll's end).
+func (l *loader) finishArenas() {
+	for i := range l.arenas {
+		p := &l.arenas[i]
 		p.mu.Lock()
-		for _, b := range p.free {
-			b.Release()
+		for _, a := range p.free {
+			a.finish()
+			a.b.Release()
 		}
 		p.free = nil
 		p.mu.Unlock()
@@ -150,7 +189,7 @@ func (l *loader) loadAll(ctx context.Context, inputs []connectors.Input, workers
 		})
 	}
 	g.Wait() // l.load reports an input's trouble in what it returns, never as an error
-	l.releaseBuilders()
+	l.finishArenas()
 	if err := ctx.Err(); err != nil {
 		for _, ld := range out {
 			if ld != nil && ld.rec != nil {
@@ -390,8 +429,19 @@ type value struct {
 
 // parseRows validates every row on its own and appends the good ones to an Arrow record.
 func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
-	b := l.builder(f.ID)
-	b.Reserve(t.Len())
+	var (
+		a    *arena
+		b    *array.RecordBuilder
+		from int64
+	)
+	if t.Len() <= arenaRows/4 {
+		a = l.arena(f.ID, t.Len())
+		b = a.b
+		from = int64(b.Field(0).Len())
+	} else {
+		b = array.NewRecordBuilder(l.mem, schemas()[f.ID])
+		b.Reserve(t.Len())
+	}
 	ncol := len(f.Columns)
 	// String data is sized from the text itself: a guess that falls short makes the builder
 	// double its buffer, and the record keeps the slack (a province-day's feeds carried
@@ -470,12 +520,17 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 		lineB.Append(int64(t.Line(i)))
 		kept++
 	}
-	if kept == 0 {
-		b.Release() // what Reserve took
+	if a != nil {
+		if kept > 0 {
+			a.pending = append(a.pending, pendingRows{ld, from, from + int64(kept)})
+		}
+		l.put(f.ID, a)
 		return
 	}
-	ld.rec = b.NewRecordBatch()
-	l.reuse(f.ID, b)
+	if kept > 0 {
+		ld.rec = b.NewRecordBatch()
+	}
+	b.Release()
 }
 
 // rowRef names a row of an input as its rejects cite it: the row's source (the input's

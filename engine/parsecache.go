@@ -1,14 +1,16 @@
 package engine
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/gob"
 	"encoding/hex"
 	"errors"
-	"hash/crc32"
 	"fmt"
+	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,6 +42,10 @@ const (
 	pcMagic  = "settle parse cache 1\n"
 	pcAlign  = 64 // the Arrow part starts at a multiple of this (its buffers are read in place)
 	pcSuffix = ".pc"
+	// pcBatchRows is about how many rows a record batch of a cache file holds (an input's
+	// rows are never split): the writer joins that many at a time, not a whole feed, so a
+	// city-day's cache costs little memory beside the day.
+	pcBatchRows = 1 << 15
 	// pcSumSize is the body's CRC-32C (Castagnoli): the cache guards against a file cut short
 	// or damaged, not against someone who may write the store (who could change the runs
 	// themselves); a sha256 of the ~80 MB of a city-day had been a tenth of a refresh.
@@ -54,7 +60,8 @@ type pcInput struct {
 	Pull          bool
 	Format        connectors.Format
 	Digest        [32]byte
-	Off, Rows     int64 // its rows in the file's record
+	Batch         int   // the record batch of the file that holds its rows
+	Off, Rows     int64 // its rows in that batch
 	Read          int
 	Rejects       []Reject
 	Excs          []Exception
@@ -94,7 +101,7 @@ type parseCache struct {
 type pcFile struct {
 	name string
 	set  [32]byte
-	rec  arrow.RecordBatch
+	recs []arrow.RecordBatch
 }
 
 type pcHit struct {
@@ -219,21 +226,33 @@ func readPCFile(path string, version [32]byte, l *loader) (*pcFile, *pcIndex, er
 		return nil, nil, err
 	}
 	defer fr.Close()
-	if fr.NumRecords() != 1 {
-		return nil, nil, errors.New("not one record")
-	}
-	rec, err := fr.RecordBatchAt(0)
-	if err != nil {
-		return nil, nil, err
+	f := &pcFile{set: idx.Set}
+	for b := 0; b < fr.NumRecords(); b++ {
+		rec, err := fr.RecordBatchAt(b)
+		if err != nil {
+			f.release()
+			return nil, nil, err
+		}
+		f.recs = append(f.recs, rec)
 	}
 	for i := range idx.Inputs {
 		e := &idx.Inputs[i]
-		if e.Off < 0 || e.Rows < 0 || e.Off+e.Rows > rec.NumRows() {
-			rec.Release()
-			return nil, nil, errors.New("entry past the record")
+		if e.Rows == 0 {
+			continue
+		}
+		if e.Batch < 0 || e.Batch >= len(f.recs) || e.Off < 0 || e.Rows < 0 || e.Off+e.Rows > f.recs[e.Batch].NumRows() {
+			f.release()
+			return nil, nil, errors.New("entry past its record")
 		}
 	}
-	return &pcFile{set: idx.Set, rec: rec}, &idx, nil
+	return f, &idx, nil
+}
+
+func (f *pcFile) release() {
+	for _, r := range f.recs {
+		r.Release()
+	}
+	f.recs = nil
 }
 
 // hit returns the cached reading of in, whose bytes have sha256 digest, or nil.
@@ -248,7 +267,7 @@ func (pc *parseCache) hit(in connectors.Input, digest [32]byte) *loaded {
 	e := h.in
 	ld := &loaded{in: in, digest: digest, read: e.Read, rejects: clone(e.Rejects), excs: clone(e.Excs)}
 	if e.Rows > 0 {
-		ld.rec = h.file.rec.NewSlice(e.Off, e.Off+e.Rows)
+		ld.rec = h.file.recs[e.Batch].NewSlice(e.Off, e.Off+e.Rows)
 	}
 	ld.triples = make([]triple, len(e.Triples))
 	for i, t := range e.Triples {
@@ -268,7 +287,7 @@ func clone[T any](s []T) []T {
 func (pc *parseCache) release() {
 	for _, fs := range pc.files {
 		for _, f := range fs {
-			f.rec.Release()
+			f.release()
 		}
 	}
 }
@@ -294,10 +313,11 @@ type pcPlan struct {
 }
 
 type pcFeed struct {
-	id     feed.ID
-	set    [32]byte
-	inputs []pcInput           // taken when planned: assemble changes the loads after
-	recs   []arrow.RecordBatch // retained for the writer
+	id      feed.ID
+	set     [32]byte
+	inputs  []pcInput           // taken when planned: assemble changes the loads after
+	recs    []arrow.RecordBatch // retained for the writer
+	batchOf []int               // the batch of each of recs
 }
 
 // plan decides what to write once the inputs are read: it retains the records it will write
@@ -323,15 +343,20 @@ func (pc *parseCache) plan(loads []*loaded) *pcPlan {
 		}
 		pf := pcFeed{id: id, set: set, inputs: make([]pcInput, len(per[id]))}
 		var off int64
+		batch := 0
 		for i, ld := range per[id] {
 			e := pcInput{Name: ld.in.Name, Counter: ld.in.Counter, Pull: ld.in.Pull, Format: ld.in.Format, Digest: ld.digest,
-				Off: off, Read: ld.read, Rejects: clone(ld.rejects), Excs: clone(ld.excs)}
-			if ld.rec != nil {
-				e.Rows = ld.rec.NumRows()
+				Read: ld.read, Rejects: clone(ld.rejects), Excs: clone(ld.excs)}
+			if ld.rec != nil && ld.rec.NumRows() > 0 {
+				if off >= pcBatchRows {
+					batch, off = batch+1, 0
+				}
+				e.Batch, e.Off, e.Rows = batch, off, ld.rec.NumRows()
 				ld.rec.Retain()
 				pf.recs = append(pf.recs, ld.rec)
+				pf.batchOf = append(pf.batchOf, batch)
+				off += e.Rows
 			}
-			off += e.Rows
 			e.Triples = make([][3]string, len(ld.triples))
 			for j, t := range ld.triples {
 				e.Triples[j] = [3]string{t.city, t.outlet, t.counter}
@@ -387,51 +412,64 @@ func (p *pcPlan) write(l *loader) error {
 
 func (p *pcPlan) writeFeed(l *loader, pf pcFeed) error {
 	idx := pcIndex{Version: p.version, Feed: pf.id, Set: pf.set, Inputs: pf.inputs}
-	rec, err := concatRecs(pf.id, pf.recs, l)
-	if err != nil {
-		return err
-	}
-	defer rec.Release()
 	var ib bytes.Buffer
 	if err := gob.NewEncoder(&ib).Encode(&idx); err != nil {
 		return err
 	}
-	var body bytes.Buffer
-	var n [8]byte
-	binary.LittleEndian.PutUint64(n[:], uint64(ib.Len()))
-	body.Write(n[:])
-	body.Write(ib.Bytes())
-	start := len(pcMagic) + pcSumSize + body.Len()
-	pad := (start+pcAlign-1)/pcAlign*pcAlign - start
-	body.Write(make([]byte, pad))
-	fw, err := ipc.NewFileWriter(&body, ipc.WithSchema(schemas()[pf.id]), ipc.WithAllocator(l.mem))
-	if err != nil {
-		return err
-	}
-	if err := fw.Write(rec); err != nil {
-		return err
-	}
-	if err := fw.Close(); err != nil {
-		return err
-	}
-	var sum [pcSumSize]byte
-	binary.LittleEndian.PutUint32(sum[:], crc32.Checksum(body.Bytes(), castagnoli))
-	name := pcFileName(pf.id, pf.set)
 	tmp, err := os.CreateTemp(p.dir, ".tmp-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	for _, b := range [][]byte{[]byte(pcMagic), sum[:], body.Bytes()} {
-		if _, err := tmp.Write(b); err != nil {
-			tmp.Close()
+	defer tmp.Close()
+	// magic, the CRC (written last), then the body the CRC covers: the index's length, the
+	// index, padding to pcAlign, and the Arrow file, streamed a batch at a time.
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	crc := crc32.New(castagnoli)
+	body := io.MultiWriter(bw, crc)
+	bw.WriteString(pcMagic)
+	bw.Write(make([]byte, pcSumSize))
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(ib.Len()))
+	body.Write(n[:])
+	body.Write(ib.Bytes())
+	start := len(pcMagic) + pcSumSize + 8 + ib.Len()
+	body.Write(make([]byte, (start+pcAlign-1)/pcAlign*pcAlign-start))
+	fw, err := ipc.NewFileWriter(body, ipc.WithSchema(schemas()[pf.id]), ipc.WithAllocator(l.mem))
+	if err != nil {
+		return err
+	}
+	for i := 0; i < len(pf.recs); {
+		j := i
+		for j < len(pf.recs) && pf.batchOf[j] == pf.batchOf[i] {
+			j++
+		}
+		rec, err := concatRecs(pf.id, pf.recs[i:j], l)
+		if err != nil {
 			return err
 		}
+		err = fw.Write(rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+		i = j
+	}
+	if err := fw.Close(); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	var sum [pcSumSize]byte
+	binary.LittleEndian.PutUint32(sum[:], crc.Sum32())
+	if _, err := tmp.WriteAt(sum[:], int64(len(pcMagic))); err != nil {
+		return err
 	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), filepath.Join(p.dir, name))
+	return os.Rename(tmp.Name(), filepath.Join(p.dir, pcFileName(pf.id, pf.set)))
 }
 
 // concatRecs joins a feed's records into one (an empty one for none), leaving the parts as

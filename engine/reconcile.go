@@ -125,10 +125,11 @@ func Load(ctx context.Context, cfg Config, src *connectors.Day) (*Loaded, error)
 	if err != nil {
 		return nil, err
 	}
+	// The cache is written before assemble takes the inputs' records over (and frees each
+	// as soon as it is joined): written beside it, it held a city-day's rows twice.
 	cacheDone := make(chan error, 1)
 	if l.cache != nil {
-		plan := l.cache.plan(loads)
-		go func() { cacheDone <- plan.write(l) }()
+		cacheDone <- l.cache.plan(loads).write(l)
 	} else {
 		cacheDone <- nil
 	}

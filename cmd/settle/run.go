@@ -208,6 +208,7 @@ const defaultMemoryLimit = 1792 << 20
 func runDay(ctx context.Context, opts *runOptions, stdout io.Writer) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
+		opts.job.TightLoad = true
 	}
 	// Month-end close: a date of a closed period is not rerun (exit 2, naming the period).
 	if err := period.CheckOpen(opts.storeDir, opts.job.Date.Format(time.DateOnly)); err != nil {
