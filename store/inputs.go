@@ -100,7 +100,8 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("keep inputs of %s: %w", date, err)
 	}
-	removeTemps(dir) // what a killed run left half written (the caller holds the date's lock)
+	// What a killed run left half written is removed by the date's Keeper, which a run
+	// makes before it fetches (one listing of a folder that may hold 20,000 files).
 	enc, err := zenc()
 	if err != nil {
 		return nil, err
@@ -394,19 +395,22 @@ func (s *Store) Keeper(date string) (*Keeper, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("keep inputs of %s: %w", date, err)
 	}
-	removeTemps(dir)
 	enc, err := zenc()
 	if err != nil {
 		return nil, err
 	}
 	k := &Keeper{dir: dir, enc: enc, heldMax: keeperHeld, have: map[string]bool{}, queue: make(chan keptWrite, 1024),
 		queued: semaphore.NewWeighted(keeperQueued)}
+	// One listing of the folder (a pulled city-day keeps ~20,000 files): what a killed run
+	// left half written goes, what is kept already is not written again.
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("keep inputs of %s: %w", date, err)
 	}
 	for _, e := range ents {
-		if sum, ok := strings.CutSuffix(e.Name(), ".zst"); ok && validSum(sum) && e.Type().IsRegular() {
+		if strings.HasPrefix(e.Name(), tmpPrefix) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		} else if sum, ok := strings.CutSuffix(e.Name(), ".zst"); ok && validSum(sum) && e.Type().IsRegular() {
 			k.have[sum] = true
 		}
 	}
@@ -501,14 +505,3 @@ func openHeld(z []byte, ki KeptInput, sum [32]byte) (io.ReadCloser, error) {
 	return connectors.CheckedBytes(raw, sum)()
 }
 
-// removeTemps removes what a killed run left half written in dir (the caller holds the
-// date's lock).
-func removeTemps(dir string) {
-	if ents, err := os.ReadDir(dir); err == nil {
-		for _, e := range ents {
-			if strings.HasPrefix(e.Name(), tmpPrefix) {
-				os.Remove(filepath.Join(dir, e.Name()))
-			}
-		}
-	}
-}
