@@ -444,8 +444,11 @@ func (p *pcPlan) writeFeed(l *loader, pf pcFeed) error {
 		for j < len(pf.recs) && pf.batchOf[j] == pf.batchOf[i] {
 			j++
 		}
-		rec, err := concatRecs(pf.id, pf.recs[i:j], l)
-		if err != nil {
+		var rec arrow.RecordBatch
+		if j == i+1 { // one input's record (a big input's own): written as it is
+			rec = pf.recs[i]
+			rec.Retain()
+		} else if rec, err = concatRecs(pf.id, pf.recs[i:j], l); err != nil {
 			return err
 		}
 		err = fw.Write(rec)
