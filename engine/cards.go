@@ -107,7 +107,11 @@ func (d *day) invoices() {
 		width int
 		row   int
 	}
-	nums := map[gapKey][]num{}
+	nums := map[gapKey]*[]num{}
+	var (
+		lastGK gapKey
+		last   *[]num
+	)
 	for r := 0; r < d.n(f); r++ {
 		pk := pairKey{code.Value(r), no.Value(r)}
 		first, dupPair := seen[pk]
@@ -130,7 +134,15 @@ func (d *day) invoices() {
 		}
 		if v, ok := digitsValue(pk.no); ok {
 			gk := gapKey{d.counterOf(f, r), pk.code}
-			nums[gk] = append(nums[gk], num{v, len(pk.no), r})
+			if last == nil || gk != lastGK { // a counter's invoices mostly follow each other
+				l, ok := nums[gk]
+				if !ok {
+					l = &[]num{}
+					nums[gk] = l
+				}
+				lastGK, last = gk, l
+			}
+			*last = append(*last, num{v, len(pk.no), r})
 		}
 		rf, found := d.revenue[txn.Value(r)]
 		if !found {
@@ -156,7 +168,7 @@ func (d *day) invoices() {
 		return cmp.Or(compareTriple(a.t, b.t), strings.Compare(a.code, b.code)) < 0
 	})
 	for _, k := range keys {
-		ns := nums[k]
+		ns := *nums[k]
 		sort.Slice(ns, func(i, j int) bool { return ns[i].n < ns[j].n })
 		for i := 1; i < len(ns); i++ {
 			prev, cur := ns[i-1], ns[i]
