@@ -504,4 +504,3 @@ func openHeld(z []byte, ki KeptInput, sum [32]byte) (io.ReadCloser, error) {
 	}
 	return connectors.CheckedBytes(raw, sum)()
 }
-

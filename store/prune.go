@@ -49,6 +49,7 @@ const (
 	ReasonPolicy   = "policy"   // a published run no rule keeps
 	ReasonLeftover = "leftover" // runs/.tmp-<id> or inputs/.tmp-*: what an interrupted run left
 	ReasonInputs   = "inputs"   // kept inputs no remaining run of the date names
+	ReasonCache    = "cache"    // <date>/parsed of a date past KeepDays: a cache for reruns
 )
 
 // Removal is one directory Prune removed (or, dry, would remove).
@@ -211,7 +212,29 @@ func (s *Store) pruneDate(date string, recent bool, o PruneOptions, keep *period
 			stay = append(stay, filepath.Join(runsDir, e.Name()))
 		}
 	}
-	return s.pruneInputs(date, stay, o, links, rep)
+	if err := s.pruneInputs(date, stay, o, links, rep); err != nil {
+		return err
+	}
+	if recent {
+		return nil
+	}
+	// The parse cache serves reruns and refreshes of recent dates; an older date rerun reads
+	// its inputs again. (The date's current run and its kept inputs stay.)
+	pc := filepath.Join(s.dir, date, ParsedName)
+	if _, err := os.Stat(pc); err != nil {
+		return nil
+	}
+	n, err := links.freed(pc)
+	if err != nil {
+		return fmt.Errorf("prune %s: %w", date, err)
+	}
+	rep.Removed = append(rep.Removed, Removal{Date: date, Path: pc, Reason: ReasonCache, Bytes: n})
+	if !o.DryRun {
+		if err := os.RemoveAll(pc); err != nil {
+			return fmt.Errorf("prune %s: remove %q: %w", date, pc, err)
+		}
+	}
+	return nil
 }
 
 // pruneInputs removes the date's kept inputs (<date>/inputs/<sha256>.zst) that no run in

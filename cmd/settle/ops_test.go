@@ -198,9 +198,13 @@ func TestPruneCommand(t *testing.T) {
 		if dry {
 			verb = "would remove"
 		}
-		if len(lines) != 2 || !strings.HasPrefix(lines[0], verb+"  2026-10-01/runs/"+ids[1]+"  beyond the retention policy  ") ||
-			!strings.HasPrefix(lines[1], verb+" 1, ") {
+		// The date is past --keep-days 0: its parse cache goes too (its current run stays).
+		if len(lines) != 3 || !strings.HasPrefix(lines[0], verb+"  2026-10-01/runs/"+ids[1]+"  beyond the retention policy  ") ||
+			!strings.HasPrefix(lines[1], verb+"  2026-10-01/parsed  parse cache ") || !strings.HasPrefix(lines[2], verb+" 2, ") {
 			t.Errorf("prune dry=%v printed:\n%s", dry, out)
+		}
+		if _, err := os.Stat(filepath.Join(st, "2026-10-01", store.ParsedName)); dry == os.IsNotExist(err) {
+			t.Errorf("dry=%v: parse cache: stat %v", dry, err)
 		}
 		for i, id := range ids {
 			_, err := os.Stat(runDir(id))

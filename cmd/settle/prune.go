@@ -265,6 +265,8 @@ func printPrune(w io.Writer, lang i18n.Lang, dir string, rep *store.PruneReport,
 			why = lang.S(i18n.OpsPruneLeftover)
 		case store.ReasonInputs:
 			why = lang.F(i18n.OpsPruneInputs, len(r.Files))
+		case store.ReasonCache:
+			why = lang.S(i18n.OpsPruneCache)
 		}
 		fmt.Fprintf(w, "%s  %s  %s  %s\n", lang.S(verb), filepath.ToSlash(rel), why, humanBytes(r.Bytes))
 		if dry { // a dry run is read before the real one: name each input

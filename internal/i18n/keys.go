@@ -646,6 +646,7 @@ const (
 
 	// Operations and kept inputs (issue 16 after 17): prune and doctor over <date>/inputs.
 	OpsPruneInputs
+	OpsPruneCache
 	OpsPruneInputsHeld
 	OpsInputsUse
 	OpsInputsUnknown

@@ -629,6 +629,7 @@ var table = [nKeys][2]string{
 
 	// Operations and kept inputs (issue 16 after 17).
 	OpsPruneInputs:     {"无保留运行引用的留存输入（%d 个文件）", "kept inputs no remaining run names (%d files)"},
+	OpsPruneCache:      {"解析缓存（超出保留天数的日期重算时重新读取输入）", "parse cache (a date past the kept days reads its inputs again when rerun)"},
 	OpsPruneInputsHeld: {"日期 %s 的留存输入未清理：一个保留的运行无法读取（%v）", "%s: kept inputs left in place: a run that stays cannot be read (%v)"},
 	OpsInputsUse:       {"留存输入共占 %s（%d 个日期，%d 个文件）", "kept inputs take %s (%d dates, %d files)"},
 	OpsInputsUnknown:   {"无法统计留存输入：%v", "cannot size the kept inputs: %v"},
