@@ -172,7 +172,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	// and whose kept inputs a refresh takes. The date's lock keeps it current until the end.
 	prev := cfg.Store.ReuseSource(date, log)
 	if len(cfg.Counters) > 0 {
-		day, known, err = refreshDay(fctx, cfg, date, prev)
+		day, known, err = refreshDay(fctx, cfg, date, prev, keeper)
 	} else {
 		day, err = cfg.Source.Fetch(fctx, cfg.Date, cfg.Progress)
 		if err != nil {

@@ -21,8 +21,9 @@ import (
 //
 // It also returns the kept inputs taken, by name, for store.Keep.
 //
-// prev is the date's current run as ReuseSource read it (nil: read it here).
-func refreshDay(ctx context.Context, cfg Config, date string, prev *store.Previous) (*connectors.Day, map[string]store.KeptInput, error) {
+// prev is the date's current run as ReuseSource read it (nil: read it here); keeper is the
+// run's Keeper, which knows the kept files there are.
+func refreshDay(ctx context.Context, cfg Config, date string, prev *store.Previous, keeper *store.Keeper) (*connectors.Day, map[string]store.KeptInput, error) {
 	cf, ok := cfg.Source.(connectors.CounterFetcher)
 	if !ok {
 		return nil, nil, fmt.Errorf("refresh of %s: the source %s cannot read single counters", date, cfg.Source.Describe())
@@ -82,6 +83,14 @@ func refreshDay(ctx context.Context, cfg Config, date string, prev *store.Previo
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("refresh of %s: %w", date, err)
+	}
+	// An input taken from the kept ones is not read again (the engine's parse cache has what
+	// its bytes gave), but one whose kept file is gone is looked for as before the cache, so
+	// that the refresh fails naming it and publishes nothing.
+	for i := range kept.Inputs {
+		if in := &kept.Inputs[i]; in.Kept != "" && (keeper == nil || !keeper.Has(in.Kept)) {
+			in.Kept, in.Size = "", 0
+		}
 	}
 	day := &connectors.Day{Roster: fresh.Roster}
 	if day.Roster == nil {

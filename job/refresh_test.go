@@ -184,5 +184,30 @@ func TestRefreshOneCounter(t *testing.T) {
 			t.Errorf("kept input %s: sha256 %s, first run %s", ki.Name, ki.SHA256, sums[ki.Name])
 		}
 	}
+	// Another counter's kept input gone from the store: a refresh does not read the inputs it
+	// takes (the parse cache has them), but it still finds the file missing, fails naming
+	// the input and publishes nothing.
+	var other store.KeptInput
+	for _, ki := range m.Kept.Inputs {
+		if ki.Counter != "" && ki.Counter != target.Counter {
+			other = ki
+			break
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, "2026-11-21", store.InputsName, other.SHA256+".zst")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(t.Context(), Config{Date: day1, Source: newSource(), Store: st, Engine: engine.NewConfig(),
+		LockTimeout: time.Minute, FailOn: "never", Counters: []string{target.Counter}})
+	if out != nil || err == nil || !strings.Contains(err.Error(), other.Name) {
+		t.Errorf("a refresh over a missing kept input gave %v, %v; want an error naming %s", out, err, other.Name)
+	}
+	if cur, _, _ := st.Current("2026-11-21"); filepath.Base(cur) != refreshed.RunID {
+		t.Errorf("current run is %s after the failed refresh, want %s", cur, refreshed.RunID)
+	}
 	var _ connectors.CounterFetcher = newSource()
 }

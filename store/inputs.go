@@ -421,6 +421,13 @@ func (s *Store) Keeper(date string) (*Keeper, error) {
 	return k, nil
 }
 
+// Has reports whether the kept input of hex sha256 sum is in the folder (or queued to it).
+func (k *Keeper) Has(sum string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.have[sum]
+}
+
 // write writes the queued files until Flush.
 func (k *Keeper) write() {
 	defer k.wg.Done()
