@@ -36,6 +36,7 @@ const maxInputBytes = 1 << 30
 type loaded struct {
 	in      connectors.Input
 	digest  [32]byte          // sha256 of the input's bytes
+	unread  bool              // its bytes could not be read (digest is then of what was): never cached
 	rec     arrow.RecordBatch // nil when no row survived
 	read    int               // data lines read
 	rejects []Reject
@@ -307,6 +308,7 @@ func (l *loader) load(in connectors.Input) *loaded {
 		t, err = dialect.Read(in.Name, data, in.Format == connectors.XLSX, f)
 	}
 	if err != nil {
+		ld.unread = true
 		ld.excs = append(ld.excs, Exception{
 			Code: CodeFeedMissing, Severity: severity(CodeFeedMissing), Feed: f.Name,
 			Detail: l.cannotRead(in.Name, err), Source: in.Name,

@@ -92,10 +92,8 @@ func keyOf(in connectors.Input, digest [32]byte) pcKey {
 type parseCache struct {
 	dir     string
 	version [32]byte
-	mu      sync.Mutex
 	hits    map[pcKey]*pcHit
 	files   map[feed.ID][]*pcFile // files read, per feed
-	used    map[string]bool       // file names that served an input
 }
 
 type pcFile struct {
@@ -148,7 +146,7 @@ func openParseCache(dir string, l *loader) *parseCache {
 	if !ok {
 		return nil
 	}
-	pc := &parseCache{dir: dir, version: version, hits: map[pcKey]*pcHit{}, files: map[feed.ID][]*pcFile{}, used: map[string]bool{}}
+	pc := &parseCache{dir: dir, version: version, hits: map[pcKey]*pcHit{}, files: map[feed.ID][]*pcFile{}}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return pc
@@ -261,9 +259,6 @@ func (pc *parseCache) hit(in connectors.Input, digest [32]byte) *loaded {
 	if h == nil {
 		return nil
 	}
-	pc.mu.Lock()
-	pc.used[h.file.name] = true
-	pc.mu.Unlock()
 	e := h.in
 	ld := &loaded{in: in, digest: digest, read: e.Read, rejects: clone(e.Rejects), excs: clone(e.Excs)}
 	if e.Rows > 0 {
@@ -341,10 +336,13 @@ func (pc *parseCache) plan(loads []*loaded) *pcPlan {
 		if found {
 			continue
 		}
-		pf := pcFeed{id: id, set: set, inputs: make([]pcInput, len(per[id]))}
+		pf := pcFeed{id: id, set: set}
 		var off int64
 		batch := 0
-		for i, ld := range per[id] {
+		for _, ld := range per[id] {
+			if ld.unread { // a read that failed (the disk, a limit) is tried again next time
+				continue
+			}
 			e := pcInput{Name: ld.in.Name, Counter: ld.in.Counter, Pull: ld.in.Pull, Format: ld.in.Format, Digest: ld.digest,
 				Read: ld.read, Rejects: clone(ld.rejects), Excs: clone(ld.excs)}
 			if ld.rec != nil && ld.rec.NumRows() > 0 {
@@ -361,7 +359,7 @@ func (pc *parseCache) plan(loads []*loaded) *pcPlan {
 			for j, t := range ld.triples {
 				e.Triples[j] = [3]string{t.city, t.outlet, t.counter}
 			}
-			pf.inputs[i] = e
+			pf.inputs = append(pf.inputs, e)
 		}
 		p.feeds = append(p.feeds, pf)
 	}

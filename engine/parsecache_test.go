@@ -251,3 +251,18 @@ func TestParseCacheOtherSettings(t *testing.T) {
 		t.Errorf("%d of %d inputs were read under another language; want all", n, len(day.Inputs))
 	}
 }
+
+// TestParseCacheSkipsFailedReads: an input that could not be read is not cached: the same
+// input readable (here: empty) next time is read, not served the failure.
+func TestParseCacheSkipsFailedReads(t *testing.T) {
+	day := cacheDay(t, fixtures.LayoutCity)
+	failing := *day
+	failing.Inputs = append([]connectors.Input(nil), day.Inputs...)
+	failing.Inputs[0].Open = func() (io.ReadCloser, error) { return nil, os.ErrPermission }
+	dir := t.TempDir()
+	reconcileWith(t, &failing, dir)
+	empty := *day
+	empty.Inputs = append([]connectors.Input(nil), day.Inputs...)
+	empty.Inputs[0].Open = connectors.Bytes(nil)
+	sameResult(t, "an empty input after it failed", reconcileWith(t, &empty, dir), reconcileWith(t, &empty, ""))
+}
