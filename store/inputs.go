@@ -75,7 +75,9 @@ var (
 	// zenc compresses kept inputs. EncodeAll takes one of its encoders for a call, so it
 	// has one per CPU: the pulls' workers keep bodies through it all at once (Keeper).
 	zenc = sync.OnceValues(func() (*zstd.Encoder, error) {
-		return zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
+		// SpeedFastest: on a city-day's CSVs a quarter less time than SpeedDefault, and
+		// 3% smaller (9.9 against 10.2 MB for 56 MB).
+		return zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
 	})
 	zdec = sync.OnceValues(func() (*zstd.Decoder, error) {
 		return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<30))
@@ -85,12 +87,21 @@ var (
 // keepParallel bounds the inputs Keep compresses at once.
 const keepParallel = 4
 
+// keepHeld bounds the raw bytes Keep hands on to the engine (Keep): a city-day's files are
+// 56 MB, a province-day's 618 MB (those past the bound are read again from the source).
+const keepHeld = 128 << 20
+
 // Keep stores every input of day under the date's inputs folder (those already there are
 // not written again) and returns the record of them. The caller holds the date's lock.
 //
 // known names inputs already kept (by Input.Name: a refresh's inputs taken from the kept
 // ones, see KeptSubset): their record is taken as it is, without reading them again, when
 // their kept file is there.
+//
+// An input Keep reads (up to keepHeld bytes in all) is handed on: its Open then gives, the
+// first time, the bytes just kept with their sha256 (connectors.CheckedBytes: the engine
+// neither reads the source again nor hashes them again), and after that the kept file,
+// checked against its sha256. Either way the engine reads the very bytes kept.
 func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, known map[string]KeptInput) (*Kept, error) {
 	dd, err := s.dateDir(date)
 	if err != nil {
@@ -106,6 +117,7 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 		return nil, err
 	}
 	k := &Kept{Inputs: make([]KeptInput, len(day.Inputs)), Roster: day.Roster}
+	var held atomic.Int64 // raw bytes handed on
 	idx := make([]int, len(day.Inputs))
 	for i := range idx {
 		idx[i] = i
@@ -136,15 +148,18 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 		}
 		sum := sha256.Sum256(raw)
 		hexSum := hex.EncodeToString(sum[:])
-		k.Inputs[i] = KeptInput{Feed: in.Feed.String(), Name: in.Name, Counter: in.Counter, Pull: in.Pull,
+		ki := KeptInput{Feed: in.Feed.String(), Name: in.Name, Counter: in.Counter, Pull: in.Pull,
 			Format: format, SHA256: hexSum, Size: int64(len(raw))}
+		k.Inputs[i] = ki
 		p := filepath.Join(dir, hexSum+".zst")
-		if _, err := os.Stat(p); err == nil {
-			return nil
+		if _, err := os.Stat(p); err != nil {
+			z := enc.EncodeAll(raw, make([]byte, 0, len(raw)/4+64))
+			if err := writeKept(dir, hexSum, z); err != nil {
+				return fmt.Errorf("keep input %s: %w", in.Name, err)
+			}
 		}
-		z := enc.EncodeAll(raw, make([]byte, 0, len(raw)/4+64))
-		if err := writeKept(dir, hexSum, z); err != nil {
-			return fmt.Errorf("keep input %s: %w", in.Name, err)
+		if held.Add(int64(len(raw))) <= keepHeld {
+			day.Inputs[i].Open = handOn(raw, sum, dir, ki)
 		}
 		return nil
 	})
@@ -193,6 +208,18 @@ func writeKept(dir, sum string, z []byte) error {
 
 var keptSeq atomic.Int64
 
+// handOn is the Open of an input Keep has read: raw (of sha256 sum) once, then the kept file.
+func handOn(raw []byte, sum [32]byte, dir string, ki KeptInput) func() (io.ReadCloser, error) {
+	var once atomic.Pointer[[]byte]
+	once.Store(&raw)
+	return func() (io.ReadCloser, error) {
+		if b := once.Swap(nil); b != nil {
+			return connectors.CheckedBytes(*b, sum)()
+		}
+		return openKept(dir, ki)
+	}
+}
+
 func readInput(in connectors.Input) ([]byte, error) {
 	rc, err := in.Open()
 	if err != nil {
@@ -201,6 +228,24 @@ func readInput(in connectors.Input) ([]byte, error) {
 	defer rc.Close()
 	if b, ok := rc.(interface{ Bytes() []byte }); ok {
 		return b.Bytes(), nil
+	}
+	if f, ok := rc.(interface{ Stat() (fs.FileInfo, error) }); ok { // a file: one allocation
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() < 1<<31 {
+			b := make([]byte, 0, fi.Size()+1)
+			for {
+				n, err := rc.Read(b[len(b):cap(b)])
+				b = b[:len(b)+n]
+				if err == io.EOF {
+					return b, nil
+				}
+				if err != nil {
+					return nil, err
+				}
+				if len(b) == cap(b) {
+					b = append(b, 0)[:len(b)]
+				}
+			}
+		}
 	}
 	return io.ReadAll(rc)
 }

@@ -169,3 +169,57 @@ func TestKeeperSkipsWhatIsKept(t *testing.T) {
 		t.Errorf("an unreadable kept file opened")
 	}
 }
+
+// TestKeepHandsOnWhatItRead: after Keep has read a file input, the input's first Open gives
+// the bytes kept with their sha256 (the engine neither reads the file again nor hashes it),
+// later Opens the kept file: the bytes kept even when the file has changed since, and an
+// altered kept file fails the Open.
+func TestKeepHandsOnWhatItRead(t *testing.T) {
+	s := lockedStore(t)
+	src := filepath.Join(t.TempDir(), "deposit.csv")
+	body := []byte("营业厅编码,金额\nTY0001,12.00\n合计,1\n")
+	if err := os.WriteFile(src, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	day := &connectors.Day{Inputs: []connectors.Input{{Feed: feed.Deposit, Name: "deposit.csv",
+		Open: func() (io.ReadCloser, error) { return os.Open(src) }}}}
+	kept, err := s.Keep(context.Background(), testDate, day, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(body)
+	if kept.Inputs[0].SHA256 != hex.EncodeToString(sum[:]) || kept.Inputs[0].Size != int64(len(body)) {
+		t.Fatalf("kept %+v, want sha256 %x and %d bytes", kept.Inputs[0], sum, len(body))
+	}
+	if err := os.WriteFile(src, []byte("changed after it was kept"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, rc := readOpen(t, day.Inputs[0].Open)
+	if !bytes.Equal(got, body) {
+		t.Fatalf("first Open: %q, want the bytes kept %q", got, body)
+	}
+	c, ok := rc.(interface{ SHA256() [32]byte })
+	if !ok || c.SHA256() != sum {
+		t.Fatalf("first Open does not give the sha256 of the bytes kept (%T)", rc)
+	}
+	for range 2 {
+		if got, _ := readOpen(t, day.Inputs[0].Open); !bytes.Equal(got, body) {
+			t.Fatalf("later Open: %q, want the bytes kept %q", got, body)
+		}
+	}
+	dd, err := s.dateDir(testDate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zst := filepath.Join(dd, InputsName, kept.Inputs[0].SHA256+".zst")
+	enc, err := zenc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(zst, enc.EncodeAll([]byte("altered"), nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := day.Inputs[0].Open(); err == nil || !strings.Contains(err.Error(), "deposit.csv") {
+		t.Fatalf("Open of an altered kept file: %v, want an error naming the input", err)
+	}
+}
