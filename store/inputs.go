@@ -61,15 +61,30 @@ type KeptMissing struct {
 }
 
 // Kept is the manifest's record of a run's inputs: enough to give the engine the same day.
+//
+// manifest.json holds Listing, Count and Refreshed; Inputs, Missing and Roster are in the
+// listing Listing names (listing.go), read back with the manifest. A manifest written before
+// the listing holds them itself (and no Listing).
 type Kept struct {
-	Inputs  []KeptInput          `json:"inputs"`
+	Inputs  []KeptInput          `json:"inputs,omitempty"`
 	Missing []KeptMissing        `json:"missing,omitempty"`
 	Roster  []connectors.Counter `json:"roster,omitempty"`
 	// Refreshed names, in a refresh (settle run --counters, the page's refresh button), the
 	// counters whose inputs were read afresh from the source; every other input was taken
 	// from the date's current run's kept ones. Absent in a run that read its whole day.
 	Refreshed []string `json:"refreshed,omitempty"`
+	// Listing is the sha256 of the listing of Inputs, Missing and Roster, kept as
+	// <date>/inputs/<Listing>.zst; Count is len(Inputs). WriteManifest sets both.
+	Listing string `json:"listing,omitempty"`
+	Count   int    `json:"count,omitempty"`
+	// err is why the listing could not be read back (ReadManifest): Inputs, Missing and
+	// Roster are then empty, and what needs them (KeptSubset, prune) fails with it.
+	err error
 }
+
+// Err returns why the kept-inputs listing the manifest names could not be read (nil when it
+// was, or when the manifest holds the record itself).
+func (k *Kept) Err() error { return k.err }
 
 var (
 	// zenc compresses kept inputs. EncodeAll takes one of its encoders for a call, so it
@@ -260,7 +275,7 @@ func (s *Store) KeptDay(date, runDir string) (*connectors.Day, *Manifest, error)
 // Taken returns the kept inputs of m that input selects, by name (for Keep's known).
 func (m *Manifest) Taken(input func(KeptInput) bool) map[string]KeptInput {
 	out := map[string]KeptInput{}
-	if m.Kept == nil {
+	if m.Kept == nil || m.Kept.err != nil {
 		return out
 	}
 	for _, ki := range m.Kept.Inputs {
@@ -285,6 +300,9 @@ func (s *Store) KeptSubset(date, runDir string, input func(KeptInput) bool, miss
 	}
 	if m.Kept == nil {
 		return nil, nil, fmt.Errorf("run %s of %s kept no inputs (it was written before settle kept them)", m.RunID, date)
+	}
+	if m.Kept.err != nil {
+		return nil, nil, fmt.Errorf("run %s of %s: %w", m.RunID, date, m.Kept.err)
 	}
 	dir := filepath.Join(dd, InputsName)
 	day := &connectors.Day{Roster: m.Kept.Roster}
