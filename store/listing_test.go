@@ -211,9 +211,9 @@ func TestListingParseErrors(t *testing.T) {
 		listingHeader + "\n{\n":                "line 2",
 		listingHeader + "\n{}\norder\t\"a\"\n": "line 3: 2 fields",
 		listingHeader + "\n{}\norder\t\"a\"\t\"\"\tfile\tcsv\t" + sum + "\t-1\n":   "line 3: bad size",
-		listingHeader + "\n{}\norder\t\"a\"\t\"\"\tfile\tcsv\tabc\t1\n":          "line 3: bad sha256",
-		listingHeader + "\n{}\norder\t\"a\"\t\"\"\tboth\tcsv\t" + sum + "\t1\n":   "line 3: \"both\"",
-		listingHeader + "\n{}\norder\ta\t\"\"\tfile\tcsv\t" + sum + "\t1\n":       "line 3: name a",
+		listingHeader + "\n{}\norder\t\"a\"\t\"\"\tfile\tcsv\tabc\t1\n":            "line 3: bad sha256",
+		listingHeader + "\n{}\norder\t\"a\"\t\"\"\tboth\tcsv\t" + sum + "\t1\n":    "line 3: \"both\"",
+		listingHeader + "\n{}\norder\ta\t\"\"\tfile\tcsv\t" + sum + "\t1\n":        "line 3: name a",
 		listingHeader + "\n{}\norder\t\"a\"\t\"\"\tfile\tcsv\t" + sum + "\t1":      "line 3: not ended",
 		listingHeader + "\n{}\norder\t\"a\"\t\"\"\tfile\tcsv\t" + sum + "\t1\nx\n": "line 4",
 	} {
