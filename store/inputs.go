@@ -115,8 +115,8 @@ const keepHeld = 128 << 20
 //
 // An input Keep reads (up to keepHeld bytes in all) is handed on: its Open then gives, the
 // first time, the bytes just kept with their sha256 (connectors.CheckedBytes: the engine
-// neither reads the source again nor hashes them again), and after that the kept file,
-// checked against its sha256. Either way the engine reads the very bytes kept.
+// neither reads the source again nor hashes them again: it parses the very bytes kept), and
+// after that reads the source again, as it did before.
 func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, known map[string]KeptInput) (*Kept, error) {
 	dd, err := s.dateDir(date)
 	if err != nil {
@@ -174,7 +174,7 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 			}
 		}
 		if held.Add(int64(len(raw))) <= keepHeld {
-			day.Inputs[i].Open = handOn(raw, sum, dir, ki)
+			day.Inputs[i].Open = handOn(raw, sum, in.Open)
 		}
 		return nil
 	})
@@ -223,15 +223,17 @@ func writeKept(dir, sum string, z []byte) error {
 
 var keptSeq atomic.Int64
 
-// handOn is the Open of an input Keep has read: raw (of sha256 sum) once, then the kept file.
-func handOn(raw []byte, sum [32]byte, dir string, ki KeptInput) func() (io.ReadCloser, error) {
+// handOn is the Open of an input Keep has read: raw (of sha256 sum) once, then the source's
+// own Open again (as before Keep handed inputs on: the engine reads an input again only for
+// the raw text of a few lines).
+func handOn(raw []byte, sum [32]byte, open func() (io.ReadCloser, error)) func() (io.ReadCloser, error) {
 	var once atomic.Pointer[[]byte]
 	once.Store(&raw)
 	return func() (io.ReadCloser, error) {
 		if b := once.Swap(nil); b != nil {
 			return connectors.CheckedBytes(*b, sum)()
 		}
-		return openKept(dir, ki)
+		return open()
 	}
 }
 

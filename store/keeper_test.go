@@ -172,8 +172,7 @@ func TestKeeperSkipsWhatIsKept(t *testing.T) {
 
 // TestKeepHandsOnWhatItRead: after Keep has read a file input, the input's first Open gives
 // the bytes kept with their sha256 (the engine neither reads the file again nor hashes it),
-// later Opens the kept file: the bytes kept even when the file has changed since, and an
-// altered kept file fails the Open.
+// even when the file has changed since; a later Open reads the file again.
 func TestKeepHandsOnWhatItRead(t *testing.T) {
 	s := lockedStore(t)
 	src := filepath.Join(t.TempDir(), "deposit.csv")
@@ -191,7 +190,8 @@ func TestKeepHandsOnWhatItRead(t *testing.T) {
 	if kept.Inputs[0].SHA256 != hex.EncodeToString(sum[:]) || kept.Inputs[0].Size != int64(len(body)) {
 		t.Fatalf("kept %+v, want sha256 %x and %d bytes", kept.Inputs[0], sum, len(body))
 	}
-	if err := os.WriteFile(src, []byte("changed after it was kept"), 0o644); err != nil {
+	changed := []byte("changed after it was kept")
+	if err := os.WriteFile(src, changed, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	got, rc := readOpen(t, day.Inputs[0].Open)
@@ -202,24 +202,7 @@ func TestKeepHandsOnWhatItRead(t *testing.T) {
 	if !ok || c.SHA256() != sum {
 		t.Fatalf("first Open does not give the sha256 of the bytes kept (%T)", rc)
 	}
-	for range 2 {
-		if got, _ := readOpen(t, day.Inputs[0].Open); !bytes.Equal(got, body) {
-			t.Fatalf("later Open: %q, want the bytes kept %q", got, body)
-		}
-	}
-	dd, err := s.dateDir(testDate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zst := filepath.Join(dd, InputsName, kept.Inputs[0].SHA256+".zst")
-	enc, err := zenc()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(zst, enc.EncodeAll([]byte("altered"), nil), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := day.Inputs[0].Open(); err == nil || !strings.Contains(err.Error(), "deposit.csv") {
-		t.Fatalf("Open of an altered kept file: %v, want an error naming the input", err)
+	if got, _ := readOpen(t, day.Inputs[0].Open); !bytes.Equal(got, changed) {
+		t.Fatalf("later Open: %q, want the file read again %q", got, changed)
 	}
 }
