@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,8 +100,63 @@ var (
 	})
 )
 
-// keepParallel bounds the inputs Keep compresses at once.
+// keepParallel bounds the inputs Keep reads and hashes at once.
 const keepParallel = 4
+
+// keepBatch is what one Keep call is still compressing and writing.
+type keepBatch struct {
+	wg  sync.WaitGroup
+	mu  sync.Mutex
+	err error // the first write that failed
+}
+
+// keepWriters bounds the kept inputs compressed and written at once, over all Keep calls.
+var keepWriters = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+
+// writeKeptLater is writeKept, for keepLater (a test makes it fail).
+var writeKeptLater = writeKept
+
+// keptWritten waits until every input Keep began to write for date is written, and returns
+// the writes that failed (each again at every call, until the date's lock is released:
+// forgetKept).
+func (s *Store) keptWritten(date string) error {
+	s.mu.Lock()
+	batches := slices.Clone(s.keeping[date])
+	s.mu.Unlock()
+	var errs []error
+	for _, b := range batches {
+		b.wg.Wait()
+		errs = append(errs, b.err)
+	}
+	return errors.Join(errs...)
+}
+
+// forgetKept waits for date's kept inputs being written and forgets them (the date's lock is
+// being released: what failed was reported to Publish, or the run was not published).
+func (s *Store) forgetKept(date string) {
+	s.keptWritten(date)
+	s.mu.Lock()
+	delete(s.keeping, date)
+	s.mu.Unlock()
+}
+
+// keepLater compresses raw and writes it as dir/<sum>.zst in the background, in batch b.
+func keepLater(b *keepBatch, enc *zstd.Encoder, dir, sum, name string, raw []byte) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		keepWriters <- struct{}{}
+		defer func() { <-keepWriters }()
+		z := enc.EncodeAll(raw, make([]byte, 0, len(raw)/4+64))
+		if err := writeKeptLater(dir, sum, z); err != nil {
+			b.mu.Lock()
+			if b.err == nil {
+				b.err = fmt.Errorf("keep input %s: %w", name, err)
+			}
+			b.mu.Unlock()
+		}
+	}()
+}
 
 // keepHeld bounds the raw bytes Keep hands on to the engine (Keep): a city-day's files are
 // 56 MB, a province-day's 618 MB (those past the bound are read again from the source).
@@ -108,6 +164,10 @@ const keepHeld = 128 << 20
 
 // Keep stores every input of day under the date's inputs folder (those already there are
 // not written again) and returns the record of them. The caller holds the date's lock.
+//
+// Keep returns once every input is read and hashed; their compression and writing go on in
+// the background (while the engine reads them), and the run's Publish waits for them: a
+// write that failed fails the publication. Releasing the date's lock waits for them too.
 //
 // known names inputs already kept (by Input.Name: a refresh's inputs taken from the kept
 // ones, see KeptSubset): their record is taken as it is, without reading them again, when
@@ -126,11 +186,21 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("keep inputs of %s: %w", date, err)
 	}
+	if err := s.keptWritten(date); err != nil { // an earlier Keep's, never waited for
+		return nil, fmt.Errorf("keep inputs of %s: %w", date, err)
+	}
 	removeTemps(dir) // what a killed run left half written (the caller holds the date's lock)
 	enc, err := zenc()
 	if err != nil {
 		return nil, err
 	}
+	batch := &keepBatch{}
+	s.mu.Lock()
+	if s.keeping == nil {
+		s.keeping = map[string][]*keepBatch{}
+	}
+	s.keeping[date] = append(s.keeping[date], batch)
+	s.mu.Unlock()
 	k := &Kept{Inputs: make([]KeptInput, len(day.Inputs)), Roster: day.Roster}
 	var held atomic.Int64 // raw bytes handed on
 	idx := make([]int, len(day.Inputs))
@@ -168,10 +238,7 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 		k.Inputs[i] = ki
 		p := filepath.Join(dir, hexSum+".zst")
 		if _, err := os.Stat(p); err != nil {
-			z := enc.EncodeAll(raw, make([]byte, 0, len(raw)/4+64))
-			if err := writeKept(dir, hexSum, z); err != nil {
-				return fmt.Errorf("keep input %s: %w", in.Name, err)
-			}
+			keepLater(batch, enc, dir, hexSum, in.Name, raw)
 		}
 		if held.Add(int64(len(raw))) <= keepHeld {
 			day.Inputs[i].Open = handOn(raw, sum, in.Open)
@@ -296,6 +363,7 @@ func (s *Store) KeptSubset(date, runDir string, input func(KeptInput) bool, miss
 	if err != nil {
 		return nil, nil, err
 	}
+	s.keptWritten(date) // a write that failed fails the open of its input, naming it
 	m, err := ReadManifest(filepath.Join(runDir, ManifestName))
 	if err != nil {
 		return nil, nil, err
@@ -441,6 +509,9 @@ func (s *Store) Keeper(date string) (*Keeper, error) {
 	}
 	dir := filepath.Join(dd, InputsName)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("keep inputs of %s: %w", date, err)
+	}
+	if err := s.keptWritten(date); err != nil {
 		return nil, fmt.Errorf("keep inputs of %s: %w", date, err)
 	}
 	removeTemps(dir)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -204,5 +205,66 @@ func TestKeepHandsOnWhatItRead(t *testing.T) {
 	}
 	if got, _ := readOpen(t, day.Inputs[0].Open); !bytes.Equal(got, changed) {
 		t.Fatalf("later Open: %q, want the file read again %q", got, changed)
+	}
+}
+
+// TestKeepWritesBeforePublish: the inputs Keep writes in the background are on disk when the
+// run is published; a write that failed fails the publication, naming the input, and the
+// date's lock can be released and taken again.
+func TestKeepWritesBeforePublish(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fail=%v", fail), func(t *testing.T) {
+			if fail {
+				writeKeptLater = func(string, string, []byte) error { return errors.New("disk full") }
+				defer func() { writeKeptLater = writeKept }()
+			}
+			s, err := Open(filepath.Join(t.TempDir(), "store"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			unlock, err := s.Lock(context.Background(), testDate, 0, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var day connectors.Day
+			for i := range 20 {
+				day.Inputs = append(day.Inputs, connectors.Input{Feed: feed.Deposit, Name: fmt.Sprintf("deposit/%02d.csv", i),
+					Open: connectors.Bytes(bytes.Repeat([]byte(fmt.Sprintf("TY%04d,1.00\n", i)), 20_000))})
+			}
+			kept, err := s.Keep(context.Background(), testDate, &day, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run, err := s.Begin(testDate, "r1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = run.Publish()
+			switch {
+			case fail && (err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "deposit/")):
+				t.Fatalf("Publish after a failed write: %v, want it to fail naming the input", err)
+			case !fail && err != nil:
+				t.Fatal(err)
+			}
+			if !fail {
+				for _, in := range kept.Inputs {
+					if _, err := os.Stat(filepath.Join(s.dir, testDate, InputsName, in.SHA256+".zst")); err != nil {
+						t.Errorf("published before %s was kept: %v", in.Name, err)
+					}
+				}
+			}
+			run.Abort()
+			if err := unlock(); err != nil {
+				t.Fatal(err)
+			}
+			unlock, err = s.Lock(context.Background(), testDate, 0, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unlock()
+			if _, err := s.Keep(context.Background(), testDate, &connectors.Day{}, nil); err != nil {
+				t.Errorf("Keep after the lock was released and taken again: %v", err)
+			}
+		})
 	}
 }

@@ -250,6 +250,10 @@ func (r *Run) Publish() error {
 	case r.open > 0:
 		return fmt.Errorf("publish run %s@%s: %d output files still open", r.date, r.id, r.open)
 	}
+	// The inputs the run read are kept before it is published (Keep writes them meanwhile).
+	if err := r.store.keptWritten(r.date); err != nil {
+		return fmt.Errorf("publish run %s@%s: keep the inputs: %w", r.date, r.id, err)
+	}
 	switched, err := r.publish()
 	if switched {
 		// current names the run now, whatever failed after the switch.
