@@ -113,6 +113,12 @@ type keepBatch struct {
 // keepWriters bounds the kept inputs compressed and written at once, over all Keep calls.
 var keepWriters = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 
+// keepQueued bounds the raw bytes waiting to be compressed, over all Keep calls: Keep's
+// readers wait past it (a province-day's inputs are 618 MB).
+const keepQueued = 128 << 20
+
+var keepQueue = semaphore.NewWeighted(keepQueued)
+
 // writeKeptLater is writeKept, for keepLater (a test makes it fail).
 var writeKeptLater = writeKept
 
@@ -140,11 +146,17 @@ func (s *Store) forgetKept(date string) {
 	s.mu.Unlock()
 }
 
-// keepLater compresses raw and writes it as dir/<sum>.zst in the background, in batch b.
-func keepLater(b *keepBatch, enc *zstd.Encoder, dir, sum, name string, raw []byte) {
+// keepLater compresses raw and writes it as dir/<sum>.zst in the background, in batch b,
+// once fewer than keepQueued bytes wait (ctx ends the wait with its error).
+func keepLater(ctx context.Context, b *keepBatch, enc *zstd.Encoder, dir, sum, name string, raw []byte) error {
+	weight := min(int64(len(raw)), keepQueued)
+	if err := keepQueue.Acquire(ctx, weight); err != nil {
+		return err
+	}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
+		defer keepQueue.Release(weight)
 		keepWriters <- struct{}{}
 		defer func() { <-keepWriters }()
 		z := enc.EncodeAll(raw, make([]byte, 0, len(raw)/4+64))
@@ -156,6 +168,7 @@ func keepLater(b *keepBatch, enc *zstd.Encoder, dir, sum, name string, raw []byt
 			b.mu.Unlock()
 		}
 	}()
+	return nil
 }
 
 // keepHeld bounds the raw bytes Keep hands on to the engine (Keep): a city-day's files are
@@ -238,7 +251,9 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 		k.Inputs[i] = ki
 		p := filepath.Join(dir, hexSum+".zst")
 		if _, err := os.Stat(p); err != nil {
-			keepLater(batch, enc, dir, hexSum, in.Name, raw)
+			if err := keepLater(ctx, batch, enc, dir, hexSum, in.Name, raw); err != nil {
+				return err
+			}
 		}
 		if held.Add(int64(len(raw))) <= keepHeld {
 			day.Inputs[i].Open = handOn(raw, sum, in.Open)
