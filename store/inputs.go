@@ -287,6 +287,9 @@ func writeKept(dir, sum string, z []byte) error {
 		return err
 	}
 	_, err = f.Write(z)
+	if err == nil && len(z) >= writebackAt {
+		startWriteback(f)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
