@@ -108,7 +108,16 @@ type keepBatch struct {
 	wg  sync.WaitGroup
 	mu  sync.Mutex
 	err error // the first write that failed
+	// start is closed when the batch's writes may begin: once Keep has read and hashed every
+	// input (so that they do not slow that), or sooner when keepQueued bytes wait.
+	start     chan struct{}
+	startOnce sync.Once
 }
+
+func newKeepBatch() *keepBatch { return &keepBatch{start: make(chan struct{})} }
+
+// begin lets the batch's writes start.
+func (b *keepBatch) begin() { b.startOnce.Do(func() { close(b.start) }) }
 
 // keepWriters bounds the kept inputs compressed and written at once, over all Keep calls.
 var keepWriters = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
@@ -150,13 +159,17 @@ func (s *Store) forgetKept(date string) {
 // once fewer than keepQueued bytes wait (ctx ends the wait with its error).
 func keepLater(ctx context.Context, b *keepBatch, enc *zstd.Encoder, dir, sum, name string, raw []byte) error {
 	weight := min(int64(len(raw)), keepQueued)
-	if err := keepQueue.Acquire(ctx, weight); err != nil {
-		return err
+	if !keepQueue.TryAcquire(weight) {
+		b.begin() // the queue is full: write what waits
+		if err := keepQueue.Acquire(ctx, weight); err != nil {
+			return err
+		}
 	}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
 		defer keepQueue.Release(weight)
+		<-b.start
 		keepWriters <- struct{}{}
 		defer func() { <-keepWriters }()
 		z := enc.EncodeAll(raw, make([]byte, 0, len(raw)/4+64))
@@ -207,7 +220,8 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 	if err != nil {
 		return nil, err
 	}
-	batch := &keepBatch{}
+	batch := newKeepBatch()
+	defer batch.begin()
 	s.mu.Lock()
 	if s.keeping == nil {
 		s.keeping = map[string][]*keepBatch{}

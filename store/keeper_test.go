@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sync/semaphore"
+
 	"settle/connectors"
 	"settle/feed"
 )
@@ -266,5 +268,31 @@ func TestKeepWritesBeforePublish(t *testing.T) {
 				t.Errorf("Keep after the lock was released and taken again: %v", err)
 			}
 		})
+	}
+}
+
+// TestKeepQueueFull: when more raw bytes wait to be written than the queue holds, Keep
+// writes them as it goes (it does not wait for itself) and every input is kept.
+func TestKeepQueueFull(t *testing.T) {
+	saved := keepQueue
+	keepQueue = semaphore.NewWeighted(2000) // three of the inputs below
+	defer func() { keepQueue = saved }()
+	s := lockedStore(t)
+	var day connectors.Day
+	for i := range 30 {
+		day.Inputs = append(day.Inputs, connectors.Input{Feed: feed.Deposit, Name: fmt.Sprintf("deposit/%02d.csv", i),
+			Open: connectors.Bytes(bytes.Repeat([]byte{byte('a' + i%26), byte(i)}, 300))})
+	}
+	kept, err := s.Keep(context.Background(), testDate, &day, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.keptWritten(testDate); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range kept.Inputs {
+		if _, err := os.Stat(filepath.Join(s.dir, testDate, InputsName, in.SHA256+".zst")); err != nil {
+			t.Errorf("%s not kept: %v", in.Name, err)
+		}
 	}
 }
