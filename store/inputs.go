@@ -124,7 +124,7 @@ var keepWriters = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 
 // keepQueued bounds the raw bytes waiting to be compressed, over all Keep calls: Keep's
 // readers wait past it (a province-day's inputs are 618 MB).
-const keepQueued = 128 << 20
+const keepQueued = 64 << 20
 
 var keepQueue = semaphore.NewWeighted(keepQueued)
 
@@ -186,7 +186,7 @@ func keepLater(ctx context.Context, b *keepBatch, enc *zstd.Encoder, dir, sum, n
 
 // keepHeld bounds the raw bytes Keep hands on to the engine (Keep): a city-day's files are
 // 56 MB, a province-day's 618 MB (those past the bound are read again from the source).
-const keepHeld = 128 << 20
+const keepHeld = 64 << 20
 
 // Keep stores every input of day under the date's inputs folder (those already there are
 // not written again) and returns the record of them. The caller holds the date's lock.
