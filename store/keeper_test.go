@@ -5,12 +5,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sync/semaphore"
 
 	"settle/connectors"
 	"settle/feed"
@@ -167,5 +170,129 @@ func TestKeeperSkipsWhatIsKept(t *testing.T) {
 	}
 	if _, err := open(); err == nil {
 		t.Errorf("an unreadable kept file opened")
+	}
+}
+
+// TestKeepHandsOnWhatItRead: after Keep has read a file input, the input's first Open gives
+// the bytes kept with their sha256 (the engine neither reads the file again nor hashes it),
+// even when the file has changed since; a later Open reads the file again.
+func TestKeepHandsOnWhatItRead(t *testing.T) {
+	s := lockedStore(t)
+	src := filepath.Join(t.TempDir(), "deposit.csv")
+	body := []byte("营业厅编码,金额\nTY0001,12.00\n合计,1\n")
+	if err := os.WriteFile(src, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	day := &connectors.Day{Inputs: []connectors.Input{{Feed: feed.Deposit, Name: "deposit.csv",
+		Open: func() (io.ReadCloser, error) { return os.Open(src) }}}}
+	kept, err := s.Keep(context.Background(), testDate, day, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(body)
+	if kept.Inputs[0].SHA256 != hex.EncodeToString(sum[:]) || kept.Inputs[0].Size != int64(len(body)) {
+		t.Fatalf("kept %+v, want sha256 %x and %d bytes", kept.Inputs[0], sum, len(body))
+	}
+	changed := []byte("changed after it was kept")
+	if err := os.WriteFile(src, changed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, rc := readOpen(t, day.Inputs[0].Open)
+	if !bytes.Equal(got, body) {
+		t.Fatalf("first Open: %q, want the bytes kept %q", got, body)
+	}
+	c, ok := rc.(interface{ SHA256() [32]byte })
+	if !ok || c.SHA256() != sum {
+		t.Fatalf("first Open does not give the sha256 of the bytes kept (%T)", rc)
+	}
+	if got, _ := readOpen(t, day.Inputs[0].Open); !bytes.Equal(got, changed) {
+		t.Fatalf("later Open: %q, want the file read again %q", got, changed)
+	}
+}
+
+// TestKeepWritesBeforePublish: the inputs Keep writes in the background are on disk when the
+// run is published; a write that failed fails the publication, naming the input, and the
+// date's lock can be released and taken again.
+func TestKeepWritesBeforePublish(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fail=%v", fail), func(t *testing.T) {
+			if fail {
+				writeKeptLater = func(string, string, []byte) error { return errors.New("disk full") }
+				defer func() { writeKeptLater = writeKept }()
+			}
+			s, err := Open(filepath.Join(t.TempDir(), "store"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			unlock, err := s.Lock(context.Background(), testDate, 0, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var day connectors.Day
+			for i := range 20 {
+				day.Inputs = append(day.Inputs, connectors.Input{Feed: feed.Deposit, Name: fmt.Sprintf("deposit/%02d.csv", i),
+					Open: connectors.Bytes(bytes.Repeat([]byte(fmt.Sprintf("TY%04d,1.00\n", i)), 20_000))})
+			}
+			kept, err := s.Keep(context.Background(), testDate, &day, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run, err := s.Begin(testDate, "r1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = run.Publish()
+			switch {
+			case fail && (err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "deposit/")):
+				t.Fatalf("Publish after a failed write: %v, want it to fail naming the input", err)
+			case !fail && err != nil:
+				t.Fatal(err)
+			}
+			if !fail {
+				for _, in := range kept.Inputs {
+					if _, err := os.Stat(filepath.Join(s.dir, testDate, InputsName, in.SHA256+".zst")); err != nil {
+						t.Errorf("published before %s was kept: %v", in.Name, err)
+					}
+				}
+			}
+			run.Abort()
+			if err := unlock(); err != nil {
+				t.Fatal(err)
+			}
+			unlock, err = s.Lock(context.Background(), testDate, 0, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unlock()
+			if _, err := s.Keep(context.Background(), testDate, &connectors.Day{}, nil); err != nil {
+				t.Errorf("Keep after the lock was released and taken again: %v", err)
+			}
+		})
+	}
+}
+
+// TestKeepQueueFull: when more raw bytes wait to be written than the queue holds, Keep
+// writes them as it goes (it does not wait for itself) and every input is kept.
+func TestKeepQueueFull(t *testing.T) {
+	saved := keepQueue
+	keepQueue = semaphore.NewWeighted(2000) // three of the inputs below
+	defer func() { keepQueue = saved }()
+	s := lockedStore(t)
+	var day connectors.Day
+	for i := range 30 {
+		day.Inputs = append(day.Inputs, connectors.Input{Feed: feed.Deposit, Name: fmt.Sprintf("deposit/%02d.csv", i),
+			Open: connectors.Bytes(bytes.Repeat([]byte{byte('a' + i%26), byte(i)}, 300))})
+	}
+	kept, err := s.Keep(context.Background(), testDate, &day, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.keptWritten(testDate); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range kept.Inputs {
+		if _, err := os.Stat(filepath.Join(s.dir, testDate, InputsName, in.SHA256+".zst")); err != nil {
+			t.Errorf("%s not kept: %v", in.Name, err)
+		}
 	}
 }

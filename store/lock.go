@@ -106,6 +106,7 @@ func (s *Store) Lock(ctx context.Context, date string, timeout time.Duration, wa
 			return nil
 		}
 		done = true
+		s.forgetKept(date) // no kept input is written once the lock is released
 		s.setLocked(date, false)
 		// Clear the name first: nobody holds the lock once it is released.
 		terr := f.Truncate(0)

@@ -195,7 +195,17 @@ func WriteManifest(run *Run, m *Manifest) error {
 	}
 	m.StartedAt = m.StartedAt.UTC().Truncate(time.Second)
 	m.FinishedAt = m.FinishedAt.UTC().Truncate(time.Second)
-	data, err := marshalManifest(m)
+	onDisk := *m
+	if m.Kept != nil {
+		// The kept inputs go to their listing (listing.go); the manifest names it.
+		sum, err := writeListing(run.dateDir, m.Kept)
+		if err != nil {
+			return fmt.Errorf("write manifest: kept inputs listing: %w", err)
+		}
+		m.Kept.Listing, m.Kept.Count = sum, len(m.Kept.Inputs)
+		onDisk.Kept = &Kept{Refreshed: m.Kept.Refreshed, Listing: sum, Count: len(m.Kept.Inputs)}
+	}
+	data, err := marshalManifest(&onDisk)
 	if err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
@@ -216,7 +226,9 @@ func marshalManifest(m *Manifest) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// ReadManifest reads a manifest.json.
+// ReadManifest reads a manifest.json, and the kept-inputs listing it names (into m.Kept). A
+// listing that cannot be read is not an error of the manifest (its figures and outputs are
+// still right): m.Kept.Err says why, and what needs the kept inputs fails with it.
 func ReadManifest(path string) (*Manifest, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -225,6 +237,12 @@ func ReadManifest(path string) (*Manifest, error) {
 	var m Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("read manifest %q: %w", path, err)
+	}
+	if m.Kept != nil && m.Kept.Listing != "" {
+		if err := loadListing(path, m.Kept); err != nil {
+			m.Kept.Inputs, m.Kept.Missing, m.Kept.Roster = nil, nil, nil
+			m.Kept.err = fmt.Errorf("manifest %q: %w", path, err)
+		}
 	}
 	return &m, nil
 }

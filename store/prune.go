@@ -327,30 +327,26 @@ func (s *Store) pruneInputs(date string, stay []string, o PruneOptions, links li
 	return nil
 }
 
-// keptSums returns the sha256s of the kept inputs a run's manifest names (none for a run
-// written before settle kept inputs). A manifest that is missing or does not parse is an
-// error.
+// keptSums returns the sha256s of the kept inputs a run's manifest names, and of its
+// kept-inputs listing (none for a run written before settle kept inputs). A manifest that is
+// missing or does not parse, or whose listing cannot be read, is an error.
 func keptSums(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
+	m, err := ReadManifest(path)
 	if err != nil {
 		return nil, err
-	}
-	var m struct {
-		Kept *struct {
-			Inputs []struct {
-				SHA256 string `json:"sha256"`
-			} `json:"inputs"`
-		} `json:"kept"`
-	}
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%q: %w", path, err)
 	}
 	if m.Kept == nil {
 		return nil, nil
 	}
-	sums := make([]string, 0, len(m.Kept.Inputs))
+	if err := m.Kept.Err(); err != nil {
+		return nil, err
+	}
+	sums := make([]string, 0, len(m.Kept.Inputs)+1)
 	for _, in := range m.Kept.Inputs {
 		sums = append(sums, in.SHA256)
+	}
+	if m.Kept.Listing != "" {
+		sums = append(sums, m.Kept.Listing)
 	}
 	return sums, nil
 }

@@ -199,12 +199,17 @@ type runFile struct {
 	f      *os.File
 	rel    string
 	closed bool
+	n      int64 // bytes written
 }
+
+// writebackAt is the size from which a run's file starts its writeback when closed.
+const writebackAt = 1 << 20
 
 // Write writes to the file; an error is remembered by the run (naming the file) and returned
 // as the file system gave it, for the caller to wrap once.
 func (w *runFile) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
+	w.n += int64(n)
 	if err != nil {
 		w.run.mu.Lock()
 		w.run.fail(fmt.Errorf("write %q: %w", w.rel, err))
@@ -218,6 +223,9 @@ func (w *runFile) Close() error {
 		return nil
 	}
 	w.closed = true
+	if w.n >= writebackAt { // a big file (the feeds' Parquet): Publish's syncfs waits less
+		startWriteback(w.f)
+	}
 	err := w.f.Close()
 	w.run.mu.Lock()
 	defer w.run.mu.Unlock()
@@ -249,6 +257,10 @@ func (r *Run) Publish() error {
 		return fmt.Errorf("publish run %s@%s: %w", r.date, r.id, r.err)
 	case r.open > 0:
 		return fmt.Errorf("publish run %s@%s: %d output files still open", r.date, r.id, r.open)
+	}
+	// The inputs the run read are kept before it is published (Keep writes them meanwhile).
+	if err := r.store.keptWritten(r.date); err != nil {
+		return fmt.Errorf("publish run %s@%s: keep the inputs: %w", r.date, r.id, err)
 	}
 	switched, err := r.publish()
 	if switched {

@@ -43,6 +43,9 @@ type Store struct {
 
 	mu     sync.Mutex
 	locked map[string]bool // dates whose lock this Store holds
+	// keeping holds, by date, the kept inputs Keep is still compressing and writing
+	// (keptWritten waits for them).
+	keeping map[string][]*keepBatch
 }
 
 // Open opens the store at dir, creating the directory if needed.

@@ -384,6 +384,9 @@ func TestPruneCommandInputs(t *testing.T) {
 		for _, in := range m.Kept.Inputs {
 			out[in.SHA256+".zst"] = true
 		}
+		if m.Kept.Listing != "" { // the listing of the kept inputs is kept beside them
+			out[m.Kept.Listing+".zst"] = true
+		}
 		return out
 	}
 	first, current := named(ids[0]), named(ids[1])
