@@ -353,7 +353,6 @@ func (z *sortedZip) Close() error {
 		return names[i] < names[j]
 	})
 	zw := zip.NewWriter(z.w)
-	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) { return pooledFlate{getFlate(w)}, nil })
 	for _, n := range names {
 		data := z.parts[n].Bytes()
 		if repeatedParts[n] {
@@ -368,15 +367,103 @@ func (z *sortedZip) Close() error {
 			}
 			continue
 		}
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: n, Method: zip.Deflate})
-		if err != nil {
-			return err
-		}
-		if _, err := w.Write(data); err != nil {
+		if err := writeDeflated(zw, n, data); err != nil {
 			return err
 		}
 	}
 	return zw.Close()
+}
+
+// writeDeflated writes one part deflated. A part whose root element's start tag is long —
+// every worksheet's: excelize declares ~5 KB of namespaces on it, a third of a typical
+// workbook's XML — has that tag compressed once per process (headBlocks) and only the rest
+// compressed here. A deflate stream may be cut anywhere into pieces compressed apart: the
+// tag's blocks end with a sync flush (byte-aligned, not final), and the rest's blocks follow.
+func writeDeflated(zw *zip.Writer, name string, data []byte) error {
+	out := getPartBuf()
+	defer putPartBuf(out)
+	rest := data
+	if n := rootTagEnd(data); n >= minHead {
+		if h := headBlock(data[:n]); h != nil {
+			out.Write(h)
+			rest = data[n:]
+		}
+	}
+	fw := getFlate(out)
+	fw.Write(rest)
+	err := fw.Close()
+	putFlate(fw)
+	if err != nil {
+		return err
+	}
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Deflate, CRC32: crc32.ChecksumIEEE(data),
+		CompressedSize64: uint64(out.Len()), UncompressedSize64: uint64(len(data))})
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(out.Bytes())
+	return err
+}
+
+// minHead is the shortest start tag worth compressing once.
+const minHead = 1024
+
+// rootTagEnd is the length of data up to the end of its root element's start tag (after
+// the XML declaration), or 0. Where it cuts does not matter to the output's correctness,
+// only to how often the head is found compressed.
+func rootTagEnd(data []byte) int {
+	i := 0
+	if bytes.HasPrefix(data, []byte("<?")) {
+		j := bytes.Index(data, []byte("?>"))
+		if j < 0 {
+			return 0
+		}
+		i = j + 2
+	}
+	j := bytes.IndexByte(data[i:], '<')
+	if j < 0 {
+		return 0
+	}
+	k := bytes.IndexByte(data[i+j:], '>')
+	if k < 0 {
+		return 0
+	}
+	return i + j + k + 1
+}
+
+var (
+	headBlocksMu sync.Mutex
+	headBlocks   = map[string][]byte{} // a part's head → its deflate blocks, sync-flushed
+)
+
+// headBlock returns head deflated into blocks that end byte-aligned and not final, from the
+// cache when it was compressed before; nil when the cache is full and head is not in it.
+func headBlock(head []byte) []byte {
+	headBlocksMu.Lock()
+	b, ok := headBlocks[string(head)]
+	full := len(headBlocks) >= 64 // a handful in practice: excelize's worksheet tag
+	headBlocksMu.Unlock()
+	if ok {
+		return b
+	}
+	if full {
+		return nil
+	}
+	var c bytes.Buffer
+	fw := getFlate(&c)
+	fw.Write(head)
+	err := fw.Flush()
+	putFlate(fw)
+	if err != nil {
+		return nil
+	}
+	b = c.Bytes()
+	headBlocksMu.Lock()
+	if len(headBlocks) < 64 {
+		headBlocks[string(head)] = b
+	}
+	headBlocksMu.Unlock()
+	return b
 }
 
 // repeatedParts are the parts excelize writes the same in every workbook of a language and
@@ -449,15 +536,6 @@ func putFlate(fw *flate.Writer) {
 	case flatePool <- fw:
 	default:
 	}
-}
-
-// pooledFlate returns its compressor to the pool when the zip entry is closed.
-type pooledFlate struct{ *flate.Writer }
-
-func (p pooledFlate) Close() error {
-	err := p.Writer.Close()
-	putFlate(p.Writer)
-	return err
 }
 
 func getPartBuf() *bytes.Buffer {
