@@ -207,3 +207,77 @@ func TestDigits(t *testing.T) {
 		}
 	}
 }
+
+// A workbook started from the base (bookBase.open) is the one excelize.NewFile, the default
+// font and the 23 styles make, part for part; only the theme is excelize's template as it is,
+// not marshalled again.
+func TestBookBaseLikeNewFile(t *testing.T) {
+	stamp := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	fill := func(b *book) []byte {
+		t.Helper()
+		for i, name := range []string{"汇总", "异常"} {
+			sw, err := b.sheet(sheetSetup{name: name, widths: []float64{12, 30}, freeze: 1, filter: "A1:B2", landscape: i == 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sw.SetRow("A1", []any{str("现金", b.st.th), fen(123456, b.st.money)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := sw.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var buf bytes.Buffer
+		if err := b.f.Write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		b.f.Close()
+		return buf.Bytes()
+	}
+	for _, l := range []*labels{zh, en} {
+		b, err := newBook(l, stamp, "标题", "头")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := fill(b)
+
+		f := excelize.NewFile()
+		f.SetZipWriter(func(w io.Writer) excelize.ZipWriter { return &sortedZip{w: w} })
+		f.Theme = nil
+		at := stamp.Format("2006-01-02T15:04:05Z")
+		if err := f.SetDocProps(&excelize.DocProperties{Created: at, Modified: at, Creator: "settle", LastModifiedBy: "settle",
+			Title: "标题", Language: map[string]string{"zh": "zh-CN", "en": "en-US"}[l.lang]}); err != nil {
+			t.Fatal(err)
+		}
+		if l.lang == "zh" {
+			f.SetDefaultFont("等线")
+		}
+		ref := &book{f: f, l: l, header: "头"}
+		if err := makeStyles(f, &ref.st); err != nil {
+			t.Fatal(err)
+		}
+		want := fill(ref)
+		if !bytes.Equal(got, want) {
+			gz, _ := zip.NewReader(bytes.NewReader(got), int64(len(got)))
+			wz, _ := zip.NewReader(bytes.NewReader(want), int64(len(want)))
+			read := func(z *zip.Reader) map[string]string {
+				m := map[string]string{}
+				for _, zf := range z.File {
+					rc, _ := zf.Open()
+					b, _ := io.ReadAll(rc)
+					m[zf.Name] = string(b)
+				}
+				return m
+			}
+			g, w := read(gz), read(wz)
+			for n := range w {
+				if g[n] != w[n] {
+					t.Errorf("%s: part %s differs:\n%.300s\nwant\n%.300s", l.lang, n, g[n], w[n])
+				}
+			}
+			if len(g) != len(w) {
+				t.Errorf("%s: %d parts, want %d", l.lang, len(g), len(w))
+			}
+		}
+	}
+}
