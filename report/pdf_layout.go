@@ -111,6 +111,13 @@ func (d *pdfDoc) wrap(s string, w float64) []string {
 	s = d.font.clean(s, true)
 	var lines []string
 	for _, para := range strings.Split(s, "\n") {
+		// Most cells are a figure or a name that fits: without a space, a line that fits is
+		// what wrapLine would return, found without taking it apart (the margin keeps
+		// wrapLine's sum of the parts' widths from deciding otherwise by a rounding).
+		if !strings.Contains(para, " ") && d.width(para) < w-0.01 {
+			lines = append(lines, para)
+			continue
+		}
 		lines = append(lines, d.wrapLine(para, w)...)
 	}
 	if len(lines) > maxCellLines {

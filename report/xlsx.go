@@ -337,20 +337,26 @@ func (r *renderer) detailSheet(b *book, v *counterView, id feed.ID) error {
 	cols = append(cols, col{srcName, feed.Column{Name: feed.SourceColumn, Kind: feed.Text}, srcArr},
 		col{lineName, feed.Column{Name: feed.LineColumn, Kind: feed.Whole}, lineArr})
 
-	// Values first (widths must be set before the first row is streamed).
+	// Values first (widths must be set before the first row is streamed). The cells sit in
+	// one slice and the rows point into it: one allocation per sheet, not one per cell.
+	slab := make([]excelize.Cell, len(idx)*len(cols))
 	cells := make([][]any, len(idx))
+	anys := make([]any, len(idx)*len(cols))
 	widths := make([]int, len(cols))
 	for c, cl := range cols {
 		widths[c] = sheettext.Width(cl.name)
 	}
 	for ri, i := range idx {
-		row := make([]any, len(cols))
+		row := anys[ri*len(cols) : (ri+1)*len(cols) : (ri+1)*len(cols)]
 		for c, cl := range cols {
-			cell, w, err := arrowCell(l, st, cl.c, cl.arr, i)
+			cell := &slab[ri*len(cols)+c]
+			w, ok, err := arrowCell(l, st, cl.c, cl.arr, i, cell)
 			if err != nil {
 				return fmt.Errorf("%s.%s: %w", f.Name, cl.c.Name, err)
 			}
-			row[c] = cell
+			if ok {
+				row[c] = cell
+			}
 			widths[c] = max(widths[c], w)
 		}
 		cells[ri] = row
@@ -376,10 +382,11 @@ func (r *renderer) detailSheet(b *book, v *counterView, id feed.ID) error {
 	return w.Flush()
 }
 
-// arrowCell is the cell of row i of a normalized column, and its display width.
-func arrowCell(l *labels, st *styles, c feed.Column, arr arrow.Array, i int) (any, int, error) {
+// arrowCell sets *cell to the cell of row i of a normalized column and returns its display
+// width; false for no value.
+func arrowCell(l *labels, st *styles, c feed.Column, arr arrow.Array, i int, cell *excelize.Cell) (int, bool, error) {
 	if arr == nil || arr.IsNull(i) {
-		return nil, 0, nil
+		return 0, false, nil
 	}
 	switch a := arr.(type) {
 	case *array.String:
@@ -387,23 +394,41 @@ func arrowCell(l *labels, st *styles, c feed.Column, arr arrow.Array, i int) (an
 		if c.Kind == feed.Enum {
 			s = l.enumName(c.Enum, s)
 		}
-		return str(s, st.shortText), sheettext.Width(s), nil
+		*cell = str(s, st.shortText)
+		return sheettext.Width(s), true, nil
 	case *array.Int64:
 		n := a.Value(i)
 		if c.Kind == feed.Money {
-			return excelize.Cell{Value: yuanCell(n), StyleID: st.money}, len(formatFen(n)) + 2, nil
+			*cell = excelize.Cell{Value: yuanCell(n), StyleID: st.money}
+			return len(formatFen(n)) + 2, true, nil
 		}
-		return excelize.Cell{Value: n}, len(fmt.Sprint(n)), nil
+		*cell = excelize.Cell{Value: n}
+		return digits(n), true, nil
 	case *array.Date32:
-		return excelize.Cell{Value: float64(int64(a.Value(i)) + excelEpochDays), StyleID: st.date}, 10, nil
+		*cell = excelize.Cell{Value: float64(int64(a.Value(i)) + excelEpochDays), StyleID: st.date}
+		return 10, true, nil
 	case *array.Timestamp:
 		t, err := timestampOf(a, i)
 		if err != nil {
-			return nil, 0, err
+			return 0, false, err
 		}
-		return excelize.Cell{Value: excelSerial(t), StyleID: st.datetime}, 19, nil
+		*cell = excelize.Cell{Value: excelSerial(t), StyleID: st.datetime}
+		return 19, true, nil
 	}
-	return nil, 0, fmt.Errorf("%w: column type %s", errNoFeedSchema, arr.DataType())
+	return 0, false, fmt.Errorf("%w: column type %s", errNoFeedSchema, arr.DataType())
+}
+
+// digits is the length of n written in decimal.
+func digits(n int64) int {
+	d := 1
+	if n < 0 {
+		d++
+	}
+	for n <= -10 || n >= 10 {
+		n /= 10
+		d++
+	}
+	return d
 }
 
 // timestampOf is the Asia/Shanghai wall-clock time of a timestamp value.
