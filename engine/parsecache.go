@@ -420,6 +420,9 @@ func (p *pcPlan) writeFeed(l *loader, pf pcFeed) error {
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
+	if err := tmp.Chmod(0o644); err != nil { // as the store's other files (CreateTemp makes 0600)
+		return err
+	}
 	// magic, the CRC (written last), then the body the CRC covers: the index's length, the
 	// index, padding to pcAlign, and the Arrow file, streamed a batch at a time.
 	bw := bufio.NewWriterSize(tmp, 1<<20)

@@ -148,6 +148,16 @@ func Load(ctx context.Context, cfg Config, src *connectors.Day) (*Loaded, error)
 		}
 	}
 	conflicts := l.place(&feeds, known, pulls)
+	// A feed may be a slice of a shared record (an arena's, the parse cache's), whose null
+	// counts Arrow works out on first asking and then keeps: asked here once, so that the
+	// goroutines that read the feeds afterwards (rules, Parquet, report keys) only read them.
+	for _, rec := range feeds {
+		if rec != nil {
+			for _, col := range rec.Columns() {
+				col.NullN()
+			}
+		}
+	}
 	ld := &Loaded{Feeds: feeds, cfg: cfg, src: src, l: l, date: date, loads: loads, known: known,
 		dupInputs: dupInputs, dupRejects: dupRejects, dupExcs: dupExcs, foreign: foreign, pulls: pulls, conflicts: conflicts,
 		cacheDone: cacheDone}

@@ -424,7 +424,7 @@ func storeState(t *testing.T, storeDir string) (current string, leftovers []stri
 	}
 	for _, e := range ents {
 		switch name := e.Name(); {
-		case name == ".lock" || name == "runs" || name == "current" || name == "published" || name == "inputs": // inputs: kept inputs, shared by the runs
+		case name == ".lock" || name == "runs" || name == "current" || name == "published" || name == "inputs" || name == "parsed": // kept inputs, shared by the runs; the parse cache
 		case strings.HasPrefix(name, ".current-"):
 			leftovers = append(leftovers, name)
 		default:

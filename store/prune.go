@@ -151,8 +151,8 @@ func (s *Store) pruneDate(date string, recent bool, o PruneOptions, keep *period
 	dd := filepath.Join(s.dir, date)
 	runsDir := filepath.Join(dd, runsName)
 	ents, err := os.ReadDir(runsDir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	if errors.Is(err, fs.ErrNotExist) { // a first run that died before it began: its cache may be there
+		return s.pruneCache(date, recent, o, links, rep)
 	}
 	if err != nil {
 		return fmt.Errorf("prune %s: %w", date, err)
@@ -215,11 +215,16 @@ func (s *Store) pruneDate(date string, recent bool, o PruneOptions, keep *period
 	if err := s.pruneInputs(date, stay, o, links, rep); err != nil {
 		return err
 	}
+	return s.pruneCache(date, recent, o, links, rep)
+}
+
+// pruneCache removes the parse cache of a date past KeepDays: it serves reruns and refreshes
+// of recent dates; an older date rerun reads its inputs again. (The date's current run and
+// its kept inputs stay.)
+func (s *Store) pruneCache(date string, recent bool, o PruneOptions, links linkCounts, rep *PruneReport) error {
 	if recent {
 		return nil
 	}
-	// The parse cache serves reruns and refreshes of recent dates; an older date rerun reads
-	// its inputs again. (The date's current run and its kept inputs stay.)
 	pc := filepath.Join(s.dir, date, ParsedName)
 	if _, err := os.Stat(pc); err != nil {
 		return nil

@@ -34,8 +34,9 @@ type Previous struct {
 	Dir      string
 	Manifest *Manifest
 	// Sealed is when the previous run's manifest was written (its modification time): a
-	// file of that run of the size the manifest gives and not modified since is taken as
-	// the bytes the manifest names without reading it again (same). Zero: always read.
+	// file of that run of the size the manifest gives whose status has not changed since is
+	// taken as the bytes the manifest names without reading it again (same). Zero: always
+	// read.
 	Sealed time.Time
 }
 
@@ -63,15 +64,19 @@ func (s *Store) ReuseSource(date string, log *slog.Logger) *Previous {
 	return p
 }
 
-// same reports whether the previous run's file src still holds want. A file of the size
-// the manifest gives whose modification time is not after the manifest's is taken as
-// unchanged (a run's files are written before its manifest, and a file edited in place
-// since has a later time); any other file is read and its sha256 compared. A refresh takes
-// some 5,000 files this way: reading each again had been a tenth of its time.
+// same reports whether the previous run's file src still holds want. A file of the size the
+// manifest gives whose status change time (ctime) is not after the manifest's writing is
+// taken as unchanged: a run's files are written and linked before its manifest, and writing
+// to a file, or setting its times back (cp -p, rsync -a, tar, a restore), moves its ctime
+// on; any other file is read and its sha256 compared. (The modification time was not enough:
+// those tools put it back.) A refresh takes some 5,000 files this way: reading each again
+// had been a tenth of its time.
 func (p *Previous) same(src string, want Output) bool {
 	if !p.Sealed.IsZero() {
-		if fi, err := os.Stat(src); err == nil && fi.Mode().IsRegular() && fi.Size() == want.Size && !fi.ModTime().After(p.Sealed) {
-			return true
+		if fi, err := os.Stat(src); err == nil && fi.Mode().IsRegular() && fi.Size() == want.Size {
+			if ct, ok := changeTime(fi); ok && !ct.After(p.Sealed) {
+				return true
+			}
 		}
 	}
 	got, err := hashFile(src)

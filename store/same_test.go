@@ -1,0 +1,77 @@
+package store
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestPreviousSameSeesAlteredFiles: an earlier run's file is taken without reading it only
+// while it is as the run left it; one rewritten with bytes of the same size and its times
+// set back (cp -p, rsync -a, a restore do that) is read again and found changed.
+func TestPreviousSameSeesAlteredFiles(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "settlement.csv")
+	if err := os.WriteFile(f, []byte("TY0001-01,LOCAL_BILL,ALIPAY,27,9155.75\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, err := hashFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond) // the manifest is written after the run's files
+	m := filepath.Join(dir, ManifestName)
+	if err := os.WriteFile(m, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mi, err := os.Stat(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Previous{Dir: dir, Sealed: mi.ModTime()}
+	if !p.same(f, want) {
+		t.Fatal("an unchanged earlier file is not taken")
+	}
+	fi, err := os.Stat(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	if err := os.WriteFile(f, []byte("TY0001-01,LOCAL_BILL,ALIPAY,27,8155.75\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(f, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if p.same(f, want) {
+		t.Error("a file rewritten with its times set back is taken as the earlier run's")
+	}
+}
+
+// TestPruneCacheOfDateWithoutRuns: a parse cache left by a first run that died before its
+// run directory was begun goes with its date's age, like any other.
+func TestPruneCacheOfDateWithoutRuns(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := filepath.Join(st.Dir(), "2026-10-01", ParsedName)
+	if err := os.MkdirAll(pc, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pc, "deposit-x.pc"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	today := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	rep, err := st.Prune(t.Context(), PruneOptions{KeepDays: 35, KeepRuns: 2, Today: today})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Removed) != 1 || rep.Removed[0].Reason != ReasonCache || rep.Removed[0].Bytes != 1 {
+		t.Errorf("removed %+v, want the date's parse cache", rep.Removed)
+	}
+	if _, err := os.Stat(pc); !os.IsNotExist(err) {
+		t.Errorf("parse cache still there: %v", err)
+	}
+}
