@@ -3,6 +3,7 @@ package engine
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/gob"
@@ -414,15 +415,15 @@ func (p *pcPlan) writeFeed(l *loader, pf pcFeed) error {
 	if err := gob.NewEncoder(&ib).Encode(&idx); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(p.dir, ".tmp-*")
+	// 0644 less the umask, as the store's other files (CreateTemp would make it 0600).
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp, err := os.OpenFile(filepath.Join(p.dir, fmt.Sprintf(".tmp-%x", rnd)), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	if err := tmp.Chmod(0o644); err != nil { // as the store's other files (CreateTemp makes 0600)
-		return err
-	}
 	// magic, the CRC (written last), then the body the CRC covers: the index's length, the
 	// index, padding to pcAlign, and the Arrow file, streamed a batch at a time.
 	bw := bufio.NewWriterSize(tmp, 1<<20)
