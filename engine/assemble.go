@@ -197,6 +197,10 @@ func (l *loader) concat(id feed.ID, parts []arrow.RecordBatch) (arrow.RecordBatc
 		defer b.Release()
 		return b.NewRecordBatch(), nil
 	}
+	parts = coalesce(parts)
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
 	cols := make([]arrow.Array, schema.NumFields())
 	var n int64
 	// The parts' columns, held here alone (the parts are released), so that each column of
@@ -245,6 +249,75 @@ func (l *loader) concat(id feed.ID, parts []arrow.RecordBatch) (arrow.RecordBatc
 		a.Release()
 	}
 	return rec, nil
+}
+
+// coalesce joins runs of parts that are consecutive slices of one record (the inputs an arena
+// or a parse cache batch holds one after the other) into one slice of it each: a pulled
+// city-day's 2,285 parts of a feed become a few dozen, and a feed read whole from one
+// record is that record, not a copy. It takes over the parts.
+func coalesce(parts []arrow.RecordBatch) []arrow.RecordBatch {
+	var out []arrow.RecordBatch
+	for i := 0; i < len(parts); {
+		j := i + 1
+		for j < len(parts) && follows(parts[j-1], parts[j]) {
+			j++
+		}
+		if j == i+1 {
+			out = append(out, parts[i])
+			i = j
+			continue
+		}
+		first := parts[i]
+		var rows int64
+		for _, p := range parts[i:j] {
+			rows += p.NumRows()
+		}
+		cols := make([]arrow.Array, first.NumCols())
+		for c := range cols {
+			d := first.Column(c).Data()
+			nulls := 0 // the parts' own counts: a buffer without nulls may be empty, not counted
+			for _, p := range parts[i:j] {
+				nulls += p.Column(c).NullN()
+			}
+			nd := array.NewData(d.DataType(), int(rows), d.Buffers(), nil, nulls, d.Offset())
+			cols[c] = array.MakeFromData(nd)
+			nd.Release()
+		}
+		out = append(out, array.NewRecordBatch(first.Schema(), cols, rows))
+		for _, a := range cols {
+			a.Release()
+		}
+		for _, p := range parts[i:j] {
+			p.Release()
+		}
+		i = j
+	}
+	return out
+}
+
+// follows reports whether b's rows come right after a's in the same buffers, in every
+// column (flat types only).
+func follows(a, b arrow.RecordBatch) bool {
+	if a.NumCols() != b.NumCols() {
+		return false
+	}
+	for c := range int(a.NumCols()) {
+		da, db := a.Column(c).Data(), b.Column(c).Data()
+		if len(da.Children()) > 0 || len(db.Children()) > 0 || !arrow.TypeEqual(da.DataType(), db.DataType()) ||
+			da.Offset()+da.Len() != db.Offset() {
+			return false
+		}
+		ba, bb := da.Buffers(), db.Buffers()
+		if len(ba) != len(bb) {
+			return false
+		}
+		for k := range ba {
+			if ba[k] != bb[k] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // filter copies the rows of rec not marked in drop.
