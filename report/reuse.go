@@ -59,9 +59,11 @@ func newKeyHasher() *keyHasher { return keyBufs.Get().(*keyHasher) }
 
 func (k *keyHasher) int(v int64) { k.b = binary.LittleEndian.AppendUint64(k.b, uint64(v)) }
 
+// str writes each string after its length as a uvarint (a prefix no string can be taken for;
+// 8 bytes of length had been most of what the keys of a day's short ids hashed).
 func (k *keyHasher) str(ss ...string) {
 	for _, s := range ss {
-		k.int(int64(len(s)))
+		k.b = binary.AppendUvarint(k.b, uint64(len(s)))
 		k.b = append(k.b, s...)
 	}
 }
@@ -159,7 +161,7 @@ func hashColumn(k *keyHasher, col arrow.Array, rows []int) {
 		if !nulls {
 			for _, i := range rows {
 				s := a.Value(i)
-				k.b = binary.LittleEndian.AppendUint64(k.b, uint64(len(s)))
+				k.b = binary.AppendUvarint(k.b, uint64(len(s)))
 				k.b = append(k.b, s...)
 			}
 			return
