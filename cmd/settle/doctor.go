@@ -249,7 +249,8 @@ func (d *doctor) checkStore(dir string) {
 }
 
 // checkSpace compares the free space with the size of the latest date's current run with
-// the kept inputs it names (a run of a new date writes both): less than one more such run is
+// the kept inputs it names and its date's parse cache (a run of a new date writes all
+// three): less than one more such run is
 // a problem, less than three a warning. It also sizes every date's kept inputs.
 func (d *doctor) checkSpace(st *store.Store, dates []string) {
 	if n, ds, files, err := st.InputsUse(); err != nil {
@@ -279,8 +280,19 @@ func (d *doctor) checkSpace(st *store.Store, dates []string) {
 			return
 		}
 		size += uint64(kept)
+		// A run of a new date also writes its parse cache (engine's, <date>/parsed).
+		var cache uint64
+		if pc, err := st.ParseCacheDir(dates[i]); err == nil {
+			if _, err := os.Stat(pc); err == nil {
+				if cache, err = dirSize(pc); err != nil {
+					d.add(levelWarn, i18n.OpsSpaceUnknown, err)
+					return
+				}
+			}
+		}
+		size += cache
 		what := dates[i] + "/" + filepath.Base(run)
-		args := []any{humanBytes(int64(free)), what, humanBytes(int64(size)), humanBytes(kept)}
+		args := []any{humanBytes(int64(free)), what, humanBytes(int64(size)), humanBytes(kept), humanBytes(int64(cache))}
 		switch {
 		case free < size:
 			d.add(levelProblem, i18n.OpsSpaceShort, args...)

@@ -310,7 +310,8 @@ func TestDoctor(t *testing.T) {
 	}
 }
 
-// TestDoctorSpace: less room than the last run took with its kept inputs is a problem, less
+// TestDoctorSpace: less room than the last run took with its kept inputs and its date's parse
+// cache is a problem, less
 // than three runs' a warning; the kept inputs of every date are sized.
 func TestDoctorSpace(t *testing.T) {
 	dir := t.TempDir()
@@ -341,6 +342,13 @@ func TestDoctorSpace(t *testing.T) {
 	if err := os.Symlink("runs/r1", filepath.Join(dir, "2026-11-21", "current")); err != nil {
 		t.Fatal(err)
 	}
+	// The date's parse cache: a run of a new date writes one too.
+	if err := os.MkdirAll(filepath.Join(dir, "2026-11-21", store.ParsedName), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "2026-11-21", store.ParsedName, "deposit-x.pc"), make([]byte, 20), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	st, err := store.Open(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -348,15 +356,16 @@ func TestDoctorSpace(t *testing.T) {
 	for _, tc := range []struct {
 		free uint64
 		want level
-	}{{999, levelProblem}, {1000, levelWarn}, {2999, levelWarn}, {3000, levelOK}} {
+	}{{1019, levelProblem}, {1020, levelWarn}, {3059, levelWarn}, {3060, levelOK}} {
 		d := &doctor{lang: i18n.En, free: func(string) (uint64, error) { return tc.free, nil }}
 		d.checkSpace(st, []string{"2026-11-21"})
 		if len(d.findings) != 2 || d.findings[0].text != "kept inputs take 450 B (1 dates, 2 files)" {
 			t.Fatalf("free %d: %+v", tc.free, d.findings)
 		}
 		f := d.findings[1]
-		if f.level != tc.want || !strings.Contains(f.text, "2026-11-21/r1") || !strings.Contains(f.text, "1000 B") || !strings.Contains(f.text, "400 B") {
-			t.Errorf("free %d: %+v, want level %d, 1000 B of which 400 B inputs", tc.free, f, tc.want)
+		if f.level != tc.want || !strings.Contains(f.text, "2026-11-21/r1") || !strings.Contains(f.text, "1020 B") || !strings.Contains(f.text, "400 B") ||
+			!strings.Contains(f.text, "parse cache") || !strings.Contains(f.text, " 20 B") {
+			t.Errorf("free %d: %+v, want level %d, 1020 B of which 400 B inputs and 20 B parse cache", tc.free, f, tc.want)
 		}
 	}
 }
