@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"codeberg.org/go-pdf/fpdf"
 
@@ -54,28 +55,16 @@ func (r *renderer) buildPDF(v *counterView) (p *fpdf.Fpdf, err error) {
 			p, err = nil, fmt.Errorf("pdf: panic: %v", e)
 		}
 	}()
-	p = fpdf.New("P", "mm", "A4", "")
-	// Page content streams are left uncompressed: fpdf makes a new ~1 MB zlib compressor
-	// for every page of every document, which was a quarter of a PDF's cost (5.4 → 4.0 ms
-	// for a one-page report) for 46 → 73 KB. The font is still compressed.
-	p.SetCompression(false)
-	p.SetCatalogSort(true)
 	created, modified := r.stamp(), r.stamp()
 	if v.cert != nil {
 		created, modified = v.cert.stamps(created)
 	}
-	p.SetCreationDate(created)
-	p.SetModificationDate(modified)
-	p.AliasNbPages("{nb}") // before the font is added: fpdf sizes its subset by it
-	p.AddUTF8FontFromBytes(fontFamily, "", r.font.data)
-	p.SetTitle(r.l.s(i18n.ReportTitle)+" "+v.info.Counter+" "+r.ix.res.BizDate(), true)
-	p.SetSubject(headerLine(r.l, v.info, r.ix.res.BizDate()), true)
-	p.SetCreator("settle", true)
-	p.SetAuthor("settle", true)
-	p.SetMargins(marginX, marginTop, marginX)
+	// Page content streams are left uncompressed: fpdf makes a new ~1 MB zlib compressor
+	// for every page of every document, which was a quarter of a PDF's cost (5.4 → 4.0 ms
+	// for a one-page report) for 46 → 73 KB. The font is still compressed.
+	p = r.newPDF("P", false, created, modified,
+		r.l.s(i18n.ReportTitle)+" "+v.info.Counter+" "+r.ix.res.BizDate(), headerLine(r.l, v.info, r.ix.res.BizDate()))
 	p.SetAutoPageBreak(false, pageH-bodyBottom) // every break is decided here, never inside a row
-	p.SetLineWidth(0.2)
-	p.SetDrawColor(166, 166, 166)
 	d := &pdfDoc{p: p, l: r.l, font: r.font, v: v, r: r}
 	p.SetHeaderFunc(d.pageHeader)
 	p.SetFooterFunc(d.pageFooter)
@@ -85,6 +74,31 @@ func (r *renderer) buildPDF(v *counterView) (p *fpdf.Fpdf, err error) {
 	d.deposits()
 	d.exceptions()
 	d.signoff()
+	return closePDF(p)
+}
+
+// newPDF starts a report's document with what every report shares: A4 in orientation, the
+// run's font, dates, title and subject, margins, and the table lines' width and colour.
+func (r *renderer) newPDF(orientation string, compress bool, created, modified time.Time, title, subject string) *fpdf.Fpdf {
+	p := fpdf.New(orientation, "mm", "A4", "")
+	p.SetCompression(compress)
+	p.SetCatalogSort(true)
+	p.SetCreationDate(created)
+	p.SetModificationDate(modified)
+	p.AliasNbPages("{nb}") // before the font is added: fpdf sizes its subset by it
+	p.AddUTF8FontFromBytes(fontFamily, "", r.font.data)
+	p.SetTitle(title, true)
+	p.SetSubject(subject, true)
+	p.SetCreator("settle", true)
+	p.SetAuthor("settle", true)
+	p.SetMargins(marginX, marginTop, marginX)
+	p.SetLineWidth(0.2)
+	p.SetDrawColor(166, 166, 166)
+	return p
+}
+
+// closePDF ends a document, turning fpdf's first error into ours.
+func closePDF(p *fpdf.Fpdf) (*fpdf.Fpdf, error) {
 	if err := p.Error(); err != nil {
 		return nil, fmt.Errorf("pdf: %w", err)
 	}

@@ -37,22 +37,11 @@ func (r *renderer) buildRollupPDF(ru *rollup) (p *fpdf.Fpdf, err error) {
 			p, err = nil, fmt.Errorf("pdf: panic: %v", e)
 		}
 	}()
-	p = fpdf.New("L", "mm", "A4", "")
 	// An outlet's roll-up is a page or two, left uncompressed as a counter's report is (see
 	// buildPDF). The city's runs to hundreds of pages: compressed, a demo city's is 1.2 MB
 	// instead of 9.4 MB, for about 0.3 s once per run (BenchmarkCityRollupPDF).
-	p.SetCompression(ru.outlet == "")
-	p.SetCatalogSort(true)
 	stamp := r.stamp()
-	p.SetCreationDate(stamp)
-	p.SetModificationDate(stamp)
-	p.AliasNbPages("{nb}")
-	p.AddUTF8FontFromBytes(fontFamily, "", r.font.data)
-	p.SetTitle(ru.title, true)
-	p.SetSubject(ru.header, true)
-	p.SetCreator("settle", true)
-	p.SetAuthor("settle", true)
-	p.SetMargins(marginX, marginTop, marginX)
+	p = r.newPDF("L", ru.outlet == "", stamp, stamp, ru.title, ru.header)
 	d := &rollupDoc{pdfDoc: &pdfDoc{p: p, l: r.l, font: r.font, r: r, pw: rollupW, ph: rollupH}, ru: ru}
 	for _, c := range ru.counters {
 		if c.Incomplete {
@@ -60,8 +49,6 @@ func (r *renderer) buildRollupPDF(ru *rollup) (p *fpdf.Fpdf, err error) {
 		}
 	}
 	p.SetAutoPageBreak(false, rollupH-d.bottom())
-	p.SetLineWidth(0.2)
-	p.SetDrawColor(166, 166, 166)
 	p.SetHeaderFunc(d.pageHeader)
 	p.SetFooterFunc(d.pageFooter)
 	p.AddPage()
@@ -70,14 +57,7 @@ func (r *renderer) buildRollupPDF(ru *rollup) (p *fpdf.Fpdf, err error) {
 		d.netTable(tb)
 		d.depositTables(tb)
 	}
-	if err := p.Error(); err != nil {
-		return nil, fmt.Errorf("pdf: %w", err)
-	}
-	p.Close()
-	if err := p.Error(); err != nil {
-		return nil, fmt.Errorf("pdf: %w", err)
-	}
-	return p, nil
+	return closePDF(p)
 }
 
 // status is the roll-up's state as the running head shows it.
