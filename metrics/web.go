@@ -47,9 +47,6 @@ func NewWeb() *Web {
 	return w
 }
 
-// Registry is the registry behind Handler, for tests and further collectors.
-func (w *Web) Registry() *prometheus.Registry { return w.reg }
-
 // Handler serves the registry in the Prometheus exposition format.
 func (w *Web) Handler() http.Handler {
 	return promhttp.HandlerFor(w.reg, promhttp.HandlerOpts{Registry: w.reg})

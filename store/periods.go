@@ -135,9 +135,6 @@ func (o *OutTable) sort() {
 	t.rows, t.texts = rows, texts
 }
 
-// Len is the number of rows.
-func (o *OutTable) Len() int { return len(o.t.rows) }
-
 // Write sorts the rows and writes <name>.csv and, when parquet, <name>.parquet into the run.
 func (o *OutTable) Write(run *Run, parquet bool) error {
 	o.sort()

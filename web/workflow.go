@@ -749,13 +749,6 @@ func outletLabel(o string) string {
 	return o
 }
 
-func abs(v int64) int64 {
-	if v < 0 {
-		return -v
-	}
-	return v
-}
-
 // auditItems is the auditor's city view: open, explained and rejected items by outlet and
 // age bucket with the amounts at stake; a cell lists its items.
 func (s *Server) auditItems(w http.ResponseWriter, r *http.Request, sess *session) {

@@ -359,9 +359,6 @@ func (d *DB) DayEvents(ctx context.Context, date, outlet, counter string) ([]Eve
 	return out, rows.Err()
 }
 
-// ShanghaiTime shows t in Asia/Shanghai.
-func ShanghaiTime(t time.Time) time.Time { return t.In(engine.Shanghai) }
-
 // DayRow is a counter-day of a queue: its sign-off state and its items by state.
 type DayRow struct {
 	Day

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -151,12 +150,6 @@ func CheckReason(excCode, reason, text string) error {
 		}
 	}
 	return nil
-}
-
-// NeedOf is what the reason asks for ("", slip, ticket, form, text).
-func NeedOf(excCode, reason string) string {
-	r, _ := LookupReason(excCode, reason)
-	return r.NeedText
 }
 
 // Errors of transitions.
@@ -466,13 +459,6 @@ func (d *DB) Overdue(date string) bool { return AgeOf(date, d.today()) > d.sla }
 
 // Age is the age of date today.
 func (d *DB) Age(date string) int { return AgeOf(date, d.today()) }
-
-// SortOldest sorts items oldest first (then by place).
-func SortOldest(its []*Item) {
-	slices.SortStableFunc(its, func(a, b *Item) int {
-		return strings.Compare(a.Date, b.Date)
-	})
-}
 
 // BucketRow counts the items of one outlet ("" the city's) in one age bucket.
 type BucketRow struct {
