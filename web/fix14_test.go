@@ -29,17 +29,7 @@ import (
 // explains it again (the day still certified), the reviewer accepts and approves, and the
 // approved certified report shows the item accepted.
 func TestRejectReexplainApprove(t *testing.T) {
-	ts := newTestServer(t, demoSource(0.5))
-	ts.cfg.Certified = fakeCertified
-	ts.restart(t)
-	run := ts.runNow(t)
-	clerk, reviewer := ts.client(t), ts.client(t)
-	clerk.login("zhang")
-	reviewer.login("wang")
-	explainAll(t, ts, clerk, shortCounter)
-	if r := signOff(clerk, "certify", shortCounter, run, ""); !strings.HasSuffix(r.header.Get("Location"), "ok=certify") {
-		t.Fatalf("certify: %q", r.header.Get("Location"))
-	}
+	ts, run, clerk, reviewer := certifiedDay(t)
 	// The page names the certified report's sum, the one the log pins (not the run's PDF's).
 	day, _ := ts.wf.Day(context.Background(), testDate, "TY0001", shortCounter)
 	cp := clerk.get("/day/" + testDate + "/c/TY0001/" + shortCounter)

@@ -92,3 +92,21 @@ func decideAll(t *testing.T, ts *testServer, c *client, counter, action string) 
 		}
 	}
 }
+
+// certifiedDay serves a demo day whose certified reports are fakeCertified's; clerk zhang has
+// explained every item of shortCounter and certified it, reviewer wang is logged in.
+func certifiedDay(t *testing.T) (ts *testServer, run string, clerk, reviewer *client) {
+	t.Helper()
+	ts = newTestServer(t, demoSource(0.5))
+	ts.cfg.Certified = fakeCertified
+	ts.restart(t)
+	run = ts.runNow(t)
+	clerk, reviewer = ts.client(t), ts.client(t)
+	clerk.login("zhang")
+	reviewer.login("wang")
+	explainAll(t, ts, clerk, shortCounter)
+	if r := signOff(clerk, "certify", shortCounter, run, ""); !strings.HasSuffix(r.header.Get("Location"), "ok=certify") {
+		t.Fatalf("certify: %q", r.header.Get("Location"))
+	}
+	return ts, run, clerk, reviewer
+}

@@ -43,17 +43,7 @@ func fakeCertified(run *store.Stored, outlet, counter string, items []CertItem, 
 // again from the run and the log alone (the file gone) it is the same bytes. Approval pins
 // a new one with the reviewer's name.
 func TestCertifiedReport(t *testing.T) {
-	ts := newTestServer(t, demoSource(0.5))
-	ts.cfg.Certified = fakeCertified
-	ts.restart(t)
-	run := ts.runNow(t)
-	clerk, reviewer := ts.client(t), ts.client(t)
-	clerk.login("zhang")
-	reviewer.login("wang")
-	explainAll(t, ts, clerk, shortCounter)
-	if r := signOff(clerk, "certify", shortCounter, run, ""); !strings.HasSuffix(r.header.Get("Location"), "ok=certify") {
-		t.Fatalf("certify: %q", r.header.Get("Location"))
-	}
+	ts, run, clerk, reviewer := certifiedDay(t)
 	ctx := context.Background()
 	day, _ := ts.wf.Day(ctx, testDate, "TY0001", shortCounter)
 	page := "/day/" + testDate + "/c/TY0001/" + shortCounter
