@@ -209,26 +209,11 @@ func TestParquetDictionaryLargeColumn(t *testing.T) {
 // chunkStats describes column c's chunk statistics in row group 0.
 func chunkStats(t *testing.T, pf *file.Reader, c int) string {
 	t.Helper()
-	cc, err := pf.MetaData().RowGroup(0).ColumnChunk(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := cc.Statistics()
-	if err != nil || st == nil {
-		t.Fatalf("column %d: no statistics (%v)", c, err)
-	}
-	enc, err := st.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return statsString(enc)
+	return statsString(chunkEncoded(t, pf, c))
 }
 
-func statsString(enc metadata.EncodedStatistics) string {
-	return fmt.Sprintf("min %q max %q nulls %d (set %v/%v)", enc.Min, enc.Max, enc.NullCount, enc.HasMin, enc.HasMax)
-}
-
-func chunkMinMax(t *testing.T, pf *file.Reader, c int) (string, string) {
+// chunkEncoded is column c's chunk statistics in row group 0, encoded.
+func chunkEncoded(t *testing.T, pf *file.Reader, c int) metadata.EncodedStatistics {
 	t.Helper()
 	cc, err := pf.MetaData().RowGroup(0).ColumnChunk(c)
 	if err != nil {
@@ -242,6 +227,16 @@ func chunkMinMax(t *testing.T, pf *file.Reader, c int) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return enc
+}
+
+func statsString(enc metadata.EncodedStatistics) string {
+	return fmt.Sprintf("min %q max %q nulls %d (set %v/%v)", enc.Min, enc.Max, enc.NullCount, enc.HasMin, enc.HasMax)
+}
+
+func chunkMinMax(t *testing.T, pf *file.Reader, c int) (string, string) {
+	t.Helper()
+	enc := chunkEncoded(t, pf, c)
 	return string(enc.Min), string(enc.Max)
 }
 
