@@ -112,18 +112,7 @@ func TestBookBaseStyles(t *testing.T) {
 		if err := sw.SetRow("A1", []any{str("x", b.st.money)}); err != nil {
 			t.Fatal(err)
 		}
-		if err := sw.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := b.f.Write(&buf); err != nil {
-			t.Fatal(err)
-		}
-		b.f.Close()
-		got, err := excelize.OpenReader(&buf)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got, _ := reopen(t, b, sw)
 		fresh := excelize.NewFile()
 		if l.lang == "zh" {
 			fresh.SetDefaultFont("等线")
@@ -164,18 +153,7 @@ func TestColumnWidthsInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sw.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := b.f.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
-	b.f.Close()
-	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, written := reopen(t, b, sw)
 	defer f.Close()
 	for i, w := range widths {
 		col, _ := excelize.ColumnNumberToName(i + 1)
@@ -183,7 +161,7 @@ func TestColumnWidthsInOrder(t *testing.T) {
 			t.Errorf("column %s: width %v (%v), want %v", col, got, err, w)
 		}
 	}
-	r, _ := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	r, _ := zip.NewReader(bytes.NewReader(written), int64(len(written)))
 	for _, zf := range r.File {
 		if zf.Name != "xl/worksheets/sheet1.xml" {
 			continue
@@ -280,4 +258,23 @@ func TestBookBaseLikeNewFile(t *testing.T) {
 			}
 		}
 	}
+}
+
+// reopen flushes sw, writes the book and closes it, and opens what it wrote with excelize; it
+// returns the bytes written too.
+func reopen(t *testing.T, b *book, sw *excelize.StreamWriter) (*excelize.File, []byte) {
+	t.Helper()
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := b.f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	b.f.Close()
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, buf.Bytes()
 }
