@@ -171,6 +171,7 @@ func TestDataIdenticalWithoutEpoch(t *testing.T) {
 		delete(m, "run_id")
 		delete(m, "started_at")
 		delete(m, "finished_at")
+		delete(m, "sealed_at") // the wall clock when the run's files were in place (store.Manifest.SealedAt)
 		outs := m["outputs"].(map[string]any)
 		for p := range outs {
 			if strings.HasPrefix(p, "reports/") {

@@ -196,7 +196,11 @@ func (d *rollupDoc) first() {
 	// Every reason, up to maxReasons lines: a city-wide outage would fill pages with them;
 	// the tables below mark each incomplete counter all the same.
 	const maxReasons = 30
-	var reasons []string
+	// In the report's language, as the counter's report gives them: the city-wide reasons
+	// once, then each incomplete counter's own.
+	comp := d.r.ix.completeness
+	reasons := l.whyLines(comp, "")
+	city := len(reasons)
 	for _, c := range ru.counters {
 		if !c.Incomplete {
 			continue
@@ -205,7 +209,7 @@ func (d *rollupDoc) first() {
 		if l.lang == "en" {
 			who += " "
 		}
-		for _, why := range c.Why {
+		for _, why := range l.whyLines(comp, c.Counter)[city:] {
 			reasons = append(reasons, who+why)
 		}
 	}

@@ -62,6 +62,12 @@ type Manifest struct {
 	// FeedFiles is the same for the feeds' Parquet files (feeds/<feed>.parquet): the content
 	// key of the feed's rows and the run that wrote the file (store/feedkey.go).
 	FeedFiles map[string]ReportRecord `json:"feed_files,omitempty"`
+	// SealedAt is when the run's files were all in place (written or linked), just before
+	// the manifest: a later run takes one of them unread only when its status change time
+	// is not after this (Previous.same). Absent under SOURCE_DATE_EPOCH (the manifest is then
+	// a function of the inputs, version and clock alone), in a run that took no part in reuse
+	// (Run.ReuseFrom) and in older runs: their files are read again.
+	SealedAt *time.Time `json:"sealed_at,omitempty"`
 	// Kept names the raw inputs the run read, kept in <store>/<date>/inputs (Store.Keep);
 	// absent in runs written before settle kept them.
 	Kept *Kept `json:"kept,omitempty"`
@@ -181,6 +187,13 @@ func WriteManifest(run *Run, m *Manifest) error {
 	}
 	if err := run.linkSame(outputs); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
+	}
+	run.mu.Lock()
+	seal := run.reuse.seal
+	run.mu.Unlock()
+	if seal {
+		now := time.Now().UTC()
+		m.SealedAt = &now
 	}
 	m.Outputs = outputs
 	for rel, rec := range run.Reports() {

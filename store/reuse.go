@@ -33,10 +33,10 @@ type ReportRecord struct {
 type Previous struct {
 	Dir      string
 	Manifest *Manifest
-	// Sealed is when the previous run's manifest was written (its modification time): a
-	// file of that run of the size the manifest gives whose status has not changed since is
-	// taken as the bytes the manifest names without reading it again (same). Zero: always
-	// read.
+	// Sealed is when the previous run's files were all in place, as its manifest records it
+	// (Manifest.SealedAt; not the manifest file's times, which touch can move): a file of
+	// that run of the size the manifest gives whose status has not changed since is taken as
+	// the bytes the manifest names without reading it again (same). Zero: always read.
 	Sealed time.Time
 }
 
@@ -58,15 +58,15 @@ func (s *Store) ReuseSource(date string, log *slog.Logger) *Previous {
 		return nil
 	}
 	p := &Previous{Dir: dir, Manifest: m}
-	if fi, err := os.Stat(filepath.Join(dir, ManifestName)); err == nil {
-		p.Sealed = fi.ModTime()
+	if m.SealedAt != nil {
+		p.Sealed = *m.SealedAt
 	}
 	return p
 }
 
 // same reports whether the previous run's file src still holds want. A file of the size the
-// manifest gives whose status change time (ctime) is not after the manifest's writing is
-// taken as unchanged: a run's files are written and linked before its manifest, and writing
+// manifest gives whose status change time (ctime) is not after the run's SealedAt is taken
+// as unchanged: a run's files are written and linked before it is sealed, and writing
 // to a file, or setting its times back (cp -p, rsync -a, tar, a restore), moves its ctime
 // on; any other file is read and its sha256 compared. (The modification time was not enough:
 // those tools put it back.) A refresh takes some 5,000 files this way: reading each again
@@ -87,6 +87,7 @@ func (p *Previous) same(src string, want Output) bool {
 type reuseState struct {
 	prev    *Previous
 	pinned  bool // reports are reused only when rendered by a run of this id (ReuseFrom)
+	seal    bool // the manifest records SealedAt: ReuseFrom was called with the clock not pinned
 	reports map[string]ReportRecord
 	known   map[string]Output // files taken from prev, checked when taken: not hashed again
 	linked  int
@@ -103,6 +104,7 @@ func (r *Run) ReuseFrom(prev *Previous, pinned bool) {
 	defer r.mu.Unlock()
 	r.reuse.prev = prev
 	r.reuse.pinned = pinned
+	r.reuse.seal = !pinned
 }
 
 // Reuse puts the previous run's report rel into the run when the previous manifest records
