@@ -63,3 +63,35 @@ func TestTightLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestDayClosedRendersAgain: reports of a run made while the day was open carry its mark;
+// a rerun once the day is over (same inputs) renders every report again, not the marked ones.
+func TestDayClosedRendersAgain(t *testing.T) {
+	cfg := fixtures.NewConfig()
+	cfg.Date = day1
+	cfg.Outlets, cfg.Counters = 1, 2
+	_, src := writeDay(t, cfg)
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(now time.Time) *Outcome {
+		out, err := Run(t.Context(), Config{Date: day1, Source: file.New(src), Store: st, Engine: engine.NewConfig(),
+			Render: Reports(report.NewOptions()), LockTimeout: time.Minute, FailOn: "never", Now: func() time.Time { return now }})
+		if out == nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	open := run(day1.Add(10 * time.Hour))
+	closed := run(day1.Add(30 * time.Hour))
+	m := manifestOf(t, closed.RunDir)
+	if len(m.Reports) == 0 {
+		t.Fatal("no reports recorded")
+	}
+	for rel, rec := range m.Reports {
+		if rec.RenderedIn != closed.RunID {
+			t.Errorf("%s reused from the open day's run %s (rendered in %s)", rel, open.RunID, rec.RenderedIn)
+		}
+	}
+}

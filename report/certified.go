@@ -79,7 +79,8 @@ func Certified(run *store.Stored, outlet, counter string, items []CertItem, sign
 		return nil, fmt.Errorf("run %q: no counter %s/%s", run.Dir(), outlet, counter)
 	}
 	res.Counters = []engine.CounterInfo{info}
-	o := Options{Lang: l.lang, RunID: m.RunID, Source: m.Source, GeneratedAt: m.StartedAt.In(engine.Shanghai), Workers: 1}
+	o := Options{Lang: l.lang, RunID: m.RunID, Source: m.Source, GeneratedAt: m.StartedAt.In(engine.Shanghai), Workers: 1,
+		DayOpen: m.DayOpen} // a run of a day not yet over says so on its certified report too
 	ix := newRunIndex(res)
 	v := ix.counter(info)
 	v.setCompleteness(l)

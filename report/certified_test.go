@@ -334,3 +334,41 @@ func BenchmarkCertified(b *testing.B) {
 		}
 	}
 }
+
+// TestCertifiedDayOpen: a run made before its business day ended is certified with the mark
+// its own reports carry ("营业中，数据未截止"): the certified copy must not look final.
+func TestCertifiedDayOpen(t *testing.T) {
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := fixtures.NewConfig()
+	cfg.Outlets, cfg.Counters, cfg.Seed = 1, 1, 3
+	date := time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
+	out, err := job.Run(context.Background(), job.Config{
+		Date: date, Source: demo.New(cfg), Store: st, Engine: engine.NewConfig(), Render: job.Reports(report.NewOptions()),
+		LockTimeout: time.Minute, FailOn: "never", Now: func() time.Time { return date.Add(10 * time.Hour) },
+	})
+	if err != nil && out == nil {
+		t.Fatalf("run: %v", err)
+	}
+	run, err := store.OpenStored(out.RunDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !run.Manifest().DayOpen {
+		t.Fatal("the run of an open day does not say so")
+	}
+	tables, err := run.ReadTables(memory.NewGoAllocator())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tables.Settlement[0]
+	pdf, err := report.Certified(run, c.Outlet, c.Counter, nil, report.SignBlock{ClerkName: clerkName, CertifiedAt: certifiedAt}, report.NewOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := pdfToText(t, pdf); !strings.Contains(text, "营业中") {
+		t.Errorf("the certified report of an open day has no 营业中 mark:\n%s", text)
+	}
+}
