@@ -492,8 +492,11 @@ func BenchmarkOutletRollupPDF(b *testing.B) {
 func TestRollupReasonsCapped(t *testing.T) {
 	res := cityResult(20, 5)
 	for i := range res.Counters {
-		res.Counters[i].Incomplete = true
-		res.Counters[i].Why = []string{"FEED_MISSING deposit: no deposit file for " + res.Counters[i].Counter}
+		c := &res.Counters[i]
+		c.Incomplete = true
+		c.Why = []string{"FEED_MISSING deposit: no deposit file for " + c.Counter}
+		res.Exceptions = append(res.Exceptions, engine.Exception{Code: engine.CodeFeedMissing, Severity: engine.SevError,
+			City: c.City, Outlet: c.Outlet, Counter: c.Counter, Feed: "deposit", Detail: "no deposit file for " + c.Counter})
 	}
 	o := testOptions("en")
 	o.Formats = []string{FormatPDF}
@@ -507,5 +510,29 @@ func TestRollupReasonsCapped(t *testing.T) {
 	}
 	if !strings.Contains(text, "TY0001 / TY0001-01: FEED_MISSING") {
 		t.Errorf("no reason of TY0001-01 as 'outlet / counter: why':\n%s", text)
+	}
+}
+
+// TestRollupReasonsInLanguage: the roll-up lists the reasons as the counter reports do, in
+// the report's language (the feed by its name, the code described), and a city-wide one
+// once, not once per counter.
+func TestRollupReasonsInLanguage(t *testing.T) {
+	res := cityResult(2, 2)
+	for i := range res.Counters {
+		c := &res.Counters[i]
+		c.Incomplete = true
+		c.Why = []string{"FEED_MISSING remote_payment: no file"}
+	}
+	res.Exceptions = append(res.Exceptions, engine.Exception{Code: engine.CodeFeedMissing, Severity: engine.SevError,
+		Feed: "remote_payment", Detail: "没有文件"})
+	o := testOptions("zh")
+	o.Formats = []string{FormatPDF}
+	dir := renderRes(t, res, o)
+	text := pdfText(t, filepath.Join(dir, "reports", "city.pdf"))
+	if n := strings.Count(text, "没有文件"); n != 1 {
+		t.Errorf("the city-wide reason is listed %d times, want once:\n%s", n, text)
+	}
+	if !strings.Contains(text, "异地缴费日报") || strings.Contains(text, "remote_payment:") {
+		t.Errorf("the reason is not in Chinese (feed by its name):\n%s", text)
 	}
 }
