@@ -58,9 +58,10 @@ func TestFeedKey(t *testing.T) {
 		t.Errorf("a slice with the same rows keys %s, want %s", got, k)
 	}
 	for name, other := range map[string]arrow.RecordBatch{
-		"an amount":     depositRecord(t, 2, 5, 101, "S"),
-		"the strings":   depositRecord(t, 2, 5, 100, "SS"),
-		"one row fewer": depositRecord(t, 2, 4, 100, "S"),
+		"an amount":             depositRecord(t, 2, 5, 101, "S"),
+		"the strings":           depositRecord(t, 2, 5, 100, "SS"),
+		"a string, same length": depositRecord(t, 2, 5, 100, "T"),
+		"one row fewer":         depositRecord(t, 2, 4, 100, "S"),
 	} {
 		if feedKey(feed.Deposit, other) == k {
 			t.Errorf("changing %s keeps the key", name)
