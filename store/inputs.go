@@ -250,7 +250,7 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 			return nil
 		}
 		if ki, ok := known[in.Name]; ok && ki.Feed == in.Feed.String() {
-			if _, err := os.Stat(filepath.Join(dir, ki.SHA256+".zst")); err == nil {
+			if keptThere(filepath.Join(dir, ki.SHA256+".zst")) {
 				k.Inputs[i] = ki
 				return nil
 			}
@@ -265,7 +265,7 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 			Format: format, SHA256: hexSum, Size: int64(len(raw))}
 		k.Inputs[i] = ki
 		p := filepath.Join(dir, hexSum+".zst")
-		if _, err := os.Stat(p); err != nil {
+		if !keptThere(p) {
 			if err := keepLater(ctx, batch, enc, dir, hexSum, in.Name, raw); err != nil {
 				return err
 			}
@@ -311,6 +311,8 @@ func writeKept(dir, sum string, z []byte) error {
 	if err == nil {
 		err = os.Link(tmp, final)
 		switch {
+		case errors.Is(err, fs.ErrExist) && !keptThere(final): // left empty by a crash: replaced
+			err = os.Rename(tmp, final)
 		case errors.Is(err, fs.ErrExist):
 			err = nil
 		case err != nil: // a file system without hard links: the same bytes by their name
@@ -322,6 +324,16 @@ func writeKept(dir, sum string, z []byte) error {
 }
 
 var keptSeq atomic.Int64
+
+// keptThere reports whether the kept file p is there to be named by a run. A file of no bytes
+// is not: kept files are written without an fsync of their own (the run's syncfs makes them
+// durable at publication), so a crash before that may leave one cut to nothing, and a later
+// run that took its name for the bytes would name a loss. (No kept file is empty: zstd
+// writes a frame header even for an empty input.)
+func keptThere(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Size() > 0
+}
 
 // handOn is the Open of an input Keep has read: raw (of sha256 sum) once, then the source's
 // own Open again (as before Keep handed inputs on: the engine reads an input again only for
@@ -580,7 +592,9 @@ func (s *Store) Keeper(date string) (*Keeper, error) {
 		if strings.HasPrefix(e.Name(), tmpPrefix) {
 			os.Remove(filepath.Join(dir, e.Name()))
 		} else if sum, ok := strings.CutSuffix(e.Name(), ".zst"); ok && validSum(sum) && e.Type().IsRegular() {
-			k.have[sum] = true
+			if fi, err := e.Info(); err == nil && fi.Size() > 0 { // an empty one is not there (keptThere)
+				k.have[sum] = true
+			}
 		}
 	}
 	for range keeperWriters {

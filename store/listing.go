@@ -146,7 +146,7 @@ func writeListing(dateDir string, k *Kept) (string, error) {
 	sum := sha256.Sum256(data)
 	hexSum := hex.EncodeToString(sum[:])
 	dir := filepath.Join(dateDir, InputsName)
-	if _, err := os.Stat(filepath.Join(dir, hexSum+".zst")); err == nil {
+	if keptThere(filepath.Join(dir, hexSum+".zst")) {
 		return hexSum, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {

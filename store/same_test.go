@@ -67,3 +67,48 @@ func TestPruneCacheOfDateWithoutRuns(t *testing.T) {
 		t.Errorf("parse cache still there: %v", err)
 	}
 }
+
+// TestKeptFileEmptiedIsWrittenAgain: a kept file a crash left with no bytes is not taken as
+// there: the next Keep (and the next Keeper) writes it again, whole.
+func TestKeptFileEmptiedIsWrittenAgain(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("a,b\n1,2\n")
+	k, err := s.Keeper(testDate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, _, err := k.Keep("order/TY0001-01", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(s.Dir(), testDate, InputsName, sum+".zst")
+	if err := os.Truncate(p, 0); err != nil {
+		t.Fatal(err)
+	}
+	k2, err := s.Keeper(testDate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2.heldMax = 0
+	_, open, err := k2.Keep("order/TY0001-01", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k2.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Size() == 0 {
+		t.Fatalf("the emptied kept file was not written again: %v", err)
+	}
+	rc, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+}
