@@ -11,7 +11,6 @@ import (
 	"codeberg.org/go-pdf/fpdf"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"settle/assets/fonts"
 	"settle/engine"
 	"settle/feed"
 )
@@ -151,9 +150,10 @@ func BenchmarkRunFont(b *testing.B) {
 	}
 }
 
-// BenchmarkPDFFont compares what one small document costs when fpdf is handed the whole face
-// and when it is handed the run's cut.
-func BenchmarkPDFFont(b *testing.B) {
+// BenchmarkSmallPDF: one small document with the run's cut of the face, drawn by fpdf (the
+// peer: the reports were drawn with it until pdfw.go; it sets its font up afresh for every
+// document) and by the report's own writer.
+func BenchmarkSmallPDF(b *testing.B) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	res := typicalCounter(b, mem)
 	defer func() { res.Release(); mem.AssertSize(b, 0) }()
@@ -162,22 +162,31 @@ func BenchmarkPDFFont(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name string
-		font []byte
-	}{{"whole", fonts.WQYMicroHei}, {"run-cut", cut.data}} {
-		b.Run(tc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				p := fpdf.New("P", "mm", "A4", "")
-				p.AddUTF8FontFromBytes("f", "", tc.font)
-				p.AddPage()
-				p.SetFont("f", "", 10)
-				p.Cell(0, 10, "柜台日结算报告 营业员 复核人 1,234.50")
-				if err := p.Output(io.Discard); err != nil {
-					b.Fatal(err)
-				}
+	const text = "柜台日结算报告 营业员 复核人 1,234.50"
+	b.Run("fpdf", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			p := fpdf.New("P", "mm", "A4", "")
+			p.AddUTF8FontFromBytes("f", "", cut.data)
+			p.AddPage()
+			p.SetFont("f", "", 10)
+			p.CellFormat(0, 10, text, "", 0, "L", false, 0, "")
+			if err := p.Output(io.Discard); err != nil {
+				b.Fatal(err)
 			}
-		})
-	}
+		}
+	})
+	b.Run("pdfw", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			p := newLiteDoc(cut.pdf, pageW, pageH, marginX)
+			p.cut = true
+			p.AddPage()
+			p.SetFont(fontFamily, "", 10)
+			p.CellFormat(0, 10, text, "", 0, "L", false, 0, "")
+			if err := p.Output(io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -110,9 +110,7 @@ func Certified(run *store.Stored, outlet, counter string, items []CertItem, sign
 	if err := p.Output(&buf); err != nil {
 		return nil, fmt.Errorf("certified report of %s/%s: pdf: %w", outlet, counter, err)
 	}
-	pdf := buf.Bytes()
-	subsetTag(pdf)
-	return pdf, nil
+	return buf.Bytes(), nil
 }
 
 // storedCounter finds a counter of a stored run: its city from its settlement or variance

@@ -12,12 +12,9 @@ import (
 )
 
 // The PDF reports are drawn with one TrueType CJK face (WenQuanYi Micro Hei, 4.6 MB,
-// about 49,500 glyphs). fpdf parses a UTF-8 font afresh for every document
-// (AddUTF8FontFromBytes builds maps over the whole cmap: ~15–45 ms and ~20 MB of garbage
-// per document for this face) and offers no way to share a parsed font between documents.
-// So the face is parsed once per process (ttfFont), and once per run it is cut down to the
-// glyphs the run can draw (subset): every document of the run then loads that small font,
-// and fpdf subsets it again to the glyphs the document uses before embedding it.
+// about 49,500 glyphs). It is parsed once per process (ttfFont), and once per run it is cut
+// down to the glyphs the run can draw (subset); the PDF writer (pdfw.go) then embeds in each
+// document only the glyphs it drew, from that cut.
 
 // ttfFont is a parsed TrueType font: its tables and its Unicode BMP character map.
 type ttfFont struct {

@@ -1,13 +1,9 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"slices"
 	"time"
-
-	"codeberg.org/go-pdf/fpdf"
 
 	"settle/engine"
 	"settle/internal/i18n"
@@ -15,7 +11,7 @@ import (
 
 // pdfDoc is one counter's PDF being drawn.
 type pdfDoc struct {
-	p    *fpdf.Fpdf
+	p    *liteDoc
 	l    *labels
 	font *runFont
 	v    *counterView
@@ -34,22 +30,13 @@ func (r *renderer) counterPDF(v *counterView, rel string) error {
 	return r.writePDF(rel, p)
 }
 
-// writePDF writes a laid-out document to rel, its font subset tagged (subsetTag).
-func (r *renderer) writePDF(rel string, p *fpdf.Fpdf) error {
-	return r.writeFile(rel, func(w io.Writer) error {
-		var buf bytes.Buffer
-		if err := p.Output(&buf); err != nil {
-			return err
-		}
-		pdf := buf.Bytes()
-		subsetTag(pdf)
-		_, err := w.Write(pdf)
-		return err
-	})
+// writePDF writes a laid-out document to rel.
+func (r *renderer) writePDF(rel string, p *liteDoc) error {
+	return r.writeFile(rel, p.Output)
 }
 
-// buildPDF lays a counter's report out. A panic inside fpdf becomes an error.
-func (r *renderer) buildPDF(v *counterView) (p *fpdf.Fpdf, err error) {
+// buildPDF lays a counter's report out. A panic while laying it out becomes an error.
+func (r *renderer) buildPDF(v *counterView) (p *liteDoc, err error) {
 	defer func() {
 		if e := recover(); e != nil {
 			p, err = nil, fmt.Errorf("pdf: panic: %v", e)
@@ -59,61 +46,39 @@ func (r *renderer) buildPDF(v *counterView) (p *fpdf.Fpdf, err error) {
 	if v.cert != nil {
 		created, modified = v.cert.stamps(created)
 	}
-	// Page content streams are left uncompressed: fpdf makes a new ~1 MB zlib compressor
-	// for every page of every document, which was a quarter of a PDF's cost (5.4 → 4.0 ms
-	// for a one-page report) for 46 → 73 KB. The font is still compressed.
-	p = r.newPDF("P", false, created, modified,
+	p = r.newPDF(pageW, pageH, created, modified,
 		r.l.s(i18n.ReportTitle)+" "+v.info.Counter+" "+r.ix.res.BizDate(), headerLine(r.l, v.info, r.ix.res.BizDate()))
-	p.SetAutoPageBreak(false, pageH-bodyBottom) // every break is decided here, never inside a row
 	d := &pdfDoc{p: p, l: r.l, font: r.font, v: v, r: r}
-	p.SetHeaderFunc(d.pageHeader)
-	p.SetFooterFunc(d.pageFooter)
+	p.header, p.footer = d.pageHeader, d.pageFooter
 	p.AddPage()
 	d.first()
 	d.revenue()
 	d.deposits()
 	d.exceptions()
 	d.signoff()
-	return closePDF(p)
+	return p, nil
 }
 
-// newPDF starts a report's document with what every report shares: A4 in orientation, the
-// run's font, dates, title and subject, margins, and the table lines' width and colour.
-func (r *renderer) newPDF(orientation string, compress bool, created, modified time.Time, title, subject string) *fpdf.Fpdf {
-	p := fpdf.New(orientation, "mm", "A4", "")
-	p.SetCompression(compress)
-	p.SetCatalogSort(true)
-	p.SetCreationDate(created)
-	p.SetModificationDate(modified)
-	p.AliasNbPages("{nb}") // before the font is added: fpdf sizes its subset by it
-	p.AddUTF8FontFromBytes(fontFamily, "", r.font.data)
-	p.SetTitle(title, true)
-	p.SetSubject(subject, true)
-	p.SetCreator("settle", true)
-	p.SetAuthor("settle", true)
-	p.SetMargins(marginX, marginTop, marginX)
+// newPDF starts a report's document with what every report shares: w×h mm pages, the run's
+// font (a document embeds the glyphs it draws), dates, title and subject, margins, and the
+// table lines' width and colour. Every page break is decided by the layout, never inside a
+// row.
+func (r *renderer) newPDF(w, h float64, created, modified time.Time, title, subject string) *liteDoc {
+	p := newLiteDoc(r.font.pdf, w, h, marginX)
+	p.cut = true
+	p.title, p.subject = title, subject
+	p.created, p.modified = created, modified
+	p.tMargin = marginTop
 	p.SetLineWidth(0.2)
 	p.SetDrawColor(166, 166, 166)
 	return p
-}
-
-// closePDF ends a document, turning fpdf's first error into ours.
-func closePDF(p *fpdf.Fpdf) (*fpdf.Fpdf, error) {
-	if err := p.Error(); err != nil {
-		return nil, fmt.Errorf("pdf: %w", err)
-	}
-	p.Close()
-	if err := p.Error(); err != nil {
-		return nil, fmt.Errorf("pdf: %w", err)
-	}
-	return p, nil
 }
 
 // pageHeader draws, from page 2 on, a running head.
 func (d *pdfDoc) pageHeader() {
 	p, l, c := d.p, d.l, d.v.info
 	if saved := d.size; saved > 0 {
-		defer d.setFont(saved) // fpdf restores the page's font after the header; stay in step
+		defer d.setFont(saved) // the page goes on in the font it was drawn in
 	}
 	if p.PageNo() > 1 {
 		d.setFont(8)
@@ -586,7 +551,9 @@ func (d *pdfDoc) signedOff() {
 	d.setFont(8.5)
 	d.color(gray)
 	p.SetX(marginX)
-	p.MultiCell(contentW, 4.5, d.font.clean(fmt.Sprintf(l.s(i18n.ReportCertNote), d.r.opts.RunID), false), "", "L", false)
+	for _, line := range d.wrap(fmt.Sprintf(l.s(i18n.ReportCertNote), d.r.opts.RunID), contentW-2*cellMargin) {
+		p.CellFormat(contentW, 4.5, line, "", 1, "L", false, 0, "")
+	}
 	d.color(black)
 	reviewer, approvedAt := "", ""
 	if c.approved() {

@@ -1,8 +1,7 @@
 package report
 
 import (
-	"bytes"
-	"crypto/sha256"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -12,7 +11,7 @@ import (
 )
 
 // missingGlyph stands in, visibly, for a character the font cannot draw (beyond U+FFFF, no
-// glyph, a control character): fpdf would panic or draw nothing.
+// glyph, a control character): it would draw nothing.
 const missingGlyph = '□'
 
 // pdfPunct are the characters the PDF code itself writes besides labels and data.
@@ -22,7 +21,8 @@ const pdfPunct = "□…•·：（）×→–—"
 // characters the run's reports can contain.
 type runFont struct {
 	data []byte
-	has  []bool // BMP rune → in data
+	has  []bool   // BMP rune → in data
+	pdf  *pdfFont // data, ready for the PDF writer (nil in a period report's cut)
 }
 
 // newRunFont cuts the embedded face to the characters of the labels, names and descriptions
@@ -98,14 +98,18 @@ func cutFont(l *labels, o *Options, date string, data func(add func(ss ...string
 			runes = append(runes, r)
 		}
 	}
+	slices.Sort(runes)
 	f := &runFont{data: base.subset(runes), has: make([]bool, 0x10000)}
 	for _, r := range runes {
 		f.has[r] = true
 	}
+	if f.pdf, err = newPDFFont(base, runes, f); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
-// clean makes s safe for fpdf and the font: every character the font lacks, beyond U+FFFF or
+// clean makes s safe for the font: every character the font lacks, beyond U+FFFF or
 // a control character becomes missingGlyph; tabs become spaces; newlines are kept only when
 // multiline (else spaces).
 func (f *runFont) clean(s string, multiline bool) string {
@@ -137,39 +141,9 @@ func (f *runFont) clean(s string, multiline bool) string {
 	return b.String()
 }
 
-// fontFamily is the font's name inside fpdf; fpdf writes it into the PDF as the font's
-// BaseFont "utf8wqymicrohei", which subsetTag renames.
+// fontFamily is the name the layout code gives the font (SetFont); there is only the one.
 const fontFamily = "wqymicrohei"
 
-// The embedded font's name as fpdf writes it, and the subset name subsetTag gives it: a slash,
-// six capitals and subsetSuffix.
-const (
-	fpdfFontName = "/utf8" + fontFamily
-	subsetSuffix = "+MicroHei"
-)
-
-// The subset name has fpdf's name's length, so renaming in place moves no offset in the file;
-// the compiler checks it (a negative uint constant does not compile).
-const _ = uint(len(fpdfFontName)-(1+6+len(subsetSuffix))) + uint((1+6+len(subsetSuffix))-len(fpdfFontName))
-
-// subsetTag renames the embedded font in place from fpdf's "utf8wqymicrohei" to
-// "XXXXXX+MicroHei", the PDF convention for a subset font (six capitals and a plus; pdffonts
-// then lists it as subset). The tag is taken from a hash of the document, so it is the same
-// on every render.
-func subsetTag(pdf []byte) {
-	sum := sha256.Sum256(pdf)
-	tag := make([]byte, 0, len(fpdfFontName))
-	tag = append(tag, '/')
-	for _, b := range sum[:6] {
-		tag = append(tag, 'A'+b%26)
-	}
-	tag = append(tag, subsetSuffix...)
-	for rest := pdf; ; {
-		i := bytes.Index(rest, []byte(fpdfFontName))
-		if i < 0 {
-			return
-		}
-		copy(rest[i:], tag)
-		rest = rest[i+len(tag):]
-	}
-}
+// subsetSuffix follows the six capitals of an embedded cut's name, the PDF convention for a
+// subset font (pdffonts then lists it as subset).
+const subsetSuffix = "+MicroHei"

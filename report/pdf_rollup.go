@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"codeberg.org/go-pdf/fpdf"
-
 	"settle/internal/i18n"
 )
 
@@ -31,33 +29,28 @@ func (r *renderer) rollupPDF(ru *rollup) error {
 	return r.writePDF(ru.file+".pdf", p)
 }
 
-func (r *renderer) buildRollupPDF(ru *rollup) (p *fpdf.Fpdf, err error) {
+func (r *renderer) buildRollupPDF(ru *rollup) (p *liteDoc, err error) {
 	defer func() {
 		if e := recover(); e != nil {
 			p, err = nil, fmt.Errorf("pdf: panic: %v", e)
 		}
 	}()
-	// An outlet's roll-up is a page or two, left uncompressed as a counter's report is (see
-	// buildPDF). The city's runs to hundreds of pages: compressed, a demo city's is 1.2 MB
-	// instead of 9.4 MB, for about 0.3 s once per run (BenchmarkCityRollupPDF).
 	stamp := r.stamp()
-	p = r.newPDF("L", ru.outlet == "", stamp, stamp, ru.title, ru.header)
+	p = r.newPDF(rollupW, rollupH, stamp, stamp, ru.title, ru.header)
 	d := &rollupDoc{pdfDoc: &pdfDoc{p: p, l: r.l, font: r.font, r: r, pw: rollupW, ph: rollupH}, ru: ru}
 	for _, c := range ru.counters {
 		if c.Incomplete {
 			d.incomplete++
 		}
 	}
-	p.SetAutoPageBreak(false, rollupH-d.bottom())
-	p.SetHeaderFunc(d.pageHeader)
-	p.SetFooterFunc(d.pageFooter)
+	p.header, p.footer = d.pageHeader, d.pageFooter
 	p.AddPage()
 	d.first()
 	for _, tb := range ru.tables {
 		d.netTable(tb)
 		d.depositTables(tb)
 	}
-	return closePDF(p)
+	return p, nil
 }
 
 // status is the roll-up's state as the running head shows it.

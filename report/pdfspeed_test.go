@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"codeberg.org/go-pdf/fpdf"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -21,8 +20,7 @@ func TestWrapShortCut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := fpdf.New("P", "mm", "A4", "")
-	p.AddUTF8FontFromBytes(fontFamily, "", font.data)
+	p := newLiteDoc(font.pdf, pageW, pageH, marginX)
 	p.AddPage()
 	d := &pdfDoc{p: p, l: zh, font: font}
 	texts := []string{"", "0.00", "-1,234,567.89", "现金", "本地缴费日报", "TY0042-03", "华为Mate60Pro12+512GB",

@@ -43,21 +43,25 @@ func WritePeriodPDF(w io.Writer, d *PeriodDoc) (err error) {
 	if err != nil {
 		return err
 	}
-	font := periodFont(base, d.runes())
+	font, err := periodFont(base, d.runes())
+	if err != nil {
+		return err
+	}
 	l := i18n.Zh
 	if d.Lang == "en" {
 		l = i18n.En
 	}
-	p := newLiteDoc(font, ppMargin)
+	p := newLiteDoc(font, ppW, ppH, ppMargin)
 	p.draw = [3]int{166, 166, 166}
 	pd := &periodPDF{p: p, d: d, font: font, l: l}
-	p.header = pd.header
+	p.header, p.footer = pd.header, pd.footer
+	p.title, p.created, p.modified = d.Title, d.Stamp, d.Stamp
 	p.AddPage()
 	pd.first()
 	for i := range d.Tables {
 		pd.table(&d.Tables[i])
 	}
-	return p.finish(w, pd.footer, d.Title, d.Stamp)
+	return p.Output(w)
 }
 
 func (pd *periodPDF) setSize(size float64) { pd.p.SetFont(fontFamily, "", size); pd.size = size }
@@ -68,7 +72,7 @@ func (pd *periodPDF) setSize(size float64) { pd.p.SetFont(fontFamily, "", size);
 var periodFonts sync.Map // string(sorted runes) → *pdfFont
 
 // periodFont is base cut to the characters rs (those base has).
-func periodFont(base *ttfFont, rs []rune) *pdfFont {
+func periodFont(base *ttfFont, rs []rune) (*pdfFont, error) {
 	var runes []rune
 	for _, r := range rs {
 		if r < 0x10000 && base.has(r) {
@@ -78,14 +82,18 @@ func periodFont(base *ttfFont, rs []rune) *pdfFont {
 	slices.Sort(runes)
 	key := string(runes)
 	if f, ok := periodFonts.Load(key); ok {
-		return f.(*pdfFont)
+		return f.(*pdfFont), nil
 	}
 	rf := &runFont{data: base.subset(runes), has: make([]bool, 0x10000)}
 	for _, r := range runes {
 		rf.has[r] = true
 	}
-	f, _ := periodFonts.LoadOrStore(key, newPDFFont(base, slices.Compact(runes), rf))
-	return f.(*pdfFont)
+	pf, err := newPDFFont(base, slices.Compact(runes), rf)
+	if err != nil {
+		return nil, err
+	}
+	f, _ := periodFonts.LoadOrStore(key, pf)
+	return f.(*pdfFont), nil
 }
 
 // header draws, from page 2 on, the report's title and header values as a running head.

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"codeberg.org/go-pdf/fpdf"
-
 	"settle/engine"
 )
 
@@ -103,8 +101,7 @@ func TestCleanAndWrap(t *testing.T) {
 		t.Errorf("clean multiline = %q", got)
 	}
 
-	p := fpdf.New("P", "mm", "A4", "")
-	p.AddUTF8FontFromBytes(fontFamily, "", f.data)
+	p := newLiteDoc(f.pdf, pageW, pageH, marginX)
 	p.SetFont(fontFamily, "", 10)
 	d := &pdfDoc{p: p, font: f}
 	for _, tc := range []struct {
@@ -128,12 +125,9 @@ func TestCleanAndWrap(t *testing.T) {
 			t.Errorf("wrap(%q, %v) = %q, want %q", tc.in, tc.w, got, tc.want)
 		}
 	}
-	if err := p.Error(); err != nil {
-		t.Fatal(err)
-	}
 }
 
-// FuzzPDFText: whatever a feed carries, what reaches fpdf is drawable and never panics it.
+// FuzzPDFText: whatever a feed carries, what reaches the PDF writer is drawable and never panics it.
 func FuzzPDFText(f *testing.F) {
 	for _, s := range []string{"营业员", formulaText, "吉𠮷😀\x00\x07\xff", strings.Repeat("x", 300), "a\n\nb", "\uFFFF\uFFFE"} {
 		f.Add(s)
@@ -149,8 +143,7 @@ func FuzzPDFText(f *testing.F) {
 				t.Fatalf("clean(%q) keeps %q", s, r)
 			}
 		}
-		p := fpdf.New("P", "mm", "A4", "")
-		p.AddUTF8FontFromBytes(fontFamily, "", font.data)
+		p := newLiteDoc(font.pdf, pageW, pageH, marginX)
 		p.AddPage()
 		p.SetFont(fontFamily, "", 8)
 		d := &pdfDoc{p: p, font: font, size: 8}
