@@ -197,6 +197,16 @@ type renderer struct {
 	// base is the part of the content keys every file of the run shares (runKey); fontSum
 	// the digest of the PDF font.
 	base, fontSum string
+	// books starts a workbook; nil: newBook (the tests start some through excelize).
+	books func(l *labels, stamp time.Time, title, header string) (*book, error)
+}
+
+// newBook starts a workbook of the run.
+func (r *renderer) newBook(stamp time.Time, title, header string) (*book, error) {
+	if r.books != nil {
+		return r.books(r.l, stamp, title, header)
+	}
+	return newBook(r.l, stamp, title, header)
 }
 
 // withReuse renders rel with render unless the Reuser takes an earlier file for key.

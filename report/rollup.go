@@ -365,7 +365,7 @@ func (r *renderer) cityRollupData() *rollup {
 
 // rollupXLSX writes a roll-up's workbook, file + ".xlsx".
 func (r *renderer) rollupXLSX(ru *rollup) error {
-	b, err := newBook(r.l, r.stamp(), ru.title, ru.header)
+	b, err := r.newBook(r.stamp(), ru.title, ru.header)
 	if err != nil {
 		return err
 	}

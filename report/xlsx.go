@@ -18,7 +18,7 @@ import (
 // counterXLSX writes a counter's workbook: summary, exceptions, one detail sheet per feed.
 func (r *renderer) counterXLSX(v *counterView, rel string) error {
 	l := r.l
-	b, err := newBook(l, r.stamp(), l.s(i18n.ReportTitle)+" "+v.info.Counter, headerLine(l, v.info, r.ix.res.BizDate()))
+	b, err := r.newBook(r.stamp(), l.s(i18n.ReportTitle)+" "+v.info.Counter, headerLine(l, v.info, r.ix.res.BizDate()))
 	if err != nil {
 		return err
 	}

@@ -8,9 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
-	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -19,19 +17,26 @@ import (
 
 	"settle/internal/i18n"
 	"settle/internal/sheettext"
+	"settle/internal/xlsxrows"
 )
 
 // moneyFormat shows yuan with the currency sign, negatives in red.
 const moneyFormat = `¥#,##0.00;[Red]-¥#,##0.00`
 
-// book is one workbook being written sheet by sheet with excelize's StreamWriter.
+// book is one workbook being written sheet by sheet.
 type book struct {
-	f      *excelize.File
+	w      bookWriter
 	l      *labels
 	st     styles
-	sheets int
 	header string // print header (left part): what the pages belong to
 	warn   string // printed in red at the top of every page when not "" (the open day)
+}
+
+// bookWriter makes a workbook's sheets and writes its package: directBook (xlsxw.go); the
+// tests also write the same layouts through excelize.
+type bookWriter interface {
+	sheet(b *book, s sheetSetup) (xlsxrows.Sink, error)
+	write(w io.Writer) error
 }
 
 // styles of a workbook, created once per workbook.
@@ -46,38 +51,16 @@ func newBook(l *labels, stamp time.Time, title, header string) (*book, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := base.open()
-	if err != nil {
-		return nil, err
-	}
-	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter { return &sortedZip{w: w} })
-	at := stamp.UTC().Format("2006-01-02T15:04:05Z")
-	if err := f.SetDocProps(&excelize.DocProperties{
-		Created:        at,
-		Modified:       at,
-		Creator:        "settle",
-		LastModifiedBy: "settle",
-		Title:          title,
-		Language:       map[string]string{"zh": "zh-CN", "en": "en-US"}[l.lang],
-	}); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return &book{f: f, l: l, st: base.st, header: header}, nil
+	return &book{w: &directBook{base: base, lang: l.lang, stamp: stamp, title: title}, l: l, st: base.st, header: header}, nil
 }
 
-// open starts a workbook: excelize opens the base's empty workbook, which lacks the styles
-// and theme parts, and is handed them. excelize writes its parsed styles and theme only when
-// they are set, so with both nil it writes the parts of its package as they are.
-func (b *bookBase) open() (*excelize.File, error) {
-	f, err := excelize.OpenReader(bytes.NewReader(b.empty))
-	if err != nil {
-		return nil, fmt.Errorf("workbook: %w", err)
-	}
-	f.Styles, f.Theme = nil, nil
-	f.Pkg.Store(stylesPart, b.stylesXML)
-	f.Pkg.Store(themePart, b.themeXML)
-	return f, nil
+// sheet adds a sheet with A4 print setup fit to the page width, page-number footers, frozen
+// rows, column widths and autofilter, and returns what its rows are written into.
+func (b *book) sheet(s sheetSetup) (xlsxrows.Sink, error) { return b.w.sheet(b, s) }
+
+// footer is every sheet's printed footer: what the pages belong to, and the page number.
+func (b *book) footer() string {
+	return "&L" + footerEscape(b.header) + "&C" + b.l.s(i18n.ReportXlsxFooter)
 }
 
 // The styles and theme parts of a workbook's package.
@@ -87,17 +70,11 @@ const (
 )
 
 // bookBase is what every workbook of a language shares, made once per process through
-// excelize: the ids of its 23 styles and excelize's styles part holding them, excelize's
-// theme part, and excelize's empty workbook without those two parts, stored (not deflated).
-//
-// A workbook made with excelize.NewFile, its 23 NewStyle and its styles and theme marshalled
-// again cost ~1.3 ms of a workbook's ~4 ms (NewFile alone ~0.7 ms, half of it parsing the
-// theme template). Opening the empty workbook costs less than NewFile because it holds no
-// styles or theme to parse; the workbook written is the same.
+// excelize: the ids of its 23 styles and excelize's styles part holding them, and excelize's
+// theme part.
 type bookBase struct {
 	st                  styles
 	stylesXML, themeXML []byte
-	empty               []byte // a zip
 }
 
 // bookBases makes each language's base on first use.
@@ -117,11 +94,6 @@ func makeBookBase(lang string) (*bookBase, error) {
 		return nil, fmt.Errorf("workbook: excelize has no %s", themePart)
 	}
 	b.themeXML = bytes.Clone(b.themeXML)
-	var empty bytes.Buffer
-	f.Theme = nil
-	if err := f.Write(&empty); err != nil {
-		return nil, fmt.Errorf("workbook: %w", err)
-	}
 	if lang == "zh" {
 		// The default font of Chinese Excel and WPS; English keeps excelize's Calibri.
 		if err := f.SetDefaultFont("等线"); err != nil {
@@ -141,46 +113,7 @@ func makeBookBase(lang string) (*bookBase, error) {
 		return nil, fmt.Errorf("workbook styles: excelize wrote no %s", stylesPart)
 	}
 	b.stylesXML = bytes.Clone(data)
-	var err error
-	if b.empty, err = restore(empty.Bytes(), stylesPart, themePart); err != nil {
-		return nil, fmt.Errorf("workbook: %w", err)
-	}
 	return b, nil
-}
-
-// restore returns the zip z with its parts stored, not deflated, and without the parts drop.
-func restore(z []byte, drop ...string) ([]byte, error) {
-	r, err := zip.NewReader(bytes.NewReader(z), int64(len(z)))
-	if err != nil {
-		return nil, err
-	}
-	var out bytes.Buffer
-	zw := zip.NewWriter(&out)
-	for _, zf := range r.File {
-		if slices.Contains(drop, zf.Name) {
-			continue
-		}
-		rc, err := zf.Open()
-		if err != nil {
-			return nil, err
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			return nil, err
-		}
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: zf.Name, Method: zip.Store})
-		if err != nil {
-			return nil, err
-		}
-		if _, err := w.Write(data); err != nil {
-			return nil, err
-		}
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
 }
 
 func makeStyles(f *excelize.File, st *styles) error {
@@ -250,95 +183,6 @@ type sheetSetup struct {
 	wide bool
 }
 
-// sheet adds a sheet (the first one replaces excelize's default) with A4 print setup fit to
-// the page width, page-number footers, frozen rows, column widths and autofilter, and returns
-// its stream writer.
-func (b *book) sheet(s sheetSetup) (*excelize.StreamWriter, error) {
-	f := b.f
-	if b.sheets == 0 {
-		if err := f.SetSheetName(f.GetSheetName(0), s.name); err != nil {
-			return nil, err
-		}
-	} else if _, err := f.NewSheet(s.name); err != nil {
-		return nil, err
-	}
-	b.sheets++
-	orient := "portrait"
-	if s.landscape {
-		orient = "landscape"
-	}
-	size, fitW, fitH := 9, 1, 0 // 9: A4
-	layout := &excelize.PageLayoutOptions{Size: &size, Orientation: &orient, FitToWidth: &fitW, FitToHeight: &fitH}
-	if err := f.SetPageLayout(s.name, layout); err != nil {
-		return nil, err
-	}
-	m := 0.5
-	if err := f.SetPageMargins(s.name, &excelize.PageLayoutMarginsOptions{Left: &m, Right: &m, Top: &m, Bottom: &m}); err != nil {
-		return nil, err
-	}
-	footer := "&L" + footerEscape(b.header) + "&C" + b.l.s(i18n.ReportXlsxFooter)
-	hf := &excelize.HeaderFooterOptions{OddFooter: footer}
-	if b.warn != "" {
-		hf.OddHeader = `&C&"-,Bold"&14&KC00000` + footerEscape(b.warn)
-	}
-	if err := f.SetHeaderFooter(s.name, hf); err != nil {
-		return nil, err
-	}
-	if s.filter != "" {
-		if err := f.AutoFilter(s.name, s.filter, nil); err != nil {
-			return nil, err
-		}
-	}
-	// After AutoFilter, which replaces the sheet properties.
-	fit := true
-	if err := f.SetSheetProps(s.name, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
-		return nil, err
-	}
-	if s.wide && s.freeze > 1 {
-		quoted := "'" + strings.ReplaceAll(s.name, "'", "''") + "'"
-		if err := f.SetDefinedName(&excelize.DefinedName{
-			Name:     "_xlnm.Print_Titles",
-			RefersTo: fmt.Sprintf("%s!$%d:$%d", quoted, 2, s.freeze),
-			Scope:    s.name,
-		}); err != nil {
-			return nil, err
-		}
-	}
-	sw, err := f.NewStreamWriter(s.name)
-	if err != nil {
-		return nil, err
-	}
-	// Neighbouring columns of one width are set by one call (excelize copies every column set
-	// before on each call), from the last: excelize puts the columns of each call before the
-	// ones set earlier, so the sheet lists them in column order.
-	for j := len(s.widths); j > 0; {
-		i := j - 1
-		for i > 0 && s.widths[i-1] == s.widths[j-1] {
-			i--
-		}
-		if err := sw.SetColWidth(i+1, j, s.widths[j-1]); err != nil {
-			return nil, err
-		}
-		j = i
-	}
-	if s.freeze > 0 || s.freezeCol > 0 {
-		topLeft, _ := excelize.CoordinatesToCellName(s.freezeCol+1, s.freeze+1)
-		pane := "bottomLeft"
-		switch {
-		case s.freeze > 0 && s.freezeCol > 0:
-			pane = "bottomRight"
-		case s.freezeCol > 0:
-			pane = "topRight"
-		}
-		if err := sw.SetPanes(&excelize.Panes{
-			Freeze: true, XSplit: s.freezeCol, YSplit: s.freeze, TopLeftCell: topLeft, ActivePane: pane,
-		}); err != nil {
-			return nil, err
-		}
-	}
-	return sw, nil
-}
-
 // footerEscape keeps an &-code out of a header/footer text.
 func footerEscape(s string) string {
 	out := make([]rune, 0, len(s))
@@ -354,8 +198,7 @@ func footerEscape(s string) string {
 
 // save writes the workbook to rel in r's run.
 func (b *book) save(r *renderer, rel string) error {
-	defer b.f.Close()
-	return r.writeFile(rel, func(w io.Writer) error { return b.f.Write(w) })
+	return r.writeFile(rel, b.w.write)
 }
 
 // colWidth turns a display width (CJK counted 2) into an Excel column width.

@@ -5,15 +5,21 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/klauspost/compress/flate"
 	"github.com/xuri/excelize/v2"
+
+	"settle/engine"
+	"settle/internal/xlsxrows"
 )
 
 // A deflate stream cut anywhere into a sync-flushed head and a rest compressed apart inflates
@@ -186,95 +192,315 @@ func TestDigits(t *testing.T) {
 	}
 }
 
-// A workbook started from the base (bookBase.open) is the one excelize.NewFile, the default
-// font and the 23 styles make, part for part; only the theme is excelize's template as it is,
-// not marshalled again.
-func TestBookBaseLikeNewFile(t *testing.T) {
-	stamp := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
-	fill := func(b *book) []byte {
-		t.Helper()
-		for i, name := range []string{"汇总", "异常"} {
-			sw, err := b.sheet(sheetSetup{name: name, widths: []float64{12, 30}, freeze: 1, filter: "A1:B2", landscape: i == 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := sw.SetRow("A1", []any{str("现金", b.st.th), fen(123456, b.st.money)}); err != nil {
-				t.Fatal(err)
-			}
-			if err := sw.Flush(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		var buf bytes.Buffer
-		if err := b.f.Write(&buf); err != nil {
-			t.Fatal(err)
-		}
-		b.f.Close()
-		return buf.Bytes()
-	}
-	for _, l := range []*labels{zh, en} {
-		b, err := newBook(l, stamp, "标题", "头")
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := fill(b)
+// excelizeBook writes a workbook through excelize's StreamWriter, as the reports were written
+// until xlsxw.go: the reference TestDirectBookLikeExcelize holds the direct writer to.
+type excelizeBook struct {
+	f      *excelize.File
+	sheets int
+}
 
-		f := excelize.NewFile()
-		f.SetZipWriter(func(w io.Writer) excelize.ZipWriter { return &sortedZip{w: w} })
-		f.Theme = nil
-		at := stamp.Format("2006-01-02T15:04:05Z")
-		if err := f.SetDocProps(&excelize.DocProperties{Created: at, Modified: at, Creator: "settle", LastModifiedBy: "settle",
-			Title: "标题", Language: map[string]string{"zh": "zh-CN", "en": "en-US"}[l.lang]}); err != nil {
-			t.Fatal(err)
+func newExcelizeBook(l *labels, stamp time.Time, title, header string) (*book, error) {
+	f := excelize.NewFile()
+	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter { return &sortedZip{w: w} })
+	f.Theme = nil // excelize's theme template as it is, not marshalled again
+	at := stamp.UTC().Format("2006-01-02T15:04:05Z")
+	if err := f.SetDocProps(&excelize.DocProperties{Created: at, Modified: at, Creator: "settle", LastModifiedBy: "settle",
+		Title: title, Language: map[string]string{"zh": "zh-CN", "en": "en-US"}[l.lang]}); err != nil {
+		return nil, err
+	}
+	if l.lang == "zh" {
+		f.SetDefaultFont("等线")
+	}
+	b := &book{w: &excelizeBook{f: f}, l: l, header: header}
+	if err := makeStyles(f, &b.st); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (e *excelizeBook) write(w io.Writer) error {
+	defer e.f.Close()
+	return e.f.Write(w)
+}
+
+func (e *excelizeBook) sheet(b *book, s sheetSetup) (xlsxrows.Sink, error) {
+	f := e.f
+	if e.sheets == 0 {
+		if err := f.SetSheetName(f.GetSheetName(0), s.name); err != nil {
+			return nil, err
 		}
-		if l.lang == "zh" {
-			f.SetDefaultFont("等线")
+	} else if _, err := f.NewSheet(s.name); err != nil {
+		return nil, err
+	}
+	e.sheets++
+	orient := "portrait"
+	if s.landscape {
+		orient = "landscape"
+	}
+	size, fitW, fitH := 9, 1, 0 // 9: A4
+	layout := &excelize.PageLayoutOptions{Size: &size, Orientation: &orient, FitToWidth: &fitW, FitToHeight: &fitH}
+	if err := f.SetPageLayout(s.name, layout); err != nil {
+		return nil, err
+	}
+	m := 0.5
+	if err := f.SetPageMargins(s.name, &excelize.PageLayoutMarginsOptions{Left: &m, Right: &m, Top: &m, Bottom: &m}); err != nil {
+		return nil, err
+	}
+	hf := &excelize.HeaderFooterOptions{OddFooter: b.footer()}
+	if b.warn != "" {
+		hf.OddHeader = `&C&"-,Bold"&14&KC00000` + footerEscape(b.warn)
+	}
+	if err := f.SetHeaderFooter(s.name, hf); err != nil {
+		return nil, err
+	}
+	if s.filter != "" {
+		if err := f.AutoFilter(s.name, s.filter, nil); err != nil {
+			return nil, err
 		}
-		ref := &book{f: f, l: l, header: "头"}
-		if err := makeStyles(f, &ref.st); err != nil {
-			t.Fatal(err)
+	}
+	// After AutoFilter, which replaces the sheet properties.
+	fit := true
+	if err := f.SetSheetProps(s.name, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return nil, err
+	}
+	if s.wide && s.freeze > 1 {
+		quoted := "'" + strings.ReplaceAll(s.name, "'", "''") + "'"
+		if err := f.SetDefinedName(&excelize.DefinedName{
+			Name:     "_xlnm.Print_Titles",
+			RefersTo: fmt.Sprintf("%s!$%d:$%d", quoted, 2, s.freeze),
+			Scope:    s.name,
+		}); err != nil {
+			return nil, err
 		}
-		want := fill(ref)
-		if !bytes.Equal(got, want) {
-			gz, _ := zip.NewReader(bytes.NewReader(got), int64(len(got)))
-			wz, _ := zip.NewReader(bytes.NewReader(want), int64(len(want)))
-			read := func(z *zip.Reader) map[string]string {
-				m := map[string]string{}
-				for _, zf := range z.File {
-					rc, _ := zf.Open()
-					b, _ := io.ReadAll(rc)
-					m[zf.Name] = string(b)
+	}
+	sw, err := f.NewStreamWriter(s.name)
+	if err != nil {
+		return nil, err
+	}
+	// Neighbouring columns of one width are set by one call (excelize copies every column set
+	// before on each call), from the last: excelize puts the columns of each call before the
+	// ones set earlier, so the sheet lists them in column order.
+	for j := len(s.widths); j > 0; {
+		i := j - 1
+		for i > 0 && s.widths[i-1] == s.widths[j-1] {
+			i--
+		}
+		if err := sw.SetColWidth(i+1, j, s.widths[j-1]); err != nil {
+			return nil, err
+		}
+		j = i
+	}
+	if s.freeze > 0 || s.freezeCol > 0 {
+		topLeft, _ := excelize.CoordinatesToCellName(s.freezeCol+1, s.freeze+1)
+		pane := "bottomLeft"
+		switch {
+		case s.freeze > 0 && s.freezeCol > 0:
+			pane = "bottomRight"
+		case s.freezeCol > 0:
+			pane = "topRight"
+		}
+		if err := sw.SetPanes(&excelize.Panes{
+			Freeze: true, XSplit: s.freezeCol, YSplit: s.freeze, TopLeftCell: topLeft, ActivePane: pane,
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return sw, nil
+}
+
+// TestDirectBookLikeExcelize: every workbook of the test day — each counter's, each outlet's
+// and the city's, in both languages, with the day open and not — written directly reads back
+// through excelize as the same layout written through excelize's StreamWriter does: the same
+// sheets, and in each every cell's value, type and style, the row heights, merges, column
+// widths, frozen panes, print set-up, header and footer and defined names, and the same
+// document properties.
+func TestDirectBookLikeExcelize(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	res := testResult(t, mem)
+	defer func() { res.Release(); mem.AssertSize(t, 0) }()
+	for _, lang := range []string{"zh", "en"} {
+		for _, open := range []bool{false, true} {
+			o := testOptions(lang)
+			o.DayOpen = open
+			render := func(books func(*labels, time.Time, string, string) (*book, error)) string {
+				dir := t.TempDir()
+				l, _ := labelsFor(lang)
+				ix := newRunIndex(res)
+				r := &renderer{ix: ix, l: l, opts: &o, out: dirCreator(dir), sorted: ix.sortedCounters(), books: books}
+				byOutlet := map[string][]engine.CounterInfo{}
+				for _, c := range r.sorted {
+					if err := r.counter(c, true, false); err != nil {
+						t.Fatal(err)
+					}
+					byOutlet[c.Outlet] = append(byOutlet[c.Outlet], c)
 				}
-				return m
-			}
-			g, w := read(gz), read(wz)
-			for n := range w {
-				if g[n] != w[n] {
-					t.Errorf("%s: part %s differs:\n%.300s\nwant\n%.300s", l.lang, n, g[n], w[n])
+				for o, cs := range byOutlet {
+					if err := r.rollupXLSX(r.outletRollupData(o, cs)); err != nil {
+						t.Fatal(err)
+					}
 				}
+				if err := r.rollupXLSX(r.cityRollupData()); err != nil {
+					t.Fatal(err)
+				}
+				return dir
 			}
-			if len(g) != len(w) {
-				t.Errorf("%s: %d parts, want %d", l.lang, len(g), len(w))
+			got, want := render(nil), render(newExcelizeBook)
+			n := 0
+			filepath.WalkDir(want, func(path string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				rel, _ := filepath.Rel(want, path)
+				sameWorkbook(t, fmt.Sprintf("%s open=%v %s", lang, open, rel), filepath.Join(got, rel), path)
+				n++
+				return nil
+			})
+			if n < 5 {
+				t.Fatalf("%d workbooks compared", n)
 			}
 		}
 	}
 }
 
-// reopen flushes sw, writes the book and closes it, and opens what it wrote with excelize; it
-// returns the bytes written too.
-func reopen(t *testing.T, b *book, sw *excelize.StreamWriter) (*excelize.File, []byte) {
+// sameWorkbook compares what excelize reads of two workbooks.
+func sameWorkbook(t *testing.T, name, gotPath, wantPath string) {
+	t.Helper()
+	g, err := excelize.OpenFile(gotPath)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	defer g.Close()
+	w, err := excelize.OpenFile(wantPath)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	defer w.Close()
+	same := func(what string, a, b any) {
+		t.Helper()
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: %s: %#v, excelize's %#v", name, what, a, b)
+		}
+	}
+	gp, _ := g.GetDocProps()
+	wp, _ := w.GetDocProps()
+	same("document properties", gp, wp)
+	same("sheets", g.GetSheetList(), w.GetSheetList())
+	same("defined names", g.GetDefinedName(), w.GetDefinedName())
+	same("active sheet", g.GetActiveSheetIndex(), w.GetActiveSheetIndex())
+	for _, sh := range w.GetSheetList() {
+		at := func(what string) string { return sh + ": " + what }
+		gr, err1 := g.GetRows(sh, excelize.Options{RawCellValue: true})
+		wr, err2 := w.GetRows(sh, excelize.Options{RawCellValue: true})
+		same(at("rows"), gr, wr)
+		same(at("read errors"), err1, err2)
+		for ri, row := range wr {
+			gh, _ := g.GetRowHeight(sh, ri+1)
+			wh, _ := w.GetRowHeight(sh, ri+1)
+			same(at(fmt.Sprintf("row %d height", ri+1)), gh, wh)
+			for ci := range len(row) + 1 {
+				cell, _ := excelize.CoordinatesToCellName(ci+1, ri+1)
+				gs, _ := g.GetCellStyle(sh, cell)
+				ws, _ := w.GetCellStyle(sh, cell)
+				gt, _ := g.GetCellType(sh, cell)
+				wt, _ := w.GetCellType(sh, cell)
+				same(at(cell+" style"), gs, ws)
+				same(at(cell+" type"), gt, wt)
+			}
+		}
+		gm, _ := g.GetMergeCells(sh)
+		wm, _ := w.GetMergeCells(sh)
+		same(at("merges"), fmt.Sprint(gm), fmt.Sprint(wm))
+		for c := 1; c <= 40; c++ {
+			col, _ := excelize.ColumnNumberToName(c)
+			gw, _ := g.GetColWidth(sh, col)
+			ww, _ := w.GetColWidth(sh, col)
+			same(at(col+" width"), gw, ww)
+		}
+		gpn, _ := g.GetPanes(sh)
+		wpn, _ := w.GetPanes(sh)
+		same(at("panes"), gpn, wpn)
+		gl, _ := g.GetPageLayout(sh)
+		wl, _ := w.GetPageLayout(sh)
+		same(at("page layout"), gl, wl)
+		gmg, _ := g.GetPageMargins(sh)
+		wmg, _ := w.GetPageMargins(sh)
+		same(at("margins"), gmg, wmg)
+		ghf, _ := g.GetHeaderFooter(sh)
+		whf, _ := w.GetHeaderFooter(sh)
+		same(at("header and footer"), ghf, whf)
+		gsp, _ := g.GetSheetProps(sh)
+		wsp, _ := w.GetSheetProps(sh)
+		same(at("sheet properties"), gsp, wsp)
+		gv, _ := g.GetSheetView(sh, 0)
+		wv, _ := w.GetSheetView(sh, 0)
+		same(at("view"), gv, wv)
+	}
+	for _, part := range []string{"xl/styles.xml", "xl/theme/theme1.xml"} {
+		same(part, zipPart(t, gotPath, part), zipPart(t, wantPath, part))
+	}
+}
+
+// reopen flushes sw, writes the book, and opens what it wrote with excelize; it returns the
+// bytes written too.
+func reopen(t *testing.T, b *book, sw xlsxrows.Sink) (*excelize.File, []byte) {
 	t.Helper()
 	if err := sw.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := b.f.Write(&buf); err != nil {
+	if err := b.w.write(&buf); err != nil {
 		t.Fatal(err)
 	}
-	b.f.Close()
 	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return f, buf.Bytes()
+}
+
+// TestDirectCellValues: cells of every kind a report writes — and text a feed may carry that
+// a reader would take for markup (_x0041_, &, <, leading and trailing space, CR, text over
+// Excel's 32,767 characters) and numbers beyond 15 digits — read back through excelize as
+// excelize's own writer's do.
+func TestDirectCellValues(t *testing.T) {
+	stamp := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	long := strings.Repeat("款", 40000)
+	values := []any{str("_x0041_ and _x005F_x0041_ and _xZZZZ_", 0), str(" lead", 0), str("trail\t", 0), str("a&b<c>\"d'", 0),
+		str("line\r\nnext", 0), str(long, 0), str("", 3), fen(-123456789, 9), excelize.Cell{Value: 46347.381944444445, StyleID: 22},
+		excelize.Cell{Value: int64(-42)}, excelize.Cell{Value: 7}, excelize.Cell{Value: 0.1 + 0.2}, excelize.Cell{Value: 1e20},
+		excelize.Cell{Value: math.NaN()}, excelize.Cell{StyleID: 4}, nil, "plain", 3.5, true}
+	dir := t.TempDir()
+	for name, start := range map[string]func(*labels, time.Time, string, string) (*book, error){"got": newBook, "want": newExcelizeBook} {
+		b, err := start(zh, stamp, "t", "h")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sw, err := b.sheet(sheetSetup{name: "S", widths: []float64{10, 20}, freeze: 1, freezeCol: 2, filter: "A1:C3", wide: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := xlsxrows.New(sw, 0)
+		w.AddHeight(30, values...)
+		w.Skip()
+		w.Add(values[:3]...)
+		w.Merge(1, 2, 3, 3)
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.save(&renderer{out: dirCreator(dir)}, name+".xlsx"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sameWorkbook(t, "cells", filepath.Join(dir, "got.xlsx"), filepath.Join(dir, "want.xlsx"))
+	g, err := excelize.OpenFile(filepath.Join(dir, "got.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if v, _ := g.GetCellValue("S", "A1"); v != "_x0041_ and _x005F_x0041_ and _xZZZZ_" {
+		t.Errorf("A1 reads %q", v)
+	}
+	if v, _ := g.GetCellValue("S", "F1"); len([]rune(v)) != 32767 {
+		t.Errorf("a 40,000-character text reads back %d characters, want 32,767", len([]rune(v)))
+	}
 }

@@ -9,16 +9,24 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
+// Sink is what a sheet's rows are written into: excelize's StreamWriter, or a writer with
+// its methods.
+type Sink interface {
+	SetRow(cell string, values []any, opts ...excelize.RowOpts) error
+	MergeCell(topLeftCell, bottomRightCell string) error
+	Flush() error
+}
+
 // Writer writes rows one after another into a stream writer. After the first error every
 // call does nothing, and Err and Flush return that error.
 type Writer struct {
-	sw  *excelize.StreamWriter
+	sw  Sink
 	row int // last row written
 	err error
 }
 
 // New writes into sw after its first written rows (0 for an empty sheet, 1 after a header).
-func New(sw *excelize.StreamWriter, written int) *Writer {
+func New(sw Sink, written int) *Writer {
 	return &Writer{sw: sw, row: written}
 }
 
