@@ -170,9 +170,20 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	)
 	// The date's current run, whose unchanged files this run takes as hard links (reuse),
 	// and whose kept inputs a refresh takes. The date's lock keeps it current until the end.
-	prev := cfg.Store.ReuseSource(date, log)
+	// Its manifest is read while the source is fetched (a refresh waits ~50 ms for it).
+	var prev *store.Previous
+	prevRead := make(chan struct{})
+	go func() {
+		defer close(prevRead)
+		prev = cfg.Store.ReuseSource(date, log)
+	}()
+	defer func() { <-prevRead }()
+	previous := func() *store.Previous {
+		<-prevRead
+		return prev
+	}
 	if len(cfg.Counters) > 0 {
-		day, known, err = refreshDay(fctx, cfg, date, prev, keeper)
+		day, known, err = refreshDay(fctx, cfg, date, previous, keeper)
 	} else {
 		day, err = cfg.Source.Fetch(fctx, cfg.Date, cfg.Progress)
 		if err != nil {
@@ -239,7 +250,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	defer run.Abort()
 	// Under SOURCE_DATE_EPOCH a report is reused only from a run of this very id, so that
 	// the directory stays a function of the inputs, version and clock (OUTPUTS.md).
-	run.ReuseFrom(prev, os.Getenv("SOURCE_DATE_EPOCH") != "")
+	run.ReuseFrom(previous(), os.Getenv("SOURCE_DATE_EPOCH") != "")
 	feeds := loaded.Feeds
 	for _, r := range feeds {
 		if r != nil {

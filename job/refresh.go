@@ -23,7 +23,7 @@ import (
 //
 // prev is the date's current run as ReuseSource read it (nil: read it here); keeper is the
 // run's Keeper, which knows the kept files there are.
-func refreshDay(ctx context.Context, cfg Config, date string, prev *store.Previous, keeper *store.Keeper) (*connectors.Day, map[string]store.KeptInput, error) {
+func refreshDay(ctx context.Context, cfg Config, date string, previous func() *store.Previous, keeper *store.Keeper) (*connectors.Day, map[string]store.KeptInput, error) {
 	cf, ok := cfg.Source.(connectors.CounterFetcher)
 	if !ok {
 		return nil, nil, fmt.Errorf("refresh of %s: the source %s cannot read single counters", date, cfg.Source.Describe())
@@ -74,7 +74,7 @@ func refreshDay(ctx context.Context, cfg Config, date string, prev *store.Previo
 		kept *connectors.Day
 		m    *store.Manifest
 	)
-	if prev != nil && prev.Dir == cur {
+	if prev := previous(); prev != nil && prev.Dir == cur {
 		kept, m, err = cfg.Store.KeptSubsetOf(date, prev.Manifest, takeInput, takeMissing)
 	} else {
 		if m, err = store.ReadManifest(filepath.Join(cur, store.ManifestName)); err == nil {

@@ -533,8 +533,10 @@ type Keeper struct {
 	// heldMax bounds held: keeperHeld (tests lower it).
 	heldMax int64
 
-	mu   sync.Mutex
-	have map[string]bool // sums in the folder or queued
+	mu      sync.Mutex
+	have    map[string]bool // sums in the folder or queued, once scanned is closed
+	scanned chan struct{}   // closed when the folder's listing is in have
+	scanErr error           // why it could not be listed
 
 	queue  chan keptWrite
 	queued *semaphore.Weighted // compressed bytes queued
@@ -581,22 +583,27 @@ func (s *Store) Keeper(date string) (*Keeper, error) {
 		return nil, err
 	}
 	k := &Keeper{dir: dir, enc: enc, heldMax: keeperHeld, have: map[string]bool{}, queue: make(chan keptWrite, 1024),
-		queued: semaphore.NewWeighted(keeperQueued)}
-	// One listing of the folder (a pulled city-day keeps ~20,000 files): what a killed run
-	// left half written goes, what is kept already is not written again.
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("keep inputs of %s: %w", date, err)
-	}
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), tmpPrefix) {
-			os.Remove(filepath.Join(dir, e.Name()))
-		} else if sum, ok := strings.CutSuffix(e.Name(), ".zst"); ok && validSum(sum) && e.Type().IsRegular() {
-			if fi, err := e.Info(); err == nil && fi.Size() > 0 { // an empty one is not there (keptThere)
-				k.have[sum] = true
+		queued: semaphore.NewWeighted(keeperQueued), scanned: make(chan struct{})}
+	// One listing of the folder (a pulled city-day keeps ~20,000 files: ~60 ms), made while
+	// the source is asked for the roster: what a killed run left half written goes, what is
+	// kept already is not written again. Keep and Has wait for it; nothing is written before.
+	go func() {
+		defer close(k.scanned)
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			k.scanErr = fmt.Errorf("keep inputs of %s: %w", date, err)
+			return
+		}
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), tmpPrefix) {
+				os.Remove(filepath.Join(dir, e.Name()))
+			} else if sum, ok := strings.CutSuffix(e.Name(), ".zst"); ok && validSum(sum) && e.Type().IsRegular() {
+				if fi, err := e.Info(); err == nil && fi.Size() > 0 { // an empty one is not there (keptThere)
+					k.have[sum] = true
+				}
 			}
 		}
-	}
+	}()
 	for range keeperWriters {
 		k.wg.Add(1)
 		go k.write()
@@ -606,6 +613,9 @@ func (s *Store) Keeper(date string) (*Keeper, error) {
 
 // Has reports whether the kept input of hex sha256 sum is in the folder (or queued to it).
 func (k *Keeper) Has(sum string) bool {
+	if <-k.scanned; k.scanErr != nil {
+		return false
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.have[sum]
@@ -635,6 +645,7 @@ func queuedWeight(z []byte) int64 { return min(int64(len(z)), keeperQueued) }
 // Flush waits until every kept body is written and returns the first write that failed. Keep
 // must not be called after it; a second Flush returns the same.
 func (k *Keeper) Flush() error {
+	<-k.scanned // nothing of the store is touched after it returns
 	k.flush.Do(func() {
 		close(k.queue)
 		k.wg.Wait()
@@ -651,6 +662,9 @@ func (k *Keeper) Keep(name string, b []byte) (string, func() (io.ReadCloser, err
 	sum := sha256.Sum256(b)
 	hexSum := hex.EncodeToString(sum[:])
 	ki := KeptInput{Name: name, SHA256: hexSum, Size: int64(len(b))}
+	if <-k.scanned; k.scanErr != nil {
+		return "", nil, k.scanErr
+	}
 	k.mu.Lock()
 	had := k.have[hexSum]
 	k.have[hexSum] = true
