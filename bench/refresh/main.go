@@ -5,6 +5,8 @@
 //
 //	go run ./bench/refresh                     # 457 outlets × 5 counters, 20ms, concurrency 64, 5 refreshes
 //	go run ./bench/refresh -cpuprofile /tmp/refresh.pprof
+//	go build -o /tmp/settle ./cmd/settle && go run ./bench/refresh -bin /tmp/settle   # every run timed from outside
+//	REFRESH_DEBUG=1 …                           # an incomplete run (-bin) prints its exceptions
 package main
 
 import (
@@ -16,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
@@ -44,9 +47,10 @@ func main() {
 	runs := flag.Int("runs", 5, "refreshes to time (the median is reported)")
 	counter := flag.String("counter", "TY0100-03", "the counter refreshed")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the timed refreshes to this file")
+	bin := flag.String("bin", "", "time every run as a new user makes it, from outside: this settle binary run as a process (built with go build ./cmd/settle), not job.Run in this one")
 	correct := flag.Bool("correct", true, "before each refresh, change the counter's first deposit at the source (as a clerk's correction in BOSS): its reports, its outlet's and the city's are rendered again")
 	flag.Parse()
-	if err := bench(context.Background(), *outlets, *counters, *latency, *conc, *runs, *counter, *cpuprofile, *correct, os.Stdout); err != nil {
+	if err := bench(context.Background(), *outlets, *counters, *latency, *conc, *runs, *counter, *cpuprofile, *bin, *correct, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "refresh:", err)
 		os.Exit(1)
 	}
@@ -88,10 +92,24 @@ func (c *correcting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, body)
 }
 
-// raiseFirstAmount adds delta fen to the amount of a CSV report's first data row.
+// raiseFirstAmount adds delta fen to the amount of a CSV report's first data row, and to its
+// 合计 (TOTAL) footer's, so that the report stays whole: the correction a clerk makes in BOSS.
 func raiseFirstAmount(body string, delta int64) string {
 	lines := strings.Split(body, "\n")
-	col := -1
+	col, raised := -1, false
+	raise := func(i int, f []string) bool {
+		fen, err := money.Parse(f[col])
+		if err != nil {
+			return false
+		}
+		f[col] = money.Format(fen + delta)
+		cr := strings.HasSuffix(lines[i], "\r")
+		lines[i] = strings.Join(f, ",")
+		if cr {
+			lines[i] += "\r"
+		}
+		return true
+	}
 	for i, ln := range lines {
 		f := strings.Split(strings.TrimRight(ln, "\r"), ",")
 		if col < 0 {
@@ -101,21 +119,23 @@ func raiseFirstAmount(body string, delta int64) string {
 		if len(f) <= col {
 			continue
 		}
-		fen, err := money.Parse(f[col])
-		if err != nil {
-			return body
+		if f[0] == "合计" || strings.EqualFold(f[0], "TOTAL") {
+			if raised && !raise(i, f) {
+				return body
+			}
+			break
 		}
-		f[col] = money.Format(fen + delta)
-		lines[i] = strings.Join(f, ",")
-		if strings.HasSuffix(ln, "\r") {
-			lines[i] += "\r"
+		if !raised {
+			if !raise(i, f) {
+				return body
+			}
+			raised = true
 		}
-		return strings.Join(lines, "\n")
 	}
-	return body
+	return strings.Join(lines, "\n")
 }
 
-func bench(ctx context.Context, outlets, counters int, latency time.Duration, conc, runs int, counter, profile string, correct bool, w io.Writer) error {
+func bench(ctx context.Context, outlets, counters int, latency time.Duration, conc, runs int, counter, profile, bin string, correct bool, w io.Writer) error {
 	cfg := fixtures.NewConfig()
 	date := time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
 	cfg.Date, cfg.Outlets, cfg.Counters = date, outlets, counters
@@ -148,7 +168,53 @@ func bench(ctx context.Context, outlets, counters int, latency time.Duration, co
 		return err
 	}
 	var rendered []string // the reports the last run rendered (not reused)
+	incomplete := false   // the last run published an incomplete day
+	readRendered := func(runDir, runID string) {
+		if m, err := store.ReadManifest(filepath.Join(runDir, store.ManifestName)); err == nil {
+			rendered = rendered[:0]
+			for rel, r := range m.Reports {
+				if r.RenderedIn == runID {
+					rendered = append(rendered, rel)
+				}
+			}
+			slices.Sort(rendered)
+		}
+	}
+	// outside runs the binary: wall from start to exit, CPU of the process.
+	outside := func(cs []string) (time.Duration, time.Duration, error) {
+		args := []string{"run", "--date", date.Format(time.DateOnly), "--source", "http://" + ln.Addr().String(), "--store", st.Dir(),
+			"--concurrency", fmt.Sprint(conc), "--fail-on", "never"}
+		if len(cs) > 0 {
+			args = append(args, "--counters", strings.Join(cs, ","))
+		}
+		incomplete = false
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = append(os.Environ(), "SETTLE_BOSS_TOKEN=bench")
+		var errOut strings.Builder
+		cmd.Stderr = &errOut
+		t0 := time.Now()
+		if err := cmd.Run(); err != nil {
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 4 { // 4: published, incomplete (said below)
+				return 0, 0, fmt.Errorf("%s %s: %w: %s", bin, strings.Join(args, " "), err, errOut.String())
+			}
+			incomplete = true
+			if os.Getenv("REFRESH_DEBUG") != "" {
+				cur, _, _ := st.Current(date.Format(time.DateOnly))
+				b, _ := os.ReadFile(filepath.Join(cur, "exceptions.csv"))
+				fmt.Fprintln(os.Stderr, string(b))
+			}
+		}
+		wall := time.Since(t0)
+		c := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		if cur, ok, err := st.Current(date.Format(time.DateOnly)); err == nil && ok {
+			readRendered(cur, filepath.Base(cur))
+		}
+		return wall, c, nil
+	}
 	one := func(cs []string) (time.Duration, time.Duration, error) {
+		if bin != "" {
+			return outside(cs)
+		}
 		bcfg := boss.NewConfig()
 		bcfg.Base, bcfg.Concurrency = "http://"+ln.Addr().String(), conc
 		src, err := boss.New(bcfg)
@@ -162,23 +228,16 @@ func bench(ctx context.Context, outlets, counters int, latency time.Duration, co
 		if err != nil && err != job.ErrIncomplete {
 			return 0, 0, err
 		}
+		incomplete = err == job.ErrIncomplete
 		wall, c := time.Since(t0), cpu()-c0
-		if m, err := store.ReadManifest(filepath.Join(out.RunDir, store.ManifestName)); err == nil {
-			rendered = rendered[:0]
-			for rel, r := range m.Reports {
-				if r.RenderedIn == out.RunID {
-					rendered = append(rendered, rel)
-				}
-			}
-			slices.Sort(rendered)
-		}
+		readRendered(out.RunDir, out.RunID)
 		return wall, c, nil
 	}
 	wall, c, err := one(nil)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "full run: %d counters, %.2fs wall, %.2fs CPU\n", len(day.Roster()), wall.Seconds(), c.Seconds())
+	fmt.Fprintf(w, "full run: %d counters, %.2fs wall, %.2fs CPU, incomplete %v\n", len(day.Roster()), wall.Seconds(), c.Seconds(), incomplete)
 	if profile != "" {
 		f, err := os.Create(profile)
 		if err != nil {
@@ -208,7 +267,7 @@ func bench(ctx context.Context, outlets, counters int, latency time.Duration, co
 				return err
 			}
 			walls = append(walls, wall)
-			fmt.Fprintf(w, "%s %d: %.2fs wall, %.2fs CPU, %d reports rendered %v\n", kind.name, i+1, wall.Seconds(), c.Seconds(), len(rendered), rendered)
+			fmt.Fprintf(w, "%s %d: %.2fs wall, %.2fs CPU, incomplete %v, %d reports rendered %v\n", kind.name, i+1, wall.Seconds(), c.Seconds(), incomplete, len(rendered), rendered)
 		}
 		if profile != "" && kind.cs != nil {
 			pprof.StopCPUProfile() // the profile is of the refreshes only
