@@ -143,6 +143,7 @@ func (s *directSheet) SetRow(cell string, values []any, opts ...excelize.RowOpts
 	}
 	x.WriteByte('>')
 	ref := make([]byte, 0, 12)
+	rowNum := strconv.AppendInt(make([]byte, 0, 8), int64(row), 10)
 	for i, v := range values {
 		if v == nil {
 			continue
@@ -157,7 +158,7 @@ func (s *directSheet) SetRow(cell string, values []any, opts ...excelize.RowOpts
 			}
 			style, v = c.StyleID, c.Value
 		}
-		ref = append(append(ref[:0], colName(col-1+i)...), strconv.Itoa(row)...)
+		ref = append(appendColName(ref[:0], col-1+i), rowNum...)
 		s.cell(ref, style, v)
 	}
 	x.WriteString(`</row>`)
@@ -268,25 +269,31 @@ func (s *directSheet) text(v string) {
 		x.WriteString(` xml:space="preserve"`)
 	}
 	x.WriteByte('>')
+	from := 0 // v[from:i] is written as it is
 	for i := 0; i < len(v); i++ {
-		switch c := v[i]; c {
+		var esc string
+		switch v[i] {
 		case '&':
-			x.WriteString("&amp;")
+			esc = "&amp;"
 		case '<':
-			x.WriteString("&lt;")
+			esc = "&lt;"
 		case '>':
-			x.WriteString("&gt;")
+			esc = "&gt;"
 		case '\r':
-			x.WriteString("&#xD;")
+			esc = "&#xD;"
 		case '_':
-			if isEscapeRun(v[i:]) {
-				x.WriteString("_x005F")
+			if !isEscapeRun(v[i:]) {
+				continue
 			}
-			x.WriteByte('_')
+			esc = "_x005F_"
 		default:
-			x.WriteByte(c)
+			continue
 		}
+		x.WriteString(v[from:i])
+		x.WriteString(esc)
+		from = i + 1
 	}
+	x.WriteString(v[from:])
 	x.WriteString(`</t></is></c>`)
 }
 
@@ -351,6 +358,14 @@ func (s *directSheet) Flush() error {
 	x.WriteString(xmlEsc(b.footer()))
 	x.WriteString(`</oddFooter></headerFooter></worksheet>`)
 	return nil
+}
+
+// appendColName appends the letters of the 0-based column c.
+func appendColName(b []byte, c int) []byte {
+	if c < 26 {
+		return append(b, byte('A'+c))
+	}
+	return append(b, colName(c)...)
 }
 
 // absRange turns "A1:I7" into "$A$1:$I$7".
