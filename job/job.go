@@ -163,6 +163,13 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		return nil, err
 	}
 	defer keeper.Flush()
+	if len(cfg.Counters) == 0 {
+		// A whole day's pulls are kept as they arrive: a folder that cannot be listed fails
+		// the run before they are asked for (a refresh's few wait for Flush to say so).
+		if err := keeper.Listed(); err != nil {
+			return nil, err
+		}
+	}
 	fctx := connectors.WithKeeper(ctx, keeper)
 	var (
 		day   *connectors.Day

@@ -21,8 +21,8 @@ import (
 //
 // It also returns the kept inputs taken, by name, for store.Keep.
 //
-// prev is the date's current run as ReuseSource read it (nil: read it here); keeper is the
-// run's Keeper, which knows the kept files there are.
+// previous gives the date's current run as ReuseSource read it, once it is read (nil: the
+// manifest is read here); keeper is the run's Keeper, which knows the kept files there are.
 func refreshDay(ctx context.Context, cfg Config, date string, previous func() *store.Previous, keeper *store.Keeper) (*connectors.Day, map[string]store.KeptInput, error) {
 	cf, ok := cfg.Source.(connectors.CounterFetcher)
 	if !ok {

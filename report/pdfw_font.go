@@ -24,8 +24,8 @@ type pdfFont struct {
 	descent int
 	bbox    [4]int
 
-	whole     func() *fontObjs // the whole cut's objects, made on first use
-	sfnt      *ttfFont         // the cut, parsed: what cutTo takes glyphs from
+	whole     func() *fontObjs         // the whole cut's objects, made on first use
+	sfnt      func() (*ttfFont, error) // the cut, parsed on first use: what cutTo takes glyphs from
 	mu        sync.Mutex
 	cuts      map[string]*fontObjs // glyph set → its objects (cutTo)
 	cutsBytes int
@@ -47,6 +47,9 @@ const maxCutBytes = 64 << 20
 
 // newPDFFont makes rf (base cut to runes: sorted, distinct, all in base) ready for the writer.
 func newPDFFont(base *ttfFont, runes []rune, rf *runFont) (*pdfFont, error) {
+	if len(rf.data) == 0 {
+		return nil, fmt.Errorf("font cut: %w", errBadFont)
+	}
 	be := binary.BigEndian
 	f := &pdfFont{runFont: rf, gid: make([]uint16, 0x10000), cuts: map[string]*fontObjs{}}
 	// The cut's glyph ids, as ttfFont.subset numbers them: glyph 0, then the runes' glyphs in
@@ -63,12 +66,8 @@ func newPDFFont(base *ttfFont, runes []rune, rf *runFont) (*pdfFont, error) {
 		}
 		f.gid[r] = uint16(id)
 	}
-	sfnt, err := parseTTF(rf.data)
-	if err != nil {
-		return nil, fmt.Errorf("font cut: %w", err)
-	}
-	f.sfnt = sfnt
-	f.runeOf = make([]rune, sfnt.numGlyphs)
+	f.sfnt = sync.OnceValues(func() (*ttfFont, error) { return parseTTF(rf.data) })
+	f.runeOf = make([]rune, len(order))
 	for i := len(runes) - 1; i >= 0; i-- { // the lowest rune of a glyph names it
 		f.runeOf[f.gid[runes[i]]] = runes[i]
 	}
@@ -181,7 +180,8 @@ func deflate(b []byte) []byte {
 
 // cutTo returns the objects of the cut keeping only the glyphs of used (and .notdef and the
 // components they are built from), every glyph keeping its id: the others are left empty.
-// Documents drawing the same glyphs share one cut.
+// Documents drawing the same glyphs share one cut. A cut that cannot be parsed (it is made
+// from the embedded face, so never) is embedded whole.
 func (f *pdfFont) cutTo(used []bool) *fontObjs {
 	bits := make([]byte, (len(used)+7)/8)
 	for g, u := range used {
@@ -196,7 +196,10 @@ func (f *pdfFont) cutTo(used []bool) *fontObjs {
 	if o != nil {
 		return o
 	}
-	s := f.sfnt
+	s, err := f.sfnt()
+	if err != nil {
+		return f.whole()
+	}
 	keep := make([]bool, s.numGlyphs)
 	var todo []int
 	for g := range min(len(used), len(keep)) {
@@ -238,9 +241,9 @@ func (f *pdfFont) cutTo(used []bool) *fontObjs {
 	tables["glyf"], tables["loca"], tables["head"] = glyf, loca, head
 	o = f.objects(assembleSFNT(tables), used)
 	f.mu.Lock()
-	if f.cuts[key] == nil && f.cutsBytes+len(o.stream) <= maxCutBytes {
+	if size := len(key) + len(o.stream) + len(o.toUni) + len(o.widths); f.cuts[key] == nil && f.cutsBytes+size <= maxCutBytes {
 		f.cuts[key] = o
-		f.cutsBytes += len(o.stream) + len(o.toUni) + len(o.widths)
+		f.cutsBytes += size
 	}
 	f.mu.Unlock()
 	return o

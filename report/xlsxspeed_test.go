@@ -467,7 +467,8 @@ func TestDirectCellValues(t *testing.T) {
 	long := strings.Repeat("款", 40000)
 	values := []any{str("_x0041_ and _x005F_x0041_ and _xZZZZ_", 0), str(" lead", 0), str("trail\t", 0), str("a&b<c>\"d'", 0),
 		str("line\r\nnext", 0), str(long, 0), str("", 3), fen(-123456789, 9), excelize.Cell{Value: 46347.381944444445, StyleID: 22},
-		excelize.Cell{Value: int64(-42)}, excelize.Cell{Value: 7}, excelize.Cell{Value: 0.1 + 0.2}, excelize.Cell{Value: 1e20},
+		excelize.Cell{Value: int64(-42)}, excelize.Cell{Value: 7}, excelize.Cell{Value: 0.1 + 0.2}, excelize.Cell{Value: 1e20}, excelize.Cell{Value: 123456789012345678.0},
+		excelize.Cell{Value: -1234567890123456.5}, excelize.Cell{Value: 0.000123456789012345678},
 		excelize.Cell{Value: math.NaN()}, excelize.Cell{StyleID: 4}, nil, "plain", 3.5, true}
 	dir := t.TempDir()
 	for name, start := range map[string]func(*labels, time.Time, string, string) (*book, error){"got": newBook, "want": newExcelizeBook} {
@@ -499,6 +500,9 @@ func TestDirectCellValues(t *testing.T) {
 	defer g.Close()
 	if v, _ := g.GetCellValue("S", "A1"); v != "_x0041_ and _x005F_x0041_ and _xZZZZ_" {
 		t.Errorf("A1 reads %q", v)
+	}
+	if x := zipPart(t, filepath.Join(dir, "got.xlsx"), "xl/worksheets/sheet1.xml"); !strings.Contains(x, `<dimension ref="A1:V3">`) {
+		t.Errorf("the sheet's dimension is not its used range A1:V3: %.400s", x)
 	}
 	if v, _ := g.GetCellValue("S", "F1"); len([]rune(v)) != 32767 {
 		t.Errorf("a 40,000-character text reads back %d characters, want 32,767", len([]rune(v)))

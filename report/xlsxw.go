@@ -43,6 +43,8 @@ type directSheet struct {
 	merges  bytes.Buffer
 	nMerge  int
 	lastRow int
+	lastCol int // the last column a cell was written in (1-based)
+	dimAt   int // where the dimension's "A1" sits in xml, made the used range at Flush
 	done    bool
 	num     []byte
 }
@@ -74,7 +76,9 @@ func (d *directBook) sheet(b *book, s sheetSetup) (xlsxrows.Sink, error) {
 	if s.filter != "" {
 		x.WriteString(` filterMode="true"`)
 	}
-	x.WriteString(`><pageSetUpPr fitToPage="true"></pageSetUpPr></sheetPr><dimension ref="A1"></dimension><sheetViews><sheetView`)
+	x.WriteString(`><pageSetUpPr fitToPage="true"></pageSetUpPr></sheetPr><dimension ref="`)
+	sh.dimAt = x.Len()
+	x.WriteString(`A1"></dimension><sheetViews><sheetView`)
 	if len(d.sheets) == 1 {
 		x.WriteString(` tabSelected="true"`)
 	}
@@ -139,6 +143,7 @@ func (s *directSheet) SetRow(cell string, values []any, opts ...excelize.RowOpts
 			x.WriteString(` ht="`)
 			x.WriteString(strconv.FormatFloat(o.Height, 'f', -1, 64))
 			x.WriteString(`" customHeight="1"`)
+			break // one height a row
 		}
 	}
 	x.WriteByte('>')
@@ -159,6 +164,7 @@ func (s *directSheet) SetRow(cell string, values []any, opts ...excelize.RowOpts
 			style, v = c.StyleID, c.Value
 		}
 		ref = append(appendColName(ref[:0], col-1+i), rowNum...)
+		s.lastCol = max(s.lastCol, col+i)
 		s.cell(ref, style, v)
 	}
 	x.WriteString(`</row>`)
@@ -220,28 +226,35 @@ func (s *directSheet) cell(ref []byte, style int, v any) {
 	}
 }
 
-// floatCell appends v as a cell writes it: as many digits as it takes, cut after the 15th
-// significant one.
+// floatCell appends v as excelize writes a number: as many digits as it takes, but only 15
+// significant ones (Excel keeps no more): digits after the 15th are cut from the fraction, or
+// written as zeros in the integer part (the fraction then dropped).
 func floatCell(b []byte, v float64) []byte {
 	start := len(b)
 	b = strconv.AppendFloat(b, v, 'f', -1, 64)
-	dot := bytes.IndexByte(b[start:], '.')
-	if dot < 0 {
+	if math.Abs(v) == math.MaxFloat64 {
 		return b
 	}
+	num := b[start:]
+	dot := bytes.IndexByte(num, '.')
 	sig := 0
-	for i := start; i < len(b); i++ {
-		c := b[i]
+	for i, c := range num {
 		if c < '0' || c > '9' || sig == 0 && c == '0' {
 			continue
 		}
-		if sig++; sig > 15 && i > start+dot {
-			b = b[:i]
-			if b[len(b)-1] == '.' {
-				b = b[:len(b)-1]
-			}
-			return b
+		if sig++; sig <= 15 {
+			continue
 		}
+		if dot >= 0 && i > dot {
+			return bytes.TrimSuffix(b[:start+i], []byte("."))
+		}
+		if dot < 0 {
+			dot = len(num)
+		}
+		for j := i; j < dot; j++ {
+			num[j] = '0'
+		}
+		return b[:start+dot]
 	}
 	return b
 }
@@ -330,6 +343,15 @@ func (s *directSheet) Flush() error {
 	}
 	s.done = true
 	x, st := s.xml, s.setup
+	if s.lastRow > 0 && s.lastCol > 0 && (s.lastRow > 1 || s.lastCol > 1) {
+		// The used range, which readers that stream a sheet (openpyxl's read-only mode) go by.
+		dim := "A1:" + colName(s.lastCol-1) + strconv.Itoa(s.lastRow)
+		b := x.Bytes()
+		whole := make([]byte, 0, len(b)+len(dim))
+		whole = append(append(append(whole, b[:s.dimAt]...), dim...), b[s.dimAt+len("A1"):]...)
+		x.Reset()
+		x.Write(whole)
+	}
 	x.WriteString(`</sheetData>`)
 	if st.filter != "" {
 		ref, err := absRange(st.filter)

@@ -564,8 +564,11 @@ const (
 
 var _ connectors.Keeper = (*Keeper)(nil)
 
-// Keeper returns the Keeper of date's kept inputs, its folder made and cleared of what a
-// killed run left half written.
+// listDir lists a folder (the tests make it fail).
+var listDir = os.ReadDir
+
+// Keeper returns the Keeper of date's kept inputs, its folder made; the folder is listed, and
+// cleared of what a killed run left half written, in the background (Listed).
 func (s *Store) Keeper(date string) (*Keeper, error) {
 	dd, err := s.dateDir(date)
 	if err != nil {
@@ -589,7 +592,7 @@ func (s *Store) Keeper(date string) (*Keeper, error) {
 	// kept already is not written again. Keep and Has wait for it; nothing is written before.
 	go func() {
 		defer close(k.scanned)
-		ents, err := os.ReadDir(dir)
+		ents, err := listDir(dir)
 		if err != nil {
 			k.scanErr = fmt.Errorf("keep inputs of %s: %w", date, err)
 			return
@@ -609,6 +612,12 @@ func (s *Store) Keeper(date string) (*Keeper, error) {
 		go k.write()
 	}
 	return k, nil
+}
+
+// Listed waits for the folder's listing and returns why it failed (then nothing can be kept).
+func (k *Keeper) Listed() error {
+	<-k.scanned
+	return k.scanErr
 }
 
 // Has reports whether the kept input of hex sha256 sum is in the folder (or queued to it).
@@ -645,7 +654,13 @@ func queuedWeight(z []byte) int64 { return min(int64(len(z)), keeperQueued) }
 // Flush waits until every kept body is written and returns the first write that failed. Keep
 // must not be called after it; a second Flush returns the same.
 func (k *Keeper) Flush() error {
-	<-k.scanned // nothing of the store is touched after it returns
+	if err := k.Listed(); err != nil { // nothing of the store is touched after Flush returns
+		k.flush.Do(func() {
+			close(k.queue)
+			k.wg.Wait()
+		})
+		return err
+	}
 	k.flush.Do(func() {
 		close(k.queue)
 		k.wg.Wait()

@@ -297,3 +297,29 @@ func TestKeepQueueFull(t *testing.T) {
 		}
 	}
 }
+
+// TestKeeperListingFails: a kept-inputs folder that cannot be listed (EMFILE, EIO) keeps
+// nothing and says so: Keep, Listed and Flush return the error (the run fails), never a
+// silent run with every body held in memory.
+func TestKeeperListingFails(t *testing.T) {
+	s := lockedStore(t)
+	boom := errors.New("too many open files")
+	listDir = func(string) ([]os.DirEntry, error) { return nil, boom }
+	defer func() { listDir = os.ReadDir }()
+	k, err := s.Keeper(testDate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := k.Keep("order/TY0001-01", []byte("a,b\n1,2\n")); !errors.Is(err, boom) {
+		t.Errorf("Keep: %v, want the listing's error", err)
+	}
+	if k.Has(strings.Repeat("0", 64)) {
+		t.Error("Has says a file is kept in a folder that could not be listed")
+	}
+	if err := k.Listed(); !errors.Is(err, boom) {
+		t.Errorf("Listed: %v", err)
+	}
+	if err := k.Flush(); !errors.Is(err, boom) {
+		t.Errorf("Flush: %v, want the listing's error", err)
+	}
+}

@@ -116,14 +116,17 @@ func raiseFirstAmount(body string, delta int64) string {
 			col = slices.Index(f, "amount")
 			continue
 		}
-		if len(f) <= col {
-			continue
-		}
 		if f[0] == "合计" || strings.EqualFold(f[0], "TOTAL") {
+			if len(f) <= col {
+				return body
+			}
 			if raised && !raise(i, f) {
 				return body
 			}
 			break
+		}
+		if len(f) <= col {
+			continue
 		}
 		if !raised {
 			if !raise(i, f) {
