@@ -181,21 +181,21 @@ func (r *Run) take(prev *Previous, rel, src string, want Output) (bool, error) {
 	if !prev.same(src, want) {
 		return false, nil
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.published || r.aborted {
-		return false, fmt.Errorf("reuse %q: run %s is already finished", rel, r.id)
+	r.life.RLock()
+	defer r.life.RUnlock()
+	if err := r.finished("reuse", rel); err != nil {
+		return false, err
 	}
-	if dir := path.Dir(rel); dir != "." {
-		if err := r.root.MkdirAll(dir, 0o755); err != nil {
-			return false, r.fail(fmt.Errorf("reuse %q: %w", rel, err))
-		}
+	if err := r.mkdir(path.Dir(rel)); err != nil {
+		return false, r.failed(fmt.Errorf("reuse %q: %w", rel, err))
 	}
 	dst := filepath.Join(r.tmp, filepath.FromSlash(rel))
 	copied, err := linkOrCopy(src, dst, want)
 	if err != nil {
-		return false, r.fail(fmt.Errorf("reuse %q: %w", rel, err))
+		return false, r.failed(fmt.Errorf("reuse %q: %w", rel, err))
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.reuse.known == nil {
 		r.reuse.known = map[string]Output{}
 	}

@@ -35,9 +35,13 @@ type Run struct {
 	root    *os.Root
 	dirFile *os.File // tmp, open from Begin: syncfs reports write-back errors since its opening
 
+	// life is held shared while a file is made in the run (Create, a reused file) and
+	// exclusively by Publish and Abort: files are made side by side, never during either.
+	life      sync.RWMutex
 	mu        sync.Mutex
-	open      int   // writers not yet closed
-	err       error // first write error: the run cannot be published
+	made      map[string]bool // directories made in the run (MkdirAll once each)
+	open      int             // writers not yet closed
+	err       error           // first write error: the run cannot be published
 	published bool
 	aborted   bool
 	reuse     reuseState
@@ -167,22 +171,62 @@ func (r *Run) Create(rel string) (io.WriteCloser, error) {
 	if err := CheckRel(rel); err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.published || r.aborted {
-		return nil, fmt.Errorf("create %q: run %s is already finished", rel, r.id)
+	r.life.RLock()
+	defer r.life.RUnlock()
+	if err := r.finished("create", rel); err != nil {
+		return nil, err
 	}
-	if dir := path.Dir(rel); dir != "." {
-		if err := r.root.MkdirAll(dir, 0o755); err != nil {
-			return nil, r.fail(fmt.Errorf("create %q: %w", rel, err))
-		}
+	if err := r.mkdir(path.Dir(rel)); err != nil {
+		return nil, r.failed(fmt.Errorf("create %q: %w", rel, err))
 	}
 	f, err := r.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return nil, r.fail(fmt.Errorf("create %q: %w", rel, err))
+		return nil, r.failed(fmt.Errorf("create %q: %w", rel, err))
 	}
+	r.mu.Lock()
 	r.open++
+	r.mu.Unlock()
 	return &runFile{run: r, f: f, rel: rel}, nil
+}
+
+// finished refuses to make a file in a run published or aborted; r.life is held.
+func (r *Run) finished(what, rel string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.published || r.aborted {
+		return fmt.Errorf("%s %q: run %s is already finished", what, rel, r.id)
+	}
+	return nil
+}
+
+// mkdir makes dir (a '/'-separated path in the run) and its parents, once; r.life is held.
+func (r *Run) mkdir(dir string) error {
+	if dir == "." {
+		return nil
+	}
+	r.mu.Lock()
+	made := r.made[dir]
+	r.mu.Unlock()
+	if made {
+		return nil
+	}
+	if err := r.root.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	if r.made == nil {
+		r.made = map[string]bool{}
+	}
+	r.made[dir] = true
+	r.mu.Unlock()
+	return nil
+}
+
+// failed records err as the run's first error and returns it.
+func (r *Run) failed(err error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.fail(err)
 }
 
 // fail records the run's first error; r.mu is held.
@@ -246,6 +290,8 @@ func (w *runFile) Close() error {
 // any write error or while a file made by Create is still open; the one error after which
 // the run is current wraps ErrNotDurable. Removing the replaced run is best effort.
 func (r *Run) Publish() error {
+	r.life.Lock()
+	defer r.life.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
@@ -427,6 +473,8 @@ const syncParallel = 16
 // Abort discards the run: its temporary directory is removed and current is left as it
 // was. After Publish it does nothing, so `defer run.Abort()` is the usual pattern.
 func (r *Run) Abort() error {
+	r.life.Lock()
+	defer r.life.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.published || r.aborted {
