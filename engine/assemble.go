@@ -19,10 +19,6 @@ import (
 // The findings about rows of other counters (foreign) carry the input's counter but no city
 // or outlet yet: the caller gives them the counter's once place has settled them.
 func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]arrow.RecordBatch, rejects []Reject, excs, foreign []Exception, err error) {
-	type loc struct {
-		ld  *loaded
-		row int
-	}
 	drop := map[*loaded][]bool{}
 	dropped := func(ld *loaded, r int) bool { d := drop[ld]; return d != nil && d[r] }
 	needRaw := map[*loaded][]int{} // rejects whose raw text is still to be read
@@ -30,7 +26,7 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 		if ld.rec == nil || !known.perCounter(ld.in) {
 			continue
 		}
-		d := make([]bool, ld.rec.NumRows())
+		d := make([]bool, ld.n)
 		rj, ex, marked := l.foreignRows(ld, d)
 		if !marked {
 			continue
@@ -45,32 +41,33 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 	total := 0
 	for _, ld := range loads {
 		if ld.rec != nil && feed.HasTxnID(ld.in.Feed) {
-			total += int(ld.rec.NumRows())
+			total += int(ld.n)
 		}
 	}
 	// identical reports whether row r of ld equals the kept row in every column.
 	identical := func(ld *loaded, r int, kept loc) bool {
-		return kept.ld.in.Feed == ld.in.Feed && rowsEqual(kept.ld.rec, kept.row, ld.rec, r, len(feed.Get(ld.in.Feed).Columns))
+		return kept.ld.in.Feed == ld.in.Feed && rowsEqual(kept.ld.rec, kept.abs(), ld.rec, int(ld.off)+r, len(feed.Get(ld.in.Feed).Columns))
 	}
 	// duplicate sets row r of ld aside as DUPLICATE_TXN about id (a txn_id or a slip number).
 	duplicate := func(ld *loaded, r int, id string, same bool, detail string) {
 		f := feed.Get(ld.in.Feed)
 		if drop[ld] == nil {
-			drop[ld] = make([]bool, ld.rec.NumRows())
+			drop[ld] = make([]bool, ld.n)
 		}
 		drop[ld][r] = true
 		sev := SevError
 		if same {
 			sev = SevWarning
 		}
-		line := lineOf(ld.rec, r)
-		rejects = append(rejects, Reject{Feed: f.Name, Source: sourceOf(ld.rec, r), Line: line, Reason: string(CodeDuplicateTxn) + ": " + detail})
+		a := int(ld.off) + r // the row in ld.rec
+		line := lineOf(ld.rec, a)
+		rejects = append(rejects, Reject{Feed: f.Name, Source: sourceOf(ld.rec, a), Line: line, Reason: string(CodeDuplicateTxn) + ": " + detail})
 		needRaw[ld] = append(needRaw[ld], len(rejects)-1)
 		excs = append(excs, Exception{
 			Code: CodeDuplicateTxn, Severity: sev, Feed: f.Name, TxnID: strings.Clone(id), Detail: detail,
-			Source: rowSource(ld.in, sourceOf(ld.rec, r), line),
-			City:   strings.Clone(str(ld.rec, feed.ColCity, r)), Outlet: strings.Clone(str(ld.rec, feed.ColOutlet, r)),
-			Counter: strings.Clone(str(ld.rec, feed.ColCounter, r)),
+			Source: rowSource(ld.in, sourceOf(ld.rec, a), line),
+			City:   strings.Clone(str(ld.rec, feed.ColCity, a)), Outlet: strings.Clone(str(ld.rec, feed.ColOutlet, a)),
+			Counter: strings.Clone(str(ld.rec, feed.ColCounter, a)),
 		})
 	}
 	seen := make(map[string]loc, total)
@@ -80,11 +77,11 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 		}
 		f := feed.Get(ld.in.Feed)
 		txn := ld.rec.Column(f.Col("txn_id")).(*array.String)
-		for r := 0; r < int(ld.rec.NumRows()); r++ {
+		for r := range int(ld.n) {
 			if dropped(ld, r) {
 				continue
 			}
-			id := txn.Value(r)
+			id := txn.Value(int(ld.off) + r)
 			kept, dup := seen[id]
 			if !dup {
 				seen[id] = loc{ld, r}
@@ -95,7 +92,7 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 			if same {
 				how = i18n.DetailIdentical
 			}
-			keptSrc := rowSource(kept.ld.in, sourceOf(kept.ld.rec, kept.row), lineOf(kept.ld.rec, kept.row))
+			keptSrc := rowSource(kept.ld.in, sourceOf(kept.ld.rec, kept.abs()), lineOf(kept.ld.rec, kept.abs()))
 			duplicate(ld, r, id, same, l.lang.f(i18n.DetailDuplicateTxn, quote(id), l.lang.feed(kept.ld.in.Feed), keptSrc, l.lang.s(how)))
 		}
 	}
@@ -107,19 +104,20 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 		}
 		slip := ld.rec.Column(feed.Get(feed.Deposit).Col("slip_no")).(*array.String)
 		counter := strCol(ld.rec, feed.ColCounter)
-		for r := 0; r < int(ld.rec.NumRows()); r++ {
-			if dropped(ld, r) || slip.IsNull(r) || slip.Value(r) == "" {
+		for r := range int(ld.n) {
+			a := int(ld.off) + r
+			if dropped(ld, r) || slip.IsNull(a) || slip.Value(a) == "" {
 				continue
 			}
-			k := [2]string{counter.Value(r), slip.Value(r)}
+			k := [2]string{counter.Value(a), slip.Value(a)}
 			kept, dup := slips[k]
 			if !dup {
 				slips[k] = loc{ld, r}
 				continue
 			}
-			no := slip.Value(r)
+			no := slip.Value(a)
 			same := identical(ld, r, kept)
-			keptSrc := rowSource(kept.ld.in, sourceOf(kept.ld.rec, kept.row), lineOf(kept.ld.rec, kept.row))
+			keptSrc := rowSource(kept.ld.in, sourceOf(kept.ld.rec, kept.abs()), lineOf(kept.ld.rec, kept.abs()))
 			how := i18n.DetailDiffers
 			if same {
 				how = i18n.DetailIdentical
@@ -146,19 +144,41 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 			}
 		}
 	}
+	var per [feed.Count][]*loaded
+	for _, ld := range loads {
+		if ld.rec != nil {
+			per[ld.in.Feed] = append(per[ld.in.Feed], ld)
+		}
+	}
 	for id := feed.ID(0); id < feed.Count; id++ {
-		var parts []arrow.RecordBatch
-		for _, ld := range loads {
-			if ld.in.Feed != id || ld.rec == nil {
-				continue
+		// The inputs' rows, consecutive rows of one record (inputs an arena or a parse cache
+		// batch holds one after the other) taken as one slice of it.
+		var (
+			parts      []arrow.RecordBatch
+			run        arrow.RecordBatch
+			start, end int64
+		)
+		flush := func() {
+			if run != nil {
+				parts = append(parts, sliceRows(run, start, end))
+				run = nil
 			}
-			if d := drop[ld]; d != nil {
-				parts = append(parts, l.filter(ld.rec, d))
-				ld.rec.Release()
-			} else {
-				parts = append(parts, ld.rec)
+		}
+		for _, ld := range per[id] {
+			switch {
+			case drop[ld] != nil:
+				flush()
+				parts = append(parts, l.filter(ld, drop[ld]))
+			case run == ld.rec && end == ld.off:
+				end += ld.n
+			default:
+				flush()
+				run, start, end = ld.rec, ld.off, ld.off+ld.n
 			}
-			ld.rec = nil // the part is the only reference left: concat frees it column by column
+		}
+		flush()
+		for _, ld := range per[id] {
+			ld.dropRows() // the parts hold the only references left: concat frees them column by column
 		}
 		feeds[id], err = l.concat(id, parts)
 		if err != nil {
@@ -168,22 +188,25 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 				}
 			}
 			for _, ld := range loads {
-				if ld.rec != nil {
-					ld.rec.Release()
-					ld.rec = nil
-				}
+				ld.dropRows()
 			}
 			return feeds, nil, nil, nil, err
 		}
 	}
 	for _, ld := range loads {
-		if ld.rec != nil {
-			ld.rec.Release()
-			ld.rec = nil
-		}
+		ld.dropRows()
 	}
 	return feeds, rejects, excs, foreign, nil
 }
+
+// loc is row row of an input (numbered in the input: ld.rec's row ld.off+row).
+type loc struct {
+	ld  *loaded
+	row int
+}
+
+// abs is the row in ld.rec.
+func (k loc) abs() int { return int(k.ld.off) + k.row }
 
 // concat joins records of one feed's schema; none gives an empty record. It takes over the
 // parts: each is released (or becomes the result).
@@ -320,16 +343,26 @@ func follows(a, b arrow.RecordBatch) bool {
 	return true
 }
 
-// filter copies the rows of rec not marked in drop.
-func (l *loader) filter(rec arrow.RecordBatch, drop []bool) arrow.RecordBatch {
+// sliceRows is rows [from, to) of rec, a new reference.
+func sliceRows(rec arrow.RecordBatch, from, to int64) arrow.RecordBatch {
+	if from == 0 && to == rec.NumRows() {
+		rec.Retain()
+		return rec
+	}
+	return rec.NewSlice(from, to)
+}
+
+// filter copies the rows of ld not marked in drop.
+func (l *loader) filter(ld *loaded, drop []bool) arrow.RecordBatch {
+	rec := ld.rec
 	b := array.NewRecordBuilder(l.mem, rec.Schema())
 	defer b.Release()
-	for r := 0; r < int(rec.NumRows()); r++ {
+	for r := range int(ld.n) {
 		if drop[r] {
 			continue
 		}
 		for c := 0; c < int(rec.NumCols()); c++ {
-			copyValue(b.Field(c), rec.Column(c), r)
+			copyValue(b.Field(c), rec.Column(c), int(ld.off)+r)
 		}
 	}
 	return b.NewRecordBatch()

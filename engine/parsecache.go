@@ -263,7 +263,8 @@ func (pc *parseCache) hit(in connectors.Input, digest [32]byte) *loaded {
 	e := h.in
 	ld := &loaded{in: in, digest: digest, read: e.Read, rejects: clone(e.Rejects), excs: clone(e.Excs)}
 	if e.Rows > 0 {
-		ld.rec = h.file.recs[e.Batch].NewSlice(e.Off, e.Off+e.Rows)
+		ld.rec, ld.off, ld.n = h.file.recs[e.Batch], e.Off, e.Rows
+		ld.rec.Retain()
 	}
 	ld.triples = make([]triple, len(e.Triples))
 	for i, t := range e.Triples {
@@ -311,9 +312,15 @@ type pcPlan struct {
 type pcFeed struct {
 	id      feed.ID
 	set     [32]byte
-	inputs  []pcInput           // taken when planned: assemble changes the loads after
-	recs    []arrow.RecordBatch // retained for the writer
-	batchOf []int               // the batch of each of recs
+	inputs []pcInput // taken when planned: assemble changes the loads after
+	parts  []pcPart  // the inputs' rows, in order, their records retained for the writer
+}
+
+// pcPart is one input's rows to write: n rows of rec from off, into record batch batch.
+type pcPart struct {
+	rec        arrow.RecordBatch
+	off, n     int64
+	batch      int
 }
 
 // plan decides what to write once the inputs are read: it retains the records it will write
@@ -346,14 +353,13 @@ func (pc *parseCache) plan(loads []*loaded) *pcPlan {
 			}
 			e := pcInput{Name: ld.in.Name, Counter: ld.in.Counter, Pull: ld.in.Pull, Format: ld.in.Format, Digest: ld.digest,
 				Read: ld.read, Rejects: clone(ld.rejects), Excs: clone(ld.excs)}
-			if ld.rec != nil && ld.rec.NumRows() > 0 {
+			if ld.rec != nil && ld.n > 0 {
 				if off >= pcBatchRows {
 					batch, off = batch+1, 0
 				}
-				e.Batch, e.Off, e.Rows = batch, off, ld.rec.NumRows()
+				e.Batch, e.Off, e.Rows = batch, off, ld.n
 				ld.rec.Retain()
-				pf.recs = append(pf.recs, ld.rec)
-				pf.batchOf = append(pf.batchOf, batch)
+				pf.parts = append(pf.parts, pcPart{ld.rec, ld.off, ld.n, batch})
 				off += e.Rows
 			}
 			e.Triples = make([][3]string, len(ld.triples))
@@ -376,8 +382,8 @@ func pcFileName(id feed.ID, set [32]byte) string {
 func (p *pcPlan) write(l *loader) error {
 	defer func() {
 		for _, pf := range p.feeds {
-			for _, r := range pf.recs {
-				r.Release()
+			for _, pt := range pf.parts {
+				pt.rec.Release()
 			}
 		}
 	}()
@@ -441,17 +447,33 @@ func (p *pcPlan) writeFeed(l *loader, pf pcFeed) error {
 	if err != nil {
 		return err
 	}
-	for i := 0; i < len(pf.recs); {
+	for i := 0; i < len(pf.parts); {
 		j := i
-		for j < len(pf.recs) && pf.batchOf[j] == pf.batchOf[i] {
+		for j < len(pf.parts) && pf.parts[j].batch == pf.parts[i].batch {
 			j++
 		}
+		// The batch's inputs, runs of consecutive rows of one record joined into one slice.
+		var slices []arrow.RecordBatch
+		for k := i; k < j; {
+			m, end := k+1, pf.parts[k].off+pf.parts[k].n
+			for m < j && pf.parts[m].rec == pf.parts[k].rec && pf.parts[m].off == end {
+				end += pf.parts[m].n
+				m++
+			}
+			slices = append(slices, pf.parts[k].rec.NewSlice(pf.parts[k].off, end))
+			k = m
+		}
 		var rec arrow.RecordBatch
-		if j == i+1 { // one input's record (a big input's own): written as it is
-			rec = pf.recs[i]
-			rec.Retain()
-		} else if rec, err = concatRecs(pf.id, pf.recs[i:j], l); err != nil {
-			return err
+		if len(slices) == 1 { // one record's rows (a big input's own): written as they are
+			rec = slices[0]
+		} else {
+			rec, err = concatRecs(pf.id, slices, l)
+			for _, s := range slices {
+				s.Release()
+			}
+			if err != nil {
+				return err
+			}
 		}
 		err = fw.Write(rec)
 		rec.Release()
