@@ -34,16 +34,16 @@ const maxInputBytes = 1 << 30
 // loaded is one input after its rows were parsed and checked on their own (RULES.md §1
 // before duplicates): rows that parse and carry the run date are in rec, in input order.
 type loaded struct {
-	in      connectors.Input
-	digest  [32]byte          // sha256 of the input's bytes
-	unread  bool              // its bytes could not be read (digest is then of what was): never cached
+	in     connectors.Input
+	digest [32]byte // sha256 of the input's bytes
+	unread bool     // its bytes could not be read (digest is then of what was): never cached
 	// rec holds the input's valid rows, n of them from row off: the input's own record, or
 	// one it shares with other inputs (an arena's, a parse cache batch), of which it holds
 	// one reference. nil when no row survived (n is then 0). Rows are numbered from 0 in the
 	// input: row r is rec's row off+r.
 	rec     arrow.RecordBatch
 	off, n  int64
-	read    int               // data lines read
+	read    int // data lines read
 	rejects []Reject
 	excs    []Exception
 	triples []triple // counters seen on rows with valid ids

@@ -310,17 +310,17 @@ type pcPlan struct {
 }
 
 type pcFeed struct {
-	id      feed.ID
-	set     [32]byte
+	id     feed.ID
+	set    [32]byte
 	inputs []pcInput // taken when planned: assemble changes the loads after
 	parts  []pcPart  // the inputs' rows, in order, their records retained for the writer
 }
 
 // pcPart is one input's rows to write: n rows of rec from off, into record batch batch.
 type pcPart struct {
-	rec        arrow.RecordBatch
-	off, n     int64
-	batch      int
+	rec    arrow.RecordBatch
+	off, n int64
+	batch  int
 }
 
 // plan decides what to write once the inputs are read: it retains the records it will write
