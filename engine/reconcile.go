@@ -213,10 +213,15 @@ func (lo *Loaded) Apply() (*Result, error) {
 		func(r *day) error { r.cards(); return nil },
 		func(r *day) error { r.invoices(); return nil },
 	}
+	// The longest groups start first (invoices, then the settlement; the demo city-day's
+	// 215,000 invoice rows are about half the rules' work): started last, the invoices had
+	// run alone on one core after the others were done.
+	start := []int{6, 0, 1, 3, 5, 4, 2}
 	raised := make([][]Exception, len(rules))
 	var g errgroup.Group
 	g.SetLimit(max(1, cfg.Workers))
-	for i, rule := range rules {
+	for _, i := range start {
+		rule := rules[i]
 		g.Go(func() error {
 			r := *d
 			r.excs = nil

@@ -144,3 +144,26 @@ func BenchmarkRefreshLoadApply(b *testing.B) {
 	b.ReportMetric(med(loads), "load-ms")
 	b.ReportMetric(med(applies), "apply-ms")
 }
+
+// BenchmarkRuleGroups times each of Apply's rule groups alone, on one goroutine, over the
+// city-day of BenchmarkRefreshLoadApply ("newDay" builds the indexes they share; the other
+// groups' times exclude it).
+func BenchmarkRuleGroups(b *testing.B) {
+	day := refreshDay(b)
+	cfg := engine.NewConfig()
+	cfg.Date = time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
+	lo, err := engine.Load(context.Background(), cfg, day)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer lo.Release()
+	d := engine.NewRuleDay(lo)
+	for i, name := range engine.RuleGroups {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				engine.RunRuleGroup(lo, d, i)
+			}
+		})
+	}
+}
