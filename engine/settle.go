@@ -43,17 +43,42 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 		lastKey, last = k, s
 		return s
 	}
+	// The sums of the counter whose rows are being read, by category and pay method: a
+	// counter has one city and outlet (place), and its rows mostly follow each other with
+	// their pay methods mixed, so that the key had been looked up in the map at most rows.
+	type curSum struct {
+		cat, pay string
+		s        *settleSum
+	}
+	var (
+		curCounter string
+		cur        []curSum
+	)
 	for _, f := range feed.All {
 		if !feed.IsRevenue(f) {
 			continue
 		}
 		cat := feed.Get(f).Category
-		amount, pay := d.i64(f, "amount"), d.str(f, "pay_method")
+		amount, pay, counter := d.i64(f, "amount"), d.str(f, "pay_method"), strCol(d.feeds[f], feed.ColCounter)
 		for r := 0; r < d.n(f); r++ {
 			if amount[r] <= 0 {
 				continue
 			}
-			s := get(settleKey{d.counterOf(f, r), cat, pay.Value(r)}, f, r)
+			if c := counter.Value(r); cur == nil || c != curCounter {
+				curCounter, cur = c, cur[:0]
+			}
+			p := pay.Value(r)
+			var s *settleSum
+			for i := range cur {
+				if cur[i].pay == p && cur[i].cat == cat {
+					s = cur[i].s
+					break
+				}
+			}
+			if s == nil {
+				s = get(settleKey{d.counterOf(f, r), cat, p}, f, r)
+				cur = append(cur, curSum{cat, p, s})
+			}
 			s.count++
 			s.gross += amount[r]
 		}
@@ -127,9 +152,56 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 				money.Format(vl.Expected), money.Format(vl.Deposited), money.Format(vl.Variance)),
 			Source: d.source(at.f, at.row)})
 	}
-	slices.SortFunc(lines, func(a, b SettlementLine) int { return compareSettlement(&a, &b) })
-	slices.SortFunc(variance, func(a, b VarianceLine) int { return compareVariance(&a, &b) })
+	lines = sortByCounter(lines, func(l *SettlementLine) triple { return triple{l.City, l.Outlet, l.Counter} },
+		func(a, b *SettlementLine) int {
+			return cmp.Or(strings.Compare(a.Category, b.Category), strings.Compare(a.PayMethod, b.PayMethod))
+		})
+	variance = sortByCounter(variance, func(l *VarianceLine) triple { return triple{l.City, l.Outlet, l.Counter} },
+		func(a, b *VarianceLine) int { return strings.Compare(a.PayMethod, b.PayMethod) })
 	return lines, variance
+}
+
+// sortByCounter returns xs sorted by their counter (compareTriple), then by rest: the
+// counters are ranked once, so that the sort compares numbers where it had compared three
+// strings (a city-day's settlement lines had taken 40 ms to sort).
+func sortByCounter[T any](xs []T, counterOf func(*T) triple, rest func(a, b *T) int) []T {
+	pos := make(map[triple]int32) // a counter's place in uniq
+	var uniq []triple
+	type key struct{ rank, i int32 }
+	keys := make([]key, len(xs))
+	for i := range xs {
+		t := counterOf(&xs[i])
+		p, ok := pos[t]
+		if !ok {
+			p = int32(len(uniq))
+			pos[t] = p
+			uniq = append(uniq, t)
+		}
+		keys[i] = key{p, int32(i)}
+	}
+	order := make([]int32, len(uniq))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return compareTriple(uniq[a], uniq[b]) })
+	rank := make([]int32, len(uniq))
+	for r, p := range order {
+		rank[p] = int32(r)
+	}
+	for i := range keys {
+		keys[i].rank = rank[keys[i].rank]
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.rank != b.rank {
+			return cmp.Compare(a.rank, b.rank)
+		}
+		return rest(&xs[a.i], &xs[b.i])
+	})
+	out := make([]T, len(xs))
+	for i, k := range keys {
+		out[i] = xs[k.i]
+	}
+	return out
 }
 
 func compareSettlement(a, b *SettlementLine) int {
