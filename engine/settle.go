@@ -225,12 +225,15 @@ func (d *day) summary() {
 		count, amount int64
 		row           int // first row, -1 when none
 	}
-	type pair struct{ sum, det side }
+	type pair struct {
+		sum, det side
+		detFeed  feed.ID // of det.row
+	}
 	pairs := map[key]*pair{}
 	get := func(k key) *pair {
 		p := pairs[k]
 		if p == nil {
-			p = &pair{side{row: -1}, side{row: -1}}
+			p = &pair{sum: side{row: -1}, det: side{row: -1}}
 			pairs[k] = p
 		}
 		return p
@@ -245,18 +248,39 @@ func (d *day) summary() {
 			p.sum.row = r
 		}
 	}
-	detRef := map[key]ref{}
+	// The pairs of the counter whose rows are being read, by pay method (as in settle: a
+	// counter has one city and outlet, and its rows mostly follow each other).
+	type curPair struct {
+		pay string
+		p   *pair
+	}
 	for _, category := range feed.SummaryCategories.Values {
 		f := feed.SummaryDetail(category)
-		amount, pay := d.i64(f, "amount"), d.str(f, "pay_method")
+		amount, pay, counter := d.i64(f, "amount"), d.str(f, "pay_method"), strCol(d.feeds[f], feed.ColCounter)
+		var (
+			curCounter string
+			cur        []curPair
+		)
 		for r := 0; r < d.n(f); r++ {
-			k := key{d.counterOf(f, r), category, pay.Value(r)}
-			p := get(k)
+			if c := counter.Value(r); cur == nil || c != curCounter {
+				curCounter, cur = c, cur[:0]
+			}
+			pm := pay.Value(r)
+			var p *pair
+			for i := range cur {
+				if cur[i].pay == pm {
+					p = cur[i].p
+					break
+				}
+			}
+			if p == nil {
+				p = get(key{d.counterOf(f, r), category, pm})
+				cur = append(cur, curPair{pm, p})
+			}
 			p.det.count++
 			p.det.amount += amount[r]
 			if p.det.row < 0 {
-				p.det.row = r
-				detRef[k] = ref{f, r}
+				p.det.row, p.detFeed = r, f
 			}
 		}
 	}
@@ -272,8 +296,7 @@ func (d *day) summary() {
 		if p.sum.row >= 0 {
 			e.Source = d.source(feed.PaymentSummary, p.sum.row)
 		} else {
-			dr := detRef[k]
-			e.Source = d.source(dr.f, dr.row)
+			e.Source = d.source(p.detFeed, p.det.row)
 		}
 		d.excs = append(d.excs, e)
 	}
