@@ -109,6 +109,16 @@ func (d *day) invoices() {
 		}
 	}
 	issuedOrphan := map[string]int{}
+	// The revenue rows a valid VOID of today names (d.voidedToday), by place.
+	var voided [feed.Count][]bool
+	for k := range d.voidedToday {
+		if rf, ok := d.revenue[k.txn]; ok && rf.f.String() == k.feed {
+			if voided[rf.f] == nil {
+				voided[rf.f] = make([]bool, d.n(rf.f))
+			}
+			voided[rf.f][rf.row] = true
+		}
+	}
 	type gapKey struct {
 		t    triple
 		code string
@@ -180,7 +190,7 @@ func (d *day) invoices() {
 		if orig := revAmount[rf.f][rf.row]; amount[r] != orig {
 			d.raise(f, r, CodeInvoiceAmountMismatch, d.lang.f(i18n.DetailInvoiceAmount, money.Format(amount[r]), d.lang.feed(rf.f), txn.Value(r), money.Format(orig)))
 		}
-		if d.voidedToday[origKey{rf.f.String(), txn.Value(r)}] {
+		if voided[rf.f] != nil && voided[rf.f][rf.row] {
 			d.raise(f, r, CodeInvoiceNotVoided, d.lang.f(i18n.DetailInvoiceNotVoided, d.lang.feed(rf.f), txn.Value(r), pk.code, pk.no))
 		}
 	}
