@@ -127,13 +127,40 @@ func pcVersion(l *loader) ([32]byte, bool) {
 func pcSetKey(version [32]byte, id feed.ID, loads []*loaded) [32]byte {
 	h := sha256.New()
 	h.Write(version[:])
-	fmt.Fprintf(h, "%d\n", id)
+	b := binary.AppendUvarint(nil, uint64(id))
 	for _, ld := range loads {
-		fmt.Fprintf(h, "%q %q %t %d %x\n", ld.in.Name, ld.in.Counter, ld.in.Pull, ld.in.Format, ld.digest)
+		// Each input: its name and counter, length first, its pull flag, format and digest.
+		b = binary.AppendUvarint(b, uint64(len(ld.in.Name)))
+		b = append(b, ld.in.Name...)
+		b = binary.AppendUvarint(b, uint64(len(ld.in.Counter)))
+		b = append(b, ld.in.Counter...)
+		pull := byte(0)
+		if ld.in.Pull {
+			pull = 1
+		}
+		b = append(b, pull)
+		b = binary.AppendVarint(b, int64(ld.in.Format))
+		b = append(b, ld.digest[:]...)
+		if len(b) > 1<<16 {
+			h.Write(b)
+			b = b[:0]
+		}
 	}
+	h.Write(b)
 	var out [32]byte
 	h.Sum(out[:0])
 	return out
+}
+
+// rows is how many rows the plan writes.
+func (p *pcPlan) rows() int64 {
+	var n int64
+	for _, pf := range p.feeds {
+		for _, pt := range pf.parts {
+			n += pt.n
+		}
+	}
+	return n
 }
 
 // openParseCache reads the usable cache files of dir (none when dir is "" or holds none).

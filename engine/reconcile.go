@@ -125,11 +125,29 @@ func Load(ctx context.Context, cfg Config, src *connectors.Day) (*Loaded, error)
 	if err != nil {
 		return nil, err
 	}
+	// The inputs' names and digests, summed beside the rest of Load.
+	type sums struct {
+		all string
+		per [feed.Count]string
+	}
+	digested := make(chan sums, 1)
+	go func() {
+		var s sums
+		s.all, s.per = digests(loads)
+		digested <- s
+	}()
 	// The cache is written before assemble takes the inputs' records over (and frees each
-	// as soon as it is joined): written beside it, it held a city-day's rows twice.
+	// as soon as it is joined): written beside it, it held a city-day's rows twice. When what
+	// is to be written is a small part of the day (a refresh writes the feeds of the inputs
+	// it read again), it is written beside the rest of the run.
 	cacheDone := make(chan error, 1)
 	if l.cache != nil {
-		cacheDone <- l.cache.plan(loads).write(l)
+		p := l.cache.plan(loads)
+		if p.rows()*8 <= loadedRows(loads) {
+			go func() { cacheDone <- p.write(l) }()
+		} else {
+			cacheDone <- p.write(l)
+		}
 	} else {
 		cacheDone <- nil
 	}
@@ -161,8 +179,18 @@ func Load(ctx context.Context, cfg Config, src *connectors.Day) (*Loaded, error)
 	ld := &Loaded{Feeds: feeds, cfg: cfg, src: src, l: l, date: date, loads: loads, known: known,
 		dupInputs: dupInputs, dupRejects: dupRejects, dupExcs: dupExcs, foreign: foreign, pulls: pulls, conflicts: conflicts,
 		cacheDone: cacheDone}
-	ld.InputDigest, ld.feedDigest = digests(loads)
+	ds := <-digested
+	ld.InputDigest, ld.feedDigest = ds.all, ds.per
 	return ld, nil
+}
+
+// loadedRows is how many valid rows the inputs hold.
+func loadedRows(loads []*loaded) int64 {
+	var n int64
+	for _, ld := range loads {
+		n += ld.n
+	}
+	return n
 }
 
 // Release frees the feeds of a Loaded that is not applied; after Apply it does nothing.
@@ -408,10 +436,15 @@ func digests(loads []*loaded) (string, [feed.Count]string) {
 	for i := range per {
 		per[i] = sha256.New()
 	}
+	var line []byte
 	for _, ld := range loads {
-		for _, h := range []hash.Hash{all, per[ld.in.Feed]} {
-			fmt.Fprintf(h, "%s\x00%x\n", ld.in.Name, ld.digest)
-		}
+		// name NUL hex(digest) LF
+		line = append(line[:0], ld.in.Name...)
+		line = append(line, 0)
+		line = hex.AppendEncode(line, ld.digest[:])
+		line = append(line, '\n')
+		all.Write(line)
+		per[ld.in.Feed].Write(line)
 	}
 	var out [feed.Count]string
 	for i, h := range per {
