@@ -1,8 +1,14 @@
 package engine
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
+	"hash/maphash"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -70,31 +76,60 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 			Counter: strings.Clone(str(ld.rec, feed.ColCounter, a)),
 		})
 	}
-	seen := make(map[string]loc, total)
-	for _, ld := range loads {
-		if ld.rec == nil || !feed.HasTxnID(ld.in.Feed) {
-			continue
+	// Each of the workers keeps the txn_ids of its share of the hash space, in canonical
+	// order, and notes the repeats it finds; the repeats are then set aside in canonical
+	// order, as one pass over every row would (a city-day's 290,000 txn_ids in one map had
+	// been a fifth of a refresh's Load).
+	type repeat struct {
+		li, r int // the row: loads[li], its row r
+		kept  loc
+	}
+	shares := max(1, l.workers)
+	found := make([][]repeat, shares)
+	seed := maphash.MakeSeed()
+	var sw sync.WaitGroup
+	for p := range shares {
+		sw.Add(1)
+		go func() {
+			defer sw.Done()
+			seen := make(map[string]loc, total/shares+total/(8*shares))
+			for li, ld := range loads {
+				if ld.rec == nil || !feed.HasTxnID(ld.in.Feed) {
+					continue
+				}
+				f := feed.Get(ld.in.Feed)
+				txn := ld.rec.Column(f.Col("txn_id")).(*array.String)
+				for r := range int(ld.n) {
+					if dropped(ld, r) {
+						continue
+					}
+					id := txn.Value(int(ld.off) + r)
+					if shares > 1 && int(maphash.String(seed, id)%uint64(shares)) != p {
+						continue
+					}
+					kept, dup := seen[id]
+					if !dup {
+						seen[id] = loc{ld, r}
+						continue
+					}
+					found[p] = append(found[p], repeat{li, r, kept})
+				}
+			}
+		}()
+	}
+	sw.Wait()
+	repeats := slices.Concat(found...)
+	slices.SortFunc(repeats, func(a, b repeat) int { return cmp.Or(cmp.Compare(a.li, b.li), cmp.Compare(a.r, b.r)) })
+	for _, rp := range repeats {
+		ld, r, kept := loads[rp.li], rp.r, rp.kept
+		id := ld.rec.Column(feed.Get(ld.in.Feed).Col("txn_id")).(*array.String).Value(int(ld.off) + r)
+		same := identical(ld, r, kept)
+		how := i18n.DetailDiffers
+		if same {
+			how = i18n.DetailIdentical
 		}
-		f := feed.Get(ld.in.Feed)
-		txn := ld.rec.Column(f.Col("txn_id")).(*array.String)
-		for r := range int(ld.n) {
-			if dropped(ld, r) {
-				continue
-			}
-			id := txn.Value(int(ld.off) + r)
-			kept, dup := seen[id]
-			if !dup {
-				seen[id] = loc{ld, r}
-				continue
-			}
-			same := identical(ld, r, kept)
-			how := i18n.DetailDiffers
-			if same {
-				how = i18n.DetailIdentical
-			}
-			keptSrc := rowSource(kept.ld.in, sourceOf(kept.ld.rec, kept.abs()), lineOf(kept.ld.rec, kept.abs()))
-			duplicate(ld, r, id, same, l.lang.f(i18n.DetailDuplicateTxn, quote(id), l.lang.feed(kept.ld.in.Feed), keptSrc, l.lang.s(how)))
-		}
+		keptSrc := rowSource(kept.ld.in, sourceOf(kept.ld.rec, kept.abs()), lineOf(kept.ld.rec, kept.abs()))
+		duplicate(ld, r, id, same, l.lang.f(i18n.DetailDuplicateTxn, quote(id), l.lang.feed(kept.ld.in.Feed), keptSrc, l.lang.s(how)))
 	}
 	// A deposit slip number is unique within its counter (RULES.md §1).
 	slips := map[[2]string]loc{}
@@ -150,17 +185,17 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 			per[ld.in.Feed] = append(per[ld.in.Feed], ld)
 		}
 	}
+	var parts [feed.Count][]arrow.RecordBatch
 	for id := feed.ID(0); id < feed.Count; id++ {
 		// The inputs' rows, consecutive rows of one record (inputs an arena or a parse cache
 		// batch holds one after the other) taken as one slice of it.
 		var (
-			parts      []arrow.RecordBatch
 			run        arrow.RecordBatch
 			start, end int64
 		)
 		flush := func() {
 			if run != nil {
-				parts = append(parts, sliceRows(run, start, end))
+				parts[id] = append(parts[id], sliceRows(run, start, end))
 				run = nil
 			}
 		}
@@ -168,7 +203,7 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 			switch {
 			case drop[ld] != nil:
 				flush()
-				parts = append(parts, l.filter(ld, drop[ld]))
+				parts[id] = append(parts[id], l.filter(ld, drop[ld]))
 			case run == ld.rec && end == ld.off:
 				end += ld.n
 			default:
@@ -180,21 +215,37 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 		for _, ld := range per[id] {
 			ld.dropRows() // the parts hold the only references left: concat frees them column by column
 		}
-		feeds[id], err = l.concat(id, parts)
-		if err != nil {
-			for _, r := range feeds {
-				if r != nil {
-					r.Release()
-				}
-			}
-			for _, ld := range loads {
-				ld.dropRows()
-			}
-			return feeds, nil, nil, nil, err
-		}
 	}
 	for _, ld := range loads {
 		ld.dropRows()
+	}
+	// The feeds are joined side by side, the biggest first.
+	order := feed.All
+	slices.SortStableFunc(order[:], func(a, b feed.ID) int { return cmp.Compare(feedWeight[b], feedWeight[a]) })
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+		errs [feed.Count]error
+	)
+	for range min(l.workers, len(order)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := int(next.Add(1)) - 1; k < len(order); k = int(next.Add(1)) - 1 {
+				id := order[k]
+				feeds[id], errs[id] = l.concat(id, parts[id])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		for i, r := range feeds {
+			if r != nil {
+				r.Release()
+				feeds[i] = nil
+			}
+		}
+		return feeds, nil, nil, nil, err
 	}
 	return feeds, rejects, excs, foreign, nil
 }

@@ -74,8 +74,9 @@ type loader struct {
 	// arenas are each feed's record builders shared by the small inputs (arena): a city-day
 	// pulled is 20,565 inputs of ~25 rows, and a record per input (with its own buffers and
 	// their slack) had held twice the day's rows in memory. loadAll finishes them at its end.
-	arenas [feed.Count]arenaPool
-	cache  *parseCache // inputs read by an earlier run (Config.CacheDir), or nil
+	arenas  [feed.Count]arenaPool
+	cache   *parseCache // inputs read by an earlier run (Config.CacheDir), or nil
+	workers int         // goroutines of the loader's parallel parts (Config.Workers, at least 1)
 }
 
 // arenaRows is how many rows an arena's record holds; an input of more than arenaRows/4

@@ -112,7 +112,8 @@ func Load(ctx context.Context, cfg Config, src *connectors.Day) (*Loaded, error)
 	date := time.Date(cfg.Date.Year(), cfg.Date.Month(), cfg.Date.Day(), 0, 0, 0, 0, Shanghai)
 	inputs := append([]connectors.Input(nil), src.Inputs...)
 	connectors.SortInputs(inputs)
-	l := &loader{date: date, day: dayNumber(date), ceiling: cfg.Ceiling, mem: cfg.Mem, lang: langOf(cfg.Lang)}
+	l := &loader{date: date, day: dayNumber(date), ceiling: cfg.Ceiling, mem: cfg.Mem, lang: langOf(cfg.Lang),
+		workers: max(1, cfg.Workers)}
 	l.cache = openParseCache(cfg.CacheDir, l)
 	var progress func(int)
 	if cfg.Progress != nil {
