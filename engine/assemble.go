@@ -199,16 +199,35 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 				run = nil
 			}
 		}
+		// rows takes rows [from, to) of ld.
+		rows := func(ld *loaded, from, to int64) {
+			if run == ld.rec && end == ld.off+from {
+				end += to - from
+				return
+			}
+			flush()
+			run, start, end = ld.rec, ld.off+from, ld.off+to
+		}
 		for _, ld := range per[id] {
-			switch {
-			case drop[ld] != nil:
-				flush()
-				parts[id] = append(parts[id], l.filter(ld, drop[ld]))
-			case run == ld.rec && end == ld.off:
-				end += ld.n
-			default:
-				flush()
-				run, start, end = ld.rec, ld.off, ld.off+ld.n
+			d := drop[ld]
+			if d == nil {
+				rows(ld, 0, ld.n)
+				continue
+			}
+			// The runs of rows kept between those set aside: slices joined by concat, not
+			// each value copied (one repeated row in a whole-city file had copied the feed
+			// value by value).
+			for a := int64(0); a < ld.n; {
+				if d[a] {
+					a++
+					continue
+				}
+				b := a
+				for b < ld.n && !d[b] {
+					b++
+				}
+				rows(ld, a, b)
+				a = b
 			}
 		}
 		flush()
@@ -401,41 +420,6 @@ func sliceRows(rec arrow.RecordBatch, from, to int64) arrow.RecordBatch {
 		return rec
 	}
 	return rec.NewSlice(from, to)
-}
-
-// filter copies the rows of ld not marked in drop.
-func (l *loader) filter(ld *loaded, drop []bool) arrow.RecordBatch {
-	rec := ld.rec
-	b := array.NewRecordBuilder(l.mem, rec.Schema())
-	defer b.Release()
-	for r := range int(ld.n) {
-		if drop[r] {
-			continue
-		}
-		for c := 0; c < int(rec.NumCols()); c++ {
-			copyValue(b.Field(c), rec.Column(c), int(ld.off)+r)
-		}
-	}
-	return b.NewRecordBatch()
-}
-
-func copyValue(b array.Builder, a arrow.Array, r int) {
-	if a.IsNull(r) {
-		b.AppendNull()
-		return
-	}
-	switch a := a.(type) {
-	case *array.String:
-		b.(*array.StringBuilder).Append(a.Value(r))
-	case *array.Int64:
-		b.(*array.Int64Builder).Append(a.Value(r))
-	case *array.Date32:
-		b.(*array.Date32Builder).Append(a.Value(r))
-	case *array.Timestamp:
-		b.(*array.TimestampBuilder).Append(a.Value(r))
-	default:
-		panic(fmt.Sprintf("engine: no copy for %s", a.DataType()))
-	}
 }
 
 // rowsEqual compares the first ncol columns of two rows of one schema.
