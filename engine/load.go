@@ -388,8 +388,13 @@ func rowSource(in connectors.Input, source string, line int) string {
 
 func (l *loader) collectTriples(ld *loaded, t *dialect.Table) {
 	seen := map[triple]bool{}
+	var last triple
 	for i := 0; i < t.Len(); i++ {
 		tr := triple{t.Cell(i, feed.ColCity), t.Cell(i, feed.ColOutlet), t.Cell(i, feed.ColCounter)}
+		if i > 0 && tr == last { // a counter's rows mostly follow each other: taken already
+			continue
+		}
+		last = tr
 		if !seen[tr] && feed.ValidID(tr.city) && feed.ValidID(tr.outlet) && feed.ValidID(tr.counter) {
 			seen[tr] = true
 			// The cells are the input's bytes: copies, so that the counters of the run do
