@@ -1,8 +1,14 @@
 package engine
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
+	"hash/maphash"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -19,10 +25,6 @@ import (
 // The findings about rows of other counters (foreign) carry the input's counter but no city
 // or outlet yet: the caller gives them the counter's once place has settled them.
 func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]arrow.RecordBatch, rejects []Reject, excs, foreign []Exception, err error) {
-	type loc struct {
-		ld  *loaded
-		row int
-	}
 	drop := map[*loaded][]bool{}
 	dropped := func(ld *loaded, r int) bool { d := drop[ld]; return d != nil && d[r] }
 	needRaw := map[*loaded][]int{} // rejects whose raw text is still to be read
@@ -30,7 +32,7 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 		if ld.rec == nil || !known.perCounter(ld.in) {
 			continue
 		}
-		d := make([]bool, ld.rec.NumRows())
+		d := make([]bool, ld.n)
 		rj, ex, marked := l.foreignRows(ld, d)
 		if !marked {
 			continue
@@ -45,59 +47,89 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 	total := 0
 	for _, ld := range loads {
 		if ld.rec != nil && feed.HasTxnID(ld.in.Feed) {
-			total += int(ld.rec.NumRows())
+			total += int(ld.n)
 		}
 	}
 	// identical reports whether row r of ld equals the kept row in every column.
 	identical := func(ld *loaded, r int, kept loc) bool {
-		return kept.ld.in.Feed == ld.in.Feed && rowsEqual(kept.ld.rec, kept.row, ld.rec, r, len(feed.Get(ld.in.Feed).Columns))
+		return kept.ld.in.Feed == ld.in.Feed && rowsEqual(kept.ld.rec, kept.abs(), ld.rec, int(ld.off)+r, len(feed.Get(ld.in.Feed).Columns))
 	}
 	// duplicate sets row r of ld aside as DUPLICATE_TXN about id (a txn_id or a slip number).
 	duplicate := func(ld *loaded, r int, id string, same bool, detail string) {
 		f := feed.Get(ld.in.Feed)
 		if drop[ld] == nil {
-			drop[ld] = make([]bool, ld.rec.NumRows())
+			drop[ld] = make([]bool, ld.n)
 		}
 		drop[ld][r] = true
 		sev := SevError
 		if same {
 			sev = SevWarning
 		}
-		line := lineOf(ld.rec, r)
-		rejects = append(rejects, Reject{Feed: f.Name, Source: sourceOf(ld.rec, r), Line: line, Reason: string(CodeDuplicateTxn) + ": " + detail})
+		a := int(ld.off) + r // the row in ld.rec
+		line := lineOf(ld.rec, a)
+		rejects = append(rejects, Reject{Feed: f.Name, Source: sourceOf(ld.rec, a), Line: line, Reason: string(CodeDuplicateTxn) + ": " + detail})
 		needRaw[ld] = append(needRaw[ld], len(rejects)-1)
 		excs = append(excs, Exception{
 			Code: CodeDuplicateTxn, Severity: sev, Feed: f.Name, TxnID: strings.Clone(id), Detail: detail,
-			Source: rowSource(ld.in, sourceOf(ld.rec, r), line),
-			City:   strings.Clone(str(ld.rec, feed.ColCity, r)), Outlet: strings.Clone(str(ld.rec, feed.ColOutlet, r)),
-			Counter: strings.Clone(str(ld.rec, feed.ColCounter, r)),
+			Source: rowSource(ld.in, sourceOf(ld.rec, a), line),
+			City:   strings.Clone(str(ld.rec, feed.ColCity, a)), Outlet: strings.Clone(str(ld.rec, feed.ColOutlet, a)),
+			Counter: strings.Clone(str(ld.rec, feed.ColCounter, a)),
 		})
 	}
-	seen := make(map[string]loc, total)
-	for _, ld := range loads {
-		if ld.rec == nil || !feed.HasTxnID(ld.in.Feed) {
-			continue
+	// Each of the workers keeps the txn_ids of its share of the hash space, in canonical
+	// order, and notes the repeats it finds; the repeats are then set aside in canonical
+	// order, as one pass over every row would (a city-day's 290,000 txn_ids in one map had
+	// been a fifth of a refresh's Load).
+	type repeat struct {
+		li, r int // the row: loads[li], its row r
+		kept  loc
+	}
+	shares := max(1, l.workers)
+	found := make([][]repeat, shares)
+	seed := maphash.MakeSeed()
+	var sw sync.WaitGroup
+	for p := range shares {
+		sw.Add(1)
+		go func() {
+			defer sw.Done()
+			seen := make(map[string]loc, total/shares+total/(8*shares))
+			for li, ld := range loads {
+				if ld.rec == nil || !feed.HasTxnID(ld.in.Feed) {
+					continue
+				}
+				f := feed.Get(ld.in.Feed)
+				txn := ld.rec.Column(f.Col("txn_id")).(*array.String)
+				for r := range int(ld.n) {
+					if dropped(ld, r) {
+						continue
+					}
+					id := txn.Value(int(ld.off) + r)
+					if shares > 1 && int(maphash.String(seed, id)%uint64(shares)) != p {
+						continue
+					}
+					kept, dup := seen[id]
+					if !dup {
+						seen[id] = loc{ld, r}
+						continue
+					}
+					found[p] = append(found[p], repeat{li, r, kept})
+				}
+			}
+		}()
+	}
+	sw.Wait()
+	repeats := slices.Concat(found...)
+	slices.SortFunc(repeats, func(a, b repeat) int { return cmp.Or(cmp.Compare(a.li, b.li), cmp.Compare(a.r, b.r)) })
+	for _, rp := range repeats {
+		ld, r, kept := loads[rp.li], rp.r, rp.kept
+		id := ld.rec.Column(feed.Get(ld.in.Feed).Col("txn_id")).(*array.String).Value(int(ld.off) + r)
+		same := identical(ld, r, kept)
+		how := i18n.DetailDiffers
+		if same {
+			how = i18n.DetailIdentical
 		}
-		f := feed.Get(ld.in.Feed)
-		txn := ld.rec.Column(f.Col("txn_id")).(*array.String)
-		for r := 0; r < int(ld.rec.NumRows()); r++ {
-			if dropped(ld, r) {
-				continue
-			}
-			id := txn.Value(r)
-			kept, dup := seen[id]
-			if !dup {
-				seen[id] = loc{ld, r}
-				continue
-			}
-			same := identical(ld, r, kept)
-			how := i18n.DetailDiffers
-			if same {
-				how = i18n.DetailIdentical
-			}
-			keptSrc := rowSource(kept.ld.in, sourceOf(kept.ld.rec, kept.row), lineOf(kept.ld.rec, kept.row))
-			duplicate(ld, r, id, same, l.lang.f(i18n.DetailDuplicateTxn, quote(id), l.lang.feed(kept.ld.in.Feed), keptSrc, l.lang.s(how)))
-		}
+		keptSrc := rowSource(kept.ld.in, sourceOf(kept.ld.rec, kept.abs()), lineOf(kept.ld.rec, kept.abs()))
+		duplicate(ld, r, id, same, l.lang.f(i18n.DetailDuplicateTxn, quote(id), l.lang.feed(kept.ld.in.Feed), keptSrc, l.lang.s(how)))
 	}
 	// A deposit slip number is unique within its counter (RULES.md §1).
 	slips := map[[2]string]loc{}
@@ -107,19 +139,20 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 		}
 		slip := ld.rec.Column(feed.Get(feed.Deposit).Col("slip_no")).(*array.String)
 		counter := strCol(ld.rec, feed.ColCounter)
-		for r := 0; r < int(ld.rec.NumRows()); r++ {
-			if dropped(ld, r) || slip.IsNull(r) || slip.Value(r) == "" {
+		for r := range int(ld.n) {
+			a := int(ld.off) + r
+			if dropped(ld, r) || slip.IsNull(a) || slip.Value(a) == "" {
 				continue
 			}
-			k := [2]string{counter.Value(r), slip.Value(r)}
+			k := [2]string{counter.Value(a), slip.Value(a)}
 			kept, dup := slips[k]
 			if !dup {
 				slips[k] = loc{ld, r}
 				continue
 			}
-			no := slip.Value(r)
+			no := slip.Value(a)
 			same := identical(ld, r, kept)
-			keptSrc := rowSource(kept.ld.in, sourceOf(kept.ld.rec, kept.row), lineOf(kept.ld.rec, kept.row))
+			keptSrc := rowSource(kept.ld.in, sourceOf(kept.ld.rec, kept.abs()), lineOf(kept.ld.rec, kept.abs()))
 			how := i18n.DetailDiffers
 			if same {
 				how = i18n.DetailIdentical
@@ -146,44 +179,104 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 			}
 		}
 	}
+	var per [feed.Count][]*loaded
+	for _, ld := range loads {
+		if ld.rec != nil {
+			per[ld.in.Feed] = append(per[ld.in.Feed], ld)
+		}
+	}
+	var parts [feed.Count][]arrow.RecordBatch
 	for id := feed.ID(0); id < feed.Count; id++ {
-		var parts []arrow.RecordBatch
-		for _, ld := range loads {
-			if ld.in.Feed != id || ld.rec == nil {
+		// The inputs' rows, consecutive rows of one record (inputs an arena or a parse cache
+		// batch holds one after the other) taken as one slice of it.
+		var (
+			run        arrow.RecordBatch
+			start, end int64
+		)
+		flush := func() {
+			if run != nil {
+				parts[id] = append(parts[id], sliceRows(run, start, end))
+				run = nil
+			}
+		}
+		// rows takes rows [from, to) of ld.
+		rows := func(ld *loaded, from, to int64) {
+			if run == ld.rec && end == ld.off+from {
+				end += to - from
+				return
+			}
+			flush()
+			run, start, end = ld.rec, ld.off+from, ld.off+to
+		}
+		for _, ld := range per[id] {
+			d := drop[ld]
+			if d == nil {
+				rows(ld, 0, ld.n)
 				continue
 			}
-			if d := drop[ld]; d != nil {
-				parts = append(parts, l.filter(ld.rec, d))
-				ld.rec.Release()
-			} else {
-				parts = append(parts, ld.rec)
+			// The runs of rows kept between those set aside: slices joined by concat, not
+			// each value copied (one repeated row in a whole-city file had copied the feed
+			// value by value).
+			for a := int64(0); a < ld.n; {
+				if d[a] {
+					a++
+					continue
+				}
+				b := a
+				for b < ld.n && !d[b] {
+					b++
+				}
+				rows(ld, a, b)
+				a = b
 			}
-			ld.rec = nil // the part is the only reference left: concat frees it column by column
 		}
-		feeds[id], err = l.concat(id, parts)
-		if err != nil {
-			for _, r := range feeds {
-				if r != nil {
-					r.Release()
-				}
-			}
-			for _, ld := range loads {
-				if ld.rec != nil {
-					ld.rec.Release()
-					ld.rec = nil
-				}
-			}
-			return feeds, nil, nil, nil, err
+		flush()
+		for _, ld := range per[id] {
+			ld.dropRows() // the parts hold the only references left: concat frees them column by column
 		}
 	}
 	for _, ld := range loads {
-		if ld.rec != nil {
-			ld.rec.Release()
-			ld.rec = nil
+		ld.dropRows()
+	}
+	// The feeds are joined side by side, the biggest first.
+	order := feed.All
+	slices.SortStableFunc(order[:], func(a, b feed.ID) int { return cmp.Compare(feedWeight[b], feedWeight[a]) })
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+		errs [feed.Count]error
+	)
+	for range min(l.workers, len(order)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := int(next.Add(1)) - 1; k < len(order); k = int(next.Add(1)) - 1 {
+				id := order[k]
+				feeds[id], errs[id] = l.concat(id, parts[id])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		for i, r := range feeds {
+			if r != nil {
+				r.Release()
+				feeds[i] = nil
+			}
 		}
+		return feeds, nil, nil, nil, err
 	}
 	return feeds, rejects, excs, foreign, nil
 }
+
+// loc is row row of an input (numbered in the input: ld.rec's row ld.off+row).
+type loc struct {
+	ld  *loaded
+	row int
+}
+
+// abs is the row in ld.rec.
+func (k loc) abs() int { return int(k.ld.off) + k.row }
 
 // concat joins records of one feed's schema; none gives an empty record. It takes over the
 // parts: each is released (or becomes the result).
@@ -320,38 +413,13 @@ func follows(a, b arrow.RecordBatch) bool {
 	return true
 }
 
-// filter copies the rows of rec not marked in drop.
-func (l *loader) filter(rec arrow.RecordBatch, drop []bool) arrow.RecordBatch {
-	b := array.NewRecordBuilder(l.mem, rec.Schema())
-	defer b.Release()
-	for r := 0; r < int(rec.NumRows()); r++ {
-		if drop[r] {
-			continue
-		}
-		for c := 0; c < int(rec.NumCols()); c++ {
-			copyValue(b.Field(c), rec.Column(c), r)
-		}
+// sliceRows is rows [from, to) of rec, a new reference.
+func sliceRows(rec arrow.RecordBatch, from, to int64) arrow.RecordBatch {
+	if from == 0 && to == rec.NumRows() {
+		rec.Retain()
+		return rec
 	}
-	return b.NewRecordBatch()
-}
-
-func copyValue(b array.Builder, a arrow.Array, r int) {
-	if a.IsNull(r) {
-		b.AppendNull()
-		return
-	}
-	switch a := a.(type) {
-	case *array.String:
-		b.(*array.StringBuilder).Append(a.Value(r))
-	case *array.Int64:
-		b.(*array.Int64Builder).Append(a.Value(r))
-	case *array.Date32:
-		b.(*array.Date32Builder).Append(a.Value(r))
-	case *array.Timestamp:
-		b.(*array.TimestampBuilder).Append(a.Value(r))
-	default:
-		panic(fmt.Sprintf("engine: no copy for %s", a.DataType()))
-	}
+	return rec.NewSlice(from, to)
 }
 
 // rowsEqual compares the first ncol columns of two rows of one schema.

@@ -95,9 +95,30 @@ func (d *day) invoices() {
 	f := feed.Invoice
 	code, no, txn := d.str(f, "invoice_code"), d.str(f, "invoice_no"), d.str(f, "txn_id")
 	status, amount := d.str(f, "status"), d.i64(f, "amount")
+	counter := d.str(f, "counter_id")
 	type pairKey struct{ code, no string }
 	seen := make(map[pairKey]int, d.n(f))
-	issued := make(map[string]int, d.n(f))
+	// The issued invoices of each revenue row, by its place (a txn_id names one row at most:
+	// d.revenue), and of txn_ids no revenue row has: one map the less to look up per row.
+	var issued [feed.Count][]int32
+	var revAmount [feed.Count][]int64
+	for _, rf := range feed.All {
+		if feed.IsRevenue(rf) {
+			issued[rf] = make([]int32, d.n(rf))
+			revAmount[rf] = d.i64(rf, "amount")
+		}
+	}
+	issuedOrphan := map[string]int{}
+	// The revenue rows a valid VOID of today names (d.voidedToday), by place.
+	var voided [feed.Count][]bool
+	for k := range d.voidedToday {
+		if rf, ok := d.revenue[k.txn]; ok && rf.f.String() == k.feed {
+			if voided[rf.f] == nil {
+				voided[rf.f] = make([]bool, d.n(rf.f))
+			}
+			voided[rf.f][rf.row] = true
+		}
+	}
 	type gapKey struct {
 		t    triple
 		code string
@@ -116,12 +137,25 @@ func (d *day) invoices() {
 		pk := pairKey{code.Value(r), no.Value(r)}
 		first, dupPair := seen[pk]
 		isIssued := status.Value(r) == "ISSUED"
-		dupTxn := isIssued && issued[txn.Value(r)] > 0
+		id := txn.Value(r)
+		rf, found := d.revenue[id]
+		var dupTxn bool
+		if isIssued {
+			if found {
+				dupTxn = issued[rf.f][rf.row] > 0
+			} else {
+				dupTxn = issuedOrphan[id] > 0
+			}
+		}
 		if !dupPair && !dupTxn {
 			// A flagged row takes no part in any later check, this one included.
 			seen[pk] = r
 			if isIssued {
-				issued[txn.Value(r)]++
+				if found {
+					issued[rf.f][rf.row]++
+				} else {
+					issuedOrphan[id]++
+				}
 			}
 		}
 		if dupPair {
@@ -129,12 +163,14 @@ func (d *day) invoices() {
 			continue
 		}
 		if dupTxn {
-			d.raise(f, r, CodeInvoiceDuplicate, d.lang.f(i18n.DetailInvoiceSecond, txn.Value(r)))
+			d.raise(f, r, CodeInvoiceDuplicate, d.lang.f(i18n.DetailInvoiceSecond, id))
 			continue
 		}
 		if v, ok := digitsValue(pk.no); ok {
-			gk := gapKey{d.counterOf(f, r), pk.code}
-			if last == nil || gk != lastGK { // a counter's invoices mostly follow each other
+			// A counter has one city and outlet (place): the counter and the code tell
+			// whether the key is the last one.
+			if last == nil || counter.Value(r) != lastGK.t.counter || pk.code != lastGK.code { // a counter's invoices mostly follow each other
+				gk := gapKey{d.counterOf(f, r), pk.code}
 				l, ok := nums[gk]
 				if !ok {
 					l = &[]num{}
@@ -144,18 +180,17 @@ func (d *day) invoices() {
 			}
 			*last = append(*last, num{v, len(pk.no), r})
 		}
-		rf, found := d.revenue[txn.Value(r)]
 		if !found {
-			d.raise(f, r, CodeInvoiceOrphan, d.lang.f(i18n.DetailInvoiceOrphan, quote(txn.Value(r))))
+			d.raise(f, r, CodeInvoiceOrphan, d.lang.f(i18n.DetailInvoiceOrphan, quote(id)))
 			continue
 		}
 		if !isIssued {
 			continue
 		}
-		if orig := d.i64(rf.f, "amount")[rf.row]; amount[r] != orig {
+		if orig := revAmount[rf.f][rf.row]; amount[r] != orig {
 			d.raise(f, r, CodeInvoiceAmountMismatch, d.lang.f(i18n.DetailInvoiceAmount, money.Format(amount[r]), d.lang.feed(rf.f), txn.Value(r), money.Format(orig)))
 		}
-		if d.voidedToday[origKey{rf.f.String(), txn.Value(r)}] {
+		if voided[rf.f] != nil && voided[rf.f][rf.row] {
 			d.raise(f, r, CodeInvoiceNotVoided, d.lang.f(i18n.DetailInvoiceNotVoided, d.lang.feed(rf.f), txn.Value(r), pk.code, pk.no))
 		}
 	}

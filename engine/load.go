@@ -14,12 +14,12 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"golang.org/x/sync/errgroup"
 
 	"settle/connectors"
 	"settle/connectors/dialect"
@@ -34,14 +34,27 @@ const maxInputBytes = 1 << 30
 // loaded is one input after its rows were parsed and checked on their own (RULES.md §1
 // before duplicates): rows that parse and carry the run date are in rec, in input order.
 type loaded struct {
-	in      connectors.Input
-	digest  [32]byte          // sha256 of the input's bytes
-	unread  bool              // its bytes could not be read (digest is then of what was): never cached
-	rec     arrow.RecordBatch // nil when no row survived
-	read    int               // data lines read
+	in     connectors.Input
+	digest [32]byte // sha256 of the input's bytes
+	unread bool     // its bytes could not be read (digest is then of what was): never cached
+	// rec holds the input's valid rows, n of them from row off: the input's own record, or
+	// one it shares with other inputs (an arena's, a parse cache batch), of which it holds
+	// one reference. nil when no row survived (n is then 0). Rows are numbered from 0 in the
+	// input: row r is rec's row off+r.
+	rec     arrow.RecordBatch
+	off, n  int64
+	read    int // data lines read
 	rejects []Reject
 	excs    []Exception
 	triples []triple // counters seen on rows with valid ids
+}
+
+// dropRows lets go of ld's rows.
+func (ld *loaded) dropRows() {
+	if ld.rec != nil {
+		ld.rec.Release()
+	}
+	ld.rec, ld.off, ld.n = nil, 0, 0
 }
 
 type triple struct{ city, outlet, counter string }
@@ -61,8 +74,9 @@ type loader struct {
 	// arenas are each feed's record builders shared by the small inputs (arena): a city-day
 	// pulled is 20,565 inputs of ~25 rows, and a record per input (with its own buffers and
 	// their slack) had held twice the day's rows in memory. loadAll finishes them at its end.
-	arenas [feed.Count]arenaPool
-	cache  *parseCache // inputs read by an earlier run (Config.CacheDir), or nil
+	arenas  [feed.Count]arenaPool
+	cache   *parseCache // inputs read by an earlier run (Config.CacheDir), or nil
+	workers int         // goroutines of the loader's parallel parts (Config.Workers, at least 1)
 }
 
 // arenaRows is how many rows an arena's record holds; an input of more than arenaRows/4
@@ -74,6 +88,7 @@ const arenaRows = 1 << 14
 type arena struct {
 	b       *array.RecordBuilder
 	pending []pendingRows
+	cb      *colBatch // the inputs' rows on their way to b (parseRows), reused
 }
 
 type pendingRows struct {
@@ -129,9 +144,12 @@ func (a *arena) finish() {
 	if len(a.pending) == 0 {
 		return
 	}
+	// Each input holds a reference to the whole record and its rows' place in it: a slice
+	// per input (an Arrow array per column) had cost a pulled day 300,000 allocations.
 	rec := a.b.NewRecordBatch()
 	for _, p := range a.pending {
-		p.ld.rec = rec.NewSlice(p.from, p.to)
+		rec.Retain()
+		p.ld.rec, p.ld.off, p.ld.n = rec, p.from, p.to-p.from
 	}
 	rec.Release()
 	a.pending = nil
@@ -169,32 +187,38 @@ func (l *loader) loadAll(ctx context.Context, inputs []connectors.Input, workers
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return feedWeight[inputs[order[a]].Feed] > feedWeight[inputs[order[b]].Feed] })
-	var g errgroup.Group
-	g.SetLimit(workers)
-	for _, i := range order {
-		if ctx.Err() != nil {
-			break
-		}
-		g.Go(func() error {
-			if ctx.Err() != nil {
-				return nil
+	// workers goroutines take the inputs in that order (one goroutine per input had cost a
+	// pulled day's 20,565 inputs as much as taking them from the parse cache).
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(workers, max(1, len(order))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(order) || ctx.Err() != nil {
+					return
+				}
+				i := order[k]
+				out[i] = l.load(inputs[i]) // reports an input's trouble in what it returns, never as an error
+				if progress != nil {
+					mu.Lock()
+					done++
+					progress(done)
+					mu.Unlock()
+				}
 			}
-			out[i] = l.load(inputs[i])
-			mu.Lock()
-			done++
-			if progress != nil {
-				progress(done)
-			}
-			mu.Unlock()
-			return nil
-		})
+		}()
 	}
-	g.Wait() // l.load reports an input's trouble in what it returns, never as an error
+	wg.Wait()
 	l.finishArenas()
 	if err := ctx.Err(); err != nil {
 		for _, ld := range out {
-			if ld != nil && ld.rec != nil {
-				ld.rec.Release()
+			if ld != nil {
+				ld.dropRows()
 			}
 		}
 		return nil, err
@@ -364,8 +388,13 @@ func rowSource(in connectors.Input, source string, line int) string {
 
 func (l *loader) collectTriples(ld *loaded, t *dialect.Table) {
 	seen := map[triple]bool{}
+	var last triple
 	for i := 0; i < t.Len(); i++ {
 		tr := triple{t.Cell(i, feed.ColCity), t.Cell(i, feed.ColOutlet), t.Cell(i, feed.ColCounter)}
+		if i > 0 && tr == last { // a counter's rows mostly follow each other: taken already
+			continue
+		}
+		last = tr
 		if !seen[tr] && feed.ValidID(tr.city) && feed.ValidID(tr.outlet) && feed.ValidID(tr.counter) {
 			seen[tr] = true
 			// The cells are the input's bytes: copies, so that the counters of the run do
@@ -457,21 +486,29 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 			if f.Columns[c].Kind == feed.Enum {
 				n += t.Len() * 2 // a code may be longer than the name it was written as
 			}
-			sb.ReserveData(n)
+			reserveText(sb, n, a != nil, int(from)+t.Len())
 		}
 	}
 	srcBytes := 0
 	for i := 0; i < t.Len(); i++ {
 		srcBytes += len(t.Source(i))
 	}
-	b.Field(ncol).(*array.StringBuilder).ReserveData(srcBytes)
+	reserveText(b.Field(ncol).(*array.StringBuilder), srcBytes, a != nil, int(from)+t.Len())
 	vals := make([]value, ncol)
+	var memo dateMemo
 	var problems []problem
 	kept := 0
 	amountCol := f.Col("amount")
 	payCol := f.Col("pay_method")
-	srcB := b.Field(ncol).(*array.StringBuilder)
-	lineB := b.Field(ncol + 1).(*array.Int64Builder)
+	var cb *colBatch
+	if a != nil {
+		if a.cb == nil {
+			a.cb = newColBatch(b, f)
+		}
+		cb = a.cb
+	} else {
+		cb = newColBatch(b, f)
+	}
 	for i := 0; i < t.Len(); i++ {
 		problems = problems[:0]
 		for c := range f.Columns {
@@ -485,7 +522,7 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 				}
 				continue
 			}
-			if p := l.parseCell(col, text, &vals[c]); p != "" {
+			if p := l.parseCell(col, text, &vals[c], &memo); p != "" {
 				problems = append(problems, problem{c, p})
 			}
 		}
@@ -515,13 +552,10 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 			ld.excs = append(ld.excs, e)
 			continue
 		}
-		for c := range f.Columns {
-			appendValue(b.Field(c), f.Columns[c].Kind, vals[c])
-		}
-		srcB.Append(t.Source(i))
-		lineB.Append(int64(t.Line(i)))
+		cb.add(vals, t.Source(i), int64(t.Line(i)))
 		kept++
 	}
+	cb.flush()
 	if a != nil {
 		if kept > 0 {
 			a.pending = append(a.pending, pendingRows{ld, from, from + int64(kept)})
@@ -531,8 +565,26 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 	}
 	if kept > 0 {
 		ld.rec = b.NewRecordBatch()
+		ld.n = ld.rec.NumRows()
 	}
 	b.Release()
+}
+
+// reserveText makes room for n more bytes of text in sb. For an input of its own, exactly
+// that. In an arena, which will hold about rows rows after this input, room is made for the
+// rest of the arena too, at its bytes per row so far: room made to measure for each input
+// had copied an arena's text once per input it holds (a pulled city-day's parse had
+// allocated 8 GB).
+func reserveText(sb *array.StringBuilder, n int, inArena bool, rows int) {
+	need := sb.DataLen() + n
+	if !inArena || rows <= 0 || rows >= arenaRows {
+		sb.ReserveData(n)
+		return
+	}
+	if sb.DataCap() >= need {
+		return
+	}
+	sb.ReserveData(n + need/rows*(arenaRows-rows))
 }
 
 // rowRef names a row of an input as its rejects cite it: the row's source (the input's
@@ -596,25 +648,95 @@ func rawLines(ld *loaded, rows []rowRef) (map[rowRef]string, error) {
 	return out, nil
 }
 
-func appendValue(b array.Builder, k feed.Kind, v value) {
-	if v.null {
-		b.AppendNull()
-		return
+// colBatch gathers the valid rows' values column by column and appends them to a record
+// builder colBatchRows rows at a time, one call per column (a call per value, through the
+// Builder interface, had cost a city-day's parse 150 ms).
+type colBatch struct {
+	b     *array.RecordBuilder
+	kinds []feed.Kind
+	strs  [][]string // of the text columns (Ident, Enum, Digits, Text)
+	ints  [][]int64  // of the others: Money, Whole, Date (a date32), Time (Unix seconds)
+	valid [][]bool
+	srcs  []string
+	lines []int64
+	d32   []arrow.Date32
+	ts    []arrow.Timestamp
+}
+
+const colBatchRows = 4096
+
+func newColBatch(b *array.RecordBuilder, f *feed.Feed) *colBatch {
+	n := len(f.Columns)
+	cb := &colBatch{b: b, kinds: make([]feed.Kind, n), strs: make([][]string, n), ints: make([][]int64, n), valid: make([][]bool, n)}
+	for c := range f.Columns {
+		cb.kinds[c] = f.Columns[c].Kind
 	}
+	return cb
+}
+
+func isText(k feed.Kind) bool {
 	switch k {
-	case feed.Date:
-		b.(*array.Date32Builder).Append(arrow.Date32(v.i))
-	case feed.Time:
-		b.(*array.TimestampBuilder).Append(arrow.Timestamp(v.i))
-	case feed.Money, feed.Whole:
-		b.(*array.Int64Builder).Append(v.i)
-	default:
-		b.(*array.StringBuilder).Append(v.s)
+	case feed.Date, feed.Time, feed.Money, feed.Whole:
+		return false
+	}
+	return true
+}
+
+// add takes one valid row.
+func (cb *colBatch) add(vals []value, src string, line int64) {
+	for c, v := range vals {
+		cb.valid[c] = append(cb.valid[c], !v.null)
+		if isText(cb.kinds[c]) {
+			cb.strs[c] = append(cb.strs[c], v.s) // "" when null: no bytes, as AppendNull
+		} else {
+			cb.ints[c] = append(cb.ints[c], v.i) // 0 when null, as AppendNull leaves it
+		}
+	}
+	cb.srcs = append(cb.srcs, src)
+	cb.lines = append(cb.lines, line)
+	if len(cb.srcs) == colBatchRows {
+		cb.flush()
 	}
 }
 
+// flush appends the rows taken since the last flush to the builder.
+func (cb *colBatch) flush() {
+	if len(cb.srcs) == 0 {
+		return
+	}
+	for c, k := range cb.kinds {
+		valid := cb.valid[c]
+		switch k {
+		case feed.Date:
+			cb.d32 = cb.d32[:0]
+			for _, v := range cb.ints[c] {
+				cb.d32 = append(cb.d32, arrow.Date32(v))
+			}
+			cb.b.Field(c).(*array.Date32Builder).AppendValues(cb.d32, valid)
+		case feed.Time:
+			cb.ts = cb.ts[:0]
+			for _, v := range cb.ints[c] {
+				cb.ts = append(cb.ts, arrow.Timestamp(v))
+			}
+			cb.b.Field(c).(*array.TimestampBuilder).AppendValues(cb.ts, valid)
+		case feed.Money, feed.Whole:
+			cb.b.Field(c).(*array.Int64Builder).AppendValues(cb.ints[c], valid)
+		default:
+			cb.b.Field(c).(*array.StringBuilder).AppendValues(cb.strs[c], valid)
+		}
+		cb.valid[c], cb.ints[c] = valid[:0], cb.ints[c][:0]
+		clear(cb.strs[c]) // not to keep the input's text
+		cb.strs[c] = cb.strs[c][:0]
+	}
+	n := len(cb.kinds)
+	cb.b.Field(n).(*array.StringBuilder).AppendValues(cb.srcs, nil)
+	cb.b.Field(n+1).(*array.Int64Builder).AppendValues(cb.lines, nil)
+	clear(cb.srcs)
+	cb.srcs, cb.lines = cb.srcs[:0], cb.lines[:0]
+}
+
 // parseCell parses one non-empty cell into v; it returns a problem or "".
-func (l *loader) parseCell(col *feed.Column, text string, v *value) string {
+func (l *loader) parseCell(col *feed.Column, text string, v *value, memo *dateMemo) string {
 	switch col.Kind {
 	case feed.Ident:
 		if !feed.ValidID(text) {
@@ -622,17 +744,22 @@ func (l *loader) parseCell(col *feed.Column, text string, v *value) string {
 		}
 		v.s = text
 	case feed.Date:
-		d, err := ParseDate(text)
-		if err != nil {
-			return l.lang.field(col, text, err)
+		d := memo.parse(text)
+		if d.err != nil {
+			return l.lang.field(col, text, d.err)
 		}
-		v.i = int64(dayNumber(d))
+		v.i = d.day
 	case feed.Time:
-		ts, err := ParseTime(text)
-		if err != nil {
-			return l.lang.field(col, text, err)
+		// ParseTime(text).Unix(), the date part remembered.
+		date, secs, ok := splitTime(text)
+		if !ok {
+			return l.lang.field(col, text, errNotTime)
 		}
-		v.i = ts.Unix()
+		d := memo.parse(date)
+		if d.err != nil {
+			return l.lang.field(col, text, errNotTime)
+		}
+		v.i = d.unix + secs
 	case feed.Money:
 		fen, err := money.Parse(text)
 		if err != nil {

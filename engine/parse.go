@@ -64,6 +64,20 @@ func ParseDate(s string) (time.Time, error) {
 // ParseTime parses "YYYY-MM-DD HH:MM:SS" (date part in any form ParseDate takes; a 'T' may
 // separate the parts; seconds may be omitted) in Asia/Shanghai.
 func ParseTime(s string) (time.Time, error) {
+	date, secs, ok := splitTime(s)
+	if !ok {
+		return time.Time{}, errNotTime
+	}
+	day, err := ParseDate(date)
+	if err != nil {
+		return time.Time{}, errNotTime
+	}
+	return day.Add(time.Duration(secs) * time.Second), nil
+}
+
+// splitTime cuts a time as ParseTime reads it into its date text and the seconds of its
+// clock; ok is false when the clock or the cut is not one ParseTime takes.
+func splitTime(s string) (date string, secs int64, ok bool) {
 	cut := -1
 	for i := 0; i < len(s); i++ {
 		if s[i] == ' ' || s[i] == 'T' {
@@ -72,18 +86,13 @@ func ParseTime(s string) (time.Time, error) {
 		}
 	}
 	if cut < 0 {
-		return time.Time{}, errNotTime
-	}
-	day, err := ParseDate(s[:cut])
-	if err != nil {
-		return time.Time{}, errNotTime
+		return "", 0, false
 	}
 	clock := s[cut+1:]
 	for len(clock) > 0 && clock[0] == ' ' {
 		clock = clock[1:]
 	}
 	var hh, mm, ss int
-	ok := false
 	switch len(clock) {
 	case 8:
 		if clock[2] == ':' && clock[5] == ':' {
@@ -112,9 +121,31 @@ func ParseTime(s string) (time.Time, error) {
 		}
 	}
 	if !ok || hh > 23 || mm > 59 || ss > 59 {
-		return time.Time{}, errNotTime
+		return "", 0, false
 	}
-	return day.Add(time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute + time.Duration(ss)*time.Second), nil
+	return s[:cut], int64(hh)*3600 + int64(mm)*60 + int64(ss), true
+}
+
+// dateMemo is the last date text a reader of rows parsed (ParseDate) and what it gave: a
+// feed's rows mostly carry one date, and time.Date in Asia/Shanghai had been a quarter of
+// parsing a row.
+type dateMemo struct {
+	s    string
+	set  bool
+	err  error
+	day  int64 // dayNumber of the date
+	unix int64 // its midnight in Asia/Shanghai, Unix seconds
+}
+
+func (m *dateMemo) parse(s string) *dateMemo {
+	if !m.set || s != m.s {
+		d, err := ParseDate(s)
+		m.s, m.set, m.err = s, true, err
+		if err == nil {
+			m.day, m.unix = int64(dayNumber(d)), d.Unix()
+		}
+	}
+	return m
 }
 
 // ParseWhole parses a whole number >= 0 (thousands separators allowed).

@@ -127,13 +127,40 @@ func pcVersion(l *loader) ([32]byte, bool) {
 func pcSetKey(version [32]byte, id feed.ID, loads []*loaded) [32]byte {
 	h := sha256.New()
 	h.Write(version[:])
-	fmt.Fprintf(h, "%d\n", id)
+	b := binary.AppendUvarint(nil, uint64(id))
 	for _, ld := range loads {
-		fmt.Fprintf(h, "%q %q %t %d %x\n", ld.in.Name, ld.in.Counter, ld.in.Pull, ld.in.Format, ld.digest)
+		// Each input: its name and counter, length first, its pull flag, format and digest.
+		b = binary.AppendUvarint(b, uint64(len(ld.in.Name)))
+		b = append(b, ld.in.Name...)
+		b = binary.AppendUvarint(b, uint64(len(ld.in.Counter)))
+		b = append(b, ld.in.Counter...)
+		pull := byte(0)
+		if ld.in.Pull {
+			pull = 1
+		}
+		b = append(b, pull)
+		b = binary.AppendVarint(b, int64(ld.in.Format))
+		b = append(b, ld.digest[:]...)
+		if len(b) > 1<<16 {
+			h.Write(b)
+			b = b[:0]
+		}
 	}
+	h.Write(b)
 	var out [32]byte
 	h.Sum(out[:0])
 	return out
+}
+
+// rows is how many rows the plan writes.
+func (p *pcPlan) rows() int64 {
+	var n int64
+	for _, pf := range p.feeds {
+		for _, pt := range pf.parts {
+			n += pt.n
+		}
+	}
+	return n
 }
 
 // openParseCache reads the usable cache files of dir (none when dir is "" or holds none).
@@ -263,7 +290,8 @@ func (pc *parseCache) hit(in connectors.Input, digest [32]byte) *loaded {
 	e := h.in
 	ld := &loaded{in: in, digest: digest, read: e.Read, rejects: clone(e.Rejects), excs: clone(e.Excs)}
 	if e.Rows > 0 {
-		ld.rec = h.file.recs[e.Batch].NewSlice(e.Off, e.Off+e.Rows)
+		ld.rec, ld.off, ld.n = h.file.recs[e.Batch], e.Off, e.Rows
+		ld.rec.Retain()
 	}
 	ld.triples = make([]triple, len(e.Triples))
 	for i, t := range e.Triples {
@@ -309,11 +337,17 @@ type pcPlan struct {
 }
 
 type pcFeed struct {
-	id      feed.ID
-	set     [32]byte
-	inputs  []pcInput           // taken when planned: assemble changes the loads after
-	recs    []arrow.RecordBatch // retained for the writer
-	batchOf []int               // the batch of each of recs
+	id     feed.ID
+	set    [32]byte
+	inputs []pcInput // taken when planned: assemble changes the loads after
+	parts  []pcPart  // the inputs' rows, in order, their records retained for the writer
+}
+
+// pcPart is one input's rows to write: n rows of rec from off, into record batch batch.
+type pcPart struct {
+	rec    arrow.RecordBatch
+	off, n int64
+	batch  int
 }
 
 // plan decides what to write once the inputs are read: it retains the records it will write
@@ -346,14 +380,13 @@ func (pc *parseCache) plan(loads []*loaded) *pcPlan {
 			}
 			e := pcInput{Name: ld.in.Name, Counter: ld.in.Counter, Pull: ld.in.Pull, Format: ld.in.Format, Digest: ld.digest,
 				Read: ld.read, Rejects: clone(ld.rejects), Excs: clone(ld.excs)}
-			if ld.rec != nil && ld.rec.NumRows() > 0 {
+			if ld.rec != nil && ld.n > 0 {
 				if off >= pcBatchRows {
 					batch, off = batch+1, 0
 				}
-				e.Batch, e.Off, e.Rows = batch, off, ld.rec.NumRows()
+				e.Batch, e.Off, e.Rows = batch, off, ld.n
 				ld.rec.Retain()
-				pf.recs = append(pf.recs, ld.rec)
-				pf.batchOf = append(pf.batchOf, batch)
+				pf.parts = append(pf.parts, pcPart{ld.rec, ld.off, ld.n, batch})
 				off += e.Rows
 			}
 			e.Triples = make([][3]string, len(ld.triples))
@@ -376,8 +409,8 @@ func pcFileName(id feed.ID, set [32]byte) string {
 func (p *pcPlan) write(l *loader) error {
 	defer func() {
 		for _, pf := range p.feeds {
-			for _, r := range pf.recs {
-				r.Release()
+			for _, pt := range pf.parts {
+				pt.rec.Release()
 			}
 		}
 	}()
@@ -441,17 +474,33 @@ func (p *pcPlan) writeFeed(l *loader, pf pcFeed) error {
 	if err != nil {
 		return err
 	}
-	for i := 0; i < len(pf.recs); {
+	for i := 0; i < len(pf.parts); {
 		j := i
-		for j < len(pf.recs) && pf.batchOf[j] == pf.batchOf[i] {
+		for j < len(pf.parts) && pf.parts[j].batch == pf.parts[i].batch {
 			j++
 		}
+		// The batch's inputs, runs of consecutive rows of one record joined into one slice.
+		var slices []arrow.RecordBatch
+		for k := i; k < j; {
+			m, end := k+1, pf.parts[k].off+pf.parts[k].n
+			for m < j && pf.parts[m].rec == pf.parts[k].rec && pf.parts[m].off == end {
+				end += pf.parts[m].n
+				m++
+			}
+			slices = append(slices, pf.parts[k].rec.NewSlice(pf.parts[k].off, end))
+			k = m
+		}
 		var rec arrow.RecordBatch
-		if j == i+1 { // one input's record (a big input's own): written as it is
-			rec = pf.recs[i]
-			rec.Retain()
-		} else if rec, err = concatRecs(pf.id, pf.recs[i:j], l); err != nil {
-			return err
+		if len(slices) == 1 { // one record's rows (a big input's own): written as they are
+			rec = slices[0]
+		} else {
+			rec, err = concatRecs(pf.id, slices, l)
+			for _, s := range slices {
+				s.Release()
+			}
+			if err != nil {
+				return err
+			}
 		}
 		err = fw.Write(rec)
 		rec.Release()

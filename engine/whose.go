@@ -47,10 +47,7 @@ func (l *loader) duplicateInputs(loads []*loaded, known *counters) []dupInput {
 			earlier[k] = append(earlier[k], ld)
 			continue
 		}
-		if ld.rec != nil {
-			ld.rec.Release()
-			ld.rec = nil
-		}
+		ld.dropRows()
 		ld.read, ld.rejects, ld.excs, ld.triples = 0, nil, nil, nil
 		out = append(out, dupInput{ld: ld, exc: Exception{
 			Code: CodeDuplicateInput, Severity: severity(CodeDuplicateInput), Feed: ld.in.Feed.String(), Source: ld.in.Name, Key: ld.in.Name,
@@ -134,20 +131,21 @@ func (l *loader) foreignRows(ld *loaded, drop []bool) (rejects []Reject, excs []
 	counter := ld.rec.Column(feed.ColCounter).(*array.String)
 	f := feed.Get(ld.in.Feed)
 	txnCol := f.Col("txn_id")
-	for r := 0; r < int(ld.rec.NumRows()); r++ {
-		other := counter.Value(r)
+	for r := range int(ld.n) {
+		a := int(ld.off) + r // the row in ld.rec
+		other := counter.Value(a)
 		if other == ld.in.Counter {
 			continue
 		}
 		drop[r] = true
 		marked = true
 		detail := l.lang.f(i18n.DetailForeignRow, other, ld.in.Counter)
-		line := lineOf(ld.rec, r)
-		rejects = append(rejects, Reject{Feed: f.Name, Source: sourceOf(ld.rec, r), Line: line, Reason: string(CodeMalformedRow) + ": " + detail})
+		line := lineOf(ld.rec, a)
+		rejects = append(rejects, Reject{Feed: f.Name, Source: sourceOf(ld.rec, a), Line: line, Reason: string(CodeMalformedRow) + ": " + detail})
 		e := Exception{Code: CodeMalformedRow, Severity: severity(CodeMalformedRow), Feed: f.Name, Detail: detail,
-			Source: rowSource(ld.in, sourceOf(ld.rec, r), line), Counter: ld.in.Counter}
+			Source: rowSource(ld.in, sourceOf(ld.rec, a), line), Counter: ld.in.Counter}
 		if txnCol >= 0 {
-			e.TxnID = strings.Clone(str(ld.rec, txnCol, r))
+			e.TxnID = strings.Clone(str(ld.rec, txnCol, a))
 		}
 		excs = append(excs, e)
 	}
