@@ -106,9 +106,16 @@ func newRunIndex(res *engine.Result) *runIndex {
 		if !ok1 || !ok2 || !ok3 {
 			continue // not the normalized schema; checked again when the sheet is written
 		}
+		var last key // rows come grouped by counter: the row before's counter, looked up once
+		var r *[feed.Count][]int
 		for i := range int(rec.NumRows()) {
 			k := key{city.Value(i), outlet.Value(i), counter.Value(i)}
-			r := ix.rows[k]
+			if r != nil && k.counter == last.counter && k.outlet == last.outlet && k.city == last.city {
+				r[id] = append(r[id], i)
+				continue
+			}
+			last = k
+			r = ix.rows[k]
 			if r == nil {
 				// The record's strings live in Arrow buffers; the map keeps its own copies.
 				k = key{strings.Clone(k.city), strings.Clone(k.outlet), strings.Clone(k.counter)}

@@ -178,6 +178,26 @@ func WriteManifest(run *Run, m *Manifest) error {
 	if open > 0 {
 		return fmt.Errorf("write manifest: %d output files still open", open)
 	}
+	// The kept inputs' listing (listing.go) is written while the run's files are summed.
+	type listed struct {
+		sum string
+		err error
+	}
+	listing := make(chan listed, 1)
+	if m.Kept != nil {
+		go func() {
+			sum, err := writeListing(run.dateDir, m.Kept)
+			listing <- listed{sum, err}
+		}()
+	} else {
+		listing <- listed{}
+	}
+	done := false
+	defer func() {
+		if !done {
+			<-listing
+		}
+	}()
 	run.mu.Lock()
 	known := run.reuse.known
 	run.mu.Unlock()
@@ -209,9 +229,11 @@ func WriteManifest(run *Run, m *Manifest) error {
 	m.StartedAt = m.StartedAt.UTC().Truncate(time.Second)
 	m.FinishedAt = m.FinishedAt.UTC().Truncate(time.Second)
 	onDisk := *m
+	l := <-listing
+	done = true
 	if m.Kept != nil {
-		// The kept inputs go to their listing (listing.go); the manifest names it.
-		sum, err := writeListing(run.dateDir, m.Kept)
+		// The kept inputs go to their listing; the manifest names it.
+		sum, err := l.sum, l.err
 		if err != nil {
 			return fmt.Errorf("write manifest: kept inputs listing: %w", err)
 		}
