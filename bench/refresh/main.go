@@ -7,6 +7,7 @@
 //	go run ./bench/refresh -cpuprofile /tmp/refresh.pprof
 //	go build -o /tmp/settle ./cmd/settle && go run ./bench/refresh -bin /tmp/settle   # every run timed from outside
 //	REFRESH_DEBUG=1 …                           # an incomplete run (-bin) prints its exceptions
+//	REFRESH_PROFILES=DIR …                      # each run (-bin) writes DIR/run-NN.cpu
 package main
 
 import (
@@ -172,6 +173,7 @@ func bench(ctx context.Context, outlets, counters int, latency time.Duration, co
 	}
 	var rendered []string // the reports the last run rendered (not reused)
 	incomplete := false   // the last run published an incomplete day
+	profiled := 0         // runs profiled (REFRESH_PROFILES)
 	readRendered := func(runDir, runID string) {
 		if m, err := store.ReadManifest(filepath.Join(runDir, store.ManifestName)); err == nil {
 			rendered = rendered[:0]
@@ -193,6 +195,10 @@ func bench(ctx context.Context, outlets, counters int, latency time.Duration, co
 		incomplete = false
 		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Env = append(os.Environ(), "SETTLE_BOSS_TOKEN=bench")
+		if d := os.Getenv("REFRESH_PROFILES"); d != "" { // a CPU profile of each run, numbered
+			profiled++
+			cmd.Env = append(cmd.Env, fmt.Sprintf("SETTLE_CPUPROFILE=%s/run-%02d.cpu", d, profiled))
+		}
 		var errOut strings.Builder
 		cmd.Stderr = &errOut
 		t0 := time.Now()
