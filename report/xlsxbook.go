@@ -209,7 +209,7 @@ func colWidth(w int, lo, hi float64) float64 {
 
 // str is a text cell: always a string value, so nothing read from a feed becomes a formula.
 func str(s string, style int) excelize.Cell {
-	return excelize.Cell{Value: sheettext.XMLSafe(s), StyleID: style}
+	return excelize.Cell{Value: s, StyleID: style} // made XML-safe where it is written (directSheet.text)
 }
 
 // fen is a money cell.
@@ -288,23 +288,12 @@ func (z *sortedZip) Close() error {
 	return zw.Close()
 }
 
-// writeDeflated writes one part deflated. A part whose root element's start tag is long —
-// every worksheet's: excelize declares ~5 KB of namespaces on it, a third of a typical
-// workbook's XML — has that tag compressed once per process (headBlocks) and only the rest
-// compressed here. A deflate stream may be cut anywhere into pieces compressed apart: the
-// tag's blocks end with a sync flush (byte-aligned, not final), and the rest's blocks follow.
+// writeDeflated writes one part deflated.
 func writeDeflated(zw *zip.Writer, name string, data []byte) error {
 	out := getPartBuf()
 	defer putPartBuf(out)
-	rest := data
-	if n := rootTagEnd(data); n >= minHead {
-		if h := headBlock(data[:n]); h != nil {
-			out.Write(h)
-			rest = data[n:]
-		}
-	}
 	fw := getFlate(out)
-	fw.Write(rest)
+	fw.Write(data)
 	err := fw.Close()
 	putFlate(fw)
 	if err != nil {
@@ -317,67 +306,6 @@ func writeDeflated(zw *zip.Writer, name string, data []byte) error {
 	}
 	_, err = w.Write(out.Bytes())
 	return err
-}
-
-// minHead is the shortest start tag worth compressing once.
-const minHead = 1024
-
-// rootTagEnd is the length of data up to the end of its root element's start tag (after
-// the XML declaration), or 0. Where it cuts does not matter to the output's correctness,
-// only to how often the head is found compressed.
-func rootTagEnd(data []byte) int {
-	i := 0
-	if bytes.HasPrefix(data, []byte("<?")) {
-		j := bytes.Index(data, []byte("?>"))
-		if j < 0 {
-			return 0
-		}
-		i = j + 2
-	}
-	j := bytes.IndexByte(data[i:], '<')
-	if j < 0 {
-		return 0
-	}
-	k := bytes.IndexByte(data[i+j:], '>')
-	if k < 0 {
-		return 0
-	}
-	return i + j + k + 1
-}
-
-var (
-	headBlocksMu sync.Mutex
-	headBlocks   = map[string][]byte{} // a part's head → its deflate blocks, sync-flushed
-)
-
-// headBlock returns head deflated into blocks that end byte-aligned and not final, from the
-// cache when it was compressed before; nil when the cache is full and head is not in it.
-func headBlock(head []byte) []byte {
-	headBlocksMu.Lock()
-	b, ok := headBlocks[string(head)]
-	full := len(headBlocks) >= 64 // a handful in practice: excelize's worksheet tag
-	headBlocksMu.Unlock()
-	if ok {
-		return b
-	}
-	if full {
-		return nil
-	}
-	var c bytes.Buffer
-	fw := getFlate(&c)
-	fw.Write(head)
-	err := fw.Flush()
-	putFlate(fw)
-	if err != nil {
-		return nil
-	}
-	b = c.Bytes()
-	headBlocksMu.Lock()
-	if len(headBlocks) < 64 {
-		headBlocks[string(head)] = b
-	}
-	headBlocksMu.Unlock()
-	return b
 }
 
 // repeatedParts are the parts excelize writes the same in every workbook of a language and
