@@ -99,10 +99,16 @@ func cutFont(l *labels, o *Options, date string, data func(add func(ss ...string
 		}
 	}
 	slices.Sort(runes)
+	return newCut(base, runes)
+}
+
+// newCut cuts base to runes (sorted, distinct, all in base), ready for the PDF writer.
+func newCut(base *ttfFont, runes []rune) (*runFont, error) {
 	f := &runFont{data: base.subset(runes), has: make([]bool, 0x10000)}
 	for _, r := range runes {
 		f.has[r] = true
 	}
+	var err error
 	if f.pdf, err = newPDFFont(base, runes, f); err != nil {
 		return nil, err
 	}

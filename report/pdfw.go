@@ -270,7 +270,8 @@ func (d *liteDoc) Text(x, y float64, txt string) {
 			g = d.font.gid[r]
 		}
 		d.used[g] = true
-		d.cur.WriteString(hex4(g))
+		const digits = "0123456789ABCDEF"
+		d.cur.Write([]byte{digits[g>>12], digits[g>>8&15], digits[g>>4&15], digits[g&15]})
 	}
 	d.cur.WriteString("> Tj ET\n")
 }

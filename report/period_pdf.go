@@ -80,19 +80,16 @@ func periodFont(base *ttfFont, rs []rune) (*pdfFont, error) {
 		}
 	}
 	slices.Sort(runes)
+	runes = slices.Compact(runes)
 	key := string(runes)
 	if f, ok := periodFonts.Load(key); ok {
 		return f.(*pdfFont), nil
 	}
-	rf := &runFont{data: base.subset(runes), has: make([]bool, 0x10000)}
-	for _, r := range runes {
-		rf.has[r] = true
-	}
-	pf, err := newPDFFont(base, slices.Compact(runes), rf)
+	rf, err := newCut(base, runes)
 	if err != nil {
 		return nil, err
 	}
-	f, _ := periodFonts.LoadOrStore(key, pf)
+	f, _ := periodFonts.LoadOrStore(key, rf.pdf)
 	return f.(*pdfFont), nil
 }
 

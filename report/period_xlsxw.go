@@ -2,10 +2,10 @@ package report
 
 // The period workbooks, written directly. excelize costs every workbook ~1.3 ms of CPU and
 // a few MB of garbage before the first cell (it parses its templates for each new file),
-// which a province-month pays 3,126 times. The parts that do not depend on the report
-// (styles, theme, package relationships, app properties) are taken once per language from
-// a workbook excelize writes with the same styles (periodXLSXParts); the sheets, workbook,
-// content types and core properties are written here, as excelize's StreamWriter writes them.
+// which a province-month pays 3,126 times. The styles and theme are taken once per language
+// from a workbook excelize writes with the same styles (periodXLSXParts); the sheets are
+// written here, as excelize's StreamWriter writes them, and the rest of the package by
+// writePackage, as the daily reports' (xlsxw.go).
 
 import (
 	"archive/zip"
@@ -34,7 +34,7 @@ const (
 // periodXLSXStatic are the parts every period workbook of a language shares.
 var periodXLSXStatic sync.Map // lang → map[string][]byte
 
-var staticNames = []string{"_rels/.rels", "docProps/app.xml", "xl/styles.xml", "xl/theme/theme1.xml"}
+var staticNames = []string{stylesPart, themePart}
 
 func periodXLSXParts(lang string) (map[string][]byte, error) {
 	if v, ok := periodXLSXStatic.Load(lang); ok {
@@ -84,50 +84,24 @@ func WritePeriodXLSX(w io.Writer, d *PeriodDoc) error {
 	if err != nil {
 		return err
 	}
-	z := &sortedZip{w: w}
-	put := func(name string, b []byte) error {
-		pw, err := z.Create(name)
-		if err != nil {
-			return err
-		}
-		_, err = pw.Write(b)
-		return err
-	}
-	for _, n := range staticNames {
-		if err := put(n, parts[n]); err != nil {
-			return err
-		}
-	}
 	l := i18n.Zh
 	if d.Lang == "en" {
 		l = i18n.En
 	}
-	n := len(d.Tables)
-	var ct, wb, rels strings.Builder
-	ct.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"></Default><Default Extension="xml" ContentType="application/xml"></Default><Override PartName="/xl/theme/theme1.xml" ContentType="application/vnd.openxmlformats-officedocument.theme+xml"></Override><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"></Override><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"></Override><Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"></Override><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"></Override>`)
-	rels.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`)
-	wb.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><workbookPr filterPrivacy="true" defaultThemeVersion="164011"></workbookPr><bookViews><workbookView xWindow="0" yWindow="0" windowWidth="14805" windowHeight="8010"></workbookView></bookViews><sheets>`)
+	// The period reports' properties name no language (the workbook excelize writes for
+	// them, which the tests compare, sets none).
+	pkg := workbookPackage{title: d.Title, stamp: d.Stamp, styles: parts[stylesPart], theme: parts[themePart]}
 	var names strings.Builder
 	for i, t := range d.Tables {
-		fmt.Fprintf(&ct, `<Override PartName="/xl/worksheets/sheet%d.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"></Override>`, i+1)
-		fmt.Fprintf(&rels, `<Relationship Id="rId%d" Target="worksheets/sheet%d.xml" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"></Relationship>`, i+1, i+1)
-		fmt.Fprintf(&wb, `<sheet name="%s" sheetId="%d" r:id="rId%d"></sheet>`, xmlEsc(t.Sheet), i+1, i+1)
+		pkg.sheets = append(pkg.sheets, t.Sheet)
 		headRow := 3 + len(d.Header)
 		quoted := "'" + strings.ReplaceAll(t.Sheet, "'", "''") + "'"
 		fmt.Fprintf(&names, `<definedName localSheetId="%d" name="_xlnm.Print_Titles">%s</definedName>`, i, xmlEsc(fmt.Sprintf("%s!$1:$%d", quoted, headRow)))
 	}
-	ct.WriteString(`</Types>`)
-	fmt.Fprintf(&rels, `<Relationship Id="rId%d" Target="styles.xml" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"></Relationship><Relationship Id="rId%d" Target="theme/theme1.xml" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/theme"></Relationship></Relationships>`, n+1, n+2)
-	wb.WriteString(`</sheets><definedNames>` + names.String() + `</definedNames><calcPr calcId="122211"></calcPr></workbook>`)
-	at := d.Stamp.UTC().Format("2006-01-02T15:04:05Z")
-	core := `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<coreProperties xmlns="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>` +
-		xmlEsc(d.Title) + `</dc:title><dc:creator>settle</dc:creator><lastModifiedBy>settle</lastModifiedBy><dcterms:created xsi:type="dcterms:W3CDTF">` + at +
-		`</dcterms:created><dcterms:modified xsi:type="dcterms:W3CDTF">` + at + `</dcterms:modified></coreProperties>`
-	for name, s := range map[string]string{"[Content_Types].xml": ct.String(), "xl/workbook.xml": wb.String(),
-		"xl/_rels/workbook.xml.rels": rels.String(), "docProps/core.xml": core} {
-		if err := put(name, []byte(s)); err != nil {
-			return err
-		}
+	pkg.names = names.String()
+	z := &sortedZip{w: w}
+	if err := writePackage(z, &pkg); err != nil {
+		return err
 	}
 	footer := `&L` + footerEscape(d.Footer) + `&C` + l.S(i18n.ReportXlsxFooter)
 	for i := range d.Tables {
@@ -145,7 +119,7 @@ func WritePeriodXLSX(w io.Writer, d *PeriodDoc) error {
 // the total.
 func writePeriodSheet(b *bytes.Buffer, d *PeriodDoc, t *PeriodTable, first bool, footer string) {
 	headRow := 3 + len(d.Header)
-	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheetPr><pageSetUpPr fitToPage="true"></pageSetUpPr></sheetPr><dimension ref="A1"></dimension><sheetViews><sheetView`)
+	b.WriteString(xmlHead + `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheetPr><pageSetUpPr fitToPage="true"></pageSetUpPr></sheetPr><dimension ref="A1"></dimension><sheetViews><sheetView`)
 	if first {
 		b.WriteString(` tabSelected="true"`)
 	}

@@ -228,7 +228,7 @@ func (r *renderer) withReuse(rel string, key func() string, render func() error)
 }
 
 // stamp is the time written into the files' metadata: GeneratedAt, or the business date when
-// it is not set (fpdf would take the clock), in UTC.
+// it is not set (never the clock: a render is a function of its run), in UTC.
 func (r *renderer) stamp() time.Time {
 	if r.opts.GeneratedAt.IsZero() {
 		return r.ix.res.Date.UTC()

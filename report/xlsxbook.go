@@ -245,6 +245,16 @@ func (z *sortedZip) Create(name string) (io.Writer, error) {
 	return b, nil
 }
 
+// put adds the part name holding b.
+func (z *sortedZip) put(name string, b []byte) error {
+	w, err := z.Create(name)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
 func (z *sortedZip) AddFS(fs.FS) error { return errors.New("sortedZip: AddFS not supported") }
 
 func (z *sortedZip) Close() error {

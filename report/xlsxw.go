@@ -413,27 +413,13 @@ func (d *directBook) write(w io.Writer) error {
 	if len(d.sheets) == 0 {
 		return errors.New("workbook: no sheet")
 	}
-	z := &sortedZip{w: w}
-	put := func(name string, b []byte) error {
-		pw, err := z.Create(name)
-		if err != nil {
-			return err
-		}
-		_, err = pw.Write(b)
-		return err
-	}
-	n := len(d.sheets)
-	var ct, wb, rels, names strings.Builder
-	ct.WriteString(xmlHead + `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"></Default><Default Extension="xml" ContentType="application/xml"></Default><Override PartName="/xl/theme/theme1.xml" ContentType="application/vnd.openxmlformats-officedocument.theme+xml"></Override><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"></Override><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"></Override><Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"></Override><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"></Override>`)
-	rels.WriteString(xmlHead + `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`)
-	wb.WriteString(xmlHead + `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><fileVersion appName="xl" lastEdited="6" lowestEdited="6" rupBuild="14420"></fileVersion><workbookPr filterPrivacy="true" defaultThemeVersion="164011"></workbookPr><bookViews><workbookView xWindow="0" yWindow="0" windowWidth="14805" windowHeight="8010"></workbookView></bookViews><sheets>`)
+	pkg := workbookPackage{title: d.title, lang: d.lang, stamp: d.stamp, styles: d.base.stylesXML, theme: d.base.themeXML}
+	var names strings.Builder
 	for i, s := range d.sheets {
 		if err := s.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(&ct, `<Override PartName="/xl/worksheets/sheet%d.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"></Override>`, i+1)
-		fmt.Fprintf(&rels, `<Relationship Id="rId%d" Target="worksheets/sheet%d.xml" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"></Relationship>`, i+1, i+1)
-		fmt.Fprintf(&wb, `<sheet name="%s" sheetId="%d" r:id="rId%d"></sheet>`, xmlEsc(s.setup.name), i+1, i+1)
+		pkg.sheets = append(pkg.sheets, s.setup.name)
 		quoted := "'" + strings.ReplaceAll(s.setup.name, "'", "''") + "'"
 		if s.setup.filter != "" {
 			ref, _ := absRange(s.setup.filter)
@@ -443,19 +429,57 @@ func (d *directBook) write(w io.Writer) error {
 			fmt.Fprintf(&names, `<definedName localSheetId="%d" name="_xlnm.Print_Titles">%s</definedName>`, i, xmlEsc(fmt.Sprintf("%s!$%d:$%d", quoted, 2, s.setup.freeze)))
 		}
 	}
+	pkg.names = names.String()
+	z := &sortedZip{w: w}
+	if err := writePackage(z, &pkg); err != nil {
+		return err
+	}
+	for i, s := range d.sheets {
+		if err := z.put(fmt.Sprintf("xl/worksheets/sheet%d.xml", i+1), s.xml.Bytes()); err != nil {
+			return err
+		}
+	}
+	return z.Close()
+}
+
+// workbookPackage is what a directly written workbook (a daily report's, a period report's)
+// holds besides its worksheets.
+type workbookPackage struct {
+	title, lang   string // lang "": no dc:language
+	stamp         time.Time
+	styles, theme []byte   // the parts excelize made
+	sheets        []string // the sheets' names, in order: xl/worksheets/sheet1.xml, …
+	names         string   // the workbook's defined names (definedName elements)
+}
+
+// writePackage writes into z every part of p's workbook but its worksheets.
+func writePackage(z *sortedZip, p *workbookPackage) error {
+	n := len(p.sheets)
+	var ct, wb, rels strings.Builder
+	ct.WriteString(xmlHead + `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"></Default><Default Extension="xml" ContentType="application/xml"></Default><Override PartName="/xl/theme/theme1.xml" ContentType="application/vnd.openxmlformats-officedocument.theme+xml"></Override><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"></Override><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"></Override><Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"></Override><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"></Override>`)
+	rels.WriteString(xmlHead + `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`)
+	wb.WriteString(xmlHead + `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><fileVersion appName="xl" lastEdited="6" lowestEdited="6" rupBuild="14420"></fileVersion><workbookPr filterPrivacy="true" defaultThemeVersion="164011"></workbookPr><bookViews><workbookView xWindow="0" yWindow="0" windowWidth="14805" windowHeight="8010"></workbookView></bookViews><sheets>`)
+	for i, name := range p.sheets {
+		fmt.Fprintf(&ct, `<Override PartName="/xl/worksheets/sheet%d.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"></Override>`, i+1)
+		fmt.Fprintf(&rels, `<Relationship Id="rId%d" Target="worksheets/sheet%d.xml" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"></Relationship>`, i+1, i+1)
+		fmt.Fprintf(&wb, `<sheet name="%s" sheetId="%d" r:id="rId%d"></sheet>`, xmlEsc(name), i+1, i+1)
+	}
 	ct.WriteString(`</Types>`)
 	fmt.Fprintf(&rels, `<Relationship Id="rId%d" Target="styles.xml" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"></Relationship><Relationship Id="rId%d" Target="theme/theme1.xml" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/theme"></Relationship></Relationships>`, n+1, n+2)
 	wb.WriteString(`</sheets>`)
-	if names.Len() > 0 {
-		wb.WriteString(`<definedNames>` + names.String() + `</definedNames>`)
+	if p.names != "" {
+		wb.WriteString(`<definedNames>` + p.names + `</definedNames>`)
 	}
 	wb.WriteString(`<calcPr calcId="122211"></calcPr></workbook>`)
-	at := d.stamp.UTC().Format("2006-01-02T15:04:05Z")
-	lang := map[string]string{"zh": "zh-CN", "en": "en-US"}[d.lang]
+	at := p.stamp.UTC().Format("2006-01-02T15:04:05Z")
+	lang := ""
+	if tag := map[string]string{"zh": "zh-CN", "en": "en-US"}[p.lang]; tag != "" {
+		lang = `<dc:language>` + tag + `</dc:language>`
+	}
 	core := xmlHead + `<coreProperties xmlns="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>` +
-		xmlEsc(d.title) + `</dc:title><dc:creator>settle</dc:creator><lastModifiedBy>settle</lastModifiedBy><dc:language>` + lang + `</dc:language><dcterms:created xsi:type="dcterms:W3CDTF">` + at +
+		xmlEsc(p.title) + `</dc:title><dc:creator>settle</dc:creator><lastModifiedBy>settle</lastModifiedBy>` + lang + `<dcterms:created xsi:type="dcterms:W3CDTF">` + at +
 		`</dcterms:created><dcterms:modified xsi:type="dcterms:W3CDTF">` + at + `</dcterms:modified></coreProperties>`
-	parts := []struct {
+	for _, part := range []struct {
 		name string
 		data []byte
 	}{
@@ -465,20 +489,14 @@ func (d *directBook) write(w io.Writer) error {
 		{"docProps/core.xml", []byte(core)},
 		{"xl/workbook.xml", []byte(wb.String())},
 		{"xl/_rels/workbook.xml.rels", []byte(rels.String())},
-		{stylesPart, d.base.stylesXML},
-		{themePart, d.base.themeXML},
-	}
-	for _, p := range parts {
-		if err := put(p.name, p.data); err != nil {
+		{stylesPart, p.styles},
+		{themePart, p.theme},
+	} {
+		if err := z.put(part.name, part.data); err != nil {
 			return err
 		}
 	}
-	for i, s := range d.sheets {
-		if err := put(fmt.Sprintf("xl/worksheets/sheet%d.xml", i+1), s.xml.Bytes()); err != nil {
-			return err
-		}
-	}
-	return z.Close()
+	return nil
 }
 
 // release returns the sheets' buffers.
