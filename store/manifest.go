@@ -212,7 +212,7 @@ func WriteManifest(run *Run, m *Manifest) error {
 	seal := run.reuse.seal
 	run.mu.Unlock()
 	if seal {
-		now := time.Now().UTC()
+		now := sealTime(run.tmp)
 		m.SealedAt = &now
 	}
 	m.Outputs = outputs

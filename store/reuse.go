@@ -65,8 +65,8 @@ func (s *Store) ReuseSource(date string, log *slog.Logger) *Previous {
 }
 
 // same reports whether the previous run's file src still holds want. A file of the size the
-// manifest gives whose status change time (ctime) is not after the run's SealedAt is taken
-// as unchanged: a run's files are written and linked before it is sealed, and writing
+// manifest gives whose status change time (ctime) is before the run's SealedAt (a time of the
+// file system's own clock, sealTime) is taken as unchanged: a run's files are written and linked before it is sealed, and writing
 // to a file, or setting its times back (cp -p, rsync -a, tar, a restore), moves its ctime
 // on; any other file is read and its sha256 compared. (The modification time was not enough:
 // those tools put it back.) A refresh takes some 5,000 files this way: reading each again
@@ -74,7 +74,7 @@ func (s *Store) ReuseSource(date string, log *slog.Logger) *Previous {
 func (p *Previous) same(src string, want Output) bool {
 	if !p.Sealed.IsZero() {
 		if fi, err := os.Stat(src); err == nil && fi.Mode().IsRegular() && fi.Size() == want.Size {
-			if ct, ok := changeTime(fi); ok && !ct.After(p.Sealed) {
+			if ct, ok := changeTime(fi); ok && ct.Before(p.Sealed) {
 				return true
 			}
 		}
@@ -290,4 +290,27 @@ func (r *Run) linkSame(outputs map[string]Output) error {
 		r.mu.Unlock()
 		return nil
 	})
+}
+
+// sealTime is the file system's time now, as it stamps a file's ctime: the ctime of a file
+// made for the purpose in dir, then removed. The clock that stamps ctimes can lag the
+// process's (a coarse kernel clock; a file server's), so a file changed just after the seal
+// could carry a ctime before a time.Now() taken at the seal; it cannot carry one before
+// this, and same requires a ctime strictly before it. Without a file (or a ctime), the
+// process's clock.
+func sealTime(dir string) time.Time {
+	f, err := os.CreateTemp(dir, ".seal-*")
+	if err != nil {
+		return time.Now().UTC()
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return time.Now().UTC()
+	}
+	if ct, ok := changeTime(fi); ok {
+		return ct.UTC()
+	}
+	return time.Now().UTC()
 }

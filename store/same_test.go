@@ -112,3 +112,43 @@ func TestKeptFileEmptiedIsWrittenAgain(t *testing.T) {
 	}
 	rc.Close()
 }
+
+// TestPreviousSameSealedOnTheFileSystemsClock: the seal is a time of the clock that stamps
+// ctimes (sealTime), and a file whose ctime is not strictly before it — changed in the same
+// tick as the seal — is read again, not taken on its size and times.
+func TestPreviousSameSealedOnTheFileSystemsClock(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "settlement.csv")
+	if err := os.WriteFile(f, []byte("TY0001-01,LOCAL_BILL,ALIPAY,27,9155.75\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before, err := hashFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed := sealTime(dir)
+	if fi, err := os.Stat(f); err == nil {
+		if ct, ok := changeTime(fi); ok && ct.After(sealed) {
+			t.Fatalf("a file written before the seal has ctime %v after it (%v)", ct, sealed)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("sealTime left %d files in the folder", len(ents)-1)
+	}
+	// Rewritten with bytes of the same size, its ctime equal to the seal's (one tick).
+	if err := os.WriteFile(f, []byte("TY0001-01,LOCAL_BILL,ALIPAY,27,8155.75\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, ok := changeTime(fi)
+	if !ok {
+		t.Skip("no ctime on this system") // linux only: the reuse then reads every file
+	}
+	p := &Previous{Dir: dir, Sealed: ct}
+	if p.same(f, before) {
+		t.Error("a file whose ctime equals the seal is taken as the earlier run's without reading it")
+	}
+}
