@@ -230,7 +230,8 @@ func TestParseCacheDamagedFile(t *testing.T) {
 	onlyRejectSources(t, &opened, want)
 }
 
-// TestParseCacheOtherSettings: a cache written under another language is not used.
+// TestParseCacheOtherSettings: a cache written under another language or amount ceiling is
+// not used.
 func TestParseCacheOtherSettings(t *testing.T) {
 	day := cacheDay(t, fixtures.LayoutCity)
 	dir := t.TempDir()
@@ -249,6 +250,21 @@ func TestParseCacheOtherSettings(t *testing.T) {
 	opened.Range(func(any, any) bool { n++; return true })
 	if n != len(day.Inputs) {
 		t.Errorf("%d of %d inputs were read under another language; want all", n, len(day.Inputs))
+	}
+	// Nor one written under another amount ceiling (it decides which amounts are valid).
+	reconcileWith(t, day, dir) // the cache of the default settings again
+	cfg.Lang, cfg.Ceiling = "zh", cfg.Ceiling/2
+	var again sync.Map
+	res2, err := engine.Reconcile(context.Background(), cfg, withKept(t, day, &again))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res2.Release()
+	res2.CacheWritten()
+	n = 0
+	again.Range(func(any, any) bool { n++; return true })
+	if n != len(day.Inputs) {
+		t.Errorf("%d of %d inputs were read under another amount ceiling; want all", n, len(day.Inputs))
 	}
 }
 

@@ -169,14 +169,20 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 				money.Format(vl.Expected), money.Format(vl.Deposited), money.Format(vl.Variance)),
 			Source: d.source(at.f, at.row)})
 	}
-	lines = sortByCounter(lines, func(l *SettlementLine) triple { return triple{l.City, l.Outlet, l.Counter} },
-		func(a, b *SettlementLine) int {
-			return cmp.Or(strings.Compare(a.Category, b.Category), strings.Compare(a.PayMethod, b.PayMethod))
-		})
-	variance = sortByCounter(variance, func(l *VarianceLine) triple { return triple{l.City, l.Outlet, l.Counter} },
-		func(a, b *VarianceLine) int { return strings.Compare(a.PayMethod, b.PayMethod) })
+	lines = sortByCounter(lines, settlementCounter, settlementRest)
+	variance = sortByCounter(variance, varianceCounter, varianceRest)
 	return lines, variance
 }
+
+// The order of the settlement and variance lines: by counter (compareTriple), then by these.
+func settlementCounter(l *SettlementLine) triple { return triple{l.City, l.Outlet, l.Counter} }
+func varianceCounter(l *VarianceLine) triple     { return triple{l.City, l.Outlet, l.Counter} }
+
+func settlementRest(a, b *SettlementLine) int {
+	return cmp.Or(strings.Compare(a.Category, b.Category), strings.Compare(a.PayMethod, b.PayMethod))
+}
+
+func varianceRest(a, b *VarianceLine) int { return strings.Compare(a.PayMethod, b.PayMethod) }
 
 // sortByCounter returns xs sorted by their counter (compareTriple), then by rest: the
 // counters are ranked once and xs put in their counters' order by counting, so that only
@@ -254,16 +260,6 @@ func sortPart[T any](part []T, rest func(a, b *T) int) {
 		sorted[i] = part[j]
 	}
 	copy(part, sorted)
-}
-
-func compareSettlement(a, b *SettlementLine) int {
-	return cmp.Or(compareTriple(triple{a.City, a.Outlet, a.Counter}, triple{b.City, b.Outlet, b.Counter}),
-		strings.Compare(a.Category, b.Category), strings.Compare(a.PayMethod, b.PayMethod))
-}
-
-func compareVariance(a, b *VarianceLine) int {
-	return cmp.Or(compareTriple(triple{a.City, a.Outlet, a.Counter}, triple{b.City, b.Outlet, b.Counter}),
-		strings.Compare(a.PayMethod, b.PayMethod))
 }
 
 // summary applies RULES.md §3: the payment summary against the local, remote and card detail.

@@ -14,6 +14,12 @@ import (
 // base+i, its dates and times follow i, and its optional strings are null when i%3 == 0.
 func depositRecord(t *testing.T, start, n int, base int64, slip string) arrow.RecordBatch {
 	t.Helper()
+	return depositRecordNulls(t, start, n, base, slip, false)
+}
+
+// depositRecordNulls is depositRecord, with the nulls empty strings when empty.
+func depositRecordNulls(t *testing.T, start, n int, base int64, slip string, empty bool) arrow.RecordBatch {
+	t.Helper()
 	b := array.NewRecordBuilder(memory.DefaultAllocator, feed.Schema(feed.Deposit))
 	defer b.Release()
 	for i := start; i < start+n; i++ {
@@ -21,7 +27,9 @@ func depositRecord(t *testing.T, start, n int, base int64, slip string) arrow.Re
 			fb := b.Field(c)
 			switch fb := fb.(type) {
 			case *array.StringBuilder:
-				if f.Nullable && i%3 == 0 {
+				if f.Nullable && i%3 == 0 && empty {
+					fb.Append("")
+				} else if f.Nullable && i%3 == 0 {
 					fb.AppendNull()
 				} else {
 					fb.Append(slip + f.Name + string(rune('a'+i)))
@@ -42,7 +50,7 @@ func depositRecord(t *testing.T, start, n int, base int64, slip string) arrow.Re
 
 // TestFeedKey: the key follows the rows, not where they sit in memory: a slice of a larger
 // record with the same rows has the same key; one changed value, a value moved between two
-// strings, or one row fewer gives another.
+// strings, a null made an empty string, or one row fewer gives another.
 func TestFeedKey(t *testing.T) {
 	a := depositRecord(t, 2, 5, 100, "S")
 	defer a.Release()
@@ -62,6 +70,7 @@ func TestFeedKey(t *testing.T) {
 		"the strings":           depositRecord(t, 2, 5, 100, "SS"),
 		"a string, same length": depositRecord(t, 2, 5, 100, "T"),
 		"one row fewer":         depositRecord(t, 2, 4, 100, "S"),
+		"a null made empty":     depositRecordNulls(t, 2, 5, 100, "S", true),
 	} {
 		if feedKey(feed.Deposit, other) == k {
 			t.Errorf("changing %s keeps the key", name)
