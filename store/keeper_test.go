@@ -174,6 +174,59 @@ func TestKeeperSkipsWhatIsKept(t *testing.T) {
 	}
 }
 
+// TestKeeperWritesAnEmptyFileAgain: a kept file a crash left empty (kept files are made
+// durable only at publication) is named by the folder's listing but is not there: Has says
+// so, and a Keep of its bytes writes it again, whole; a Keep of the same bytes after that
+// finds it (the listing does not stat each file, so this is looked at when asked).
+func TestKeeperWritesAnEmptyFileAgain(t *testing.T) {
+	s := lockedStore(t)
+	body := []byte("a,b\n1,2\n")
+	raw := sha256.Sum256(body)
+	sum := hex.EncodeToString(raw[:])
+	dir := filepath.Join(s.Dir(), testDate, InputsName)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, sum+".zst")
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k, err := s.Keeper(testDate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Has(sum) {
+		t.Errorf("Has: an empty kept file is there")
+	}
+	k.heldMax = 0
+	if _, _, err := k.Keep("order/TY0001-01", body); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Size() == 0 {
+		t.Fatalf("the empty kept file was not written again: %v", err)
+	}
+	k2, err := s.Keeper(testDate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !k2.Has(sum) {
+		t.Errorf("Has: the kept file written again is not there")
+	}
+	_, open, err := k2.Keep("order/TY0001-01", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k2.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := readOpen(t, open); !bytes.Equal(b, body) {
+		t.Errorf("read back %q, want %q", b, body)
+	}
+}
+
 // TestKeepHandsOnWhatItRead: after Keep has read a file input, the input's first Open gives
 // the bytes kept with their sha256 (the engine neither reads the file again nor hashes it),
 // even when the file has changed since; a later Open reads the file again.
