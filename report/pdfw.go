@@ -91,8 +91,15 @@ func (d *liteDoc) rgb(c [3]int, op string) {
 
 // AddPage starts a page and draws the running head.
 func (d *liteDoc) AddPage() {
+	// A page is sized as the one before it (a roll-up's pages of table rows are alike,
+	// ~170 KB of content each): grown from 16 KB by doubling, the city roll-up's pages had
+	// copied and dropped ~1 MB each, half of what the document allocated.
+	size := 16 << 10
+	if n := len(d.pages); n > 0 {
+		size = max(size, d.pages[n-1].Len()+d.pages[n-1].Len()/8)
+	}
 	d.cur = &bytes.Buffer{}
-	d.cur.Grow(16 << 10)
+	d.cur.Grow(size)
 	d.pages = append(d.pages, d.cur)
 	d.lineState()
 	d.x, d.y = d.lMargin, d.tMargin
