@@ -21,6 +21,20 @@ func TestPublishTakesOffGroupAndOtherWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
+	// A folder the run made (Create's), holding a file the run made and one a renderer made
+	// itself: the run's own are not looked at (syncTree), the other is.
+	w, err = run.Create("reports/O2/C2.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	ext := filepath.Join(run.Dir(), "reports", "O2", "C3.xlsx")
+	if err := os.WriteFile(ext, []byte("x"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(ext, 0o666); err != nil {
+		t.Fatal(err)
+	}
 	dir := filepath.Join(run.Dir(), "reports", "O1")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -49,6 +63,7 @@ func TestPublishTakesOffGroupAndOtherWrite(t *testing.T) {
 		"reports/O1/C1.xlsx":     0o644,
 		"reports/O1/C1.pdf":      0o640,
 		"reports/O1/outlet.xlsx": 0o600,
+		"reports/O2/C3.xlsx":     0o644,
 	} {
 		fi, err := os.Stat(filepath.Join(pub, rel))
 		if err != nil {
