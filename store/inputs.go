@@ -535,8 +535,8 @@ type Keeper struct {
 
 	mu      sync.Mutex
 	have    map[string]keptState // sums in the folder or queued, once scanned is closed
-	scanned chan struct{}        // closed when the folder's listing is in have
-	scanErr error                // why it could not be listed
+	scanned chan struct{}   // closed when the folder's listing is in have
+	scanErr error           // why it could not be listed
 
 	queue  chan keptWrite
 	queued *semaphore.Weighted // compressed bytes queued
