@@ -534,7 +534,7 @@ type Keeper struct {
 	heldMax int64
 
 	mu      sync.Mutex
-	have    map[string]keptState // sums in the folder or queued, once scanned is closed
+	have    map[string]bool // sums in the folder or queued, once scanned is closed
 	scanned chan struct{}   // closed when the folder's listing is in have
 	scanErr error           // why it could not be listed
 
@@ -545,14 +545,6 @@ type Keeper struct {
 	errMu  sync.Mutex
 	err    error // the first write that failed
 }
-
-// keptState is what a Keeper knows of a sum's file.
-type keptState uint8
-
-const (
-	keptListed keptState = 1 + iota // named by the folder's listing, its size not looked at yet
-	keptHere                        // there with bytes (keptThere), or queued to be written
-)
 
 type keptWrite struct {
 	sum string
@@ -593,14 +585,11 @@ func (s *Store) Keeper(date string) (*Keeper, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &Keeper{dir: dir, enc: enc, heldMax: keeperHeld, have: map[string]keptState{}, queue: make(chan keptWrite, 1024),
+	k := &Keeper{dir: dir, enc: enc, heldMax: keeperHeld, have: map[string]bool{}, queue: make(chan keptWrite, 1024),
 		queued: semaphore.NewWeighted(keeperQueued), scanned: make(chan struct{})}
-	// One listing of the folder (a pulled city-day keeps ~20,000 files), made while the
-	// source is asked for the roster: what a killed run left half written goes, what is kept
-	// already is not written again. Keep and Has wait for it; nothing is written before.
-	// The listing takes names only: whether a listed file has bytes (an empty one is not
-	// there: keptThere) is looked at when its sum is asked for, so that a refresh, which
-	// keeps a few bodies, does not stat 20,000 files (~50 ms of CPU) to learn it.
+	// One listing of the folder (a pulled city-day keeps ~20,000 files: ~60 ms), made while
+	// the source is asked for the roster: what a killed run left half written goes, what is
+	// kept already is not written again. Keep and Has wait for it; nothing is written before.
 	go func() {
 		defer close(k.scanned)
 		ents, err := listDir(dir)
@@ -612,7 +601,9 @@ func (s *Store) Keeper(date string) (*Keeper, error) {
 			if strings.HasPrefix(e.Name(), tmpPrefix) {
 				os.Remove(filepath.Join(dir, e.Name()))
 			} else if sum, ok := strings.CutSuffix(e.Name(), ".zst"); ok && validSum(sum) && e.Type().IsRegular() {
-				k.have[sum] = keptListed
+				if fi, err := e.Info(); err == nil && fi.Size() > 0 { // an empty one is not there (keptThere)
+					k.have[sum] = true
+				}
 			}
 		}
 	}()
@@ -635,32 +626,8 @@ func (k *Keeper) Has(sum string) bool {
 		return false
 	}
 	k.mu.Lock()
-	st := k.have[sum]
-	k.mu.Unlock()
-	if st != keptListed {
-		return st == keptHere
-	}
-	if !keptThere(filepath.Join(k.dir, sum+".zst")) {
-		return false
-	}
-	k.mu.Lock()
-	if k.have[sum] == keptListed {
-		k.have[sum] = keptHere
-	}
-	k.mu.Unlock()
-	return true
-}
-
-// claim marks sum as kept (a body Keep is about to queue) and reports whether it was
-// before: queued by an earlier Keep, or a listed file with bytes. A listed file found empty
-// is written again (writeKept replaces it); a Keep of the same bytes meanwhile takes it as
-// queued, as it would an earlier Keep's.
-func (k *Keeper) claim(sum string) bool {
-	k.mu.Lock()
-	st := k.have[sum]
-	k.have[sum] = keptHere
-	k.mu.Unlock()
-	return st == keptHere || st == keptListed && keptThere(filepath.Join(k.dir, sum+".zst"))
+	defer k.mu.Unlock()
+	return k.have[sum]
 }
 
 // write writes the queued files until Flush.
@@ -713,7 +680,10 @@ func (k *Keeper) Keep(name string, b []byte) (string, func() (io.ReadCloser, err
 	if <-k.scanned; k.scanErr != nil {
 		return "", nil, k.scanErr
 	}
-	had := k.claim(hexSum)
+	k.mu.Lock()
+	had := k.have[hexSum]
+	k.have[hexSum] = true
+	k.mu.Unlock()
 	if had && k.held.Load() >= k.heldMax {
 		return hexSum, func() (io.ReadCloser, error) { return openKept(k.dir, ki) }, nil
 	}
