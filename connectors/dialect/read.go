@@ -111,11 +111,13 @@ type builder struct {
 	f *feed.Feed
 	t *Table
 
-	found    bool  // the current part (a CSV, or the sheet being read) has its header
-	anyFound bool  // some part had a header
-	colOf    []int // header cell index → f's column index, or -1
-	amountAt int   // header cell index of f's amount column, or -1
-	dateAt   int   // header cell index of f's biz_date column (to spot a repeated header)
+	found    bool   // the current part (a CSV, or the sheet being read) has its header
+	anyFound bool   // some part had a header
+	colOf    []int  // header cell index → f's column index, or -1
+	amountAt int    // header cell index of f's amount column, or -1
+	dateAt   int    // header cell index of f's biz_date column (to spot a repeated header)
+	notName  string // a biz_date cell that is no column name (feed.HeaderName)...
+	knowNot  bool   // ...when set
 	pre      []pending
 	titles   []string // title lines of the part (trimmed cells joined by \x00)
 	part     int32    // the part being read
@@ -308,9 +310,15 @@ func (b *builder) kindAt(i int) feed.Kind {
 // header of the feed: every required column by name, in any order or language) or one of
 // the title lines above the header: BOSS repeats them at page breaks (FEEDS.md).
 func (b *builder) repeated(raw string, fields []string, n int) bool {
-	// A data row's biz_date cell holds a date, never a column name: the cheap test first.
-	if b.dateAt >= 0 && b.dateAt < len(fields) {
-		if _, ok := feed.HeaderName(fields[b.dateAt]); ok && n <= len(fields) && n <= maxHeaderCells {
+	// A data row's biz_date cell holds a date, never a column name: the cheap test first,
+	// and cheaper still for the date of the row before (nearly every row's), known to be
+	// no column name without looking it up again.
+	if b.dateAt >= 0 && b.dateAt < len(fields) && !(b.knowNot && fields[b.dateAt] == b.notName) {
+		_, ok := feed.HeaderName(fields[b.dateAt])
+		if !ok {
+			b.notName, b.knowNot = fields[b.dateAt], true
+		}
+		if ok && n <= len(fields) && n <= maxHeaderCells {
 			cols := make([]int, len(b.f.Columns))
 			if _, ok := b.headerOf(fields[:n], cols, nil); ok {
 				return true

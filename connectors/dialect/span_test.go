@@ -148,3 +148,19 @@ func TestPlainSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestReadRepeatedTwice: the header repeated on two lines in a row, and again after rows of
+// one date, is set aside every time (repeated remembers the last date cell found to be no
+// column name, and only such a cell).
+func TestReadRepeatedTwice(t *testing.T) {
+	in := lpHeader + "\n" + lpRow("T1", "1.00") + "\n" + lpHeaderZh + "\n" + lpHeaderZh + "\n" + lpRow("T2", "2.00") + "\n" +
+		strings.Replace(lpRow("T3", "3.00"), "2026-11-19,", ",", 1) + "\n" + lpHeader + "\n"
+	tab, err := Read("in", []byte(in), false, feed.Get(feed.LocalPayment))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"in:3 " + lpHeaderZh, "in:4 " + lpHeaderZh, "in:7 " + lpHeader}
+	if got := dump(tab).Repeated; !reflect.DeepEqual(got, want) || tab.Len() != 3 {
+		t.Errorf("repeated %q, %d rows; want %q, 3 rows", got, tab.Len(), want)
+	}
+}
