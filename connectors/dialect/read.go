@@ -3,6 +3,7 @@ package dialect
 import (
 	"errors"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"settle/feed"
@@ -325,12 +326,34 @@ func (b *builder) repeated(raw string, fields []string, n int) bool {
 			}
 		}
 	}
-	if len(b.titles) > 0 {
+	if len(b.titles) > 0 && b.mayBeTitle(raw) {
 		k := titleKey(raw)
 		for _, t := range b.titles {
 			if t == k {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// mayBeTitle reports false when raw is none of the part's titles, learnt without its
+// titleKey: two TrimSpace on each row of a BOSS export, whose lines end in Chinese text,
+// cost about as much as splitting it. A line whose first byte is printable ASCII other than
+// ',' has a key that starts with that byte (TrimSpace keeps it, and TrimRight cannot take
+// the whole line), so it is a title only if one starts with it; a data row starts with a
+// digit, a title with its company's name.
+func (b *builder) mayBeTitle(raw string) bool {
+	if raw == "" {
+		return true
+	}
+	c := raw[0]
+	if c <= ' ' || c >= utf8.RuneSelf || c == ',' {
+		return true
+	}
+	for _, t := range b.titles {
+		if t != "" && t[0] == c {
+			return true
 		}
 	}
 	return false

@@ -164,3 +164,22 @@ func TestReadRepeatedTwice(t *testing.T) {
 		t.Errorf("repeated %q, %d rows; want %q, 3 rows", got, tab.Len(), want)
 	}
 }
+
+// TestReadTitleRepeated: a title is found again whatever its first byte, including a digit
+// as a data row's, and a row that starts as a title does without being one stays data
+// (mayBeTitle only skips lines that cannot be a title).
+func TestReadTitleRepeated(t *testing.T) {
+	titles := []string{"2026-11-19 太原 本地缴费日报", " 太原分公司,,", "TY 日报"}
+	in := strings.Join(titles, "\n") + "\n" + lpHeader + "\n" + lpRow("T1", "1.00") + "\n" +
+		"2026-11-19 太原 本地缴费日报,\n" + "\u3000太原分公司\n" + lpRow("T2", "2.00") + "\n" + "TY 日报 \n" +
+		"2026-11-19 太原\n"
+	tab, err := Read("in", []byte(in), false, feed.Get(feed.LocalPayment))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := dump(tab)
+	want := []string{"in:6 2026-11-19 太原 本地缴费日报,", "in:7 \u3000太原分公司", "in:9 TY 日报 "}
+	if !reflect.DeepEqual(r.Repeated, want) || len(r.Rows) != 3 || r.Rows[2].Line != 10 {
+		t.Errorf("repeated %q, rows %+v; want %q and rows on 5, 8, 10", r.Repeated, r.Rows, want)
+	}
+}
