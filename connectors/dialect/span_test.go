@@ -96,6 +96,15 @@ func TestReadSpans(t *testing.T) {
 			if tab.side != tc.side {
 				t.Errorf("side text %q, want %q", tab.side, tc.side)
 			}
+			for c := range lp.Columns {
+				n := 0
+				for i := 0; i < tab.Len(); i++ {
+					n += len(tab.Cell(i, c))
+				}
+				if got := tab.TextLen(c); got != n {
+					t.Errorf("TextLen(%d) = %d, cells hold %d bytes", c, got, n)
+				}
+			}
 		})
 	}
 }

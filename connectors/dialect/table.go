@@ -105,6 +105,24 @@ func (t *Table) Line(i int) int { return t.lines[i] }
 // Cell returns row i's text for feed column c.
 func (t *Table) Cell(i, c int) string { return t.cell(i, t.cells[i*t.ncol+c]) }
 
+// TextLen returns the length of column c's text summed over every row (the sum of
+// len(Cell(i, c))): what a caller sizing a buffer for the column needs, read from the
+// spans alone without touching the text.
+func (t *Table) TextLen(c int) int {
+	n := 0
+	if t.ncol == 0 {
+		return 0
+	}
+	for k := c; k < len(t.cells); k += t.ncol {
+		if s := t.cells[k]; s.from <= s.to {
+			n += int(s.to - s.from)
+		} else {
+			n += int(s.from - s.to)
+		}
+	}
+	return n
+}
+
 // Raw returns row i as read (CSV: the record's text; XLSX: cells joined as a CSV line).
 func (t *Table) Raw(i int) string { return t.raws[i] }
 
