@@ -479,10 +479,7 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 	// hundreds of MB of it).
 	for c := range f.Columns {
 		if sb, ok := b.Field(c).(*array.StringBuilder); ok {
-			n := 0
-			for i := 0; i < t.Len(); i++ {
-				n += len(t.Cell(i, c))
-			}
+			n := t.TextLen(c)
 			if f.Columns[c].Kind == feed.Enum {
 				n += t.Len() * 2 // a code may be longer than the name it was written as
 			}

@@ -85,3 +85,26 @@ func BenchmarkRead(b *testing.B) {
 		b.ReportMetric(20000*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	})
 }
+
+// BenchmarkCell reads every cell of a Table as the engine does (row by row, column by
+// column): the cost of Table.Cell itself.
+func BenchmarkCell(b *testing.B) {
+	f := feed.Get(feed.LocalPayment)
+	tab, err := Read("bench.csv", benchCSV(b, 10<<20, false), false, f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		for i := 0; i < tab.Len(); i++ {
+			for c := range f.Columns {
+				n += len(tab.Cell(i, c))
+			}
+		}
+	}
+	if n == 0 {
+		b.Fatal("no text")
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*tab.Len()*len(f.Columns)), "ns/cell")
+}

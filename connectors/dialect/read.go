@@ -3,6 +3,8 @@ package dialect
 import (
 	"errors"
 	"strings"
+	"unicode/utf8"
+	"unsafe"
 
 	"settle/feed"
 )
@@ -52,7 +54,9 @@ func IsFooterCell(s string) bool { return s == footerZh || s == footerEn }
 // WrongFeed, and every non-blank line is likewise a data row without cells. Read returns
 // an *Error only for an input that cannot be read at all: an XLSX that is not a zip
 // archive, would unpack to more than 512 MiB or expand beyond its memory budget, has no
-// sheet or a sheet that cannot be parsed. It never panics on any input. The Table may
+// sheet or a sheet that cannot be parsed, and for text with a record, or quoted cells with
+// escapes, of more than 4 GiB (beyond any input the engine reads). It never panics on any
+// input. The Table may
 // share memory with data (UTF-8 input is not copied): the caller must not modify data
 // while the Table or any string taken from it is in use.
 func Read(name string, data []byte, xlsx bool, f *feed.Feed) (*Table, error) {
@@ -64,7 +68,7 @@ func Read(name string, data []byte, xlsx bool, f *feed.Feed) (*Table, error) {
 		if err := readXLSX(name, data, b); err != nil {
 			return nil, err
 		}
-		return b.finish(), nil
+		return b.finish()
 	}
 	text := decode(data)
 	p := newSplitter(text, maxHeaderCells)
@@ -85,8 +89,12 @@ func Read(name string, data []byte, xlsx bool, f *feed.Feed) (*Table, error) {
 			b.dataStart = p.pos
 		}
 	}
-	return b.finish(), nil
+	return b.finish()
 }
+
+// errTooLarge is Read's error for an input with a record, or quoted cells that hold
+// escapes, of more than maxText bytes.
+var errTooLarge = errors.New("a record or its cells larger than 4 GiB")
 
 // pending is a non-blank line seen before any header: a data row if no header follows.
 type pending struct {
@@ -104,11 +112,13 @@ type builder struct {
 	f *feed.Feed
 	t *Table
 
-	found    bool  // the current part (a CSV, or the sheet being read) has its header
-	anyFound bool  // some part had a header
-	colOf    []int // header cell index → f's column index, or -1
-	amountAt int   // header cell index of f's amount column, or -1
-	dateAt   int   // header cell index of f's biz_date column (to spot a repeated header)
+	found    bool   // the current part (a CSV, or the sheet being read) has its header
+	anyFound bool   // some part had a header
+	colOf    []int  // header cell index → f's column index, or -1
+	amountAt int    // header cell index of f's amount column, or -1
+	dateAt   int    // header cell index of f's biz_date column (to spot a repeated header)
+	notName  string // a biz_date cell that is no column name (feed.HeaderName)...
+	knowNot  bool   // ...when set
 	pre      []pending
 	titles   []string // title lines of the part (trimmed cells joined by \x00)
 	part     int32    // the part being read
@@ -121,6 +131,9 @@ type builder struct {
 
 	footerRow int // index of the last 合计/TOTAL row, or -1
 	footer    Footer
+
+	side    []byte // Table.side as it grows
+	tooMuch bool   // a span would have passed maxText
 }
 
 func newBuilder(name string, f *feed.Feed) *builder {
@@ -298,21 +311,49 @@ func (b *builder) kindAt(i int) feed.Kind {
 // header of the feed: every required column by name, in any order or language) or one of
 // the title lines above the header: BOSS repeats them at page breaks (FEEDS.md).
 func (b *builder) repeated(raw string, fields []string, n int) bool {
-	// A data row's biz_date cell holds a date, never a column name: the cheap test first.
-	if b.dateAt >= 0 && b.dateAt < len(fields) {
-		if _, ok := feed.HeaderName(fields[b.dateAt]); ok && n <= len(fields) && n <= maxHeaderCells {
+	// A data row's biz_date cell holds a date, never a column name: the cheap test first,
+	// and cheaper still for the date of the row before (nearly every row's), known to be
+	// no column name without looking it up again.
+	if b.dateAt >= 0 && b.dateAt < len(fields) && !(b.knowNot && fields[b.dateAt] == b.notName) {
+		_, ok := feed.HeaderName(fields[b.dateAt])
+		if !ok {
+			b.notName, b.knowNot = fields[b.dateAt], true
+		}
+		if ok && n <= len(fields) && n <= maxHeaderCells {
 			cols := make([]int, len(b.f.Columns))
 			if _, ok := b.headerOf(fields[:n], cols, nil); ok {
 				return true
 			}
 		}
 	}
-	if len(b.titles) > 0 {
+	if len(b.titles) > 0 && b.mayBeTitle(raw) {
 		k := titleKey(raw)
 		for _, t := range b.titles {
 			if t == k {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// mayBeTitle reports false when raw is none of the part's titles, learnt without its
+// titleKey: two TrimSpace on each row of a BOSS export, whose lines end in Chinese text,
+// cost about as much as splitting it. A line whose first byte is printable ASCII other than
+// ',' has a key that starts with that byte (TrimSpace keeps it, and TrimRight cannot take
+// the whole line), so it is a title only if one starts with it; a data row starts with a
+// digit, a title with its company's name.
+func (b *builder) mayBeTitle(raw string) bool {
+	if raw == "" {
+		return true
+	}
+	c := raw[0]
+	if c <= ' ' || c >= utf8.RuneSelf || c == ',' {
+		return true
+	}
+	for _, t := range b.titles {
+		if t != "" && t[0] == c {
+			return true
 		}
 	}
 	return false
@@ -352,7 +393,7 @@ func (b *builder) reserve(n int) {
 	copy(lines, t.lines)
 	raws := make([]string, len(t.raws), n)
 	copy(raws, t.raws)
-	cells := make([]string, len(t.cells), n*t.ncol)
+	cells := make([]span, len(t.cells), n*t.ncol)
 	copy(cells, t.cells)
 	t.lines, t.raws, t.cells = lines, raws, cells
 }
@@ -377,22 +418,64 @@ func (b *builder) row(line int, raw string, fields []string) {
 		t.part = append(t.part, b.part)
 	}
 	base := len(t.cells)
-	t.cells = append(t.cells, make([]string, t.ncol)...)
+	t.cells = append(t.cells, make([]span, t.ncol)...)
 	cells := t.cells[base:]
 	if len(fields) > len(b.colOf) {
 		fields = fields[:len(b.colOf)]
 	}
 	for j, v := range fields {
 		if c := b.colOf[j]; c >= 0 {
-			cells[c] = v
+			cells[c] = b.span(v, raw)
 		}
 	}
 	b.rows++
 }
 
+// span returns cell v of a row whose raw text is raw. Nearly every cell is a substring of
+// raw (a CSV field as the splitter cuts it; a workbook's cell as joinCSV re-points it) and
+// is kept as where it lies; any other (a quoted field with "" escapes or text after its
+// closing quote) is appended to the side text. Which it is, is told by where v's bytes
+// are: a string built apart cannot lie inside raw.
+func (b *builder) span(v, raw string) span {
+	if v == "" {
+		return span{}
+	}
+	if off, ok := within(v, raw); ok && uint64(off+len(v)) <= maxText {
+		return span{uint32(off), uint32(off + len(v))}
+	}
+	at := len(b.side)
+	if uint64(at+len(v)) > maxText {
+		b.tooMuch = true
+		return span{}
+	}
+	b.side = append(b.side, v...)
+	return span{uint32(at + len(v)), uint32(at)}
+}
+
+// within returns the offset of v in s when v's bytes lie in s's (v is a substring of s).
+func within(v, s string) (int, bool) {
+	off := uintptr(unsafe.Pointer(unsafe.StringData(v))) - uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	if off < uintptr(len(s)) && uintptr(len(v)) <= uintptr(len(s))-off {
+		return int(off), true
+	}
+	return 0, false
+}
+
 // finish completes the Table: the footer is taken out of the data rows, or, without a
-// header (or with another feed's), the pending lines become the data rows.
-func (b *builder) finish() *Table {
+// header (or with another feed's), the pending lines become the data rows. It fails only
+// when a record or the side text would have passed maxText.
+func (b *builder) finish() (*Table, error) {
+	t := b.finishRows()
+	if b.tooMuch {
+		return nil, &Error{Name: t.Name, Err: errTooLarge}
+	}
+	// b.side is not written to after this: the string can share its memory.
+	t.side = unsafe.String(unsafe.SliceData(b.side), len(b.side))
+	b.side = nil
+	return t, nil
+}
+
+func (b *builder) finishRows() *Table {
 	t := b.t
 	if !b.anyFound || t.WrongFeed != "" {
 		if t.WrongFeed == "" {
@@ -421,7 +504,7 @@ func (b *builder) finish() *Table {
 				t.part[i] = p.part
 			}
 		}
-		t.cells = make([]string, len(b.pre)*t.ncol)
+		t.cells = make([]span, len(b.pre)*t.ncol)
 		b.pre = nil
 		return t
 	}
@@ -435,9 +518,7 @@ func (b *builder) finish() *Table {
 			t.part = append(t.part[:i], t.part[i+1:]...)
 		}
 		t.cells = append(t.cells[:i*t.ncol], t.cells[(i+1)*t.ncol:]...)
-		// Let go of the strings left beyond the new length.
-		clear(t.raws[len(t.raws):cap(t.raws)][:1])
-		clear(t.cells[len(t.cells):cap(t.cells)][:t.ncol])
+		clear(t.raws[len(t.raws):cap(t.raws)][:1]) // let go of the string left beyond
 	}
 	return t
 }

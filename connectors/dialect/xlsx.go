@@ -28,7 +28,7 @@ import (
 // xlsxMemPerByte bytes per unpacked byte (at least 1 MiB, at most xlsxMemLimit), and counts
 // against it what it keeps: the shared strings (their text and 4 bytes per entry) and the
 // Table (raw text, cells not shared with the shared strings, 16 bytes per cell and 32 per
-// row). A workbook that needs more — a shared string referenced by millions of cells —
+// row, and a copy of each cell holding a quote: builder.span). A workbook that needs more — a shared string referenced by millions of cells —
 // is an *Error. So concurrent reads of XLSX inputs keep at most xlsxMemory bytes at once.
 const (
 	xlsxUnzipLimit = 512 << 20 // all entries together
@@ -636,10 +636,14 @@ func (bk *book) row(b *builder, line int, cells []string, sb *strings.Builder) e
 	if last < 0 {
 		return nil // blank
 	}
-	// What the Table keeps of the row: its raw text, its cells' headers and line.
+	// What the Table keeps of the row: its raw text, its cells' spans and line, and a copy
+	// of each cell with a quote (the raw text holds it escaped: builder.span).
 	n := 32 + 16*b.t.ncol
 	for _, c := range cells {
 		n += len(c) + 3
+		if strings.IndexByte(c, '"') >= 0 {
+			n += len(c)
+		}
 	}
 	if err := bk.take(n); err != nil {
 		return err
@@ -890,7 +894,9 @@ func checkZip(data []byte) (*zip.Reader, int64, error) {
 }
 
 // joinCSV joins cells as one CSV line, quoting a cell that holds a comma, a quote or a
-// line end. sb must be empty (Reset, maybe grown).
+// line end. sb must be empty (Reset, maybe grown). Each cell the line holds as it is
+// (every cell without a quote) is replaced by that substring of the line, so that the
+// Table keeps the row's text once instead of the line and its cells apart (builder.span).
 func joinCSV(sb *strings.Builder, cells []string) string {
 	for i, c := range cells {
 		if i > 0 {
@@ -904,5 +910,22 @@ func joinCSV(sb *strings.Builder, cells []string) string {
 		sb.WriteString(strings.ReplaceAll(c, `"`, `""`))
 		sb.WriteByte('"')
 	}
-	return sb.String()
+	raw := sb.String()
+	at := 0 // where cell i starts on the line
+	for i, c := range cells {
+		if i > 0 {
+			at++ // ','
+		}
+		switch {
+		case !strings.ContainsAny(c, ",\"\r\n"):
+			cells[i] = raw[at : at+len(c)]
+			at += len(c)
+		case strings.IndexByte(c, '"') < 0:
+			cells[i] = raw[at+1 : at+1+len(c)]
+			at += 1 + len(c) + 1
+		default:
+			at += 1 + len(c) + strings.Count(c, `"`) + 1
+		}
+	}
+	return raw
 }
