@@ -144,7 +144,15 @@ func (d *day) invoices() {
 		lastGK gapKey
 		last   *[]num
 	)
+	revenue := newCounterTxns(d)
 	for r := 0; r < d.n(f); r++ {
+		if c := cid[r]; c != revenue.cid {
+			e := r + 1
+			for e < len(cid) && cid[e] == c {
+				e++
+			}
+			revenue.counter(c, e-r)
+		}
 		pc, pn := code.Value(r), no.Value(r)
 		if !haveCode || pc != lastCode {
 			lastCode, codeHash, haveCode = pc, maphash.String(seed, pc), true
@@ -153,7 +161,7 @@ func (d *day) invoices() {
 		slot, first, dupPair := seen.find(h, func(v int) bool { return no.Value(v) == pn && code.Value(v) == pc })
 		isIssued := status.Value(r) == "ISSUED"
 		id := txn.Value(r)
-		rf, found := d.revenue.lookup(id)
+		rf, found := revenue.lookup(id)
 		var dupTxn bool
 		if isIssued {
 			if found {

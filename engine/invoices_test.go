@@ -21,3 +21,4 @@ func TestInvoicesOrphanIssuedTwice(t *testing.T) {
 		"INVOICE_ORPHAN ERROR C1 invoice ZZ ",
 	})
 }
+

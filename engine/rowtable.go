@@ -52,6 +52,21 @@ func (t *rowTable) find(h uint64, same func(row int) bool) (slot int, row int, o
 	}
 }
 
+// reset empties the table and makes it fit n rows, keeping its slots when they are enough.
+func (t *rowTable) reset(n int) {
+	size := 8
+	if n > 2 {
+		size = max(size, 1<<bits.Len(uint(2*n-1)))
+	}
+	if cap(t.slots) < size {
+		t.slots = make([]uint64, size)
+	} else {
+		t.slots = t.slots[:size]
+		clear(t.slots)
+	}
+	t.mask = uint64(size - 1)
+}
+
 // set puts row in slot (find's), under hash h.
 func (t *rowTable) set(slot int, h uint64, row int) {
 	t.slots[slot] = h>>rowBits<<rowBits | uint64(row+1)
@@ -63,6 +78,9 @@ type txnIndex struct {
 	seed  maphash.Seed
 	table rowTable
 	txn   [feed.Count]*array.String
+	// shadowed marks the rows a later row of the same txn_id hides (nil for a feed
+	// without one): lookup never returns them.
+	shadowed [feed.Count][]bool
 }
 
 // revRow packs a revenue row in a table row: its feed above revRowBits, its row below.
@@ -85,8 +103,15 @@ func newTxnIndex(d *day) *txnIndex {
 		for r := 0; r < d.n(f); r++ {
 			id := x.txn[f].Value(r)
 			h := maphash.String(x.seed, id)
-			slot, _, _ := x.table.find(h, func(v int) bool { return x.txnOf(v) == id })
-			x.table.set(slot, h, int(f)<<revRowBits|r) // a later row of the same txn_id takes its slot
+			slot, old, ok := x.table.find(h, func(v int) bool { return x.txnOf(v) == id })
+			if ok { // a later row of the same txn_id takes its slot
+				of := feed.ID(old >> revRowBits)
+				if x.shadowed[of] == nil {
+					x.shadowed[of] = make([]bool, d.n(of))
+				}
+				x.shadowed[of][old&(1<<revRowBits-1)] = true
+			}
+			x.table.set(slot, h, int(f)<<revRowBits|r)
 		}
 	}
 	return x
@@ -98,11 +123,117 @@ func (x *txnIndex) txnOf(v int) string {
 
 // lookup returns the revenue row of txn_id id.
 func (x *txnIndex) lookup(id string) (ref, bool) {
-	_, v, ok := x.table.find(maphash.String(x.seed, id), func(v int) bool { return x.txnOf(v) == id })
+	return x.lookupHash(id, maphash.String(x.seed, id))
+}
+
+// lookupHash is lookup of id, whose hash (x.seed) is h.
+func (x *txnIndex) lookupHash(id string, h uint64) (ref, bool) {
+	_, v, ok := x.table.find(h, func(v int) bool { return x.txnOf(v) == id })
 	if !ok {
 		return ref{}, false
 	}
-	return ref{feed.ID(v >> revRowBits), v & (1<<revRowBits - 1)}, true
+	return unpackRev(v), true
+}
+
+func unpackRev(v int) ref { return ref{feed.ID(v >> revRowBits), v & (1<<revRowBits - 1)} }
+
+// counterTxns looks txn_ids up among the revenue rows of one counter first, then in the
+// day's txnIndex: the rows an invoice names are mostly its own counter's, and a table of a
+// counter's hundred-odd rows, filled reading them in order, answers from the cache where
+// the day's 4 MiB table had missed it twice per look-up (its slot, then the row's string).
+// A row the counter's table finds stands for its txn_id only when no later row hides it
+// (txnIndex.shadowed); else, and when the counter's table finds none, the day's answers.
+type counterTxns struct {
+	x      *txnIndex
+	runs   []revRun // the runs of rows of each counter, by counter number
+	at     []int32  // counter c's runs are runs[at[c]:at[c+1]]
+	cid    int32    // the counter whose rows table holds; -1 when none
+	table  rowTable
+	active bool
+}
+
+// revRun is rows [start, end) of revenue feed f, of one counter.
+type revRun struct {
+	f          feed.ID
+	start, end int
+}
+
+func newCounterTxns(d *day) *counterTxns {
+	c := &counterTxns{x: d.revenue, cid: -1, at: make([]int32, len(d.counters)+1)}
+	var runs []revRun
+	var ids []int32
+	for _, f := range feed.All {
+		if !feed.IsRevenue(f) {
+			continue
+		}
+		cid := d.cid[f]
+		for r := 0; r < len(cid); {
+			e := r + 1
+			for e < len(cid) && cid[e] == cid[r] {
+				e++
+			}
+			runs, ids = append(runs, revRun{f, r, e}), append(ids, cid[r])
+			r = e
+		}
+	}
+	for _, id := range ids {
+		c.at[id+1]++
+	}
+	for i := 1; i < len(c.at); i++ {
+		c.at[i] += c.at[i-1]
+	}
+	c.runs = make([]revRun, len(runs))
+	next := slices.Clone(c.at[:len(c.at)-1])
+	for i, id := range ids {
+		c.runs[next[id]] = runs[i]
+		next[id]++
+	}
+	return c
+}
+
+// counter readies the look-ups of rows of counter cid, of which n follow: its table is
+// filled when its rows are at most a few times n (rows of counters interleaved would
+// otherwise fill tables over and over), else the day's table answers alone.
+func (c *counterTxns) counter(cid int32, n int) {
+	if cid == c.cid {
+		return
+	}
+	c.cid = cid
+	runs := c.runs[c.at[cid]:c.at[cid+1]]
+	rows := 0
+	for _, run := range runs {
+		rows += run.end - run.start
+	}
+	c.active = rows <= 4*n+16
+	if !c.active {
+		return
+	}
+	x := c.x
+	c.table.reset(rows)
+	for _, run := range runs {
+		txn := x.txn[run.f]
+		for r := run.start; r < run.end; r++ {
+			id := txn.Value(r)
+			h := maphash.String(x.seed, id)
+			slot, _, _ := c.table.find(h, func(v int) bool { return x.txnOf(v) == id })
+			c.table.set(slot, h, int(run.f)<<revRowBits|r)
+		}
+	}
+}
+
+// lookup is txnIndex.lookup.
+func (c *counterTxns) lookup(id string) (ref, bool) {
+	x := c.x
+	h := maphash.String(x.seed, id)
+	if c.active {
+		if _, v, ok := c.table.find(h, func(v int) bool { return x.txnOf(v) == id }); ok {
+			rf := unpackRev(v)
+			if sh := x.shadowed[rf.f]; sh == nil || !sh[rf.row] {
+				return rf, true
+			}
+		}
+	}
+	return x.lookupHash(id, h)
 }
 
 // numberCounters numbers the day's counters in compareTriple order and gives every row of
