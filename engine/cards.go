@@ -2,7 +2,6 @@ package engine
 
 import (
 	"cmp"
-	"hash/maphash"
 	"math/bits"
 	"slices"
 	"sort"
@@ -98,16 +97,10 @@ func (d *day) invoices() {
 	code, no, txn := d.str(f, "invoice_code"), d.str(f, "invoice_no"), d.str(f, "txn_id")
 	status, amount := d.str(f, "status"), d.i64(f, "amount")
 	cid := d.cid[f]
-	// seen finds the first unflagged row of an (invoice_code, invoice_no) pair: a rowTable,
-	// the pair hashed as its two strings' hashes xored (the code's once per run of rows of
-	// one code), the rows' strings compared only when the hashes' top bits agree.
-	seed := maphash.MakeSeed()
-	seen := newRowTable(d.n(f))
-	var (
-		lastCode string
-		codeHash uint64
-		haveCode bool
-	)
+	// The first unflagged row of each (invoice_code, invoice_no) pair, +1 (0: none yet),
+	// kept under the pair's first row (firstOfPair).
+	pairOf := firstOfPair(code, no, d.n(f))
+	kept := make([]int32, d.n(f))
 	// The issued invoices of each revenue row, by its place (a txn_id names one row at most:
 	// d.revenue), and of txn_ids no revenue row has: one map the less to look up per row.
 	var issued [feed.Count][]int32
@@ -154,11 +147,8 @@ func (d *day) invoices() {
 			revenue.counter(c, e-r)
 		}
 		pc, pn := code.Value(r), no.Value(r)
-		if !haveCode || pc != lastCode {
-			lastCode, codeHash, haveCode = pc, maphash.String(seed, pc), true
-		}
-		h := codeHash ^ bits.RotateLeft64(maphash.String(seed, pn), 31)
-		slot, first, dupPair := seen.find(h, func(v int) bool { return no.Value(v) == pn && code.Value(v) == pc })
+		k := &kept[pairOf[r]]
+		first, dupPair := int(*k)-1, *k > 0
 		isIssued := status.Value(r) == "ISSUED"
 		id := txn.Value(r)
 		rf, found := revenue.lookup(id)
@@ -172,7 +162,7 @@ func (d *day) invoices() {
 		}
 		if !dupPair && !dupTxn {
 			// A flagged row takes no part in any later check, this one included.
-			seen.set(slot, h, r)
+			*k = int32(r + 1)
 			if isIssued {
 				if found {
 					issued[rf.f][rf.row]++

@@ -21,4 +21,3 @@ func TestInvoicesOrphanIssuedTwice(t *testing.T) {
 		"INVOICE_ORPHAN ERROR C1 invoice ZZ ",
 	})
 }
-

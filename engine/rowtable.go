@@ -67,9 +67,69 @@ func (t *rowTable) reset(n int) {
 	t.mask = uint64(size - 1)
 }
 
+// partSlots is how many slots of a table partitioned walks at a time: 64 KiB, which the
+// cache keeps while they are filled.
+const partSlots = 8192
+
+// partitioned calls each(i) for every key i of hashes hs, the keys that go to one part of
+// the table together, each part's in the order of i: filled in i's order, a table bigger
+// than the cache missed it at nearly every key, when the keys' own strings are mostly
+// read only for a key met again. Keys of one hash are in one part, in i's order, so a
+// table filled this way is the same as one filled in i's order.
+func (t *rowTable) partitioned(hs []uint64, each func(i int)) {
+	parts := max(1, len(t.slots)/partSlots)
+	shift := uint(bits.Len(uint(len(t.slots)-1)) - bits.Len(uint(parts-1)))
+	at := make([]int32, parts+1)
+	for _, h := range hs {
+		at[(h&t.mask)>>shift+1]++
+	}
+	for p := 1; p < len(at); p++ {
+		at[p] += at[p-1]
+	}
+	order := make([]int32, len(hs))
+	for i, h := range hs {
+		p := (h & t.mask) >> shift
+		order[at[p]] = int32(i)
+		at[p]++
+	}
+	for _, i := range order {
+		each(int(i))
+	}
+}
+
 // set puts row in slot (find's), under hash h.
 func (t *rowTable) set(slot int, h uint64, row int) {
 	t.slots[slot] = h>>rowBits<<rowBits | uint64(row+1)
+}
+
+// firstOfPair returns, for every row, the first row with its pair of strings (a, b): the
+// row itself when none is before it. A pair is hashed as the xor of its strings' hashes,
+// a's once per run of rows of one value (an invoice code is a counter's for many rows).
+func firstOfPair(a, b *array.String, n int) []int32 {
+	seed := maphash.MakeSeed()
+	hs := make([]uint64, n)
+	var (
+		lastA string
+		ha    uint64
+	)
+	for r := range n {
+		if va := a.Value(r); r == 0 || va != lastA {
+			lastA, ha = va, maphash.String(seed, va)
+		}
+		hs[r] = ha ^ bits.RotateLeft64(maphash.String(seed, b.Value(r)), 31)
+	}
+	t := newRowTable(n)
+	first := make([]int32, n)
+	t.partitioned(hs, func(r int) {
+		slot, f, ok := t.find(hs[r], func(v int) bool { return b.Value(v) == b.Value(r) && a.Value(v) == a.Value(r) })
+		if ok {
+			first[r] = int32(f)
+			return
+		}
+		t.set(slot, hs[r], r)
+		first[r] = int32(r)
+	})
+	return first
 }
 
 // txnIndex finds the revenue row (feeds 1, 2, 5, 6, 7) of a txn_id: when several rows have
@@ -96,24 +156,29 @@ func newTxnIndex(d *day) *txnIndex {
 		}
 	}
 	x.table = newRowTable(n)
+	// The rows' hashes and places, in feed and row order, filled in partitions.
+	hs, vs := make([]uint64, 0, n), make([]int, 0, n)
 	for _, f := range feed.All {
 		if !feed.IsRevenue(f) {
 			continue
 		}
 		for r := 0; r < d.n(f); r++ {
-			id := x.txn[f].Value(r)
-			h := maphash.String(x.seed, id)
-			slot, old, ok := x.table.find(h, func(v int) bool { return x.txnOf(v) == id })
-			if ok { // a later row of the same txn_id takes its slot
-				of := feed.ID(old >> revRowBits)
-				if x.shadowed[of] == nil {
-					x.shadowed[of] = make([]bool, d.n(of))
-				}
-				x.shadowed[of][old&(1<<revRowBits-1)] = true
-			}
-			x.table.set(slot, h, int(f)<<revRowBits|r)
+			hs, vs = append(hs, maphash.String(x.seed, x.txn[f].Value(r))), append(vs, int(f)<<revRowBits|r)
 		}
 	}
+	x.table.partitioned(hs, func(i int) {
+		// The row's own txn_id is read only for a row of the same tag: read at every row, in
+		// the partitions' order, it had missed the cache as the table had.
+		slot, old, ok := x.table.find(hs[i], func(v int) bool { return x.txnOf(v) == x.txnOf(vs[i]) })
+		if ok { // a later row of the same txn_id takes its slot
+			o := unpackRev(old)
+			if x.shadowed[o.f] == nil {
+				x.shadowed[o.f] = make([]bool, d.n(o.f))
+			}
+			x.shadowed[o.f][o.row] = true
+		}
+		x.table.set(slot, hs[i], vs[i])
+	})
 	return x
 }
 

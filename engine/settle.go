@@ -17,46 +17,35 @@ type settleKey struct {
 }
 
 type settleSum struct {
+	k                      settleKey
 	count, gross, reversed int64
-	first                  ref // first row that contributed, for the deposit finding
+	first                  ref   // first row that contributed, for the deposit finding
+	next                   int32 // the counter's key made before, +1 (0: none)
 }
 
 // settle computes RULES.md §2: settlement lines, the deposit check and DEPOSIT_SHORT/OVER.
 func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 	var cats, pays names
-	sums := map[settleKey]*settleSum{}
-	// A counter's rows mostly follow each other with few pay methods: the last key's sum is
-	// taken without a map lookup.
-	var (
-		lastKey settleKey
-		last    *settleSum
-	)
-	// The keys in the order they were first seen (the rows' order: a counter's follow each
-	// other), which the lines are made in.
-	type keySum struct {
-		k settleKey
-		s *settleSum
-	}
-	var made []keySum
-	get := func(k settleKey, f feed.ID, r int) *settleSum {
-		if last != nil && k == lastKey {
-			return last
+	// The sums in the order their keys were first seen (the rows' order: a counter's follow
+	// each other), which the lines are made in; a counter's few keys are found by a list
+	// through its sums (heads: its last key's, +1), without hashing.
+	var made []settleSum
+	heads := make([]int32, len(d.counters))
+	get := func(k settleKey, f feed.ID, r int) int {
+		for i := heads[k.cid] - 1; i >= 0; i = made[i].next - 1 {
+			if made[i].k == k {
+				return int(i)
+			}
 		}
-		s := sums[k]
-		if s == nil {
-			s = &settleSum{first: ref{f, r}}
-			sums[k] = s
-			made = append(made, keySum{k, s})
-		}
-		lastKey, last = k, s
-		return s
+		made = append(made, settleSum{k: k, first: ref{f, r}, next: heads[k.cid]})
+		heads[k.cid] = int32(len(made))
+		return len(made) - 1
 	}
 	// The sums of the counter whose rows are being read, by pay method: its rows mostly
-	// follow each other with their pay methods mixed, so that the key had been looked up in
-	// the map at most rows.
+	// follow each other with their pay methods mixed.
 	type curSum struct {
 		pay string
-		s   *settleSum
+		s   int
 	}
 	for _, f := range feed.All {
 		if !feed.IsRevenue(f) {
@@ -76,56 +65,64 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 				curCounter, cur = cid[r], cur[:0]
 			}
 			p := pay.Value(r)
-			var s *settleSum
+			s := -1
 			for i := range cur {
 				if cur[i].pay == p {
 					s = cur[i].s
 					break
 				}
 			}
-			if s == nil {
+			if s < 0 {
 				s = get(settleKey{cid[r], cat, pays.id(p)}, f, r)
 				cur = append(cur, curSum{p, s})
 			}
-			s.count++
-			s.gross += amount[r]
+			made[s].count++
+			made[s].gross += amount[r]
 		}
 	}
 	amount, pay, origFeed, rcid := d.i64(feed.Reversal, "amount"), d.str(feed.Reversal, "pay_method"), d.str(feed.Reversal, "orig_feed"), d.cid[feed.Reversal]
 	for r := 0; r < d.n(feed.Reversal); r++ {
 		s := get(settleKey{rcid[r], cats.id(feed.CategoryOf(origFeed.Value(r))), pays.id(pay.Value(r))}, feed.Reversal, r)
-		s.reversed += amount[r]
+		made[s].reversed += amount[r]
 	}
 
 	type varKey struct {
 		cid, pay int32
 	}
 	type varSum struct {
+		k                   varKey
 		expected, deposited int64
 		first               ref // the earliest row cited by a contributing settleSum
 		depositRow          int
+		next                int32 // as settleSum's
 	}
-	vars := make(map[varKey]*varSum, len(made))
-	type keyVar struct {
-		k varKey
-		v *varSum
+	// The counter × pay methods in the order first seen, found as the sums are.
+	var varsMade []varSum
+	vheads := make([]int32, len(d.counters))
+	getVar := func(k varKey) (int, bool) {
+		for i := vheads[k.cid] - 1; i >= 0; i = varsMade[i].next - 1 {
+			if varsMade[i].k == k {
+				return int(i), true
+			}
+		}
+		varsMade = append(varsMade, varSum{k: k, depositRow: -1, next: vheads[k.cid]})
+		vheads[k.cid] = int32(len(varsMade))
+		return len(varsMade) - 1, false
 	}
-	var varsMade []keyVar
 	lines := make([]SettlementLine, 0, len(made))
 	lineIDs := make([]int32, 0, len(made))
-	for _, ks := range made {
-		k, s := ks.k, ks.s
+	for i := range made {
+		s := &made[i]
+		k := s.k
 		t := d.counters[k.cid]
 		// Every key has a row behind it: a revenue row of amount > 0 or a reversal (> 0).
 		lines = append(lines, SettlementLine{City: t.city, Outlet: t.outlet, Counter: t.counter, Category: cats.list[k.category],
 			PayMethod: pays.list[k.pay], TxnCount: s.count, Gross: s.gross, Reversed: s.reversed, Net: s.gross - s.reversed})
 		lineIDs = append(lineIDs, k.cid)
-		vk := varKey{k.cid, k.pay}
-		v := vars[vk]
-		if v == nil {
-			v = &varSum{first: s.first, depositRow: -1}
-			vars[vk] = v
-			varsMade = append(varsMade, keyVar{vk, v})
+		j, ok := getVar(varKey{k.cid, k.pay})
+		v := &varsMade[j]
+		if !ok {
+			v.first = s.first
 		} else if d.before(s.first, v.first) {
 			v.first = s.first
 		}
@@ -133,13 +130,8 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 	}
 	depAmount, depPay, dcid := d.i64(feed.Deposit, "amount"), d.str(feed.Deposit, "pay_method"), d.cid[feed.Deposit]
 	for r := 0; r < d.n(feed.Deposit); r++ {
-		vk := varKey{dcid[r], pays.id(depPay.Value(r))}
-		v := vars[vk]
-		if v == nil {
-			v = &varSum{depositRow: r}
-			vars[vk] = v
-			varsMade = append(varsMade, keyVar{vk, v})
-		}
+		j, _ := getVar(varKey{dcid[r], pays.id(depPay.Value(r))})
+		v := &varsMade[j]
 		if v.depositRow < 0 {
 			v.depositRow = r
 		}
@@ -147,8 +139,9 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 	}
 	var variance []VarianceLine
 	var varIDs []int32
-	for _, kv := range varsMade {
-		k, v := kv.k, kv.v
+	for i := range varsMade {
+		v := &varsMade[i]
+		k := v.k
 		if v.expected == 0 && v.deposited == 0 {
 			continue
 		}
@@ -221,23 +214,32 @@ func (d *day) summary() {
 		row           int // first row, -1 when none
 	}
 	type pair struct {
+		k        key
 		sum, det side
 		detFeed  feed.ID // of det.row
+		next     int32   // the counter's pair made before, +1 (0: none)
 	}
-	pairs := make(map[key]*pair, d.n(feed.PaymentSummary))
-	get := func(k key) *pair {
-		p := pairs[k]
-		if p == nil {
-			p = &pair{sum: side{row: -1}, det: side{row: -1}}
-			pairs[k] = p
+	// The pairs in the order first seen; a counter's few are found by a list through them
+	// (heads: its last pair's, +1), as settle's sums are.
+	var pairs []pair
+	heads := make([]int32, len(d.counters))
+	// get returns the pair of k by its place in pairs (a pointer would be left behind when
+	// pairs grows).
+	get := func(k key) int {
+		for i := heads[k.cid] - 1; i >= 0; i = pairs[i].next - 1 {
+			if pairs[i].k == k {
+				return int(i)
+			}
 		}
-		return p
+		pairs = append(pairs, pair{k: k, sum: side{row: -1}, det: side{row: -1}, next: heads[k.cid]})
+		heads[k.cid] = int32(len(pairs))
+		return len(pairs) - 1
 	}
 	cat, pay, cnt, amt := d.str(feed.PaymentSummary, "category"), d.str(feed.PaymentSummary, "pay_method"),
 		d.i64(feed.PaymentSummary, "txn_count"), d.i64(feed.PaymentSummary, "amount")
 	scid := d.cid[feed.PaymentSummary]
 	for r := 0; r < d.n(feed.PaymentSummary); r++ {
-		p := get(key{scid[r], cats.id(cat.Value(r)), pays.id(pay.Value(r))})
+		p := &pairs[get(key{scid[r], cats.id(cat.Value(r)), pays.id(pay.Value(r))})]
 		p.sum.count += cnt[r]
 		p.sum.amount += amt[r]
 		if p.sum.row < 0 {
@@ -248,7 +250,7 @@ func (d *day) summary() {
 	// rows mostly follow each other).
 	type curPair struct {
 		pay string
-		p   *pair
+		p   int
 	}
 	for _, category := range feed.SummaryCategories.Values {
 		f := feed.SummaryDetail(category)
@@ -263,17 +265,18 @@ func (d *day) summary() {
 				curCounter, cur = cid[r], cur[:0]
 			}
 			pm := pay.Value(r)
-			var p *pair
+			at := -1
 			for i := range cur {
 				if cur[i].pay == pm {
-					p = cur[i].p
+					at = cur[i].p
 					break
 				}
 			}
-			if p == nil {
-				p = get(key{cid[r], catID, pays.id(pm)})
-				cur = append(cur, curPair{pm, p})
+			if at < 0 {
+				at = get(key{cid[r], catID, pays.id(pm)})
+				cur = append(cur, curPair{pm, at})
 			}
+			p := &pairs[at]
 			p.det.count++
 			p.det.amount += amount[r]
 			if p.det.row < 0 {
@@ -281,7 +284,9 @@ func (d *day) summary() {
 			}
 		}
 	}
-	for k, p := range pairs {
+	for i := range pairs {
+		p := &pairs[i]
+		k := p.k
 		if p.sum.count == p.det.count && p.sum.amount == p.det.amount {
 			continue
 		}
