@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"cmp"
 	"hash/maphash"
 	"math/bits"
 	"slices"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 
@@ -366,9 +368,10 @@ func (n *names) id(s string) int32 {
 }
 
 // sortByID returns xs sorted by their counters' numbers ids (numberCounters: compareTriple
-// order; xs[i]'s is ids[i]), then by rest, stably: sortByCounter's order, the counters
-// ranked already.
-func sortByID[T any](xs []T, ids []int32, ncounters int, rest func(a, b *T) int) []T {
+// order; xs[i]'s is ids[i]), then by keys, stably: the counters are put in order by counting
+// and each counter's few elements by their keys, numbers where the lines' strings had been
+// compared (a city-day's settlement lines had taken 40 ms to sort by five strings).
+func sortByID[T any](xs []T, ids, keys []int32, ncounters int) []T {
 	start := make([]int, ncounters+1)
 	for _, id := range ids {
 		start[id+1]++
@@ -376,14 +379,41 @@ func sortByID[T any](xs []T, ids []int32, ncounters int, rest func(a, b *T) int)
 	for r := 1; r < len(start); r++ {
 		start[r] += start[r-1]
 	}
-	out := make([]T, len(xs))
+	idx := make([]int32, len(xs))
 	next := slices.Clone(start[:ncounters])
 	for i, id := range ids {
-		out[next[id]] = xs[i]
+		idx[next[id]] = int32(i)
 		next[id]++
 	}
 	for r := range ncounters {
-		sortPart(out[start[r]:start[r+1]], rest)
+		part := idx[start[r]:start[r+1]]
+		if len(part) > 32 {
+			slices.SortStableFunc(part, func(a, b int32) int { return cmp.Compare(keys[a], keys[b]) })
+			continue
+		}
+		for i := 1; i < len(part); i++ {
+			for j := i; j > 0 && keys[part[j-1]] > keys[part[j]]; j-- {
+				part[j-1], part[j] = part[j], part[j-1]
+			}
+		}
+	}
+	out := make([]T, len(xs))
+	for i, j := range idx {
+		out[i] = xs[j]
 	}
 	return out
+}
+
+// ranks returns the place of each name in the names' string order.
+func (n *names) ranks() []int32 {
+	order := make([]int32, len(n.list))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(n.list[a], n.list[b]) })
+	rank := make([]int32, len(n.list))
+	for r, i := range order {
+		rank[i] = int32(r)
+	}
+	return rank
 }

@@ -1,10 +1,6 @@
 package engine
 
 import (
-	"cmp"
-	"slices"
-	"strings"
-
 	"settle/feed"
 	"settle/internal/i18n"
 	"settle/money"
@@ -167,38 +163,21 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 				money.Format(vl.Expected), money.Format(vl.Deposited), money.Format(vl.Variance)),
 			Source: d.source(at.f, at.row)})
 	}
-	lines = sortByID(lines, lineIDs, len(d.counters), settlementRest)
-	variance = sortByID(variance, varIDs, len(d.counters), varianceRest)
-	return lines, variance
-}
-
-// The order of the settlement and variance lines within a counter (sortByID).
-func settlementRest(a, b *SettlementLine) int {
-	return cmp.Or(strings.Compare(a.Category, b.Category), strings.Compare(a.PayMethod, b.PayMethod))
-}
-
-func varianceRest(a, b *VarianceLine) int { return strings.Compare(a.PayMethod, b.PayMethod) }
-
-// sortPart sorts a counter's elements by rest, stably.
-func sortPart[T any](part []T, rest func(a, b *T) int) {
-	if len(part) <= 32 {
-		for i := 1; i < len(part); i++ {
-			for j := i; j > 0 && rest(&part[j-1], &part[j]) > 0; j-- {
-				part[j-1], part[j] = part[j], part[j-1]
-			}
+	// Within a counter, the lines go by category, then pay method; the variance by pay method.
+	catRank, payRank := cats.ranks(), pays.ranks()
+	keys := make([]int32, len(made))
+	for i := range made {
+		keys[i] = catRank[made[i].k.category]*int32(len(payRank)) + payRank[made[i].k.pay]
+	}
+	lines = sortByID(lines, lineIDs, keys, len(d.counters))
+	keys = keys[:0]
+	for i := range varsMade {
+		if v := &varsMade[i]; v.expected != 0 || v.deposited != 0 {
+			keys = append(keys, payRank[v.k.pay])
 		}
-		return
 	}
-	idx := make([]int, len(part))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return rest(&part[a], &part[b]) })
-	sorted := make([]T, len(part))
-	for i, j := range idx {
-		sorted[i] = part[j]
-	}
-	copy(part, sorted)
+	variance = sortByID(variance, varIDs, keys, len(d.counters))
+	return lines, variance
 }
 
 // summary applies RULES.md §3: the payment summary against the local, remote and card detail.
