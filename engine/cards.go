@@ -215,7 +215,15 @@ func (d *day) invoices() {
 	for _, k := range keys {
 		t := d.counters[k.cid]
 		ns := *nums[k]
-		sort.Slice(ns, func(i, j int) bool { return ns[i].n < ns[j].n })
+		// A counter's numbers mostly come in order: strictly increasing, they are in the one
+		// order any sort gives them.
+		increasing := true
+		for i := 1; i < len(ns) && increasing; i++ {
+			increasing = ns[i-1].n < ns[i].n
+		}
+		if !increasing {
+			sort.Slice(ns, func(i, j int) bool { return ns[i].n < ns[j].n })
+		}
 		for i := 1; i < len(ns); i++ {
 			prev, cur := ns[i-1], ns[i]
 			if cur.n <= prev.n+1 {
