@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"math/bits"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -95,9 +96,11 @@ func (d *day) invoices() {
 	f := feed.Invoice
 	code, no, txn := d.str(f, "invoice_code"), d.str(f, "invoice_no"), d.str(f, "txn_id")
 	status, amount := d.str(f, "status"), d.i64(f, "amount")
-	counter := d.str(f, "counter_id")
-	type pairKey struct{ code, no string }
-	seen := make(map[pairKey]int, d.n(f))
+	cid := d.cid[f]
+	// The first unflagged row of each (invoice_code, invoice_no) pair, +1 (0: none yet),
+	// kept under the pair's first row (firstOfPair).
+	pairOf := firstOfPair(code, no, d.n(f))
+	kept := make([]int32, d.n(f))
 	// The issued invoices of each revenue row, by its place (a txn_id names one row at most:
 	// d.revenue), and of txn_ids no revenue row has: one map the less to look up per row.
 	var issued [feed.Count][]int32
@@ -112,15 +115,16 @@ func (d *day) invoices() {
 	// The revenue rows a valid VOID of today names (d.voidedToday), by place.
 	var voided [feed.Count][]bool
 	for k := range d.voidedToday {
-		if rf, ok := d.revenue[k.txn]; ok && rf.f.String() == k.feed {
+		if rf, ok := d.revenue.lookup(k.txn); ok && rf.f.String() == k.feed {
 			if voided[rf.f] == nil {
 				voided[rf.f] = make([]bool, d.n(rf.f))
 			}
 			voided[rf.f][rf.row] = true
 		}
 	}
+	// A counter × invoice code, the counter by its number (d.cid).
 	type gapKey struct {
-		t    triple
+		cid  int32
 		code string
 	}
 	type num struct {
@@ -133,12 +137,21 @@ func (d *day) invoices() {
 		lastGK gapKey
 		last   *[]num
 	)
+	revenue := newCounterTxns(d)
 	for r := 0; r < d.n(f); r++ {
-		pk := pairKey{code.Value(r), no.Value(r)}
-		first, dupPair := seen[pk]
+		if c := cid[r]; c != revenue.cid {
+			e := r + 1
+			for e < len(cid) && cid[e] == c {
+				e++
+			}
+			revenue.counter(c, e-r)
+		}
+		pc, pn := code.Value(r), no.Value(r)
+		k := &kept[pairOf[r]]
+		first, dupPair := int(*k)-1, *k > 0
 		isIssued := status.Value(r) == "ISSUED"
 		id := txn.Value(r)
-		rf, found := d.revenue[id]
+		rf, found := revenue.lookup(id)
 		var dupTxn bool
 		if isIssued {
 			if found {
@@ -149,7 +162,7 @@ func (d *day) invoices() {
 		}
 		if !dupPair && !dupTxn {
 			// A flagged row takes no part in any later check, this one included.
-			seen[pk] = r
+			*k = int32(r + 1)
 			if isIssued {
 				if found {
 					issued[rf.f][rf.row]++
@@ -159,18 +172,17 @@ func (d *day) invoices() {
 			}
 		}
 		if dupPair {
-			d.raise(f, r, CodeInvoiceDuplicate, d.lang.f(i18n.DetailInvoiceOn, pk.code, pk.no, d.source(f, first)))
+			d.raise(f, r, CodeInvoiceDuplicate, d.lang.f(i18n.DetailInvoiceOn, pc, pn, d.source(f, first)))
 			continue
 		}
 		if dupTxn {
 			d.raise(f, r, CodeInvoiceDuplicate, d.lang.f(i18n.DetailInvoiceSecond, id))
 			continue
 		}
-		if v, ok := digitsValue(pk.no); ok {
-			// A counter has one city and outlet (place): the counter and the code tell
-			// whether the key is the last one.
-			if last == nil || counter.Value(r) != lastGK.t.counter || pk.code != lastGK.code { // a counter's invoices mostly follow each other
-				gk := gapKey{d.counterOf(f, r), pk.code}
+		if v, ok := digitsValue(pn); ok {
+			// a counter's invoices mostly follow each other: the last key is taken without a look-up
+			if last == nil || cid[r] != lastGK.cid || pc != lastGK.code {
+				gk := gapKey{cid[r], pc}
 				l, ok := nums[gk]
 				if !ok {
 					l = &[]num{}
@@ -178,7 +190,7 @@ func (d *day) invoices() {
 				}
 				lastGK, last = gk, l
 			}
-			*last = append(*last, num{v, len(pk.no), r})
+			*last = append(*last, num{v, len(pn), r})
 		}
 		if !found {
 			d.raise(f, r, CodeInvoiceOrphan, d.lang.f(i18n.DetailInvoiceOrphan, quote(id)))
@@ -191,20 +203,27 @@ func (d *day) invoices() {
 			d.raise(f, r, CodeInvoiceAmountMismatch, d.lang.f(i18n.DetailInvoiceAmount, money.Format(amount[r]), d.lang.feed(rf.f), txn.Value(r), money.Format(orig)))
 		}
 		if voided[rf.f] != nil && voided[rf.f][rf.row] {
-			d.raise(f, r, CodeInvoiceNotVoided, d.lang.f(i18n.DetailInvoiceNotVoided, d.lang.feed(rf.f), txn.Value(r), pk.code, pk.no))
+			d.raise(f, r, CodeInvoiceNotVoided, d.lang.f(i18n.DetailInvoiceNotVoided, d.lang.feed(rf.f), txn.Value(r), pc, pn))
 		}
 	}
 	keys := make([]gapKey, 0, len(nums))
 	for k := range nums {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		return cmp.Or(compareTriple(a.t, b.t), strings.Compare(a.code, b.code)) < 0
-	})
+	// By counter (the numbers follow compareTriple's order), then code.
+	slices.SortFunc(keys, func(a, b gapKey) int { return cmp.Or(cmp.Compare(a.cid, b.cid), strings.Compare(a.code, b.code)) })
 	for _, k := range keys {
+		t := d.counters[k.cid]
 		ns := *nums[k]
-		sort.Slice(ns, func(i, j int) bool { return ns[i].n < ns[j].n })
+		// A counter's numbers mostly come in order: strictly increasing, they are in the one
+		// order any sort gives them.
+		increasing := true
+		for i := 1; i < len(ns) && increasing; i++ {
+			increasing = ns[i-1].n < ns[i].n
+		}
+		if !increasing {
+			sort.Slice(ns, func(i, j int) bool { return ns[i].n < ns[j].n })
+		}
 		for i := 1; i < len(ns); i++ {
 			prev, cur := ns[i-1], ns[i]
 			if cur.n <= prev.n+1 {
@@ -215,8 +234,8 @@ func (d *day) invoices() {
 			if hi > lo {
 				rng += "-" + pad(hi, cur.width)
 			}
-			d.excs = append(d.excs, Exception{Code: CodeInvoiceGap, Severity: severity(CodeInvoiceGap), City: k.t.city, Outlet: k.t.outlet,
-				Counter: k.t.counter, Feed: f.String(), Key: k.code + "/" + rng,
+			d.excs = append(d.excs, Exception{Code: CodeInvoiceGap, Severity: severity(CodeInvoiceGap), City: t.city, Outlet: t.outlet,
+				Counter: t.counter, Feed: f.String(), Key: k.code + "/" + rng,
 				Detail: d.lang.f(i18n.DetailInvoiceGap, k.code, hi-lo+1, rng),
 				Source: d.source(f, cur.row)})
 		}

@@ -28,8 +28,12 @@ type day struct {
 	hist     History
 	lang     lang // of the details
 
-	// revenue maps the txn_id of every valid revenue row (feeds 1, 2, 5, 6, 7) to it.
-	revenue map[string]ref
+	// revenue finds the valid revenue row (feeds 1, 2, 5, 6, 7) of a txn_id.
+	revenue *txnIndex
+	// cid is the number of every row's counter (numberCounters): counters[cid[f][r]] is
+	// its city, outlet and counter, and the numbers follow compareTriple's order.
+	cid      [feed.Count][]int32
+	counters []triple
 	// reversedToday sums the valid reversals whose orig_date is the run date, per original.
 	reversedToday map[origKey]int64
 	// voidedToday marks the originals a valid VOID of orig_date = run date names.
@@ -49,22 +53,8 @@ type origKey struct {
 
 func newDay(date arrow.Date32, feeds [feed.Count]arrow.RecordBatch, pulls map[string]bool, lookback int, hist History, g lang) *day {
 	d := &day{date: date, feeds: feeds, pulls: pulls, lookback: lookback, hist: hist, lang: g}
-	nrev := 0
-	for _, f := range feed.All {
-		if feed.IsRevenue(f) {
-			nrev += d.n(f)
-		}
-	}
-	d.revenue = make(map[string]ref, nrev)
-	for _, f := range feed.All {
-		if !feed.IsRevenue(f) {
-			continue
-		}
-		txn := d.str(f, "txn_id")
-		for r := 0; r < d.n(f); r++ {
-			d.revenue[txn.Value(r)] = ref{f, r}
-		}
-	}
+	d.revenue = newTxnIndex(d)
+	d.cid, d.counters = numberCounters(d)
 	d.reversedToday = map[origKey]int64{}
 	d.voidedToday = map[origKey]bool{}
 	origDate, origFeed, origTxn := d.date32(feed.Reversal, "orig_date"), d.str(feed.Reversal, "orig_feed"), d.str(feed.Reversal, "orig_txn_id")

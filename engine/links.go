@@ -242,7 +242,7 @@ func (d *day) reversals() error {
 		where := d.lang.f(i18n.DetailOriginal, d.lang.feedNamed(of), quote(k.txn), dateOf(od).Format("2006-01-02"))
 		ofID, _ := feed.ByName(of)
 		if od == d.date {
-			if rf, ok := d.revenue[k.txn]; ok && rf.f == ofID {
+			if rf, ok := d.revenue.lookup(k.txn); ok && rf.f == ofID {
 				orig = original{d.i64(ofID, "amount")[rf.row], d.str(ofID, "pay_method").Value(rf.row)}
 				found = true
 			} else {

@@ -1,157 +1,151 @@
 package engine
 
 import (
-	"cmp"
-	"slices"
-	"strings"
-
 	"settle/feed"
 	"settle/internal/i18n"
 	"settle/money"
 )
 
-// settleKey is a counter × category × pay method.
+// settleKey is a counter × category × pay method: the counter by its number (day.cid), the
+// category and pay method by theirs in settle's names.
 type settleKey struct {
-	t        triple
-	category string
-	pay      string
+	cid, category, pay int32
 }
 
 type settleSum struct {
+	k                      settleKey
 	count, gross, reversed int64
-	first                  ref // first row that contributed, for the deposit finding
+	first                  ref   // first row that contributed, for the deposit finding
+	next                   int32 // the counter's key made before, +1 (0: none)
 }
 
 // settle computes RULES.md §2: settlement lines, the deposit check and DEPOSIT_SHORT/OVER.
 func (d *day) settle() ([]SettlementLine, []VarianceLine) {
-	sums := map[settleKey]*settleSum{}
-	// A counter's rows mostly follow each other with few pay methods: the last key's sum is
-	// taken without a map lookup (five strings hashed per row had been most of this rule).
-	var (
-		lastKey settleKey
-		last    *settleSum
-	)
-	// The keys in the order they were first seen (the rows' order: a counter's follow each
-	// other), which the lines are made in.
-	type keySum struct {
-		k settleKey
-		s *settleSum
-	}
-	var made []keySum
-	get := func(k settleKey, f feed.ID, r int) *settleSum {
-		if last != nil && k == lastKey {
-			return last
+	var cats, pays names
+	// The sums in the order their keys were first seen (the rows' order: a counter's follow
+	// each other), which the lines are made in; a counter's few keys are found by a list
+	// through its sums (heads: its last key's, +1), without hashing.
+	var made []settleSum
+	heads := make([]int32, len(d.counters))
+	get := func(k settleKey, f feed.ID, r int) int {
+		for i := heads[k.cid] - 1; i >= 0; i = made[i].next - 1 {
+			if made[i].k == k {
+				return int(i)
+			}
 		}
-		s := sums[k]
-		if s == nil {
-			s = &settleSum{first: ref{f, r}}
-			sums[k] = s
-			made = append(made, keySum{k, s})
-		}
-		lastKey, last = k, s
-		return s
+		made = append(made, settleSum{k: k, first: ref{f, r}, next: heads[k.cid]})
+		heads[k.cid] = int32(len(made))
+		return len(made) - 1
 	}
-	// The sums of the counter whose rows are being read, by category and pay method: a
-	// counter has one city and outlet (place), and its rows mostly follow each other with
-	// their pay methods mixed, so that the key had been looked up in the map at most rows.
+	// The sums of the counter whose rows are being read, by pay method: its rows mostly
+	// follow each other with their pay methods mixed.
 	type curSum struct {
-		cat, pay string
-		s        *settleSum
+		pay string
+		s   int
 	}
-	var (
-		curCounter string
-		cur        []curSum
-	)
 	for _, f := range feed.All {
 		if !feed.IsRevenue(f) {
 			continue
 		}
-		cat := feed.Get(f).Category
-		amount, pay, counter := d.i64(f, "amount"), d.str(f, "pay_method"), strCol(d.feeds[f], feed.ColCounter)
+		cat := cats.id(feed.Get(f).Category)
+		amount, pay, cid := d.i64(f, "amount"), d.str(f, "pay_method"), d.cid[f]
+		var (
+			curCounter int32 = -1
+			cur        []curSum
+		)
 		for r := 0; r < d.n(f); r++ {
 			if amount[r] <= 0 {
 				continue
 			}
-			if c := counter.Value(r); cur == nil || c != curCounter {
-				curCounter, cur = c, cur[:0]
+			if cid[r] != curCounter {
+				curCounter, cur = cid[r], cur[:0]
 			}
 			p := pay.Value(r)
-			var s *settleSum
+			s := -1
 			for i := range cur {
-				if cur[i].pay == p && cur[i].cat == cat {
+				if cur[i].pay == p {
 					s = cur[i].s
 					break
 				}
 			}
-			if s == nil {
-				s = get(settleKey{d.counterOf(f, r), cat, p}, f, r)
-				cur = append(cur, curSum{cat, p, s})
+			if s < 0 {
+				s = get(settleKey{cid[r], cat, pays.id(p)}, f, r)
+				cur = append(cur, curSum{p, s})
 			}
-			s.count++
-			s.gross += amount[r]
+			made[s].count++
+			made[s].gross += amount[r]
 		}
 	}
-	amount, pay, origFeed := d.i64(feed.Reversal, "amount"), d.str(feed.Reversal, "pay_method"), d.str(feed.Reversal, "orig_feed")
+	amount, pay, origFeed, rcid := d.i64(feed.Reversal, "amount"), d.str(feed.Reversal, "pay_method"), d.str(feed.Reversal, "orig_feed"), d.cid[feed.Reversal]
 	for r := 0; r < d.n(feed.Reversal); r++ {
-		s := get(settleKey{d.counterOf(feed.Reversal, r), feed.CategoryOf(origFeed.Value(r)), pay.Value(r)}, feed.Reversal, r)
-		s.reversed += amount[r]
+		s := get(settleKey{rcid[r], cats.id(feed.CategoryOf(origFeed.Value(r))), pays.id(pay.Value(r))}, feed.Reversal, r)
+		made[s].reversed += amount[r]
 	}
 
 	type varKey struct {
-		t   triple
-		pay string
+		cid, pay int32
 	}
 	type varSum struct {
+		k                   varKey
 		expected, deposited int64
 		first               ref // the earliest row cited by a contributing settleSum
 		depositRow          int
+		next                int32 // as settleSum's
 	}
-	vars := map[varKey]*varSum{}
-	type keyVar struct {
-		k varKey
-		v *varSum
+	// The counter × pay methods in the order first seen, found as the sums are.
+	var varsMade []varSum
+	vheads := make([]int32, len(d.counters))
+	getVar := func(k varKey) (int, bool) {
+		for i := vheads[k.cid] - 1; i >= 0; i = varsMade[i].next - 1 {
+			if varsMade[i].k == k {
+				return int(i), true
+			}
+		}
+		varsMade = append(varsMade, varSum{k: k, depositRow: -1, next: vheads[k.cid]})
+		vheads[k.cid] = int32(len(varsMade))
+		return len(varsMade) - 1, false
 	}
-	var varsMade []keyVar
 	lines := make([]SettlementLine, 0, len(made))
-	for _, ks := range made {
-		k, s := ks.k, ks.s
+	lineIDs := make([]int32, 0, len(made))
+	for i := range made {
+		s := &made[i]
+		k := s.k
+		t := d.counters[k.cid]
 		// Every key has a row behind it: a revenue row of amount > 0 or a reversal (> 0).
-		lines = append(lines, SettlementLine{City: k.t.city, Outlet: k.t.outlet, Counter: k.t.counter, Category: k.category,
-			PayMethod: k.pay, TxnCount: s.count, Gross: s.gross, Reversed: s.reversed, Net: s.gross - s.reversed})
-		vk := varKey{k.t, k.pay}
-		v := vars[vk]
-		if v == nil {
-			v = &varSum{first: s.first, depositRow: -1}
-			vars[vk] = v
-			varsMade = append(varsMade, keyVar{vk, v})
+		lines = append(lines, SettlementLine{City: t.city, Outlet: t.outlet, Counter: t.counter, Category: cats.list[k.category],
+			PayMethod: pays.list[k.pay], TxnCount: s.count, Gross: s.gross, Reversed: s.reversed, Net: s.gross - s.reversed})
+		lineIDs = append(lineIDs, k.cid)
+		j, ok := getVar(varKey{k.cid, k.pay})
+		v := &varsMade[j]
+		if !ok {
+			v.first = s.first
 		} else if d.before(s.first, v.first) {
 			v.first = s.first
 		}
 		v.expected += s.gross - s.reversed
 	}
-	depAmount, depPay := d.i64(feed.Deposit, "amount"), d.str(feed.Deposit, "pay_method")
+	depAmount, depPay, dcid := d.i64(feed.Deposit, "amount"), d.str(feed.Deposit, "pay_method"), d.cid[feed.Deposit]
 	for r := 0; r < d.n(feed.Deposit); r++ {
-		vk := varKey{d.counterOf(feed.Deposit, r), depPay.Value(r)}
-		v := vars[vk]
-		if v == nil {
-			v = &varSum{depositRow: r}
-			vars[vk] = v
-			varsMade = append(varsMade, keyVar{vk, v})
-		}
+		j, _ := getVar(varKey{dcid[r], pays.id(depPay.Value(r))})
+		v := &varsMade[j]
 		if v.depositRow < 0 {
 			v.depositRow = r
 		}
 		v.deposited += depAmount[r]
 	}
 	var variance []VarianceLine
-	for _, kv := range varsMade {
-		k, v := kv.k, kv.v
+	var varIDs []int32
+	for i := range varsMade {
+		v := &varsMade[i]
+		k := v.k
 		if v.expected == 0 && v.deposited == 0 {
 			continue
 		}
-		vl := VarianceLine{City: k.t.city, Outlet: k.t.outlet, Counter: k.t.counter, PayMethod: k.pay,
+		t, payName := d.counters[k.cid], pays.list[k.pay]
+		vl := VarianceLine{City: t.city, Outlet: t.outlet, Counter: t.counter, PayMethod: payName,
 			Expected: v.expected, Deposited: v.deposited, Variance: v.deposited - v.expected}
 		variance = append(variance, vl)
+		varIDs = append(varIDs, k.cid)
 		if vl.Variance == 0 {
 			continue
 		}
@@ -163,168 +157,105 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 		if v.depositRow >= 0 {
 			at = ref{feed.Deposit, v.depositRow}
 		}
-		d.excs = append(d.excs, Exception{Code: code, Severity: severity(code), City: k.t.city, Outlet: k.t.outlet,
-			Counter: k.t.counter, Feed: feed.Deposit.String(), Amount: vl.Variance, HasAmount: true, Key: k.pay,
-			Detail: d.lang.f(i18n.DetailDeposit, k.pay,
+		d.excs = append(d.excs, Exception{Code: code, Severity: severity(code), City: t.city, Outlet: t.outlet,
+			Counter: t.counter, Feed: feed.Deposit.String(), Amount: vl.Variance, HasAmount: true, Key: payName,
+			Detail: d.lang.f(i18n.DetailDeposit, payName,
 				money.Format(vl.Expected), money.Format(vl.Deposited), money.Format(vl.Variance)),
 			Source: d.source(at.f, at.row)})
 	}
-	lines = sortByCounter(lines, settlementCounter, settlementRest)
-	variance = sortByCounter(variance, varianceCounter, varianceRest)
+	// Within a counter, the lines go by category, then pay method; the variance by pay method.
+	catRank, payRank := cats.ranks(), pays.ranks()
+	keys := make([]int32, len(made))
+	for i := range made {
+		keys[i] = catRank[made[i].k.category]*int32(len(payRank)) + payRank[made[i].k.pay]
+	}
+	lines = sortByID(lines, lineIDs, keys, len(d.counters))
+	keys = keys[:0]
+	for i := range varsMade {
+		if v := &varsMade[i]; v.expected != 0 || v.deposited != 0 {
+			keys = append(keys, payRank[v.k.pay])
+		}
+	}
+	variance = sortByID(variance, varIDs, keys, len(d.counters))
 	return lines, variance
-}
-
-// The order of the settlement and variance lines: by counter (compareTriple), then by these.
-func settlementCounter(l *SettlementLine) triple { return triple{l.City, l.Outlet, l.Counter} }
-func varianceCounter(l *VarianceLine) triple     { return triple{l.City, l.Outlet, l.Counter} }
-
-func settlementRest(a, b *SettlementLine) int {
-	return cmp.Or(strings.Compare(a.Category, b.Category), strings.Compare(a.PayMethod, b.PayMethod))
-}
-
-func varianceRest(a, b *VarianceLine) int { return strings.Compare(a.PayMethod, b.PayMethod) }
-
-// sortByCounter returns xs sorted by their counter (compareTriple), then by rest: the
-// counters are ranked once and xs put in their counters' order by counting, so that only
-// each counter's few elements are compared (a city-day's settlement lines had taken 40 ms to
-// sort by three strings and two more).
-func sortByCounter[T any](xs []T, counterOf func(*T) triple, rest func(a, b *T) int) []T {
-	pos := make(map[triple]int32) // a counter's place in uniq
-	var uniq []triple
-	at := make([]int32, len(xs)) // xs[i]'s counter's place in uniq
-	var (
-		lastT triple
-		lastP int32 = -1
-	)
-	for i := range xs {
-		t := counterOf(&xs[i])
-		if lastP >= 0 && t == lastT { // the elements of a counter mostly follow each other
-			at[i] = lastP
-			continue
-		}
-		p, ok := pos[t]
-		if !ok {
-			p = int32(len(uniq))
-			pos[t] = p
-			uniq = append(uniq, t)
-		}
-		at[i], lastT, lastP = p, t, p
-	}
-	order := make([]int32, len(uniq))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int { return compareTriple(uniq[a], uniq[b]) })
-	rank := make([]int32, len(uniq))
-	for r, p := range order {
-		rank[p] = int32(r)
-	}
-	// start[r] is where the elements of the counter ranked r begin in out.
-	start := make([]int, len(uniq)+1)
-	for _, p := range at {
-		start[rank[p]+1]++
-	}
-	for r := 1; r < len(start); r++ {
-		start[r] += start[r-1]
-	}
-	out := make([]T, len(xs))
-	next := slices.Clone(start[:len(uniq)])
-	for i, p := range at {
-		r := rank[p]
-		out[next[r]] = xs[i]
-		next[r]++
-	}
-	for r := range uniq {
-		sortPart(out[start[r]:start[r+1]], rest)
-	}
-	return out
-}
-
-// sortPart sorts a counter's elements by rest, stably.
-func sortPart[T any](part []T, rest func(a, b *T) int) {
-	if len(part) <= 32 {
-		for i := 1; i < len(part); i++ {
-			for j := i; j > 0 && rest(&part[j-1], &part[j]) > 0; j-- {
-				part[j-1], part[j] = part[j], part[j-1]
-			}
-		}
-		return
-	}
-	idx := make([]int, len(part))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return rest(&part[a], &part[b]) })
-	sorted := make([]T, len(part))
-	for i, j := range idx {
-		sorted[i] = part[j]
-	}
-	copy(part, sorted)
 }
 
 // summary applies RULES.md §3: the payment summary against the local, remote and card detail.
 func (d *day) summary() {
+	// A counter × category × pay method: the counter by its number (day.cid), the category
+	// and pay method by theirs in cats and pays.
 	type key struct {
-		t        triple
-		category string
-		pay      string
+		cid, category, pay int32
 	}
+	var cats, pays names
 	type side struct {
 		count, amount int64
 		row           int // first row, -1 when none
 	}
 	type pair struct {
+		k        key
 		sum, det side
 		detFeed  feed.ID // of det.row
+		next     int32   // the counter's pair made before, +1 (0: none)
 	}
-	pairs := map[key]*pair{}
-	get := func(k key) *pair {
-		p := pairs[k]
-		if p == nil {
-			p = &pair{sum: side{row: -1}, det: side{row: -1}}
-			pairs[k] = p
+	// The pairs in the order first seen; a counter's few are found by a list through them
+	// (heads: its last pair's, +1), as settle's sums are.
+	var pairs []pair
+	heads := make([]int32, len(d.counters))
+	// get returns the pair of k by its place in pairs (a pointer would be left behind when
+	// pairs grows).
+	get := func(k key) int {
+		for i := heads[k.cid] - 1; i >= 0; i = pairs[i].next - 1 {
+			if pairs[i].k == k {
+				return int(i)
+			}
 		}
-		return p
+		pairs = append(pairs, pair{k: k, sum: side{row: -1}, det: side{row: -1}, next: heads[k.cid]})
+		heads[k.cid] = int32(len(pairs))
+		return len(pairs) - 1
 	}
 	cat, pay, cnt, amt := d.str(feed.PaymentSummary, "category"), d.str(feed.PaymentSummary, "pay_method"),
 		d.i64(feed.PaymentSummary, "txn_count"), d.i64(feed.PaymentSummary, "amount")
+	scid := d.cid[feed.PaymentSummary]
 	for r := 0; r < d.n(feed.PaymentSummary); r++ {
-		p := get(key{d.counterOf(feed.PaymentSummary, r), cat.Value(r), pay.Value(r)})
+		p := &pairs[get(key{scid[r], cats.id(cat.Value(r)), pays.id(pay.Value(r))})]
 		p.sum.count += cnt[r]
 		p.sum.amount += amt[r]
 		if p.sum.row < 0 {
 			p.sum.row = r
 		}
 	}
-	// The pairs of the counter whose rows are being read, by pay method (as in settle: a
-	// counter has one city and outlet, and its rows mostly follow each other).
+	// The pairs of the counter whose rows are being read, by pay method (as in settle: its
+	// rows mostly follow each other).
 	type curPair struct {
 		pay string
-		p   *pair
+		p   int
 	}
 	for _, category := range feed.SummaryCategories.Values {
 		f := feed.SummaryDetail(category)
-		amount, pay, counter := d.i64(f, "amount"), d.str(f, "pay_method"), strCol(d.feeds[f], feed.ColCounter)
+		catID := cats.id(category)
+		amount, pay, cid := d.i64(f, "amount"), d.str(f, "pay_method"), d.cid[f]
 		var (
-			curCounter string
+			curCounter int32 = -1
 			cur        []curPair
 		)
 		for r := 0; r < d.n(f); r++ {
-			if c := counter.Value(r); cur == nil || c != curCounter {
-				curCounter, cur = c, cur[:0]
+			if cid[r] != curCounter {
+				curCounter, cur = cid[r], cur[:0]
 			}
 			pm := pay.Value(r)
-			var p *pair
+			at := -1
 			for i := range cur {
 				if cur[i].pay == pm {
-					p = cur[i].p
+					at = cur[i].p
 					break
 				}
 			}
-			if p == nil {
-				p = get(key{d.counterOf(f, r), category, pm})
-				cur = append(cur, curPair{pm, p})
+			if at < 0 {
+				at = get(key{cid[r], catID, pays.id(pm)})
+				cur = append(cur, curPair{pm, at})
 			}
+			p := &pairs[at]
 			p.det.count++
 			p.det.amount += amount[r]
 			if p.det.row < 0 {
@@ -332,15 +263,18 @@ func (d *day) summary() {
 			}
 		}
 	}
-	for k, p := range pairs {
+	for i := range pairs {
+		p := &pairs[i]
+		k := p.k
 		if p.sum.count == p.det.count && p.sum.amount == p.det.amount {
 			continue
 		}
-		detail := d.lang.f(i18n.DetailSummary, k.category, k.pay,
+		t, category, pm := d.counters[k.cid], cats.list[k.category], pays.list[k.pay]
+		detail := d.lang.f(i18n.DetailSummary, category, pm,
 			p.sum.count, money.Format(p.sum.amount), p.det.count, money.Format(p.det.amount))
-		e := Exception{Code: CodeSummaryMismatch, Severity: severity(CodeSummaryMismatch), City: k.t.city, Outlet: k.t.outlet, Counter: k.t.counter,
+		e := Exception{Code: CodeSummaryMismatch, Severity: severity(CodeSummaryMismatch), City: t.city, Outlet: t.outlet, Counter: t.counter,
 			Feed: feed.PaymentSummary.String(), Amount: p.sum.amount - p.det.amount, HasAmount: true,
-			Key: k.category + "/" + k.pay, Detail: detail}
+			Key: category + "/" + pm, Detail: detail}
 		if p.sum.row >= 0 {
 			e.Source = d.source(feed.PaymentSummary, p.sum.row)
 		} else {
