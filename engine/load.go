@@ -83,12 +83,11 @@ type loader struct {
 // rows gets a record of its own.
 const arenaRows = 1 << 14
 
-// arena is a record builder that several inputs of one feed append their rows to, one after
+// arena is a record writer that several inputs of one feed append their rows to, one after
 // the other; each input's record is its slice of the arena's record once that is finished.
 type arena struct {
-	b       *array.RecordBuilder
+	w       *recWriter
 	pending []pendingRows
-	cb      *colBatch // the inputs' rows on their way to b (parseRows), reused
 }
 
 type pendingRows struct {
@@ -120,13 +119,13 @@ func (l *loader) arena(id feed.ID, rows int) *arena {
 	}
 	p.mu.Unlock()
 	if a == nil {
-		a = &arena{b: array.NewRecordBuilder(l.mem, schemas()[id])}
+		a = &arena{w: newRecWriter(l.mem, id)}
 	}
-	if n := a.b.Field(0).Len(); n > 0 && n+rows > arenaRows {
+	if n := a.w.n; n > 0 && n+rows > arenaRows {
 		a.finish()
 	}
-	if a.b.Field(0).Len() == 0 {
-		a.b.Reserve(arenaRows)
+	if a.w.n == 0 {
+		a.w.reserve(arenaRows)
 	}
 	return a
 }
@@ -146,7 +145,7 @@ func (a *arena) finish() {
 	}
 	// Each input holds a reference to the whole record and its rows' place in it: a slice
 	// per input (an Arrow array per column) had cost a pulled day 300,000 allocations.
-	rec := a.b.NewRecordBatch()
+	rec := a.w.finish()
 	for _, p := range a.pending {
 		rec.Retain()
 		p.ld.rec, p.ld.off, p.ld.n = rec, p.from, p.to-p.from
@@ -162,7 +161,7 @@ func (l *loader) finishArenas() {
 		p.mu.Lock()
 		for _, a := range p.free {
 			a.finish()
-			a.b.Release()
+			a.w.release()
 		}
 		p.free = nil
 		p.mu.Unlock()
@@ -458,57 +457,53 @@ type value struct {
 	null bool
 }
 
-// parseRows validates every row on its own and appends the good ones to an Arrow record.
+// parseRows validates every row on its own and writes the good ones to an Arrow record.
 func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 	var (
 		a    *arena
-		b    *array.RecordBuilder
+		w    *recWriter
 		from int64
 	)
 	if t.Len() <= arenaRows/4 {
 		a = l.arena(f.ID, t.Len())
-		b = a.b
-		from = int64(b.Field(0).Len())
+		w = a.w
+		from = int64(w.n)
 	} else {
-		b = array.NewRecordBuilder(l.mem, schemas()[f.ID])
-		b.Reserve(t.Len())
+		w = newRecWriter(l.mem, f.ID)
+		w.reserve(t.Len())
 	}
 	ncol := len(f.Columns)
-	// String data is sized from the text itself: a guess that falls short makes the builder
-	// double its buffer, and the record keeps the slack (a province-day's feeds carried
-	// hundreds of MB of it).
+	// Text is sized from the text itself: a guess that falls short makes the buffer double,
+	// and the record keeps the slack (a province-day's feeds carried hundreds of MB of it).
+	// One pass along the rows, as the cells lie, for every text column and the source.
+	size := make([]int, ncol+1)
+	var textCols []int
 	for c := range f.Columns {
-		if sb, ok := b.Field(c).(*array.StringBuilder); ok {
-			n := 0
-			for i := 0; i < t.Len(); i++ {
-				n += len(t.Cell(i, c))
-			}
-			if f.Columns[c].Kind == feed.Enum {
-				n += t.Len() * 2 // a code may be longer than the name it was written as
-			}
-			reserveText(sb, n, a != nil, int(from)+t.Len())
+		if isText(f.Columns[c].Kind) {
+			textCols = append(textCols, c)
 		}
 	}
-	srcBytes := 0
 	for i := 0; i < t.Len(); i++ {
-		srcBytes += len(t.Source(i))
+		for _, c := range textCols {
+			size[c] += len(t.Cell(i, c))
+		}
+		size[ncol] += len(t.Source(i))
 	}
-	reserveText(b.Field(ncol).(*array.StringBuilder), srcBytes, a != nil, int(from)+t.Len())
+	rows := int(from) + t.Len()
+	for _, c := range textCols {
+		n := size[c]
+		if f.Columns[c].Kind == feed.Enum {
+			n += t.Len() * 2 // a code may be longer than the name it was written as
+		}
+		w.reserveText(c, n, a != nil, rows)
+	}
+	w.reserveText(ncol, size[ncol], a != nil, rows)
 	vals := make([]value, ncol)
-	var memo dateMemo
+	memo := rowMemo{enums: make([]enumMemo, ncol)}
 	var problems []problem
 	kept := 0
 	amountCol := f.Col("amount")
 	payCol := f.Col("pay_method")
-	var cb *colBatch
-	if a != nil {
-		if a.cb == nil {
-			a.cb = newColBatch(b, f)
-		}
-		cb = a.cb
-	} else {
-		cb = newColBatch(b, f)
-	}
 	for i := 0; i < t.Len(); i++ {
 		problems = problems[:0]
 		for c := range f.Columns {
@@ -522,7 +517,7 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 				}
 				continue
 			}
-			if p := l.parseCell(col, text, &vals[c], &memo); p != "" {
+			if p := l.parseCell(c, col, text, &vals[c], &memo); p != "" {
 				problems = append(problems, problem{c, p})
 			}
 		}
@@ -552,10 +547,9 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 			ld.excs = append(ld.excs, e)
 			continue
 		}
-		cb.add(vals, t.Source(i), int64(t.Line(i)))
+		w.put(vals, t.Source(i), int64(t.Line(i)))
 		kept++
 	}
-	cb.flush()
 	if a != nil {
 		if kept > 0 {
 			a.pending = append(a.pending, pendingRows{ld, from, from + int64(kept)})
@@ -563,28 +557,9 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 		l.put(f.ID, a)
 		return
 	}
-	if kept > 0 {
-		ld.rec = b.NewRecordBatch()
-		ld.n = ld.rec.NumRows()
+	if rec := w.finish(); rec != nil {
+		ld.rec, ld.n = rec, rec.NumRows()
 	}
-	b.Release()
-}
-
-// reserveText makes room for n more bytes of text in sb. For an input of its own, exactly
-// that. In an arena, which will hold about rows rows after this input, room is made for the
-// rest of the arena too, at its bytes per row so far: room made to measure for each input
-// had copied an arena's text once per input it holds (a pulled city-day's parse had
-// allocated 8 GB).
-func reserveText(sb *array.StringBuilder, n int, inArena bool, rows int) {
-	need := sb.DataLen() + n
-	if !inArena || rows <= 0 || rows >= arenaRows {
-		sb.ReserveData(n)
-		return
-	}
-	if sb.DataCap() >= need {
-		return
-	}
-	sb.ReserveData(n + need/rows*(arenaRows-rows))
 }
 
 // rowRef names a row of an input as its rejects cite it: the row's source (the input's
@@ -648,32 +623,7 @@ func rawLines(ld *loaded, rows []rowRef) (map[rowRef]string, error) {
 	return out, nil
 }
 
-// colBatch gathers the valid rows' values column by column and appends them to a record
-// builder colBatchRows rows at a time, one call per column (a call per value, through the
-// Builder interface, had cost a city-day's parse 150 ms).
-type colBatch struct {
-	b     *array.RecordBuilder
-	kinds []feed.Kind
-	strs  [][]string // of the text columns (Ident, Enum, Digits, Text)
-	ints  [][]int64  // of the others: Money, Whole, Date (a date32), Time (Unix seconds)
-	valid [][]bool
-	srcs  []string
-	lines []int64
-	d32   []arrow.Date32
-	ts    []arrow.Timestamp
-}
-
-const colBatchRows = 4096
-
-func newColBatch(b *array.RecordBuilder, f *feed.Feed) *colBatch {
-	n := len(f.Columns)
-	cb := &colBatch{b: b, kinds: make([]feed.Kind, n), strs: make([][]string, n), ints: make([][]int64, n), valid: make([][]bool, n)}
-	for c := range f.Columns {
-		cb.kinds[c] = f.Columns[c].Kind
-	}
-	return cb
-}
-
+// isText reports whether a column of kind k is held as text (an Arrow string).
 func isText(k feed.Kind) bool {
 	switch k {
 	case feed.Date, feed.Time, feed.Money, feed.Whole:
@@ -682,61 +632,39 @@ func isText(k feed.Kind) bool {
 	return true
 }
 
-// add takes one valid row.
-func (cb *colBatch) add(vals []value, src string, line int64) {
-	for c, v := range vals {
-		cb.valid[c] = append(cb.valid[c], !v.null)
-		if isText(cb.kinds[c]) {
-			cb.strs[c] = append(cb.strs[c], v.s) // "" when null: no bytes, as AppendNull
-		} else {
-			cb.ints[c] = append(cb.ints[c], v.i) // 0 when null, as AppendNull leaves it
-		}
-	}
-	cb.srcs = append(cb.srcs, src)
-	cb.lines = append(cb.lines, line)
-	if len(cb.srcs) == colBatchRows {
-		cb.flush()
-	}
+// rowMemo is what parseCell remembers from one input's earlier cells: its last date, and
+// the texts each Enum column has held.
+type rowMemo struct {
+	date  dateMemo
+	enums []enumMemo // by column
 }
 
-// flush appends the rows taken since the last flush to the builder.
-func (cb *colBatch) flush() {
-	if len(cb.srcs) == 0 {
-		return
-	}
-	for c, k := range cb.kinds {
-		valid := cb.valid[c]
-		switch k {
-		case feed.Date:
-			cb.d32 = cb.d32[:0]
-			for _, v := range cb.ints[c] {
-				cb.d32 = append(cb.d32, arrow.Date32(v))
-			}
-			cb.b.Field(c).(*array.Date32Builder).AppendValues(cb.d32, valid)
-		case feed.Time:
-			cb.ts = cb.ts[:0]
-			for _, v := range cb.ints[c] {
-				cb.ts = append(cb.ts, arrow.Timestamp(v))
-			}
-			cb.b.Field(c).(*array.TimestampBuilder).AppendValues(cb.ts, valid)
-		case feed.Money, feed.Whole:
-			cb.b.Field(c).(*array.Int64Builder).AppendValues(cb.ints[c], valid)
-		default:
-			cb.b.Field(c).(*array.StringBuilder).AppendValues(cb.strs[c], valid)
-		}
-		cb.valid[c], cb.ints[c] = valid[:0], cb.ints[c][:0]
-		clear(cb.strs[c]) // not to keep the input's text
-		cb.strs[c] = cb.strs[c][:0]
-	}
-	n := len(cb.kinds)
-	cb.b.Field(n).(*array.StringBuilder).AppendValues(cb.srcs, nil)
-	cb.b.Field(n+1).(*array.Int64Builder).AppendValues(cb.lines, nil)
-	clear(cb.srcs)
-	cb.srcs, cb.lines = cb.srcs[:0], cb.lines[:0]
+// enumMemo is the texts an Enum column has held so far and the codes they gave: a column
+// holds a handful of distinct texts, and Enumeration.Parse compares each with every value
+// and name, case-folded (~15 ms of a city-day's parse).
+type enumMemo struct {
+	texts, codes []string
 }
 
-// parseCell parses one non-empty cell into v; it returns a problem or "".
-func (l *loader) parseCell(col *feed.Column, text string, v *value, memo *dateMemo) string {
+// enumMemoMax bounds an enumMemo; a text beyond it is parsed each time.
+const enumMemoMax = 16
+
+func (m *enumMemo) parse(e *feed.Enumeration, s string) (string, bool) {
+	for i, t := range m.texts {
+		if t == s {
+			return m.codes[i], true
+		}
+	}
+	code, ok := e.Parse(s)
+	if ok && len(m.texts) < enumMemoMax {
+		m.texts = append(m.texts, s)
+		m.codes = append(m.codes, code)
+	}
+	return code, ok
+}
+
+// parseCell parses one non-empty cell of column c into v; it returns a problem or "".
+func (l *loader) parseCell(c int, col *feed.Column, text string, v *value, memo *rowMemo) string {
 	switch col.Kind {
 	case feed.Ident:
 		if !feed.ValidID(text) {
@@ -744,7 +672,7 @@ func (l *loader) parseCell(col *feed.Column, text string, v *value, memo *dateMe
 		}
 		v.s = text
 	case feed.Date:
-		d := memo.parse(text)
+		d := memo.date.parse(text)
 		if d.err != nil {
 			return l.lang.field(col, text, d.err)
 		}
@@ -755,7 +683,7 @@ func (l *loader) parseCell(col *feed.Column, text string, v *value, memo *dateMe
 		if !ok {
 			return l.lang.field(col, text, errNotTime)
 		}
-		d := memo.parse(date)
+		d := memo.date.parse(date)
 		if d.err != nil {
 			return l.lang.field(col, text, errNotTime)
 		}
@@ -773,7 +701,7 @@ func (l *loader) parseCell(col *feed.Column, text string, v *value, memo *dateMe
 		}
 		v.i = n
 	case feed.Enum:
-		code, ok := col.Enum.Parse(text)
+		code, ok := memo.enums[c].parse(col.Enum, text)
 		if !ok {
 			values := col.Enum.Values
 			if l.lang == langZh {
