@@ -450,9 +450,12 @@ func (l *loader) checkFooter(ld *loaded, t *dialect.Table, f *feed.Feed) {
 	})
 }
 
-// value is one parsed cell.
+// value is one parsed cell: a number (Money, Whole; a Date's date32, a Time's Unix seconds),
+// or an Enum's code by its index in the column's Enumeration.Values. A text kept as read
+// (Ident, Digits, Text) is the cell itself, read from the table where it is needed. A value
+// holds no pointer: storing a row's strings in values had cost the write barriers of the
+// garbage collector, which runs all through a big day's parse (~20 ms of a city-day's).
 type value struct {
-	s    string
 	i    int64
 	null bool
 }
@@ -521,7 +524,7 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 				problems = append(problems, problem{c, p})
 			}
 		}
-		problems = l.crossCheck(f, vals, amountCol, payCol, problems)
+		problems = l.crossCheck(f, t, i, vals, amountCol, payCol, problems)
 		var code Code
 		switch {
 		case len(problems) > 0:
@@ -547,7 +550,7 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) {
 			ld.excs = append(ld.excs, e)
 			continue
 		}
-		w.put(vals, t.Source(i), int64(t.Line(i)))
+		w.put(vals, t, i)
 		kept++
 	}
 	if a != nil {
@@ -643,24 +646,30 @@ type rowMemo struct {
 // holds a handful of distinct texts, and Enumeration.Parse compares each with every value
 // and name, case-folded (~15 ms of a city-day's parse).
 type enumMemo struct {
-	texts, codes []string
+	texts []string
+	codes []int // by index in Values
 }
 
 // enumMemoMax bounds an enumMemo; a text beyond it is parsed each time.
 const enumMemoMax = 16
 
-func (m *enumMemo) parse(e *feed.Enumeration, s string) (string, bool) {
+// parse is Enumeration.Parse, its code by its index in e.Values: -1 when s is none of them.
+func (m *enumMemo) parse(e *feed.Enumeration, s string) int {
 	for i, t := range m.texts {
 		if t == s {
-			return m.codes[i], true
+			return m.codes[i]
 		}
 	}
 	code, ok := e.Parse(s)
-	if ok && len(m.texts) < enumMemoMax {
-		m.texts = append(m.texts, s)
-		m.codes = append(m.codes, code)
+	if !ok {
+		return -1
 	}
-	return code, ok
+	k := slices.Index(e.Values, code)
+	if len(m.texts) < enumMemoMax {
+		m.texts = append(m.texts, s)
+		m.codes = append(m.codes, k)
+	}
+	return k
 }
 
 // parseCell parses one non-empty cell of column c into v; it returns a problem or "".
@@ -670,7 +679,6 @@ func (l *loader) parseCell(c int, col *feed.Column, text string, v *value, memo 
 		if !feed.ValidID(text) {
 			return l.lang.field(col, text, errNotIdent)
 		}
-		v.s = text
 	case feed.Date:
 		d := memo.date.parse(text)
 		if d.err != nil {
@@ -701,30 +709,28 @@ func (l *loader) parseCell(c int, col *feed.Column, text string, v *value, memo 
 		}
 		v.i = n
 	case feed.Enum:
-		code, ok := memo.enums[c].parse(col.Enum, text)
-		if !ok {
+		code := memo.enums[c].parse(col.Enum, text)
+		if code < 0 {
 			values := col.Enum.Values
 			if l.lang == langZh {
 				values = col.Enum.Zh
 			}
 			return l.lang.f(i18n.DetailFieldNotOneOf, l.lang.col(col), quote(text), l.lang.list(values))
 		}
-		v.s = code
+		v.i = int64(code)
 	case feed.Digits:
 		// Kept as text (leading zeros are part of a serial); the rules read the value
 		// with digitsValue.
 		if _, err := ParseDigits(text); err != nil {
 			return l.lang.field(col, text, err)
 		}
-		v.s = text
-	default:
-		v.s = text
 	}
 	return ""
 }
 
 // crossCheck applies the rules of FEEDS.md that involve a column's meaning or several columns.
-func (l *loader) crossCheck(f *feed.Feed, vals []value, amountCol, payCol int, problems []problem) []problem {
+// vals are row i of t, parsed.
+func (l *loader) crossCheck(f *feed.Feed, t *dialect.Table, i int, vals []value, amountCol, payCol int, problems []problem) []problem {
 	g := l.lang
 	add := func(col int, k i18n.Key, args ...any) {
 		problems = append(problems, problem{col, g.f(k, args...)})
@@ -758,9 +764,9 @@ func (l *loader) crossCheck(f *feed.Feed, vals []value, amountCol, payCol int, p
 			add(qCol, i18n.DetailFieldZero, g.colOf(f, "quantity"))
 		}
 		fromCol, toCol := f.Col("serial_from"), f.Col("serial_to")
-		from, to := vals[fromCol], vals[toCol]
-		if !from.null && !to.null && !hasProblem(problems, fromCol, toCol) && len(from.s) != len(to.s) {
-			add(fromCol, i18n.DetailSerialLength, g.colOf(f, "serial_from"), quote(from.s), g.colOf(f, "serial_to"), quote(to.s))
+		from, to := t.Cell(i, fromCol), t.Cell(i, toCol)
+		if !vals[fromCol].null && !vals[toCol].null && !hasProblem(problems, fromCol, toCol) && len(from) != len(to) {
+			add(fromCol, i18n.DetailSerialLength, g.colOf(f, "serial_from"), quote(from), g.colOf(f, "serial_to"), quote(to))
 		}
 	}
 	return problems

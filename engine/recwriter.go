@@ -6,6 +6,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"settle/connectors/dialect"
 	"settle/feed"
 )
 
@@ -36,6 +37,7 @@ const (
 type wcol struct {
 	kind  wkind
 	dt    arrow.DataType
+	enum  []string // an Enum column's codes (value.i indexes them); nil for another
 	nulls int
 	valid *memory.Buffer // the validity bitmap, bits, of every column
 	bits  []byte
@@ -50,6 +52,7 @@ type wcol struct {
 
 func newRecWriter(mem memory.Allocator, id feed.ID) *recWriter {
 	schema := schemas()[id]
+	f := feed.Get(id)
 	w := &recWriter{mem: mem, schema: schema, cols: make([]wcol, schema.NumFields())}
 	for c := range w.cols {
 		dt := schema.Field(c).Type
@@ -61,6 +64,9 @@ func newRecWriter(mem memory.Allocator, id feed.ID) *recWriter {
 			k = wDate32
 		}
 		w.cols[c] = wcol{kind: k, dt: dt}
+		if c < len(f.Columns) && f.Columns[c].Kind == feed.Enum {
+			w.cols[c].enum = f.Columns[c].Enum.Values
+		}
 	}
 	return w
 }
@@ -142,9 +148,9 @@ func (col *wcol) putText(r int, s string) {
 	col.o32[r+1] = int32(col.used)
 }
 
-// put writes one row: vals of the feed's columns, then its source and line. Room for it
-// was made by reserve.
-func (w *recWriter) put(vals []value, src string, line int64) {
+// put writes row i of t: vals of the feed's columns (a text kept as read taken from t), then
+// its source and line. Room for it was made by reserve.
+func (w *recWriter) put(vals []value, t *dialect.Table, i int) {
 	r := w.n
 	byteAt, bit := r>>3, byte(1)<<(r&7)
 	for c := range vals {
@@ -157,7 +163,14 @@ func (w *recWriter) put(vals []value, src string, line int64) {
 		}
 		switch col.kind {
 		case wText:
-			col.putText(r, v.s) // "" when null: no bytes, as AppendNull
+			switch {
+			case v.null:
+				col.putText(r, "") // no bytes, as AppendNull
+			case col.enum != nil:
+				col.putText(r, col.enum[v.i])
+			default:
+				col.putText(r, t.Cell(i, c))
+			}
 		case wInt64:
 			col.i64[r] = v.i // 0 when null, as AppendNull leaves it
 		case wDate32:
@@ -166,9 +179,9 @@ func (w *recWriter) put(vals []value, src string, line int64) {
 	}
 	sc, lc := &w.cols[len(vals)], &w.cols[len(vals)+1]
 	sc.bits[byteAt] |= bit
-	sc.putText(r, src)
+	sc.putText(r, t.Source(i))
 	lc.bits[byteAt] |= bit
-	lc.i64[r] = line
+	lc.i64[r] = int64(t.Line(i))
 	w.n++
 }
 
@@ -216,7 +229,8 @@ func (w *recWriter) finish() arrow.RecordBatch {
 	return rec
 }
 
-// release lets go of the writer's buffers and leaves it empty.
+// release lets go of the writer's buffers and leaves it empty, ready for another record: what
+// each column is (its kind, type, Enum codes) stays.
 func (w *recWriter) release() {
 	for c := range w.cols {
 		col := &w.cols[c]
@@ -225,7 +239,7 @@ func (w *recWriter) release() {
 				b.Release()
 			}
 		}
-		w.cols[c] = wcol{kind: col.kind, dt: col.dt}
+		w.cols[c] = wcol{kind: col.kind, dt: col.dt, enum: col.enum}
 	}
 	w.n, w.rows = 0, 0
 }

@@ -10,43 +10,63 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"settle/connectors/dialect"
 	"settle/feed"
 )
 
-// wrow is a row as parseRows gives it to a recWriter.
-type wrow struct {
-	vals []value
-	src  string
-	line int64
-}
-
-// randomRows makes n rows of feed f: nulls, empty and long texts, zero and large numbers.
-func randomRows(rng *rand.Rand, f *feed.Feed, n int) []wrow {
-	rows := make([]wrow, n)
+// randomTable makes a canonical CSV of n rows of feed f — empty cells (nulls) and texts of
+// 1 to 40 letters; biz_date never empty, so that no line is blank — reads it as parseRows
+// would, and gives each row the values parseRows would give a recWriter: random numbers,
+// Enum codes by index.
+func randomTable(t *testing.T, rng *rand.Rand, f *feed.Feed, name string, n int) (*dialect.Table, [][]value) {
+	t.Helper()
+	var b strings.Builder
+	for c := range f.Columns {
+		if c > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(f.Columns[c].Name)
+	}
+	b.WriteString("\r\n")
+	rows := make([][]value, n)
 	for i := range rows {
 		vals := make([]value, len(f.Columns))
 		for c := range vals {
-			switch {
-			case rng.IntN(5) == 0:
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			if c != feed.ColBizDate && rng.IntN(5) == 0 {
 				vals[c].null = true
-			case isText(f.Columns[c].Kind):
-				vals[c].s = strings.Repeat(string(rune('a'+rng.IntN(26))), rng.IntN(40)) // "" too
-			default:
+				continue
+			}
+			b.WriteString(strings.Repeat(string(rune('a'+rng.IntN(26))), 1+rng.IntN(40)))
+			switch col := f.Columns[c]; {
+			case col.Kind == feed.Enum:
+				vals[c].i = int64(rng.IntN(len(col.Enum.Values)))
+			case !isText(col.Kind):
 				vals[c].i = rng.Int64N(1<<40) - 1<<20
 			}
 		}
-		rows[i] = wrow{vals, fmt.Sprintf("in%d.csv", rng.IntN(3)), int64(i + 2)}
+		b.WriteString("\r\n")
+		rows[i] = vals
 	}
-	return rows
+	tab, err := dialect.Read(name, []byte(b.String()), false, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.Len() != n {
+		t.Fatalf("%s: %d rows read, want %d", name, tab.Len(), n)
+	}
+	return tab, rows
 }
 
-// builtWith is the record array builders make of rows: what a recWriter's must equal.
-func builtWith(mem memory.Allocator, id feed.ID, rows []wrow) arrow.RecordBatch {
-	b := array.NewRecordBuilder(mem, schemas()[id])
+// builtWith is the record array builders make of the rows: what a recWriter's must equal.
+func builtWith(mem memory.Allocator, f *feed.Feed, tab *dialect.Table, rows [][]value) arrow.RecordBatch {
+	b := array.NewRecordBuilder(mem, schemas()[f.ID])
 	defer b.Release()
-	ncol := len(feed.Get(id).Columns)
-	for _, r := range rows {
-		for c, v := range r.vals {
+	ncol := len(f.Columns)
+	for i, vals := range rows {
+		for c, v := range vals {
 			fb := b.Field(c)
 			if v.null {
 				fb.AppendNull()
@@ -54,7 +74,11 @@ func builtWith(mem memory.Allocator, id feed.ID, rows []wrow) arrow.RecordBatch 
 			}
 			switch fb := fb.(type) {
 			case *array.StringBuilder:
-				fb.Append(v.s)
+				if e := f.Columns[c].Enum; e != nil {
+					fb.Append(e.Values[v.i])
+				} else {
+					fb.Append(tab.Cell(i, c))
+				}
 			case *array.Int64Builder:
 				fb.Append(v.i)
 			case *array.Date32Builder:
@@ -63,8 +87,8 @@ func builtWith(mem memory.Allocator, id feed.ID, rows []wrow) arrow.RecordBatch 
 				fb.Append(arrow.Timestamp(v.i))
 			}
 		}
-		b.Field(ncol).(*array.StringBuilder).Append(r.src)
-		b.Field(ncol + 1).(*array.Int64Builder).Append(r.line)
+		b.Field(ncol).(*array.StringBuilder).Append(tab.Source(i))
+		b.Field(ncol + 1).(*array.Int64Builder).Append(int64(tab.Line(i)))
 	}
 	return b.NewRecordBatch()
 }
@@ -99,85 +123,98 @@ func TestRecWriterMatchesBuilders(t *testing.T) {
 	for _, id := range feed.All {
 		f := feed.Get(id)
 		ncol := len(f.Columns)
-		rows := randomRows(rng, f, 300)
-		want := builtWith(mem, id, rows)
+		tab, rows := randomTable(t, rng, f, id.String()+".csv", 300)
+		want := builtWith(mem, f, tab, rows)
 
 		own := newRecWriter(mem, id)
 		own.reserve(len(rows))
 		for c := range ncol + 1 {
-			if c < ncol && !isText(f.Columns[c].Kind) {
-				continue
-			}
 			n := 0
-			for _, r := range rows {
-				if c == ncol {
-					n += len(r.src)
-				} else {
-					n += len(r.vals[c].s)
+			for i := range rows {
+				switch {
+				case c == ncol:
+					n += len(tab.Source(i))
+				case isText(f.Columns[c].Kind):
+					n += len(tab.Cell(i, c)) + 2
 				}
 			}
 			own.reserveText(c, n, false, len(rows))
 		}
-		for _, r := range rows {
-			own.put(r.vals, r.src, r.line)
+		for i, vals := range rows {
+			own.put(vals, tab, i)
 		}
 		got := own.finish()
 		checkRecord(t, id.String()+" own", got, want)
 		got.Release()
 
+		// An arena's writer makes one record after another (finished when full).
 		ar := newRecWriter(mem, id)
-		for from := 0; from < len(rows); {
-			to := min(len(rows), from+1+rng.IntN(40))
-			ar.reserve(to - from) // grows the rows now and then
-			for c := range ncol + 1 {
-				ar.reserveText(c, rng.IntN(50), true, to) // mostly short of the text
+		for round := range 2 {
+			for from := 0; from < len(rows); {
+				to := min(len(rows), from+1+rng.IntN(40))
+				ar.reserve(to - from) // grows the rows now and then
+				for c := range ncol + 1 {
+					ar.reserveText(c, rng.IntN(50), true, to) // mostly short of the text
+				}
+				for i := from; i < to; i++ {
+					ar.put(rows[i], tab, i)
+				}
+				from = to
 			}
-			for _, r := range rows[from:to] {
-				ar.put(r.vals, r.src, r.line)
+			got = ar.finish()
+			checkRecord(t, fmt.Sprintf("%s arena, record %d", id, round+1), got, want)
+			got.Release()
+			if ar.n != 0 || ar.finish() != nil {
+				t.Errorf("%s: a finished writer still holds rows", id)
 			}
-			from = to
 		}
-		got = ar.finish()
-		checkRecord(t, id.String()+" arena", got, want)
-		got.Release()
 		want.Release()
-		if ar.n != 0 || ar.finish() != nil {
-			t.Errorf("%s: a finished writer still holds rows", id)
-		}
 	}
 }
 
-// A text column of empty values has an empty values buffer, not none (Arrow reads a nil one
-// as nulls: arrow-go issue 625); nothing is left allocated by a writer released unfinished.
+// A text column of no bytes (every value null, or a source named "") has an empty values
+// buffer, not none (Arrow reads a nil one's values as nulls: arrow-go issue 625); nothing is
+// left allocated by a writer released unfinished.
 func TestRecWriterEmptyText(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	f := feed.Get(feed.Deposit)
+	var csv strings.Builder
+	for c := range f.Columns {
+		csv.WriteString(f.Columns[c].Name + ",")
+	}
+	csv.WriteString("\nx\nx\n")
+	tab, err := dialect.Read("", []byte(csv.String()), false, f)
+	if err != nil || tab.Len() != 2 {
+		t.Fatalf("read: %v (%d rows)", err, tab.Len())
+	}
 	w := newRecWriter(mem, feed.Deposit)
 	w.reserve(2)
 	vals := make([]value, len(f.Columns))
-	w.put(vals, "", 1)
-	w.put(vals, "", 2)
+	for c := range vals {
+		vals[c].null = true
+	}
+	w.put(vals, tab, 0)
+	w.put(vals, tab, 1)
 	rec := w.finish()
 	defer rec.Release()
 	for c := range int(rec.NumCols()) {
 		col := rec.Column(c)
-		if col.NullN() != 0 {
-			t.Errorf("column %s: %d nulls, want none", rec.ColumnName(c), col.NullN())
+		s, ok := col.(*array.String)
+		if !ok {
+			continue
 		}
-		if s, ok := col.(*array.String); ok {
-			if b := s.Data().Buffers()[2]; b == nil || b.Bytes() == nil {
-				t.Errorf("column %s: no values buffer", rec.ColumnName(c))
-			}
-			if s.Value(1) != "" {
-				t.Errorf("column %s: %q, want empty", rec.ColumnName(c), s.Value(1))
-			}
+		if b := s.Data().Buffers()[2]; b == nil || b.Bytes() == nil {
+			t.Errorf("column %s: no values buffer", rec.ColumnName(c))
+		}
+		if want := map[bool]int{true: 0, false: 2}[c == len(f.Columns)]; s.NullN() != want || s.Value(1) != "" {
+			t.Errorf("column %s: %d nulls, value %q; want %d nulls, \"\"", rec.ColumnName(c), s.NullN(), s.Value(1), want)
 		}
 	}
 	unfinished := newRecWriter(mem, feed.Deposit)
 	unfinished.reserve(10)
-	unfinished.reserveText(0, 100, false, 10)
-	unfinished.put(vals, "x.csv", 1)
+	unfinished.reserveText(feed.ColCity, 100, false, 10)
+	unfinished.put(vals, tab, 0)
 	unfinished.release()
 }
 
@@ -196,10 +233,13 @@ func TestEnumMemo(t *testing.T) {
 	var m enumMemo
 	for round := range 3 {
 		for _, s := range texts {
-			code, ok := m.parse(e, s)
-			wantCode, wantOK := e.Parse(s)
-			if code != wantCode || ok != wantOK {
-				t.Errorf("round %d: %q gave %q %v, want %q %v", round, s, code, ok, wantCode, wantOK)
+			k := m.parse(e, s)
+			code := ""
+			if k >= 0 {
+				code = e.Values[k]
+			}
+			if wantCode, _ := e.Parse(s); code != wantCode {
+				t.Errorf("round %d: %q gave %q, want %q", round, s, code, wantCode)
 			}
 		}
 	}
