@@ -88,7 +88,32 @@ const arenaRows = 1 << 14
 type arena struct {
 	w       *recWriter
 	pending []pendingRows
+	scratch *parseScratch // parseRows's, for the next input of the arena's feed
 }
+
+// parseScratch is what parseRows works in: an arena keeps it for its next input (a pulled
+// day's 20,565 inputs had each made their own), and its Enum columns' memos go on filling.
+type parseScratch struct {
+	size []int   // text bytes by column, the source last
+	vals []value // the row being read
+	memo rowMemo
+}
+
+func newParseScratch(ncol int) *parseScratch {
+	return &parseScratch{size: make([]int, ncol+1), vals: make([]value, ncol), memo: rowMemo{enums: make([]enumMemo, ncol)}}
+}
+
+// textColumns are each feed's columns held as text (isText).
+var textColumns = sync.OnceValue(func() (out [feed.Count][]int) {
+	for _, id := range feed.All {
+		for c, col := range feed.Get(id).Columns {
+			if isText(col.Kind) {
+				out[id] = append(out[id], c)
+			}
+		}
+	}
+	return out
+})
 
 type pendingRows struct {
 	ld       *loaded
@@ -493,25 +518,27 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) (sums amo
 		w    *recWriter
 		from int64
 	)
+	ncol := len(f.Columns)
+	var sc *parseScratch
 	if t.Len() <= arenaRows/4 {
 		a = l.arena(f.ID, t.Len())
 		w = a.w
 		from = int64(w.n)
+		if a.scratch == nil {
+			a.scratch = newParseScratch(ncol)
+		}
+		sc = a.scratch
+		clear(sc.size)
+		sc.memo.date = dateMemo{} // its text is one of another input
 	} else {
 		w = newRecWriter(l.mem, f.ID)
 		w.reserve(t.Len())
+		sc = newParseScratch(ncol)
 	}
-	ncol := len(f.Columns)
 	// Text is sized from the text itself: a guess that falls short makes the buffer double,
 	// and the record keeps the slack (a province-day's feeds carried hundreds of MB of it).
 	// One pass along the rows, as the cells lie, for every text column and the source.
-	size := make([]int, ncol+1)
-	var textCols []int
-	for c := range f.Columns {
-		if isText(f.Columns[c].Kind) {
-			textCols = append(textCols, c)
-		}
-	}
+	size, textCols := sc.size, textColumns()[f.ID]
 	for i := 0; i < t.Len(); i++ {
 		for _, c := range textCols {
 			size[c] += len(t.Cell(i, c))
@@ -527,8 +554,7 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) (sums amo
 		w.reserveText(c, n, a != nil, rows)
 	}
 	w.reserveText(ncol, size[ncol], a != nil, rows)
-	vals := make([]value, ncol)
-	memo := rowMemo{enums: make([]enumMemo, ncol)}
+	vals, memo := sc.vals, &sc.memo
 	var problems []problem
 	kept := 0
 	amountCol := f.Col("amount")
@@ -554,7 +580,7 @@ func (l *loader) parseRows(ld *loaded, t *dialect.Table, f *feed.Feed) (sums amo
 				}
 				continue
 			}
-			p := l.parseCell(c, col, text, &vals[c], &memo)
+			p := l.parseCell(c, col, text, &vals[c], memo)
 			if p != "" {
 				problems = append(problems, problem{c, p})
 			}
@@ -706,7 +732,8 @@ func (m *enumMemo) parse(e *feed.Enumeration, s string) int {
 	}
 	k := slices.Index(e.Values, code)
 	if len(m.texts) < enumMemoMax {
-		m.texts = append(m.texts, s)
+		// A copy: an arena's memo outlives the input the text is part of.
+		m.texts = append(m.texts, strings.Clone(s))
 		m.codes = append(m.codes, k)
 	}
 	return k
