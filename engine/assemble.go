@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,7 +27,6 @@ import (
 // or outlet yet: the caller gives them the counter's once place has settled them.
 func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]arrow.RecordBatch, rejects []Reject, excs, foreign []Exception, err error) {
 	drop := map[*loaded][]bool{}
-	dropped := func(ld *loaded, r int) bool { d := drop[ld]; return d != nil && d[r] }
 	needRaw := map[*loaded][]int{} // rejects whose raw text is still to be read
 	for _, ld := range loads {
 		if ld.rec == nil || !known.perCounter(ld.in) {
@@ -43,12 +43,6 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 			needRaw[ld] = append(needRaw[ld], len(rejects)-1)
 		}
 		foreign = append(foreign, ex...)
-	}
-	total := 0
-	for _, ld := range loads {
-		if ld.rec != nil && feed.HasTxnID(ld.in.Feed) {
-			total += int(ld.n)
-		}
 	}
 	// identical reports whether row r of ld equals the kept row in every column.
 	identical := func(ld *loaded, r int, kept loc) bool {
@@ -76,43 +70,86 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 			Counter: strings.Clone(str(ld.rec, feed.ColCounter, a)),
 		})
 	}
-	// Each of the workers keeps the txn_ids of its share of the hash space, in canonical
-	// order, and notes the repeats it finds; the repeats are then set aside in canonical
-	// order, as one pass over every row would (a city-day's 290,000 txn_ids in one map had
-	// been a fifth of a refresh's Load).
+	// The rows that carry a txn_id are numbered in canonical order, input after input; the
+	// ids are hashed once, by shares of the rows side by side. Each of the workers then keeps
+	// the rows of its share of the hash space in a txnTable, in canonical order, and notes the
+	// repeats it finds; the repeats are then set aside in canonical order, as one pass over
+	// every row would. (A city-day's 290,000 txn_ids in one map had been a fifth of a
+	// refresh's Load; in a map per share, each id hashed by every worker and again by its
+	// map, ~55 ms of its CPU.)
 	type repeat struct {
 		li, r int // the row: loads[li], its row r
 		kept  loc
 	}
+	var (
+		txnLoads []int // the loads with rows that have a txn_id
+		bases    []int // the number of the first row of each
+		txnCols  []*array.String
+		total    int
+	)
+	for li, ld := range loads {
+		if ld.rec != nil && feed.HasTxnID(ld.in.Feed) {
+			txnLoads = append(txnLoads, li)
+			bases = append(bases, total)
+			txnCols = append(txnCols, ld.rec.Column(feed.Get(ld.in.Feed).Col("txn_id")).(*array.String))
+			total += int(ld.n)
+		}
+	}
+	// txnOf is the txn_id of row g.
+	txnOf := func(g int) string {
+		k := sort.SearchInts(bases, g+1) - 1 // the last input that starts at g or before
+		return txnCols[k].Value(int(loads[txnLoads[k]].off) + g - bases[k])
+	}
+	locOf := func(g int) loc {
+		k := sort.SearchInts(bases, g+1) - 1
+		return loc{loads[txnLoads[k]], g - bases[k]}
+	}
 	shares := max(1, l.workers)
-	found := make([][]repeat, shares)
+	hashes := make([]uint64, total)
+	counts := make([][]int, shares) // counts[k][p]: rows of hash share p among the rows worker k hashed
 	seed := maphash.MakeSeed()
 	var sw sync.WaitGroup
+	for k := range shares {
+		sw.Add(1)
+		go func() {
+			defer sw.Done()
+			counts[k] = make([]int, shares)
+			from, to := k*total/shares, (k+1)*total/shares
+			j := max(0, sort.SearchInts(bases, from+1)-1)
+			for g := from; g < to; j++ {
+				ld, txn := loads[txnLoads[j]], txnCols[j]
+				end := min(to, bases[j]+int(ld.n))
+				for ; g < end; g++ {
+					h := maphash.String(seed, txn.Value(int(ld.off)+g-bases[j]))
+					hashes[g] = h
+					counts[k][shareOf(h, shares)]++
+				}
+			}
+		}()
+	}
+	sw.Wait()
+	found := make([][]repeat, shares)
 	for p := range shares {
 		sw.Add(1)
 		go func() {
 			defer sw.Done()
-			seen := make(map[string]loc, total/shares+total/(8*shares))
-			for li, ld := range loads {
-				if ld.rec == nil || !feed.HasTxnID(ld.in.Feed) {
-					continue
-				}
-				f := feed.Get(ld.in.Feed)
-				txn := ld.rec.Column(f.Col("txn_id")).(*array.String)
+			n := 0
+			for k := range shares {
+				n += counts[k][p]
+			}
+			seen := newTxnTable(n, hashes)
+			for j, li := range txnLoads {
+				ld, base, d := loads[li], bases[j], drop[loads[li]]
+				txn := txnCols[j]
 				for r := range int(ld.n) {
-					if dropped(ld, r) {
+					g := base + r
+					if shares > 1 && shareOf(hashes[g], shares) != p || d != nil && d[r] {
 						continue
 					}
 					id := txn.Value(int(ld.off) + r)
-					if shares > 1 && int(maphash.String(seed, id)%uint64(shares)) != p {
-						continue
+					if kept, dup := seen.add(g, func(k int) bool { return txnOf(k) == id }); dup {
+						found[p] = append(found[p], repeat{li, r, locOf(kept)})
 					}
-					kept, dup := seen[id]
-					if !dup {
-						seen[id] = loc{ld, r}
-						continue
-					}
-					found[p] = append(found[p], repeat{li, r, kept})
 				}
 			}
 		}()
@@ -141,7 +178,7 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 		counter := strCol(ld.rec, feed.ColCounter)
 		for r := range int(ld.n) {
 			a := int(ld.off) + r
-			if dropped(ld, r) || slip.IsNull(a) || slip.Value(a) == "" {
+			if d := drop[ld]; d != nil && d[r] || slip.IsNull(a) || slip.Value(a) == "" {
 				continue
 			}
 			k := [2]string{counter.Value(a), slip.Value(a)}
@@ -267,6 +304,75 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 		return feeds, nil, nil, nil, err
 	}
 	return feeds, rejects, excs, foreign, nil
+}
+
+// shareOf is the share of the hash space of n that hash h falls in: its low 32 bits scaled
+// to n (a multiply, where h%n had been a division per row and worker).
+func shareOf(h uint64, n int) int {
+	return int(uint64(uint32(h)) * uint64(n) >> 32)
+}
+
+// txnTable is a set of rows told apart by their txn_ids: open addressing on the ids' hashes,
+// each slot a row's number (plus one: 0 is empty) under 32 bits of its id's hash, so that ids
+// are compared only when those bits match. A slot is 8 bytes, where a map[string]loc's entry
+// was 32 and its lookups hashed and compared the id again.
+type txnTable struct {
+	slots  []uint64
+	hashes []uint64 // of every row, by its number
+	n      int
+}
+
+func newTxnTable(n int, hashes []uint64) *txnTable {
+	return &txnTable{slots: make([]uint64, tableSize(n)), hashes: hashes}
+}
+
+// tableSize is a power of two at least 4/3 of n: the table is at most 3/4 full.
+func tableSize(n int) int {
+	size := 16
+	for size*3 < n*4 {
+		size *= 2
+	}
+	return size
+}
+
+// add adds row g unless a row with the same id is in already: then it returns that row, and
+// true. same(k) reports whether row k has g's id.
+func (t *txnTable) add(g int, same func(k int) bool) (int, bool) {
+	h := t.hashes[g]
+	mask := uint64(len(t.slots) - 1)
+	tag := h << 32 // the low bits; the high ones place it
+	for i := (h >> 32) & mask; ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == 0 {
+			t.slots[i] = tag | uint64(g+1)
+			t.n++
+			if t.n*4 > len(t.slots)*3 {
+				t.grow()
+			}
+			return 0, false
+		}
+		if s&^(1<<32-1) == tag && same(int(s&(1<<32-1))-1) {
+			return int(s&(1<<32-1)) - 1, true
+		}
+	}
+}
+
+// grow doubles the table.
+func (t *txnTable) grow() {
+	old := t.slots
+	t.slots = make([]uint64, 2*len(old))
+	mask := uint64(len(t.slots) - 1)
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		h := t.hashes[int(s&(1<<32-1))-1]
+		i := (h >> 32) & mask
+		for t.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = s
+	}
 }
 
 // loc is row row of an input (numbered in the input: ld.rec's row ld.off+row).

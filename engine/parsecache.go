@@ -66,7 +66,7 @@ type pcInput struct {
 	Read          int
 	Rejects       []Reject
 	Excs          []Exception
-	Triples       [][3]string
+	Triples       []triple
 }
 
 // pcIndex is the head of a cache file.
@@ -77,23 +77,16 @@ type pcIndex struct {
 	Inputs  []pcInput
 }
 
-type pcKey struct {
-	feed          feed.ID
-	name, counter string
-	pull          bool
-	format        connectors.Format
-	digest        [32]byte
-}
-
-func keyOf(in connectors.Input, digest [32]byte) pcKey {
-	return pcKey{in.Feed, in.Name, in.Counter, in.Pull, in.Format, digest}
-}
-
 // parseCache is the cache files of a directory that match this run's program and settings.
 type parseCache struct {
 	dir     string
 	version [32]byte
-	hits    map[pcKey]*pcHit
+	// hits are the entries of the files read, by digest: the first of each digest's, and the
+	// others (inputs of the same bytes: a header-only report of many counters) after it.
+	// Keyed by the digest alone, not by every field an entry is matched on: a city-day's
+	// 20,565 entries had cost a refresh ~7 ms to hash in and again to look up.
+	hits    map[[32]byte]int32
+	entries []pcHit
 	files   map[feed.ID][]*pcFile // files read, per feed
 }
 
@@ -105,7 +98,9 @@ type pcFile struct {
 
 type pcHit struct {
 	file *pcFile
+	feed feed.ID
 	in   *pcInput
+	next int32 // the next entry of the digest, or -1
 }
 
 // pcVersion keys the program and the loader's settings: a cache file of another is not used.
@@ -174,7 +169,7 @@ func openParseCache(dir string, l *loader) *parseCache {
 	if !ok {
 		return nil
 	}
-	pc := &parseCache{dir: dir, version: version, hits: map[pcKey]*pcHit{}, files: map[feed.ID][]*pcFile{}}
+	pc := &parseCache{dir: dir, version: version, files: map[feed.ID][]*pcFile{}}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return pc
@@ -203,6 +198,14 @@ func openParseCache(dir string, l *loader) *parseCache {
 		}()
 	}
 	wg.Wait()
+	n := 0
+	for _, g := range out {
+		if g.f != nil {
+			n += len(g.idx.Inputs)
+		}
+	}
+	pc.hits = make(map[[32]byte]int32, n)
+	pc.entries = make([]pcHit, 0, n)
 	for _, g := range out {
 		if g.f == nil {
 			continue
@@ -210,8 +213,12 @@ func openParseCache(dir string, l *loader) *parseCache {
 		pc.files[g.idx.Feed] = append(pc.files[g.idx.Feed], g.f)
 		for i := range g.idx.Inputs {
 			e := &g.idx.Inputs[i]
-			k := pcKey{g.idx.Feed, e.Name, e.Counter, e.Pull, e.Format, e.Digest}
-			pc.hits[k] = &pcHit{g.f, e}
+			next := int32(-1)
+			if first, ok := pc.hits[e.Digest]; ok {
+				next = first
+			}
+			pc.hits[e.Digest] = int32(len(pc.entries))
+			pc.entries = append(pc.entries, pcHit{g.f, g.idx.Feed, e, next})
 		}
 	}
 	return pc
@@ -283,7 +290,18 @@ func (f *pcFile) release() {
 
 // hit returns the cached reading of in, whose bytes have sha256 digest, or nil.
 func (pc *parseCache) hit(in connectors.Input, digest [32]byte) *loaded {
-	h := pc.hits[keyOf(in, digest)]
+	i, ok := pc.hits[digest]
+	if !ok {
+		return nil
+	}
+	var h *pcHit
+	for ; i >= 0; i = pc.entries[i].next {
+		c := &pc.entries[i]
+		if e := c.in; c.feed == in.Feed && e.Name == in.Name && e.Counter == in.Counter && e.Pull == in.Pull && e.Format == in.Format {
+			h = c
+			break
+		}
+	}
 	if h == nil {
 		return nil
 	}
@@ -293,10 +311,7 @@ func (pc *parseCache) hit(in connectors.Input, digest [32]byte) *loaded {
 		ld.rec, ld.off, ld.n = h.file.recs[e.Batch], e.Off, e.Rows
 		ld.rec.Retain()
 	}
-	ld.triples = make([]triple, len(e.Triples))
-	for i, t := range e.Triples {
-		ld.triples[i] = triple{t[0], t[1], t[2]}
-	}
+	ld.triples = e.Triples // never changed: the loaded's and the entry's alike
 	return ld
 }
 
@@ -389,10 +404,7 @@ func (pc *parseCache) plan(loads []*loaded) *pcPlan {
 				pf.parts = append(pf.parts, pcPart{ld.rec, ld.off, ld.n, batch})
 				off += e.Rows
 			}
-			e.Triples = make([][3]string, len(ld.triples))
-			for j, t := range ld.triples {
-				e.Triples[j] = [3]string{t.city, t.outlet, t.counter}
-			}
+			e.Triples = ld.triples
 			pf.inputs = append(pf.inputs, e)
 		}
 		p.feeds = append(p.feeds, pf)
@@ -599,9 +611,9 @@ func encodeIndex(w *bytes.Buffer, idx *pcIndex) error {
 		}
 		b = binary.AppendUvarint(b, uint64(len(e.Triples)))
 		for _, t := range e.Triples {
-			str(t[0])
-			str(t[1])
-			str(t[2])
+			str(t.city)
+			str(t.outlet)
+			str(t.counter)
 		}
 		if len(e.Rejects) > 0 || len(e.Excs) > 0 {
 			finds = append(finds, pcFindings{i, e.Rejects, e.Excs})
@@ -613,8 +625,16 @@ func encodeIndex(w *bytes.Buffer, idx *pcIndex) error {
 
 // pcReader reads an index; the first fault stops it (err), and every read after gives zeros.
 type pcReader struct {
-	b   []byte
+	b []byte
+	// s is b as one string, in step with it: the texts read (names, counters) are parts of
+	// it, not a string made each (a city-day's index holds ~80,000), and all of them keep
+	// the index's text alive, a few MB for the run.
+	s   string
 	err error
+}
+
+func (r *pcReader) skip(n int) {
+	r.b, r.s = r.b[n:], r.s[n:]
 }
 
 var errIndex = errors.New("index damaged")
@@ -623,7 +643,7 @@ func (r *pcReader) fail() {
 	if r.err == nil {
 		r.err = errIndex
 	}
-	r.b = nil
+	r.b, r.s = nil, ""
 }
 
 func (r *pcReader) uvarint() uint64 {
@@ -632,7 +652,7 @@ func (r *pcReader) uvarint() uint64 {
 		r.fail()
 		return 0
 	}
-	r.b = r.b[n:]
+	r.skip(n)
 	return v
 }
 
@@ -642,7 +662,7 @@ func (r *pcReader) varint() int64 {
 		r.fail()
 		return 0
 	}
-	r.b = r.b[n:]
+	r.skip(n)
 	return v
 }
 
@@ -652,16 +672,25 @@ func (r *pcReader) bytes(n uint64) []byte {
 		return nil
 	}
 	out := r.b[:n]
-	r.b = r.b[n:]
+	r.skip(int(n))
 	return out
 }
 
-func (r *pcReader) str() string { return string(r.bytes(r.uvarint())) }
+func (r *pcReader) str() string {
+	n := r.uvarint()
+	if n > uint64(len(r.s)) {
+		r.fail()
+		return ""
+	}
+	out := r.s[:n]
+	r.skip(int(n))
+	return out
+}
 
 func (r *pcReader) sum(d *[32]byte) { copy(d[:], r.bytes(32)) }
 
 func decodeIndex(data []byte) (*pcIndex, error) {
-	r := &pcReader{b: data}
+	r := &pcReader{b: data, s: string(data)}
 	idx := &pcIndex{}
 	r.sum(&idx.Version)
 	idx.Feed = feed.ID(r.varint())
@@ -687,9 +716,9 @@ func decodeIndex(data []byte) (*pcIndex, error) {
 			nt = 0
 		}
 		if nt > 0 {
-			e.Triples = make([][3]string, nt)
+			e.Triples = make([]triple, nt)
 			for j := range e.Triples {
-				e.Triples[j] = [3]string{r.str(), r.str(), r.str()}
+				e.Triples[j] = triple{r.str(), r.str(), r.str()}
 			}
 		}
 		if r.err != nil {

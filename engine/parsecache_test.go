@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -281,4 +282,58 @@ func TestParseCacheSkipsFailedReads(t *testing.T) {
 	empty.Inputs = append([]connectors.Input(nil), day.Inputs...)
 	empty.Inputs[0].Open = connectors.Bytes(nil)
 	sameResult(t, "an empty input after it failed", reconcileWith(t, &empty, dir), reconcileWith(t, &empty, ""))
+}
+
+// TestParseCacheSameBytesOtherInputs: inputs of the same bytes under other names (their
+// cache entries share a digest) are each taken from the cache as themselves: a copy of a
+// deposit report with a malformed row, under three other counters' names and in the order
+// that puts the original between them, gives the rejects of each copy under its own name.
+func TestParseCacheSameBytesOtherInputs(t *testing.T) {
+	day := cacheDay(t, fixtures.LayoutCounter)
+	base := reconcileWith(t, day, "")
+	malformed := map[string]bool{}
+	for _, r := range base.Rejects {
+		if strings.HasPrefix(r.Reason, string(engine.CodeMalformedRow)) {
+			malformed[r.Source] = true
+		}
+	}
+	orig, copies := -1, []int{}
+	for i, in := range day.Inputs {
+		if in.Feed != feed.Deposit || in.Counter == "" {
+			continue
+		}
+		if orig < 0 && malformed[in.Name] {
+			orig = i
+		} else if len(copies) < 3 && !malformed[in.Name] {
+			copies = append(copies, i)
+		}
+	}
+	if orig < 0 || len(copies) < 3 {
+		t.Fatalf("no per-counter deposit input with a malformed row, or too few others (%d, %v)", orig, copies)
+	}
+	rc, err := day.Inputs[orig].Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	same := *day
+	same.Inputs = append([]connectors.Input(nil), day.Inputs...)
+	for _, i := range copies {
+		same.Inputs[i].Open = connectors.Bytes(b)
+	}
+	want := reconcileWith(t, &same, "")
+	cited := map[string]bool{}
+	for _, r := range want.Rejects {
+		cited[r.Source] = true
+	}
+	for _, i := range append(copies, orig) {
+		if !cited[same.Inputs[i].Name] {
+			t.Fatalf("%s: no reject cites it", same.Inputs[i].Name)
+		}
+	}
+	dir := t.TempDir()
+	reconcileWith(t, &same, dir)
+	var opened sync.Map
+	sameResult(t, "the run reading the cache", reconcileWith(t, withKept(t, &same, &opened), dir), want)
 }
