@@ -18,6 +18,7 @@
 //	internal/atomicfile/ one file written whole or not at all (temp, fsync, rename, fsync dir)
 //	internal/flock/      flock(2) with the EINTR retry, for the store's and the page's lock files
 //	internal/buildid/    the running build's id, for caches valid only for the build that wrote them
+//	internal/writeback/  start writing a file out early (sync_file_range), before a run's syncfs
 //	report/             XLSX and PDF settlement reports and roll-ups; assets/fonts/ the PDF font
 //	diff/               what changed between two runs (settle diff)
 //	period/             the month-end close (settle period): period sums, checks, reports, close/reopen

@@ -24,6 +24,7 @@ import (
 
 	"settle/connectors"
 	"settle/feed"
+	"settle/internal/writeback"
 )
 
 // Kept inputs (issue 17.1): the raw bytes a run read — files and pulled bodies — are kept in
@@ -303,7 +304,7 @@ func writeKept(dir, sum string, z []byte) error {
 	}
 	_, err = f.Write(z)
 	if err == nil && len(z) >= writebackAt {
-		startWriteback(f)
+		writeback.Start(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"settle/internal/writeback"
 	"strings"
 	"sync"
 	"time"
@@ -273,7 +274,7 @@ func (w *runFile) Close() error {
 	}
 	w.closed = true
 	if w.n >= writebackAt { // a big file (the feeds' Parquet): Publish's syncfs waits less
-		startWriteback(w.f)
+		writeback.Start(w.f)
 	}
 	err := w.f.Close()
 	w.run.mu.Lock()

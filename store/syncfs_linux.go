@@ -44,10 +44,3 @@ func kernelAtLeast(release string, major, minor int) bool {
 	}
 	return ma > major || ma == major && mi >= minor
 }
-
-// startWriteback asks the kernel to start writing f's dirty pages out now
-// (sync_file_range(2), SYNC_FILE_RANGE_WRITE: it does not wait for them), so that the syncfs of
-// Publish finds little left to write. Only a hint: an error shows again at that syncfs.
-func startWriteback(f *os.File) {
-	_ = unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
-}

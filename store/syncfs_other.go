@@ -9,6 +9,3 @@ import (
 
 // syncFS is not available here: Publish fsyncs the run file by file.
 func syncFS(*os.File) error { return errors.ErrUnsupported }
-
-// startWriteback does nothing here.
-func startWriteback(*os.File) {}
