@@ -295,7 +295,7 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 	}
 	// The feeds are joined side by side, the biggest first.
 	order := feed.All
-	slices.SortStableFunc(order[:], func(a, b feed.ID) int { return cmp.Compare(feedWeight[b], feedWeight[a]) })
+	slices.SortStableFunc(order[:], func(a, b feed.ID) int { return cmp.Compare(feed.Share[b], feed.Share[a]) })
 	var (
 		next atomic.Int64
 		wg   sync.WaitGroup

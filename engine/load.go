@@ -210,7 +210,7 @@ func (l *loader) loadAll(ctx context.Context, inputs []connectors.Input, workers
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(a, b int) bool { return feedWeight[inputs[order[a]].Feed] > feedWeight[inputs[order[b]].Feed] })
+	sort.SliceStable(order, func(a, b int) bool { return feed.Share[inputs[order[a]].Feed] > feed.Share[inputs[order[b]].Feed] })
 	// workers goroutines take the inputs in that order (one goroutine per input had cost a
 	// pulled day's 20,565 inputs as much as taking them from the parse cache).
 	var (
@@ -250,12 +250,6 @@ func (l *loader) loadAll(ctx context.Context, inputs []connectors.Input, workers
 	return out, nil
 }
 
-// feedWeight is a feed's usual share of a day's rows, in percent (the demo city-day): the
-// order loadAll reads inputs in.
-var feedWeight = [feed.Count]int{
-	feed.Invoice: 41, feed.LocalPayment: 35, feed.Order: 11, feed.RemotePayment: 4, feed.PaymentSummary: 4,
-	feed.Deposit: 2, feed.Purchase: 1, feed.CardSale: 1, feed.Reversal: 1,
-}
 
 // errInputTooLarge is readInput's error for an input over maxInputBytes.
 var errInputTooLarge = fmt.Errorf("larger than %d bytes", maxInputBytes)

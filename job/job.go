@@ -205,11 +205,19 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The raw inputs are kept in the store before anything is read from them.
-	kept, err := cfg.Store.Keep(ctx, date, day, known)
+	// The raw inputs are kept in the store before anything is read from them: each input
+	// is read and hashed by the store, and the engine parses the bytes it kept, as soon as
+	// they are (KeepAsync); a failure to keep any fails the run once the day is loaded.
+	waitKept, err := cfg.Store.KeepAsync(ctx, date, day, known)
 	if err != nil {
 		return nil, fmt.Errorf("keep the inputs of %s: %w", date, err)
 	}
+	keptDone := false
+	defer func() {
+		if !keptDone { // nothing of the store's reading outlives the run
+			waitKept()
+		}
+	}()
 	for _, m := range day.Missing {
 		log.Warn("feed missing", "feed", m.Feed.String(), "counter", m.Counter, "reason", m.Reason)
 	}
@@ -245,6 +253,14 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		}
 	}()
 	loaded, err := engine.Load(ctx, ecfg, day)
+	kept, kerr := waitKept()
+	keptDone = true
+	if kerr != nil {
+		if err == nil {
+			loaded.Release()
+		}
+		return nil, fmt.Errorf("keep the inputs of %s: %w", date, kerr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reconcile %s: %w", date, err)
 	}

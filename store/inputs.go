@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -205,6 +206,20 @@ const keepHeld = 64 << 20
 // neither reads the source again nor hashes them again: it parses the very bytes kept), and
 // after that reads the source again, as it did before.
 func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, known map[string]KeptInput) (*Kept, error) {
+	wait, err := s.KeepAsync(ctx, date, day, known)
+	if err != nil {
+		return nil, err
+	}
+	return wait()
+}
+
+// KeepAsync is Keep with the inputs read and hashed in the background: it returns once
+// every input's Open waits for its own (the engine starts parsing the day's biggest input as
+// soon as it is read and hashed, not once the last one is: on a city-day ~50 ms of one
+// core's work had come before any parse). wait returns what Keep returns, and must be
+// called: an error there fails the run whatever was read meanwhile. The inputs are read
+// biggest feed first (feed.Share), the order the engine parses them in.
+func (s *Store) KeepAsync(ctx context.Context, date string, day *connectors.Day, known map[string]KeptInput) (wait func() (*Kept, error), err error) {
 	dd, err := s.dateDir(date)
 	if err != nil {
 		return nil, err
@@ -223,7 +238,6 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 		return nil, err
 	}
 	batch := newKeepBatch()
-	defer batch.begin()
 	s.mu.Lock()
 	if s.keeping == nil {
 		s.keeping = map[string][]*keepBatch{}
@@ -236,58 +250,86 @@ func (s *Store) Keep(ctx context.Context, date string, day *connectors.Day, know
 	for i := range idx {
 		idx[i] = i
 	}
-	err = parallel(idx, keepParallel, func(i int) error {
-		if err := ctx.Err(); err != nil {
-			return err
+	slices.SortStableFunc(idx, func(a, b int) int {
+		return cmp.Compare(feed.Share[day.Inputs[b].Feed], feed.Share[day.Inputs[a].Feed])
+	})
+	// Each input's Open waits until its turn here is done, then opens what it left: the
+	// bytes read and hashed (handOn), or the source's own Open.
+	opens := make([]func() (io.ReadCloser, error), len(day.Inputs))
+	ready := make([]chan struct{}, len(day.Inputs))
+	for i := range day.Inputs {
+		opens[i], ready[i] = day.Inputs[i].Open, make(chan struct{})
+		day.Inputs[i].Open = func() (io.ReadCloser, error) {
+			<-ready[i]
+			return opens[i]()
 		}
-		in := day.Inputs[i]
-		format := "csv"
-		if in.Format == connectors.XLSX {
-			format = "xlsx"
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer batch.begin()
+		done <- parallel(idx, keepParallel, func(i int) error {
+			defer close(ready[i])
+			return s.keepOne(ctx, dir, enc, batch, day.Inputs[i], &k.Inputs[i], &opens[i], &held, known)
+		})
+	}()
+	return func() (*Kept, error) {
+		if err := <-done; err != nil {
+			return nil, err
 		}
-		if in.Kept != "" { // kept as it arrived (Keeper), or taken from the kept inputs
-			k.Inputs[i] = KeptInput{Feed: in.Feed.String(), Name: in.Name, Counter: in.Counter, Pull: in.Pull,
-				Format: format, SHA256: in.Kept, Size: in.Size}
+		for _, m := range day.Missing {
+			km := KeptMissing{Feed: m.Feed.String(), Counter: m.Counter, City: m.City, Outlet: m.Outlet, Reason: m.Reason,
+				Kind: int(m.Why.Kind), Dir: m.Why.Dir, Request: m.Why.Request, Tries: m.Why.Tries, Deadline: m.Why.Deadline}
+			if m.Why.Err != nil {
+				km.Err = m.Why.Err.Error()
+			}
+			k.Missing = append(k.Missing, km)
+		}
+		return k, nil
+	}, nil
+}
+
+// keepOne keeps one input of KeepAsync: its record goes to *rec, and the Open of what was
+// read (handed on, up to keepHeld bytes in all) to *open.
+func (s *Store) keepOne(ctx context.Context, dir string, enc *zstd.Encoder, batch *keepBatch, in connectors.Input,
+	rec *KeptInput, open *func() (io.ReadCloser, error), held *atomic.Int64, known map[string]KeptInput) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	in.Open = *open // the source's, not KeepAsync's that waits for this
+	format := "csv"
+	if in.Format == connectors.XLSX {
+		format = "xlsx"
+	}
+	if in.Kept != "" { // kept as it arrived (Keeper), or taken from the kept inputs
+		*rec = KeptInput{Feed: in.Feed.String(), Name: in.Name, Counter: in.Counter, Pull: in.Pull,
+			Format: format, SHA256: in.Kept, Size: in.Size}
+		return nil
+	}
+	if ki, ok := known[in.Name]; ok && ki.Feed == in.Feed.String() {
+		if keptThere(filepath.Join(dir, ki.SHA256+".zst")) {
+			*rec = ki
 			return nil
 		}
-		if ki, ok := known[in.Name]; ok && ki.Feed == in.Feed.String() {
-			if keptThere(filepath.Join(dir, ki.SHA256+".zst")) {
-				k.Inputs[i] = ki
-				return nil
-			}
-		}
-		raw, err := readInput(in)
-		if err != nil {
-			return fmt.Errorf("keep input %s: %w", in.Name, err)
-		}
-		sum := sha256.Sum256(raw)
-		hexSum := hex.EncodeToString(sum[:])
-		ki := KeptInput{Feed: in.Feed.String(), Name: in.Name, Counter: in.Counter, Pull: in.Pull,
-			Format: format, SHA256: hexSum, Size: int64(len(raw))}
-		k.Inputs[i] = ki
-		p := filepath.Join(dir, hexSum+".zst")
-		if !keptThere(p) {
-			if err := keepLater(ctx, batch, enc, dir, hexSum, in.Name, raw); err != nil {
-				return err
-			}
-		}
-		if held.Add(int64(len(raw))) <= keepHeld {
-			day.Inputs[i].Open = handOn(raw, sum, in.Open)
-		}
-		return nil
-	})
+	}
+	raw, err := readInput(in)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("keep input %s: %w", in.Name, err)
 	}
-	for _, m := range day.Missing {
-		km := KeptMissing{Feed: m.Feed.String(), Counter: m.Counter, City: m.City, Outlet: m.Outlet, Reason: m.Reason,
-			Kind: int(m.Why.Kind), Dir: m.Why.Dir, Request: m.Why.Request, Tries: m.Why.Tries, Deadline: m.Why.Deadline}
-		if m.Why.Err != nil {
-			km.Err = m.Why.Err.Error()
+	sum := sha256.Sum256(raw)
+	hexSum := hex.EncodeToString(sum[:])
+	ki := KeptInput{Feed: in.Feed.String(), Name: in.Name, Counter: in.Counter, Pull: in.Pull,
+		Format: format, SHA256: hexSum, Size: int64(len(raw))}
+	*rec = ki
+	p := filepath.Join(dir, hexSum+".zst")
+	if !keptThere(p) {
+		if err := keepLater(ctx, batch, enc, dir, hexSum, in.Name, raw); err != nil {
+			return err
 		}
-		k.Missing = append(k.Missing, km)
 	}
-	return k, nil
+	if held.Add(int64(len(raw))) <= keepHeld {
+		*open = handOn(raw, sum, in.Open)
+	}
+	return nil
 }
 
 // writeKept writes z as dir/<sum>.zst unless it is there: a temporary file (mode 0644 less

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sync/semaphore"
 
@@ -261,6 +262,78 @@ func TestKeepHandsOnWhatItRead(t *testing.T) {
 	}
 	if got, _ := readOpen(t, day.Inputs[0].Open); !bytes.Equal(got, changed) {
 		t.Fatalf("later Open: %q, want the file read again %q", got, changed)
+	}
+}
+
+// TestKeepAsyncOpensWait: KeepAsync returns before the inputs are read; an input's Open
+// waits until the store has read and hashed it, then gives the bytes kept with their sha256;
+// an input the store could not read fails wait, naming it, and its Open does not wait for
+// ever.
+func TestKeepAsyncOpensWait(t *testing.T) {
+	s := lockedStore(t)
+	release := make(chan struct{})
+	input := func(id feed.ID, name string, body []byte, gate chan struct{}, err error) connectors.Input {
+		return connectors.Input{Feed: id, Name: name, Open: func() (io.ReadCloser, error) {
+			if gate != nil {
+				<-gate
+			}
+			if err != nil {
+				return nil, err
+			}
+			return io.NopCloser(bytes.NewReader(body)), nil
+		}}
+	}
+	deposit := []byte("营业厅编码,金额\nTY0001,12.00\n合计,1\n")
+	invoice := []byte("invoice_no,amount\nA1,1.00\n")
+	broken := errors.New("disk on fire")
+	day := &connectors.Day{Inputs: []connectors.Input{
+		input(feed.Deposit, "deposit.csv", deposit, release, nil),
+		input(feed.Invoice, "invoice.csv", invoice, nil, nil),
+		input(feed.Reversal, "reversal.csv", nil, nil, broken),
+	}}
+	wait, err := s.KeepAsync(context.Background(), testDate, day, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type opened struct {
+		b   []byte
+		sum [32]byte
+		err error
+	}
+	got := make(chan opened, 1)
+	go func() {
+		rc, err := day.Inputs[0].Open()
+		if err != nil {
+			got <- opened{err: err}
+			return
+		}
+		defer rc.Close()
+		var o opened
+		o.b, o.err = io.ReadAll(rc)
+		if c, ok := rc.(interface{ SHA256() [32]byte }); ok {
+			o.sum = c.SHA256()
+		}
+		got <- o
+	}()
+	if b, _ := readOpen(t, day.Inputs[1].Open); !bytes.Equal(b, invoice) {
+		t.Fatalf("invoice: %q, want %q", b, invoice)
+	}
+	select {
+	case <-got:
+		t.Fatal("the deposit's Open returned before the store had read it")
+	case <-time.After(50 * time.Millisecond):
+	}
+	if _, err := day.Inputs[2].Open(); err == nil {
+		t.Error("the unreadable input opened")
+	}
+	close(release)
+	o := <-got
+	if o.err != nil || !bytes.Equal(o.b, deposit) || o.sum != sha256.Sum256(deposit) {
+		t.Fatalf("deposit: %q (sha256 %x), %v; want the bytes kept with their sha256", o.b, o.sum, o.err)
+	}
+	kept, err := wait()
+	if err == nil || !strings.Contains(err.Error(), "reversal.csv") || !errors.Is(err, broken) {
+		t.Fatalf("wait: %v, %v; want the unreadable reversal.csv named", kept, err)
 	}
 }
 
