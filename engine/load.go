@@ -250,7 +250,6 @@ func (l *loader) loadAll(ctx context.Context, inputs []connectors.Input, workers
 	return out, nil
 }
 
-
 // errInputTooLarge is readInput's error for an input over maxInputBytes.
 var errInputTooLarge = fmt.Errorf("larger than %d bytes", maxInputBytes)
 
