@@ -430,8 +430,9 @@ func TestKeepQueueFull(t *testing.T) {
 func TestKeeperListingFails(t *testing.T) {
 	s := lockedStore(t)
 	boom := errors.New("too many open files")
+	was := listDir
 	listDir = func(string) ([]os.DirEntry, error) { return nil, boom }
-	defer func() { listDir = os.ReadDir }()
+	defer func() { listDir = was }()
 	k, err := s.Keeper(testDate)
 	if err != nil {
 		t.Fatal(err)
