@@ -37,3 +37,6 @@ func RunRuleGroup(lo *Loaded, d *RuleDay, i int) []Exception {
 	}
 	return r.excs
 }
+
+// CacheBesideRows is cacheBesideRows, for the tests that take both ways of writing the cache.
+var CacheBesideRows = &cacheBesideRows

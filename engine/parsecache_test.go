@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -140,27 +141,32 @@ func onlyRejectSources(t *testing.T, opened *sync.Map, res *engine.Result) {
 // parse cache — reading none again but for the raw text of rows set aside — and its result
 // is the run without a cache, to every row; with per-counter and whole-city files alike.
 func TestParseCacheGivesTheSameResult(t *testing.T) {
-	for _, layout := range []string{fixtures.LayoutCity, fixtures.LayoutCounter} {
-		t.Run(layout, func(t *testing.T) {
-			day := cacheDay(t, layout)
-			want := reconcileWith(t, day, "")
-			if len(want.Rejects) == 0 || want.Complete {
-				t.Fatalf("the day should have rejects and be incomplete (rejects %d, complete %v)", len(want.Rejects), want.Complete)
-			}
-			dir := t.TempDir()
-			sameResult(t, "the run writing the cache", reconcileWith(t, day, dir), want)
-			files, _ := filepath.Glob(filepath.Join(dir, "*.pc"))
-			if len(files) != 9 {
-				t.Fatalf("cache holds %d files, want one per feed: %v", len(files), files)
-			}
-			var opened sync.Map
-			sameResult(t, "the run reading the cache", reconcileWith(t, withKept(t, day, &opened), dir), want)
-			onlyRejectSources(t, &opened, want)
-			after, _ := filepath.Glob(filepath.Join(dir, "*.pc"))
-			if !reflect.DeepEqual(files, after) {
-				t.Errorf("an unchanged run rewrote the cache: %v, then %v", files, after)
-			}
-		})
+	was := *engine.CacheBesideRows
+	defer func() { *engine.CacheBesideRows = was }()
+	for _, beside := range []int64{was, 0} { // written beside assemble (a city-day), or before it (a province-day)
+		*engine.CacheBesideRows = beside
+		for _, layout := range []string{fixtures.LayoutCity, fixtures.LayoutCounter} {
+			t.Run(fmt.Sprintf("%s/beside=%v", layout, beside > 0), func(t *testing.T) {
+				day := cacheDay(t, layout)
+				want := reconcileWith(t, day, "")
+				if len(want.Rejects) == 0 || want.Complete {
+					t.Fatalf("the day should have rejects and be incomplete (rejects %d, complete %v)", len(want.Rejects), want.Complete)
+				}
+				dir := t.TempDir()
+				sameResult(t, "the run writing the cache", reconcileWith(t, day, dir), want)
+				files, _ := filepath.Glob(filepath.Join(dir, "*.pc"))
+				if len(files) != 9 {
+					t.Fatalf("cache holds %d files, want one per feed: %v", len(files), files)
+				}
+				var opened sync.Map
+				sameResult(t, "the run reading the cache", reconcileWith(t, withKept(t, day, &opened), dir), want)
+				onlyRejectSources(t, &opened, want)
+				after, _ := filepath.Glob(filepath.Join(dir, "*.pc"))
+				if !reflect.DeepEqual(files, after) {
+					t.Errorf("an unchanged run rewrote the cache: %v, then %v", files, after)
+				}
+			})
+		}
 	}
 }
 

@@ -37,40 +37,22 @@ func (d *day) settle() ([]SettlementLine, []VarianceLine) {
 		heads[k.cid] = int32(len(made))
 		return len(made) - 1
 	}
-	// The sums of the counter whose rows are being read, by pay method: its rows mostly
-	// follow each other with their pay methods mixed.
-	type curSum struct {
-		pay string
-		s   int
-	}
 	for _, f := range feed.All {
 		if !feed.IsRevenue(f) {
 			continue
 		}
 		cat := cats.id(feed.Get(f).Category)
 		amount, pay, cid := d.i64(f, "amount"), d.str(f, "pay_method"), d.cid[f]
-		var (
-			curCounter int32 = -1
-			cur        []curSum
-		)
+		cur := payMemo{counter: -1} // the counter's sums, by pay method
 		for r := 0; r < d.n(f); r++ {
 			if amount[r] <= 0 {
 				continue
 			}
-			if cid[r] != curCounter {
-				curCounter, cur = cid[r], cur[:0]
-			}
 			p := pay.Value(r)
-			s := -1
-			for i := range cur {
-				if cur[i].pay == p {
-					s = cur[i].s
-					break
-				}
-			}
-			if s < 0 {
+			s, ok := cur.find(cid[r], p)
+			if !ok {
 				s = get(settleKey{cid[r], cat, pays.id(p)}, f, r)
-				cur = append(cur, curSum{p, s})
+				cur.add(p, s)
 			}
 			made[s].count++
 			made[s].gross += amount[r]
@@ -225,35 +207,17 @@ func (d *day) summary() {
 			p.sum.row = r
 		}
 	}
-	// The pairs of the counter whose rows are being read, by pay method (as in settle: its
-	// rows mostly follow each other).
-	type curPair struct {
-		pay string
-		p   int
-	}
 	for _, category := range feed.SummaryCategories.Values {
 		f := feed.SummaryDetail(category)
 		catID := cats.id(category)
 		amount, pay, cid := d.i64(f, "amount"), d.str(f, "pay_method"), d.cid[f]
-		var (
-			curCounter int32 = -1
-			cur        []curPair
-		)
+		cur := payMemo{counter: -1} // the counter's pairs, by pay method
 		for r := 0; r < d.n(f); r++ {
-			if cid[r] != curCounter {
-				curCounter, cur = cid[r], cur[:0]
-			}
 			pm := pay.Value(r)
-			at := -1
-			for i := range cur {
-				if cur[i].pay == pm {
-					at = cur[i].p
-					break
-				}
-			}
-			if at < 0 {
+			at, ok := cur.find(cid[r], pm)
+			if !ok {
 				at = get(key{cid[r], catID, pays.id(pm)})
-				cur = append(cur, curPair{pm, at})
+				cur.add(pm, at)
 			}
 			p := &pairs[at]
 			p.det.count++
@@ -282,4 +246,34 @@ func (d *day) summary() {
 		}
 		d.excs = append(d.excs, e)
 	}
+}
+
+// payMemo remembers, for the counter whose rows are being read, the index each pay method's
+// line was given: a counter's rows mostly follow each other with their few pay methods mixed,
+// so a short list searched in turn finds the line without a look-up by key (settle, summary).
+type payMemo struct {
+	counter int32
+	pays    []string
+	at      []int
+}
+
+// find returns the index pay was given among counter's rows, or false (also when counter is
+// not the one remembered: the memo then starts over for it).
+func (m *payMemo) find(counter int32, pay string) (int, bool) {
+	if counter != m.counter {
+		m.counter, m.pays, m.at = counter, m.pays[:0], m.at[:0]
+		return 0, false
+	}
+	for i, p := range m.pays {
+		if p == pay {
+			return m.at[i], true
+		}
+	}
+	return 0, false
+}
+
+// add remembers that pay was given index at (after find said false).
+func (m *payMemo) add(pay string, at int) {
+	m.pays = append(m.pays, pay)
+	m.at = append(m.at, at)
 }

@@ -607,6 +607,13 @@ const (
 
 var _ connectors.Keeper = (*Keeper)(nil)
 
+// entryHasBytes reports whether the folder entry e is a regular file with bytes (keptThere
+// of a listed file), looked at by its path.
+func entryHasBytes(e os.DirEntry) bool {
+	fi, err := e.Info()
+	return err == nil && fi.Mode().IsRegular() && fi.Size() > 0
+}
+
 // listStatters is how many goroutines a Keeper's listing stats its files with.
 const listStatters = 4
 

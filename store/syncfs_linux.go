@@ -50,8 +50,7 @@ func kernelAtLeast(release string, major, minor int) bool {
 // ~20,000 files), or by its path when dir is nil.
 func hasBytes(dir *os.File, e os.DirEntry) bool {
 	if dir == nil {
-		fi, err := e.Info()
-		return err == nil && fi.Mode().IsRegular() && fi.Size() > 0
+		return entryHasBytes(e)
 	}
 	var st unix.Stat_t
 	if err := unix.Fstatat(int(dir.Fd()), e.Name(), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {

@@ -11,7 +11,4 @@ import (
 func syncFS(*os.File) error { return errors.ErrUnsupported }
 
 // hasBytes reports whether the regular file e (of a folder, unused here) has bytes.
-func hasBytes(_ *os.File, e os.DirEntry) bool {
-	fi, err := e.Info()
-	return err == nil && fi.Mode().IsRegular() && fi.Size() > 0
-}
+func hasBytes(_ *os.File, e os.DirEntry) bool { return entryHasBytes(e) }
