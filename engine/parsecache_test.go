@@ -343,3 +343,51 @@ func TestParseCacheSameBytesOtherInputs(t *testing.T) {
 	var opened sync.Map
 	sameResult(t, "the run reading the cache", reconcileWith(t, withKept(t, &same, &opened), dir), want)
 }
+
+// TestParseCacheReadAhead: a cache read before Load (ReadCacheAhead, as a refresh does while
+// it pulls) serves the inputs as the cache Load opens itself does; one read ahead under other
+// settings (language) is dropped, not used, and Load reads the inputs; Drop after Load, or
+// twice, is harmless.
+func TestParseCacheReadAhead(t *testing.T) {
+	day := cacheDay(t, fixtures.LayoutCounter)
+	want := reconcileWith(t, day, "")
+	dir := t.TempDir()
+	reconcileWith(t, day, dir)
+	run := func(lang, aheadLang string) (*engine.Result, int) {
+		cfg := engine.NewConfig()
+		cfg.Date = time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
+		cfg.CacheDir = dir
+		acfg := cfg
+		acfg.Lang = aheadLang
+		cfg.Lang = lang
+		cfg.Ahead = engine.ReadCacheAhead(acfg)
+		if cfg.Ahead == nil {
+			t.Fatal("nothing read ahead from a cache folder")
+		}
+		defer cfg.Ahead.Drop()
+		var opened sync.Map
+		res, err := engine.Reconcile(context.Background(), cfg, withKept(t, day, &opened))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(res.Release)
+		if err := res.CacheWritten(); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Ahead.Drop()
+		n := 0
+		opened.Range(func(any, any) bool { n++; return true })
+		if lang == "zh" {
+			onlyRejectSources(t, &opened, want)
+		}
+		return res, n
+	}
+	got, _ := run("zh", "zh")
+	sameResult(t, "a run with the cache read ahead", got, want)
+	if _, n := run("en", "zh"); n != len(day.Inputs) {
+		t.Errorf("a cache read ahead in zh for a run in en: %d of %d inputs read; want all (the cache not used)", n, len(day.Inputs))
+	}
+	if engine.ReadCacheAhead(engine.Config{Date: time.Now()}) != nil {
+		t.Error("a read-ahead without a cache folder")
+	}
+}

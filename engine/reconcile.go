@@ -39,8 +39,11 @@ type Config struct {
 	// read are taken from it rather than parsed again, and the run leaves its own there.
 	// Result.CacheWritten says when that is done.
 	CacheDir string
-	History  History // stored runs of earlier days; nil means none
-	Mem      memory.Allocator
+	// Ahead, when set, is the parse cache of CacheDir read before Load was called
+	// (ReadCacheAhead): Load takes it, or drops it when it was read for other settings.
+	Ahead   *CacheAhead
+	History History // stored runs of earlier days; nil means none
+	Mem     memory.Allocator
 	// Progress, when set, is told how many inputs have been read.
 	Progress func(done, total int)
 }
@@ -110,12 +113,13 @@ func Load(ctx context.Context, cfg Config, src *connectors.Day) (*Loaded, error)
 	if cfg.Mem == nil {
 		cfg.Mem = memory.DefaultAllocator
 	}
-	date := time.Date(cfg.Date.Year(), cfg.Date.Month(), cfg.Date.Day(), 0, 0, 0, 0, Shanghai)
 	inputs := append([]connectors.Input(nil), src.Inputs...)
 	connectors.SortInputs(inputs)
-	l := &loader{date: date, day: dayNumber(date), ceiling: cfg.Ceiling, mem: cfg.Mem, lang: langOf(cfg.Lang),
-		workers: max(1, cfg.Workers)}
-	l.cache = openParseCache(cfg.CacheDir, l)
+	l := newLoader(cfg)
+	l.cache = cfg.Ahead.take(cfg.CacheDir, l)
+	if l.cache == nil {
+		l.cache = openParseCache(cfg.CacheDir, l)
+	}
 	var progress func(int)
 	if cfg.Progress != nil {
 		progress = func(done int) { cfg.Progress(done, len(inputs)) }
@@ -181,7 +185,7 @@ func Load(ctx context.Context, cfg Config, src *connectors.Day) (*Loaded, error)
 			}
 		}
 	}
-	ld := &Loaded{Feeds: feeds, cfg: cfg, src: src, l: l, date: date, loads: loads, known: known,
+	ld := &Loaded{Feeds: feeds, cfg: cfg, src: src, l: l, date: l.date, loads: loads, known: known,
 		dupInputs: dupInputs, dupRejects: dupRejects, rawsRead: rawsRead, dupExcs: dupExcs, foreign: foreign, pulls: pulls, conflicts: conflicts,
 		cacheDone: cacheDone}
 	ds := <-digested

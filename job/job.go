@@ -170,6 +170,25 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 			return nil, err
 		}
 	}
+	ecfg := cfg.Engine
+	ecfg.Date = cfg.Date
+	if ecfg.Mem == nil {
+		ecfg.Mem = memory.DefaultAllocator
+	}
+	ecfg.History = storeHistory{cfg.Store, ecfg.Mem}
+	if ecfg.CacheDir, err = cfg.Store.ParseCacheDir(date); err != nil {
+		return nil, err
+	}
+	if cfg.Progress != nil && ecfg.Progress == nil {
+		ecfg.Progress = func(done, total int) { cfg.Progress.Step("read", done, total) }
+	}
+	if len(cfg.Counters) > 0 {
+		// A refresh reads the date's parse cache while its few pulls are on the network
+		// (~60 ms of reading that had waited for them). A whole day's fetch does not: its
+		// pulls take seconds, and the cache would be held in memory beside their bodies.
+		ecfg.Ahead = engine.ReadCacheAhead(ecfg)
+		defer ecfg.Ahead.Drop()
+	}
 	fctx := connectors.WithKeeper(ctx, keeper)
 	var (
 		day   *connectors.Day
@@ -222,18 +241,6 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		log.Warn("feed missing", "feed", m.Feed.String(), "counter", m.Counter, "reason", m.Reason)
 	}
 
-	ecfg := cfg.Engine
-	ecfg.Date = cfg.Date
-	if ecfg.Mem == nil {
-		ecfg.Mem = memory.DefaultAllocator
-	}
-	ecfg.History = storeHistory{cfg.Store, ecfg.Mem}
-	if ecfg.CacheDir, err = cfg.Store.ParseCacheDir(date); err != nil {
-		return nil, err
-	}
-	if cfg.Progress != nil && ecfg.Progress == nil {
-		ecfg.Progress = func(done, total int) { cfg.Progress.Step("read", done, total) }
-	}
 	// The run is begun as soon as the feeds are final (their digest names it), and the
 	// feeds' Parquet is written while the rules run over them: it had been the longest
 	// serial stretch of a reconcile-only run.

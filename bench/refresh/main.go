@@ -6,6 +6,7 @@
 //	go run ./bench/refresh                     # 457 outlets × 5 counters, 20ms, concurrency 64, 5 refreshes
 //	go run ./bench/refresh -cpuprofile /tmp/refresh.pprof
 //	go build -o /tmp/settle ./cmd/settle && go run ./bench/refresh -bin /tmp/settle   # every run timed from outside
+//	go run ./bench/refresh -runs 9 -bin /tmp/old,/tmp/new   # two binaries, refreshes taken in turn
 //	REFRESH_DEBUG=1 …                           # an incomplete run (-bin) prints its exceptions
 //	REFRESH_PROFILES=DIR …                      # each run (-bin) writes DIR/run-NN.cpu
 package main
@@ -186,7 +187,7 @@ func bench(ctx context.Context, outlets, counters int, latency time.Duration, co
 		}
 	}
 	// outside runs the binary: wall from start to exit, CPU of the process.
-	outside := func(cs []string) (time.Duration, time.Duration, error) {
+	outside := func(bin string, st *store.Store, cs []string) (time.Duration, time.Duration, error) {
 		args := []string{"run", "--date", date.Format(time.DateOnly), "--source", "http://" + ln.Addr().String(), "--store", st.Dir(),
 			"--concurrency", fmt.Sprint(conc), "--fail-on", "never"}
 		if len(cs) > 0 {
@@ -222,7 +223,7 @@ func bench(ctx context.Context, outlets, counters int, latency time.Duration, co
 	}
 	one := func(cs []string) (time.Duration, time.Duration, error) {
 		if bin != "" {
-			return outside(cs)
+			return outside(bin, st, cs)
 		}
 		bcfg := boss.NewConfig()
 		bcfg.Base, bcfg.Concurrency = "http://"+ln.Addr().String(), conc
@@ -241,6 +242,9 @@ func bench(ctx context.Context, outlets, counters int, latency time.Duration, co
 		wall, c := time.Since(t0), cpu()-c0
 		readRendered(out.RunDir, out.RunID)
 		return wall, c, nil
+	}
+	if bins := strings.Split(bin, ","); len(bins) > 1 {
+		return alternate(bins, dir, runs, counter, correct, h, outside, w)
 	}
 	wall, c, err := one(nil)
 	if err != nil {
@@ -283,6 +287,70 @@ func bench(ctx context.Context, outlets, counters int, latency time.Duration, co
 		}
 		slices.Sort(walls)
 		fmt.Fprintf(w, "%s median: %.2fs over %d\n", kind.name, walls[len(walls)/2].Seconds(), len(walls))
+	}
+	return nil
+}
+
+// alternate compares binaries (-bin A,B): each has its own store (a parse cache, a feed's and
+// a report's content key name the build that wrote them, so one binary's runs are no use to
+// another's), a full run each, then refreshes taken in turn, A B A B…, so that both see the
+// same phases of a shared, drifting machine. It prints each one's median and the median of
+// the pairs' ratios (each binary over the first).
+func alternate(bins []string, dir string, runs int, counter string, correct bool, h *correcting,
+	outside func(string, *store.Store, []string) (time.Duration, time.Duration, error), w io.Writer) error {
+	stores := make([]*store.Store, len(bins))
+	for i, b := range bins {
+		st, err := store.Open(filepath.Join(dir, fmt.Sprintf("store-%d", i)))
+		if err != nil {
+			return err
+		}
+		stores[i] = st
+		wall, c, err := outside(b, st, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "full run, %s: %.2fs wall, %.2fs CPU\n", b, wall.Seconds(), c.Seconds())
+	}
+	// The full runs' files are written out, and each binary refreshes once untimed, before
+	// the refreshes are timed: a refresh's syncfs waits for every dirty page of the disk.
+	syscall.Sync()
+	for i, b := range bins {
+		if _, _, err := outside(b, stores[i], []string{counter}); err != nil {
+			return err
+		}
+	}
+	walls := make([][]time.Duration, len(bins))
+	cpus := make([][]time.Duration, len(bins))
+	for r := range runs {
+		for i, b := range bins {
+			if correct {
+				h.delta.Add(100)
+			}
+			wall, c, err := outside(b, stores[i], []string{counter})
+			if err != nil {
+				return err
+			}
+			walls[i] = append(walls[i], wall)
+			cpus[i] = append(cpus[i], c)
+			fmt.Fprintf(w, "refresh %s %d, %s: %.2fs wall, %.2fs CPU\n", counter, r+1, b, wall.Seconds(), c.Seconds())
+		}
+	}
+	median := func(ds []time.Duration) time.Duration {
+		s := slices.Clone(ds)
+		slices.Sort(s)
+		return s[len(s)/2]
+	}
+	for i, b := range bins {
+		line := fmt.Sprintf("refresh %s median, %s: %.2fs wall, %.2fs CPU over %d", counter, b, median(walls[i]).Seconds(), median(cpus[i]).Seconds(), runs)
+		if i > 0 {
+			ratios := make([]float64, runs)
+			for r := range runs {
+				ratios[r] = walls[i][r].Seconds() / walls[0][r].Seconds()
+			}
+			slices.Sort(ratios)
+			line += fmt.Sprintf("; pairs' median ratio to %s: %.3f", bins[0], ratios[runs/2])
+		}
+		fmt.Fprintln(w, line)
 	}
 	return nil
 }
