@@ -278,6 +278,9 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		return nil, err
 	}
 	defer run.Abort()
+	if kept != nil {
+		run.ListKept(kept) // written while the day is reconciled, for the manifest to name
+	}
 	// Under SOURCE_DATE_EPOCH a report is reused only from a run of this very id, so that
 	// the directory stays a function of the inputs, version and clock (OUTPUTS.md).
 	run.ReuseFrom(previous(), os.Getenv("SOURCE_DATE_EPOCH") != "")

@@ -297,3 +297,63 @@ func BenchmarkReadManifestPulledCityDay(b *testing.B) {
 		})
 	}
 }
+
+// TestListKeptBegunEarly: a listing begun by ListKept is the one the manifest names when its
+// Kept is that one (as a listing written by WriteManifest itself would be), and not when the
+// manifest's Kept is another; a run aborted after ListKept waits for the listing it began.
+func TestListKeptBegunEarly(t *testing.T) {
+	s := lockedStore(t)
+	k := keptFixture(t, s, 12)
+	publishKept(t, s, "r1", &Manifest{BizDate: testDate, Kept: k})
+	want := k.Listing
+
+	k2 := keptFixture(t, s, 12)
+	run, err := s.Begin(testDate, "r2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.ListKept(k2)
+	w, _ := run.Create("settlement.csv")
+	w.Write([]byte("x\n"))
+	w.Close()
+	if err := WriteManifest(run, &Manifest{BizDate: testDate, Kept: k2}); err != nil {
+		t.Fatal(err)
+	}
+	if k2.Listing != want {
+		t.Errorf("listing begun early: %q, want %q (the same inputs)", k2.Listing, want)
+	}
+
+	other := keptFixture(t, s, 7) // another day's worth of inputs
+	run3, err := s.Begin(testDate, "r3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run3.ListKept(k2)
+	w, _ = run3.Create("settlement.csv")
+	w.Write([]byte("x\n"))
+	w.Close()
+	if err := WriteManifest(run3, &Manifest{BizDate: testDate, Kept: other}); err != nil {
+		t.Fatal(err)
+	}
+	if other.Listing == "" || other.Listing == want || other.Count != 7+4 {
+		t.Errorf("a manifest whose Kept is not the one listed early names listing %q (%d inputs); want its own", other.Listing, other.Count)
+	}
+	run3.Abort()
+
+	run4, err := s.Begin(testDate, "r4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run4.ListKept(keptFixture(t, s, 5))
+	if err := run4.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if run4.listing == nil {
+		t.Fatal("ListKept recorded no listing")
+	}
+	select {
+	case <-run4.listing.done:
+	default:
+		t.Error("Abort returned before the listing ListKept began was written")
+	}
+}

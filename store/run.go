@@ -47,6 +47,8 @@ type Run struct {
 	published bool
 	aborted   bool
 	reuse     reuseState
+	// listing is the kept-inputs listing ListKept began, for WriteManifest; Abort waits for it.
+	listing *listed
 }
 
 // Begin starts run id of date. The caller must hold the date's lock (Lock on this Store).
@@ -511,6 +513,9 @@ func (r *Run) Abort() error {
 		return nil
 	}
 	r.aborted = true
+	if r.listing != nil { // nothing the run began outlives it
+		r.listing.wait()
+	}
 	r.root.Close()
 	r.dirFile.Close()
 	if err := os.RemoveAll(r.tmp); err != nil {
