@@ -448,30 +448,37 @@ var syncWhole = syncFS
 // looked at (the lstat of each of a city-day's ~5,000 files had been ~25 ms of a refresh,
 // before the run could be published).
 func syncTree(dir string, dirFile *os.File, made func(rel string, isDir bool) bool) error {
-	var paths []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	var (
+		mu    sync.Mutex
+		paths = []string{dir}
+	)
+	check := func(p, rel string, isDir bool, info func() (fs.FileInfo, error)) error {
+		if made != nil && made(rel, isDir) {
+			return nil
 		}
-		if !d.IsDir() && !d.Type().IsRegular() {
-			return fmt.Errorf("%q is not a regular file", p)
-		}
-		if made != nil {
-			if rel, err := filepath.Rel(dir, p); err == nil && made(filepath.ToSlash(rel), d.IsDir()) {
-				paths = append(paths, p)
-				return nil
-			}
-		}
-		fi, err := d.Info()
+		fi, err := info()
 		if err != nil {
 			return err
 		}
 		if perm := fi.Mode().Perm(); perm&0o022 != 0 {
-			if err := os.Chmod(p, perm&^0o022); err != nil {
-				return err
-			}
+			return os.Chmod(p, perm&^0o022)
 		}
+		return nil
+	}
+	if err := check(dir, ".", true, func() (fs.FileInfo, error) { return os.Lstat(dir) }); err != nil {
+		return err
+	}
+	err := walkTree(dir, func(rel string, d fs.DirEntry) error {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if !d.IsDir() && !d.Type().IsRegular() {
+			return fmt.Errorf("%q is not a regular file", p)
+		}
+		if err := check(p, rel, d.IsDir(), d.Info); err != nil {
+			return err
+		}
+		mu.Lock()
 		paths = append(paths, p)
+		mu.Unlock()
 		return nil
 	})
 	if err != nil {
