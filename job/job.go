@@ -156,6 +156,9 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	}()
 
 	log.Info("fetching", "date", date, "source", cfg.Source.Describe(), "counters", len(cfg.Counters))
+	// The folders of the run's reports are made while its inputs are fetched (Store.Stage).
+	cfg.Store.Stage(date)
+	defer cfg.Store.DropStage(date)
 	// A source that receives its inputs (the BOSS API's pulls) keeps them in the store as
 	// they arrive, rather than holding them until the engine reads them (issue 17).
 	keeper, err := cfg.Store.Keeper(date)

@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"settle/internal/writeback"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -38,15 +39,18 @@ type Run struct {
 
 	// life is held shared while a file is made in the run (Create, a reused file) and
 	// exclusively by Publish and Abort: files are made side by side, never during either.
-	life      sync.RWMutex
-	mu        sync.Mutex
-	made      map[string]bool // directories made in the run (MkdirAll once each)
-	created   map[string]bool // files Create made (0644 less the umask: never writable by others)
-	open      int             // writers not yet closed
-	err       error           // first write error: the run cannot be published
-	published bool
-	aborted   bool
-	reuse     reuseState
+	life sync.RWMutex
+	mu   sync.Mutex
+	made map[string]bool // directories made in the run (MkdirAll once each)
+	// premade are the directories the run took from a stage (Store.Stage), and used those
+	// of them a file went into: Publish removes the others (an outlet gone since).
+	premade, used map[string]bool
+	created       map[string]bool // files Create made (0644 less the umask: never writable by others)
+	open          int             // writers not yet closed
+	err           error           // first write error: the run cannot be published
+	published     bool
+	aborted       bool
+	reuse         reuseState
 	// listing is the kept-inputs listing ListKept began, for WriteManifest; Abort waits for it.
 	listing *listed
 }
@@ -69,12 +73,33 @@ func (s *Store) Begin(date, runID string) (*Run, error) {
 	if err := os.MkdirAll(runs, 0o755); err != nil {
 		return nil, fmt.Errorf("begin run %s@%s: %w", date, runID, err)
 	}
-	if err := cleanLeftovers(dd); err != nil {
+	st := s.takeStage(date)
+	keep := ""
+	if st != nil {
+		keep = filepath.Base(st.dir)
+	}
+	if err := cleanLeftovers(dd, keep); err != nil {
+		if st != nil {
+			os.RemoveAll(st.dir)
+		}
 		return nil, fmt.Errorf("begin run %s@%s: %w", date, runID, err)
 	}
 	tmp := filepath.Join(runs, tmpPrefix+runID)
-	if err := os.Mkdir(tmp, 0o755); err != nil {
-		return nil, fmt.Errorf("begin run %s@%s: %w", date, runID, err)
+	var premade map[string]bool // the stage's folders: the run's own, as if it had made them
+	if st != nil {
+		if err := os.Rename(st.dir, tmp); err == nil {
+			premade = make(map[string]bool, len(st.made))
+			for _, d := range st.made {
+				premade[d] = true
+			}
+		} else {
+			os.RemoveAll(st.dir)
+		}
+	}
+	if premade == nil {
+		if err := os.Mkdir(tmp, 0o755); err != nil {
+			return nil, fmt.Errorf("begin run %s@%s: %w", date, runID, err)
+		}
 	}
 	root, err := os.OpenRoot(tmp)
 	if err != nil {
@@ -87,11 +112,15 @@ func (s *Store) Begin(date, runID string) (*Run, error) {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("begin run %s@%s: %w", date, runID, err)
 	}
-	return &Run{store: s, date: date, id: runID, dateDir: dd, tmp: tmp, root: root, dirFile: dirFile}, nil
+	made := make(map[string]bool, len(premade))
+	for d := range premade {
+		made[d] = true
+	}
+	return &Run{store: s, date: date, id: runID, dateDir: dd, tmp: tmp, root: root, dirFile: dirFile, made: made, premade: premade}, nil
 }
 
 // cleanLeftovers removes what interrupted runs and publishes of the date directory dd left.
-func cleanLeftovers(dd string) error {
+func cleanLeftovers(dd, keep string) error {
 	runs := filepath.Join(dd, runsName)
 	ents, err := os.ReadDir(runs)
 	if err != nil {
@@ -101,6 +130,7 @@ func cleanLeftovers(dd string) error {
 		name := e.Name()
 		p := filepath.Join(runs, name)
 		switch {
+		case name == keep: // the stage the run is about to take (Store.Stage)
 		case strings.HasPrefix(name, tmpPrefix):
 			if err := os.RemoveAll(p); err != nil {
 				return fmt.Errorf("remove leftover %q: %w", p, err)
@@ -214,6 +244,12 @@ func (r *Run) mkdir(dir string) error {
 	}
 	r.mu.Lock()
 	made := r.made[dir]
+	if made && r.premade[dir] {
+		if r.used == nil {
+			r.used = map[string]bool{}
+		}
+		r.used[dir] = true
+	}
 	r.mu.Unlock()
 	if made {
 		return nil
@@ -336,6 +372,19 @@ var ErrNotDurable = errors.New("the run is current, but the switch may not survi
 
 // publish does Publish's work; switched reports whether current names the run.
 func (r *Run) publish() (switched bool, err error) {
+	// A staged folder no file went into (an outlet the run no longer has) is not published.
+	var unused []string
+	for d := range r.premade {
+		if !r.used[d] {
+			unused = append(unused, d)
+		}
+	}
+	slices.Sort(unused)
+	for _, d := range slices.Backward(unused) { // a folder's own first
+		if os.Remove(filepath.Join(r.tmp, filepath.FromSlash(d))) == nil {
+			delete(r.made, d)
+		}
+	}
 	if err := syncTree(r.tmp, r.dirFile, r.madeHere); err != nil {
 		return false, err
 	}

@@ -46,6 +46,8 @@ type Store struct {
 	// keeping holds, by date, the kept inputs Keep is still compressing and writing
 	// (keptWritten waits for them).
 	keeping map[string][]*keepBatch
+	// stages holds, by date, the run directory made ahead for the date's next run (Stage).
+	stages map[string]*staged
 }
 
 // Open opens the store at dir, creating the directory if needed.
