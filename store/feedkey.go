@@ -1,7 +1,6 @@
 package store
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/zeebo/blake3"
 
 	"settle/feed"
 	"settle/internal/buildid"
@@ -21,15 +21,18 @@ import (
 // the feeds that counter's new inputs changed, not nine (issue 17). The manifest's reports
 // section records the key and the run that wrote the file, as for the reports.
 
-// feedKey is the content key of a feed's record: a sha256 over the build, the schema and
-// every column's values as Arrow holds them. "" when it cannot be made (no build id, a
-// column type it does not know): the feed is then written.
+// feedKey is the content key of a feed's record: a BLAKE3 digest (256 bits) over the build,
+// the schema and every column's values as Arrow holds them. "" when it cannot be made (no
+// build id, a column type it does not know): the feed is then written. BLAKE3, not sha256:
+// a refresh keys every row of the day's nine feeds (~80 MB on a city-day), and BLAKE3 does
+// it in about half the time here (SIMD over 1 KiB chunks; sha256 has the CPU's SHA
+// instructions); it is as cryptographic, so crafted rows cannot keep a stale file.
 func feedKey(id feed.ID, rec arrow.RecordBatch) string {
 	bid := buildid.ID()
 	if len(bid) == 0 || rec == nil {
 		return ""
 	}
-	h := sha256.New()
+	h := blake3.New()
 	h.Write(bid)
 	fmt.Fprintf(h, "\x00feed %s\x00%s\x00%d\n", id, rec.Schema(), rec.NumRows())
 	for c, col := range rec.Columns() {

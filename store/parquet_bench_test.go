@@ -54,3 +54,17 @@ func BenchmarkWriteFeedsCityDay(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "file-bytes")
 }
+
+// BenchmarkFeedKeyCityDay keys the nine feeds of the demo city-day (feedKey), as a refresh
+// does to find the feeds it need not write again.
+func BenchmarkFeedKeyCityDay(b *testing.B) {
+	loaded := cityDayFeeds(b)
+	defer loaded.Release()
+	for b.Loop() {
+		for _, id := range feed.All {
+			if feedKey(id, loaded.Feeds[id]) == "" {
+				b.Fatal("no key")
+			}
+		}
+	}
+}
