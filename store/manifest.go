@@ -393,7 +393,7 @@ func ReadManifest(path string) (*Manifest, error) {
 		return nil, fmt.Errorf("read manifest: %w", err)
 	}
 	var m Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
+	if err := unmarshalManifest(data, &m); err != nil {
 		return nil, fmt.Errorf("read manifest %q: %w", path, err)
 	}
 	if m.Kept != nil && m.Kept.Listing != "" {

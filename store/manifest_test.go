@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,6 +19,25 @@ import (
 // quote, a backslash, a control character, HTML's characters, Chinese, U+2028, a byte that
 // is not UTF-8), with and without reports and feed files, and with no outputs at all.
 func TestMarshalManifestIsEncodingJSON(t *testing.T) {
+	for name, m := range manifestCases() {
+		want, err := encodeIndented(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := marshalManifest(m)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: manifest differs from encoding/json's:\n%s\nwant:\n%s", name, got, want)
+		}
+	}
+}
+
+// manifestCases are manifests whose maps of files hold paths that need escaping (a quote, a
+// backslash, a control character, HTML's characters, Chinese, U+2028, a byte that is not
+// UTF-8), with and without reports and feed files, with empty and with no outputs.
+func manifestCases() map[string]*Manifest {
 	sealed := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
 	full := func() *Manifest {
 		m := &Manifest{RunID: "20261121T080000.000Z-0123abcd", BizDate: "2026-11-21", Source: "http://boss/<a&b>", ToolVersion: "0.1.0",
@@ -46,22 +66,54 @@ func TestMarshalManifestIsEncodingJSON(t *testing.T) {
 	m.FeedFiles = map[string]ReportRecord{}
 	cases["no feed files"] = m
 	m = full()
+	m.Reports = map[string]ReportRecord{}
+	cases["feed files, no reports"] = m
+	m = full()
 	m.Outputs = map[string]Output{}
 	cases["empty outputs"] = m
 	m = full()
 	m.Outputs, m.Kept, m.SealedAt = nil, nil, nil
 	cases["nil outputs"] = m
+	return cases
+}
+
+// TestUnmarshalManifestIsEncodingJSON: a manifest as settle writes it is read by hand to the
+// values encoding/json reads (every case of manifestCases, and a pulled city-day's); the same
+// manifest in another layout (compact, or indented by tabs) is read by encoding/json alike.
+func TestUnmarshalManifestIsEncodingJSON(t *testing.T) {
+	cases := manifestCases()
+	cases["pulled city-day"] = pulledCityManifest()
 	for name, m := range cases {
-		want, err := encodeIndented(m)
+		data, err := marshalManifest(m)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := marshalManifest(m)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+		var want Manifest
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatal(err)
 		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s: manifest differs from encoding/json's:\n%s\nwant:\n%s", name, got, want)
+		var own Manifest
+		err = unmarshalOwn(data, &own)
+		switch {
+		case name == "nil outputs" || name == "empty outputs":
+			if err == nil && !reflect.DeepEqual(own, want) {
+				t.Errorf("%s: read by hand as %+v, want %+v", name, own, want)
+			}
+		case err != nil:
+			t.Errorf("%s: settle's own layout was not read by hand: %v", name, err)
+		case !reflect.DeepEqual(own, want):
+			t.Errorf("%s: read by hand differs from encoding/json's reading", name)
+		}
+		compact, _ := json.Marshal(m)
+		tabs, _ := json.MarshalIndent(m, "", "\t")
+		for layout, data := range map[string][]byte{"settle's": data, "compact": compact, "tabs": tabs} {
+			var got Manifest
+			if err := unmarshalManifest(data, &got); err != nil {
+				t.Fatalf("%s, %s layout: %v", name, layout, err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, %s layout: read differs from encoding/json's reading", name, layout)
+			}
 		}
 	}
 }
