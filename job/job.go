@@ -156,9 +156,6 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	}()
 
 	log.Info("fetching", "date", date, "source", cfg.Source.Describe(), "counters", len(cfg.Counters))
-	// The folders of the run's reports are made while its inputs are fetched (Store.Stage).
-	cfg.Store.Stage(date)
-	defer cfg.Store.DropStage(date)
 	// A source that receives its inputs (the BOSS API's pulls) keeps them in the store as
 	// they arrive, rather than holding them until the engine reads them (issue 17).
 	keeper, err := cfg.Store.Keeper(date)
@@ -211,6 +208,10 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		<-prevRead
 		return prev
 	}
+	// The folders of the run's reports are made, and the current run's reports linked into
+	// them, while its inputs are fetched (Store.Stage).
+	cfg.Store.Stage(date, previous)
+	defer cfg.Store.DropStage(date)
 	if len(cfg.Counters) > 0 {
 		day, known, err = refreshDay(fctx, cfg, date, previous, keeper)
 	} else {

@@ -231,6 +231,9 @@ func WriteManifest(run *Run, m *Manifest) error {
 		listing = run.listKept(m.Kept)
 		defer listing.wait() // nothing of the run's outlives WriteManifest
 	}
+	if err := run.dropPrelinked(); err != nil { // the previous run's reports no Reuse took
+		return fmt.Errorf("write manifest: %w", err)
+	}
 	run.mu.Lock()
 	known := run.reuse.known
 	run.mu.Unlock()

@@ -118,18 +118,40 @@ func (r *Run) Reuse(rel, key string) (string, bool, error) {
 	r.mu.Lock()
 	prev, pinned := r.reuse.prev, r.reuse.pinned
 	r.mu.Unlock()
-	if prev == nil {
-		return "", false, nil
+	pre, prelinked := r.claimPrelinked(rel)
+	var (
+		rec    ReportRecord
+		want   Output
+		usable bool
+	)
+	if prev != nil {
+		rec, usable = prev.Manifest.Reports[rel]
+		if strings.HasPrefix(rel, feedsDir+"/") {
+			rec, usable = prev.Manifest.FeedFiles[rel]
+		}
+		var ok bool
+		want, ok = prev.Manifest.Outputs[rel]
+		usable = usable && ok && rec.Key == key && ValidRunID(rec.RenderedIn) && !(pinned && rec.RenderedIn != r.id)
 	}
-	rec, ok := prev.Manifest.Reports[rel]
-	if strings.HasPrefix(rel, feedsDir+"/") {
-		rec, ok = prev.Manifest.FeedFiles[rel]
+	if prelinked {
+		if usable && pre == want {
+			// The stage linked it in (Store.Stage), checked as take checks it.
+			r.life.RLock()
+			defer r.life.RUnlock()
+			if err := r.finished("reuse", rel); err != nil {
+				return "", false, err
+			}
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.tookFile(rel, want, false)
+			r.recordReport(rel, rec)
+			return rec.RenderedIn, true, nil
+		}
+		if err := r.root.Remove(rel); err != nil { // rendered anew, or taken below
+			return "", false, r.failed(fmt.Errorf("reuse %q: %w", rel, err))
+		}
 	}
-	if pinned && rec.RenderedIn != r.id {
-		return "", false, nil
-	}
-	want, ok2 := prev.Manifest.Outputs[rel]
-	if !ok || !ok2 || rec.Key != key || !ValidRunID(rec.RenderedIn) {
+	if !usable {
 		return "", false, nil
 	}
 	taken, err := r.take(prev, rel, filepath.Join(prev.Dir, filepath.FromSlash(rel)), want)
@@ -196,6 +218,12 @@ func (r *Run) take(prev *Previous, rel, src string, want Output) (bool, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.tookFile(rel, want, copied)
+	return true, nil
+}
+
+// tookFile records rel as taken from the previous run with the sums want; r.mu is held.
+func (r *Run) tookFile(rel string, want Output, copied bool) {
 	if r.reuse.known == nil {
 		r.reuse.known = map[string]Output{}
 	}
@@ -205,7 +233,6 @@ func (r *Run) take(prev *Previous, rel, src string, want Output) (bool, error) {
 	} else {
 		r.reuse.linked++
 	}
-	return true, nil
 }
 
 // linkOrCopy makes dst (new) the file src: a hard link, or on another file system (or one

@@ -45,12 +45,15 @@ type Run struct {
 	// premade are the directories the run took from a stage (Store.Stage), and used those
 	// of them a file went into: Publish removes the others (an outlet gone since).
 	premade, used map[string]bool
-	created       map[string]bool // files Create made (0644 less the umask: never writable by others)
-	open          int             // writers not yet closed
-	err           error           // first write error: the run cannot be published
-	published     bool
-	aborted       bool
-	reuse         reuseState
+	// prelinked are the previous run's reports the stage linked in, not yet claimed: Reuse
+	// takes one, Create and Reuse unlink one they write anew, the manifest the others.
+	prelinked map[string]Output
+	created   map[string]bool // files Create made (0644 less the umask: never writable by others)
+	open      int             // writers not yet closed
+	err       error           // first write error: the run cannot be published
+	published bool
+	aborted   bool
+	reuse     reuseState
 	// listing is the kept-inputs listing ListKept began, for WriteManifest; Abort waits for it.
 	listing *listed
 }
@@ -86,12 +89,14 @@ func (s *Store) Begin(date, runID string) (*Run, error) {
 	}
 	tmp := filepath.Join(runs, tmpPrefix+runID)
 	var premade map[string]bool // the stage's folders: the run's own, as if it had made them
+	var prelinked map[string]Output
 	if st != nil {
 		if err := os.Rename(st.dir, tmp); err == nil {
 			premade = make(map[string]bool, len(st.made))
 			for _, d := range st.made {
 				premade[d] = true
 			}
+			prelinked = st.prelinked
 		} else {
 			os.RemoveAll(st.dir)
 		}
@@ -116,7 +121,7 @@ func (s *Store) Begin(date, runID string) (*Run, error) {
 	for d := range premade {
 		made[d] = true
 	}
-	return &Run{store: s, date: date, id: runID, dateDir: dd, tmp: tmp, root: root, dirFile: dirFile, made: made, premade: premade}, nil
+	return &Run{store: s, date: date, id: runID, dateDir: dd, tmp: tmp, root: root, dirFile: dirFile, made: made, premade: premade, prelinked: prelinked}, nil
 }
 
 // cleanLeftovers removes what interrupted runs and publishes of the date directory dd left.
@@ -213,6 +218,9 @@ func (r *Run) Create(rel string) (io.WriteCloser, error) {
 	if err := r.mkdir(path.Dir(rel)); err != nil {
 		return nil, r.failed(fmt.Errorf("create %q: %w", rel, err))
 	}
+	if err := r.unlinkPrelinked(rel); err != nil {
+		return nil, r.failed(fmt.Errorf("create %q: %w", rel, err))
+	}
 	f, err := r.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, r.failed(fmt.Errorf("create %q: %w", rel, err))
@@ -225,6 +233,40 @@ func (r *Run) Create(rel string) (io.WriteCloser, error) {
 	r.created[rel] = true
 	r.mu.Unlock()
 	return &runFile{run: r, f: f, rel: rel}, nil
+}
+
+// claimPrelinked takes rel out of the reports the stage linked in: true, with the sums the
+// previous manifest gives it, when it was one.
+func (r *Run) claimPrelinked(rel string) (Output, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	want, ok := r.prelinked[rel]
+	if ok {
+		delete(r.prelinked, rel)
+	}
+	return want, ok
+}
+
+// unlinkPrelinked removes rel when the stage linked it in and it was not claimed: the run
+// writes it anew (never through the link, into the previous run's file).
+func (r *Run) unlinkPrelinked(rel string) error {
+	if _, ok := r.claimPrelinked(rel); !ok {
+		return nil
+	}
+	return r.root.Remove(rel)
+}
+
+// dropPrelinked removes the reports the stage linked in that no Reuse took.
+func (r *Run) dropPrelinked() error {
+	r.mu.Lock()
+	rels := make([]string, 0, len(r.prelinked))
+	for rel := range r.prelinked {
+		rels = append(rels, rel)
+	}
+	r.prelinked = nil
+	r.mu.Unlock()
+	slices.Sort(rels)
+	return parallel(rels, prelinkParallel, func(rel string) error { return r.root.Remove(rel) })
 }
 
 // finished refuses to make a file in a run published or aborted; r.life is held.
@@ -372,6 +414,14 @@ var ErrNotDurable = errors.New("the run is current, but the switch may not survi
 
 // publish does Publish's work; switched reports whether current names the run.
 func (r *Run) publish() (switched bool, err error) {
+	if len(r.prelinked) > 0 { // WriteManifest removed them; a run published without one
+		for rel := range r.prelinked {
+			if err := r.root.Remove(rel); err != nil {
+				return false, err
+			}
+		}
+		r.prelinked = nil
+	}
 	// A staged folder no file went into (an outlet the run no longer has) is not published.
 	var unused []string
 	for d := range r.premade {
