@@ -3,6 +3,7 @@ package report
 import (
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 
@@ -33,6 +34,25 @@ type runIndex struct {
 	// orphans are the findings that belong to no counter of res.Counters (a row with no
 	// valid counter, a city-level finding): the roll-ups count them on a line of their own.
 	orphans []int
+	// views, when set (memoViews), keep each counter's view once made: a run's reports ask
+	// for it three times (its key, its outlet's roll-up, the city's), and five before.
+	views map[key]*viewMemo
+}
+
+// viewMemo is one counter's view, made once.
+type viewMemo struct {
+	once sync.Once
+	v    *counterView
+}
+
+// memoViews makes counter keep the views of counters, which must be told apart by their
+// keys (Render's counters are: no two share a report path), for the readers of a run's
+// reports: a view is then shared and must not be changed.
+func (ix *runIndex) memoViews(counters []engine.CounterInfo) {
+	ix.views = make(map[key]*viewMemo, len(counters))
+	for _, c := range counters {
+		ix.views[keyOf(c)] = new(viewMemo)
+	}
 }
 
 func newRunIndex(res *engine.Result) *runIndex {
@@ -147,6 +167,14 @@ type counterView struct {
 func (v *counterView) why(l *labels) []string { return l.whyLines(v.ix.completeness, v.info.Counter) }
 
 func (ix *runIndex) counter(c engine.CounterInfo) *counterView {
+	if m := ix.views[keyOf(c)]; m != nil {
+		m.once.Do(func() { m.v = ix.newCounterView(c) })
+		return m.v
+	}
+	return ix.newCounterView(c)
+}
+
+func (ix *runIndex) newCounterView(c engine.CounterInfo) *counterView {
 	k := keyOf(c)
 	v := &counterView{info: c, ix: ix, rows: ix.rows[k]}
 	nc, nm := len(ix.cats), len(ix.methods)
