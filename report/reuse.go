@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -176,12 +177,15 @@ func (r *renderer) counterKey(v *counterView) string {
 var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // hashColumn writes the values of rows (row numbers of col, ascending) so that they can be
-// read back, whatever else the record holds: a tag naming the encoding, the rows' nulls
-// (0, or 1 and a byte per row, 1 for a null), then the values. A string column's values are
-// each row's length, in as many bytes (1, 2 or 4, written first) as the longest needs, then
-// the rows' bytes end to end; a fixed-width column's are the rows' values, little-endian.
-// A null row's value is written as its slot holds it. A counter's rows follow one another in
-// a feed's record (the engine sorts the feeds by counter): they are then written from the
+// read back, whatever else the record holds: a tag naming the column's type, the rows' nulls
+// (0, or 1 and a byte per row, 1 for a null), then the values: for strings and fixed-width
+// types a form byte, 'c' and the one value when every row holds the same (a day's date, the
+// source of a counter's rows), 'q' and the first value when each fixed-width row holds the
+// one before plus 1 (the lines of a counter's own file or pull), else 'a' and every value:
+// a string column's as each row's length, in as many bytes (1, 2 or 4, written first) as the
+// longest needs, then the rows' bytes end to end; a fixed-width column's little-endian. A
+// null row's value is written as its slot holds it. A counter's rows follow one another in a
+// feed's record (the engine sorts the feeds by counter): they are then written from the
 // column's buffers in bulk rather than value by value (the keys of a city-day's counters
 // cover every row of the day); rows that do not are written one by one, as the same bytes.
 func hashColumn(k *keyHasher, col arrow.Array, rows []int) {
@@ -195,47 +199,19 @@ func hashColumn(k *keyHasher, col arrow.Array, rows []int) {
 	case *array.Int64:
 		k.b = append(k.b, 'l')
 		k.nulls(col, rows)
-		v := a.Int64Values()
-		if run && littleEndian {
-			k.raw(arrow.Int64Traits.CastToBytes(v[lo:hi]))
-			return
-		}
-		for _, i := range rows {
-			k.b = binary.LittleEndian.AppendUint64(k.b, uint64(v[i]))
-		}
+		hashFixed(k, a.Int64Values(), 8, rows, run, arrow.Int64Traits.CastToBytes)
 	case *array.Timestamp:
 		k.b = append(k.b, 't')
 		k.nulls(col, rows)
-		v := a.TimestampValues()
-		if run && littleEndian {
-			k.raw(arrow.TimestampTraits.CastToBytes(v[lo:hi]))
-			return
-		}
-		for _, i := range rows {
-			k.b = binary.LittleEndian.AppendUint64(k.b, uint64(v[i]))
-		}
+		hashFixed(k, a.TimestampValues(), 8, rows, run, arrow.TimestampTraits.CastToBytes)
 	case *array.Int32:
 		k.b = append(k.b, 'i')
 		k.nulls(col, rows)
-		v := a.Int32Values()
-		if run && littleEndian {
-			k.raw(arrow.Int32Traits.CastToBytes(v[lo:hi]))
-			return
-		}
-		for _, i := range rows {
-			k.b = binary.LittleEndian.AppendUint32(k.b, uint32(v[i]))
-		}
+		hashFixed(k, a.Int32Values(), 4, rows, run, arrow.Int32Traits.CastToBytes)
 	case *array.Date32:
 		k.b = append(k.b, 'd')
 		k.nulls(col, rows)
-		v := a.Date32Values()
-		if run && littleEndian {
-			k.raw(arrow.Date32Traits.CastToBytes(v[lo:hi]))
-			return
-		}
-		for _, i := range rows {
-			k.b = binary.LittleEndian.AppendUint32(k.b, uint32(v[i]))
-		}
+		hashFixed(k, a.Date32Values(), 4, rows, run, arrow.Date32Traits.CastToBytes)
 	case *array.Boolean:
 		k.b = append(k.b, 'b')
 		k.nulls(col, rows)
@@ -251,6 +227,54 @@ func hashColumn(k *keyHasher, col arrow.Array, rows []int) {
 		k.nulls(col, rows)
 		for _, i := range rows {
 			k.str(col.DataType().String(), col.ValueStr(i))
+		}
+	}
+}
+
+// hashFixed writes the values v[i] of rows, size bytes each: 'c' and the value every row
+// holds, 'q' and the first of values going up by 1 from row to row, or 'a' and every value
+// (from v's buffer as it lies when rows run on and the machine is little-endian: asBytes).
+func hashFixed[T ~int32 | ~int64](k *keyHasher, v []T, size int, rows []int, run bool, asBytes func([]T) []byte) {
+	put := func(x T) {
+		if size == 4 {
+			k.b = binary.LittleEndian.AppendUint32(k.b, uint32(x))
+		} else {
+			k.b = binary.LittleEndian.AppendUint64(k.b, uint64(x))
+		}
+	}
+	lo, hi := rows[0], rows[len(rows)-1]+1
+	first := v[lo]
+	same, step := true, true
+	if run {
+		for j, x := range v[lo:hi] {
+			same, step = same && x == first, step && x == first+T(j)
+			if !same && !step {
+				break
+			}
+		}
+	} else {
+		for j, i := range rows {
+			x := v[i]
+			same, step = same && x == first, step && x == first+T(j)
+			if !same && !step {
+				break
+			}
+		}
+	}
+	switch {
+	case same:
+		k.b = append(k.b, 'c')
+		put(first)
+	case step:
+		k.b = append(k.b, 'q')
+		put(first)
+	case run && littleEndian:
+		k.b = append(k.b, 'a')
+		k.raw(asBytes(v[lo:hi]))
+	default:
+		k.b = append(k.b, 'a')
+		for _, i := range rows {
+			put(v[i])
 		}
 	}
 }
@@ -277,15 +301,43 @@ func (k *keyHasher) nulls(col arrow.Array, rows []int) {
 	}
 }
 
-// hashStrings writes the lengths of rows of a, in the width the longest needs (1, 2 or 4
-// bytes, written first), then their bytes end to end; rows lo..hi-1 (run) in one slice.
+// hashStrings writes the values of rows of a: 'c', the length as a uvarint and the bytes of
+// the value every row holds; or 'a', the lengths of the rows in the width the longest needs
+// (1, 2 or 4 bytes, written first), then their bytes end to end (rows lo..hi-1, run, in one
+// slice).
 func hashStrings(k *keyHasher, a *array.String, rows []int, run bool) {
 	offs := a.ValueOffsets() // row i is data[offs[i]-offs[0] : offs[i+1]-offs[0]]
 	data := a.ValueBytes()
-	longest := int32(0)
-	for _, i := range rows {
-		longest = max(longest, offs[i+1]-offs[i])
+	base := offs[0]
+	value := func(i int) []byte { return data[offs[i]-base : offs[i+1]-base] }
+	n0 := offs[rows[0]+1] - offs[rows[0]]
+	longest, sameLen := int32(0), true
+	if run { // the offsets of the rows, in order: no row numbers to go through
+		o := offs[rows[0] : rows[len(rows)-1]+2]
+		for j := 1; j < len(o); j++ {
+			n := o[j] - o[j-1]
+			longest, sameLen = max(longest, n), sameLen && n == n0
+		}
+	} else {
+		for _, i := range rows {
+			n := offs[i+1] - offs[i]
+			longest, sameLen = max(longest, n), sameLen && n == n0
+		}
 	}
+	if sameLen {
+		first, same := value(rows[0]), true
+		for _, i := range rows[1:] {
+			if !bytes.Equal(value(i), first) {
+				same = false
+				break
+			}
+		}
+		if same {
+			k.b = append(binary.AppendUvarint(append(k.b, 'c'), uint64(len(first))), first...)
+			return
+		}
+	}
+	k.b = append(k.b, 'a')
 	w := 4
 	switch {
 	case longest < 1<<8:
@@ -297,12 +349,17 @@ func hashStrings(k *keyHasher, a *array.String, rows []int, run bool) {
 	at := len(k.b)
 	k.b = slices.Grow(k.b, w*len(rows))[:at+w*len(rows)]
 	dst := k.b[at:]
-	switch w {
-	case 1:
+	switch {
+	case w == 1 && run:
+		o := offs[rows[0] : rows[len(rows)-1]+2]
+		for j := range dst {
+			dst[j] = byte(o[j+1] - o[j])
+		}
+	case w == 1:
 		for j, i := range rows {
 			dst[j] = byte(offs[i+1] - offs[i])
 		}
-	case 2:
+	case w == 2:
 		for j, i := range rows {
 			binary.LittleEndian.PutUint16(dst[2*j:], uint16(offs[i+1]-offs[i]))
 		}
@@ -311,14 +368,13 @@ func hashStrings(k *keyHasher, a *array.String, rows []int, run bool) {
 			binary.LittleEndian.PutUint32(dst[4*j:], uint32(offs[i+1]-offs[i]))
 		}
 	}
-	base := offs[0]
 	if run {
 		lo, hi := rows[0], rows[len(rows)-1]+1
 		k.raw(data[offs[lo]-base : offs[hi]-base])
 		return
 	}
 	for _, i := range rows {
-		k.b = append(k.b, data[offs[i]-base:offs[i+1]-base]...)
+		k.b = append(k.b, value(i)...)
 	}
 }
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -172,6 +173,11 @@ func TestHashColumnBulkIsRowByRow(t *testing.T) {
 		{"timestamp", func() array.Builder {
 			return array.NewTimestampBuilder(mem, &arrow.TimestampType{Unit: arrow.Second})
 		}, []any{int64(1764892800), nil, int64(0)}, int64(7)},
+		{"one string", func() array.Builder { return array.NewStringBuilder(mem) }, []any{"order/TY0001-01", nil, "order/TY0001-01"}, "f"},
+		{"one int64", func() array.Builder { return array.NewInt64Builder(mem) }, []any{int64(5), nil, int64(5)}, int64(7)},
+		{"int64 going up", func() array.Builder { return array.NewInt64Builder(mem) }, []any{int64(5), int64(6), int64(7)}, int64(7)},
+		{"one date32", func() array.Builder { return array.NewDate32Builder(mem) }, []any{int32(20000), int32(20000)}, int32(7)},
+		{"date32 going up", func() array.Builder { return array.NewDate32Builder(mem) }, []any{int32(20000), int32(20001)}, int32(7)},
 		{"bool", func() array.Builder { return array.NewBooleanBuilder(mem) }, []any{true, nil, false}, true},
 		{"other", func() array.Builder { return array.NewFloat64Builder(mem) }, []any{1.5, nil, 0.0}, 7.0},
 	}
@@ -219,10 +225,32 @@ func TestHashColumnBulkIsRowByRow(t *testing.T) {
 		{{"ab", "c"}, {"a", "bc"}},
 		{{"", "x"}, {nil, "x"}},
 		{{"abc"}, {"ab", "c"}},
+		{{"x", "x"}, {"x", "y"}},
+		{{"xy", "xy"}, {"xy", "xz"}},
+		{{"x", "x"}, {"xx"}},
 	} {
 		if bytes.Equal(str(p[0]...), str(p[1]...)) {
 			t.Errorf("%q and %q hash alike", p[0], p[1])
 		}
+	}
+	ints := func(vals ...int64) []byte {
+		b := array.NewInt64Builder(mem)
+		b.AppendValues(vals, nil)
+		arr := b.NewArray()
+		defer arr.Release()
+		rows := make([]int, len(vals))
+		for i := range rows {
+			rows[i] = i
+		}
+		return hash(arr, rows)
+	}
+	seen := map[string][]int64{}
+	for _, vs := range [][]int64{{5, 5}, {5, 6}, {5, 7}, {6, 6}, {6, 7}, {5, 6, 7}, {5, 5, 5}, {5, 6, 8}} {
+		h := string(ints(vs...))
+		if o, dup := seen[h]; dup && len(o) == len(vs) {
+			t.Errorf("%v and %v hash alike", o, vs)
+		}
+		seen[h] = vs
 	}
 	i64 := func(null bool) []byte {
 		b := array.NewInt64Builder(mem)
@@ -237,5 +265,41 @@ func TestHashColumnBulkIsRowByRow(t *testing.T) {
 	}
 	if bytes.Equal(i64(true), i64(false)) {
 		t.Error("a null and a 0 hash alike")
+	}
+}
+
+// BenchmarkCounterKeys: the content keys of a day of 400 counters of 60 order rows each (a
+// refresh computes every counter's).
+func BenchmarkCounterKeys(b *testing.B) {
+	mem := memory.NewGoAllocator()
+	res := testResult(b, mem)
+	var rows []row
+	res.Counters = nil
+	for c := range 400 {
+		counter := fmt.Sprintf("TY%04d-%02d", c/5, c%5)
+		res.Counters = append(res.Counters, engine.CounterInfo{City: "TY", Outlet: counter[:6], Counter: counter})
+		for i := range 60 {
+			var pay any = "CASH"
+			if i%7 == 0 {
+				pay = nil
+			}
+			rows = append(rows, row{testDate, "TY", counter[:6], counter, fmt.Sprintf("T%08d", len(rows)), "2026-11-21 09:30:00",
+				fmt.Sprintf("ORD%07d", len(rows)), "13900000001", "OPEN", int64(100 * i), pay, "order/" + counter, int64(i + 2)})
+		}
+	}
+	res.Feeds[feed.Order] = buildFeed(b, mem, feed.Order, rows)
+	opts := testOptions("zh")
+	l, _ := labelsFor(opts.Lang)
+	r := &renderer{ix: newRunIndex(res), l: l, opts: &opts}
+	r.base = r.runKey()
+	views := make([]*counterView, len(res.Counters))
+	for i, c := range res.Counters {
+		views[i] = r.ix.counter(c)
+	}
+	b.ResetTimer()
+	for range b.N {
+		for _, v := range views {
+			r.counterKey(v)
+		}
 	}
 }
