@@ -126,23 +126,33 @@ func newRunIndex(res *engine.Result) *runIndex {
 		if !ok1 || !ok2 || !ok3 {
 			continue // not the normalized schema; checked again when the sheet is written
 		}
-		var last key // rows come grouped by counter: the row before's counter, looked up once
-		var r *[feed.Count][]int
-		for i := range int(rec.NumRows()) {
+		// Rows come grouped by counter: a run of one counter's rows is looked up once, and
+		// its row numbers, when they are the counter's first, are a piece of all (0, 1, …,
+		// n-1), shared (appending to them copies: their capacity ends with the run).
+		n := int(rec.NumRows())
+		all := make([]int, n)
+		for i := range all {
+			all[i] = i
+		}
+		for i := 0; i < n; {
 			k := key{city.Value(i), outlet.Value(i), counter.Value(i)}
-			if r != nil && k.counter == last.counter && k.outlet == last.outlet && k.city == last.city {
-				r[id] = append(r[id], i)
-				continue
+			j := i + 1
+			for j < n && counter.Value(j) == k.counter && outlet.Value(j) == k.outlet && city.Value(j) == k.city {
+				j++
 			}
-			last = k
-			r = ix.rows[k]
+			r := ix.rows[k]
 			if r == nil {
 				// The record's strings live in Arrow buffers; the map keeps its own copies.
 				k = key{strings.Clone(k.city), strings.Clone(k.outlet), strings.Clone(k.counter)}
 				r = new([feed.Count][]int)
 				ix.rows[k] = r
 			}
-			r[id] = append(r[id], i)
+			if r[id] == nil {
+				r[id] = all[i:j:j]
+			} else {
+				r[id] = append(r[id], all[i:j]...)
+			}
+			i = j
 		}
 	}
 	return ix
