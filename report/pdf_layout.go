@@ -227,6 +227,12 @@ type tcell struct {
 // redrawing the header with head) when it does not fit on this one.
 func (d *pdfDoc) tableRow(cols []tcol, cells []tcell, lineH float64, fill rgb, head func()) {
 	wrapped, h := d.rowLines(cols, cells, lineH)
+	d.drawRow(cols, cells, wrapped, h, lineH, fill, head)
+}
+
+// drawRow is tableRow with the row's lines and height as rowLines gives them (a header row
+// drawn on every page is wrapped once).
+func (d *pdfDoc) drawRow(cols []tcol, cells []tcell, wrapped [][]string, h, lineH float64, fill rgb, head func()) {
 	if d.ensure(h) && head != nil {
 		head()
 	}
