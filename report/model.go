@@ -3,6 +3,7 @@ package report
 import (
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 
@@ -33,6 +34,25 @@ type runIndex struct {
 	// orphans are the findings that belong to no counter of res.Counters (a row with no
 	// valid counter, a city-level finding): the roll-ups count them on a line of their own.
 	orphans []int
+	// views, when set (memoViews), keep each counter's view once made: a run's reports ask
+	// for it three times (its key, its outlet's roll-up, the city's), and five before.
+	views map[key]*viewMemo
+}
+
+// viewMemo is one counter's view, made once.
+type viewMemo struct {
+	once sync.Once
+	v    *counterView
+}
+
+// memoViews makes counter keep the views of counters, which must be told apart by their
+// keys (Render's counters are: no two share a report path), for the readers of a run's
+// reports: a view is then shared and must not be changed.
+func (ix *runIndex) memoViews(counters []engine.CounterInfo) {
+	ix.views = make(map[key]*viewMemo, len(counters))
+	for _, c := range counters {
+		ix.views[keyOf(c)] = new(viewMemo)
+	}
 }
 
 func newRunIndex(res *engine.Result) *runIndex {
@@ -106,23 +126,33 @@ func newRunIndex(res *engine.Result) *runIndex {
 		if !ok1 || !ok2 || !ok3 {
 			continue // not the normalized schema; checked again when the sheet is written
 		}
-		var last key // rows come grouped by counter: the row before's counter, looked up once
-		var r *[feed.Count][]int
-		for i := range int(rec.NumRows()) {
+		// Rows come grouped by counter: a run of one counter's rows is looked up once, and
+		// its row numbers, when they are the counter's first, are a piece of all (0, 1, …,
+		// n-1), shared (appending to them copies: their capacity ends with the run).
+		n := int(rec.NumRows())
+		all := make([]int, n)
+		for i := range all {
+			all[i] = i
+		}
+		for i := 0; i < n; {
 			k := key{city.Value(i), outlet.Value(i), counter.Value(i)}
-			if r != nil && k.counter == last.counter && k.outlet == last.outlet && k.city == last.city {
-				r[id] = append(r[id], i)
-				continue
+			j := i + 1
+			for j < n && counter.Value(j) == k.counter && outlet.Value(j) == k.outlet && city.Value(j) == k.city {
+				j++
 			}
-			last = k
-			r = ix.rows[k]
+			r := ix.rows[k]
 			if r == nil {
 				// The record's strings live in Arrow buffers; the map keeps its own copies.
 				k = key{strings.Clone(k.city), strings.Clone(k.outlet), strings.Clone(k.counter)}
 				r = new([feed.Count][]int)
 				ix.rows[k] = r
 			}
-			r[id] = append(r[id], i)
+			if r[id] == nil {
+				r[id] = all[i:j:j]
+			} else {
+				r[id] = append(r[id], all[i:j]...)
+			}
+			i = j
 		}
 	}
 	return ix
@@ -147,6 +177,14 @@ type counterView struct {
 func (v *counterView) why(l *labels) []string { return l.whyLines(v.ix.completeness, v.info.Counter) }
 
 func (ix *runIndex) counter(c engine.CounterInfo) *counterView {
+	if m := ix.views[keyOf(c)]; m != nil {
+		m.once.Do(func() { m.v = ix.newCounterView(c) })
+		return m.v
+	}
+	return ix.newCounterView(c)
+}
+
+func (ix *runIndex) newCounterView(c engine.CounterInfo) *counterView {
 	k := keyOf(c)
 	v := &counterView{info: c, ix: ix, rows: ix.rows[k]}
 	nc, nm := len(ix.cats), len(ix.methods)

@@ -227,6 +227,12 @@ type tcell struct {
 // redrawing the header with head) when it does not fit on this one.
 func (d *pdfDoc) tableRow(cols []tcol, cells []tcell, lineH float64, fill rgb, head func()) {
 	wrapped, h := d.rowLines(cols, cells, lineH)
+	d.drawRow(cols, cells, wrapped, h, lineH, fill, head)
+}
+
+// drawRow is tableRow with the row's lines and height as rowLines gives them (a header row
+// drawn on every page is wrapped once).
+func (d *pdfDoc) drawRow(cols []tcol, cells []tcell, wrapped [][]string, h, lineH float64, fill rgb, head func()) {
 	if d.ensure(h) && head != nil {
 		head()
 	}
@@ -258,9 +264,18 @@ func (d *pdfDoc) tableRow(cols []tcol, cells []tcell, lineH float64, fill rgb, h
 func (d *pdfDoc) rowLines(cols []tcol, cells []tcell, lineH float64) ([][]string, float64) {
 	const padV = 1.0
 	wrapped := make([][]string, len(cols))
+	// Most cells are one line (a figure, an id): their lines share one slice, found as wrap
+	// finds them, without its allocations (a city roll-up draws ~40,000 cells).
+	one := make([]string, len(cols))
 	n := 1
 	for i, c := range cols {
-		wrapped[i] = d.wrap(cells[i].text, c.w-2*d.p.GetCellMargin())
+		w := c.w - 2*d.p.GetCellMargin()
+		if s := d.font.clean(cells[i].text, true); !strings.ContainsAny(s, " \n") && d.width(s) < w-0.01 {
+			one[i] = s
+			wrapped[i] = one[i : i+1 : i+1]
+			continue
+		}
+		wrapped[i] = d.wrap(cells[i].text, w)
 		n = max(n, len(wrapped[i]))
 	}
 	return wrapped, float64(n)*lineH + 2*padV

@@ -302,10 +302,15 @@ func (d *rollupDoc) netTable(tb rollupTable) {
 	for i, c := range cols {
 		hcols[i] = tcol{c.w, "C"}
 	}
+	var hw [][]string // the header row's lines, the same on every page
+	var hh float64
 	head := func() {
 		d.setFont(rollupSize)
 		d.p.SetX(marginX)
-		d.tableRow(hcols, heads, rollupLineH, headFill, nil)
+		if hw == nil {
+			hw, hh = d.rowLines(hcols, heads, rollupLineH)
+		}
+		d.drawRow(hcols, heads, hw, hh, rollupLineH, headFill, nil)
 	}
 	d.sectionTitle(tb.name+" · "+l.s(i18n.ReportRollupNet), l.s(i18n.ReportUnit), 3*(rollupLineH+2))
 	head()
@@ -370,13 +375,19 @@ func (d *rollupDoc) depositTables(tb rollupTable) {
 		for i, c := range cols {
 			hcols[i] = tcol{c.w, "C"}
 		}
+		var gw, hw [][]string // the header rows' lines, the same on every page
+		var gh, hh float64
 		head := func() {
 			d.setFont(rollupSize)
 			d.ensure(2*(rollupLineH+2) + rollupLineH + 2)
+			if gw == nil {
+				gw, gh = d.rowLines(group, groupCells, rollupLineH)
+				hw, hh = d.rowLines(hcols, heads, rollupLineH)
+			}
 			d.p.SetX(marginX)
-			d.tableRow(group, groupCells, rollupLineH, headFill, nil)
+			d.drawRow(group, groupCells, gw, gh, rollupLineH, headFill, nil)
 			d.p.SetX(marginX)
-			d.tableRow(hcols, heads, rollupLineH, headFill, nil)
+			d.drawRow(hcols, heads, hw, hh, rollupLineH, headFill, nil)
 		}
 		d.sectionTitle(tb.name+" · "+l.s(i18n.ReportRollupDeposit), l.s(i18n.ReportUnit), 3*(rollupLineH+2))
 		head()

@@ -57,8 +57,15 @@ func newLiteDoc(font *pdfFont, w, h, margin float64) *liteDoc {
 
 // f writes v to two decimals (trailing zeros left out) and a space.
 func (d *liteDoc) f(v float64) {
+	d.num = appendF(d.num[:0], v)
+	d.cur.Write(d.num)
+}
+
+// appendF appends v to two decimals (trailing zeros left out) and a space. The operators
+// drawing a cell are put together in liteDoc.num and written at once: a Write per number had
+// been a tenth of a city roll-up's drawing.
+func appendF(b []byte, v float64) []byte {
 	n := int64(math.Round(v * 100))
-	b := d.num[:0]
 	if n < 0 {
 		b, n = append(b, '-'), -n
 	}
@@ -69,8 +76,7 @@ func (d *liteDoc) f(v float64) {
 			b = append(b, byte('0'+c%10))
 		}
 	}
-	d.num = append(b, ' ')
-	d.cur.Write(d.num)
+	return append(b, ' ')
 }
 
 // rgb sets a colour: op "rg" for filling and text, "RG" for lines. A fill or text colour
@@ -82,11 +88,13 @@ func (d *liteDoc) rgb(c [3]int, op string) {
 		}
 		d.nonStroke, d.inEffect = c, true
 	}
+	b := d.num[:0]
 	for _, v := range c {
-		d.f(float64(v) / 255)
+		b = appendF(b, float64(v)/255)
 	}
-	d.cur.WriteString(op)
-	d.cur.WriteByte('\n')
+	b = append(append(b, op...), '\n')
+	d.num = b
+	d.cur.Write(b)
 }
 
 // AddPage starts a page and draws the running head.
@@ -218,18 +226,20 @@ func (d *liteDoc) Rect(x, y, w, h float64, style string) {
 }
 
 func (d *liteDoc) box(x, y, w, h float64, fill, stroke bool) {
-	d.f(x * pdfK)
-	d.f((d.h - y - h) * pdfK)
-	d.f(w * pdfK)
-	d.f(h * pdfK)
+	b := appendF(d.num[:0], x*pdfK)
+	b = appendF(b, (d.h-y-h)*pdfK)
+	b = appendF(b, w*pdfK)
+	b = appendF(b, h*pdfK)
 	switch {
 	case fill && stroke:
-		d.cur.WriteString("re B\n")
+		b = append(b, "re B\n"...)
 	case fill:
-		d.cur.WriteString("re f\n")
+		b = append(b, "re f\n"...)
 	default:
-		d.cur.WriteString("re S\n")
+		b = append(b, "re S\n"...)
 	}
+	d.num = b
+	d.cur.Write(b)
 }
 
 // CellFormat draws txt in a w×h cell at the current position as fpdf does: filled with the
@@ -265,12 +275,12 @@ func (d *liteDoc) CellFormat(w, h float64, txt, border string, ln int, align str
 // Text draws txt in the text colour with its baseline's left end at (x, y).
 func (d *liteDoc) Text(x, y float64, txt string) {
 	d.rgb(d.text, "rg")
-	d.cur.WriteString("BT /F1 ")
-	d.f(d.size)
-	d.cur.WriteString("Tf ")
-	d.f(x * pdfK)
-	d.f((d.h - y) * pdfK)
-	d.cur.WriteString("Td <")
+	b := append(d.num[:0], "BT /F1 "...)
+	b = appendF(b, d.size)
+	b = append(b, "Tf "...)
+	b = appendF(b, x*pdfK)
+	b = appendF(b, (d.h-y)*pdfK)
+	b = append(b, "Td <"...)
 	for _, r := range txt {
 		g := uint16(0)
 		if r < 0x10000 {
@@ -278,9 +288,11 @@ func (d *liteDoc) Text(x, y float64, txt string) {
 		}
 		d.used[g] = true
 		const digits = "0123456789ABCDEF"
-		d.cur.Write([]byte{digits[g>>12], digits[g>>8&15], digits[g>>4&15], digits[g&15]})
+		b = append(b, digits[g>>12], digits[g>>8&15], digits[g>>4&15], digits[g&15])
 	}
-	d.cur.WriteString("> Tj ET\n")
+	b = append(b, "> Tj ET\n"...)
+	d.num = b
+	d.cur.Write(b)
 }
 
 func hex4(g uint16) string {

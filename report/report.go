@@ -138,6 +138,7 @@ func Render(ctx context.Context, res *engine.Result, out Creator, opts Options) 
 	slices.Sort(outlets)
 
 	ix := newRunIndex(res)
+	ix.memoViews(res.Counters)
 	r := &renderer{ix: ix, l: l, opts: &opts, out: out, sorted: ix.sortedCounters()}
 	byOutlet := make(map[string][]engine.CounterInfo, len(outlets))
 	for _, c := range r.sorted {

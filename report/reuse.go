@@ -1,10 +1,13 @@
 package report
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"hash"
 	"runtime/debug"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -28,7 +31,7 @@ type Reuser interface {
 }
 
 // keyVersion changes when what a content key covers changes.
-const keyVersion = "settle-report-key-2"
+const keyVersion = "settle-report-key-3"
 
 // buildStamp is the tool's identity beyond its version: the VCS revision the binary was
 // built from, when the build recorded one, so that a development build that changed how
@@ -51,9 +54,23 @@ var buildStamp = sync.OnceValue(func() string {
 // of values hash alike.
 type keyHasher struct {
 	b []byte // what is hashed, gathered: one sha256 call per key (a Write per value had been most of a refresh's keys)
+	// h takes long slices (raw) as they are, after b: copying a city-day's feed rows into b
+	// had cost more than the Writes.
+	h hash.Hash
 }
 
-var keyBufs = sync.Pool{New: func() any { return new(keyHasher) }}
+var keyBufs = sync.Pool{New: func() any { return &keyHasher{h: sha256.New()} }}
+
+// raw writes p as it is (what it is and how long must be written before).
+func (k *keyHasher) raw(p []byte) {
+	if len(p) < 256 {
+		k.b = append(k.b, p...)
+		return
+	}
+	k.h.Write(k.b)
+	k.b = k.b[:0]
+	k.h.Write(p)
+}
 
 func newKeyHasher() *keyHasher { return keyBufs.Get().(*keyHasher) }
 
@@ -85,7 +102,10 @@ func (k *keyHasher) ints(vs []int64) {
 
 // sum is the key; the hasher goes back to the pool and must not be used after.
 func (k *keyHasher) sum() string {
-	s := sha256.Sum256(k.b)
+	k.h.Write(k.b)
+	var s [sha256.Size]byte
+	k.h.Sum(s[:0])
+	k.h.Reset()
 	k.b = k.b[:0]
 	keyBufs.Put(k)
 	return hex.EncodeToString(s[:])
@@ -110,6 +130,7 @@ func (r *renderer) counterKey(v *counterView) string {
 	c := v.info
 	k.str(c.City, c.Outlet, c.Counter)
 	k.bool(c.Incomplete)
+	k.int(int64(len(c.Why)))
 	k.str(c.Why...)
 	for _, g := range [][][]int64{v.gross, v.reversed, v.net} {
 		for _, row := range g {
@@ -135,52 +156,232 @@ func (r *renderer) counterKey(v *counterView) string {
 		if rec == nil || len(rows) == 0 {
 			continue
 		}
+		k.int(rec.NumCols())
 		for j, col := range rec.Columns() {
 			k.str(rec.ColumnName(j))
+			if _, ok := col.(*array.String); ok && (j == feed.ColCity || j == feed.ColOutlet || j == feed.ColCounter) {
+				// The rows are the counter's because these read c.City, c.Outlet and
+				// c.Counter (newRunIndex), written above: only their nulls are left to say.
+				k.b = append(k.b, 'k')
+				k.nulls(col, rows)
+				continue
+			}
 			hashColumn(k, col, rows)
 		}
 	}
 	return k.sum()
 }
 
-// hashColumn writes the values of rows of one column (a null as -1). The type is switched on
-// once per column, not per row: the keys of a city-day's counters cover every row of the day.
+// littleEndian is whether the machine's integers are little-endian: a column's fixed-width
+// values are then hashed as they lie in its buffer, the bytes the row-by-row path writes.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// hashColumn writes the values of rows (row numbers of col, ascending) so that they can be
+// read back, whatever else the record holds: a tag naming the column's type, the rows' nulls
+// (0, or 1 and a byte per row, 1 for a null), then the values: for strings and fixed-width
+// types a form byte, 'c' and the one value when every row holds the same (a day's date, the
+// source of a counter's rows), 'q' and the first value when each fixed-width row holds the
+// one before plus 1 (the lines of a counter's own file or pull), else 'a' and every value:
+// a string column's as each row's length, in as many bytes (1, 2 or 4, written first) as the
+// longest needs, then the rows' bytes end to end; a fixed-width column's little-endian. A
+// null row's value is written as its slot holds it. A counter's rows follow one another in a
+// feed's record (the engine sorts the feeds by counter): they are then written from the
+// column's buffers in bulk rather than value by value (the keys of a city-day's counters
+// cover every row of the day); rows that do not are written one by one, as the same bytes.
 func hashColumn(k *keyHasher, col arrow.Array, rows []int) {
-	nulls := col.NullN() > 0
-	each := func(v func(i int)) {
-		for _, i := range rows {
-			if nulls && col.IsNull(i) {
-				k.int(-1)
-				continue
-			}
-			v(i)
-		}
-	}
+	lo, hi := rows[0], rows[len(rows)-1]+1
+	run := hi-lo == len(rows) // rows are lo, lo+1, …, hi-1
 	switch a := col.(type) {
 	case *array.String:
-		if !nulls { // without a call through each per row: the keys cover every row of the day
-			for _, i := range rows {
-				k.str(a.Value(i))
+		k.b = append(k.b, 's')
+		k.nulls(col, rows)
+		hashStrings(k, a, rows, run)
+	case *array.Int64:
+		k.b = append(k.b, 'l')
+		k.nulls(col, rows)
+		hashFixed(k, a.Int64Values(), 8, rows, run, arrow.Int64Traits.CastToBytes)
+	case *array.Timestamp:
+		k.b = append(k.b, 't')
+		k.nulls(col, rows)
+		hashFixed(k, a.TimestampValues(), 8, rows, run, arrow.TimestampTraits.CastToBytes)
+	case *array.Int32:
+		k.b = append(k.b, 'i')
+		k.nulls(col, rows)
+		hashFixed(k, a.Int32Values(), 4, rows, run, arrow.Int32Traits.CastToBytes)
+	case *array.Date32:
+		k.b = append(k.b, 'd')
+		k.nulls(col, rows)
+		hashFixed(k, a.Date32Values(), 4, rows, run, arrow.Date32Traits.CastToBytes)
+	case *array.Boolean:
+		k.b = append(k.b, 'b')
+		k.nulls(col, rows)
+		for _, i := range rows {
+			if a.Value(i) {
+				k.b = append(k.b, 1)
+			} else {
+				k.b = append(k.b, 0)
 			}
+		}
+	default:
+		k.b = append(k.b, 'v')
+		k.nulls(col, rows)
+		for _, i := range rows {
+			k.str(col.DataType().String(), col.ValueStr(i))
+		}
+	}
+}
+
+// hashFixed writes the values v[i] of rows, size bytes each: 'c' and the value every row
+// holds, 'q' and the first of values going up by 1 from row to row, or 'a' and every value
+// (from v's buffer as it lies when rows run on and the machine is little-endian: asBytes).
+func hashFixed[T ~int32 | ~int64](k *keyHasher, v []T, size int, rows []int, run bool, asBytes func([]T) []byte) {
+	put := func(x T) {
+		if size == 4 {
+			k.b = binary.LittleEndian.AppendUint32(k.b, uint32(x))
+		} else {
+			k.b = binary.LittleEndian.AppendUint64(k.b, uint64(x))
+		}
+	}
+	lo, hi := rows[0], rows[len(rows)-1]+1
+	first := v[lo]
+	same, step := true, true
+	if run {
+		for j, x := range v[lo:hi] {
+			same, step = same && x == first, step && x == first+T(j)
+			if !same && !step {
+				break
+			}
+		}
+	} else {
+		for j, i := range rows {
+			x := v[i]
+			same, step = same && x == first, step && x == first+T(j)
+			if !same && !step {
+				break
+			}
+		}
+	}
+	switch {
+	case same:
+		k.b = append(k.b, 'c')
+		put(first)
+	case step:
+		k.b = append(k.b, 'q')
+		put(first)
+	case run && littleEndian:
+		k.b = append(k.b, 'a')
+		k.raw(asBytes(v[lo:hi]))
+	default:
+		k.b = append(k.b, 'a')
+		for _, i := range rows {
+			put(v[i])
+		}
+	}
+}
+
+// nulls writes which of rows are null: 0 when none is (whatever col's other rows hold), else
+// 1 and a byte per row, 1 for a null.
+func (k *keyHasher) nulls(col arrow.Array, rows []int) {
+	if col.NullN() == 0 {
+		k.b = append(k.b, 0)
+		return
+	}
+	at := len(k.b)
+	k.b = append(k.b, 1)
+	some := false
+	for _, i := range rows {
+		if col.IsNull(i) {
+			k.b, some = append(k.b, 1), true
+		} else {
+			k.b = append(k.b, 0)
+		}
+	}
+	if !some {
+		k.b = append(k.b[:at], 0)
+	}
+}
+
+// hashStrings writes the values of rows of a: 'c', the length as a uvarint and the bytes of
+// the value every row holds; or 'a', the lengths of the rows in the width the longest needs
+// (1, 2 or 4 bytes, written first), then their bytes end to end (rows lo..hi-1, run, in one
+// slice).
+func hashStrings(k *keyHasher, a *array.String, rows []int, run bool) {
+	offs := a.ValueOffsets() // row i is data[offs[i]-offs[0] : offs[i+1]-offs[0]]
+	data := a.ValueBytes()
+	base := offs[0]
+	value := func(i int) []byte { return data[offs[i]-base : offs[i+1]-base] }
+	n0 := offs[rows[0]+1] - offs[rows[0]]
+	longest, sameLen := int32(0), true
+	if run { // the offsets of the rows, in order: no row numbers to go through
+		o := offs[rows[0] : rows[len(rows)-1]+2]
+		for j := 1; j < len(o); j++ {
+			n := o[j] - o[j-1]
+			longest, sameLen = max(longest, n), sameLen && n == n0
+		}
+	} else {
+		for _, i := range rows {
+			n := offs[i+1] - offs[i]
+			longest, sameLen = max(longest, n), sameLen && n == n0
+		}
+	}
+	if sameLen {
+		first, same := value(rows[0]), true
+		if run {
+			// n rows of the one length run on: they are all the first when the slab of
+			// them is the same shifted by a row (one compare, not one a row).
+			slab := data[offs[rows[0]]-base : offs[rows[len(rows)-1]+1]-base]
+			same = bytes.Equal(slab[len(first):], slab[:len(slab)-len(first)])
+		} else {
+			for _, i := range rows[1:] {
+				if !bytes.Equal(value(i), first) {
+					same = false
+					break
+				}
+			}
+		}
+		if same {
+			k.b = append(binary.AppendUvarint(append(k.b, 'c'), uint64(len(first))), first...)
 			return
 		}
-		each(func(i int) { k.str(a.Value(i)) })
-	case *array.Int64:
-		v := a.Int64Values()
-		each(func(i int) { k.int(v[i]) })
-	case *array.Int32:
-		v := a.Int32Values()
-		each(func(i int) { k.int(int64(v[i])) })
-	case *array.Date32:
-		v := a.Date32Values()
-		each(func(i int) { k.int(int64(v[i])) })
-	case *array.Timestamp:
-		v := a.TimestampValues()
-		each(func(i int) { k.int(int64(v[i])) })
-	case *array.Boolean:
-		each(func(i int) { k.bool(a.Value(i)) })
+	}
+	k.b = append(k.b, 'a')
+	w := 4
+	switch {
+	case longest < 1<<8:
+		w = 1
+	case longest < 1<<16:
+		w = 2
+	}
+	k.b = append(k.b, byte(w))
+	at := len(k.b)
+	k.b = slices.Grow(k.b, w*len(rows))[:at+w*len(rows)]
+	dst := k.b[at:]
+	switch {
+	case w == 1 && run:
+		o := offs[rows[0] : rows[len(rows)-1]+2]
+		for j := range dst {
+			dst[j] = byte(o[j+1] - o[j])
+		}
+	case w == 1:
+		for j, i := range rows {
+			dst[j] = byte(offs[i+1] - offs[i])
+		}
+	case w == 2:
+		for j, i := range rows {
+			binary.LittleEndian.PutUint16(dst[2*j:], uint16(offs[i+1]-offs[i]))
+		}
 	default:
-		each(func(i int) { k.str(col.DataType().String(), col.ValueStr(i)) })
+		for j, i := range rows {
+			binary.LittleEndian.PutUint32(dst[4*j:], uint32(offs[i+1]-offs[i]))
+		}
+	}
+	if run {
+		lo, hi := rows[0], rows[len(rows)-1]+1
+		k.raw(data[offs[lo]-base : offs[hi]-base])
+		return
+	}
+	for _, i := range rows {
+		k.b = append(k.b, value(i)...)
 	}
 }
 
