@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // A staged run directory: the folders the date's next run will write its reports into, made
@@ -35,10 +36,10 @@ type staged struct {
 // Stage begins making, in the background, a run directory holding the report folders of the
 // date's current run (reports/<outlet>, as that run has them), for the date's next Begin to
 // take as its own. With previous (which may block until the current run's manifest is read),
-// it then links that run's reports into it, those its manifest vouches for (Previous.same,
-// by size and change time only), until Begin takes the stage: the run's Reuse then finds a
-// report it takes already in place, and one it renders is unlinked first (about 11,000 stats
-// and links of a city-day's refresh, made while its inputs are on the network). It does
+// it then links that run's reports into it until Begin takes the stage, and keeps those the
+// manifest vouches for (Previous.same, by size and change time only): the run's Reuse then
+// finds a report it takes already in place, and one it renders is unlinked first (about
+// 11,000 stats and links of a city-day's refresh, made while its inputs are on the network). It does
 // nothing when the date has no current run or a stage already. The caller holds the date's
 // lock; DropStage removes a stage no run took.
 func (s *Store) Stage(date string, previous func() *Previous) {
@@ -66,58 +67,86 @@ func (s *Store) Stage(date string, previous func() *Previous) {
 		defer close(st.done)
 		st.made = makeStage(st.dir, cur)
 		if st.made != nil && previous != nil {
-			if p := previous(); p != nil && p.Dir == cur {
-				st.prelinked = prelink(st, p)
-			}
+			linked := linkAhead(st, cur)
+			st.prelinked = vouch(st, previous(), cur, linked)
 		}
 	}()
 }
 
-// prelink links the reports of the previous run p into the stage st, in its report folders,
-// those p's manifest records with the size and an earlier change time than its sealing (a
-// file that fails that check is left for the run to read and check, as before); it stops when
-// st.stop is set. It returns the reports linked and their sums.
-func prelink(st *staged, p *Previous) map[string]Output {
-	if p.Sealed.IsZero() {
-		return nil
-	}
-	folders := make(map[string]bool, len(st.made))
-	for _, d := range st.made {
-		folders[d] = true
-	}
-	var rels []string
-	for rel, rec := range p.Manifest.Reports {
-		if _, ok := p.Manifest.Outputs[rel]; ok && folders[path.Dir(rel)] && ValidRunID(rec.RenderedIn) && CheckRel(rel) == nil {
-			rels = append(rels, rel)
-		}
-	}
+// seen is what a previous run's file was when linkAhead linked it: its size and change time,
+// taken before the link (a link moves the change time on).
+type seen struct {
+	size  int64
+	ctime time.Time
+}
+
+// linkAhead links the regular files of the report folders of the run directory cur into the
+// stage st, folder by folder, until st.stop is set; it returns the files linked and what each
+// was. It needs no manifest: it begins while the manifest is still being read (vouch checks
+// the files against it after).
+func linkAhead(st *staged, cur string) map[string]seen {
 	var mu sync.Mutex
-	out := make(map[string]Output, len(rels))
-	parallel(rels, prelinkParallel, func(rel string) error {
-		if st.stop.Load() {
+	linked := map[string]seen{}
+	parallel(st.made, prelinkParallel, func(dir string) error {
+		if dir == "reports" || st.stop.Load() {
 			return nil
 		}
-		want := p.Manifest.Outputs[rel]
-		src := filepath.Join(p.Dir, filepath.FromSlash(rel))
-		fi, err := os.Stat(src)
-		if err != nil || !fi.Mode().IsRegular() || fi.Size() != want.Size {
+		from := filepath.Join(cur, filepath.FromSlash(dir))
+		ents, err := listDir(from)
+		if err != nil {
 			return nil
 		}
-		if ct, ok := changeTime(fi); !ok || !ct.Before(p.Sealed) {
-			return nil
+		for _, e := range ents {
+			if st.stop.Load() {
+				return nil
+			}
+			rel := path.Join(dir, e.Name())
+			if !e.Type().IsRegular() || CheckRel(rel) != nil {
+				continue
+			}
+			src := filepath.Join(from, e.Name())
+			fi, err := os.Lstat(src)
+			if err != nil || !fi.Mode().IsRegular() {
+				continue
+			}
+			ct, ok := changeTime(fi)
+			if !ok || linkFile(src, filepath.Join(st.dir, filepath.FromSlash(rel))) != nil {
+				continue // another file system, or anything else: the run takes it as before
+			}
+			mu.Lock()
+			linked[rel] = seen{fi.Size(), ct}
+			mu.Unlock()
 		}
-		if linkFile(src, filepath.Join(st.dir, filepath.FromSlash(rel))) != nil {
-			return nil // another file system, or anything else: the run takes it as before
-		}
-		mu.Lock()
-		out[rel] = want
-		mu.Unlock()
 		return nil
 	})
+	return linked
+}
+
+// vouch keeps of the files linkAhead linked those the previous run p's manifest vouches for
+// as Previous.same does without reading them: a report it records, of the size it gives, whose
+// change time was before the run was sealed; it unlinks the others (all of them when p is not
+// the run cur the stage was made from). It returns the files kept and their sums.
+func vouch(st *staged, p *Previous, cur string, linked map[string]seen) map[string]Output {
+	out := make(map[string]Output, len(linked))
+	for rel, was := range linked {
+		ok := p != nil && p.Dir == cur && !p.Sealed.IsZero()
+		var want Output
+		if ok {
+			rec, ok1 := p.Manifest.Reports[rel]
+			var ok2 bool
+			want, ok2 = p.Manifest.Outputs[rel]
+			ok = ok1 && ok2 && ValidRunID(rec.RenderedIn) && was.size == want.Size && was.ctime.Before(p.Sealed)
+		}
+		if ok {
+			out[rel] = want
+		} else {
+			os.Remove(filepath.Join(st.dir, filepath.FromSlash(rel)))
+		}
+	}
 	return out
 }
 
-// prelinkParallel is how many of the previous run's reports prelink stats and links at once.
+// prelinkParallel is how many report folders linkAhead links at once.
 const prelinkParallel = 2
 
 // makeStage makes dir with the report folders of the run directory like; it returns the

@@ -147,6 +147,10 @@ func TestStagePrelinksReports(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A file no manifest names, put in the earlier run's folder after.
+	if err := os.WriteFile(filepath.Join(d1, "reports/O1/junk.pdf"), []byte("junk"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	prev := s.ReuseSource(testDate, nil)
 	s.Stage(testDate, func() *Previous { return prev })
 	st := s.stages[testDate]
@@ -198,8 +202,10 @@ func TestStagePrelinksReports(t *testing.T) {
 	if !os.SameFile(inode(t, filepath.Join(d1, "reports/O1/same.pdf")), inode(t, filepath.Join(d2, "reports/O1/same.pdf"))) {
 		t.Error("the report taken is not the earlier run's file")
 	}
-	if _, err := os.Stat(filepath.Join(d2, "reports/O2/gone.pdf")); !os.IsNotExist(err) {
-		t.Errorf("a report the run never asked for was published: %v", err)
+	for _, rel := range []string{"reports/O2/gone.pdf", "reports/O1/junk.pdf"} {
+		if _, err := os.Stat(filepath.Join(d2, rel)); !os.IsNotExist(err) {
+			t.Errorf("%s, which the run never asked for, was published: %v", rel, err)
+		}
 	}
 	m2, err := ReadManifest(filepath.Join(d2, ManifestName))
 	if err != nil {
@@ -214,4 +220,21 @@ func TestStagePrelinksReports(t *testing.T) {
 	if got := m2.Reports["reports/O1/other.pdf"].RenderedIn; got != r2.ID() {
 		t.Errorf("other.pdf rendered in %q; want %q", got, r2.ID())
 	}
+}
+
+// TestStageWithoutManifestKeepsNothing: when the current run's manifest cannot be had, no
+// report linked ahead is kept in the stage.
+func TestStageWithoutManifestKeepsNothing(t *testing.T) {
+	s := lockedStore(t)
+	publishFiles(t, s, "r1", "reports/O1/C1.pdf", "reports/O2/C2.pdf")
+	s.Stage(testDate, func() *Previous { return nil })
+	st := s.stages[testDate]
+	<-st.done
+	if len(st.prelinked) != 0 {
+		t.Errorf("kept %d reports linked ahead without a manifest to vouch for them", len(st.prelinked))
+	}
+	if files, _ := filepath.Glob(filepath.Join(st.dir, "reports/*/*")); len(files) != 0 {
+		t.Errorf("files left in a stage without a manifest: %q", files)
+	}
+	s.DropStage(testDate)
 }
