@@ -21,6 +21,7 @@ import (
 
 	"settle/connectors"
 	"settle/feed"
+	"settle/internal/hugepage"
 	"settle/internal/i18n"
 	"settle/money"
 )
@@ -50,7 +51,7 @@ type Config struct {
 
 // NewConfig returns the defaults: 90 days of look-back, a ceiling of 1,000,000.00 yuan.
 func NewConfig() Config {
-	return Config{Lookback: 90, Ceiling: 1_000_000_00, Lang: "zh", Workers: runtime.NumCPU(), Mem: memory.DefaultAllocator}
+	return Config{Lookback: 90, Ceiling: 1_000_000_00, Lang: "zh", Workers: runtime.NumCPU(), Mem: hugepage.Allocator{Allocator: memory.DefaultAllocator}}
 }
 
 // Validate checks the configuration; errors name the setting.

@@ -25,6 +25,7 @@ import (
 
 	"settle/connectors"
 	"settle/feed"
+	"settle/internal/hugepage"
 	"settle/internal/writeback"
 )
 
@@ -403,7 +404,7 @@ func readInput(in connectors.Input) ([]byte, error) {
 	}
 	if f, ok := rc.(interface{ Stat() (fs.FileInfo, error) }); ok { // a file: one allocation
 		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() < 1<<31 {
-			b := make([]byte, 0, fi.Size()+1)
+			b := hugepage.Make(int(fi.Size()) + 1)[:0] // a city-day's whole-city files: tens of MB
 			for {
 				n, err := rc.Read(b[len(b):cap(b)])
 				b = b[:len(b)+n]
