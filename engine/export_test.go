@@ -40,3 +40,6 @@ func RunRuleGroup(lo *Loaded, d *RuleDay, i int) []Exception {
 
 // CacheBesideRows is cacheBesideRows, for the tests that take both ways of writing the cache.
 var CacheBesideRows = &cacheBesideRows
+
+// WaitAhead waits until a's reading of the cache is done.
+func WaitAhead(a *CacheAhead) { <-a.done }

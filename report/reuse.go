@@ -191,30 +191,20 @@ var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 func hashColumn(k *keyHasher, col arrow.Array, rows []int) {
 	lo, hi := rows[0], rows[len(rows)-1]+1
 	run := hi-lo == len(rows) // rows are lo, lo+1, …, hi-1
+	k.b = append(k.b, typeTag(col))
+	k.nulls(col, rows)
 	switch a := col.(type) {
 	case *array.String:
-		k.b = append(k.b, 's')
-		k.nulls(col, rows)
 		hashStrings(k, a, rows, run)
 	case *array.Int64:
-		k.b = append(k.b, 'l')
-		k.nulls(col, rows)
 		hashFixed(k, a.Int64Values(), 8, rows, run, arrow.Int64Traits.CastToBytes)
 	case *array.Timestamp:
-		k.b = append(k.b, 't')
-		k.nulls(col, rows)
 		hashFixed(k, a.TimestampValues(), 8, rows, run, arrow.TimestampTraits.CastToBytes)
 	case *array.Int32:
-		k.b = append(k.b, 'i')
-		k.nulls(col, rows)
 		hashFixed(k, a.Int32Values(), 4, rows, run, arrow.Int32Traits.CastToBytes)
 	case *array.Date32:
-		k.b = append(k.b, 'd')
-		k.nulls(col, rows)
 		hashFixed(k, a.Date32Values(), 4, rows, run, arrow.Date32Traits.CastToBytes)
 	case *array.Boolean:
-		k.b = append(k.b, 'b')
-		k.nulls(col, rows)
 		for _, i := range rows {
 			if a.Value(i) {
 				k.b = append(k.b, 1)
@@ -223,12 +213,29 @@ func hashColumn(k *keyHasher, col arrow.Array, rows []int) {
 			}
 		}
 	default:
-		k.b = append(k.b, 'v')
-		k.nulls(col, rows)
 		for _, i := range rows {
 			k.str(col.DataType().String(), col.ValueStr(i))
 		}
 	}
+}
+
+// typeTag is the byte hashColumn writes first for a column of col's type.
+func typeTag(col arrow.Array) byte {
+	switch col.(type) {
+	case *array.String:
+		return 's'
+	case *array.Int64:
+		return 'l'
+	case *array.Timestamp:
+		return 't'
+	case *array.Int32:
+		return 'i'
+	case *array.Date32:
+		return 'd'
+	case *array.Boolean:
+		return 'b'
+	}
+	return 'v'
 }
 
 // hashFixed writes the values v[i] of rows, size bytes each: 'c' and the value every row

@@ -206,6 +206,15 @@ func TestHashColumnBulkIsRowByRow(t *testing.T) {
 		bulk.Release()
 		scat.Release()
 	}
+	// hashAll is hash of every row of arr, which it releases.
+	hashAll := func(arr arrow.Array) []byte {
+		defer arr.Release()
+		rows := make([]int, arr.Len())
+		for i := range rows {
+			rows[i] = i
+		}
+		return hash(arr, rows)
+	}
 	str := func(vals ...any) []byte {
 		b := array.NewStringBuilder(mem)
 		for _, v := range vals {
@@ -215,13 +224,7 @@ func TestHashColumnBulkIsRowByRow(t *testing.T) {
 				b.Append(v.(string))
 			}
 		}
-		arr := b.NewArray()
-		defer arr.Release()
-		rows := make([]int, len(vals))
-		for i := range rows {
-			rows[i] = i
-		}
-		return hash(arr, rows)
+		return hashAll(b.NewArray())
 	}
 	for _, p := range [][2][]any{
 		{{"ab", "c"}, {"a", "bc"}},
@@ -238,13 +241,7 @@ func TestHashColumnBulkIsRowByRow(t *testing.T) {
 	ints := func(vals ...int64) []byte {
 		b := array.NewInt64Builder(mem)
 		b.AppendValues(vals, nil)
-		arr := b.NewArray()
-		defer arr.Release()
-		rows := make([]int, len(vals))
-		for i := range rows {
-			rows[i] = i
-		}
-		return hash(arr, rows)
+		return hashAll(b.NewArray())
 	}
 	seen := map[string][]int64{}
 	for _, vs := range [][]int64{{5, 5}, {5, 6}, {5, 7}, {6, 6}, {6, 7}, {5, 6, 7}, {5, 5, 5}, {5, 6, 8}} {

@@ -403,21 +403,8 @@ func readInput(in connectors.Input) ([]byte, error) {
 		return b.Bytes(), nil
 	}
 	if f, ok := rc.(interface{ Stat() (fs.FileInfo, error) }); ok { // a file: one allocation
-		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() < 1<<31 {
-			b := hugepage.Make(int(fi.Size()) + 1)[:0] // a city-day's whole-city files: tens of MB
-			for {
-				n, err := rc.Read(b[len(b):cap(b)])
-				b = b[:len(b)+n]
-				if err == io.EOF {
-					return b, nil
-				}
-				if err != nil {
-					return nil, err
-				}
-				if len(b) == cap(b) {
-					b = append(b, 0)[:len(b)]
-				}
-			}
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			return hugepage.ReadSized(rc, fi.Size()) // a city-day's whole-city files: tens of MB
 		}
 	}
 	return io.ReadAll(rc)

@@ -50,12 +50,22 @@ func ReadFile(name string) ([]byte, error) {
 	}
 	defer f.Close()
 	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() < Min || fi.Size() >= 1<<40 {
+	if err != nil || !fi.Mode().IsRegular() {
 		return io.ReadAll(f)
 	}
-	b := Make(int(fi.Size()) + 1)[:0]
+	return ReadSized(f, fi.Size())
+}
+
+// ReadSized reads r to its end into one buffer with Advise, sized for size bytes (a file's,
+// its Stat says) and one more, so that the end is seen without growing it: a file of size
+// bytes costs one allocation. A size out of reason is read as io.ReadAll reads.
+func ReadSized(r io.Reader, size int64) ([]byte, error) {
+	if size < 0 || size >= 1<<31 {
+		return io.ReadAll(r)
+	}
+	b := Make(int(size) + 1)[:0]
 	for {
-		n, err := f.Read(b[len(b):cap(b)])
+		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if err == io.EOF {
 			return b, nil
