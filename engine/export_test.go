@@ -43,3 +43,6 @@ var CacheBesideRows = &cacheBesideRows
 
 // WaitAhead waits until a's reading of the cache is done.
 func WaitAhead(a *CacheAhead) { <-a.done }
+
+// BeforeCacheWrite is beforeCacheWrite, for the tests that slow the cache's writer.
+var BeforeCacheWrite = &beforeCacheWrite

@@ -420,9 +420,13 @@ func pcFileName(id feed.ID, set [32]byte) string {
 	return fmt.Sprintf("%s-%x%s", id, set[:12], pcSuffix)
 }
 
+// beforeCacheWrite runs as the cache's writing begins; the tests slow the writer with it.
+var beforeCacheWrite = func() {}
+
 // write writes the planned files, then removes every other cache file of the directory.
 // It releases what plan retained, also on an error.
 func (p *pcPlan) write(l *loader) error {
+	beforeCacheWrite()
 	defer func() {
 		for _, pf := range p.feeds {
 			for _, pt := range pf.parts {

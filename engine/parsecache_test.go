@@ -405,3 +405,40 @@ func TestParseCacheReadAhead(t *testing.T) {
 		t.Error("a read-ahead without a cache folder")
 	}
 }
+
+// TestReleaseWaitsForTheCache: the parse cache is written beside the run, and nothing of it
+// goes on once the run's Loaded or Result is released, on whichever path: a caller that then
+// removes the store (a failed run's test, an operator's cleanup) finds no file still being
+// written. The writer is slowed so that a Release not waiting for it finds no cache yet.
+func TestReleaseWaitsForTheCache(t *testing.T) {
+	day := cacheDay(t, fixtures.LayoutCounter)
+	was := *engine.BeforeCacheWrite
+	*engine.BeforeCacheWrite = func() { time.Sleep(300 * time.Millisecond) }
+	t.Cleanup(func() { *engine.BeforeCacheWrite = was })
+	cfg := engine.NewConfig()
+	cfg.Date = time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
+	written := func(dir string) {
+		t.Helper()
+		files, _ := filepath.Glob(filepath.Join(dir, "*.pc"))
+		tmps, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
+		if len(files) == 0 || len(tmps) > 0 {
+			t.Errorf("released while the cache was being written: %d cache files, %d partial", len(files), len(tmps))
+		}
+	}
+	// A Loaded released unapplied (a run whose inputs could not be kept).
+	cfg.CacheDir = t.TempDir()
+	ld, err := engine.Load(context.Background(), cfg, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ld.Release()
+	written(cfg.CacheDir)
+	// A Result released without asking whether its cache was written (a run failing later).
+	cfg.CacheDir = t.TempDir()
+	res, err := engine.Reconcile(context.Background(), cfg, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Release()
+	written(cfg.CacheDir)
+}

@@ -167,6 +167,8 @@ func Load(ctx context.Context, cfg Config, src *connectors.Day) (*Loaded, error)
 	dupInputs := l.duplicateInputs(loads, known)
 	feeds, dupRejects, dupExcs, foreign, rawsRead, err := l.assemble(loads, known)
 	if err != nil {
+		<-cacheDone // its files are not written into a directory the caller may remove
+		<-digested
 		return nil, err
 	}
 	pulls := map[string]bool{}
@@ -210,7 +212,13 @@ func loadedRows(loads []*loaded) int64 {
 
 // Release frees the feeds of a Loaded that is not applied; after Apply it does nothing.
 func (ld *Loaded) Release() {
-	<-ld.rawsRead // nothing of the Loaded is in use once it returns
+	// Nothing of the Loaded is in use once it returns: neither the rejects' raw text being
+	// read again nor the parse cache being written.
+	<-ld.rawsRead
+	if ld.cacheDone != nil {
+		<-ld.cacheDone
+		ld.cacheDone = nil
+	}
 	for i, rec := range ld.Feeds {
 		if rec != nil {
 			rec.Release()
@@ -228,6 +236,7 @@ func (lo *Loaded) Apply() (*Result, error) {
 	lo.Feeds = [feed.Count]arrow.RecordBatch{}
 	res := &Result{Date: lo.date, Feeds: feeds, Lang: l.lang.code(), InputDigest: lo.InputDigest, FeedDigests: lo.feedDigest,
 		cacheDone: lo.cacheDone}
+	lo.cacheDone = nil // the Result's to wait for now
 	d := newDay(l.day, feeds, lo.pulls, cfg.Lookback, cfg.History, l.lang)
 	d.excs = append(d.excs, lo.conflicts...)
 	foreign := lo.foreign

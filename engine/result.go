@@ -104,8 +104,10 @@ func (r *Result) CacheWritten() error {
 	return err
 }
 
-// Release frees the Arrow records.
+// Release frees the Arrow records, once the parse cache is written: nothing of the run
+// goes on after it (a caller may then remove the store).
 func (r *Result) Release() {
+	r.CacheWritten()
 	for i, rec := range r.Feeds {
 		if rec != nil {
 			rec.Release()
