@@ -417,28 +417,27 @@ func TestReleaseWaitsForTheCache(t *testing.T) {
 	t.Cleanup(func() { *engine.BeforeCacheWrite = was })
 	cfg := engine.NewConfig()
 	cfg.Date = time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
-	written := func(dir string) {
-		t.Helper()
-		files, _ := filepath.Glob(filepath.Join(dir, "*.pc"))
-		tmps, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
+	for _, c := range []struct {
+		name string
+		run  func(engine.Config) (interface{ Release() }, error)
+	}{
+		{"a Loaded released unapplied (a run whose inputs could not be kept)", func(cfg engine.Config) (interface{ Release() }, error) {
+			return engine.Load(context.Background(), cfg, day)
+		}},
+		{"a Result released without asking whether its cache was written (a run failing later)", func(cfg engine.Config) (interface{ Release() }, error) {
+			return engine.Reconcile(context.Background(), cfg, day)
+		}},
+	} {
+		cfg.CacheDir = t.TempDir()
+		r, err := c.run(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Release()
+		files, _ := filepath.Glob(filepath.Join(cfg.CacheDir, "*.pc"))
+		tmps, _ := filepath.Glob(filepath.Join(cfg.CacheDir, ".tmp-*"))
 		if len(files) == 0 || len(tmps) > 0 {
-			t.Errorf("released while the cache was being written: %d cache files, %d partial", len(files), len(tmps))
+			t.Errorf("%s while the cache was being written: %d cache files, %d partial", c.name, len(files), len(tmps))
 		}
 	}
-	// A Loaded released unapplied (a run whose inputs could not be kept).
-	cfg.CacheDir = t.TempDir()
-	ld, err := engine.Load(context.Background(), cfg, day)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ld.Release()
-	written(cfg.CacheDir)
-	// A Result released without asking whether its cache was written (a run failing later).
-	cfg.CacheDir = t.TempDir()
-	res, err := engine.Reconcile(context.Background(), cfg, day)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Release()
-	written(cfg.CacheDir)
 }
