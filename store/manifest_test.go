@@ -184,3 +184,47 @@ func symDiff(a, b map[string]bool) []string {
 	}
 	return out
 }
+
+// TestManifestFileMapsCarryEveryField: the maps of files are written and read by hand, so a
+// field added to Output or ReportRecord must be taught to both: every field of each, set,
+// comes out as encoding/json writes it and reads back the same.
+func TestManifestFileMapsCarryEveryField(t *testing.T) {
+	fill := func(v any) {
+		rv := reflect.ValueOf(v).Elem()
+		for i := range rv.NumField() {
+			f := rv.Field(i)
+			switch f.Kind() {
+			case reflect.String:
+				f.SetString(fmt.Sprintf("%s-%d", rv.Type().Field(i).Name, i))
+			case reflect.Int64:
+				f.SetInt(int64(1000 + i))
+			default:
+				t.Fatalf("%s.%s: a %s field; marshalManifest and readFileMap know strings and int64", rv.Type(), rv.Type().Field(i).Name, f.Kind())
+			}
+		}
+	}
+	var out Output
+	var rec ReportRecord
+	fill(&out)
+	fill(&rec)
+	m := &Manifest{RunID: "20261121T080000.000Z-0123abcd", Outputs: map[string]Output{"reports/O1/a.pdf": out},
+		Reports: map[string]ReportRecord{"reports/O1/a.pdf": rec}, FeedFiles: map[string]ReportRecord{"feeds/order.parquet": rec}}
+	want, err := encodeIndented(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := marshalManifest(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("a field of the maps of files is not written as encoding/json writes it:\n%s\nwant:\n%s", got, want)
+	}
+	var back Manifest
+	if err := unmarshalOwn(got, &back); err != nil {
+		t.Fatalf("read by hand: %v", err)
+	}
+	if !reflect.DeepEqual(back.Outputs, m.Outputs) || !reflect.DeepEqual(back.Reports, m.Reports) || !reflect.DeepEqual(back.FeedFiles, m.FeedFiles) {
+		t.Errorf("read back by hand: %+v %+v %+v", back.Outputs, back.Reports, back.FeedFiles)
+	}
+}

@@ -73,14 +73,21 @@ func (s *Store) ReuseSource(date string, log *slog.Logger) *Previous {
 // had been a tenth of its time.
 func (p *Previous) same(src string, want Output) bool {
 	if !p.Sealed.IsZero() {
-		if fi, err := os.Stat(src); err == nil && fi.Mode().IsRegular() && fi.Size() == want.Size {
-			if ct, ok := changeTime(fi); ok && ct.Before(p.Sealed) {
+		if fi, err := os.Stat(src); err == nil && fi.Mode().IsRegular() {
+			if ct, ok := changeTime(fi); ok && p.sealedAs(fi.Size(), ct, want) {
 				return true
 			}
 		}
 	}
 	got, err := hashFile(src)
 	return err == nil && got == want
+}
+
+// sealedAs reports whether a file of size bytes whose change time is ct is taken as the file
+// want without reading it (same): the run is sealed, the size is want's, and the file has
+// not changed since the sealing.
+func (p *Previous) sealedAs(size int64, ct time.Time, want Output) bool {
+	return !p.Sealed.IsZero() && size == want.Size && ct.Before(p.Sealed)
 }
 
 // reuseState is what a Run knows of reuse; guarded by Run.mu.

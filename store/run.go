@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -259,14 +260,15 @@ func (r *Run) unlinkPrelinked(rel string) error {
 // dropPrelinked removes the reports the stage linked in that no Reuse took.
 func (r *Run) dropPrelinked() error {
 	r.mu.Lock()
-	rels := make([]string, 0, len(r.prelinked))
-	for rel := range r.prelinked {
-		rels = append(rels, rel)
-	}
+	rels := r.prelinked
 	r.prelinked = nil
 	r.mu.Unlock()
-	slices.Sort(rels)
-	return parallel(rels, prelinkParallel, func(rel string) error { return r.root.Remove(rel) })
+	return r.removeFiles(rels)
+}
+
+// removeFiles removes the run's files rels, a few at once.
+func (r *Run) removeFiles(rels map[string]Output) error {
+	return parallel(slices.Sorted(maps.Keys(rels)), prelinkParallel, func(rel string) error { return r.root.Remove(rel) })
 }
 
 // finished refuses to make a file in a run published or aborted; r.life is held.
@@ -414,13 +416,12 @@ var ErrNotDurable = errors.New("the run is current, but the switch may not survi
 
 // publish does Publish's work; switched reports whether current names the run.
 func (r *Run) publish() (switched bool, err error) {
-	if len(r.prelinked) > 0 { // WriteManifest removed them; a run published without one
-		for rel := range r.prelinked {
-			if err := r.root.Remove(rel); err != nil {
-				return false, err
-			}
-		}
-		r.prelinked = nil
+	// The stage's links no Reuse took: WriteManifest removed them, a run published without
+	// a manifest removes them here (r.mu is held: dropPrelinked would take it).
+	rels := r.prelinked
+	r.prelinked = nil
+	if err := r.removeFiles(rels); err != nil {
+		return false, err
 	}
 	// A staged folder no file went into (an outlet the run no longer has) is not published.
 	var unused []string

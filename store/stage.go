@@ -129,13 +129,13 @@ func linkAhead(st *staged, cur string) map[string]seen {
 func vouch(st *staged, p *Previous, cur string, linked map[string]seen) map[string]Output {
 	out := make(map[string]Output, len(linked))
 	for rel, was := range linked {
-		ok := p != nil && p.Dir == cur && !p.Sealed.IsZero()
+		ok := p != nil && p.Dir == cur
 		var want Output
 		if ok {
 			rec, ok1 := p.Manifest.Reports[rel]
 			var ok2 bool
 			want, ok2 = p.Manifest.Outputs[rel]
-			ok = ok1 && ok2 && ValidRunID(rec.RenderedIn) && was.size == want.Size && was.ctime.Before(p.Sealed)
+			ok = ok1 && ok2 && ValidRunID(rec.RenderedIn) && p.sealedAs(was.size, was.ctime, want)
 		}
 		if ok {
 			out[rel] = want
