@@ -285,8 +285,7 @@ func bench(ctx context.Context, outlets, counters int, latency time.Duration, co
 		if profile != "" && kind.cs != nil {
 			pprof.StopCPUProfile() // the profile is of the refreshes only
 		}
-		slices.Sort(walls)
-		fmt.Fprintf(w, "%s median: %.2fs over %d\n", kind.name, walls[len(walls)/2].Seconds(), len(walls))
+		fmt.Fprintf(w, "%s median: %.2fs over %d\n", kind.name, median(walls).Seconds(), len(walls))
 	}
 	return nil
 }
@@ -335,11 +334,6 @@ func alternate(bins []string, dir string, runs int, counter string, correct bool
 			fmt.Fprintf(w, "refresh %s %d, %s: %.2fs wall, %.2fs CPU\n", counter, r+1, b, wall.Seconds(), c.Seconds())
 		}
 	}
-	median := func(ds []time.Duration) time.Duration {
-		s := slices.Clone(ds)
-		slices.Sort(s)
-		return s[len(s)/2]
-	}
 	for i, b := range bins {
 		line := fmt.Sprintf("refresh %s median, %s: %.2fs wall, %.2fs CPU over %d", counter, b, median(walls[i]).Seconds(), median(cpus[i]).Seconds(), runs)
 		if i > 0 {
@@ -353,4 +347,11 @@ func alternate(bins []string, dir string, runs int, counter string, correct bool
 		fmt.Fprintln(w, line)
 	}
 	return nil
+}
+
+// median is the middle of ds (the upper one of an even count), ds left as it is.
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
