@@ -9,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"settle/connectors"
 	"settle/connectors/file"
@@ -439,5 +441,99 @@ func TestReleaseWaitsForTheCache(t *testing.T) {
 		if len(files) == 0 || len(tmps) > 0 {
 			t.Errorf("%s while the cache was being written: %d cache files, %d partial", c.name, len(files), len(tmps))
 		}
+	}
+}
+
+// concatFails is an allocator that panics when assemble joins a feed's parts (engine's
+// (*loader).concat), which array.Concatenate turns into an error: Load fails after the
+// cache's writer and the raw text's re-reads have started.
+type concatFails struct{ memory.Allocator }
+
+func (a concatFails) fail() {
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	for {
+		f, more := frames.Next()
+		if f.Function == "settle/engine.(*loader).concat" {
+			panic("no memory for the feed")
+		}
+		if !more {
+			return
+		}
+	}
+}
+
+func (a concatFails) Allocate(n int) []byte { a.fail(); return a.Allocator.Allocate(n) }
+func (a concatFails) Reallocate(n int, b []byte) []byte {
+	a.fail()
+	return a.Allocator.Reallocate(n, b)
+}
+
+// TestLoadFailingLeavesNothingRunning: when Load fails after the inputs are read (assemble's
+// error), nothing it started goes on once it has returned: the parse cache is written
+// whole, and the inputs read again for the raw text of rows set aside are done with. Each in
+// turn is slowed, so that a Load not waiting for it returns first.
+func TestLoadFailingLeavesNothingRunning(t *testing.T) {
+	day := cacheDay(t, fixtures.LayoutCounter)
+	was := *engine.BeforeCacheWrite
+	t.Cleanup(func() { *engine.BeforeCacheWrite = was })
+	for _, slowed := range []string{"cache", "reread"} {
+		pause := func(what string) {
+			if what == slowed {
+				time.Sleep(400 * time.Millisecond)
+			}
+		}
+		*engine.BeforeCacheWrite = func() { pause("cache") }
+		var (
+			mu             sync.Mutex
+			opens          = map[string]int{}
+			rereads, ended int
+		)
+		slow := *day
+		slow.Inputs = append([]connectors.Input(nil), day.Inputs...)
+		for i := range slow.Inputs {
+			in := &slow.Inputs[i]
+			open, name := in.Open, in.Name
+			in.Open = func() (io.ReadCloser, error) {
+				mu.Lock()
+				opens[name]++
+				again := opens[name] > 1 // read again for a reject's raw text
+				if again {
+					rereads++
+				}
+				mu.Unlock()
+				if !again {
+					return open()
+				}
+				pause("reread")
+				rc, err := open()
+				mu.Lock()
+				ended++
+				mu.Unlock()
+				return rc, err
+			}
+		}
+		cfg := engine.NewConfig()
+		cfg.Date = time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
+		cfg.CacheDir = t.TempDir()
+		cfg.Mem = concatFails{memory.DefaultAllocator}
+		ld, err := engine.Load(context.Background(), cfg, &slow)
+		if err == nil {
+			ld.Release()
+			t.Fatal("Load did not fail with no memory to join the feeds")
+		}
+		files, _ := filepath.Glob(filepath.Join(cfg.CacheDir, "*.pc"))
+		tmps, _ := filepath.Glob(filepath.Join(cfg.CacheDir, ".tmp-*"))
+		if len(files) == 0 || len(tmps) > 0 {
+			t.Errorf("%s slowed: Load returned while the cache was being written: %d cache files, %d partial", slowed, len(files), len(tmps))
+		}
+		mu.Lock()
+		if rereads == 0 {
+			t.Fatal("no input was read again for raw text: the day should have rows set aside after reading")
+		}
+		if ended != rereads {
+			t.Errorf("%s slowed: Load returned while %d of %d inputs were still being read again", slowed, rereads-ended, rereads)
+		}
+		mu.Unlock()
 	}
 }
