@@ -347,27 +347,27 @@ func TestParseCacheSameBytesOtherInputs(t *testing.T) {
 }
 
 // TestParseCacheReadAhead: a cache read before Load (ReadCacheAhead, as a refresh does while
-// it pulls) serves the inputs as the cache Load opens itself does, its files gone meanwhile; one read ahead under other
-// settings (language) is dropped, not used, and Load reads the inputs; Drop after Load, or
-// twice, is harmless.
+// it pulls) serves the inputs as the cache Load opens itself does, its files gone meanwhile;
+// one read ahead under other settings (language) or from another folder is dropped, not
+// used, and Load reads the inputs; Drop after Load, or twice, is harmless.
 func TestParseCacheReadAhead(t *testing.T) {
 	day := cacheDay(t, fixtures.LayoutCounter)
 	want := reconcileWith(t, day, "")
 	dir := t.TempDir()
 	reconcileWith(t, day, dir)
-	run := func(lang, aheadLang string) (*engine.Result, int) {
+	run := func(lang, aheadLang, cacheDir string) (*engine.Result, int) {
 		cfg := engine.NewConfig()
 		cfg.Date = time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
 		cfg.CacheDir = dir
 		acfg := cfg
 		acfg.Lang = aheadLang
-		cfg.Lang = lang
+		cfg.Lang, cfg.CacheDir = lang, cacheDir
 		cfg.Ahead = engine.ReadCacheAhead(acfg)
 		if cfg.Ahead == nil {
 			t.Fatal("nothing read ahead from a cache folder")
 		}
 		defer cfg.Ahead.Drop()
-		if lang == aheadLang {
+		if lang == aheadLang && cacheDir == dir {
 			// The cache's files go once read ahead: what Load takes from the cache now, it
 			// takes from the read-ahead (it cannot have opened the cache itself).
 			engine.WaitAhead(cfg.Ahead)
@@ -393,15 +393,26 @@ func TestParseCacheReadAhead(t *testing.T) {
 		cfg.Ahead.Drop()
 		n := 0
 		opened.Range(func(any, any) bool { n++; return true })
-		if lang == "zh" {
+		if lang == "zh" && cacheDir == dir {
 			onlyRejectSources(t, &opened, want)
 		}
 		return res, n
 	}
-	got, _ := run("zh", "zh")
+	got, _ := run("zh", "zh", dir)
 	sameResult(t, "a run with the cache read ahead", got, want)
-	if _, n := run("en", "zh"); n != len(day.Inputs) {
-		t.Errorf("a cache read ahead in zh for a run in en: %d of %d inputs read; want all (the cache not used)", n, len(day.Inputs))
+	// The cases below each need a cache to read ahead that would serve the run (the run
+	// above removed its files): written again before each.
+	for _, c := range []struct{ why, lang, dir string }{
+		{"a cache read ahead in zh for a run in en", "en", dir},
+		{"a cache read ahead from another folder than the run's", "zh", t.TempDir()},
+	} {
+		reconcileWith(t, day, dir)
+		if files, _ := filepath.Glob(filepath.Join(dir, "*.pc")); len(files) == 0 {
+			t.Fatal("no cache files to read ahead")
+		}
+		if _, n := run(c.lang, "zh", c.dir); n != len(day.Inputs) {
+			t.Errorf("%s: %d of %d inputs read; want all (the cache not used)", c.why, n, len(day.Inputs))
+		}
 	}
 	if engine.ReadCacheAhead(engine.Config{Date: time.Now()}) != nil {
 		t.Error("a read-ahead without a cache folder")
