@@ -111,9 +111,6 @@ func Load(ctx context.Context, cfg Config, src *connectors.Day) (*Loaded, error)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Mem == nil {
-		cfg.Mem = memory.DefaultAllocator
-	}
 	inputs := append([]connectors.Input(nil), src.Inputs...)
 	connectors.SortInputs(inputs)
 	l := newLoader(cfg)
