@@ -208,6 +208,10 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 	done := make(chan struct{})
 	rawsRead = done
 	var rw sync.WaitGroup
+	// The goroutines fill the rows of this slice, not of the variable rejects: that is one of
+	// assemble's results, which its return writes (nil on an error, where a goroutine had then
+	// indexed nil and panicked).
+	set := rejects
 	for _, ld := range loads {
 		idx := needRaw[ld]
 		if len(idx) == 0 {
@@ -223,9 +227,9 @@ func (l *loader) assemble(loads []*loaded, known *counters) (feeds [feed.Count]a
 			raws, rerr := rawLines(ld, rows)
 			for i, j := range idx {
 				if rerr != nil {
-					rejects[j].Raw = l.lang.f(i18n.DetailRawUnavailable, rerr)
+					set[j].Raw = l.lang.f(i18n.DetailRawUnavailable, rerr)
 				} else {
-					rejects[j].Raw = raws[rows[i]]
+					set[j].Raw = raws[rows[i]]
 				}
 			}
 		}()

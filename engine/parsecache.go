@@ -749,10 +749,15 @@ func decodeIndex(data []byte) (*pcIndex, error) {
 	return idx, nil
 }
 
-// newLoader is the loader of cfg's day and settings (its cache not yet opened).
+// newLoader is the loader of cfg's day and settings (its cache not yet opened); a Config
+// without an allocator has Go's.
 func newLoader(cfg Config) *loader {
 	date := time.Date(cfg.Date.Year(), cfg.Date.Month(), cfg.Date.Day(), 0, 0, 0, 0, Shanghai)
-	return &loader{date: date, day: dayNumber(date), ceiling: cfg.Ceiling, mem: cfg.Mem, lang: langOf(cfg.Lang),
+	mem := cfg.Mem
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	return &loader{date: date, day: dayNumber(date), ceiling: cfg.Ceiling, mem: mem, lang: langOf(cfg.Lang),
 		workers: max(1, cfg.Workers)}
 }
 
@@ -771,9 +776,6 @@ type CacheAhead struct {
 func ReadCacheAhead(cfg Config) *CacheAhead {
 	if cfg.CacheDir == "" {
 		return nil
-	}
-	if cfg.Mem == nil {
-		cfg.Mem = memory.DefaultAllocator
 	}
 	l := newLoader(cfg)
 	version, ok := pcVersion(l)

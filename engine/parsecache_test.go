@@ -9,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"settle/connectors"
 	"settle/connectors/file"
@@ -345,27 +347,27 @@ func TestParseCacheSameBytesOtherInputs(t *testing.T) {
 }
 
 // TestParseCacheReadAhead: a cache read before Load (ReadCacheAhead, as a refresh does while
-// it pulls) serves the inputs as the cache Load opens itself does, its files gone meanwhile; one read ahead under other
-// settings (language) is dropped, not used, and Load reads the inputs; Drop after Load, or
-// twice, is harmless.
+// it pulls) serves the inputs as the cache Load opens itself does, its files gone meanwhile;
+// one read ahead under other settings (language) or from another folder is dropped, not
+// used, and Load reads the inputs; Drop after Load, or twice, is harmless.
 func TestParseCacheReadAhead(t *testing.T) {
 	day := cacheDay(t, fixtures.LayoutCounter)
 	want := reconcileWith(t, day, "")
 	dir := t.TempDir()
 	reconcileWith(t, day, dir)
-	run := func(lang, aheadLang string) (*engine.Result, int) {
+	run := func(lang, aheadLang, cacheDir string) (*engine.Result, int) {
 		cfg := engine.NewConfig()
 		cfg.Date = time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
 		cfg.CacheDir = dir
 		acfg := cfg
 		acfg.Lang = aheadLang
-		cfg.Lang = lang
+		cfg.Lang, cfg.CacheDir = lang, cacheDir
 		cfg.Ahead = engine.ReadCacheAhead(acfg)
 		if cfg.Ahead == nil {
 			t.Fatal("nothing read ahead from a cache folder")
 		}
 		defer cfg.Ahead.Drop()
-		if lang == aheadLang {
+		if lang == aheadLang && cacheDir == dir {
 			// The cache's files go once read ahead: what Load takes from the cache now, it
 			// takes from the read-ahead (it cannot have opened the cache itself).
 			engine.WaitAhead(cfg.Ahead)
@@ -391,15 +393,26 @@ func TestParseCacheReadAhead(t *testing.T) {
 		cfg.Ahead.Drop()
 		n := 0
 		opened.Range(func(any, any) bool { n++; return true })
-		if lang == "zh" {
+		if lang == "zh" && cacheDir == dir {
 			onlyRejectSources(t, &opened, want)
 		}
 		return res, n
 	}
-	got, _ := run("zh", "zh")
+	got, _ := run("zh", "zh", dir)
 	sameResult(t, "a run with the cache read ahead", got, want)
-	if _, n := run("en", "zh"); n != len(day.Inputs) {
-		t.Errorf("a cache read ahead in zh for a run in en: %d of %d inputs read; want all (the cache not used)", n, len(day.Inputs))
+	// The cases below each need a cache to read ahead that would serve the run (the run
+	// above removed its files): written again before each.
+	for _, c := range []struct{ why, lang, dir string }{
+		{"a cache read ahead in zh for a run in en", "en", dir},
+		{"a cache read ahead from another folder than the run's", "zh", t.TempDir()},
+	} {
+		reconcileWith(t, day, dir)
+		if files, _ := filepath.Glob(filepath.Join(dir, "*.pc")); len(files) == 0 {
+			t.Fatal("no cache files to read ahead")
+		}
+		if _, n := run(c.lang, "zh", c.dir); n != len(day.Inputs) {
+			t.Errorf("%s: %d of %d inputs read; want all (the cache not used)", c.why, n, len(day.Inputs))
+		}
 	}
 	if engine.ReadCacheAhead(engine.Config{Date: time.Now()}) != nil {
 		t.Error("a read-ahead without a cache folder")
@@ -439,5 +452,99 @@ func TestReleaseWaitsForTheCache(t *testing.T) {
 		if len(files) == 0 || len(tmps) > 0 {
 			t.Errorf("%s while the cache was being written: %d cache files, %d partial", c.name, len(files), len(tmps))
 		}
+	}
+}
+
+// concatFails is an allocator that panics when assemble joins a feed's parts (engine's
+// (*loader).concat), which array.Concatenate turns into an error: Load fails after the
+// cache's writer and the raw text's re-reads have started.
+type concatFails struct{ memory.Allocator }
+
+func (a concatFails) fail() {
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	for {
+		f, more := frames.Next()
+		if f.Function == "settle/engine.(*loader).concat" {
+			panic("no memory for the feed")
+		}
+		if !more {
+			return
+		}
+	}
+}
+
+func (a concatFails) Allocate(n int) []byte { a.fail(); return a.Allocator.Allocate(n) }
+func (a concatFails) Reallocate(n int, b []byte) []byte {
+	a.fail()
+	return a.Allocator.Reallocate(n, b)
+}
+
+// TestLoadFailingLeavesNothingRunning: when Load fails after the inputs are read (assemble's
+// error), nothing it started goes on once it has returned: the parse cache is written
+// whole, and the inputs read again for the raw text of rows set aside are done with. Each in
+// turn is slowed, so that a Load not waiting for it returns first.
+func TestLoadFailingLeavesNothingRunning(t *testing.T) {
+	day := cacheDay(t, fixtures.LayoutCounter)
+	was := *engine.BeforeCacheWrite
+	t.Cleanup(func() { *engine.BeforeCacheWrite = was })
+	for _, slowed := range []string{"cache", "reread"} {
+		pause := func(what string) {
+			if what == slowed {
+				time.Sleep(400 * time.Millisecond)
+			}
+		}
+		*engine.BeforeCacheWrite = func() { pause("cache") }
+		var (
+			mu             sync.Mutex
+			opens          = map[string]int{}
+			rereads, ended int
+		)
+		slow := *day
+		slow.Inputs = append([]connectors.Input(nil), day.Inputs...)
+		for i := range slow.Inputs {
+			in := &slow.Inputs[i]
+			open, name := in.Open, in.Name
+			in.Open = func() (io.ReadCloser, error) {
+				mu.Lock()
+				opens[name]++
+				again := opens[name] > 1 // read again for a reject's raw text
+				if again {
+					rereads++
+				}
+				mu.Unlock()
+				if !again {
+					return open()
+				}
+				pause("reread")
+				rc, err := open()
+				mu.Lock()
+				ended++
+				mu.Unlock()
+				return rc, err
+			}
+		}
+		cfg := engine.NewConfig()
+		cfg.Date = time.Date(2026, 11, 21, 0, 0, 0, 0, engine.Shanghai)
+		cfg.CacheDir = t.TempDir()
+		cfg.Mem = concatFails{memory.DefaultAllocator}
+		ld, err := engine.Load(context.Background(), cfg, &slow)
+		if err == nil {
+			ld.Release()
+			t.Fatal("Load did not fail with no memory to join the feeds")
+		}
+		files, _ := filepath.Glob(filepath.Join(cfg.CacheDir, "*.pc"))
+		tmps, _ := filepath.Glob(filepath.Join(cfg.CacheDir, ".tmp-*"))
+		if len(files) == 0 || len(tmps) > 0 {
+			t.Errorf("%s slowed: Load returned while the cache was being written: %d cache files, %d partial", slowed, len(files), len(tmps))
+		}
+		mu.Lock()
+		if rereads == 0 {
+			t.Fatal("no input was read again for raw text: the day should have rows set aside after reading")
+		}
+		if ended != rereads {
+			t.Errorf("%s slowed: Load returned while %d of %d inputs were still being read again", slowed, rereads-ended, rereads)
+		}
+		mu.Unlock()
 	}
 }

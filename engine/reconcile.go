@@ -111,9 +111,6 @@ func Load(ctx context.Context, cfg Config, src *connectors.Day) (*Loaded, error)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Mem == nil {
-		cfg.Mem = memory.DefaultAllocator
-	}
 	inputs := append([]connectors.Input(nil), src.Inputs...)
 	connectors.SortInputs(inputs)
 	l := newLoader(cfg)
@@ -167,7 +164,10 @@ func Load(ctx context.Context, cfg Config, src *connectors.Day) (*Loaded, error)
 	dupInputs := l.duplicateInputs(loads, known)
 	feeds, dupRejects, dupExcs, foreign, rawsRead, err := l.assemble(loads, known)
 	if err != nil {
-		<-cacheDone // its files are not written into a directory the caller may remove
+		// Nothing of the run goes on once Load returns: the cache's files are not written
+		// into a directory the caller may remove, nor the inputs read again for raw text.
+		<-cacheDone
+		<-rawsRead
 		<-digested
 		return nil, err
 	}

@@ -2,9 +2,12 @@ package hugepage
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/iotest"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
@@ -70,4 +73,27 @@ func TestAllocatorKeepsBytes(t *testing.T) {
 	checked.AssertSize(t, 0)
 	Advise(nil) // nothing to advise: no panic
 	Advise(make([]byte, 10))
+}
+
+// TestReadSizedWhateverTheSize: ReadSized gives every byte of the reader whatever size it is
+// told, fewer than there are (the buffer grows: a file written on meanwhile), more, none
+// (negative) or out of reason, and a reader's error is its error.
+func TestReadSizedWhateverTheSize(t *testing.T) {
+	want := make([]byte, 100_000)
+	for i := range want {
+		want[i] = byte(i*7 + i>>9)
+	}
+	for _, size := range []int64{0, 1, 4095, int64(len(want)) - 1, int64(len(want)), int64(len(want)) + 1, 2 * int64(len(want)), -1, 1 << 40} {
+		got, err := ReadSized(iotest.HalfReader(bytes.NewReader(want)), size)
+		if err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("size %d: gave %d bytes unlike the reader's %d", size, len(got), len(want))
+		}
+	}
+	boom := errors.New("boom")
+	if _, err := ReadSized(io.MultiReader(bytes.NewReader(want), iotest.ErrReader(boom)), 10); err != boom {
+		t.Errorf("a failing reader: %v, want %v", err, boom)
+	}
 }
