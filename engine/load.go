@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -24,6 +23,7 @@ import (
 	"settle/connectors"
 	"settle/connectors/dialect"
 	"settle/feed"
+	"settle/internal/hugepage"
 	"settle/internal/i18n"
 	"settle/money"
 )
@@ -290,19 +290,14 @@ func readAll(rc io.ReadCloser) ([]byte, error) {
 	if size > maxInputBytes {
 		return nil, errInputTooLarge
 	}
-	var buf bytes.Buffer
-	if size >= 0 {
-		// ReadFrom grows the buffer whenever fewer than bytes.MinRead bytes are free, even
-		// to learn that the input has ended: room for the input alone would double it.
-		buf.Grow(int(size) + bytes.MinRead)
-	}
-	if _, err := buf.ReadFrom(io.LimitReader(rc, maxInputBytes+1)); err != nil {
+	data, err := hugepage.ReadSized(io.LimitReader(rc, maxInputBytes+1), size)
+	if err != nil {
 		return nil, err
 	}
-	if buf.Len() > maxInputBytes {
+	if len(data) > maxInputBytes {
 		return nil, errInputTooLarge
 	}
-	return buf.Bytes(), nil
+	return data, nil
 }
 
 // cannotRead is the detail of an input that could not be read: the error as the reader
