@@ -91,6 +91,33 @@ func TestCounterKeyFollowsFeedRows(t *testing.T) {
 			t.Errorf("%s: the counter's key did not change", name)
 		}
 	}
+	// Every column of the counter's rows but its city, outlet and counter (which would make
+	// the row another counter's): a value changed, and a value made null.
+	schema := feed.Schema(feed.Order)
+	for c := range base[0] {
+		if c == feed.ColCity || c == feed.ColOutlet || c == feed.ColCounter {
+			continue
+		}
+		var other any
+		switch v := base[0][c]; schema.Field(c).Type.ID() {
+		case arrow.DATE32:
+			other = "2026-11-20"
+		case arrow.TIMESTAMP:
+			other = "2026-11-21 09:31:00"
+		case arrow.INT64:
+			other = v.(int64) + 1
+		case arrow.STRING:
+			other = v.(string) + "X"
+		default:
+			t.Fatalf("column %s: type %s", schema.Field(c).Name, schema.Field(c).Type)
+		}
+		if key(edit(0, c, other), a) == ka {
+			t.Errorf("column %s: a value changed: the counter's key did not change", schema.Field(c).Name)
+		}
+		if key(edit(0, c, nil), a) == ka {
+			t.Errorf("column %s: a value made null: the counter's key did not change", schema.Field(c).Name)
+		}
+	}
 	for name, rows := range map[string][]row{
 		"an amount":              edit(3, colAmount, int64(501)),
 		"a value made null":      edit(3, colPay, nil),
