@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"hash"
+	"slices"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -135,6 +136,38 @@ func TestCounterKeyFollowsFeedRows(t *testing.T) {
 	split := []row{base[0], base[3], base[1], base[2]}
 	if got := key(split, a); got != ka {
 		t.Error("the counter's rows split by another's: the key differs from theirs together")
+	}
+}
+
+// TestRunIndexRowsOfEachCounter: the run index gives each counter exactly its own rows of a
+// feed, in order, when they come in runs split by another counter's, and when two counters
+// next to each other share a counter id in two outlets (a run is one city, outlet and counter).
+func TestRunIndexRowsOfEachCounter(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	at := func(outlet, counter string) row {
+		return row{testDate, "TY", outlet, counter, "O", "2026-11-21 09:30:00", "o", "13900000001", "OPEN", int64(1), "CASH", "order.csv", int64(2)}
+	}
+	res := testResult(t, mem)
+	res.Feeds[feed.Order] = buildFeed(t, mem, feed.Order, []row{
+		at("TY0001", "A"), at("TY0001", "B"), at("TY0001", "A"), at("TY0001", "A"), // A split by B
+		at("TY0001", "X"), at("TY0002", "X"), at("TY0002", "X"), at("TY0001", "X"), // X of two outlets
+		at("TY0001", "B"),
+	})
+	ix := newRunIndex(res)
+	for k, want := range map[key][]int{
+		{"TY", "TY0001", "A"}: {0, 2, 3},
+		{"TY", "TY0001", "B"}: {1, 8},
+		{"TY", "TY0001", "X"}: {4, 7},
+		{"TY", "TY0002", "X"}: {5, 6},
+	} {
+		r := ix.rows[k]
+		if r == nil {
+			t.Errorf("%v: no rows", k)
+			continue
+		}
+		if got := r[feed.Order]; !slices.Equal(got, want) {
+			t.Errorf("%v: rows %v, want %v", k, got, want)
+		}
 	}
 }
 
