@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -293,9 +294,12 @@ func TestHashColumnBulkIsRowByRow(t *testing.T) {
 		{{"x", "x"}, {"x", "y"}},
 		{{"xy", "xy"}, {"xy", "xz"}},
 		{{"x", "x"}, {"xx"}},
+		// lengths 300, 1 and 44, 257: the same low bytes, told apart by the lengths' width
+		{{strings.Repeat("a", 300), "b"}, {strings.Repeat("a", 44), strings.Repeat("a", 256) + "b"}},
+		{{strings.Repeat("a", 65537), "b"}, {"a", strings.Repeat("a", 65536) + "b"}}, // 65537, 1 and 1, 65537
 	} {
 		if bytes.Equal(str(p[0]...), str(p[1]...)) {
-			t.Errorf("%q and %q hash alike", p[0], p[1])
+			t.Errorf("%.40q and %.40q hash alike", p[0], p[1])
 		}
 	}
 	ints := func(vals ...int64) []byte {
