@@ -107,14 +107,21 @@ func (d *pdfDoc) cell(w, h float64, s, border, align string, fill rgb, text rgb)
 // wrap breaks s into lines no wider than w: at spaces, around CJK characters, after _ and /
 // and after the - of a long word, and inside a word only when the word alone is too wide. At
 // most maxCellLines.
-func (d *pdfDoc) wrap(s string, w float64) []string {
-	s = d.font.clean(s, true)
+func (d *pdfDoc) wrap(s string, w float64) []string { return d.wrapClean(d.font.clean(s, true), w) }
+
+// fitsLine reports whether para (no newline) is one line that fits w as it is, the line
+// wrapLine would return: most cells are a figure or a name that fits, and without a space that
+// is found without taking it apart (the margin keeps wrapLine's sum of the parts' widths from
+// deciding otherwise by a rounding). wrap and rowLines both ask it.
+func (d *pdfDoc) fitsLine(para string, w float64) bool {
+	return !strings.Contains(para, " ") && d.width(para) < w-0.01
+}
+
+// wrapClean is wrap of s already cleaned (clean(s, true)).
+func (d *pdfDoc) wrapClean(s string, w float64) []string {
 	var lines []string
 	for _, para := range strings.Split(s, "\n") {
-		// Most cells are a figure or a name that fits: without a space, a line that fits is
-		// what wrapLine would return, found without taking it apart (the margin keeps
-		// wrapLine's sum of the parts' widths from deciding otherwise by a rounding).
-		if !strings.Contains(para, " ") && d.width(para) < w-0.01 {
+		if d.fitsLine(para, w) {
 			lines = append(lines, para)
 			continue
 		}
@@ -265,17 +272,18 @@ func (d *pdfDoc) rowLines(cols []tcol, cells []tcell, lineH float64) ([][]string
 	const padV = 1.0
 	wrapped := make([][]string, len(cols))
 	// Most cells are one line (a figure, an id): their lines share one slice, found as wrap
-	// finds them, without its allocations (a city roll-up draws ~40,000 cells).
+	// finds them (fitsLine), without its allocations (a city roll-up draws ~40,000 cells).
 	one := make([]string, len(cols))
 	n := 1
 	for i, c := range cols {
 		w := c.w - 2*d.p.GetCellMargin()
-		if s := d.font.clean(cells[i].text, true); !strings.ContainsAny(s, " \n") && d.width(s) < w-0.01 {
+		s := d.font.clean(cells[i].text, true)
+		if !strings.Contains(s, "\n") && d.fitsLine(s, w) {
 			one[i] = s
 			wrapped[i] = one[i : i+1 : i+1]
 			continue
 		}
-		wrapped[i] = d.wrap(cells[i].text, w)
+		wrapped[i] = d.wrapClean(s, w)
 		n = max(n, len(wrapped[i]))
 	}
 	return wrapped, float64(n)*lineH + 2*padV

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"hash"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -91,6 +93,33 @@ func TestCounterKeyFollowsFeedRows(t *testing.T) {
 			t.Errorf("%s: the counter's key did not change", name)
 		}
 	}
+	// Every column of the counter's rows but its city, outlet and counter (which would make
+	// the row another counter's): a value changed, and a value made null.
+	schema := feed.Schema(feed.Order)
+	for c := range base[0] {
+		if c == feed.ColCity || c == feed.ColOutlet || c == feed.ColCounter {
+			continue
+		}
+		var other any
+		switch v := base[0][c]; schema.Field(c).Type.ID() {
+		case arrow.DATE32:
+			other = "2026-11-20"
+		case arrow.TIMESTAMP:
+			other = "2026-11-21 09:31:00"
+		case arrow.INT64:
+			other = v.(int64) + 1
+		case arrow.STRING:
+			other = v.(string) + "X"
+		default:
+			t.Fatalf("column %s: type %s", schema.Field(c).Name, schema.Field(c).Type)
+		}
+		if key(edit(0, c, other), a) == ka {
+			t.Errorf("column %s: a value changed: the counter's key did not change", schema.Field(c).Name)
+		}
+		if key(edit(0, c, nil), a) == ka {
+			t.Errorf("column %s: a value made null: the counter's key did not change", schema.Field(c).Name)
+		}
+	}
 	for name, rows := range map[string][]row{
 		"an amount":              edit(3, colAmount, int64(501)),
 		"a value made null":      edit(3, colPay, nil),
@@ -108,6 +137,38 @@ func TestCounterKeyFollowsFeedRows(t *testing.T) {
 	split := []row{base[0], base[3], base[1], base[2]}
 	if got := key(split, a); got != ka {
 		t.Error("the counter's rows split by another's: the key differs from theirs together")
+	}
+}
+
+// TestRunIndexRowsOfEachCounter: the run index gives each counter exactly its own rows of a
+// feed, in order, when they come in runs split by another counter's, and when two counters
+// next to each other share a counter id in two outlets (a run is one city, outlet and counter).
+func TestRunIndexRowsOfEachCounter(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	at := func(outlet, counter string) row {
+		return row{testDate, "TY", outlet, counter, "O", "2026-11-21 09:30:00", "o", "13900000001", "OPEN", int64(1), "CASH", "order.csv", int64(2)}
+	}
+	res := testResult(t, mem)
+	res.Feeds[feed.Order] = buildFeed(t, mem, feed.Order, []row{
+		at("TY0001", "A"), at("TY0001", "B"), at("TY0001", "A"), at("TY0001", "A"), // A split by B
+		at("TY0001", "X"), at("TY0002", "X"), at("TY0002", "X"), at("TY0001", "X"), // X of two outlets
+		at("TY0001", "B"),
+	})
+	ix := newRunIndex(res)
+	for k, want := range map[key][]int{
+		{"TY", "TY0001", "A"}: {0, 2, 3},
+		{"TY", "TY0001", "B"}: {1, 8},
+		{"TY", "TY0001", "X"}: {4, 7},
+		{"TY", "TY0002", "X"}: {5, 6},
+	} {
+		r := ix.rows[k]
+		if r == nil {
+			t.Errorf("%v: no rows", k)
+			continue
+		}
+		if got := r[feed.Order]; !slices.Equal(got, want) {
+			t.Errorf("%v: rows %v, want %v", k, got, want)
+		}
 	}
 }
 
@@ -233,9 +294,12 @@ func TestHashColumnBulkIsRowByRow(t *testing.T) {
 		{{"x", "x"}, {"x", "y"}},
 		{{"xy", "xy"}, {"xy", "xz"}},
 		{{"x", "x"}, {"xx"}},
+		// lengths 300, 1 and 44, 257: the same low bytes, told apart by the lengths' width
+		{{strings.Repeat("a", 300), "b"}, {strings.Repeat("a", 44), strings.Repeat("a", 256) + "b"}},
+		{{strings.Repeat("a", 65537), "b"}, {"a", strings.Repeat("a", 65536) + "b"}}, // 65537, 1 and 1, 65537
 	} {
 		if bytes.Equal(str(p[0]...), str(p[1]...)) {
-			t.Errorf("%q and %q hash alike", p[0], p[1])
+			t.Errorf("%.40q and %.40q hash alike", p[0], p[1])
 		}
 	}
 	ints := func(vals ...int64) []byte {
